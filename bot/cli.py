@@ -1,0 +1,98 @@
+"""`multitudes` command line: run the bot (or the console demo), sync, import, link, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine import MultitudesError, bootstrap, load_settings
+from engine.config import Settings, StorageSettings
+from engine.crypto import TokenCipher
+
+from . import render
+from .console import Console
+from .logs import setup_logging
+
+DEMO_DB = "var/demo.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="multitudes", description="TV recommendations from your Trakt history.")
+    p.add_argument("--config", help="TOML config file (default: $MULTITUDES_CONFIG or ./config.toml)")
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="start the bot; with no chat tokens, the console (demo when Trakt is not set up)")
+    c = sub.add_parser("console", help="the console front end")
+    c.add_argument("--user", help="console identity (default: your login name)")
+    s = sub.add_parser("sync", help="sync one person's Trakt history")
+    s.add_argument("--user", required=True, help="console identity of the person")
+    i = sub.add_parser("import", help="import a Trakt export or Netflix CSV for a person")
+    i.add_argument("file")
+    i.add_argument("--user", required=True)
+    sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
+    return p
+
+
+def _demo_settings(settings: Settings) -> Settings:
+    """No Trakt credentials: use a fresh demo database so the sample loads cleanly every time."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(DEMO_DB + suffix).unlink(missing_ok=True)
+    return settings.model_copy(update={"storage": StorageSettings(path=DEMO_DB)})
+
+
+async def _console(settings: Settings, user: str | None) -> int:
+    if not settings.trakt_enabled and "MULTITUDES_STORAGE__PATH" not in os.environ:
+        settings = _demo_settings(settings)
+    engine = await bootstrap(settings)
+    async with engine:
+        await Console(engine, user=user).run()
+    return 0
+
+
+async def _sync(settings: Settings, user: str) -> int:
+    engine = await bootstrap(settings)
+    async with engine:
+        pid = await engine.person("console", user, user)
+        print(render.sync_report(await engine.sync(pid, progress=lambda m: print(f"… {m}", flush=True))))
+    return 0
+
+
+async def _import(settings: Settings, user: str, file: str) -> int:
+    engine = await bootstrap(settings)
+    async with engine:
+        pid = await engine.person("console", user, user)
+        path = Path(file)
+        data = await asyncio.to_thread(path.read_bytes)
+        print(render.import_report(await engine.import_history(pid, path.name, data)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "keygen":
+        print(TokenCipher.generate_key())
+        return 0
+    try:
+        settings = load_settings(args.config)
+        setup_logging(settings)
+        if args.cmd in (None, "run"):
+            return asyncio.run(_console(settings, None))
+        if args.cmd == "console":
+            return asyncio.run(_console(settings, args.user))
+        if args.cmd == "sync":
+            return asyncio.run(_sync(settings, args.user))
+        if args.cmd == "import":
+            return asyncio.run(_import(settings, args.user, args.file))
+    except MultitudesError as e:
+        print(f"multitudes: {e.user_message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Wording shared by every front end: the same text whatever the platform (plain text; adapters may decorate)."""
+
+from __future__ import annotations
+
+from engine.models import DeviceLink, HistoryItem, ImportReport, Stats, SyncReport
+
+
+def episode_code(season: int, episode: int | None, title: str | None) -> str:
+    if episode is not None:
+        return f"S{season:02d}E{episode:02d}"
+    return f"S{season:02d} “{title}”" if title else f"S{season:02d}"
+
+
+def history(items: list[HistoryItem]) -> str:
+    if not items:
+        return "No plays yet. Run `sync` (or `import FILE`)."
+    lines = []
+    for h in items:
+        year = f" ({h.year})" if h.year else ""
+        code = episode_code(h.season, h.episode, h.episode_title)
+        lines.append(f"{h.watched_at:%Y-%m-%d %H:%M}  {h.title}{year} {code}")
+    return "\n".join(lines)
+
+
+def sync_report(r: SyncReport) -> str:
+    if r.source == "sample":
+        head = "Demo mode (no Trakt credentials): synced from the bundled sample history."
+    elif r.unchanged:
+        return f"Already up to date ({r.requests} request{'s' if r.requests != 1 else ''} to Trakt)."
+    else:
+        head = f"Synced {', '.join(r.sections) or 'nothing'} with {r.requests} requests to Trakt."
+    parts = [f"{r.new_plays} new plays"]
+    if r.removed_plays:
+        parts.append(f"{r.removed_plays} removed")
+    if r.ratings:
+        parts.append(f"{r.ratings} ratings")
+    if r.watchlist:
+        parts.append(f"{r.watchlist} on the watchlist")
+    if r.hidden:
+        parts.append(f"{r.hidden} hidden or dropped")
+    if r.enriched:
+        parts.append(f"metadata for {r.enriched} shows")
+    return f"{head} {', '.join(parts)}."
+
+
+def import_report(r: ImportReport) -> str:
+    src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity"}.get(r.kind, r.kind)
+    extra = (f", {r.ratings} ratings" if r.ratings else "") + (
+        f", {r.watchlist} watchlist items" if r.watchlist else "")
+    out = [f"Imported {src}: {r.plays_added} new plays ({r.plays_seen} read) over {r.shows} shows{extra}."]
+    if r.unmatched:
+        shown = ", ".join(r.unmatched[:10]) + (f" and {len(r.unmatched) - 10} more" if len(r.unmatched) > 10 else "")
+        out.append(f"Not matched to a show (left out, not guessed): {shown}.")
+    if r.skipped:
+        out.append(f"Skipped {len(r.skipped)} titles that are not TV episodes (films, specials).")
+    return "\n".join(out)
+
+
+def stats(s: Stats) -> str:
+    if not s.plays:
+        return "No history yet. Run `sync` or `import FILE`."
+    span = f"{s.first_play:%Y-%m-%d} → {s.last_play:%Y-%m-%d}" if s.first_play and s.last_play else ""
+    lines = [
+        f"{s.plays} plays · {s.episodes} episodes · {s.shows} shows · about {s.hours_watched:.0f} hours · {span}",
+        f"{s.ratings} ratings · {s.watchlist} on the watchlist · {s.hidden} hidden or dropped",
+    ]
+    if s.top_genres:
+        lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in s.top_genres))
+    if s.plays_per_year:
+        lines.append("Per year: " + ", ".join(f"{y}: {n}" for y, n in s.plays_per_year))
+    lines.append("Most watched:")
+    for t in s.top_shows:
+        comp = f"{t.completion:.0%} of {t.aired_episodes} aired" if t.completion is not None else "completion unknown"
+        lines.append(f"  {t.title} ({t.year}) — {t.plays} plays, {t.episodes} episodes, {comp}")
+    if s.last_sync:
+        lines.append(f"Last sync: {s.last_sync:%Y-%m-%d %H:%M} UTC")
+    return "\n".join(lines)
+
+
+def link_instructions(link: DeviceLink) -> str:
+    return (f"To link Trakt, open {link.direct_url} (or {link.verification_url} and enter the code "
+            f"{link.user_code}). The code expires at {link.expires_at:%H:%M} UTC.")

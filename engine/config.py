@@ -1,0 +1,255 @@
+"""Typed configuration: a TOML file, overridden by ``MULTITUDES_SECTION__KEY`` environment variables.
+
+Secrets (API keys, tokens, the encryption key) come from the environment only; a secret found in the TOML file
+is an error, so nobody commits one by accident. Every outside service's base URL is configurable, so the same
+program runs against production, staging, a proxy or the loopback fakes of the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+ENV_PREFIX = "MULTITUDES_"
+
+# secret name -> environment variable; never read from TOML
+SECRET_ENV = {
+    "trakt_client_id": "MULTITUDES_TRAKT_CLIENT_ID",
+    "trakt_client_secret": "MULTITUDES_TRAKT_CLIENT_SECRET",
+    "tmdb_api_key": "MULTITUDES_TMDB_API_KEY",
+    "omdb_api_key": "MULTITUDES_OMDB_API_KEY",
+    "llm_api_key": "MULTITUDES_LLM_API_KEY",
+    "discord_token": "MULTITUDES_DISCORD_TOKEN",
+    "telegram_token": "MULTITUDES_TELEGRAM_TOKEN",
+    "secret_key": "MULTITUDES_SECRET_KEY",
+}
+_SECRET_WORDS = ("secret", "token", "api_key", "apikey", "password", "client_id")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _url(v: str) -> str:
+    if v and not (v.startswith("http://") or v.startswith("https://") or v.startswith("ws")):
+        raise ValueError(f"not an http(s) URL: {v!r}")
+    return v.rstrip("/")
+
+
+class HttpPolicy(_Section):
+    """Retry policy shared by every outbound HTTP client."""
+
+    timeout_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=20)
+    backoff_base_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(60.0, ge=0)
+    retry_after_max_s: float = Field(300.0, ge=0)
+
+
+class TraktSettings(_Section):
+    base_url: str = "https://api.trakt.tv"
+    page_limit: int = Field(100, ge=1, le=1000)
+    page_concurrency: int = Field(4, ge=1, le=16)
+    refresh_margin_s: int = Field(300, ge=0)
+    user_agent: str = "Multitudes/0.1"
+    http: HttpPolicy = HttpPolicy()
+
+    _v = field_validator("base_url")(classmethod(lambda cls, v: _url(v)))
+
+
+class TmdbSettings(_Section):
+    base_url: str = "https://api.themoviedb.org/3"
+    image_base_url: str = "https://image.tmdb.org/t/p"
+    concurrency: int = Field(8, ge=1, le=32)
+    language: str = "en-US"
+    region: str = "US"
+    ttl_ended_days: float = Field(30, gt=0)
+    ttl_airing_hours: float = Field(24, gt=0)
+    ttl_default_days: float = Field(7, gt=0)
+    http: HttpPolicy = HttpPolicy()
+
+    _v = field_validator("base_url", "image_base_url")(classmethod(lambda cls, v: _url(v)))
+
+
+class OmdbSettings(_Section):
+    enabled: bool = False
+    base_url: str = "https://www.omdbapi.com"
+    ttl_days: float = Field(30, gt=0)
+    http: HttpPolicy = HttpPolicy(max_attempts=3)
+
+    _v = field_validator("base_url")(classmethod(lambda cls, v: _url(v)))
+
+
+class LlmSettings(_Section):
+    base_url: str = ""
+    model: str = ""
+    timeout_s: float = Field(60, gt=0)
+    max_retries: int = Field(1, ge=0, le=5)
+    max_prompt_tokens: int = Field(6000, ge=500)
+
+    _v = field_validator("base_url")(classmethod(lambda cls, v: _url(v)))
+
+
+class DiscordSettings(_Section):
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = ""
+
+
+class TelegramSettings(_Section):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+
+class StorageSettings(_Section):
+    path: str = "var/multitudes.db"
+
+
+class SyncSettings(_Section):
+    stale_after_minutes: float = Field(60, ge=0)
+    lease_seconds: float = Field(900, gt=0)
+
+
+class ImportSettings(_Section):
+    max_bytes: int = Field(50_000_000, gt=0)
+    max_rows: int = Field(500_000, gt=0)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: str = "var/multitudes.log"
+    prompt_log: str = "var/prompts.log"
+
+
+class Secrets(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    trakt_client_id: str | None = None
+    trakt_client_secret: str | None = None
+    tmdb_api_key: str | None = None
+    omdb_api_key: str | None = None
+    llm_api_key: str | None = None
+    discord_token: str | None = None
+    telegram_token: str | None = None
+    secret_key: str | None = None
+
+    def __repr__(self) -> str:  # never print secrets
+        present = [k for k, v in self.model_dump().items() if v]
+        return f"Secrets(set={present})"
+
+    __str__ = __repr__
+
+
+class Settings(_Section):
+    storage: StorageSettings = StorageSettings()
+    trakt: TraktSettings = TraktSettings()
+    tmdb: TmdbSettings = TmdbSettings()
+    omdb: OmdbSettings = OmdbSettings()
+    llm: LlmSettings = LlmSettings()
+    discord: DiscordSettings = DiscordSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    sync: SyncSettings = SyncSettings()
+    imports: ImportSettings = ImportSettings()
+    logging: LoggingSettings = LoggingSettings()
+    secrets: Secrets = Field(default_factory=Secrets, exclude=True)
+
+    @property
+    def trakt_enabled(self) -> bool:
+        return bool(self.secrets.trakt_client_id and self.secrets.trakt_client_secret)
+
+    @property
+    def tmdb_enabled(self) -> bool:
+        return bool(self.secrets.tmdb_api_key)
+
+    @property
+    def omdb_enabled(self) -> bool:
+        return self.omdb.enabled and bool(self.secrets.omdb_api_key)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm.base_url and self.llm.model)
+
+
+def _find_secrets_in_toml(data: Mapping[str, Any], path: str = "") -> list[str]:
+    found = []
+    for k, v in data.items():
+        here = f"{path}.{k}" if path else k
+        if isinstance(v, Mapping):
+            found += _find_secrets_in_toml(v, here)
+        elif any(w in k.lower() for w in _SECRET_WORDS):
+            found.append(here)
+    return found
+
+
+def _coerce(raw: str) -> Any:
+    """Environment values are strings; parse them as a TOML value when they look like one."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    secret_vars = set(SECRET_ENV.values()) | {"MULTITUDES_CONFIG", "MULTITUDES_VENV"}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name in secret_vars or "__" not in name:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        node = data
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"{name} overrides a value, not a section")
+            node = nxt
+        node[parts[-1]] = _coerce(raw)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load settings; raise ConfigError with a clear, complete message on anything wrong."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    if path is None:
+        path = env.get("MULTITUDES_CONFIG") or ("config.toml" if Path("config.toml").exists() else None)
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"config file {p} not found", user_message=f"Config file {p} does not exist.")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(str(e), user_message=f"Config file {p} is not valid TOML: {e}") from e
+        leaked = _find_secrets_in_toml(data)
+        if leaked:
+            names = ", ".join(leaked)
+            raise ConfigError(
+                f"secrets in {p}: {names}",
+                user_message=f"Config file {p} contains secrets ({names}). Secrets belong in the environment: "
+                + ", ".join(sorted(SECRET_ENV.values())),
+            )
+    _apply_env(data, env)
+    secrets = Secrets(**{k: (env.get(v) or None) for k, v in SECRET_ENV.items()})
+    try:
+        settings = Settings(**data, secrets=secrets)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_url=False)
+        )
+        raise ConfigError(problems, user_message=f"Invalid configuration: {problems}") from e
+    if settings.trakt_enabled and not settings.secrets.secret_key:
+        raise ConfigError(
+            "MULTITUDES_SECRET_KEY missing",
+            user_message="Trakt credentials are set but MULTITUDES_SECRET_KEY is not: it encrypts Trakt tokens "
+            "at rest. Generate one with `multitudes keygen`.",
+        )
+    if bool(settings.secrets.trakt_client_id) != bool(settings.secrets.trakt_client_secret):
+        raise ConfigError(
+            "half of the Trakt credentials",
+            user_message="Set both MULTITUDES_TRAKT_CLIENT_ID and MULTITUDES_TRAKT_CLIENT_SECRET, or neither.",
+        )
+    return settings

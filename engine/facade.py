@@ -1,0 +1,264 @@
+"""The Engine façade: the one object every front end talks to. Plain dataclasses in, plain dataclasses out."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from .catalogue import Catalogue
+from .clock import Clock, parse_ts
+from .config import Settings
+from .enrich import Enricher
+from .errors import InvalidImport, LinkPending, NotLinked, ServiceUnavailable, UnknownPerson
+from .models import DeviceLink, HistoryItem, ImportReport, ShowStat, Stats, SyncReport
+from .sources.imports import ParsedImport, detect_kind, parse_netflix, parse_trakt_export
+from .sources.tmdb import TmdbClient
+from .sources.trakt import TraktClient
+from .store import Store
+from .sync import Progress, TraktSync
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SOURCE = "sample"
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store, clock: Clock, *, trakt: TraktClient | None,
+                 tmdb: TmdbClient | None, enricher: Enricher, catalogue: Catalogue,
+                 closers: Sequence[Callable[[], Awaitable[Any]]] = ()) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.trakt = trakt
+        self.tmdb = tmdb
+        self.enricher = enricher
+        self.catalogue = catalogue
+        self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
+        self._closers = list(closers)
+        self._device_codes: dict[int, tuple[str, DeviceLink]] = {}
+
+    @property
+    def demo(self) -> bool:
+        """No Trakt credentials: the engine runs on the bundled sample history, offline."""
+        return self.trakt is None
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for c in self._closers:
+            await c()
+        await self.store.close()
+
+    # -- people ------------------------------------------------------------------------------------------------
+    async def person(self, platform: str, platform_user_id: str, display_name: str | None = None) -> int:
+        pid = await self.store.person_for_identity(platform, str(platform_user_id), display_name)
+        assert pid is not None
+        return pid
+
+    async def find_person(self, platform: str, platform_user_id: str) -> int:
+        pid = await self.store.person_for_identity(platform, str(platform_user_id), create=False)
+        if pid is None:
+            raise UnknownPerson(f"{platform}:{platform_user_id}")
+        return pid
+
+    async def forget(self, person_id: int) -> None:
+        """Delete everything about a person (tokens revoked at Trakt when possible)."""
+        if self.trakt is not None:
+            try:
+                await self.trakt.revoke(person_id)
+            except Exception as e:  # forgetting must not fail because Trakt is down
+                log.warning("revoke failed while forgetting person %s: %s", person_id, type(e).__name__)
+        await self.store.forget_person(person_id)
+
+    # -- Trakt linking -----------------------------------------------------------------------------------------
+    def _trakt(self) -> TraktClient:
+        if self.trakt is None:
+            raise NotLinked("demo mode", user_message="Trakt is not configured on this bot (demo mode).")
+        return self.trakt
+
+    async def start_link(self, person_id: int) -> DeviceLink:
+        code, link = await self._trakt().device_code()
+        self._device_codes[person_id] = (code, link)
+        return link
+
+    async def poll_link(self, person_id: int) -> str | None:
+        """One poll: the Trakt username once approved, None while pending; raises on expiry or denial."""
+        trakt = self._trakt()
+        if person_id not in self._device_codes:
+            raise NotLinked("no link in progress", user_message="No link in progress: run /link first.")
+        code, _ = self._device_codes[person_id]
+        try:
+            tokens = await trakt.poll_device_token(code)
+        except LinkPending:
+            return None
+        except Exception:
+            self._device_codes.pop(person_id, None)
+            raise
+        self._device_codes.pop(person_id, None)
+        await trakt.store_new_tokens(person_id, tokens)
+        body = await trakt.get("/users/settings", person_id=person_id) or {}
+        user = body.get("user") or {}
+        username = str((user.get("ids") or {}).get("slug") or user.get("username") or f"person-{person_id}")
+        fields: dict[str, Any] = {"trakt_vip": int(bool(user.get("vip")))}
+        if (body.get("account") or {}).get("timezone"):
+            fields["timezone"] = body["account"]["timezone"]
+        await self.store.update_person(person_id, **fields)
+        await self.store.attach_trakt_user(person_id, username)
+        return username
+
+    async def link(self, person_id: int, on_code: Callable[[DeviceLink], Awaitable[None]]) -> str:
+        """Start linking, hand the code to the front end, then poll at Trakt's interval until done."""
+        link = await self.start_link(person_id)
+        await on_code(link)
+        while True:
+            await self.clock.sleep(link.interval_s)
+            name = await self.poll_link(person_id)
+            if name is not None:
+                return name
+
+    async def unlink(self, person_id: int) -> None:
+        if self.trakt is not None:
+            await self.trakt.revoke(person_id)
+            await self.trakt.vault.delete(person_id)
+        await self.store.update_person(person_id, trakt_user=None)
+
+    # -- sync and imports --------------------------------------------------------------------------------------
+    async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
+        if self.syncer is None:
+            sample = await self.load_sample(person_id)
+            return SyncReport(new_plays=sample.plays_added, shows_touched=sample.shows, ratings=sample.ratings,
+                              watchlist=sample.watchlist, unchanged=sample.plays_added == 0, source=SAMPLE_SOURCE)
+        if await self.store.load_tokens(person_id) is None:
+            raise NotLinked(f"person {person_id}")
+        rep = await self.syncer.sync(person_id, progress)
+        enriched = await self._enrich(person_id, progress)
+        return SyncReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__}, "enriched": enriched})
+
+    async def _enrich(self, person_id: int, progress: Progress | None = None) -> int:
+        if progress:
+            progress("fetching show metadata")
+        try:
+            return await self.enricher.enrich(person_id)
+        except ServiceUnavailable as e:   # metadata can wait; the history is safe
+            log.warning("metadata enrichment stopped: %s", e)
+            return 0
+
+    async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
+        cfg = self.settings.imports
+        if len(data) > cfg.max_bytes:
+            raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = await asyncio.to_thread(_gunzip, data, cfg.max_bytes)
+            except (OSError, EOFError) as e:
+                raise InvalidImport("the file looks gzipped but does not unpack.") from e
+        kind = detect_kind(name, data)
+        if kind == "trakt":
+            parsed = await asyncio.to_thread(parse_trakt_export, name, data, cfg.max_rows, cfg.max_bytes)
+            source = "trakt-export"
+        else:
+            parsed = await parse_netflix(name, data, cfg.max_rows, self._search_show)
+            source = "netflix"
+        return await self._store_import(person_id, parsed, source, data if kind == "trakt" else None)
+
+    async def _search_show(self, title: str) -> list[dict[str, Any]]:
+        if self.tmdb is not None:
+            return await self.tmdb.search_tv(title)
+        return self.catalogue.search(title)
+
+    async def _store_import(self, person_id: int, parsed: ParsedImport, source: str,
+                            raw: bytes | None) -> ImportReport:
+        added = await self.store.import_batch(person_id, source, parsed.plays, parsed.ratings, parsed.watchlist,
+                                              parsed.hidden)
+        if raw is not None:
+            tz = _export_timezone(raw)
+            if tz:
+                await self.store.update_person(person_id, timezone=tz)
+        await self._enrich(person_id)
+        return ImportReport(
+            kind=parsed.kind, plays_added=added, plays_seen=len(parsed.plays),
+            shows=len({p.show.ids.trakt or p.show.ids.tmdb for p in parsed.plays}), ratings=len(parsed.ratings),
+            watchlist=len(parsed.watchlist), unmatched=tuple(parsed.unmatched), skipped=tuple(parsed.skipped),
+        )
+
+    async def load_sample(self, person_id: int) -> ImportReport:
+        raw = resources.files("engine.sample").joinpath("sample_history.json.gz").read_bytes()
+        data = gzip.decompress(raw)
+        parsed = await asyncio.to_thread(parse_trakt_export, "sample", data, 10**6, 10**8)
+        return await self._store_import(person_id, parsed, SAMPLE_SOURCE, data)
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    async def history(self, person_id: int, limit: int = 20, offset: int = 0) -> list[HistoryItem]:
+        return await self.store.history(person_id, limit, offset)
+
+    async def stats(self, person_id: int) -> Stats:
+        s = self.store
+        rows = await s.all(
+            "SELECT s.id, s.title, s.year, s.aired_episodes, s.meta, COUNT(*) AS plays, "
+            "COUNT(DISTINCT p.season || ':' || COALESCE(p.episode, p.episode_title)) AS eps, "
+            "MAX(p.watched_at) AS last, MIN(p.watched_at) AS first FROM plays p JOIN shows s ON s.id=p.show_id "
+            "WHERE p.person_id=? GROUP BY s.id",
+            (person_id,),
+        )
+        genres: Counter[str] = Counter()
+        minutes = 0.0
+        shows: list[ShowStat] = []
+        for r in rows:
+            meta = json.loads(r["meta"]) if r["meta"] else {}
+            for g in meta.get("genres") or []:
+                genres[g] += r["plays"]
+            minutes += r["plays"] * float(meta.get("runtime") or 45)
+            aired = r["aired_episodes"] or meta.get("number_of_episodes")
+            shows.append(ShowStat(r["title"], r["year"], r["plays"], r["eps"], aired,
+                                  parse_ts(r["last"]) or datetime.min.replace(tzinfo=UTC)))
+        shows.sort(key=lambda x: (-x.plays, x.title))
+        per_year = await s.all(
+            "SELECT substr(watched_at, 1, 4) AS y, COUNT(*) FROM plays WHERE person_id=? GROUP BY y ORDER BY y",
+            (person_id,),
+        )
+        counts = await s.one(
+            "SELECT (SELECT COUNT(*) FROM ratings WHERE person_id=:p), (SELECT COUNT(*) FROM watchlist "
+            "WHERE person_id=:p), (SELECT COUNT(*) FROM hidden WHERE person_id=:p), "
+            "(SELECT MIN(watched_at) FROM plays WHERE person_id=:p), (SELECT MAX(watched_at) FROM plays "
+            "WHERE person_id=:p), (SELECT last_finished_at FROM sync_state WHERE person_id=:p)",
+            {"p": person_id},  # type: ignore[arg-type]
+        )
+        assert counts is not None
+        return Stats(
+            plays=sum(x.plays for x in shows), shows=len(shows), episodes=sum(x.episodes for x in shows),
+            first_play=parse_ts(counts[3]), last_play=parse_ts(counts[4]), hours_watched=round(minutes / 60, 1),
+            ratings=counts[0], watchlist=counts[1], hidden=counts[2], top_shows=tuple(shows[:10]),
+            top_genres=tuple(genres.most_common(8)), plays_per_year=tuple((int(y), n) for y, n in per_year),
+            last_sync=parse_ts(counts[5]),
+        )
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    import zlib
+    d = zlib.decompressobj(wbits=31)
+    out = d.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise InvalidImport(f"the file unpacks to more than {limit:,} bytes.")
+    return out
+
+
+def _export_timezone(raw: bytes) -> str | None:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict):
+        tz = ((doc.get("settings") or {}).get("account") or {}).get("timezone")
+        return tz if isinstance(tz, str) else None
+    return None

@@ -1,0 +1,119 @@
+"""Plain, frozen results the façade returns; front ends render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShowIds:
+    trakt: int | None = None
+    tmdb: int | None = None
+    imdb: str | None = None
+    tvdb: int | None = None
+    slug: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowRef:
+    """A show as a source names it: ids, title, year and what Trakt says has aired."""
+
+    ids: ShowIds
+    title: str
+    year: int | None = None
+    aired_episodes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    show: ShowRef
+    season: int
+    episode: int | None
+    watched_at: datetime
+    history_id: int | None = None
+    action: str | None = None
+    episode_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceLink:
+    user_code: str
+    verification_url: str
+    expires_at: datetime
+    interval_s: int
+
+    @property
+    def direct_url(self) -> str:
+        return f"{self.verification_url.rstrip('/')}/{self.user_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    new_plays: int = 0
+    removed_plays: int = 0
+    shows_touched: int = 0
+    ratings: int = 0
+    watchlist: int = 0
+    hidden: int = 0
+    requests: int = 0
+    sections: tuple[str, ...] = ()
+    enriched: int = 0
+    unchanged: bool = False
+    source: str = "trakt"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    kind: str
+    plays_added: int
+    plays_seen: int
+    shows: int
+    ratings: int = 0
+    watchlist: int = 0
+    unmatched: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    title: str
+    year: int | None
+    season: int
+    episode: int | None
+    episode_title: str | None
+    watched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStat:
+    title: str
+    year: int | None
+    plays: int
+    episodes: int
+    aired_episodes: int | None
+    last_watched_at: datetime
+
+    @property
+    def completion(self) -> float | None:
+        if not self.aired_episodes:
+            return None
+        return min(1.0, self.episodes / self.aired_episodes)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    plays: int
+    shows: int
+    episodes: int
+    first_play: datetime | None
+    last_play: datetime | None
+    hours_watched: float
+    ratings: int
+    watchlist: int
+    hidden: int
+    top_shows: tuple[ShowStat, ...] = ()
+    top_genres: tuple[tuple[str, int], ...] = ()
+    plays_per_year: tuple[tuple[int, int], ...] = ()
+    last_sync: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,306 @@
+"""Imports for people without API access: a Trakt data export (JSON) and a Netflix viewing-activity CSV.
+
+Parsing is strict and complete before anything is written: a malformed or oversized file raises InvalidImport
+and the store is untouched. Netflix titles are matched to shows by exact normalised title with first-air-year
+disambiguation (the show must have started by the first time it was watched); what does not match is reported,
+never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..catalogue import norm_title
+from ..clock import parse_ts
+from ..errors import InvalidImport
+from ..models import Play, ShowIds, ShowRef
+from .trakt import parse_history_item, parse_show
+
+
+@dataclass
+class ParsedImport:
+    kind: str
+    plays: list[Play] = field(default_factory=list)
+    ratings: list[tuple[ShowRef, str | None, int]] = field(default_factory=list)
+    watchlist: list[tuple[ShowRef, str | None, None]] = field(default_factory=list)
+    hidden: list[tuple[ShowRef, str | None, None]] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def detect_kind(name: str, data: bytes) -> str:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    if data[:2] == b"PK" or head[:1] in (b"[", b"{"):
+        return "trakt"
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    if "title" in first and "date" in first:
+        return "netflix"
+    raise InvalidImport(f"{name!r} is neither a Trakt export (JSON or zip) nor a Netflix CSV (Title,Date).")
+
+
+# -- Trakt export ------------------------------------------------------------------------------------------------
+def _json_documents(name: str, data: bytes, max_bytes: int) -> Iterable[tuple[str, Any]]:
+    if data[:2] == b"PK":
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as e:
+            raise InvalidImport(f"{name!r} is not a readable zip file.") from e
+        total = sum(i.file_size for i in zf.infolist())
+        if total > max_bytes:
+            raise InvalidImport(f"the export unpacks to {total:,} bytes, more than the {max_bytes:,} allowed.")
+        for info in zf.infolist():
+            if info.filename.endswith(".json") and not info.is_dir():
+                yield info.filename, _loads(info.filename, zf.read(info))
+        return
+    yield name, _loads(name, data)
+
+
+def _loads(name: str, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidImport(f"{name!r} is not valid JSON ({e}).") from e
+
+
+def _shape(rows: list[Any]) -> str | None:
+    sample = next((r for r in rows if isinstance(r, dict)), None)
+    if sample is None:
+        return None
+    if "watched_at" in sample and ("episode" in sample or "movie" in sample):
+        return "history"
+    if "rating" in sample and "rated_at" in sample:
+        return "ratings"
+    if "listed_at" in sample:
+        return "watchlist"
+    if "hidden_at" in sample:
+        return "hidden"
+    if "plays" in sample and "show" in sample:
+        return "watched"
+    return None
+
+
+def parse_trakt_export(name: str, data: bytes, max_rows: int, max_bytes: int) -> ParsedImport:
+    out = ParsedImport(kind="trakt")
+    watched_fallback: list[Play] = []
+    found = False
+
+    def visit(doc_name: str, doc: Any) -> None:
+        nonlocal found
+        if isinstance(doc, dict):
+            for k, v in doc.items():
+                if isinstance(v, list | dict):
+                    visit(f"{doc_name}:{k}", v)
+            return
+        if not isinstance(doc, list) or not doc:
+            return
+        shape = _shape(doc)
+        if shape is None:
+            return
+        found = True
+        out.rows += len(doc)
+        if out.rows > max_rows:
+            raise InvalidImport(f"the export has more than {max_rows:,} rows.")
+        for i, row in enumerate(doc):
+            if not isinstance(row, dict):
+                raise InvalidImport(f"{doc_name} row {i + 1} is not an object.")
+            try:
+                _row(shape, row, out, watched_fallback)
+            except (KeyError, TypeError, ValueError) as e:
+                raise InvalidImport(f"{doc_name} row {i + 1} is malformed ({type(e).__name__}: {e}).") from e
+
+    for doc_name, doc in _json_documents(name, data, max_bytes):
+        visit(doc_name, doc)
+    if not found:
+        raise InvalidImport(f"{name!r} has no Trakt history, ratings, watchlist or watched shows in it.")
+    if not out.plays:
+        out.plays = watched_fallback   # only a "watched" summary: one play per episode at its last watch
+    return out
+
+
+def _row(shape: str, row: dict[str, Any], out: ParsedImport, watched: list[Play]) -> None:
+    if shape == "history":
+        if row.get("type") == "movie" or "movie" in row:
+            return
+        p = parse_history_item(row)
+        if p is None or (p.show.ids.trakt is None and p.show.ids.tmdb is None and not p.show.ids.imdb):
+            raise ValueError("history row without a show, episode or watched_at")
+        out.plays.append(p)
+    elif shape in ("ratings", "watchlist", "hidden"):
+        if row.get("type", "show") != "show" or "show" not in row:
+            return
+        ref = parse_show(row["show"])
+        if ref.ids.trakt is None and ref.ids.tmdb is None and not ref.ids.imdb:
+            raise ValueError("show without ids")
+        if shape == "ratings":
+            rating = int(row["rating"])
+            if not 1 <= rating <= 10:
+                raise ValueError(f"rating {rating} outside 1-10")
+            out.ratings.append((ref, row.get("rated_at"), rating))
+        elif shape == "watchlist":
+            out.watchlist.append((ref, row.get("listed_at"), None))
+        else:
+            out.hidden.append((ref, row.get("hidden_at"), None))
+    elif shape == "watched":
+        ref = parse_show(row["show"])
+        for season in row.get("seasons") or []:
+            for ep in season.get("episodes") or []:
+                ts = parse_ts(ep.get("last_watched_at")) or parse_ts(row.get("last_watched_at"))
+                if ts is None:
+                    raise ValueError("watched episode without last_watched_at")
+                watched.append(Play(ref, int(season["number"]), int(ep["number"]), ts))
+
+
+# -- Netflix viewing activity ------------------------------------------------------------------------------------
+SEASON_RE = re.compile(
+    r"^(?:(?:season|series|part|volume|vol\.|book|chapter|collection|temporada|staffel|saison)\s+(\w+)|"
+    r"(limited series|miniseries|the complete series))\b",
+    re.IGNORECASE,
+)
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+         "ten": 10, "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+DATE_RE = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class NetflixRow:
+    show: str
+    season: int
+    episode_title: str | None
+    day: tuple[int, int, int]   # parsed later once the date order is known
+    raw_date: str
+
+
+def split_netflix_title(title: str) -> tuple[str, int, str | None] | None:
+    """'Breaking Bad: Season 1: Pilot' -> ('Breaking Bad', 1, 'Pilot'); None for movies and specials."""
+    segs = [s.strip() for s in title.split(": ")]
+    for i in range(1, len(segs)):
+        m = SEASON_RE.match(segs[i])
+        if m:
+            num = 1
+            if m.group(1):
+                tok = m.group(1).lower()
+                num = int(tok) if tok.isdigit() else WORDS.get(tok, 0)
+                if num == 0:
+                    continue
+            return ": ".join(segs[:i]), num, (": ".join(segs[i + 1 :]) or None)
+    return None
+
+
+def _date_parts(raw: str) -> tuple[int, int, int]:
+    m = DATE_RE.match(raw.strip())
+    if not m:
+        raise ValueError(raw)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def _resolve_dates(rows: list[NetflixRow]) -> list[datetime]:
+    """Netflix writes dates in the account's locale: decide Y-M-D, D-M-Y or M-D-Y once for the whole file."""
+    parts = [r.day for r in rows]
+    if all(p[0] > 31 for p in parts):
+        order = "ymd"
+    elif any(p[0] > 12 for p in parts):
+        order = "dmy"
+    elif any(p[1] > 12 for p in parts):
+        order = "mdy"
+    else:
+        order = "dmy" if any("." in r.raw_date for r in rows) else "mdy"
+    out = []
+    for r, (a, b, c) in zip(rows, parts, strict=True):
+        y, mo, d = (a, b, c) if order == "ymd" else ((c, b, a) if order == "dmy" else (c, a, b))
+        if y < 100:
+            y += 2000
+        try:
+            out.append(datetime(y, mo, d, 20, 0, tzinfo=UTC))   # Netflix gives no time: assume an evening
+        except ValueError as e:
+            raise InvalidImport(f"date {r.raw_date!r} is not a valid {order.upper()} date.") from e
+    return out
+
+
+def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> tuple[list[NetflixRow], list[datetime], list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidImport(f"{name!r} is not UTF-8 text.") from e
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error) as e:
+        raise InvalidImport(f"{name!r} is empty.") from e
+    if "title" not in header or "date" not in header:
+        raise InvalidImport(f"{name!r} needs a header with Title and Date (Netflix viewing activity).")
+    ti, di = header.index("title"), header.index("date")
+    rows: list[NetflixRow] = []
+    skipped: list[str] = []
+    try:
+        for n, rec in enumerate(reader, start=2):
+            if not rec or all(not c.strip() for c in rec):
+                continue
+            if len(rec) <= max(ti, di):
+                raise InvalidImport(f"line {n} has {len(rec)} columns; expected Title and Date.")
+            if len(rows) + len(skipped) >= max_rows:
+                raise InvalidImport(f"the file has more than {max_rows:,} rows.")
+            title, raw_date = rec[ti].strip(), rec[di].strip()
+            try:
+                day = _date_parts(raw_date)
+            except ValueError as e:
+                raise InvalidImport(f"line {n}: {raw_date!r} is not a date.") from e
+            parts = split_netflix_title(title)
+            if parts is None:
+                skipped.append(title)
+                continue
+            rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date))
+    except csv.Error as e:
+        raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
+    if not rows and not skipped:
+        raise InvalidImport(f"{name!r} has no viewing rows.")
+    return rows, _resolve_dates(rows) if rows else [], skipped
+
+
+SearchFn = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+def pick_match(title: str, first_watched_year: int, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Exact normalised title only; among several, the latest show that had started by the first watch."""
+    want = norm_title(title)
+    exact = [r for r in results if want in (norm_title(r.get("name") or ""), norm_title(r.get("original_name") or ""))]
+
+    def year(r: dict[str, Any]) -> int:
+        d = r.get("first_air_date") or ""
+        return int(d[:4]) if d[:4].isdigit() else 0
+
+    started = [r for r in exact if 0 < year(r) <= first_watched_year] or [r for r in exact if year(r) == 0]
+    if not started:
+        return None
+    return max(started, key=lambda r: (year(r), -(r.get("id") or 0)))
+
+
+async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn) -> ParsedImport:
+    rows, dates, skipped = parse_netflix_rows(name, data, max_rows)
+    out = ParsedImport(kind="netflix", skipped=skipped, rows=len(rows) + len(skipped))
+    first_seen: dict[str, int] = {}
+    for r, d in zip(rows, dates, strict=True):
+        first_seen[r.show] = min(first_seen.get(r.show, 9999), d.year)
+    matched: dict[str, ShowRef | None] = {}
+    for show, year in first_seen.items():
+        hit = pick_match(show, year, await search(show))
+        matched[show] = None if hit is None else ShowRef(
+            ShowIds(tmdb=int(hit["id"]), trakt=(hit.get("_entry") or {}).get("trakt_id"),
+                    imdb=(hit.get("_entry") or {}).get("imdb_id")),
+            hit.get("name") or show, int(hit["first_air_date"][:4]) if hit.get("first_air_date") else None,
+        )
+    for r, d in zip(rows, dates, strict=True):
+        ref = matched[r.show]
+        if ref is None:
+            continue
+        out.plays.append(Play(ref, r.season, None, d, episode_title=r.episode_title))
+    out.unmatched = sorted(s for s, ref in matched.items() if ref is None)
+    return out

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import Engine, bootstrap
+from engine.config import Settings, load_settings
+from engine.crypto import TokenCipher
+from engine.sources.trakt import Tokens
+from tests.fakes.omdb import FakeOmdb
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import FakeTrakt
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = Path(__file__).resolve().parent / "data" / "fixtures"
+
+# fast retry policy for tests: the behaviour is the same, the waits are short
+FAST = {
+    "MULTITUDES_TRAKT__HTTP__BACKOFF_BASE_S": "0.01",
+    "MULTITUDES_TRAKT__HTTP__BACKOFF_MAX_S": "0.05",
+    "MULTITUDES_TRAKT__HTTP__TIMEOUT_S": "5",
+    "MULTITUDES_TRAKT__REFRESH_MARGIN_S": "0",
+    "MULTITUDES_TMDB__HTTP__BACKOFF_BASE_S": "0.01",
+    "MULTITUDES_TMDB__HTTP__BACKOFF_MAX_S": "0.05",
+    "MULTITUDES_OMDB__HTTP__BACKOFF_BASE_S": "0.01",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for k in list(os.environ):
+        if k.startswith("MULTITUDES_"):
+            monkeypatch.delenv(k)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def secret_key() -> str:
+    return TokenCipher.generate_key()
+
+
+def settings_for(tmp_path: Path, *, trakt: FakeTrakt | None = None, tmdb: FakeTmdb | None = None,
+                 omdb: FakeOmdb | None = None, secret_key: str | None = None, **env: str) -> Settings:
+    e = dict(FAST)
+    e["MULTITUDES_STORAGE__PATH"] = str(tmp_path / "multitudes.db")
+    e["MULTITUDES_LOGGING__FILE"] = str(tmp_path / "multitudes.log")
+    if trakt is not None:
+        e["MULTITUDES_TRAKT__BASE_URL"] = trakt.url
+        e["MULTITUDES_TRAKT_CLIENT_ID"] = trakt.client_id
+        e["MULTITUDES_TRAKT_CLIENT_SECRET"] = trakt.client_secret
+        e["MULTITUDES_SECRET_KEY"] = secret_key or TokenCipher.generate_key()
+    if tmdb is not None:
+        e["MULTITUDES_TMDB__BASE_URL"] = tmdb.url + "/3"
+        e["MULTITUDES_TMDB_API_KEY"] = tmdb.api_key
+    if omdb is not None:
+        e["MULTITUDES_OMDB__BASE_URL"] = omdb.url
+        e["MULTITUDES_OMDB__ENABLED"] = "true"
+        e["MULTITUDES_OMDB_API_KEY"] = omdb.api_key
+    e.update(env)
+    return load_settings(None, env=e)
+
+
+@pytest.fixture
+async def fake_trakt() -> AsyncIterator[FakeTrakt]:
+    async with FakeTrakt() as f:
+        yield f  # type: ignore[misc]
+    assert not f.unhandled, f"the Trakt fake was asked for routes it lacks: {f.unhandled}"
+
+
+@pytest.fixture
+async def fake_tmdb() -> AsyncIterator[FakeTmdb]:
+    async with FakeTmdb() as f:
+        yield f  # type: ignore[misc]
+    assert not f.unhandled, f"the TMDB fake was asked for routes it lacks: {f.unhandled}"
+
+
+@pytest.fixture
+async def fake_omdb() -> AsyncIterator[FakeOmdb]:
+    async with FakeOmdb() as f:
+        yield f  # type: ignore[misc]
+
+
+EngineFactory = Callable[..., Awaitable[Engine]]
+
+
+@pytest.fixture
+async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
+    made: list[Engine] = []
+
+    async def factory(**kw: Any) -> Engine:
+        clock = kw.pop("clock", None)
+        eng = await bootstrap(settings_for(tmp_path, **kw), clock=clock)
+        made.append(eng)
+        return eng
+
+    yield factory
+    for e in made:
+        await e.close()
+
+
+async def link_person(engine: Engine, fake: FakeTrakt, username: str, *, ttl: int | None = None,
+                      platform_id: str | None = None) -> int:
+    """A person whose Trakt tokens are stored, as after a completed device link."""
+    pid = await engine.person("console", platform_id or username, username)
+    assert engine.trakt is not None
+    await engine.trakt.store_new_tokens(pid, Tokens.from_response(fake.issue_tokens(username, ttl)))
+    await engine.store.attach_trakt_user(pid, username)
+    return pid

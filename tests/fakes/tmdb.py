@@ -1,0 +1,146 @@
+"""A loopback TMDB v3 API built from the bundled real catalogue, plus recorded real payloads.
+
+Implements ``/tv/{id}`` (``append_to_response`` with keywords under ``results``, external_ids, content_ratings,
+watch/providers), ``/find/{external_id}``, ``/search/tv``; v3 ``api_key`` and v4 Bearer auth (401 with
+``status_code`` 7 otherwise); 404 with ``status_code`` 34; optional 429 (``status_code`` 25) with Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from engine.catalogue import TMDB_GENRE, catalogue_meta, norm_title
+
+from .base import FakeServer, json_response
+from .catalogue import catalogue
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+
+
+def tv_payload(e: dict[str, Any], today: date) -> dict[str, Any]:
+    """A /tv/{id} body in TMDB's shape for a catalogue entry (lifecycle synthesised, see SOURCE.md)."""
+    m = catalogue_meta(e)
+    genres, seen = [], set()
+    for g in e["genres"]:
+        name, gid = TMDB_GENRE.get(g, (None, 0))
+        if name and gid not in seen:
+            seen.add(gid)
+            genres.append({"id": gid, "name": name})
+    seasons, per = m["number_of_seasons"], m["number_of_episodes"] // max(1, m["number_of_seasons"])
+    status = m["status"]
+    last_air = date(min(today.year, e["year"] + seasons), 6, 1)
+    next_ep = None
+    if status == "Returning Series" and e["tmdb_id"] % 3 == 0:   # a third of running shows have a date set
+        air = today + timedelta(days=7 + e["tmdb_id"] % 60)
+        next_ep = {"id": e["tmdb_id"] * 10, "name": "Episode 1", "air_date": air.isoformat(), "episode_number": 1,
+                   "season_number": seasons + 1, "episode_type": "standard", "runtime": None, "show_id": e["tmdb_id"]}
+    return {
+        "id": e["tmdb_id"], "name": e["title"], "original_name": e["title"], "overview": e["overview"],
+        "genres": genres, "status": status, "in_production": status == "Returning Series", "type": m["type"],
+        "first_air_date": f"{e['year']}-01-15", "last_air_date": last_air.isoformat(),
+        "last_episode_to_air": {"id": e["tmdb_id"] * 10 - 1, "name": f"Episode {per}", "air_date":
+                                last_air.isoformat(), "episode_number": per, "season_number": seasons,
+                                "episode_type": "finale" if status != "Returning Series" else "standard",
+                                "runtime": e["runtime"], "show_id": e["tmdb_id"]},
+        "next_episode_to_air": next_ep,
+        "number_of_seasons": seasons, "number_of_episodes": m["number_of_episodes"],
+        "seasons": [{"season_number": n, "episode_count": per, "air_date": f"{e['year'] + n - 1}-01-15",
+                     "name": f"Season {n}", "id": e["tmdb_id"] * 100 + n} for n in range(1, seasons + 1)],
+        "episode_run_time": [e["runtime"]], "networks": [{"id": 1, "name": p} for p in e["providers"][:1]],
+        "origin_country": e["countries"], "original_language": "en", "languages": ["en"],
+        "vote_average": e["tmdb_rating"] or 0, "vote_count": max(1, e["imdb_votes"] // 50),
+        "popularity": e["tmdb_popularity"], "poster_path": f"/p{e['tmdb_id']}.jpg",
+        "_keywords": [{"id": 1000 + i, "name": k} for i, k in enumerate(e["keywords"] + [g for g in e["genres"]
+                                                                                          if g in ("thriller", "horror",
+                                                                                                   "romance")])],
+        "_external_ids": {"imdb_id": e["imdb_id"], "tvdb_id": None},
+        "_content_ratings": {"results": [{"iso_3166_1": "US", "rating": e["certification"]}]
+                             if e["certification"] else []},
+        "_providers": {"results": {"US": {"link": "https://www.themoviedb.org/", "flatrate": [
+            {"provider_id": i + 1, "provider_name": p} for i, p in enumerate(e["providers"])]}}},
+    }
+
+
+class FakeTmdb(FakeServer):
+    name = "tmdb"
+
+    def __init__(self, *, api_key: str = "test-tmdb-key", today: date | None = None,
+                 hide_ids: set[int] | None = None) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.today = today or datetime.now(UTC).date()
+        self.shows = {e["tmdb_id"]: e for e in catalogue() if not (hide_ids and e["tmdb_id"] in hide_ids)}
+        self.by_imdb = {e["imdb_id"]: e for e in self.shows.values()}
+        self.recorded: dict[int, dict[str, Any]] = {}
+        r = self.app.router
+        r.add_get("/3/tv/{id:\\d+}", self.tv)
+        r.add_get("/3/find/{ext}", self.find)
+        r.add_get("/3/search/tv", self.search)
+
+    def add_recorded(self, path: Path) -> int:
+        """Serve a real recorded /tv payload (with its own appended keys) for its id."""
+        body = json.loads(path.read_text(encoding="utf-8"))
+        self.recorded[int(body["id"])] = body
+        return int(body["id"])
+
+    @staticmethod
+    def error(status: int, code: int, message: str) -> web.Response:
+        return json_response({"success": False, "status_code": code, "status_message": message}, status=status)
+
+    async def pre(self, request: web.Request) -> web.StreamResponse | None:
+        auth = request.headers.get("Authorization", "")
+        if request.query.get("api_key") != self.api_key and auth != f"Bearer {self.api_key}":
+            return self.error(401, 7, "Invalid API key: You must be granted a valid key.")
+        return None
+
+    async def tv(self, request: web.Request) -> web.Response:
+        tid = int(request.match_info["id"])
+        if tid in self.recorded:
+            return json_response(self.recorded[tid])
+        e = self.shows.get(tid)
+        if e is None:
+            return self.error(404, 34, "The resource you requested could not be found.")
+        body = tv_payload(e, self.today)
+        extra = {k: body.pop(f"_{k}") for k in ("keywords", "external_ids", "content_ratings", "providers")}
+        for part in (request.query.get("append_to_response") or "").split(","):
+            if part == "keywords":
+                body["keywords"] = {"results": extra["keywords"]}
+            elif part == "external_ids":
+                body["external_ids"] = extra["external_ids"]
+            elif part == "content_ratings":
+                body["content_ratings"] = extra["content_ratings"]
+            elif part == "watch/providers":
+                body["watch/providers"] = extra["providers"]
+        return json_response(body)
+
+    def _summary(self, e: dict[str, Any]) -> dict[str, Any]:
+        return {"id": e["tmdb_id"], "name": e["title"], "original_name": e["title"],
+                "first_air_date": f"{e['year']}-01-15", "genre_ids": [], "origin_country": e["countries"],
+                "original_language": "en", "overview": e["overview"], "popularity": e["tmdb_popularity"],
+                "vote_average": e["tmdb_rating"] or 0, "vote_count": max(1, e["imdb_votes"] // 50),
+                "poster_path": f"/p{e['tmdb_id']}.jpg", "media_type": "tv"}
+
+    async def find(self, request: web.Request) -> web.Response:
+        ext = request.match_info["ext"]
+        source = request.query.get("external_source")
+        if source not in ("imdb_id", "tvdb_id"):
+            return self.error(400, 5, "Invalid parameters")
+        e = self.by_imdb.get(ext) if source == "imdb_id" else None
+        return json_response({"movie_results": [], "person_results": [], "tv_episode_results": [],
+                              "tv_results": [self._summary(e)] if e else [], "tv_season_results": []})
+
+    async def search(self, request: web.Request) -> web.Response:
+        q = norm_title(request.query.get("query", ""))
+        if not q:
+            return json_response({"page": 1, "results": [], "total_pages": 0, "total_results": 0})
+        year = request.query.get("first_air_date_year")
+        hits = [e for e in self.shows.values() if q in norm_title(e["title"])
+                and (not year or str(e["year"]) == year)]
+        hits.sort(key=lambda e: -e["tmdb_popularity"])
+        return json_response({"page": 1, "results": [self._summary(e) for e in hits[:20]], "total_pages": 1,
+                              "total_results": len(hits)})

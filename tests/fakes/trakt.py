@@ -1,0 +1,388 @@
+"""A loopback Trakt API (docs.trakt.tv) for tests and benchmarks.
+
+Implements: required headers (403 on a missing/unknown ``trakt-api-key``, 400 without ``trakt-api-version``),
+device-code OAuth (400 pending, 404, 409 reuse, 410 expired, 418 denied, 429 slow down), short-lived access
+tokens and single-use rotating refresh tokens (400 ``invalid_grant``), a token-bucket rate limit answering 429
+with ``Retry-After`` (and ``X-Ratelimit`` unless switched off), pagination headers with a default limit of 10,
+``/sync/last_activities`` that moves when data changes, 420/423/426 switches, and request recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from .base import FakeServer, json_response
+from .catalogue import play_row, trakt_show
+
+EPOCH = "2026-01-01T00:00:00.000Z"
+
+
+def now_iso() -> str:
+    t = datetime.now(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+class HTTPLocked(web.HTTPClientError):
+    status_code = 423
+
+
+class HTTPVipRequired(web.HTTPClientError):
+    status_code = 426
+
+
+@dataclass
+class FakeUser:
+    username: str
+    history: list[dict[str, Any]] = field(default_factory=list)       # newest first
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    watchlist: list[dict[str, Any]] = field(default_factory=list)
+    hidden: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # section -> rows
+    timezone: str = "Europe/London"
+    vip: bool = False
+    locked: bool = False
+    vip_only: str = ""          # a path prefix that answers 426 (VIP required) for this user
+    watchlist_limit: int = 100
+    activity: dict[str, str] = field(default_factory=dict)
+    show_updated: dict[int, str] = field(default_factory=dict)   # trakt id -> when its plays last changed
+
+    def touch(self, *keys: str) -> None:
+        stamp = now_iso()
+        for k in keys:
+            self.activity[k] = stamp
+        self.activity["all"] = stamp
+
+    def stamp(self, key: str) -> str:
+        return self.activity.get(key, EPOCH)
+
+
+@dataclass
+class DeviceCode:
+    device_code: str
+    user_code: str
+    expires_at: float
+    interval: int
+    status: str = "pending"       # pending | approved | used | denied
+    username: str | None = None
+    last_poll: float = 0.0
+
+
+class FakeTrakt(FakeServer):
+    name = "trakt"
+
+    def __init__(self, *, client_id: str = "test-client-id", client_secret: str = "test-client-secret",
+                 token_ttl: int = 7 * 24 * 3600, device_expires_in: int = 600, device_interval: int = 0,
+                 rate_capacity: float = 1000, rate_period: float = 300, ratelimit_header: bool = True,
+                 max_limit: int = 100, parallel_per_user: int | None = None) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_ttl = token_ttl
+        self.device_expires_in = device_expires_in
+        self.device_interval = device_interval
+        self.rate_capacity = rate_capacity
+        self.rate_refill = rate_capacity / rate_period
+        self.ratelimit_header = ratelimit_header
+        self.max_limit = max_limit
+        self.users: dict[str, FakeUser] = {}
+        self.devices: dict[str, DeviceCode] = {}
+        self.access: dict[str, tuple[str, float]] = {}      # token -> (username, expires at)
+        self.refresh: dict[str, str] = {}                    # refresh token -> username (single use)
+        self.refresh_count = 0
+        self.rate_limited = 0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._parallel: dict[str, asyncio.Semaphore] = {}
+        self.parallel_per_user = parallel_per_user
+        self.on_page: Callable[[str, int], None] | None = None
+        self.next_history_id = 10_000_000
+        r = self.app.router
+        r.add_post("/oauth/device/code", self.device_code)
+        r.add_post("/oauth/device/token", self.device_token)
+        r.add_post("/oauth/token", self.token)
+        r.add_post("/oauth/revoke", self.revoke)
+        r.add_get("/users/settings", self.settings)
+        r.add_get("/sync/last_activities", self.last_activities)
+        r.add_get("/sync/history/shows", self.history)
+        r.add_get("/sync/history/shows/{id}", self.history)
+        r.add_get("/sync/watched/shows", self.watched)
+        r.add_get("/sync/ratings/shows", self.ratings)
+        r.add_get("/sync/watchlist/shows", self.watchlist_get)
+        r.add_post("/sync/watchlist", self.watchlist_add)
+        r.add_get("/users/hidden/{section}", self.hidden)
+
+    # -- test controls -----------------------------------------------------------------------------------------
+    def add_user(self, username: str, **kw: Any) -> FakeUser:
+        u = FakeUser(username, **kw)
+        if u.history:
+            self.next_history_id = max(self.next_history_id, max(r["id"] for r in u.history) + 1)
+        self.users[username] = u
+        return u
+
+    def issue_tokens(self, username: str, ttl: int | None = None) -> dict[str, Any]:
+        access, refresh = secrets.token_hex(32), secrets.token_hex(32)
+        ttl = self.token_ttl if ttl is None else ttl
+        self.access[access] = (username, time.time() + ttl)
+        self.refresh[refresh] = username
+        return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "refresh_token": refresh,
+                "scope": "public", "created_at": int(time.time())}
+
+    def expire_access_tokens(self) -> None:
+        self.access = {k: (u, 0.0) for k, (u, _) in self.access.items()}
+
+    def approve(self, user_code: str, username: str) -> None:
+        d = next(d for d in self.devices.values() if d.user_code == user_code)
+        d.status, d.username = "approved", username
+
+    def deny(self, user_code: str) -> None:
+        next(d for d in self.devices.values() if d.user_code == user_code).status = "denied"
+
+    def expire_device(self, user_code: str) -> None:
+        next(d for d in self.devices.values() if d.user_code == user_code).expires_at = 0
+
+    def add_plays(self, username: str, shows_eps: list[tuple[dict[str, Any], int, int, datetime]]) -> list[int]:
+        u = self.users[username]
+        ids = []
+        for e, s, n, t in shows_eps:
+            row = play_row(self.next_history_id, t, e, s, n)
+            ids.append(self.next_history_id)
+            self.next_history_id += 1
+            u.history.append(row)
+            u.show_updated[e["trakt_id"]] = now_iso()
+        u.history.sort(key=lambda r: (r["watched_at"], r["id"]), reverse=True)
+        u.touch("episodes.watched_at")
+        return ids
+
+    def remove_play(self, username: str, history_id: int) -> None:
+        u = self.users[username]
+        for r in u.history:
+            if r["id"] == history_id:
+                u.show_updated[r["show"]["ids"]["trakt"]] = now_iso()
+        u.history = [r for r in u.history if r["id"] != history_id]
+        u.touch("episodes.watched_at")
+
+    # -- plumbing ----------------------------------------------------------------------------------------------
+    def _user(self, request: web.Request) -> FakeUser | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        got = self.access.get(auth[7:])
+        if got is None or got[1] <= time.time():
+            raise web.HTTPUnauthorized()
+        return self.users[got[0]]
+
+    def _take_token(self, key: str) -> float:
+        """Token bucket: 0 when allowed, else seconds until a token is free."""
+        now = time.monotonic()
+        level, last = self._buckets.get(key, (self.rate_capacity, now))
+        level = min(self.rate_capacity, level + (now - last) * self.rate_refill)
+        if level >= 1:
+            self._buckets[key] = (level - 1, now)
+            return 0.0
+        self._buckets[key] = (level, now)
+        return (1 - level) / self.rate_refill
+
+    async def pre(self, request: web.Request) -> web.StreamResponse | None:
+        if request.path.startswith("/oauth/"):
+            return None
+        key = request.headers.get("trakt-api-key")
+        if key != self.client_id:
+            return web.Response(status=403, text="")
+        if request.headers.get("trakt-api-version") != "2":
+            return web.Response(status=400, text="")
+        auth = request.headers.get("Authorization", "")
+        bucket = auth[7:] if auth.startswith("Bearer ") else "app"
+        wait = self._take_token(bucket)
+        if wait > 0:
+            self.rate_limited += 1
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            if self.ratelimit_header:
+                headers["X-Ratelimit"] = json.dumps({
+                    "name": "AUTHED_API_GET_LIMIT" if bucket != "app" else "UNAUTHED_API_GET_LIMIT",
+                    "period": 300, "limit": int(self.rate_capacity), "remaining": 0, "until": now_iso()})
+            return web.Response(status=429, headers=headers, text="")
+        return None
+
+    async def _paged(self, request: web.Request, rows: list[Any], optional: bool = False) -> web.Response:
+        q = request.query
+        if optional and "page" not in q and "limit" not in q:
+            return json_response(rows)
+        page = max(1, int(q.get("page", 1)))
+        limit = max(1, min(self.max_limit, int(q.get("limit", 10))))
+        pages = max(1, math.ceil(len(rows) / limit))
+        if self.on_page is not None:
+            self.on_page(request.path, page)
+        return json_response(rows[(page - 1) * limit : page * limit], headers={
+            "X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
+            "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(rows)),
+        })
+
+    async def _authed(self, request: web.Request) -> FakeUser:
+        u = self._user(request)
+        if u is None:
+            raise web.HTTPUnauthorized()
+        if u.locked:
+            raise HTTPLocked(headers={"X-Account-Locked": "true", "X-Account-Deactivated": "false"})
+        if u.vip_only and request.path.startswith(u.vip_only):
+            raise HTTPVipRequired()
+        return u
+
+    def slot(self, request: web.Request) -> AbstractAsyncContextManager[Any]:
+        if self.parallel_per_user is None:
+            return nullcontext()
+        key = request.headers.get("Authorization", "app")
+        return self._parallel.setdefault(key, asyncio.Semaphore(self.parallel_per_user))
+
+    # -- OAuth -------------------------------------------------------------------------------------------------
+    async def device_code(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("client_id") != self.client_id:
+            return web.Response(status=403, text="")
+        d = DeviceCode(secrets.token_hex(32), secrets.token_hex(4).upper(), time.time() + self.device_expires_in,
+                       self.device_interval)
+        self.devices[d.device_code] = d
+        return json_response({"device_code": d.device_code, "user_code": d.user_code,
+                              "verification_url": "https://trakt.tv/activate", "expires_in": self.device_expires_in,
+                              "interval": d.interval})
+
+    async def device_token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
+            return web.Response(status=403, text="")
+        d = self.devices.get(body.get("code", ""))
+        if d is None:
+            return web.Response(status=404, text="")
+        now = time.time()
+        if d.status in ("used",):
+            return web.Response(status=409, text="")
+        if now >= d.expires_at:
+            return web.Response(status=410, text="")
+        if d.status == "denied":
+            return web.Response(status=418, text="")
+        if d.interval and now - d.last_poll < d.interval:
+            d.last_poll = now
+            return web.Response(status=429, text="")
+        d.last_poll = now
+        if d.status == "pending":
+            return web.Response(status=400, text="")
+        d.status = "used"
+        assert d.username is not None
+        return json_response(self.issue_tokens(d.username))
+
+    async def token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
+            return json_response({"error": "invalid_client"}, status=401)
+        user = self.refresh.pop(body.get("refresh_token", ""), None)   # single use
+        if body.get("grant_type") != "refresh_token" or user is None:
+            return json_response({"error": "invalid_grant", "error_description": "The provided authorization grant "
+                                  "is invalid, expired, revoked, or was issued to another client."}, status=400)
+        self.refresh_count += 1
+        return json_response(self.issue_tokens(user))
+
+    async def revoke(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.access.pop(body.get("token", ""), None)
+        return json_response({})
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    async def settings(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        return json_response({
+            "user": {"username": u.username, "private": False, "vip": u.vip, "vip_ep": False,
+                     "ids": {"slug": u.username}},
+            "account": {"timezone": u.timezone, "time_24hr": True},
+            "limits": {"list": {"count": 2, "item_count": 100}, "watchlist": {"item_count": u.watchlist_limit}},
+        })
+
+    async def last_activities(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        s = u.stamp
+        return json_response({
+            "all": u.activity.get("all", EPOCH),
+            "episodes": {"watched_at": s("episodes.watched_at"), "rated_at": EPOCH, "watchlisted_at": EPOCH},
+            "shows": {"rated_at": s("shows.rated_at"), "watchlisted_at": s("shows.watchlisted_at"),
+                      "hidden_at": s("shows.hidden_at"), "dropped_at": s("shows.dropped_at")},
+            "seasons": {"rated_at": EPOCH, "watchlisted_at": EPOCH, "hidden_at": EPOCH},
+            "watchlist": {"updated_at": s("shows.watchlisted_at")},
+            "account": {"settings_at": s("account.settings_at")},
+        })
+
+    async def history(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        rows = u.history
+        show_id = request.match_info.get("id")
+        if show_id:
+            rows = [r for r in rows if str(r["show"]["ids"]["trakt"]) == show_id or r["show"]["ids"]["slug"] == show_id]
+        start, end = request.query.get("start_at"), request.query.get("end_at")
+        if start:
+            rows = [r for r in rows if r["watched_at"] >= start]
+        if end:
+            rows = [r for r in rows if r["watched_at"] <= end]
+        return await self._paged(request, rows)
+
+    async def watched(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        agg: dict[int, dict[str, Any]] = {}
+        for r in u.history:
+            sid = r["show"]["ids"]["trakt"]
+            a = agg.setdefault(sid, {"plays": 0, "last_watched_at": r["watched_at"], "last_updated_at":
+                                     r["watched_at"], "reset_at": None, "show": r["show"], "_eps": {}})
+            a["plays"] += 1
+            a["last_watched_at"] = max(a["last_watched_at"], r["watched_at"])
+            a["last_updated_at"] = u.show_updated.get(sid, a["last_watched_at"])
+            key = (r["episode"]["season"], r["episode"]["number"])
+            ep = a["_eps"].setdefault(key, {"number": key[1], "plays": 0, "last_watched_at": r["watched_at"]})
+            ep["plays"] += 1
+        out = []
+        noseasons = "noseasons" in request.query.get("extended", "")
+        for a in agg.values():
+            eps = a.pop("_eps")
+            if not noseasons:
+                seasons: dict[int, list[Any]] = {}
+                for (s, _), ep in sorted(eps.items()):
+                    seasons.setdefault(s, []).append(ep)
+                a["seasons"] = [{"number": s, "episodes": e} for s, e in seasons.items()]
+            out.append(a)
+        return json_response(out)
+
+    async def ratings(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        return await self._paged(request, u.ratings, optional=True)
+
+    async def watchlist_get(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        return await self._paged(request, u.watchlist, optional=True)
+
+    async def watchlist_add(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        body = await request.json()
+        shows = body.get("shows") or []
+        if len(u.watchlist) + len(shows) > u.watchlist_limit:
+            return web.Response(status=420, text="")
+        for s in shows:
+            u.watchlist.append({"listed_at": now_iso(), "type": "show", "show": s})
+        u.touch("shows.watchlisted_at")
+        return json_response({"added": {"shows": len(shows)}, "existing": {"shows": 0},
+                              "not_found": {"shows": []}}, status=201)
+
+    async def hidden(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        return await self._paged(request, u.hidden.get(request.match_info["section"], []))
+
+
+def rating_row(e: dict[str, Any], rating: int, when: str = "2025-06-01T20:00:00.000Z") -> dict[str, Any]:
+    return {"rated_at": when, "rating": rating, "type": "show", "show": trakt_show(e)}
+
+
+def list_row(e: dict[str, Any], key: str = "listed_at", when: str = "2025-06-01T20:00:00.000Z") -> dict[str, Any]:
+    return {key: when, "type": "show", "show": trakt_show(e)}
