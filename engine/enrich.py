@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any, Protocol
 
+from .aio import run_all
 from .catalogue import Catalogue, catalogue_meta
 from .clock import Clock
 from .errors import ServiceUnavailable
@@ -89,7 +90,5 @@ class Enricher:
             )
             done += 1
 
-        async with asyncio.TaskGroup() as tg:
-            for r in rows:
-                tg.create_task(one(r))
+        await run_all(one(r) for r in rows)
         return done

@@ -34,6 +34,10 @@ class LinkPending(MultitudesError):
     user_message = "Still waiting for you to approve the code on Trakt."
 
 
+class LinkSlowDown(LinkPending):
+    """Trakt's 429 while polling a device code: keep waiting, poll less often."""
+
+
 class LinkExpired(MultitudesError):
     user_message = "That Trakt code expired before it was approved. Run /link again for a new one."
 

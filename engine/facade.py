@@ -16,7 +16,7 @@ from .catalogue import Catalogue
 from .clock import Clock, parse_ts
 from .config import Settings
 from .enrich import Enricher
-from .errors import InvalidImport, LinkPending, NotLinked, ServiceUnavailable, UnknownPerson
+from .errors import InvalidImport, LinkPending, LinkSlowDown, NotLinked, ServiceUnavailable, UnknownPerson
 from .models import DeviceLink, HistoryItem, ImportReport, ShowStat, Stats, SyncReport
 from .sources.imports import ParsedImport, detect_kind, parse_netflix, parse_trakt_export
 from .sources.tmdb import TmdbClient
@@ -43,6 +43,7 @@ class Engine:
         self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
         self._closers = list(closers)
         self._device_codes: dict[int, tuple[str, DeviceLink]] = {}
+        self._poll_interval: dict[int, float] = {}
 
     @property
     def demo(self) -> bool:
@@ -90,6 +91,7 @@ class Engine:
     async def start_link(self, person_id: int) -> DeviceLink:
         code, link = await self._trakt().device_code()
         self._device_codes[person_id] = (code, link)
+        self._poll_interval[person_id] = link.interval_s
         return link
 
     async def poll_link(self, person_id: int) -> str | None:
@@ -100,6 +102,9 @@ class Engine:
         code, _ = self._device_codes[person_id]
         try:
             tokens = await trakt.poll_device_token(code)
+        except LinkSlowDown:
+            self._poll_interval[person_id] = self._poll_interval.get(person_id, 5) + 5   # as RFC 8628 asks
+            return None
         except LinkPending:
             return None
         except Exception:
@@ -122,7 +127,7 @@ class Engine:
         link = await self.start_link(person_id)
         await on_code(link)
         while True:
-            await self.clock.sleep(link.interval_s)
+            await self.clock.sleep(self._poll_interval.get(person_id, link.interval_s))
             name = await self.poll_link(person_id)
             if name is not None:
                 return name

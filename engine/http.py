@@ -63,7 +63,7 @@ class HttpService:
 
     async def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                       json: Any = None, headers: Mapping[str, str] | None = None,
-                      retry_on: frozenset[int] = RETRY_STATUSES) -> httpx.Response:
+                      retry_on: frozenset[int] = RETRY_STATUSES, retry_429: bool = True) -> httpx.Response:
         last = ""
         for attempt in range(self.policy.max_attempts):
             try:
@@ -76,7 +76,7 @@ class HttpService:
                 last = f"{type(e).__name__} on {method} {httpx.URL(url).path}"
                 delay = self._backoff(attempt)
             else:
-                if resp.status_code == 429:
+                if resp.status_code == 429 and retry_429:
                     self.rate_limited += 1
                     wait = retry_after_seconds(resp, self.clock.now().timestamp())
                     if wait is not None and wait > self.policy.retry_after_max_s:

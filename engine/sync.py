@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from .aio import run_all
 from .clock import Clock, iso
 from .config import SyncSettings
 from .errors import SyncInProgress
@@ -201,9 +202,7 @@ class TraktSync:
                 added += a
                 removed += r
 
-            async with asyncio.TaskGroup() as tg:
-                for t in stale:
-                    tg.create_task(reconcile(t))
+            await run_all(reconcile(t) for t in stale)
         await self.store.save_trakt_show_state(person_id, updated)
         newest = await self.store.one(
             "SELECT MAX(watched_at) FROM plays WHERE person_id=? AND source='trakt'", (person_id,)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from ..aio import run_all
 from ..clock import Clock, parse_ts
 from ..config import TraktSettings
 from ..errors import (
@@ -24,6 +25,7 @@ from ..errors import (
     LinkDenied,
     LinkExpired,
     LinkPending,
+    LinkSlowDown,
     LinkUnknown,
     MultitudesError,
     TraktAccountLimit,
@@ -157,7 +159,7 @@ class TraktClient:
         link = DeviceLink(
             user_code=body["user_code"], verification_url=body["verification_url"],
             expires_at=self.clock.now() + timedelta(seconds=int(body["expires_in"])),
-            interval_s=int(body.get("interval") or 5),
+            interval_s=int(body["interval"]) if body.get("interval") is not None else 5,
         )
         return str(body["device_code"]), link
 
@@ -166,13 +168,15 @@ class TraktClient:
         resp = await self.http.request(
             "POST", f"{self.base}/oauth/device/token",
             json={"code": device_code, "client_id": self.client_id, "client_secret": self.client_secret},
-            headers=self._headers(), retry_on=frozenset({500, 502, 503, 504}),
+            headers=self._headers(), retry_429=False,   # 429 here means "poll more slowly", not "retry now"
         )
         match resp.status_code:
             case 200:
                 return Tokens.from_response(resp.json())
-            case 400 | 429:
-                raise LinkPending(f"device code pending ({resp.status_code})")
+            case 400:
+                raise LinkPending("device code pending")
+            case 429:
+                raise LinkSlowDown("polling too fast")
             case 404:
                 raise LinkUnknown("device code not found")
             case 409:
@@ -317,11 +321,7 @@ class TraktClient:
             if on_page is not None:
                 await on_page(pg)
 
-        todo = [n for n in range(2, first.page_count + 1) if n not in skip_pages]
-        if todo:
-            async with asyncio.TaskGroup() as tg:
-                for n in todo:
-                    tg.create_task(one(n))
+        await run_all(one(n) for n in range(2, first.page_count + 1) if n not in skip_pages)
         return [x for n in sorted(results) for x in results[n]]
 
     async def paginated_optional(self, path: str, *, person_id: int, params: dict[str, Any] | None = None) -> list[Any]:

@@ -19,6 +19,7 @@ class Seen:
     headers: dict[str, str]
     status: int = 0
     body: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +120,7 @@ class FakeServer:
             early = await self.pre(request)
             if early is not None:
                 seen.status = early.status
+                seen.response_headers = dict(early.headers)
                 return early
             try:
                 async with self.slot(request):
