@@ -30,7 +30,7 @@ TMDB_GENRE = {  # our slugs -> TMDB TV genre (name, id)
 
 def norm_title(title: str) -> str:
     t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    t = re.sub(r"^(the|a|an)\s+", "", t.replace("&", " and "))
+    t = t.replace("&", " and ")
     return re.sub(r"[^a-z0-9]+", " ", t).strip()
 
 

@@ -18,7 +18,7 @@ from .config import Settings
 from .enrich import Enricher
 from .errors import InvalidImport, LinkPending, LinkSlowDown, NotLinked, ServiceUnavailable, UnknownPerson
 from .models import DeviceLink, HistoryItem, ImportReport, ShowStat, Stats, SyncReport
-from .sources.imports import ParsedImport, detect_kind, parse_netflix, parse_trakt_export
+from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
 from .store import Store
@@ -164,10 +164,7 @@ class Engine:
         if len(data) > cfg.max_bytes:
             raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
         if data[:2] == b"\x1f\x8b":
-            try:
-                data = await asyncio.to_thread(_gunzip, data, cfg.max_bytes)
-            except (OSError, EOFError) as e:
-                raise InvalidImport("the file looks gzipped but does not unpack.") from e
+            data = await asyncio.to_thread(gunzip_bounded, data, cfg.max_bytes)
         kind = detect_kind(name, data)
         if kind == "trakt":
             parsed = await asyncio.to_thread(parse_trakt_export, name, data, cfg.max_rows, cfg.max_bytes)
@@ -247,15 +244,6 @@ class Engine:
             top_genres=tuple(genres.most_common(8)), plays_per_year=tuple((int(y), n) for y, n in per_year),
             last_sync=parse_ts(counts[5]),
         )
-
-
-def _gunzip(data: bytes, limit: int) -> bytes:
-    import zlib
-    d = zlib.decompressobj(wbits=31)
-    out = d.decompress(data, limit + 1)
-    if len(out) > limit:
-        raise InvalidImport(f"the file unpacks to more than {limit:,} bytes.")
-    return out
 
 
 def _export_timezone(raw: bytes) -> str | None:

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,17 @@ def detect_kind(name: str, data: bytes) -> str:
     if "title" in first and "date" in first:
         return "netflix"
     raise InvalidImport(f"{name!r} is neither a Trakt export (JSON or zip) nor a Netflix CSV (Title,Date).")
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(data, limit + 1)
+    except zlib.error as e:
+        raise InvalidImport("the file looks gzipped but does not unpack.") from e
+    if len(out) > limit or d.unconsumed_tail:
+        raise InvalidImport(f"the file unpacks to more than {limit:,} bytes.")
+    return out
 
 
 # -- Trakt export ------------------------------------------------------------------------------------------------
@@ -230,7 +242,9 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> tuple[list[Netf
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InvalidImport(f"{name!r} is not UTF-8 text.") from e
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","   # some locales use semicolons
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as e:

@@ -1,0 +1,186 @@
+"""Imports for people without API access: Trakt exports and Netflix viewing activity. All or nothing."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+
+from engine.errors import InvalidImport
+from engine.sources.imports import pick_match, split_netflix_title
+from tests.conftest import FIXTURES
+from tests.fakes.catalogue import catalogue, history_rows
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import list_row, rating_row
+
+
+async def count(engine: Any, pid: int, table: str = "plays") -> int:
+    row = await engine.store.one(f"SELECT COUNT(*) FROM {table} WHERE person_id=?", (pid,))
+    return int(row[0])
+
+
+def export_doc() -> dict[str, Any]:
+    cat = catalogue()
+    return {"history": history_rows(400, 15, seed=21), "ratings": [rating_row(e, 8) for e in cat[:5]],
+            "watchlist": [list_row(e) for e in cat[100:103]], "settings": {"account": {"timezone": "Asia/Tokyo"}}}
+
+
+async def test_trakt_export_json_imports_once(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    data = json.dumps(export_doc()).encode()
+    rep = await engine.import_history(pid, "export.json", data)
+    assert (rep.kind, rep.plays_added, rep.ratings, rep.watchlist) == ("trakt", 400, 5, 3)
+    assert await count(engine, pid) == 400 and await count(engine, pid, "ratings") == 5
+    assert (await engine.store.person(pid))["timezone"] == "Asia/Tokyo"
+    again = await engine.import_history(pid, "export.json", data)
+    assert again.plays_added == 0 and await count(engine, pid) == 400        # idempotent
+
+
+async def test_trakt_export_zip_of_files_with_real_payloads(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("watched-history.json", (FIXTURES / "trakt_history_2026.json").read_text())
+        z.writestr("ratings-shows.json", (FIXTURES / "trakt_ratings_shows_2026.json").read_text())
+        z.writestr("watchlist-shows.json", (FIXTURES / "trakt_watchlist_shows_2026.json").read_text())
+        z.writestr("notes.txt", "ignored")
+    rep = await engine.import_history(pid, "trakt.zip", buf.getvalue())
+    episodes = [h for h in json.loads((FIXTURES / "trakt_history_2026.json").read_text()) if h["type"] == "episode"]
+    assert rep.plays_added == len(episodes) and rep.ratings > 0 and rep.watchlist > 0
+
+
+async def test_watched_only_export_falls_back_to_one_play_per_episode(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    watched = [{"plays": 2, "last_watched_at": "2024-01-02T20:00:00.000Z", "show": {"title": "X", "year": 2020,
+                "ids": {"trakt": 999001}}, "seasons": [{"number": 1, "episodes": [
+                    {"number": 1, "plays": 1, "last_watched_at": "2024-01-01T20:00:00.000Z"},
+                    {"number": 2, "plays": 1, "last_watched_at": "2024-01-02T20:00:00.000Z"}]}]}]
+    rep = await engine.import_history(pid, "watched.json", json.dumps(watched).encode())
+    assert rep.plays_added == 2
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("bad.json", b"[{\"watched_at\": ", "not valid JSON"),
+    ("empty.json", b"{}", "no Trakt history"),
+    ("bad.zip", b"PK\x03\x04garbage", "not a readable zip"),
+    ("bad.csv", b"Name,When\nx,y\n", "neither a Trakt export"),
+    ("gz.json.gz", b"\x1f\x8bnot really gzip", "does not unpack"),
+])
+async def test_malformed_files_get_clear_errors(make_engine: Any, name: str, data: bytes, words: str) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    with pytest.raises(InvalidImport) as e:
+        await engine.import_history(pid, name, data)
+    assert words in e.value.user_message and "Nothing was imported" in e.value.user_message
+
+
+async def test_a_bad_row_deep_in_the_file_writes_nothing(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    doc = export_doc()
+    doc["history"][350]["watched_at"] = None
+    with pytest.raises(InvalidImport) as e:
+        await engine.import_history(pid, "export.json", json.dumps(doc).encode())
+    assert "row 351" in e.value.user_message
+    assert await count(engine, pid) == 0 and await count(engine, pid, "ratings") == 0
+
+
+async def test_oversized_files_and_zip_bombs_are_refused(make_engine: Any) -> None:
+    engine = await make_engine(MULTITUDES_IMPORTS__MAX_BYTES="20000")
+    pid = await engine.person("console", "u")
+    with pytest.raises(InvalidImport, match="limit"):
+        await engine.import_history(pid, "big.json", b" " * 20001)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("history.json", "[" + " " * 100_000 + "]")
+    assert len(buf.getvalue()) < 20000
+    with pytest.raises(InvalidImport, match="unpacks"):
+        await engine.import_history(pid, "bomb.zip", buf.getvalue())
+    with pytest.raises(InvalidImport, match="unpacks"):
+        await engine.import_history(pid, "bomb.json.gz", gzip.compress(b" " * 100_000))
+    assert await count(engine, pid) == 0
+
+
+def netflix_csv(rows: list[tuple[str, str]]) -> bytes:
+    out = io.StringIO()
+    out.write("Title,Date\n")
+    for t, d in rows:
+        out.write('"' + t.replace('"', '""') + '",' + d + "\n")
+    return out.getvalue().encode()
+
+
+async def test_netflix_csv_matches_titles_and_reports_the_rest(make_engine: Any) -> None:
+    engine = await make_engine()   # no TMDB configured: matched against the bundled catalogue
+    pid = await engine.person("console", "u")
+    data = netflix_csv([
+        ("Ozark: Season 1: Sugarwood", "1/5/22"),
+        ("Ozark: Season 1: Blue Cat", "1/5/22"),
+        ("Ozark: Season 2: Reparations", "1/20/22"),
+        ("Gossip Girl: Season 1: Pilot", "3/2/09"),          # 2007 show: the 2021 one had not started
+        ("Gossip Girl: Season 1: Just Another Manic Monday", "10/2/21"),   # same title, first seen 2009
+        ("Cowboy Bebop: Season 1: Cowboy Gospel", "12/1/21"),  # 2021 remake by then
+        ("Baby Reindeer: Limited Series: Episode 1", "5/2/24"),  # not in the catalogue (2024)
+        ("Glass Onion: A Knives Out Mystery", "2/3/23"),       # a film
+    ])
+    rep = await engine.import_history(pid, "NetflixViewingHistory.csv", data)
+    assert rep.kind == "netflix" and rep.plays_added == 6
+    assert rep.unmatched == ("Baby Reindeer",)
+    assert rep.skipped == ("Glass Onion: A Knives Out Mystery",)
+    rows = await engine.store.all("SELECT s.title, s.year, p.season, p.episode_title, p.watched_at FROM plays p "
+                                  "JOIN shows s ON s.id=p.show_id ORDER BY p.watched_at")
+    got = {(r[0], r[1]) for r in rows}
+    assert ("Gossip Girl", 2007) in got and ("Gossip Girl", 2021) not in got
+    assert ("Cowboy Bebop", 2021) in got
+    assert rows[0][4].startswith("2009-03-02")                # M/D/YY read as US dates
+
+
+async def test_netflix_through_tmdb_search_and_day_first_dates(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    engine = await make_engine(tmdb=fake_tmdb)
+    pid = await engine.person("console", "u")
+    data = netflix_csv([("Ozark: Season 3: Wartime", "25/03/2020"), ("Ozark: Season 3: Su Casa", "02/04/2020")])
+    rep = await engine.import_history(pid, "viewing.csv", data)
+    assert rep.plays_added == 2 and not rep.unmatched
+    assert fake_tmdb.count("/3/search/tv") == 1
+    first = await engine.store.one("SELECT MIN(watched_at) FROM plays")
+    assert first[0].startswith("2020-03-25")
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b"Title,Date\nOzark: Season 1: Sugarwood,someday\n", "not a date"),
+    (b"Title,Date\nOzark: Season 1: Sugarwood,31/02/2021\n", "not a valid DMY date"),
+    (b"Title;Date\n", "no viewing rows"),
+    (b"Title,Date\nOzark: Season 1: Sugarwood\n", "line 2 has 1 columns"),
+])
+async def test_netflix_malformed(make_engine: Any, data: bytes, words: str) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    with pytest.raises(InvalidImport, match=words):
+        await engine.import_history(pid, "v.csv", data)
+    assert await count(engine, pid) == 0
+
+
+def test_netflix_title_shapes() -> None:
+    assert split_netflix_title("Breaking Bad: Season 1: Pilot") == ("Breaking Bad", 1, "Pilot")
+    assert split_netflix_title("Star Trek: Discovery: Season 2: Brother") == ("Star Trek: Discovery", 2, "Brother")
+    assert split_netflix_title("The Queen's Gambit: Limited Series: Openings") == ("The Queen's Gambit", 1, "Openings")
+    assert split_netflix_title("Money Heist: Part 3: Episode 1") == ("Money Heist", 3, "Episode 1")
+    assert split_netflix_title("Lupin: Part Two: Chapter 6") == ("Lupin", 2, "Chapter 6")
+    assert split_netflix_title("Inception") is None
+    assert split_netflix_title("Black Mirror: Bandersnatch") is None
+
+
+def test_year_disambiguation_never_guesses() -> None:
+    cands = [{"id": 1, "name": "Shameless", "first_air_date": "2004-01-04"},
+             {"id": 2, "name": "Shameless", "first_air_date": "2011-01-09"},
+             {"id": 3, "name": "Shameless Hearts", "first_air_date": "2015-01-01"}]
+    assert pick_match("Shameless", 2010, cands)["id"] == 1
+    assert pick_match("Shameless", 2012, cands)["id"] == 2
+    assert pick_match("Shameless", 2001, cands) is None      # neither had started: report, don't guess
+    assert pick_match("Shameless Heart", 2020, cands) is None
