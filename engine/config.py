@@ -30,7 +30,8 @@ SECRET_ENV = {
     "telegram_token": "MULTITUDES_TELEGRAM_TOKEN",
     "secret_key": "MULTITUDES_SECRET_KEY",
 }
-_SECRET_WORDS = ("secret", "token", "api_key", "apikey", "password", "client_id")
+_SECRET_NAMES = {"client_id", "client_secret", "api_key", "apikey", "token", "secret", "secret_key", "password"}
+_SECRET_SUFFIXES = ("_token", "_secret", "_api_key", "_password")
 
 
 class _Section(BaseModel):
@@ -182,7 +183,7 @@ def _find_secrets_in_toml(data: Mapping[str, Any], path: str = "") -> list[str]:
         here = f"{path}.{k}" if path else k
         if isinstance(v, Mapping):
             found += _find_secrets_in_toml(v, here)
-        elif any(w in k.lower() for w in _SECRET_WORDS):
+        elif k.lower() in _SECRET_NAMES or k.lower().endswith(_SECRET_SUFFIXES):
             found.append(here)
     return found
 
@@ -247,6 +248,9 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             user_message="Trakt credentials are set but MULTITUDES_SECRET_KEY is not: it encrypts Trakt tokens "
             "at rest. Generate one with `multitudes keygen`.",
         )
+    if settings.secrets.secret_key:
+        from .crypto import TokenCipher
+        TokenCipher(settings.secrets.secret_key)   # raises a clear ConfigError for a malformed key
     if bool(settings.secrets.trakt_client_id) != bool(settings.secrets.trakt_client_secret):
         raise ConfigError(
             "half of the Trakt credentials",

@@ -45,6 +45,9 @@ class Store:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # id key -> (internal id, what the row holds); filled only from committed transactions
+        self._shows: dict[tuple[str, Any], tuple[int, tuple[Any, ...]]] = {}
+        self._pending: dict[tuple[str, Any], tuple[int, tuple[Any, ...]]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     async def open(self) -> Store:
@@ -103,12 +106,16 @@ class Store:
         """One write transaction; tasks sharing this store queue up here."""
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
+            self._pending = {}
             try:
                 yield self.db
             except BaseException:
+                self._pending = {}
                 await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+            self._shows.update(self._pending)
+            self._pending = {}
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock, self.db.execute(sql, params) as cur:
@@ -197,7 +204,7 @@ class Store:
     async def upsert_shows(self, refs: Iterable[ShowRef]) -> dict[tuple[str, Any], int]:
         """Insert or merge shows; return a map from every id key ('trakt', 1) etc. to the internal id."""
         async with self.tx() as db:
-            return await _upsert_shows(db, refs)
+            return await self._upsert_shows(db, refs)
 
     async def show_by_ids(self, ids: ShowIds) -> Row | None:
         for col, val in (("trakt_id", ids.trakt), ("tmdb_id", ids.tmdb), ("imdb_id", ids.imdb)):
@@ -244,7 +251,7 @@ class Store:
                            job: dict[str, Any] | None = None, *, set_job: bool = False) -> int:
         """Insert plays (de-duplicated by key) and, in the same transaction, the sync job's resume point."""
         async with self.tx() as db:
-            added = await _insert_plays(db, person_id, plays, source)
+            added = await self._insert_plays(db, person_id, plays, source)
             if set_job:
                 await _set_job(db, person_id, job)
         return added
@@ -252,7 +259,7 @@ class Store:
     async def replace_show_plays(self, person_id: int, show: ShowRef, plays: Sequence[Play]) -> tuple[int, int]:
         """Make this show's Trakt plays exactly ``plays`` (used when counts disagree). Returns (added, removed)."""
         async with self.tx() as db:
-            ids = await _upsert_shows(db, [show])
+            ids = await self._upsert_shows(db, [show])
             sid = _lookup(ids, show.ids)
             keys = {play_key(p, "trakt") for p in plays}
             async with db.execute(
@@ -263,7 +270,7 @@ class Store:
             await db.executemany(
                 "DELETE FROM plays WHERE person_id=? AND play_key=?", [(person_id, k) for k in gone]
             )
-            added = await _insert_plays(db, person_id, plays, "trakt")
+            added = await self._insert_plays(db, person_id, plays, "trakt")
         return added, len(gone)
 
     async def import_batch(self, person_id: int, source: str, plays: Sequence[Play],
@@ -272,8 +279,8 @@ class Store:
                            hidden: Sequence[tuple[ShowRef, Any, Any]] = ()) -> int:
         """A whole import in one transaction: all of it lands, or none of it."""
         async with self.tx() as db:
-            added = await _insert_plays(db, person_id, plays, source)
-            ids = await _upsert_shows(db, [r for r, _, _ in (*ratings, *watchlist, *hidden)])
+            added = await self._insert_plays(db, person_id, plays, source)
+            ids = await self._upsert_shows(db, [r for r, _, _ in (*ratings, *watchlist, *hidden)])
             await db.executemany(
                 "INSERT OR REPLACE INTO ratings VALUES (?,?,?,?)",
                 [(person_id, _lookup(ids, r.ids), v, a) for r, a, v in ratings],
@@ -325,7 +332,7 @@ class Store:
         """Replace a person's ratings / watchlist / hidden(kind) with the complete list from the source."""
         assert table in ("ratings", "watchlist", "hidden")
         async with self.tx() as db:
-            ids = await _upsert_shows(db, [i[0] for i in items])
+            ids = await self._upsert_shows(db, [i[0] for i in items])
             if table == "hidden":
                 await db.execute("DELETE FROM hidden WHERE person_id=? AND kind=?", (person_id, kind))
                 await db.executemany(
@@ -408,6 +415,76 @@ class Store:
                 (error, error, iso(now), person_id, owner),
             )
 
+    async def _upsert_shows(self, db: aiosqlite.Connection, refs: Iterable[ShowRef]) -> dict[tuple[str, Any], int]:
+        """Inside a transaction: insert or merge shows. Shows already stored as given cost no query at all."""
+        out: dict[tuple[str, Any], int] = {}
+        for ref in refs:
+            keys = _keys(ref.ids)
+            if not keys:
+                raise ValueError(f"show without ids: {ref.title}")
+            if keys[0] in out:
+                continue
+            snap = (ref.title, ref.year, ref.aired_episodes, ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb)
+            hit = self._pending.get(keys[0]) or self._shows.get(keys[0])
+            if hit is not None and all(v is None or v == h for v, h in zip(snap, hit[1], strict=True)):
+                for k in keys:
+                    out[k] = hit[0]
+                continue
+            row = None
+            for col, val in keys:
+                async with db.execute(f"SELECT id FROM shows WHERE {col}_id=?", (val,)) as cur:
+                    row = await cur.fetchone()
+                if row:
+                    break
+            if row is None:
+                cur2 = await db.execute(
+                    "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb, ref.ids.slug, ref.title, ref.year,
+                     ref.aired_episodes),
+                )
+                sid = int(cur2.lastrowid or 0)
+            else:
+                sid = int(row[0])
+                await db.execute(
+                    "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
+                    "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
+                    (ref.title or None, ref.year, ref.aired_episodes, ref.ids.slug, sid),
+                )
+                for col, val in (("trakt_id", ref.ids.trakt), ("tmdb_id", ref.ids.tmdb), ("imdb_id", ref.ids.imdb),
+                                 ("tvdb_id", ref.ids.tvdb)):
+                    if val is not None:
+                        try:
+                            await db.execute(f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL", (val, sid))
+                        except sqlite3.IntegrityError:
+                            pass   # another row owns that id; keep the two apart rather than guess
+            async with db.execute(
+                "SELECT title, year, aired_episodes, trakt_id, tmdb_id, imdb_id, tvdb_id FROM shows WHERE id=?", (sid,)
+            ) as cur:
+                stored = await cur.fetchone()
+            for k in keys:
+                out[k] = sid
+                if stored is not None:
+                    self._pending[k] = (sid, tuple(stored))
+        return out
+
+    async def _insert_plays(self, db: aiosqlite.Connection, person_id: int, plays: Sequence[Play],
+                            source: str) -> int:
+        if not plays:
+            return 0
+        ids = await self._upsert_shows(db, [p.show for p in plays])
+        before = db.total_changes
+        await db.executemany(
+            "INSERT OR IGNORE INTO plays(person_id, play_key, show_id, season, episode, episode_title, watched_at, "
+            "history_id, action, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (person_id, play_key(p, source), _lookup(ids, p.show.ids), p.season, p.episode, p.episode_title,
+                 iso(p.watched_at), p.history_id, p.action, source)
+                for p in plays
+            ],
+        )
+        return db.total_changes - before
+
     # -- cache ---------------------------------------------------------------------------------------------------
     async def cache_get(self, key: str, now: datetime) -> Any | None:
         row = await self.one("SELECT body, expires_at FROM api_cache WHERE key=?", (key,))
@@ -445,66 +522,6 @@ def _lookup(ids: dict[tuple[str, Any], int], show: ShowIds) -> int:
         if k in ids:
             return ids[k]
     raise KeyError(f"show not stored: {show}")
-
-
-async def _upsert_shows(db: aiosqlite.Connection, refs: Iterable[ShowRef]) -> dict[tuple[str, Any], int]:
-    out: dict[tuple[str, Any], int] = {}
-    seen: set[tuple[str, Any]] = set()
-    for ref in refs:
-        keys = _keys(ref.ids)
-        if not keys:
-            raise ValueError(f"show without ids: {ref.title}")
-        if keys[0] in seen:
-            continue
-        seen.update(keys)
-        row = None
-        for col, val in keys:
-            async with db.execute(f"SELECT id FROM shows WHERE {col}_id=?", (val,)) as cur:
-                row = await cur.fetchone()
-            if row:
-                break
-        if row is None:
-            cur2 = await db.execute(
-                "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb, ref.ids.slug, ref.title, ref.year,
-                 ref.aired_episodes),
-            )
-            sid = int(cur2.lastrowid or 0)
-        else:
-            sid = int(row[0])
-            await db.execute(
-                "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
-                "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
-                (ref.title or None, ref.year, ref.aired_episodes, ref.ids.slug, sid),
-            )
-            for col, val in (("trakt_id", ref.ids.trakt), ("tmdb_id", ref.ids.tmdb), ("imdb_id", ref.ids.imdb),
-                             ("tvdb_id", ref.ids.tvdb)):
-                if val is not None:
-                    try:
-                        await db.execute(f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL", (val, sid))
-                    except sqlite3.IntegrityError:
-                        pass
-        for k in keys:
-            out[k] = sid
-    return out
-
-
-async def _insert_plays(db: aiosqlite.Connection, person_id: int, plays: Sequence[Play], source: str) -> int:
-    if not plays:
-        return 0
-    ids = await _upsert_shows(db, [p.show for p in plays])
-    before = db.total_changes
-    await db.executemany(
-        "INSERT OR IGNORE INTO plays(person_id, play_key, show_id, season, episode, episode_title, watched_at, "
-        "history_id, action, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [
-            (person_id, play_key(p, source), _lookup(ids, p.show.ids), p.season, p.episode, p.episode_title,
-             iso(p.watched_at), p.history_id, p.action, source)
-            for p in plays
-        ],
-    )
-    return db.total_changes - before
 
 
 async def _set_job(db: aiosqlite.Connection, person_id: int, job: dict[str, Any] | None) -> None:

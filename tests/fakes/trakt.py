@@ -105,6 +105,7 @@ class FakeTrakt(FakeServer):
         self.parallel_per_user = parallel_per_user
         self.on_page: Callable[[str, int], None] | None = None
         self.next_history_id = 10_000_000
+        self._filtered: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         r = self.app.router
         r.add_post("/oauth/device/code", self.device_code)
         r.add_post("/oauth/device/token", self.device_token)
@@ -319,15 +320,20 @@ class FakeTrakt(FakeServer):
 
     async def history(self, request: web.Request) -> web.Response:
         u = await self._authed(request)
-        rows = u.history
         show_id = request.match_info.get("id")
-        if show_id:
-            rows = [r for r in rows if str(r["show"]["ids"]["trakt"]) == show_id or r["show"]["ids"]["slug"] == show_id]
         start, end = request.query.get("start_at"), request.query.get("end_at")
-        if start:
-            rows = [r for r in rows if r["watched_at"] >= start]
-        if end:
-            rows = [r for r in rows if r["watched_at"] <= end]
+        key = (u.username, id(u.history), len(u.history), u.activity.get("all"), show_id, start, end)
+        rows = self._filtered.get(key)
+        if rows is None:
+            rows = u.history
+            if show_id:
+                rows = [r for r in rows
+                        if str(r["show"]["ids"]["trakt"]) == show_id or r["show"]["ids"]["slug"] == show_id]
+            if start:
+                rows = [r for r in rows if r["watched_at"] >= start]
+            if end:
+                rows = [r for r in rows if r["watched_at"] <= end]
+            self._filtered = {key: rows}
         return await self._paged(request, rows)
 
     async def watched(self, request: web.Request) -> web.Response:
