@@ -57,7 +57,7 @@ def test_readme_first_command_runs_the_offline_demo(tmp_path: Path) -> None:
     """`multitudes` with no tokens: console demo on the bundled sample, reading commands from stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.run([sys.executable, "-m", "bot.cli"], input="stats\nhistory 2\nbogus\n", text=True,
+    proc = subprocess.run([sys.executable, "-m", "bot.cli"], check=False, input="stats\nhistory 2\nbogus\n", text=True,
                           capture_output=True, cwd=tmp_path, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Demo mode" in proc.stdout and "490 plays" in proc.stdout
@@ -69,7 +69,7 @@ def test_readme_first_command_runs_the_offline_demo(tmp_path: Path) -> None:
 def test_cli_reports_config_errors_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
     env.update({"PYTHONPATH": str(ROOT), "MULTITUDES_TRAKT_CLIENT_ID": "x"})
-    proc = subprocess.run([sys.executable, "-m", "bot.cli"], input="", text=True, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "bot.cli"], check=False, input="", text=True, capture_output=True,
                           cwd=tmp_path, env=env, timeout=60)
     assert proc.returncode == 2
     assert "MULTITUDES_TRAKT_CLIENT_SECRET" in proc.stderr and "Traceback" not in proc.stderr
