@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="import a Trakt export or Netflix CSV for a person")
     i.add_argument("file")
     i.add_argument("--user", required=True)
+    pe = sub.add_parser("personas", help="a person's taste personas")
+    who = pe.add_mutually_exclusive_group(required=True)
+    who.add_argument("--sample", action="store_true", help="the bundled sample person (offline)")
+    who.add_argument("--user", help="console identity of the person")
+    pe.add_argument("--json", action="store_true", help="print JSON (a list of personas)")
+    pe.add_argument("--chart", help="also write a PNG chart of persona weights over time to this file")
     sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
     return p
 
@@ -70,6 +78,31 @@ async def _import(settings: Settings, user: str, file: str) -> int:
     return 0
 
 
+async def _personas(settings: Settings, args: argparse.Namespace) -> int:
+    tmp = None
+    if args.sample:
+        tmp = tempfile.TemporaryDirectory()
+        settings = settings.model_copy(update={"storage": StorageSettings(path=f"{tmp.name}/sample.db")})
+        settings = settings.model_copy(update={"secrets": settings.secrets.model_copy(
+            update={"trakt_client_id": None, "trakt_client_secret": None, "tmdb_api_key": None})})
+    try:
+        engine = await bootstrap(settings)
+        async with engine:
+            pid = await engine.person("console", "sample" if args.sample else args.user)
+            if args.sample:
+                await engine.load_sample(pid)
+            report = await engine.personas(pid)
+            if args.chart:
+                png = await engine.persona_chart(pid)
+                await asyncio.to_thread(Path(args.chart).write_bytes, png)
+            print(json.dumps(render.personas_json(report), ensure_ascii=False, indent=2) if args.json
+                  else render.personas(report))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "keygen":
@@ -86,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_sync(settings, args.user))
         if args.cmd == "import":
             return asyncio.run(_import(settings, args.user, args.file))
+        if args.cmd == "personas":
+            return asyncio.run(_personas(settings, args))
     except MultitudesError as e:
         print(f"multitudes: {e.user_message}", file=sys.stderr)
         return 2

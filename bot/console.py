@@ -20,6 +20,7 @@ HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
   history [N]        your last N plays (default 15)
   stats              what you watch, in numbers
+  personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)
@@ -38,7 +39,7 @@ class Console:
         self.commands: dict[str, Callable[[list[str]], Awaitable[str | None]]] = {
             "sync": self.cmd_sync, "history": self.cmd_history, "stats": self.cmd_stats,
             "import": self.cmd_import, "link": self.cmd_link, "unlink": self.cmd_unlink,
-            "forget": self.cmd_forget, "help": self.cmd_help,
+            "forget": self.cmd_forget, "help": self.cmd_help, "personas": self.cmd_personas,
         }
 
     def say(self, text: str) -> None:
@@ -105,6 +106,16 @@ class Console:
 
     async def cmd_stats(self, args: list[str]) -> str:
         return render.stats(await self.engine.stats(self.person_id))
+
+    async def cmd_personas(self, args: list[str]) -> str:
+        if args and args[0] == "chart":
+            target = await asyncio.to_thread(lambda: Path(args[1] if len(args) > 1 else "personas.png").expanduser())
+            png = await self.engine.persona_chart(self.person_id)
+            await asyncio.to_thread(target.write_bytes, png)
+            return f"Wrote the persona chart to {target}."
+        if args:
+            return "Usage: personas, or personas chart [FILE]."
+        return render.personas(await self.engine.personas(self.person_id))
 
     async def cmd_import(self, args: list[str]) -> str:
         if len(args) != 1:

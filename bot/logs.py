@@ -23,6 +23,7 @@ def setup_logging(settings: Settings, *, console_level: int = logging.WARNING) -
     fh = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(fh)
-    for noisy in ("httpx", "httpcore", "openai", "discord.http", "telegram.ext", "apscheduler", "aiosqlite"):
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "openai", "discord.http", "telegram.ext", "apscheduler",
+                  "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     root._multitudes = True  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from engine.models import DeviceLink, HistoryItem, ImportReport, Stats, SyncReport
+from dataclasses import asdict
+from typing import Any
+
+from engine.models import DeviceLink, HistoryItem, ImportReport, PersonaReport, Stats, SyncReport
 
 
 def episode_code(season: int, episode: int | None, title: str | None) -> str:
@@ -80,3 +83,39 @@ def stats(s: Stats) -> str:
 def link_instructions(link: DeviceLink) -> str:
     return (f"To link Trakt, open {link.direct_url} (or {link.verification_url} and enter the code "
             f"{link.user_code}). The code expires at {link.expires_at:%H:%M} UTC.")
+
+
+STYLE = {"binge": "binge-watched", "weekly": "watched weekly", "mixed": "binged and weekly", "casual": "dipped into"}
+TREND = {"emerging": "growing lately", "fading": "fading lately", "new": "new this year", "dormant": "quiet this year",
+         "steady": "steady"}
+
+
+def _year(y: int | None) -> str:
+    return f" ({y})" if y else ""
+
+
+def personas(r: PersonaReport) -> str:
+    if not r.personas:
+        return "No personas yet: I need some history first. Run `sync` or `import FILE`."
+    lines = [f"Your taste personas ({len(r.personas)}):"]
+    for i, p in enumerate(r.personas, start=1):
+        lines.append(f"{i}. {p.name} — {p.weight:.0%} of your viewing · {p.size} shows · "
+                     f"{STYLE.get(p.style, p.style)} · {p.when} · {TREND.get(p.trend, p.trend)}")
+        also = ", ".join(s.title for s in p.shows)
+        lines.append(f"   Most typical: {p.medoid.title}{_year(p.medoid.year)}." + (f" Also: {also}." if also else ""))
+        if p.description:
+            lines.append(f"   {p.description}")
+    return "\n".join(lines)
+
+
+def personas_json(r: PersonaReport) -> list[dict[str, Any]]:
+    out = []
+    for p in r.personas:
+        d = asdict(p)
+        d["medoid"] = p.medoid.title
+        d["medoid_year"] = p.medoid.year
+        d["shows"] = [p.medoid.title, *[s.title for s in p.shows]]
+        d["timeline"] = dict(zip(r.periods, p.timeline, strict=False))
+        d.pop("member_ids")
+        out.append(d)
+    return out

@@ -4,6 +4,8 @@ httpx transport, and point base URLs (in the settings) at loopback fakes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -14,6 +16,7 @@ from .crypto import TokenCipher
 from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
 from .facade import Engine
 from .http import HttpService
+from .llm import LLM
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
@@ -62,6 +65,10 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
     else:
         metadata = CatalogueMetadata(catalogue)
     enricher = Enricher(store, metadata, clock, concurrency=settings.tmdb.concurrency)
-    closers = [c.aclose for c in clients]
+    closers: list[Callable[[], Awaitable[Any]]] = [c.aclose for c in clients]
+    llm = None
+    if settings.llm_enabled:
+        llm = LLM(settings.llm, sec.llm_api_key, settings.logging.prompt_log)
+        closers.append(llm.close)
     return Engine(settings, store, clock, trakt=trakt, tmdb=tmdb, enricher=enricher, catalogue=catalogue,
-                  closers=closers)
+                  llm=llm, closers=closers)

@@ -17,12 +17,16 @@ from .clock import Clock, parse_ts
 from .config import Settings
 from .enrich import Enricher
 from .errors import InvalidImport, LinkPending, LinkSlowDown, NotLinked, ServiceUnavailable, UnknownPerson
-from .models import DeviceLink, HistoryItem, ImportReport, ShowStat, Stats, SyncReport
+from .llm import LLM
+from .models import DeviceLink, HistoryItem, ImportReport, PersonaReport, ShowStat, Stats, SyncReport
 from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
 from .store import Store
 from .sync import Progress, TraktSync
+from .taste.chart import persona_chart
+from .taste.llm_names import LlmNamer
+from .taste.service import PersonaService
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ SAMPLE_SOURCE = "sample"
 
 class Engine:
     def __init__(self, settings: Settings, store: Store, clock: Clock, *, trakt: TraktClient | None,
-                 tmdb: TmdbClient | None, enricher: Enricher, catalogue: Catalogue,
+                 tmdb: TmdbClient | None, enricher: Enricher, catalogue: Catalogue, llm: LLM | None = None,
                  closers: Sequence[Callable[[], Awaitable[Any]]] = ()) -> None:
         self.settings = settings
         self.store = store
@@ -40,6 +44,8 @@ class Engine:
         self.tmdb = tmdb
         self.enricher = enricher
         self.catalogue = catalogue
+        self.llm = llm
+        self.persona_service = PersonaService(store, clock, namer=LlmNamer(llm) if llm is not None else None)
         self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
         self._closers = list(closers)
         self._device_codes: dict[int, tuple[str, DeviceLink]] = {}
@@ -200,6 +206,16 @@ class Engine:
         parsed = await asyncio.to_thread(parse_trakt_export, "sample", data, 10**6, 10**8)
         return await self._store_import(person_id, parsed, SAMPLE_SOURCE, data)
 
+    # -- personas ----------------------------------------------------------------------------------------------
+    async def personas(self, person_id: int, *, force: bool = False) -> PersonaReport:
+        """The person's taste personas (recomputed only when their history changed; ids stay stable)."""
+        return await self.persona_service.personas(person_id, force=force)
+
+    async def persona_chart(self, person_id: int) -> bytes:
+        """A PNG of persona weights over time."""
+        report = await self.personas(person_id)
+        return await asyncio.to_thread(persona_chart, report)
+
     # -- reading -----------------------------------------------------------------------------------------------
     async def history(self, person_id: int, limit: int = 20, offset: int = 0) -> list[HistoryItem]:
         return await self.store.history(person_id, limit, offset)
@@ -234,7 +250,7 @@ class Engine:
             "WHERE person_id=:p), (SELECT COUNT(*) FROM hidden WHERE person_id=:p), "
             "(SELECT MIN(watched_at) FROM plays WHERE person_id=:p), (SELECT MAX(watched_at) FROM plays "
             "WHERE person_id=:p), (SELECT last_finished_at FROM sync_state WHERE person_id=:p)",
-            {"p": person_id},  # type: ignore[arg-type]
+            {"p": person_id},
         )
         assert counts is not None
         return Stats(

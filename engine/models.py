@@ -117,3 +117,43 @@ class Stats:
     plays_per_year: tuple[tuple[int, int], ...] = ()
     last_sync: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaShow:
+    show_id: int
+    title: str
+    year: int | None
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """One taste of a person. ``id`` stays the same across recomputations while the taste persists."""
+
+    id: int
+    name: str
+    description: str
+    weight: float                       # share of the person's positive engagement
+    medoid: PersonaShow                 # the most typical show
+    shows: tuple[PersonaShow, ...]      # representatives after the medoid
+    size: int
+    genres: tuple[str, ...]
+    style: str                          # binge | weekly | mixed | casual
+    binge_share: float
+    weekly_share: float
+    when: str                           # "weekday evenings", …
+    hours: tuple[float, ...]            # share of plays per local hour
+    weekdays: tuple[float, ...]         # share per weekday, Monday first
+    trend: str                          # emerging | steady | fading | new | dormant
+    timeline: tuple[float, ...]         # share of plays per period (PersonaReport.periods)
+    cohesion: float
+    member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaReport:
+    person_id: int
+    personas: tuple[Persona, ...]
+    periods: tuple[str, ...]
+    computed_at: datetime

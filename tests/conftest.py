@@ -12,6 +12,7 @@ from engine.config import Settings, load_settings
 from engine.crypto import TokenCipher
 from engine.sources.trakt import Tokens
 from tests.fakes.omdb import FakeOmdb
+from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
 
@@ -44,10 +45,12 @@ def secret_key() -> str:
 
 
 def settings_for(tmp_path: Path, *, trakt: FakeTrakt | None = None, tmdb: FakeTmdb | None = None,
-                 omdb: FakeOmdb | None = None, secret_key: str | None = None, **env: str) -> Settings:
+                 omdb: FakeOmdb | None = None, llm: FakeOpenAI | None = None, secret_key: str | None = None,
+                 **env: str) -> Settings:
     e = dict(FAST)
     e["MULTITUDES_STORAGE__PATH"] = str(tmp_path / "multitudes.db")
     e["MULTITUDES_LOGGING__FILE"] = str(tmp_path / "multitudes.log")
+    e["MULTITUDES_LOGGING__PROMPT_LOG"] = str(tmp_path / "prompts.log")
     if trakt is not None:
         e["MULTITUDES_TRAKT__BASE_URL"] = trakt.url
         e["MULTITUDES_TRAKT_CLIENT_ID"] = trakt.client_id
@@ -60,6 +63,11 @@ def settings_for(tmp_path: Path, *, trakt: FakeTrakt | None = None, tmdb: FakeTm
         e["MULTITUDES_OMDB__BASE_URL"] = omdb.url
         e["MULTITUDES_OMDB__ENABLED"] = "true"
         e["MULTITUDES_OMDB_API_KEY"] = omdb.api_key
+    if llm is not None:
+        e["MULTITUDES_LLM__BASE_URL"] = llm.base_url
+        e["MULTITUDES_LLM__MODEL"] = "fake-model"
+        e["MULTITUDES_LLM_API_KEY"] = llm.api_key
+        e["MULTITUDES_LLM__MAX_RETRIES"] = "0"
     e.update(env)
     return load_settings(None, env=e)
 

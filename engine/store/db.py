@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -117,11 +117,11 @@ class Store:
             self._shows.update(self._pending)
             self._pending = {}
 
-    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def all(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Row]:
         async with self._lock, self.db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
-    async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Row | None:
         async with self._lock, self.db.execute(sql, params) as cur:
             row: Row | None = await cur.fetchone()
             return row
