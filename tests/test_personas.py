@@ -64,12 +64,14 @@ async def test_minor_tastes_get_their_own_personas(make_engine: Any) -> None:
 
     c_name, c_purity = home(comedy)
     d_name, d_purity = home(docs)
-    k_name, _ = home(crime)
-    assert len({c_name, d_name, k_name}) == 3, report.personas
-    assert c_purity >= 0.75 and d_purity >= 0.75
+    assert c_name != d_name and c_purity >= 0.75 and d_purity >= 0.75
     assert "omed" in c_name and "ocumentar" in d_name
-    big = next(p for p in report.personas if p.name == k_name)
-    assert big.weight > 0.6 and len(ids) == 40
+    for name, group in ((c_name, comedy), (d_name, docs)):        # each minor taste is (almost) all there
+        members = set(next(p for p in report.personas if p.name == name).member_ids)
+        assert len(members & {internal[e["trakt_id"]] for e in group}) >= 3
+    # the major taste may split into sub-personas of its own; together they carry it
+    rest = [p for p in report.personas if p.name not in (c_name, d_name)]
+    assert sum(p.weight for p in rest) > 0.7 and len(ids) == 40
 
 
 async def test_identities_are_stable_and_recompute_only_on_change(make_engine: Any) -> None:

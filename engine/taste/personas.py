@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.decomposition import TruncatedSVD
-from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 from .features import FeatureSpace, Matrix
@@ -33,36 +30,122 @@ class Cluster:
 
 
 def _reduce(X: Matrix, dims: int, seed: int) -> Matrix:
+    """Project onto the top ``dims`` singular directions (exact thin SVD: deterministic, quick at this size)."""
     if X.shape[1] <= dims or X.shape[0] <= dims:
         return X
-    reduced: Matrix = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X))
+    U, S, _ = np.linalg.svd(X, full_matrices=False)
+    reduced: Matrix = normalize(U[:, :dims] * S[:dims])
     return reduced
+
+
+def kmeans(X: Matrix, w: np.ndarray, k: int, rng: np.random.Generator, *, init: Matrix | None = None,
+           n_init: int = 3, iters: int = 50) -> tuple[np.ndarray, float]:
+    """Weighted spherical k-means (rows of X are unit vectors): k-means++ starts, Lloyd iterations on cosine.
+    Returns (labels, inertia). Plain numpy: on one person's small matrix it is far quicker than a general
+    implementation, and deterministic for a given generator."""
+    n = X.shape[0]
+    best: tuple[np.ndarray, float] | None = None
+    for _ in range(1 if init is not None else n_init):
+        if init is not None:
+            C = init.copy()
+        else:
+            C = np.empty((k, X.shape[1]))
+            C[0] = X[rng.choice(n, p=w / w.sum())]
+            d = 1.0 - X @ C[0]
+            for j in range(1, k):
+                p = np.maximum(d, 0) * w
+                C[j] = X[rng.choice(n, p=p / p.sum())] if p.sum() > 0 else X[rng.integers(n)]
+                d = np.minimum(d, 1.0 - X @ C[j])
+        labels = np.full(n, -1)
+        for _ in range(iters):
+            new = np.argmax(X @ C.T, axis=1)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            for j in range(k):
+                m = labels == j
+                if m.any():
+                    c = (X[m] * w[m, None]).sum(axis=0)
+                    norm = np.linalg.norm(c)
+                    if norm > 0:
+                        C[j] = c / norm
+        inertia = float(((1.0 - np.einsum("ij,ij->i", X, C[labels])) * w).sum())
+        if best is None or inertia < best[1]:
+            best = (labels, inertia)
+    assert best is not None
+    return best
+
+
+def silhouette(D: Matrix, labels: np.ndarray) -> float:
+    """Mean silhouette from a precomputed distance matrix."""
+    ks = np.unique(labels)
+    if len(ks) < 2:
+        return 0.0
+    n = len(labels)
+    sums = np.stack([D[:, labels == k].sum(axis=1) for k in ks], axis=1)       # n x k
+    counts = np.array([(labels == k).sum() for k in ks], dtype=float)
+    own = np.searchsorted(ks, labels)
+    a_cnt = counts[own] - 1
+    a = np.where(a_cnt > 0, sums[np.arange(n), own] / np.maximum(a_cnt, 1), 0.0)
+    other = sums / counts
+    other[np.arange(n), own] = np.inf
+    b = other.min(axis=1)
+    s = np.where(a_cnt > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+def _distances(X: Matrix, seed: int) -> tuple[np.ndarray, Matrix]:
+    n = X.shape[0]
+    rng = np.random.default_rng(seed)
+    sample = np.arange(n) if n <= 1500 else np.sort(rng.choice(n, 1500, replace=False))
+    return sample, np.clip(1.0 - X[sample] @ X[sample].T, 0.0, 2.0)
 
 
 def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float = 0.03,
              min_silhouette: float = 0.08) -> tuple[int, np.ndarray, float]:
-    """(k, labels, silhouette): the smallest k whose silhouette is within ``tolerance`` of the best."""
+    """(k, labels, silhouette): the smallest k whose cosine silhouette is within ``tolerance`` of the best."""
     n = X.shape[0]
-    best_labels = np.zeros(n, dtype=int)
     if n < 4 or max_k < 2:
-        return 1, best_labels, 0.0
+        return 1, np.zeros(n, dtype=int), 0.0
+    sample, D = _distances(X, seed)
     scores: dict[int, tuple[float, np.ndarray]] = {}
-    sample = min(n, 1500)
     for k in range(2, min(max_k, n - 1) + 1):
-        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(X, sample_weight=w)
-        labels = km.labels_
-        if len(set(labels)) < 2:
+        labels, _ = kmeans(X, w, k, np.random.default_rng(seed + k))
+        if len(set(labels[sample].tolist())) < 2:
             continue
-        s = silhouette_score(X, labels, metric="cosine", sample_size=sample if sample < n else None,
-                             random_state=seed)
-        scores[k] = (float(s), labels)
+        scores[k] = (silhouette(D, labels[sample]), labels)
     if not scores:
-        return 1, best_labels, 0.0
+        return 1, np.zeros(n, dtype=int), 0.0
     top = max(s for s, _ in scores.values())
     if top < min_silhouette:
-        return 1, best_labels, 0.0
+        return 1, np.zeros(n, dtype=int), 0.0
     k = min(k for k, (s, _) in scores.items() if s >= top - tolerance)
     return k, scores[k][1], scores[k][0]
+
+
+def refine(X: Matrix, w: np.ndarray, labels: np.ndarray, max_k: int, seed: int, threshold: float = 0.3,
+           min_members: int = 3) -> np.ndarray:
+    """Split a persona in two where its own shows clearly separate (silhouette of the split >= ``threshold``):
+    a global silhouette favours the few largest splits and would leave crime and sci-fi fans in one persona."""
+    labels = labels.copy()
+    changed = True
+    while changed and len(set(labels.tolist())) < max_k:
+        changed = False
+        sizes = {int(g): int((labels == g).sum()) for g in set(labels.tolist())}
+        for g in sorted(sizes, key=lambda g: -sizes[g]):
+            ix = np.flatnonzero(labels == g)
+            if len(ix) < 2 * min_members:
+                continue
+            sub_labels, _ = kmeans(X[ix], w[ix], 2, np.random.default_rng(seed + 100 + g))
+            if min(int((sub_labels == 0).sum()), int((sub_labels == 1).sum())) < min_members:
+                continue
+            D = np.clip(1.0 - X[ix] @ X[ix].T, 0.0, 2.0) if len(ix) <= 1500 else None
+            score = silhouette(D, sub_labels) if D is not None else 0.0
+            if score >= threshold:
+                labels[ix[sub_labels == 1]] = int(labels.max()) + 1
+                changed = True
+                break
+    return labels
 
 
 def warm_labels(X: Matrix, w: np.ndarray, ids: Sequence[int], previous: Sequence[Mapping[int, float]],
@@ -73,16 +156,15 @@ def warm_labels(X: Matrix, w: np.ndarray, ids: Sequence[int], previous: Sequence
     for members in previous:
         ix = [pos[s] for s in members if s in pos]
         if ix:
-            inits.append(np.average(X[ix], axis=0, weights=[max(1e-6, members[ids[i]]) for i in ix]))
+            c = np.average(X[ix], axis=0, weights=[max(1e-6, members[ids[i]]) for i in ix])
+            inits.append(c / (np.linalg.norm(c) or 1.0))
     if len(inits) < 2 or len(inits) >= X.shape[0]:
         return None
-    km = KMeans(n_clusters=len(inits), init=np.array(inits), n_init=1, random_state=seed).fit(X, sample_weight=w)
-    if len(set(km.labels_)) < 2:
+    labels, _ = kmeans(X, w, len(inits), np.random.default_rng(seed), init=np.array(inits))
+    if len(set(labels.tolist())) < 2:
         return None
-    sample = min(X.shape[0], 1500)
-    s = silhouette_score(X, km.labels_, metric="cosine", sample_size=sample if sample < X.shape[0] else None,
-                         random_state=seed)
-    return km.labels_, float(s)
+    sample, D = _distances(X, seed)
+    return labels, silhouette(D, labels[sample])
 
 
 def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k: int = 8,
@@ -99,7 +181,10 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
     X_full = space.rows(ids)
     X = _reduce(X_full, reduce_dims, seed)
     k_max = max(1, min(max_k, len(ids) // max(2, min_members)))
-    _k, labels, fresh = choose_k(X, w, k_max, seed)
+    _k, labels, _ = choose_k(X, w, k_max, seed)
+    labels = refine(X, w, labels, k_max, seed)
+    sample, D = _distances(X, seed)
+    fresh = silhouette(D, labels[sample]) if len(set(labels.tolist())) > 1 else 0.0
     warm = warm_labels(X, w, ids, previous, seed) if previous else None
     if warm is not None and warm[1] + hysteresis >= fresh:
         labels = warm[0]

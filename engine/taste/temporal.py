@@ -90,17 +90,25 @@ def context(watches: Iterable[Watch], tz: str | None) -> Context:
     for name, rng in DAYPARTS:
         part[name] = part.get(name, 0.0) + sum(hours[h] for h in rng)
     top = max(part, key=lambda k: part[k])
-    share = part[top]
-    weekend = days[5] + days[6]
-    when = "weekend" if weekend >= 0.5 else ("weekday" if weekend <= 0.2 else "")
+    noun = {"late night": "late nights", "morning": "mornings", "afternoon": "afternoons",
+            "evening": "evenings"}[top] if part[top] >= 0.45 else None
     dayname = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     best_day = max(range(7), key=lambda d: days[d])
+    weekend = days[5] + days[6]
     if days[best_day] >= 0.45:
         when = dayname[best_day]
-    noun = {"late night": "late nights", "morning": "mornings", "afternoon": "afternoons", "evening": "evenings"}[top]
-    label = f"{when} {noun}".strip() if share >= 0.45 else (f"{when}s, any time" if when else "any time")
-    if when and when[0].isupper() and share >= 0.45:
-        label = f"{when} {noun}"
+    elif weekend >= 0.6:
+        when = "weekend"
+    elif weekend <= 0.15:
+        when = "weekday"
+    else:
+        when = ""
+    if noun:
+        label = f"{when} {noun}".strip()
+    elif when:
+        label = f"{when}s, any time"
+    else:
+        label = "any time"
     return Context(tuple(hours), tuple(days), label)
 
 
