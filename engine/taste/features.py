@@ -167,7 +167,7 @@ def _year(m: Mapping[str, Any]) -> int | None:
     return int(d[:4]) if isinstance(d, str) and d[:4].isdigit() else None
 
 
-def cowatch_embeddings(interactions: Mapping[int, Iterable[int]], dims: int = 24, seed: int = 0,
+def cowatch_embeddings(interactions: Mapping[Any, Iterable[int]], dims: int = 24, seed: int = 0,
                        min_people: int = 20) -> dict[int, Matrix]:
     """Collaborative item embeddings: truncated SVD of the person x show matrix (BM25-like damping of heavy
     users and popular shows). ``interactions``: person -> shows. Empty when too few people to say anything."""

@@ -62,13 +62,12 @@ def kmeans(X: Matrix, w: np.ndarray, k: int, rng: np.random.Generator, *, init: 
             if np.array_equal(new, labels):
                 break
             labels = new
-            for j in range(k):
-                m = labels == j
-                if m.any():
-                    c = (X[m] * w[m, None]).sum(axis=0)
-                    norm = np.linalg.norm(c)
-                    if norm > 0:
-                        C[j] = c / norm
+            onehot = np.zeros((n, k))
+            onehot[np.arange(n), labels] = w
+            sums = onehot.T @ X
+            norms = np.linalg.norm(sums, axis=1)
+            filled = norms > 0                      # an emptied cluster keeps its old centre
+            C[filled] = sums[filled] / norms[filled, None]
         inertia = float(((1.0 - np.einsum("ij,ij->i", X, C[labels])) * w).sum())
         if best is None or inertia < best[1]:
             best = (labels, inertia)
@@ -150,19 +149,26 @@ def refine(X: Matrix, w: np.ndarray, labels: np.ndarray, max_k: int, seed: int, 
 
 def warm_labels(X: Matrix, w: np.ndarray, ids: Sequence[int], previous: Sequence[Mapping[int, float]],
                 seed: int) -> tuple[np.ndarray, float] | None:
-    """k-means started from the previous personas (their members' current feature rows): stable by design."""
+    """Carry the previous personas over: shows keep their persona, new shows join the nearest one (by the
+    centroid of its current members). Stable by design; the caller re-clusters only when that is clearly better."""
     pos = {s: i for i, s in enumerate(ids)}
-    inits = []
-    for members in previous:
-        ix = [pos[s] for s in members if s in pos]
-        if ix:
-            c = np.average(X[ix], axis=0, weights=[max(1e-6, members[ids[i]]) for i in ix])
-            inits.append(c / (np.linalg.norm(c) or 1.0))
-    if len(inits) < 2 or len(inits) >= X.shape[0]:
+    labels = np.full(len(ids), -1)
+    for j, members in enumerate(previous):
+        for s in members:
+            if s in pos and labels[pos[s]] < 0:
+                labels[pos[s]] = j
+    kept = sorted(set(labels[labels >= 0].tolist()))
+    if len(kept) < 2:
         return None
-    labels, _ = kmeans(X, w, len(inits), np.random.default_rng(seed), init=np.array(inits))
-    if len(set(labels.tolist())) < 2:
-        return None
+    C = []
+    for j in kept:
+        m = labels == j
+        c = (X[m] * w[m, None]).sum(axis=0)
+        C.append(c / (np.linalg.norm(c) or 1.0))
+    free = np.flatnonzero(labels < 0)
+    if len(free):
+        labels[free] = np.array(kept)[np.argmax(X[free] @ np.array(C).T, axis=1)]
+    labels = np.searchsorted(np.array(kept), labels)
     sample, D = _distances(X, seed)
     return labels, silhouette(D, labels[sample])
 
@@ -173,10 +179,11 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
                      hysteresis: float = 0.05) -> list[Cluster]:
     """``previous``: the memberships of the person's current personas; when given, the clustering starts from
     them and changes shape only if a fresh clustering is clearly better (silhouette + ``hysteresis``)."""
-    ids = [i for i, wt in weights.items() if wt > 0 and i in space.index]
+    norms = np.linalg.norm(space.matrix, axis=1)
+    # shows with no feature at all (no metadata, too rare for co-watching) cannot be placed: left out
+    ids = sorted(i for i, wt in weights.items() if wt > 0 and i in space.index and norms[space.index[i]] > 0)
     if not ids:
         return []
-    ids.sort()
     w = np.array([weights[i] for i in ids], dtype=float)
     X_full = space.rows(ids)
     X = _reduce(X_full, reduce_dims, seed)
