@@ -40,6 +40,22 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--user", help="console identity of the person")
     pe.add_argument("--json", action="store_true", help="print JSON (a list of personas)")
     pe.add_argument("--chart", help="also write a PNG chart of persona weights over time to this file")
+    ev = sub.add_parser("eval", help="offline evaluation of every strategy side by side")
+    ev.add_argument("--interactions", required=True, help="interactions.csv (user_id,item_id,timestamp[,rating])")
+    ev.add_argument("--items", required=True, help="items.csv (item_id,title[,genres][,keywords][,year]…)")
+    ev.add_argument("--test", help="test.csv of held-out pairs; then all interactions are training data")
+    ev.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
+    ev.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
+    ev.add_argument("--k", type=int, default=10)
+    ev.add_argument("--strategies", default="popular,trending,itemknn,ease,multitudes")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
+    ds = sub.add_parser("dataset", help="dataset tools")
+    dsub = ds.add_subparsers(dest="dataset_cmd", required=True)
+    conv = dsub.add_parser("convert", help="convert a public dataset to the generic evaluation format")
+    conv.add_argument("kind", choices=["movielens", "annict"])
+    conv.add_argument("src")
+    conv.add_argument("dest")
     sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
     return p
 
@@ -103,6 +119,32 @@ async def _personas(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from engine.evaluation.datasets import load
+    from engine.evaluation.runner import evaluate
+    ds = load(args.interactions, args.items, args.test)
+    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    result = evaluate(ds, strategies=names, protocol=args.protocol, n=args.n, k=args.k, seed=args.seed)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, indent=2))
+    print(f"{result['users']} people, k={result['k']}, protocol {result['protocol']}")
+    print(f"{'strategy':12} {'recall':>8} {'ndcg':>8} {'coverage':>9} {'ild':>7} {'calib_kl':>9} {'persona_cov':>12}")
+    for name, m in result["strategies"].items():
+        def f(v: object) -> str:
+            return "—" if v is None else f"{v:.4f}"
+        print(f"{name:12} {f(m['recall']):>8} {f(m['ndcg']):>8} {f(m['coverage']):>9} {f(m['ild']):>7} "
+              f"{f(m['calibration_kl']):>9} {f(m['persona_coverage']):>12}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from engine.evaluation.datasets import CONVERTERS, write
+    ds = CONVERTERS[args.kind](args.src)
+    write(ds, args.dest)
+    print(f"wrote {len(ds.interactions)} interactions over {len(ds.items)} items to {args.dest}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "keygen":
@@ -121,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.user, args.file))
         if args.cmd == "personas":
             return asyncio.run(_personas(settings, args))
+        if args.cmd == "eval":
+            return _eval(args)
+        if args.cmd == "dataset":
+            return _convert(args)
     except MultitudesError as e:
         print(f"multitudes: {e.user_message}", file=sys.stderr)
         return 2

@@ -1,0 +1,1 @@
+"""Recommendations: candidates, exclusion, scoring per persona / bridge / seed / mood, diversity, explanations."""
