@@ -108,6 +108,11 @@ class TelegramSettings(_Section):
     base_file_url: str = "https://api.telegram.org/file/bot"
 
 
+class RecommendSettings(_Section):
+    max_watched_episodes: int = Field(1, ge=0)
+    recent_days: int = Field(14, ge=0)
+
+
 class StorageSettings(_Section):
     path: str = "var/multitudes.db"
 
@@ -156,6 +161,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     sync: SyncSettings = SyncSettings()
+    recommend: RecommendSettings = RecommendSettings()
     imports: ImportSettings = ImportSettings()
     logging: LoggingSettings = LoggingSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)

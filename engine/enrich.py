@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .aio import run_all
 from .catalogue import Catalogue, catalogue_meta
-from .clock import Clock
+from .clock import Clock, iso
 from .errors import ServiceUnavailable
 from .models import ShowIds
 from .sources.omdb import OmdbClient
@@ -68,7 +68,17 @@ class Enricher:
 
     async def enrich(self, person_id: int | None = None) -> int:
         """Fetch metadata for shows (of one person, or all) whose cache is missing or expired."""
-        rows = await self.store.shows_needing_meta(person_id, self.clock.now())
+        return await self._enrich_rows(await self.store.shows_needing_meta(person_id, self.clock.now()))
+
+    async def enrich_ids(self, show_ids: list[int]) -> int:
+        if not show_ids:
+            return 0
+        rows = await self.store.all(
+            f"SELECT * FROM shows WHERE id IN ({','.join('?' * len(show_ids))}) AND "
+            "(meta_expires_at IS NULL OR meta_expires_at < ?)", [*show_ids, iso(self.clock.now())])
+        return await self._enrich_rows(rows)
+
+    async def _enrich_rows(self, rows: list[Any]) -> int:
         if not rows:
             return 0
         sem = asyncio.Semaphore(self.concurrency)

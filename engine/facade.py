@@ -13,12 +13,24 @@ from importlib import resources
 from typing import Any
 
 from .catalogue import Catalogue
-from .clock import Clock, parse_ts
+from .clock import Clock, iso, parse_ts
 from .config import Settings
 from .enrich import Enricher
 from .errors import InvalidImport, LinkPending, LinkSlowDown, NotLinked, ServiceUnavailable, UnknownPerson
 from .llm import LLM
-from .models import DeviceLink, HistoryItem, ImportReport, PersonaReport, ShowStat, Stats, SyncReport
+from .models import (
+    DeviceLink,
+    HistoryItem,
+    ImportReport,
+    PersonaReport,
+    RecommendationList,
+    RecommendRequest,
+    ShowStat,
+    Stats,
+    SyncReport,
+)
+from .recommend.candidates import CandidateSources
+from .recommend.service import Recommender
 from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
@@ -46,6 +58,11 @@ class Engine:
         self.catalogue = catalogue
         self.llm = llm
         self.persona_service = PersonaService(store, clock, namer=LlmNamer(llm) if llm is not None else None)
+        self.recommender = Recommender(
+            store, clock, self.persona_service, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
+            catalogue, self._enrich_for_recommend, llm,
+            max_watched_episodes=settings.recommend.max_watched_episodes,
+            recent_days=settings.recommend.recent_days)
         self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
         self._closers = list(closers)
         self._device_codes: dict[int, tuple[str, DeviceLink]] = {}
@@ -215,6 +232,24 @@ class Engine:
         """A PNG of persona weights over time."""
         report = await self.personas(person_id)
         return await asyncio.to_thread(persona_chart, report)
+
+    # -- recommendations ---------------------------------------------------------------------------------------
+    async def recommend(self, req: RecommendRequest) -> RecommendationList:
+        """Recommendations in any mode (auto, persona, all, bridge, like, mood), never a show already seen."""
+        return await self.recommender.recommend(req)
+
+    async def dismiss(self, person_id: int, show_id: int, reason: str = "not for me") -> None:
+        """Never recommend this show to this person again."""
+        async with self.store.tx() as db:
+            await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
+                             (person_id, show_id, iso(self.clock.now()), reason))
+
+    async def _enrich_for_recommend(self, show_ids: list[int]) -> int:
+        try:
+            return await self.enricher.enrich_ids(show_ids)
+        except ServiceUnavailable as e:
+            log.warning("candidate metadata unavailable: %s", e)
+            return 0
 
     # -- reading -----------------------------------------------------------------------------------------------
     async def history(self, person_id: int, limit: int = 20, offset: int = 0) -> list[HistoryItem]:

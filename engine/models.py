@@ -157,3 +157,64 @@ class PersonaReport:
     personas: tuple[Persona, ...]
     periods: tuple[str, ...]
     computed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    genres_in: tuple[str, ...] = ()
+    genres_out: tuple[str, ...] = ()
+    anime: bool | None = None           # True: only anime, False: no anime
+    max_runtime: int | None = None
+    min_runtime: int | None = None
+    language: str | None = None
+    provider: str | None = None
+    status: str | None = None           # airing | ended
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendRequest:
+    person_id: int
+    mode: str = "auto"                  # auto | persona | all | bridge | like | mood
+    persona: str | None = None          # persona name (or id as text) for mode persona / one side of a bridge
+    bridge: tuple[str, str] | None = None
+    like: str | None = None             # a show title for like:<show>
+    mood: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    k: int = 5
+    use_context: bool = True            # time of day and weekday favour the personas usually watched then
+    use_llm: bool = True
+    platform: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    show_id: int
+    title: str
+    year: int | None
+    persona_id: int | None
+    persona_name: str | None
+    reason: str
+    score: float
+    sources: tuple[str, ...]
+    rank: int
+    event_id: int = 0
+    overview: str = ""
+    genres: tuple[str, ...] = ()
+    network: str | None = None
+    providers: tuple[str, ...] = ()
+    poster_url: str | None = None
+    trakt_url: str | None = None
+    tmdb_url: str | None = None
+    status: str | None = None
+    lifecycle: str | None = None        # "new season airing", "binge-ready", …
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationList:
+    request_id: str
+    mode: str
+    items: tuple[Recommendation, ...]
+    note: str = ""                      # e.g. why fewer picks than asked, or how a mood was read
+    llm_used: bool = False
+    llm_calls: int = 0
+    prompt_tokens: int = 0

@@ -35,7 +35,7 @@ def world() -> tuple[Dataset, TrainData]:
 
 @pytest.mark.parametrize("name", ALL)
 def test_strategy_contract(name: str, world: tuple[Dataset, TrainData]) -> None:
-    ds, data = world
+    _, data = world
     s = make(name, "last-n", False, 0, None)
     s.fit(data)
     for u in ["u0", "u7", "u33"]:

@@ -149,6 +149,21 @@ class TmdbClient:
         body = await self._cached("/search/tv", params, timedelta(days=7))
         return list((body or {}).get("results") or [])
 
+    async def related(self, tmdb_id: int, kind: str = "recommendations") -> list[dict[str, Any]]:
+        """``/tv/{id}/recommendations`` or ``/similar``, first page, cached for a day."""
+        body = await self._cached(f"/tv/{tmdb_id}/{kind}", {"language": self.settings.language, "page": 1},
+                                  timedelta(days=1))
+        return list((body or {}).get("results") or [])
+
+    async def discover(self, *, with_genres: list[int], without_genres: list[int] | None = None,
+                       min_votes: int = 100, page: int = 1) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"with_genres": "|".join(str(g) for g in with_genres), "sort_by": "popularity.desc",
+                                  "vote_count.gte": min_votes, "page": page, "language": self.settings.language}
+        if without_genres:
+            params["without_genres"] = ",".join(str(g) for g in without_genres)
+        body = await self._cached("/discover/tv", params, timedelta(hours=12))
+        return list((body or {}).get("results") or [])
+
     async def _cached(self, path: str, params: dict[str, Any], ttl: timedelta) -> Any | None:
         key = "tmdb:" + path + "?" + "&".join(f"{k}={params[k]}" for k in sorted(params))
         now = self.clock.now()

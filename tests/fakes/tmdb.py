@@ -81,6 +81,9 @@ class FakeTmdb(FakeServer):
         r.add_get("/3/tv/{id:\\d+}", self.tv)
         r.add_get("/3/find/{ext}", self.find)
         r.add_get("/3/search/tv", self.search)
+        r.add_get("/3/tv/{id:\\d+}/recommendations", self.recommendations)
+        r.add_get("/3/tv/{id:\\d+}/similar", self.similar)
+        r.add_get("/3/discover/tv", self.discover)
 
     def add_recorded(self, path: Path) -> int:
         """Serve a real recorded /tv payload (with its own appended keys) for its id."""
@@ -133,6 +136,62 @@ class FakeTmdb(FakeServer):
         e = self.by_imdb.get(ext) if source == "imdb_id" else None
         return json_response({"movie_results": [], "person_results": [], "tv_episode_results": [],
                               "tv_results": [self._summary(e)] if e else [], "tv_season_results": []})
+
+    def _page(self, request: web.Request, rows: list[dict[str, Any]]) -> web.Response:
+        page = max(1, int(request.query.get("page", 1)))
+        per = 20
+        total = max(1, -(-len(rows) // per))
+        return json_response({"page": page, "results": [self._summary(e) for e in rows[(page - 1) * per:page * per]],
+                              "total_pages": total, "total_results": len(rows)})
+
+    def _related(self, tid: int, salt: int) -> list[dict[str, Any]] | None:
+        e = self.shows.get(tid)
+        if e is None:
+            return None
+        g = set(e["genres"])
+        pool = [x for x in self.shows.values() if x["tmdb_id"] != tid and set(x["genres"]) & g]
+        pool.sort(key=lambda x: (-len(g & set(x["genres"])) / len(g | set(x["genres"])),
+                                 (x["tmdb_id"] * 2654435761 + salt) % 1000))
+        return pool[:40]
+
+    async def recommendations(self, request: web.Request) -> web.Response:
+        rows = self._related(int(request.match_info["id"]), 1)
+        return self.error(404, 34, "The resource you requested could not be found.") if rows is None \
+            else self._page(request, rows)
+
+    async def similar(self, request: web.Request) -> web.Response:
+        rows = self._related(int(request.match_info["id"]), 2)
+        return self.error(404, 34, "The resource you requested could not be found.") if rows is None \
+            else self._page(request, rows)
+
+    async def discover(self, request: web.Request) -> web.Response:
+        q = request.query
+
+        def gids(e: dict[str, Any]) -> set[int]:
+            return {TMDB_GENRE[g][1] for g in e["genres"] if g in TMDB_GENRE}
+
+        rows = list(self.shows.values())
+        if q.get("with_genres"):
+            raw = q["with_genres"]
+            if "|" in raw:
+                want = {int(x) for x in raw.split("|")}
+                rows = [e for e in rows if gids(e) & want]
+            else:
+                want = {int(x) for x in raw.split(",")}
+                rows = [e for e in rows if want <= gids(e)]
+        if q.get("without_genres"):
+            bad = {int(x) for x in q["without_genres"].replace("|", ",").split(",")}
+            rows = [e for e in rows if not gids(e) & bad]
+        if q.get("vote_count.gte"):
+            rows = [e for e in rows if max(1, e["imdb_votes"] // 50) >= int(q["vote_count.gte"])]
+        if q.get("with_status"):
+            codes = {"Returning Series": "0", "Ended": "3", "Canceled": "4"}
+            want_s = set(q["with_status"].split("|"))
+            rows = [e for e in rows if codes.get(catalogue_meta(e)["status"], "") in want_s]
+        key = q.get("sort_by", "popularity.desc")
+        field = {"popularity.desc": "tmdb_popularity", "vote_average.desc": "tmdb_rating"}.get(key, "tmdb_popularity")
+        rows.sort(key=lambda e: (-(e.get(field) or 0), e["tmdb_id"]))
+        return self._page(request, rows)
 
     async def search(self, request: web.Request) -> web.Response:
         q = norm_title(request.query.get("query", ""))

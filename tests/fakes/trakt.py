@@ -120,6 +120,11 @@ class FakeTrakt(FakeServer):
         r.add_get("/sync/watchlist/shows", self.watchlist_get)
         r.add_post("/sync/watchlist", self.watchlist_add)
         r.add_get("/users/hidden/{section}", self.hidden)
+        r.add_get("/shows/trending", self.trending)
+        r.add_get("/shows/popular", self.popular)
+        r.add_get("/shows/anticipated", self.anticipated)
+        r.add_get("/shows/{id}/related", self.related)
+        r.add_get("/recommendations/shows", self.recommendations)
 
     # -- test controls -----------------------------------------------------------------------------------------
     def add_user(self, username: str, **kw: Any) -> FakeUser:
@@ -381,9 +386,56 @@ class FakeTrakt(FakeServer):
         return json_response({"added": {"shows": len(shows)}, "existing": {"shows": 0},
                               "not_found": {"shows": []}}, status=201)
 
+    # -- public lists (catalogue-backed) ----------------------------------------------------------------------
+    def _catalogue(self) -> tuple[dict[str, Any], ...]:
+        from .catalogue import catalogue
+        return catalogue()
+
+    async def trending(self, request: web.Request) -> web.Response:
+        rows = sorted((e for e in self._catalogue() if e["status"] == "returning series"),
+                      key=lambda e: (-e["tmdb_popularity"], e["trakt_id"]))[:200]
+        return await self._paged(request, [{"watchers": int(e["tmdb_popularity"]), "show": trakt_show(e)}
+                                           for e in rows])
+
+    async def popular(self, request: web.Request) -> web.Response:
+        rows = sorted(self._catalogue(), key=lambda e: (-e["imdb_votes"], e["trakt_id"]))[:200]
+        return await self._paged(request, [trakt_show(e) for e in rows])
+
+    async def anticipated(self, request: web.Request) -> web.Response:
+        rows = sorted((e for e in self._catalogue() if e["year"] >= 2020),
+                      key=lambda e: (-e["tmdb_popularity"], e["trakt_id"]))[:100]
+        return await self._paged(request, [{"list_count": int(e["tmdb_popularity"] * 10), "show": trakt_show(e)}
+                                           for e in rows])
+
+    async def related(self, request: web.Request) -> web.Response:
+        key = request.match_info["id"]
+        cat = self._catalogue()
+        e = next((x for x in cat if str(x["trakt_id"]) == key or x["slug"] == key), None)
+        if e is None:
+            return web.Response(status=404, text="")
+        return await self._paged(request, [trakt_show(x) for x in _similar(e, cat, 30)])
+
+    async def recommendations(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        limit = min(100, int(request.query.get("limit", 10)))
+        watched = {r["show"]["ids"]["trakt"] for r in u.history}
+        rows = [e for e in sorted(self._catalogue(), key=lambda e: (-e["imdb_votes"], e["trakt_id"]))
+                if e["trakt_id"] not in watched][:limit]
+        return json_response([dict(trakt_show(e), favorited_by=[], recommended_by=None) for e in rows])
+
     async def hidden(self, request: web.Request) -> web.Response:
         u = await self._authed(request)
         return await self._paged(request, u.hidden.get(request.match_info["section"], []))
+
+
+def _similar(e: dict[str, Any], pool: tuple[dict[str, Any], ...], n: int) -> list[dict[str, Any]]:
+    g = set(e["genres"])
+
+    def score(x: dict[str, Any]) -> tuple[float, int]:
+        h = set(x["genres"])
+        return (-len(g & h) / max(1, len(g | h)) - 0.001 * min(x["imdb_votes"], 10**6) / 10**6, x["trakt_id"])
+
+    return sorted((x for x in pool if x["trakt_id"] != e["trakt_id"]), key=score)[:n]
 
 
 def rating_row(e: dict[str, Any], rating: int, when: str = "2025-06-01T20:00:00.000Z") -> dict[str, Any]:

@@ -1,0 +1,459 @@
+"""The live recommender: personas -> candidates -> exclusion -> scoring per mode -> diversity -> explanation.
+
+Scores combine persona affinity (cosine of a show's features to a persona's centroid, in one feature space built
+over the person's shows and the candidates), collaborative evidence (how many sources and co-watchers proposed
+it), quality (Bayesian-averaged rating), lifecycle (airing now, new season, freshly trending) and context (the
+personas usually watched at this hour and weekday count more). Modes pick from the same scores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from ..catalogue import Catalogue, norm_title
+from ..clock import Clock, iso, parse_ts
+from ..errors import MultitudesError
+from ..llm import LLM
+from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
+from ..store import Store
+from ..taste.features import FeatureSpace, build_features
+from ..taste.service import PersonaService, load_history
+from ..taste.temporal import local
+from .candidates import Candidate, CandidateSources
+from .explain import ShortItem, pick_and_explain
+from .rerank import PersonaVectors, ensure_coverage, persona_vectors
+
+log = logging.getLogger(__name__)
+
+MOODS: dict[str, tuple[str, ...]] = {
+    "funny": ("comedy",), "laugh": ("comedy",), "light": ("comedy", "family"), "cozy": ("comedy", "family"),
+    "comfort": ("comedy", "family"), "silly": ("comedy",), "dark": ("crime", "thriller"), "gritty": ("crime",),
+    "crime": ("crime",), "murder": ("crime", "mystery"), "detective": ("crime", "mystery"),
+    "scary": ("horror",), "creepy": ("horror", "mystery"), "spooky": ("horror",), "tense": ("thriller",),
+    "thrilling": ("thriller",), "mind": ("science-fiction", "mystery"), "smart": ("science-fiction", "documentary"),
+    "cerebral": ("science-fiction", "mystery"), "space": ("science-fiction",), "future": ("science-fiction",),
+    "epic": ("fantasy", "adventure"), "magic": ("fantasy",), "dragons": ("fantasy",), "learn": ("documentary",),
+    "true": ("documentary",), "real": ("documentary", "reality"), "nature": ("documentary",),
+    "romantic": ("romance",), "love": ("romance",), "action": ("action",), "adventure": ("adventure",),
+    "anime": ("animation",), "cartoon": ("animation",), "kids": ("children", "family"), "family": ("family",),
+    "history": ("history",), "war": ("war",), "western": ("western",), "sad": ("drama",), "cry": ("drama",),
+    "drama": ("drama",), "mystery": ("mystery",),
+}
+SHORT_WORDS = {"short", "quick", "bite-sized", "lunch"}
+
+
+@dataclass
+class Scored:
+    cand: Candidate
+    aff: np.ndarray          # per persona
+    base: float              # everything but persona affinity
+    lifecycle: str | None
+
+
+def passes(meta: Mapping[str, Any], f: Filters) -> bool:
+    genres = set(meta.get("genres") or [])
+    anime = "animation" in genres and ("JP" in (meta.get("origin_country") or []) or meta.get("original_language")
+                                       == "ja")
+    if f.genres_in and not genres & set(f.genres_in):
+        return False
+    if f.genres_out and genres & set(f.genres_out):
+        return False
+    if f.anime is True and not anime:
+        return False
+    if f.anime is False and anime:
+        return False
+    rt = meta.get("runtime")
+    if f.max_runtime is not None and isinstance(rt, int | float) and rt > f.max_runtime:
+        return False
+    if f.min_runtime is not None and isinstance(rt, int | float) and rt < f.min_runtime:
+        return False
+    if f.language and meta.get("original_language") and meta["original_language"] != f.language:
+        return False
+    if f.provider:
+        provs = [p.lower() for p in (meta.get("providers") or []) + (meta.get("networks") or [])]
+        if not any(f.provider.lower() in p for p in provs):
+            return False
+    if f.status == "airing" and meta.get("status") not in ("Returning Series", "In Production"):
+        return False
+    return not (f.status == "ended" and meta.get("status") not in ("Ended", "Canceled"))
+
+
+def bayes(meta: Mapping[str, Any], prior: float = 7.0, m: float = 300.0) -> float:
+    va, vc = meta.get("vote_average"), meta.get("vote_count") or 0
+    if not isinstance(va, int | float) or not vc:
+        return prior
+    return float((va * vc + prior * m) / (vc + m))
+
+
+def lifecycle(meta: Mapping[str, Any], now: datetime) -> tuple[float, str | None]:
+    nxt = parse_ts((meta.get("next_episode") or {}).get("air_date"))
+    last = parse_ts(meta.get("last_air_date"))
+    status = meta.get("status")
+    if nxt and now <= nxt <= now + timedelta(days=30):
+        ep = meta.get("next_episode") or {}
+        if ep.get("episode") == 1:
+            return 1.0, f"season {ep.get('season')} starts {nxt:%b %d}"
+        return 0.8, "new episodes airing now"
+    if last and now - last <= timedelta(days=120) and status in ("Returning Series", "In Production"):
+        return 0.6, "a new season just aired"
+    if status in ("Ended", "Canceled") and (meta.get("number_of_seasons") or 0) >= 1:
+        return 0.2, f"complete in {meta.get('number_of_seasons')} season(s): binge-ready"
+    return 0.0, None
+
+
+class Recommender:
+    def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
+                 catalogue: Catalogue, enrich: Any, llm: LLM | None, *, max_watched_episodes: int = 1,
+                 recent_days: int = 14) -> None:
+        self.store = store
+        self.clock = clock
+        self.personas = personas
+        self.sources = sources
+        self.catalogue = catalogue
+        self.enrich = enrich          # async (person_id or None) -> int: fills missing show metadata
+        self.llm = llm
+        self.max_watched_episodes = max_watched_episodes
+        self.recent_days = recent_days
+
+    async def excluded(self, person_id: int) -> set[int]:
+        """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
+        dismissed, or recommended within ``recent_days``."""
+        since = iso(self.clock.now() - timedelta(days=self.recent_days))
+        rows = await self.store.all(
+            "SELECT show_id FROM plays WHERE person_id=:p GROUP BY show_id "
+            "HAVING COUNT(DISTINCT season || ':' || COALESCE(episode, episode_title)) > :t "
+            "UNION SELECT show_id FROM ratings WHERE person_id=:p UNION SELECT show_id FROM hidden WHERE person_id=:p "
+            "UNION SELECT show_id FROM dismissed WHERE person_id=:p "
+            "UNION SELECT show_id FROM rec_events WHERE person_id=:p AND shown_at >= :since",
+            {"p": person_id, "t": self.max_watched_episodes, "since": since})
+        return {int(r[0]) for r in rows}
+
+    async def recommend(self, req: RecommendRequest) -> RecommendationList:
+        if not 1 <= req.k <= 20:
+            raise MultitudesError(f"k={req.k}", user_message="Ask for between 1 and 20 recommendations.")
+        report = await self.personas.personas(req.person_id)
+        if not report.personas:
+            raise MultitudesError("no personas", user_message="I need some history first: run /sync or /import.")
+        history, metas = await load_history(self.store, req.person_id)
+        note = ""
+        personas = list(report.personas)
+        filters = req.filters
+        like_meta: dict[str, Any] | None = None
+        if req.mode == "persona":
+            chosen = self._find_persona(personas, req.persona)
+            personas = [chosen]
+        elif req.mode == "bridge":
+            a, b = req.bridge or (None, None)
+            pa = self._find_persona(personas, a) if a else personas[0]
+            pb = self._find_persona(personas, b) if b else next((p for p in personas if p.id != pa.id), pa)
+            if pa.id == pb.id:
+                raise MultitudesError("one persona", user_message="A bridge needs two different personas.")
+            personas = [pa, pb]
+        elif req.mode == "like":
+            like_meta = self._find_show(req.like or "", metas)
+        elif req.mode == "mood":
+            filters, note = self._mood(req.mood or "", filters)
+        seeds = await self._seeds(req.person_id, personas, like_meta)
+        linked = bool(await self.store.load_tokens(req.person_id))
+        pool = await self.sources.gather(req.person_id, PersonaReport(report.person_id, tuple(personas),
+                                                                      report.periods, report.computed_at),
+                                         seeds, linked, like_meta)
+        cands = await self._materialise(req.person_id, list(pool.items.values()))
+        excluded = await self.excluded(req.person_id)
+        cands = [c for c in cands if c.show_id not in excluded and c.meta and passes(c.meta, filters)]
+        if not cands:
+            return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
+                                      + "Nothing new matches that right now; try fewer filters.")
+        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta)
+        picks = self._select(scored, pv, personas, req)
+        items = self._explain(picks, pv, personas, space, metas)
+        llm_calls = llm_tokens = 0
+        llm_used = False
+        if self.llm is not None and req.use_llm and items:
+            calls_before = self.llm.stats.calls
+
+            def explain_one(s: Scored) -> Recommendation:
+                j = int(np.argmax(s.aff)) if len(s.aff) else None
+                return self._explain([(s, j, 0.0)], pv, personas, space, metas)[0]
+
+            items, llm_used, llm_tokens = await self._llm(items, scored, pv, personas, req, explain_one)
+            llm_calls = self.llm.stats.calls - calls_before
+        request_id = uuid.uuid4().hex[:12]
+        items = await self._record(req, request_id, items, llm_used)
+        if len(items) < req.k:
+            note = (note + " " if note else "") + f"Only {len(items)} new shows fit; the rest would repeat."
+        return RecommendationList(request_id, req.mode, tuple(items), note=note.strip(), llm_used=llm_used,
+                                  llm_calls=llm_calls, prompt_tokens=llm_tokens)
+
+    # -- pieces ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
+        if key:
+            k = key.strip().lower()
+            for p in personas:
+                if str(p.id) == k or p.name.lower() == k:
+                    return p
+            hits = [p for p in personas if k in p.name.lower()]
+            if len(hits) == 1:
+                return hits[0]
+        names = ", ".join(p.name for p in personas)
+        raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
+
+    def _find_show(self, title: str, metas: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+        want = norm_title(title)
+        for m in metas.values():
+            if norm_title(str(m.get("title") or m.get("name") or "")) == want:
+                return dict(m)
+        hits = self.catalogue.search(title)
+        if hits:
+            from ..catalogue import catalogue_meta
+            return catalogue_meta(hits[0]["_entry"])
+        raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}.")
+
+    @staticmethod
+    def _mood(text: str, f: Filters) -> tuple[Filters, str]:
+        words = {w.strip(".,!?'\"").lower() for w in text.split()}
+        genres: list[str] = []
+        for w in words:
+            for g in MOODS.get(w, ()):
+                if g not in genres:
+                    genres.append(g)
+        max_rt = 35 if words & SHORT_WORDS else f.max_runtime
+        if not genres and max_rt is None:
+            return f, f"I could not read a genre into “{text}”, so here is your usual mix."
+        new = Filters(tuple(genres) or f.genres_in, f.genres_out, f.anime, max_rt, f.min_runtime, f.language,
+                      f.provider, f.status)
+        return new, f"Read “{text}” as: {', '.join(genres) or 'any genre'}" + (
+            f", episodes under {max_rt} min" if max_rt else "") + "."
+
+    async def _seeds(self, person_id: int, personas: Sequence[Persona],
+                     like: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        ids: list[int] = []
+        for p in personas:
+            ids += [p.medoid.show_id, *[s.show_id for s in p.shows[:2]]]
+        rows = {int(r["id"]): r for r in await self.store.all(
+            f"SELECT id, trakt_id, tmdb_id FROM shows WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+        out = [{"show_id": i, "trakt_id": rows[i]["trakt_id"], "tmdb_id": rows[i]["tmdb_id"]} for i in ids if i in rows]
+        if like:
+            out.insert(0, {"show_id": None, "trakt_id": None, "tmdb_id": like.get("tmdb_id")})
+        return out
+
+    async def _materialise(self, person_id: int, cands: list[Candidate]) -> list[Candidate]:
+        """Give every candidate an internal show id and, where the list payload was thin, full metadata."""
+        ids = await self.store.upsert_shows([c.ref for c in cands])
+        for c in cands:
+            for k in (("tmdb", c.ref.ids.tmdb), ("trakt", c.ref.ids.trakt), ("imdb", c.ref.ids.imdb)):
+                if k in ids:
+                    c.show_id = ids[k]
+                    break
+        thin = [c for c in cands if c.show_id is not None and (not c.meta or c.meta.get("partial"))]
+        if thin:
+            thin.sort(key=lambda c: (-len(c.sources), min(c.sources.values())))
+            await self.enrich([c.show_id for c in thin[:80]])
+            rows = {int(r["id"]): r["meta"] for r in await self.store.all(
+                f"SELECT id, meta FROM shows WHERE id IN ({','.join('?' * len(thin))}) AND meta IS NOT NULL",
+                [c.show_id for c in thin])}
+            for c in thin:
+                if c.show_id in rows and rows[c.show_id]:
+                    full = json.loads(rows[c.show_id])
+                    if full:
+                        c.meta = full
+        for c in cands:
+            c.meta.setdefault("title", c.ref.title)
+            c.meta.setdefault("year", c.ref.year)
+        return [c for c in cands if c.show_id is not None]
+
+    def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
+               metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
+               like: Mapping[str, Any] | None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
+        now = self.clock.now()
+        all_metas: dict[int, Mapping[str, Any]] = dict(metas)
+        for c in cands:
+            assert c.show_id is not None
+            all_metas[c.show_id] = c.meta
+        if like:
+            all_metas[-1] = like
+        space = build_features(all_metas)
+        pv = persona_vectors([p.member_ids for p in personas], [[1.0] * len(p.member_ids) for p in personas],
+                             [p.weight for p in personas], space.index, space.matrix)
+        weights = pv.weights.copy()
+        if req.use_context and req.mode in ("auto", "mood") and len(weights) > 1:
+            t = local(now, history.timezone)
+            for j, p in enumerate(personas[: len(weights)]):
+                hours = p.hours or (0.0,) * 24
+                ctx = sum(hours[(t.hour + d) % 24] for d in (-1, 0, 1)) + (p.weekdays or (0.0,) * 7)[t.weekday()]
+                weights[j] *= 1.0 + ctx
+            weights /= weights.sum()
+        pv = PersonaVectors(weights, pv.centroids)
+        rows = space.rows([c.show_id for c in cands if c.show_id is not None])
+        aff = pv.affinity(rows)
+        like_sim = (rows @ space.rows([-1]).T).ravel() if like else None
+        out = []
+        for i, c in enumerate(cands):
+            q = (bayes(c.meta) - 7.0) / 1.5
+            life, label = lifecycle(c.meta, now)
+            src = len(c.sources)
+            trend = 0.3 if any(s in c.sources for s in ("trending", "anticipated", "catalogue_airing")) else 0.0
+            collab = 0.4 * math.log1p(src - 1) + (0.3 if "cowatch" in c.sources else 0.0) + (
+                0.3 if "trakt_recommendations" in c.sources else 0.0)
+            base = 0.25 * q + 0.25 * life + trend + collab + (0.15 if "watchlist" in c.sources else 0.0)
+            if like_sim is not None:
+                base += 2.0 * float(like_sim[i])
+            out.append(Scored(c, aff[i], base, label))
+        return out, space, pv
+
+    def _select(self, scored: list[Scored], pv: PersonaVectors, personas: Sequence[Persona],
+                req: RecommendRequest) -> list[tuple[Scored, int | None, float]]:
+        """(candidate, persona index, score) in order."""
+        k = req.k
+        if not len(pv.weights):
+            by_base = sorted(scored, key=lambda s: -s.base)
+            return [(s, None, s.base) for s in by_base[:k]]
+        A = np.array([s.aff for s in scored])
+        base = np.array([s.base for s in scored])
+        if req.mode == "bridge" and A.shape[1] >= 2:
+            both = np.minimum(A[:, 0], A[:, 1]) * 2 + 0.5 * (A[:, 0] + A[:, 1])
+            rel = both * 2.0 + 0.5 * base
+            order = np.argsort(-rel, kind="stable")[:k]
+            return [(scored[i], int(np.argmax(A[i])), float(rel[i])) for i in order]
+        if req.mode == "all":
+            picks: list[tuple[Scored, int | None, float]] = []
+            used: set[int] = set()
+            for j in range(A.shape[1]):
+                rel = 2.0 * A[:, j] + 0.5 * base
+                for i in np.argsort(-rel, kind="stable"):
+                    if i not in used and int(np.argmax(A[i])) == j:
+                        used.add(int(i))
+                        picks.append((scored[i], j, float(rel[i])))
+                        break
+            return picks
+        if req.mode == "persona":
+            rel = 2.0 * A[:, 0] + 0.5 * base
+            order = np.argsort(-rel, kind="stable")[:k]
+            return [(scored[i], 0, float(rel[i])) for i in order]
+        # auto / mood / like: relevance to the weighted personas, then MMR diversity and persona coverage
+        rel = 2.0 * (np.maximum(A, 0) @ pv.weights) + 0.5 * base
+        if req.mode == "like":
+            rel = 0.5 * rel + base
+        assign = np.argmax(A, axis=1)
+        chosen: list[int] = []
+        pool = list(np.argsort(-rel, kind="stable")[: max(60, 6 * k)])
+        while pool and len(chosen) < k:
+            def mmr(i: int) -> float:
+                same = sum(1 for j in chosen if assign[j] == assign[i])
+                return float(rel[i]) - 0.35 * same
+            best = max(pool, key=mmr)
+            chosen.append(int(best))
+            pool.remove(best)
+        if req.mode == "auto":
+            chosen = ensure_coverage(chosen, rel, assign.astype(np.int64), pv.weights, k, min_share=0.15)
+        return [(scored[i], int(assign[i]), float(rel[i])) for i in chosen]
+
+    def _explain(self, picks: list[tuple[Scored, int | None, float]], pv: PersonaVectors,
+                 personas: Sequence[Persona], space: FeatureSpace,
+                 metas: Mapping[int, Mapping[str, Any]]) -> list[Recommendation]:
+        out = []
+        for rank, (s, j, score) in enumerate(picks, start=1):
+            c = s.cand
+            assert c.show_id is not None
+            persona = personas[j] if j is not None and j < len(personas) else None
+            reason = "Popular with people whose viewing overlaps yours."
+            if persona is not None:
+                members = [m for m in persona.member_ids if m in space.index]
+                if members:
+                    sims = space.rows(members) @ space.rows([c.show_id]).T
+                    best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:2]]
+                    titles = [str((metas.get(b) or {}).get("title") or "?") for b in best]
+                    reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
+            if s.lifecycle:
+                reason += f" {s.lifecycle[0].upper()}{s.lifecycle[1:]}."
+            m = c.meta
+            poster = m.get("poster_path")
+            out.append(Recommendation(
+                show_id=c.show_id, title=str(m.get("title") or m.get("name") or c.ref.title),
+                year=m.get("year") if isinstance(m.get("year"), int) else c.ref.year,
+                persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
+                reason=reason, score=round(score, 4), sources=tuple(sorted(c.sources)), rank=rank,
+                overview=str(m.get("overview") or "")[:400], genres=tuple(m.get("genres") or ()),
+                network=(m.get("networks") or [None])[0], providers=tuple(m.get("providers") or ()),
+                poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
+                trakt_url=f"https://trakt.tv/shows/{c.ref.ids.slug or c.ref.ids.trakt}" if (
+                    c.ref.ids.slug or c.ref.ids.trakt) else None,
+                tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None,
+                status=m.get("status"), lifecycle=s.lifecycle,
+            ))
+        return out
+
+    async def _llm(self, items: list[Recommendation], scored: list[Scored], pv: PersonaVectors,
+                   personas: Sequence[Persona], req: RecommendRequest,
+                   explain_one: Callable[[Scored], Recommendation]) -> tuple[list[Recommendation], bool, int]:
+        """Offer the LLM a shortlist (our picks first, then the next best); keep what validates, backfill."""
+        assert self.llm is not None
+        by_id = {r.show_id: r for r in items}
+        extra = sorted(scored, key=lambda s: -(float(np.maximum(s.aff, 0) @ pv.weights) if len(pv.weights) else 0)
+                       - s.base)
+        short: list[ShortItem] = []
+        seen: set[int] = set()
+        for r in items:
+            seen.add(r.show_id)
+            short.append(ShortItem(r.show_id, f"{r.show_id} | {r.title} ({r.year}) | {', '.join(r.genres[:3])} | "
+                                              f"{r.persona_name or '-'} | {r.lifecycle or ''}"))
+        for s in extra:
+            sid = s.cand.show_id
+            if sid is None or sid in seen or len(short) >= max(3 * req.k, 15):
+                continue
+            seen.add(sid)
+            m = s.cand.meta
+            short.append(ShortItem(sid, f"{sid} | {m.get('title')} ({m.get('year')}) | "
+                                        f"{', '.join((m.get('genres') or [])[:3])} | | {s.lifecycle or ''}"))
+        lines = [f"{p.id}: {p.name} ({p.weight:.0%}) — e.g. {p.medoid.title}, "
+                 + ", ".join(x.title for x in p.shows[:2]) for p in personas]
+        task = {"all": "One pick per persona.", "bridge": "Shows that suit both personas at once.",
+                "persona": "Picks for this one persona.", "like": f"Shows like {req.like}.",
+                "mood": f"The person's mood: {req.mood!r}."}.get(req.mode, "A varied list across the personas.")
+        choice = await pick_and_explain(self.llm, lines, short, len(items), task)
+        if choice is None or not choice.picks:
+            return items, False, 0
+        persona_by_id = {p.id: p for p in personas}
+        extra_by_id = {s.cand.show_id: s for s in scored}
+        out: list[Recommendation] = []
+        for p in choice.picks:
+            base = by_id.get(p.id) or explain_one(extra_by_id[p.id])
+            persona = persona_by_id.get(p.persona_id) if p.persona_id is not None else None
+            out.append(_replace(base, reason=p.reason.strip(), persona_id=persona.id if persona else base.persona_id,
+                                persona_name=persona.name if persona else base.persona_name))
+        for r in items:                                     # backfill what the LLM dropped or invented
+            if len(out) >= len(items):
+                break
+            if r.show_id not in {o.show_id for o in out}:
+                out.append(r)
+        return [_replace(r, rank=i + 1) for i, r in enumerate(out)], True, choice.prompt_tokens
+
+    async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
+                      llm_used: bool) -> list[Recommendation]:
+        stamp = iso(self.clock.now())
+        out = []
+        async with self.store.tx() as db:
+            for r in items:
+                cur = await db.execute(
+                    "INSERT INTO rec_events(person_id, show_id, request_id, strategy, persona_id, sources, rank, "
+                    "mode, score, reason, llm, shown_at, platform) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (req.person_id, r.show_id, request_id, req.mode if req.mode != "auto" else "auto",
+                     r.persona_id, json.dumps(list(r.sources)), r.rank, req.mode, r.score, r.reason, int(llm_used),
+                     stamp, req.platform))
+                out.append(_replace(r, event_id=int(cur.lastrowid or 0)))
+        return out
+
+
+def _replace(r: Recommendation, **kw: Any) -> Recommendation:
+    from dataclasses import replace
+    return replace(r, **kw)
