@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import TextIO
 
 from engine import Engine, MultitudesError
-from engine.models import DeviceLink
+from engine.models import DeviceLink, Filters, RecommendRequest
 
 from . import render
+from .grammar import parse_recommend
 
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
   history [N]        your last N plays (default 15)
   stats              what you watch, in numbers
   personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
+  recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
+            runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)
@@ -40,6 +43,7 @@ class Console:
             "sync": self.cmd_sync, "history": self.cmd_history, "stats": self.cmd_stats,
             "import": self.cmd_import, "link": self.cmd_link, "unlink": self.cmd_unlink,
             "forget": self.cmd_forget, "help": self.cmd_help, "personas": self.cmd_personas,
+            "recommend": self.cmd_recommend,
         }
 
     def say(self, text: str) -> None:
@@ -106,6 +110,14 @@ class Console:
 
     async def cmd_stats(self, args: list[str]) -> str:
         return render.stats(await self.engine.stats(self.person_id))
+
+    async def cmd_recommend(self, args: list[str]) -> str:
+        p = parse_recommend(args)
+        req = RecommendRequest(
+            self.person_id, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
+            filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,
+                            p.language, p.provider, p.status), platform="console")
+        return render.recommendations(await self.engine.recommend(req))
 
     async def cmd_personas(self, args: list[str]) -> str:
         if args and args[0] == "chart":

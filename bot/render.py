@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from engine.models import DeviceLink, HistoryItem, ImportReport, PersonaReport, Stats, SyncReport
+from engine.models import (
+    DeviceLink,
+    HistoryItem,
+    ImportReport,
+    PersonaReport,
+    RecommendationList,
+    Stats,
+    SyncReport,
+)
 
 
 def episode_code(season: int, episode: int | None, title: str | None) -> str:
@@ -119,3 +127,25 @@ def personas_json(r: PersonaReport) -> list[dict[str, Any]]:
         d.pop("member_ids")
         out.append(d)
     return out
+
+
+def recommendations(r: RecommendationList) -> str:
+    if not r.items:
+        return r.note or "Nothing new to recommend right now."
+    head = {"all": "One pick per persona:", "bridge": "Shows that bridge two of your sides:",
+            "persona": "For one of your personas:", "like": "If you liked that:", "mood": "For your mood:"}.get(
+        r.mode, "Recommendations across your personas:")
+    lines = [head]
+    if r.note:
+        lines.append(f"({r.note})")
+    for it in r.items:
+        side = f" — your {it.persona_name} side" if it.persona_name else ""
+        lines.append(f"{it.rank}. {it.title}{_year(it.year)}{side}")
+        lines.append(f"   {it.reason}")
+        where = ", ".join(it.providers[:2]) or (it.network or "")
+        extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or "") if x)
+        if extra:
+            lines.append(f"   {extra}")
+    if r.llm_used:
+        lines.append("(picked and explained with the help of an LLM, from shows the engine found)")
+    return "\n".join(lines)

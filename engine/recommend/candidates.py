@@ -70,9 +70,7 @@ class Pool:
             self.items[k] = c
             return
         have.sources[source] = min(rank, have.sources.get(source, rank))
-        if meta and (not have.meta or have.meta.get("partial")) and not meta.get("partial"):
-            have.meta = dict(meta)
-        elif meta and not have.meta:
+        if (meta and (not have.meta or have.meta.get("partial")) and not meta.get("partial")) or (meta and not have.meta):
             have.meta = dict(meta)
 
 

@@ -175,7 +175,7 @@ class Recommender:
                                       + "Nothing new matches that right now; try fewer filters.")
         scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta)
         picks = self._select(scored, pv, personas, req)
-        items = self._explain(picks, pv, personas, space, metas)
+        items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == "bridge")
         llm_calls = llm_tokens = 0
         llm_used = False
         if self.llm is not None and req.use_llm and items:
@@ -263,7 +263,7 @@ class Recommender:
                 f"SELECT id, meta FROM shows WHERE id IN ({','.join('?' * len(thin))}) AND meta IS NOT NULL",
                 [c.show_id for c in thin])}
             for c in thin:
-                if c.show_id in rows and rows[c.show_id]:
+                if rows.get(c.show_id):
                     full = json.loads(rows[c.show_id])
                     if full:
                         c.meta = full
@@ -360,19 +360,31 @@ class Recommender:
 
     def _explain(self, picks: list[tuple[Scored, int | None, float]], pv: PersonaVectors,
                  personas: Sequence[Persona], space: FeatureSpace,
-                 metas: Mapping[int, Mapping[str, Any]]) -> list[Recommendation]:
+                 metas: Mapping[int, Mapping[str, Any]], *, bridge: bool = False) -> list[Recommendation]:
         out = []
+
+        def closest(p: Persona, show_id: int, n: int) -> list[str]:
+            members = [m for m in p.member_ids if m in space.index]
+            if not members:
+                return []
+            sims = space.rows(members) @ space.rows([show_id]).T
+            best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:n]]
+            return [str((metas.get(b) or {}).get("title") or "?") for b in best]
+
         for rank, (s, j, score) in enumerate(picks, start=1):
             c = s.cand
             assert c.show_id is not None
             persona = personas[j] if j is not None and j < len(personas) else None
             reason = "Popular with people whose viewing overlaps yours."
-            if persona is not None:
-                members = [m for m in persona.member_ids if m in space.index]
-                if members:
-                    sims = space.rows(members) @ space.rows([c.show_id]).T
-                    best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:2]]
-                    titles = [str((metas.get(b) or {}).get("title") or "?") for b in best]
+            if bridge and len(personas) == 2:
+                a, b = personas
+                ta, tb = closest(a, c.show_id, 1), closest(b, c.show_id, 1)
+                if ta and tb:
+                    reason = (f"Bridges your {a.name.lower()} and {b.name.lower()} sides: for the fan of {ta[0]} "
+                              f"and of {tb[0]}.")
+            elif persona is not None:
+                titles = closest(persona, c.show_id, 2)
+                if titles:
                     reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
             if s.lifecycle:
                 reason += f" {s.lifecycle[0].upper()}{s.lifecycle[1:]}."

@@ -1,0 +1,104 @@
+"""The /recommend grammar, shared by every front end.
+
+    recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"]
+              [genre:+comedy] [genre:-horror] [anime:yes|no] [runtime:<45] [runtime:>20] [lang:en]
+              [provider:Netflix] [status:airing|ended] [k:5]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.errors import MultitudesError
+
+
+class GrammarError(MultitudesError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, user_message=f"{detail} Try e.g. `recommend`, `recommend all`, "
+                         "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
+                         "`recommend mood:\"something light\" runtime:<35`.")
+
+
+@dataclass
+class Parsed:
+    mode: str = "auto"
+    persona: str | None = None
+    bridge: tuple[str, str] | None = None
+    like: str | None = None
+    mood: str | None = None
+    genres_in: list[str] = field(default_factory=list)
+    genres_out: list[str] = field(default_factory=list)
+    anime: bool | None = None
+    max_runtime: int | None = None
+    min_runtime: int | None = None
+    language: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    k: int = 5
+
+
+YES = {"yes", "y", "true", "only", "1"}
+NO = {"no", "n", "false", "none", "0"}
+
+
+def parse_recommend(tokens: list[str]) -> Parsed:
+    p = Parsed()
+    free: list[str] = []
+    for tok in tokens:
+        key, sep, val = tok.partition(":")
+        key = key.lower()
+        if not sep or not val:
+            free.append(tok)
+            continue
+        if key == "like":
+            p.mode, p.like = "like", val
+        elif key == "mood":
+            p.mode, p.mood = "mood", val
+        elif key == "persona":
+            p.mode, p.persona = "persona", val
+        elif key == "genre":
+            (p.genres_out if val.startswith("-") else p.genres_in).append(val.lstrip("+-").lower())
+        elif key == "anime":
+            if val.lower() not in YES | NO:
+                raise GrammarError(f"anime:{val} should be anime:yes or anime:no.")
+            p.anime = val.lower() in YES
+        elif key == "runtime":
+            op, num = val[:1], val[1:]
+            if op not in "<>" or not num.isdigit():
+                raise GrammarError(f"runtime:{val} should look like runtime:<45 or runtime:>20.")
+            if op == "<":
+                p.max_runtime = int(num)
+            else:
+                p.min_runtime = int(num)
+        elif key in ("lang", "language"):
+            p.language = val.lower()
+        elif key == "provider":
+            p.provider = val
+        elif key == "status":
+            if val.lower() not in ("airing", "ended"):
+                raise GrammarError(f"status:{val} should be status:airing or status:ended.")
+            p.status = val.lower()
+        elif key == "k":
+            if not val.isdigit() or not 1 <= int(val) <= 20:
+                raise GrammarError(f"k:{val} should be a number from 1 to 20.")
+            p.k = int(val)
+        else:
+            raise GrammarError(f"I don't know the option {key}:.")
+    if free:
+        head, rest = free[0].lower(), " ".join(free[1:]).strip()
+        if head == "all" and not rest:
+            p.mode = "all"
+        elif head == "bridge":
+            p.mode = "bridge"
+            if rest:
+                sides = [s.strip() for s in rest.split("+")]
+                if len(sides) != 2 or not all(sides):
+                    raise GrammarError("A bridge takes two personas: `bridge A + B`.")
+                p.bridge = (sides[0], sides[1])
+        elif head == "persona" and rest:
+            p.mode, p.persona = "persona", rest
+        elif p.mode == "auto":
+            p.mode, p.persona = "persona", " ".join(free)   # a bare persona name
+        else:
+            raise GrammarError(f"I could not read “{' '.join(free)}”.")
+    return p

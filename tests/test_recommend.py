@@ -1,0 +1,203 @@
+"""/recommend through the façade and the console, in every mode, against the demo catalogue and the fakes."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.console import Console
+from bot.grammar import GrammarError, parse_recommend
+from engine.errors import MultitudesError
+from engine.models import Filters, RecommendRequest
+from tests.conftest import link_person
+from tests.fakes.catalogue import history_rows
+from tests.fakes.clock import FakeClock
+from tests.fakes.openai import FakeOpenAI, as_json, user_text
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import FakeTrakt, list_row
+
+
+async def forbidden(engine: Any, pid: int) -> set[int]:
+    rows = await engine.store.all(
+        "SELECT show_id FROM plays WHERE person_id=:p GROUP BY show_id HAVING COUNT(*) > 1 "
+        "UNION SELECT show_id FROM ratings WHERE person_id=:p UNION SELECT show_id FROM hidden WHERE person_id=:p "
+        "UNION SELECT show_id FROM dismissed WHERE person_id=:p", {"p": pid})
+    return {r[0] for r in rows}
+
+
+@pytest.fixture
+async def sample(make_engine: Any) -> tuple[Any, int]:
+    engine = await make_engine(clock=FakeClock())
+    pid = await engine.person("console", "s")
+    await engine.load_sample(pid)
+    return engine, pid
+
+
+async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    report = await engine.personas(pid)
+    names = [p.name for p in report.personas]
+    comedy = next(n for n in names if "omed" in n)
+    docs = next(n for n in names if "ocumentar" in n)
+    requests = [
+        RecommendRequest(pid, k=5), RecommendRequest(pid, mode="all", k=10),
+        RecommendRequest(pid, mode="persona", persona=comedy, k=4),
+        RecommendRequest(pid, mode="bridge", bridge=(comedy, docs), k=3),
+        RecommendRequest(pid, mode="like", like="Fargo", k=3),
+        RecommendRequest(pid, mode="mood", mood="something funny and short", k=3),
+        RecommendRequest(pid, k=3, filters=Filters(genres_out=("drama",), anime=False, status="ended")),
+    ]
+    seen_before = await forbidden(engine, pid)
+    for req in requests:
+        r = await engine.recommend(req)
+        ids = [i.show_id for i in r.items]
+        assert ids and len(ids) == len(set(ids)), (req.mode, r.note)
+        assert not set(ids) & seen_before, req.mode
+        assert all(i.reason for i in r.items)
+        if req.mode == "all":
+            assert [i.persona_name for i in r.items] == names              # one pick per persona, in order
+        if req.mode == "persona":
+            assert {i.persona_name for i in r.items} == {comedy} and len(ids) == 4
+            assert all("comedy" in i.genres for i in r.items)
+        if req.mode == "bridge":
+            assert all("Bridges your" in i.reason for i in r.items)
+            assert all({"comedy", "documentary"} <= set(i.genres) for i in r.items)
+        if req.mode == "like":
+            assert any(s == "catalogue_like" for i in r.items for s in i.sources)
+        if req.mode == "mood":
+            assert "comedy" in r.note and all("comedy" in i.genres for i in r.items)
+        if req.filters.genres_out:
+            assert all("drama" not in i.genres and i.status in ("Ended", "Canceled") for i in r.items)
+    events = await engine.store.one("SELECT COUNT(*) FROM rec_events WHERE person_id=?", (pid,))
+    assert events[0] >= 25                                                  # every shown pick is an event
+
+
+async def test_dismissed_never_returns_and_recent_picks_rest(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    first = await engine.recommend(RecommendRequest(pid, k=5))
+    victim = first.items[0].show_id
+    await engine.dismiss(pid, victim)
+    second = await engine.recommend(RecommendRequest(pid, k=5))
+    assert not {i.show_id for i in second.items} & {i.show_id for i in first.items}   # recently shown rest
+    engine.clock.advance(days=30)
+    third = [await engine.recommend(RecommendRequest(pid, k=10)) for _ in range(3)]
+    assert victim not in {i.show_id for r in third for i in r.items}
+    assert {i.show_id for i in third[0].items} & {i.show_id for i in first.items}     # the others come back
+
+
+async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    r = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("western",), status="airing")))
+    assert len(r.items) < 5 and r.note
+    with pytest.raises(MultitudesError) as e1:
+        await engine.recommend(RecommendRequest(pid, mode="persona", persona="Knitting shows"))
+    assert "I don't know the persona" in e1.value.user_message and "Comedies" in e1.value.user_message
+    with pytest.raises(MultitudesError) as e2:
+        await engine.recommend(RecommendRequest(pid, mode="like", like="A Show That Does Not Exist"))
+    assert "show called" in e2.value.user_message
+
+
+def test_grammar() -> None:
+    p = parse_recommend(["bridge", "Comedies", "+", "Dark", "crime", "dramas", "k:3"])
+    assert p.mode == "bridge" and p.bridge == ("Comedies", "Dark crime dramas") and p.k == 3
+    p = parse_recommend(["like:Breaking Bad", "genre:-horror", "anime:no", "runtime:<45", "status:ended"])
+    assert (p.mode, p.like, p.genres_out, p.anime, p.max_runtime, p.status) == (
+        "like", "Breaking Bad", ["horror"], False, 45, "ended")
+    assert parse_recommend(["Comedies"]).persona == "Comedies"
+    for bad in (["k:99"], ["runtime:soon"], ["bridge", "A"], ["colour:blue"], ["anime:maybe"]):
+        with pytest.raises(GrammarError):
+            parse_recommend(bad)
+
+
+async def test_console_recommend(sample: tuple[Any, int]) -> None:
+    engine, _ = sample
+    out = io.StringIO()
+    lines = iter(["recommend k:3", "recommend all", 'recommend like:"Fargo" k:2', "recommend k:0", "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(lines, None)
+
+    con = Console(engine, out=out, user="s", read_line=read)
+    await con.run()
+    text = out.getvalue()
+    assert "Recommendations across your personas:" in text and "One pick per persona:" in text
+    assert "If you liked that:" in text and "side." in text
+    assert "k:0 should be a number from 1 to 20" in text
+
+
+async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    from tests.fakes.catalogue import catalogue
+    fake_trakt.add_user("liv", history=history_rows(400, 25, seed=31),
+                        watchlist=[list_row(e) for e in catalogue()[1000:1003]])
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "liv")
+    await engine.sync(pid)
+    fake_trakt.inject(503, 10_000, path_prefix="/shows/anticipated")      # one source down: the rest answer
+    r = await engine.recommend(RecommendRequest(pid, k=6))
+    assert len(r.items) == 6
+    sources = {s for i in r.items for s in i.sources}
+    assert sources & {"tmdb_recommendations", "tmdb_similar", "tmdb_discover", "trakt_related"}
+    assert not sources & {"catalogue_persona", "catalogue_popular"}         # live mode uses live lists only
+    assert not {i.show_id for i in r.items} & await forbidden(engine, pid)
+    for path in ("/shows/trending", "/recommendations/shows", "/sync/last_activities"):
+        assert fake_trakt.count(path) >= 1
+    assert fake_tmdb.count("/3/tv/") > 0 and fake_tmdb.count("/3/discover/tv") >= 1
+    # a second request reuses cached lists: no new TMDB list calls
+    before = fake_tmdb.count("/3/discover/tv")
+    await engine.recommend(RecommendRequest(pid, k=6))
+    assert fake_tmdb.count("/3/discover/tv") == before
+
+
+async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: Any, capsys: Any,
+                                                  caplog: Any) -> None:
+    answers: list[Any] = []
+
+    def responder(req: dict[str, Any]) -> Any:
+        text = user_text(req)
+        if "name the taste personas" in req["messages"][0]["content"]:
+            n = sum(1 for line in text.splitlines() if line[:1].isdigit())
+            return as_json({"personas": [{"index": i, "name": f"Side {i}", "description": ""} for i in range(n)]})
+        ids = [int(line.split(" | ")[0]) for line in text.splitlines() if " | " in line and line[0].isdigit()]
+        if not answers:
+            answers.append("first")
+            # one invented id, one duplicate, then two real ones from the end of the shortlist
+            return as_json({"picks": [{"id": 999999, "persona_id": None, "reason": "Invented show."},
+                                      {"id": ids[-1], "persona_id": None, "reason": "A grounded reason one."},
+                                      {"id": ids[-1], "persona_id": None, "reason": "Duplicate."},
+                                      {"id": ids[-2], "persona_id": None, "reason": "A grounded reason two."}]})
+        answers.append("garbage")
+        return "I think you would enjoy… {not json"
+
+    async with FakeOpenAI(responder) as fake:
+        engine = await make_engine(llm=fake)
+        pid = await engine.person("console", "s")
+        await engine.load_sample(pid)
+        await engine.personas(pid)
+        from bot.logs import setup_logging
+        setup_logging(engine.settings)
+        calls_before = len(fake.requests)
+        with caplog.at_level(logging.INFO):
+            r = await engine.recommend(RecommendRequest(pid, k=4))
+        assert len(fake.requests) - calls_before == 1 and r.llm_used and r.llm_calls == 1
+        assert r.prompt_tokens > 0
+        reasons = [i.reason for i in r.items]
+        assert reasons[:2] == ["A grounded reason one.", "A grounded reason two."]
+        assert "Invented show." not in reasons and "Duplicate." not in reasons
+        assert len(r.items) == 4 and len({i.show_id for i in r.items}) == 4     # backfilled by the engine
+        assert all(i.rank == n for n, i in enumerate(r.items, start=1))
+        # malformed JSON: retried once, then the engine's own picks and reasons
+        r2 = await engine.recommend(RecommendRequest(pid, k=3))
+        assert answers.count("garbage") == 2 and not r2.llm_used
+        assert all(i.reason.startswith(("Because you watched", "Popular")) for i in r2.items)
+        prompt = "You recommend TV shows to one person from a shortlist"
+        assert prompt in (tmp_path / "prompts.log").read_text()
+        out = capsys.readouterr()
+        assert prompt not in out.out + out.err
+        assert not any(prompt in rec.getMessage() for rec in caplog.records)
+        ev = await engine.store.all("SELECT llm, reason FROM rec_events WHERE person_id=? ORDER BY id", (pid,))
+        assert [e[0] for e in ev[:4]] == [1, 1, 1, 1] and json.dumps(ev[0][1])
