@@ -70,7 +70,8 @@ class Pool:
             self.items[k] = c
             return
         have.sources[source] = min(rank, have.sources.get(source, rank))
-        if (meta and (not have.meta or have.meta.get("partial")) and not meta.get("partial")) or (meta and not have.meta):
+        fuller = not have.meta or (have.meta.get("partial") and not meta.get("partial")) if meta else False
+        if meta and fuller:
             have.meta = dict(meta)
 
 

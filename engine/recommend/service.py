@@ -263,10 +263,10 @@ class Recommender:
                 f"SELECT id, meta FROM shows WHERE id IN ({','.join('?' * len(thin))}) AND meta IS NOT NULL",
                 [c.show_id for c in thin])}
             for c in thin:
-                if rows.get(c.show_id):
-                    full = json.loads(rows[c.show_id])
-                    if full:
-                        c.meta = full
+                raw = rows.get(c.show_id) if c.show_id is not None else None
+                full = json.loads(raw) if raw else None
+                if full:
+                    c.meta = full
         for c in cands:
             c.meta.setdefault("title", c.ref.title)
             c.meta.setdefault("year", c.ref.year)
