@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
-                    transport: httpx.AsyncBaseTransport | None = None) -> Engine:
+                    transport: httpx.AsyncBaseTransport | None = None, catalogue: Catalogue | None = None) -> Engine:
     clock = clock or SystemClock()
     store = store or Store(settings.storage.path)
     if store._db is None:
@@ -48,7 +48,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
                            concurrency=settings.trakt.page_concurrency * 2)
         trakt = TraktClient(settings.trakt, sec.trakt_client_id, sec.trakt_client_secret, http,
                             StoreVault(store, TokenCipher(sec.secret_key)), clock)
-    catalogue = Catalogue()
+    catalogue = catalogue or Catalogue()
     tmdb = None
     metadata: MetadataSource
     if settings.tmdb_enabled:

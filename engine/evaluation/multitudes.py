@@ -81,9 +81,11 @@ class Multitudes(Base):
     name = "multitudes"
 
     def __init__(self, *, protocol: str = "last-n", ordinal: bool = False, seed: int = 0, tune_users: int = 300,
-                 k: int = 10, rerank: bool = True, oracle: PersonaOracle | None = None) -> None:
+                 k: int = 10, rerank: bool = True, oracle: PersonaOracle | None = None,
+                 calibration_tolerance: float = 0.95) -> None:
         super().__init__(seed)
         self.oracle = oracle
+        self.calibration_tolerance = calibration_tolerance   # recall kept when calibrating (validation)
         self.protocol = protocol
         self.ordinal = ordinal
         self.tune_users = tune_users
@@ -208,7 +210,7 @@ class Multitudes(Base):
         if self.rerank and self.oracle is not None and self.oracle.genres is not None:
             base = recall(best_w, 0.0)
             for cand_lam in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9):
-                if recall(best_w, cand_lam) >= 0.98 * base:
+                if recall(best_w, cand_lam) >= self.calibration_tolerance * base:
                     lam = cand_lam
         self.weights, self.lam = best_w, lam
         self.tuning = {"validation_users": len(users), "validation_recall": round(best, 4),

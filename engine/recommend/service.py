@@ -49,6 +49,7 @@ MOODS: dict[str, tuple[str, ...]] = {
     "drama": ("drama",), "mystery": ("mystery",),
 }
 SHORT_WORDS = {"short", "quick", "bite-sized", "lunch"}
+REPRESENTATIVES = 40
 
 
 @dataclass
@@ -276,14 +277,17 @@ class Recommender:
                metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
                like: Mapping[str, Any] | None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
         now = self.clock.now()
-        all_metas: dict[int, Mapping[str, Any]] = dict(metas)
+        # each persona is represented by its most central shows: bounded work however long the history
+        reps = {m for p in personas for m in p.member_ids[:REPRESENTATIVES]}
+        all_metas: dict[int, Mapping[str, Any]] = {m: metas[m] for m in reps if m in metas}
         for c in cands:
             assert c.show_id is not None
             all_metas[c.show_id] = c.meta
         if like:
             all_metas[-1] = like
         space = build_features(all_metas)
-        pv = persona_vectors([p.member_ids for p in personas], [[1.0] * len(p.member_ids) for p in personas],
+        pv = persona_vectors([p.member_ids[:REPRESENTATIVES] for p in personas],
+                             [[1.0] * len(p.member_ids[:REPRESENTATIVES]) for p in personas],
                              [p.weight for p in personas], space.index, space.matrix)
         weights = pv.weights.copy()
         if req.use_context and req.mode in ("auto", "mood") and len(weights) > 1:

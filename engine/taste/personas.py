@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.preprocessing import normalize
+from sklearn.utils.extmath import randomized_svd
 
 from .features import FeatureSpace, Matrix
 
@@ -30,10 +31,14 @@ class Cluster:
 
 
 def _reduce(X: Matrix, dims: int, seed: int) -> Matrix:
-    """Project onto the top ``dims`` singular directions (exact thin SVD: deterministic, quick at this size)."""
+    """Project onto the top ``dims`` singular directions: exact thin SVD for one person's usual few hundred shows,
+    seeded randomized SVD for very long histories (both deterministic)."""
     if X.shape[1] <= dims or X.shape[0] <= dims:
         return X
-    U, S, _ = np.linalg.svd(X, full_matrices=False)
+    if X.shape[0] * X.shape[1] > 2_000_000:
+        U, S, _ = randomized_svd(X, dims, random_state=seed)
+    else:
+        U, S, _ = np.linalg.svd(X, full_matrices=False)
     reduced: Matrix = normalize(U[:, :dims] * S[:dims])
     return reduced
 
