@@ -147,10 +147,10 @@ async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: 
     for path in ("/shows/trending", "/recommendations/shows", "/sync/last_activities"):
         assert fake_trakt.count(path) >= 1
     assert fake_tmdb.count("/3/tv/") > 0 and fake_tmdb.count("/3/discover/tv") >= 1
-    # a second request reuses cached lists: no new TMDB list calls
-    before = fake_tmdb.count("/3/discover/tv")
+    # a second request reuses cached lists: no new TMDB or Trakt list calls
+    before = (fake_tmdb.count("/3/discover/tv"), fake_trakt.count("/shows/trending"))
     await engine.recommend(RecommendRequest(pid, k=6))
-    assert fake_tmdb.count("/3/discover/tv") == before
+    assert (fake_tmdb.count("/3/discover/tv"), fake_trakt.count("/shows/trending")) == before
 
 
 async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: Any, capsys: Any,

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -141,10 +142,15 @@ class CandidateSources:
                      tmdb_summary_meta(r))
 
     async def _trakt_list(self, pool: Pool, path: str, source: str) -> None:
+        """Public Trakt lists (trending, popular, anticipated, related), cached for an hour in SQLite."""
         assert self.trakt is not None
-        page = await self.trakt.page(path, 1, params={"limit": 40} if source != "trakt_related" else None,
-                                     limit=40)
-        for rank, row in enumerate(page.items):
+        key = f"trakt:{path}?limit=40"
+        now = self.trakt.clock.now()
+        items = await self.store.cache_get(key, now)
+        if items is None:
+            items = (await self.trakt.page(path, 1, limit=40)).items
+            await self.store.cache_put(key, items, now, now + timedelta(hours=1))
+        for rank, row in enumerate(items):
             show = row.get("show", row) if isinstance(row, dict) else None
             if isinstance(show, dict) and show.get("ids"):
                 pool.add(parse_show(show), source, rank)
