@@ -30,7 +30,7 @@ from engine import bootstrap  # noqa: E402
 from engine.catalogue import Catalogue, load_catalogue, show_ref  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Play, RecommendRequest  # noqa: E402
-from tests.fakes.openai import FakeOpenAI, as_json, user_text  # noqa: E402
+from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, tags_answer, user_text  # noqa: E402
 
 
 def big_catalogue(n: int) -> Catalogue:
@@ -46,6 +46,8 @@ def big_catalogue(n: int) -> Catalogue:
 
 
 def responder(req: dict[str, Any]) -> str:
+    if is_tagging(req):
+        return tags_answer(req)
     text = user_text(req)
     if "name the taste personas" in req["messages"][0]["content"]:
         n = sum(1 for line in text.splitlines() if line[:1].isdigit())

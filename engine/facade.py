@@ -38,6 +38,7 @@ from .store import Store
 from .sync import Progress, TraktSync
 from .taste.chart import persona_chart
 from .taste.llm_names import LlmNamer
+from .taste.llm_tags import tag_shows
 from .taste.service import PersonaService
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class Engine:
         self.enricher = enricher
         self.catalogue = catalogue
         self.llm = llm
-        self.persona_service = PersonaService(store, clock, namer=LlmNamer(llm) if llm is not None else None)
+        self.persona_service = PersonaService(
+            store, clock, namer=LlmNamer(llm) if llm is not None else None,
+            tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None)
         self.recommender = Recommender(
             store, clock, self.persona_service, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
             catalogue, self._enrich_for_recommend, llm,

@@ -17,7 +17,7 @@ from engine.taste.build import build_personas
 from engine.taste.history import PersonHistory, ShowHistory, Watch
 from engine.taste.temporal import BINGE, CASUAL, WEEKLY, context, evolution, season_style
 from tests.fakes.catalogue import catalogue
-from tests.fakes.openai import FakeOpenAI, as_json, user_text
+from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, tags_answer, user_text
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2024, 1, 6, 20, 0, tzinfo=UTC)   # a Saturday
@@ -190,6 +190,8 @@ def test_cli_personas_sample_json(tmp_path: Path) -> None:
 async def test_llm_names_validated_logged_to_file_not_console(tmp_path: Path, make_engine: Any,
                                                              caplog: Any, capsys: Any) -> None:
     def responder(req: dict[str, Any]) -> str:
+        if is_tagging(req):
+            return tags_answer(req)
         n = sum(1 for line in user_text(req).splitlines() if line[:1].isdigit())
         return as_json({"personas": [{"index": i, "name": f"Persona number {i}", "description": f"Desc {i}."}
                                      for i in range(n)]})
@@ -214,17 +216,21 @@ async def test_llm_names_validated_logged_to_file_not_console(tmp_path: Path, ma
         assert all(logging.getLogger(n).getEffectiveLevel() >= logging.WARNING for n in ("openai", "httpx2"))
         out = capsys.readouterr()
         assert prompt not in out.out + out.err
-        assert engine.llm.stats.calls == 1
+        shows = (await engine.store.one("SELECT COUNT(DISTINCT show_id) FROM plays"))[0]
+        assert engine.llm.stats.calls == -(-shows // 20) + 1          # tagging batches of 20, one naming call
+        tones = await engine.store.all("SELECT meta FROM shows WHERE meta LIKE '%\"tone\"%'")
+        assert tones and all(json.loads(r[0])["tone"] == ["dark", "tense"] for r in tones)   # vocabulary only
 
 
 async def test_llm_garbage_retried_once_then_deterministic_names(make_engine: Any) -> None:
     answers = iter(["not json at all", '{"personas": [{"index": 0, "name": "x"}]}'])
-    async with FakeOpenAI(lambda req: next(answers)) as fake:
+    async with FakeOpenAI(lambda req: tags_answer(req) if is_tagging(req) else next(answers)) as fake:
         engine = await make_engine(llm=fake)
         pid = await engine.person("console", "s")
         await engine.load_sample(pid)
         report = await engine.personas(pid)
-        assert len(fake.requests) == 2                            # one retry, then give up
+        naming = [r for r in fake.requests if "name the taste personas" in r.body["messages"][0]["content"]]
+        assert len(naming) == 2                                   # one retry, then give up
         assert any("omed" in p.name for p in report.personas)     # deterministic names kept
         assert engine.llm.stats.failures == 1
 
@@ -238,6 +244,8 @@ async def test_llm_down_or_without_json_schema(make_engine: Any) -> None:
     calls: list[str] = []
 
     def json_object_only(req: dict[str, Any]) -> str:
+        if is_tagging(req):
+            return tags_answer(req)
         calls.append(req["response_format"]["type"])
         n = sum(1 for line in user_text(req).splitlines() if line[:1].isdigit())
         return as_json({"personas": [{"index": i, "name": f"P{i} name", "description": ""} for i in range(n)]})

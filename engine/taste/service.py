@@ -62,8 +62,9 @@ async def load_history(store: Store, person_id: int) -> tuple[PersonHistory, dic
 
 
 class PersonaService:
-    def __init__(self, store: Store, clock: Clock, *, namer: Any = None, seed: int = 0) -> None:
+    def __init__(self, store: Store, clock: Clock, *, namer: Any = None, tagger: Any = None, seed: int = 0) -> None:
         self.store = store
+        self.tagger = tagger          # optional: async (show ids) -> int, adds LLM tone tags to show metadata
         self.clock = clock
         self.namer = namer            # optional LLM namer: async (drafts, metas) -> list[(name, description)] | None
         self.seed = seed
@@ -98,6 +99,14 @@ class PersonaService:
                                          (person_id,))
             if state and state["fingerprint"] == fp and not force:
                 return report_from_json(json.loads(state["report"]))
+            if self.tagger is not None:
+                ids = [int(r[0]) for r in await self.store.all(
+                    "SELECT DISTINCT show_id FROM plays WHERE person_id=?", (person_id,))]
+                try:
+                    await self.tagger(ids)
+                except Exception as e:   # tags are optional
+                    log.warning("LLM show tagging failed: %s", type(e).__name__)
+                fp = await self.fingerprint(person_id)
             history, metas = await load_history(self.store, person_id)
             cf = await self._cowatch()
             now = self.clock.now()

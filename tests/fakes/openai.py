@@ -67,3 +67,13 @@ def schema_of(req: dict[str, Any]) -> dict[str, Any]:
 
 def as_json(obj: Any) -> str:
     return json.dumps(obj)
+
+
+def is_tagging(req: dict[str, Any]) -> bool:
+    return "Tag each TV show" in (req.get("messages") or [{}])[0].get("content", "")
+
+
+def tags_answer(req: dict[str, Any]) -> str:
+    """A valid answer to the show-tagging task: 'dark' and 'tense' for every show asked about."""
+    ids = [int(line.split(":")[0]) for line in user_text(req).splitlines() if line.split(":")[0].isdigit()]
+    return as_json({"shows": [{"id": i, "tags": ["dark", "tense", "not-a-tag"]} for i in ids]})

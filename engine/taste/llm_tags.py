@@ -1,0 +1,62 @@
+"""Tone, pacing and complexity tags per show from the LLM (when one is configured), cached in the show's
+metadata so each show is tagged once for everyone. Tags come from a fixed vocabulary; anything else is dropped."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..llm import LLM, PromptTooLong
+from ..store import Store
+
+log = logging.getLogger(__name__)
+
+VOCABULARY = ("dark", "light", "cerebral", "comforting", "fast-paced", "slow-burn", "complex", "easy-going",
+              "emotional", "violent", "funny", "epic", "quirky", "tense", "romantic", "whimsical")
+SYSTEM = ("Tag each TV show with 2-4 words describing its tone, pacing and complexity, chosen ONLY from this "
+          f"list: {', '.join(VOCABULARY)}. Use the id given for each show.")
+
+
+class ShowTags(BaseModel):
+    id: int
+    tags: list[str] = Field(max_length=6)
+
+
+class TagBatch(BaseModel):
+    shows: list[ShowTags] = Field(max_length=40)
+
+
+async def tag_shows(llm: LLM, store: Store, show_ids: list[int], *, batch: int = 20, max_calls: int = 5) -> int:
+    """Tag the shows that have metadata but no tags yet. Returns how many shows were tagged."""
+    if not show_ids:
+        return 0
+    marks = ",".join("?" * len(show_ids))
+    rows = await store.all(f"SELECT id, title, year, meta FROM shows WHERE id IN ({marks}) AND meta IS NOT NULL",
+                           show_ids)
+    todo: list[tuple[int, str, dict[str, Any]]] = []
+    for r in rows:
+        meta = json.loads(r["meta"]) if r["meta"] else {}
+        if meta and "tone" not in meta:
+            todo.append((int(r["id"]), f"{r['title']} ({r['year']})", meta))
+    tagged = 0
+    for n in range(0, min(len(todo), batch * max_calls), batch):
+        chunk = todo[n:n + batch]
+        lines = "\n".join(f"{sid}: {title} — {', '.join(m.get('genres') or [])}. {(m.get('overview') or '')[:160]}"
+                          for sid, title, m in chunk)
+        try:
+            got = await llm.structured("show-tags", SYSTEM, lines, TagBatch, max_tokens=60 * len(chunk))
+        except PromptTooLong:
+            break
+        if got is None:
+            break
+        by_id = {t.id: [x.lower() for x in t.tags if x.lower() in VOCABULARY] for t in got.shows}
+        async with store.tx() as db:
+            for sid, _, meta in chunk:
+                if sid in by_id:
+                    meta["tone"] = by_id[sid]
+                    await db.execute("UPDATE shows SET meta=? WHERE id=?", (json.dumps(meta), sid))
+                    tagged += 1
+    return tagged
