@@ -30,7 +30,16 @@ from engine import bootstrap  # noqa: E402
 from engine.catalogue import Catalogue, load_catalogue, show_ref  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Play, RecommendRequest  # noqa: E402
-from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, tags_answer, user_text  # noqa: E402
+from tests.fakes.openai import (  # noqa: E402
+    FakeOpenAI,
+    as_json,
+    is_naming,
+    is_tagging,
+    names_answer,
+    shortlist_ids,
+    tags_answer,
+    user_text,
+)
 
 
 def big_catalogue(n: int) -> Catalogue:
@@ -48,11 +57,10 @@ def big_catalogue(n: int) -> Catalogue:
 def responder(req: dict[str, Any]) -> str:
     if is_tagging(req):
         return tags_answer(req)
+    if is_naming(req):
+        return names_answer(req)
     text = user_text(req)
-    if "name the taste personas" in req["messages"][0]["content"]:
-        n = sum(1 for line in text.splitlines() if line[:1].isdigit())
-        return as_json({"personas": [{"index": i, "name": f"Persona {i}", "description": "x"} for i in range(n)]})
-    ids = [int(line.split(" | ")[0]) for line in text.splitlines() if " | " in line and line[0].isdigit()]
+    ids = shortlist_ids(req)
     k = int(text.split("Pick ")[1].split(".")[0]) if "Pick " in text else 5
     return as_json({"picks": [{"id": i, "persona_id": None, "reason": "Grounded in your history."}
                               for i in ids[:k]]})

@@ -17,7 +17,7 @@ from engine.taste.build import build_personas
 from engine.taste.history import PersonHistory, ShowHistory, Watch
 from engine.taste.temporal import BINGE, CASUAL, WEEKLY, context, evolution, season_style
 from tests.fakes.catalogue import catalogue
-from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, tags_answer, user_text
+from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, names_answer, tags_answer, user_text
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2024, 1, 6, 20, 0, tzinfo=UTC)   # a Saturday
@@ -190,11 +190,7 @@ def test_cli_personas_sample_json(tmp_path: Path) -> None:
 async def test_llm_names_validated_logged_to_file_not_console(tmp_path: Path, make_engine: Any,
                                                              caplog: Any, capsys: Any) -> None:
     def responder(req: dict[str, Any]) -> str:
-        if is_tagging(req):
-            return tags_answer(req)
-        n = sum(1 for line in user_text(req).splitlines() if line[:1].isdigit())
-        return as_json({"personas": [{"index": i, "name": f"Persona number {i}", "description": f"Desc {i}."}
-                                     for i in range(n)]})
+        return tags_answer(req) if is_tagging(req) else names_answer(req)
 
     async with FakeOpenAI(responder) as fake:
         engine = await make_engine(llm=fake)

@@ -17,7 +17,7 @@ from engine.models import Filters, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.clock import FakeClock
-from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, tags_answer, user_text
+from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt, list_row
 
@@ -160,11 +160,9 @@ async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: A
     def responder(req: dict[str, Any]) -> Any:
         if is_tagging(req):
             return tags_answer(req)
-        text = user_text(req)
-        if "name the taste personas" in req["messages"][0]["content"]:
-            n = sum(1 for line in text.splitlines() if line[:1].isdigit())
-            return as_json({"personas": [{"index": i, "name": f"Side {i}", "description": ""} for i in range(n)]})
-        ids = [int(line.split(" | ")[0]) for line in text.splitlines() if " | " in line and line[0].isdigit()]
+        if is_naming(req):
+            return names_answer(req, "Side")
+        ids = shortlist_ids(req)
         if not answers:
             answers.append("first")
             # one invented id, one duplicate, then two real ones from the end of the shortlist

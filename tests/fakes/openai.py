@@ -77,3 +77,19 @@ def tags_answer(req: dict[str, Any]) -> str:
     """A valid answer to the show-tagging task: 'dark' and 'tense' for every show asked about."""
     ids = [int(line.split(":")[0]) for line in user_text(req).splitlines() if line.split(":")[0].isdigit()]
     return as_json({"shows": [{"id": i, "tags": ["dark", "tense", "not-a-tag"]} for i in ids]})
+
+
+def is_naming(req: dict[str, Any]) -> bool:
+    return "name the taste personas" in (req.get("messages") or [{}])[0].get("content", "")
+
+
+def names_answer(req: dict[str, Any], prefix: str = "Persona number") -> str:
+    """A valid answer to the persona-naming task: one name per numbered persona line."""
+    n = sum(1 for line in user_text(req).splitlines() if line[:1].isdigit())
+    return as_json({"personas": [{"index": i, "name": f"{prefix} {i}", "description": f"Desc {i}."}
+                                 for i in range(n)]})
+
+
+def shortlist_ids(req: dict[str, Any]) -> list[int]:
+    """The ids of the pick-and-explain shortlist, in order."""
+    return [int(line.split(" | ")[0]) for line in user_text(req).splitlines() if " | " in line and line[0].isdigit()]
