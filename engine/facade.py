@@ -16,7 +16,15 @@ from .catalogue import Catalogue
 from .clock import Clock, iso, parse_ts
 from .config import Settings
 from .enrich import Enricher
-from .errors import InvalidImport, LinkPending, LinkSlowDown, NotLinked, ServiceUnavailable, UnknownPerson
+from .errors import (
+    InvalidImport,
+    LinkPending,
+    LinkSlowDown,
+    MultitudesError,
+    NotLinked,
+    ServiceUnavailable,
+    UnknownPerson,
+)
 from .llm import LLM
 from .models import (
     DeviceLink,
@@ -44,6 +52,7 @@ from .taste.service import PersonaService
 log = logging.getLogger(__name__)
 
 SAMPLE_SOURCE = "sample"
+FEEDBACK_KINDS = ("liked", "not_for_me", "seen", "watchlist")
 
 
 class Engine:
@@ -246,6 +255,45 @@ class Engine:
         async with self.store.tx() as db:
             await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
                              (person_id, show_id, iso(self.clock.now()), reason))
+
+    async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
+        """Front ends call this once a recommendation message is sent, so reactions on it find their picks."""
+        async with self.store.tx() as db:
+            await db.executemany("UPDATE rec_events SET platform=?, message_ref=? WHERE id=?",
+                                 [(platform, message_ref, e) for e in event_ids])
+
+    async def events_for_message(self, platform: str, message_ref: str) -> list[int]:
+        rows = await self.store.all("SELECT id FROM rec_events WHERE platform=? AND message_ref=? ORDER BY rank",
+                                    (platform, message_ref))
+        return [int(r[0]) for r in rows]
+
+    async def record_feedback(self, person_id: int, event_id: int, kind: str, active: bool = True) -> bool:
+        """Set (or, with ``active=False``, undo) feedback on a shown pick. Idempotent: the same event delivered
+        twice, or add-remove-add, ends in one state. "not for me" and "seen" keep the show out of every future
+        list; undoing them lets it back. Returns whether anything changed."""
+        if kind not in FEEDBACK_KINDS:
+            raise MultitudesError(f"feedback kind {kind!r}", user_message="Unknown feedback.")
+        ev = await self.store.one("SELECT show_id FROM rec_events WHERE id=? AND person_id=?", (event_id, person_id))
+        if ev is None:
+            raise MultitudesError(f"event {event_id} for person {person_id}",
+                                  user_message="That recommendation is not yours, or no longer exists.")
+        stamp = iso(self.clock.now())
+        async with self.store.tx() as db:
+            async with db.execute("SELECT active FROM feedback WHERE person_id=? AND event_id=? AND kind=?",
+                                  (person_id, event_id, kind)) as cur:
+                row = await cur.fetchone()
+            if row is not None and bool(row[0]) == active:
+                return False
+            await db.execute("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?,?)",
+                             (person_id, event_id, kind, int(active), stamp))
+            if kind in ("not_for_me", "seen"):
+                if active:
+                    await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
+                                     (person_id, ev[0], stamp, kind))
+                else:
+                    await db.execute("DELETE FROM dismissed WHERE person_id=? AND show_id=? AND reason=?",
+                                     (person_id, ev[0], kind))
+        return True
 
     async def _enrich_for_recommend(self, show_ids: list[int]) -> int:
         try:

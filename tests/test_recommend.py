@@ -201,3 +201,25 @@ async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: A
         assert not any(prompt in rec.getMessage() for rec in caplog.records)
         ev = await engine.store.all("SELECT llm, reason FROM rec_events WHERE person_id=? ORDER BY id", (pid,))
         assert [e[0] for e in ev[:4]] == [1, 1, 1, 1] and json.dumps(ev[0][1])
+
+
+async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    r = await engine.recommend(RecommendRequest(pid, k=3))
+    ids = [i.event_id for i in r.items]
+    await engine.attach_message(ids, "telegram", "chat1:42")
+    assert await engine.events_for_message("telegram", "chat1:42") == ids
+    nope, seen = r.items[0], r.items[1]
+    assert await engine.record_feedback(pid, nope.event_id, "not_for_me")
+    assert not await engine.record_feedback(pid, nope.event_id, "not_for_me")        # redelivered: counted once
+    assert await engine.record_feedback(pid, seen.event_id, "seen")
+    assert await engine.record_feedback(pid, seen.event_id, "seen", active=False)    # reaction removed: undone
+    assert await engine.record_feedback(pid, seen.event_id, "seen")                  # and added again
+    rows = await engine.store.all("SELECT kind, active FROM feedback WHERE person_id=? ORDER BY kind", (pid,))
+    assert [tuple(x) for x in rows] == [("not_for_me", 1), ("seen", 1)]
+    engine.clock.advance(days=60)
+    later = [await engine.recommend(RecommendRequest(pid, k=10)) for _ in range(3)]
+    shown = {i.show_id for x in later for i in x.items}
+    assert nope.show_id not in shown and seen.show_id not in shown
+    with pytest.raises(MultitudesError):
+        await engine.record_feedback(pid + 1000, nope.event_id, "liked")

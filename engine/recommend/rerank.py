@@ -64,7 +64,7 @@ def calibrated(rel: F, genres: F | None, target: F | None, k: int, lam: float) -
     r = (rel - rel.min()) / (np.ptp(rel) or 1.0)
     chosen: list[int] = []
     acc = np.zeros(genres.shape[1])
-    pool = order[: max(k * 5, 50)]
+    pool = order[: max(k * 10, 100)]
     for _ in range(min(k, len(pool))):
         best, best_val = -1, -np.inf
         for i in pool:
