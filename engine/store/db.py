@@ -215,21 +215,13 @@ class Store:
         return None
 
     async def shows_needing_meta(self, person_id: int | None, now: datetime, limit: int = 100000) -> list[Row]:
-        sql = (
-            "SELECT s.* FROM shows s WHERE (s.meta_expires_at IS NULL OR s.meta_expires_at < ?)"
-            + (
-                " AND s.id IN (SELECT show_id FROM plays WHERE person_id=:p UNION SELECT show_id FROM ratings "
-                "WHERE person_id=:p UNION SELECT show_id FROM watchlist WHERE person_id=:p)"
-                if person_id is not None else ""
-            )
-            + " ORDER BY s.id LIMIT ?"
-        )
-        params: list[Any] = [iso(now)]
-        if person_id is not None:
-            sql = sql.replace(":p", "?")
-            params += [person_id, person_id, person_id]
-        params.append(limit)
-        return await self.all(sql, params)
+        """Shows (of one person, or all) whose metadata is missing or expired."""
+        mine = (" AND s.id IN (SELECT show_id FROM plays WHERE person_id=:p UNION SELECT show_id FROM ratings "
+                "WHERE person_id=:p UNION SELECT show_id FROM watchlist WHERE person_id=:p)")
+        return await self.all(
+            "SELECT s.* FROM shows s WHERE (s.meta_expires_at IS NULL OR s.meta_expires_at < :now)"
+            + (mine if person_id is not None else "") + " ORDER BY s.id LIMIT :limit",
+            {"now": iso(now), "p": person_id, "limit": limit})
 
     async def save_show_meta(self, show_id: int, meta: dict[str, Any], fetched_at: datetime,
                              expires_at: datetime, ids: ShowIds | None = None) -> None:
