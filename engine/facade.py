@@ -157,12 +157,16 @@ class Engine:
         await self.store.attach_trakt_user(person_id, username)
         return username
 
+    def link_poll_interval(self, person_id: int, default: float) -> float:
+        """Seconds to wait before the next poll (grows when Trakt asks us to slow down)."""
+        return self._poll_interval.get(person_id, default)
+
     async def link(self, person_id: int, on_code: Callable[[DeviceLink], Awaitable[None]]) -> str:
         """Start linking, hand the code to the front end, then poll at Trakt's interval until done."""
         link = await self.start_link(person_id)
         await on_code(link)
         while True:
-            await self.clock.sleep(self._poll_interval.get(person_id, link.interval_s))
+            await self.clock.sleep(self.link_poll_interval(person_id, link.interval_s))
             name = await self.poll_link(person_id)
             if name is not None:
                 return name

@@ -1,0 +1,250 @@
+"""Telegram front end (python-telegram-bot): commands, one message per pick with 👍 👎 👀 buttons, reactions.
+
+The Bot API base URL comes from the configuration (self-hosted Bot API servers, or the loopback fake in tests).
+Reactions need ``message_reaction`` in ``allowed_updates`` (and admin rights in groups); buttons are the
+reliable path. Feedback reaches the engine with the recommendation event it belongs to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import shlex
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReactionTypeEmoji,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageReactionHandler,
+)
+
+from engine import Engine, MultitudesError
+from engine.models import Filters, Recommendation, RecommendRequest
+
+from . import render
+from .grammar import parse_recommend
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen"}
+BUTTONS = (("👍 Liked", "liked"), ("👎 Not for me", "not_for_me"), ("👀 Seen it", "seen"))
+ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
+COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"…\")"),
+            ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
+            ("stats", "your viewing in numbers"), ("forget", "delete everything about you"), ("help", "how to")]
+HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
+        "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
+        "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
+        "Rate picks with the buttons or react 👍 👎 👀. /forget deletes everything about you.\n"
+        "This product uses the TMDB API but is not endorsed or certified by TMDB.")
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def feedback_keyboard(event_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"fb:{event_id}:{kind}")
+                                  for label, kind in BUTTONS]])
+
+
+def pick_text(r: Recommendation) -> str:
+    side = f" — your <i>{html.escape(r.persona_name)}</i> side" if r.persona_name else ""
+    year = f" ({r.year})" if r.year else ""
+    where = ", ".join(r.providers[:2]) or (r.network or "")
+    links = " · ".join(f'<a href="{u}">{n}</a>' for n, u in (("Trakt", r.trakt_url), ("TMDB", r.tmdb_url)) if u)
+    lines = [f"<b>{r.rank}. {html.escape(r.title)}</b>{year}{side}", html.escape(r.reason)]
+    if where or links:
+        lines.append(" · ".join(x for x in (html.escape(where), links) if x))
+    return "\n".join(lines)
+
+
+class TelegramFrontend:
+    def __init__(self, engine: Engine, token: str) -> None:
+        self.engine = engine
+        tg = engine.settings.telegram
+        self.app: Application[Any, Any, Any, Any, Any, Any] = (
+            Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
+            .concurrent_updates(True).build())
+        for name, fn in (("start", self.cmd_help), ("help", self.cmd_help), ("link", self.cmd_link),
+                         ("sync", self.cmd_sync), ("personas", self.cmd_personas), ("recommend", self.cmd_recommend),
+                         ("stats", self.cmd_stats), ("forget", self.cmd_forget)):
+            self.app.add_handler(CommandHandler(name, self._guard(fn)))
+        self.app.add_handler(CallbackQueryHandler(self._guard(self.on_button), pattern=r"^(fb|forget):"))
+        self.app.add_handler(MessageReactionHandler(self._guard(self.on_reaction)))
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.bot.set_my_commands([BotCommand(c, d[:256]) for c, d in COMMANDS])
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=1)
+
+    async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    def _guard(self, fn: Handler) -> Handler:
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            try:
+                await fn(update, context)
+            except MultitudesError as e:
+                await self._say(update, e.user_message)
+            except TelegramError as e:
+                log.warning("telegram error in %s: %s", fn.__name__, type(e).__name__)
+            except Exception:
+                log.exception("handler %s failed", fn.__name__)
+                await self._say(update, "Sorry, something went wrong on my side. Please try again.")
+        return run
+
+    async def _say(self, update: Update, text: str) -> None:
+        chat = update.effective_chat
+        if chat is not None:
+            await self.app.bot.send_message(chat.id, text)
+
+    async def _person(self, update: Update) -> int:
+        user = update.effective_user
+        assert user is not None
+        return await self.engine.person(PLATFORM, str(user.id), user.first_name)
+
+    # -- commands ----------------------------------------------------------------------------------------------
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._say(update, HELP)
+
+    async def cmd_link(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pid = await self._person(update)
+        link = await self.engine.start_link(pid)
+        user = update.effective_user
+        assert user is not None
+        await self.app.bot.send_message(user.id, render.link_instructions(link))   # the code goes to a private chat
+
+        async def wait() -> None:
+            try:
+                while True:
+                    await self.engine.clock.sleep(self.engine.link_poll_interval(pid, link.interval_s))
+                    name = await self.engine.poll_link(pid)
+                    if name is not None:
+                        await self.app.bot.send_message(user.id, f"Linked to Trakt as {name}. Run /sync next.")
+                        return
+            except MultitudesError as e:
+                await self.app.bot.send_message(user.id, e.user_message)
+
+        task = asyncio.create_task(wait())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def cmd_sync(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pid = await self._person(update)
+        chat = update.effective_chat
+        assert chat is not None
+        msg = await self.app.bot.send_message(chat.id, "Syncing your history…")
+        report = await self.engine.sync(pid)
+        await msg.edit_text(render.sync_report(report))
+
+    async def cmd_personas(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pid = await self._person(update)
+        chat = update.effective_chat
+        assert chat is not None
+        report = await self.engine.personas(pid)
+        await self.app.bot.send_message(chat.id, render.personas(report))
+        if report.personas:
+            await self.app.bot.send_photo(chat.id, await self.engine.persona_chart(pid),
+                                          caption="Your personas over time")
+
+    async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pid = await self._person(update)
+        await self._say(update, render.stats(await self.engine.stats(pid)))
+
+    async def cmd_recommend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pid = await self._person(update)
+        chat = update.effective_chat
+        message = update.effective_message
+        assert chat is not None and message is not None
+        try:
+            args = shlex.split((message.text or "").partition(" ")[2])
+        except ValueError:
+            args = list(context.args or [])
+        p = parse_recommend(args)
+        req = RecommendRequest(pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
+                               filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime,
+                                               p.min_runtime, p.language, p.provider, p.status), platform=PLATFORM)
+        result = await self.engine.recommend(req)
+        if not result.items:
+            await self._say(update, result.note or "Nothing new to recommend right now.")
+            return
+        if result.note:
+            await self._say(update, result.note)
+        for r in result.items:
+            sent = await self.app.bot.send_message(chat.id, pick_text(r), parse_mode=ParseMode.HTML,
+                                                   reply_markup=feedback_keyboard(r.event_id),
+                                                   disable_web_page_preview=True)
+            await self.engine.attach_message([r.event_id], PLATFORM, f"{chat.id}:{sent.message_id}")
+
+    async def cmd_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.app.bot.send_message(
+            update.effective_chat.id if update.effective_chat else 0,
+            "Delete everything I store about you (history, personas, tokens, feedback)?",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete it all", callback_data="forget:yes"),
+                                                InlineKeyboardButton("No", callback_data="forget:no")]]))
+
+    # -- feedback ----------------------------------------------------------------------------------------------
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        q = update.callback_query
+        assert q is not None and q.data is not None
+        pid = await self._person(update)
+        if q.data.startswith("forget:"):
+            if q.data == "forget:yes":
+                await self.engine.forget(pid)
+                await q.answer("Deleted.")
+                await self._say(update, "Everything about you is deleted.")
+            else:
+                await q.answer("Nothing deleted.")
+            return
+        _, event, kind = q.data.split(":", 2)
+        changed = await self.engine.record_feedback(pid, int(event), kind)
+        label = {"liked": "Glad you like it", "not_for_me": "Noted: it won't come back",
+                 "seen": "Noted as seen"}.get(kind, "Noted")
+        await q.answer(label if changed else "Already noted")
+        if q.message is not None and kind in REACTIONS.values():
+            emoji = next(e for e, k in REACTIONS.items() if k == kind)
+            try:
+                await self.app.bot.set_message_reaction(q.message.chat.id, q.message.message_id,
+                                                        [ReactionTypeEmoji(emoji)])
+            except TelegramError:
+                pass   # reactions may be restricted in this chat; the button already recorded it
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        mr = update.message_reaction
+        if mr is None or mr.user is None:
+            return   # anonymous reactions cannot be attributed to a person
+        old = {r.emoji for r in mr.old_reaction if isinstance(r, ReactionTypeEmoji)}
+        new = {r.emoji for r in mr.new_reaction if isinstance(r, ReactionTypeEmoji)}
+        events = await self.engine.events_for_message(PLATFORM, f"{mr.chat.id}:{mr.message_id}")
+        if not events:
+            return
+        pid = await self.engine.person(PLATFORM, str(mr.user.id), mr.user.first_name)
+        changes = [(e, True) for e in new - old] + [(e, False) for e in old - new]
+        for emoji, on in changes:
+            if emoji in REACTIONS:
+                try:
+                    await self.engine.record_feedback(pid, events[0], REACTIONS[emoji], on)
+                except MultitudesError:
+                    return   # someone reacting to another person's pick: not theirs to rate

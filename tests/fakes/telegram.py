@@ -1,0 +1,157 @@
+"""A loopback Telegram Bot API for the real python-telegram-bot ``Application``.
+
+``Application.builder().base_url(f"{fake.url}/bot")`` points PTB here. Implements getMe, deleteWebhook,
+getUpdates (long polling, remembers ``allowed_updates``), setMyCommands, sendMessage, sendPhoto, editMessageText,
+answerCallbackQuery, setMessageReaction and sendChatAction; tests push commands, button presses and reactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from .base import FakeServer, json_response
+
+BOT_ID = 777000
+
+
+class FakeTelegram(FakeServer):
+    name = "telegram"
+
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        super().__init__()
+        self.token = token
+        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.next_update = 1
+        self.next_message = 100
+        self.sent: list[dict[str, Any]] = []            # messages the bot sent (and edited)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.allowed_updates: list[list[str]] = []
+        self.answered: list[dict[str, Any]] = []
+        self.new_message = asyncio.Event()
+        self.app.router.add_post("/bot{token}/{method}", self.dispatch)
+        self.app.router.add_get("/bot{token}/{method}", self.dispatch)
+
+    # -- driving the bot -------------------------------------------------------------------------------------
+    def _user(self, uid: int, name: str) -> dict[str, Any]:
+        return {"id": uid, "is_bot": False, "first_name": name, "username": name.lower()}
+
+    def _chat(self, cid: int, kind: str = "private") -> dict[str, Any]:
+        return {"id": cid, "type": kind, **({"title": "Group"} if kind != "private" else {"first_name": "x"})}
+
+    def push(self, update: dict[str, Any]) -> None:
+        update["update_id"] = self.next_update
+        self.next_update += 1
+        self.updates.put_nowait(update)
+
+    def command(self, uid: int, text: str, *, chat: int | None = None, name: str = "Alice",
+                kind: str = "private") -> None:
+        cmd = text.split(maxsplit=1)[0]
+        self.next_message += 1
+        self.push({"message": {"message_id": self.next_message, "date": int(time.time()),
+                               "chat": self._chat(chat or uid, kind), "from": self._user(uid, name), "text": text,
+                               "entities": [{"type": "bot_command", "offset": 0, "length": len(cmd)}]}})
+
+    def press(self, uid: int, message: dict[str, Any], data: str, name: str = "Alice") -> None:
+        self.push({"callback_query": {"id": f"cb{self.next_update}", "from": self._user(uid, name),
+                                      "chat_instance": "ci", "data": data, "message": message}})
+
+    def react(self, uid: int, message: dict[str, Any], old: list[str], new: list[str], name: str = "Alice") -> None:
+        self.push({"message_reaction": {
+            "chat": message["chat"], "message_id": message["message_id"], "date": int(time.time()),
+            "user": self._user(uid, name),
+            "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+            "new_reaction": [{"type": "emoji", "emoji": e} for e in new]}})
+
+    async def wait_sent(self, n: int, within: float = 20.0) -> list[dict[str, Any]]:
+        """Wait until the bot has sent at least ``n`` messages in total."""
+        deadline = asyncio.get_running_loop().time() + within
+        while len(self.sent) < n:
+            self.new_message.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"the bot sent {len(self.sent)} messages, expected {n}: "
+                                     f"{[m.get('text') or m.get('caption') for m in self.sent]}")
+            try:
+                await asyncio.wait_for(self.new_message.wait(), left)
+            except TimeoutError:
+                pass
+        return self.sent
+
+    # -- the Bot API -------------------------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            raw = await request.json()
+            return dict(raw or {})
+        form = await request.post()
+        out: dict[str, Any] = {}
+        for k, v in form.items():
+            if hasattr(v, "file"):
+                out[k] = {"filename": v.filename, "size": len(v.file.read())}
+                continue
+            try:
+                out[k] = json.loads(str(v))
+            except ValueError:
+                out[k] = str(v)
+        return out
+
+    def _message(self, chat_id: Any, **kw: Any) -> dict[str, Any]:
+        self.next_message += 1
+        cid = int(chat_id)
+        msg = {"message_id": self.next_message, "date": int(time.time()), "chat": self._chat(cid),
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "Multitudes", "username": "multitudes_bot"}, **kw}
+        self.sent.append(msg)
+        self.new_message.set()
+        return msg
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        p = await self._params(request)
+        self.calls.append((method, p))
+        ok = {"ok": True, "result": True}
+        match method:
+            case "getMe":
+                return json_response({"ok": True, "result": {"id": BOT_ID, "is_bot": True, "first_name": "Multitudes",
+                                                             "username": "multitudes_bot", "can_join_groups": True,
+                                                             "can_read_all_group_messages": False,
+                                                             "supports_inline_queries": False}})
+            case "deleteWebhook" | "setMyCommands" | "answerCallbackQuery" | "setMessageReaction" | "sendChatAction":
+                if method == "answerCallbackQuery":
+                    self.answered.append(p)
+                return json_response(ok)
+            case "getUpdates":
+                if "allowed_updates" in p:
+                    self.allowed_updates.append(list(p["allowed_updates"] or []))
+                timeout = float(p.get("timeout") or 0)
+                got: list[dict[str, Any]] = []
+                try:
+                    got.append(await asyncio.wait_for(self.updates.get(), max(0.05, min(timeout, 1.0))))
+                except TimeoutError:
+                    pass
+                while not self.updates.empty():
+                    got.append(self.updates.get_nowait())
+                return json_response({"ok": True, "result": got})
+            case "sendMessage":
+                extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
+                return json_response({"ok": True, "result": self._message(p["chat_id"], text=p.get("text", ""),
+                                                                           **extra)})
+            case "sendPhoto":
+                extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
+                photo = [{"file_id": f"ph{self.next_message}", "file_unique_id": "u", "width": 800, "height": 400}]
+                return json_response({"ok": True, "result": self._message(
+                    p["chat_id"], photo=photo, caption=p.get("caption", ""), **extra)})
+            case "editMessageText":
+                for m in self.sent:
+                    if m["message_id"] == int(p["message_id"]):
+                        m["text"] = p.get("text", "")
+                        self.new_message.set()
+                        return json_response({"ok": True, "result": m})
+                return json_response({"ok": False, "error_code": 400, "description": "message not found"}, status=400)
+        self.unhandled.append(f"{request.method} {method}")
+        return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)

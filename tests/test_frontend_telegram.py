@@ -1,0 +1,98 @@
+"""End to end through the real python-telegram-bot Application against a loopback Bot API, with the engine on
+real SQLite and the Trakt and TMDB fakes: link -> sync -> personas -> recommend -> 👎 never returns -> 👀 seen."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
+from engine.models import RecommendRequest
+from tests.fakes.catalogue import history_rows
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import FakeTrakt
+
+UID = 4242
+
+
+async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
+                                                              make_engine: Any) -> None:
+    fake_trakt.add_user("tina", history=history_rows(600, 30, years=3, seed=41))
+    async with FakeTelegram() as tg:
+        engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb,
+                                   MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            assert await _polled(tg)                                        # reactions were asked for
+            # /link: the code arrives privately; approving it on Trakt finishes the link
+            tg.command(UID, "/link")
+            sent = await tg.wait_sent(1)
+            code = re.search(r"code (\w+)", sent[-1]["text"]).group(1)      # type: ignore[union-attr]
+            fake_trakt.approve(code, "tina")
+            await tg.wait_sent(2)
+            assert "Linked to Trakt as tina" in tg.sent[-1]["text"]
+            # /sync edits its progress message
+            tg.command(UID, "/sync")
+            await tg.wait_sent(3)
+            await _until(lambda: "Synced" in tg.sent[-1]["text"])
+            # /personas: text and the chart
+            tg.command(UID, "/personas")
+            await tg.wait_sent(5)
+            assert "Your taste personas" in tg.sent[3]["text"] and tg.sent[4]["photo"]
+            # /recommend: one message per pick, each with the three buttons
+            n = len(tg.sent)
+            tg.command(UID, "/recommend k:3")
+            picks = (await tg.wait_sent(n + 3))[n:n + 3]
+            assert all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in picks)
+            first, second = picks[0], picks[1]
+            event = int(first["reply_markup"]["inline_keyboard"][0][1]["callback_data"].split(":")[1])
+            pid = await engine.find_person("telegram", str(UID))
+            show = (await engine.store.one("SELECT show_id FROM rec_events WHERE id=?", (event,)))[0]
+            # 👎 button: never recommended again
+            tg.press(UID, first, f"fb:{event}:not_for_me")
+            await _until(lambda: any(a.get("text", "").startswith("Noted") for a in tg.answered))
+            tg.press(UID, first, f"fb:{event}:not_for_me")                 # pressed twice: counted once
+            await _until(lambda: len(tg.answered) >= 2)
+            assert tg.answered[-1]["text"] == "Already noted"
+            # 👀 reaction on the second pick: recorded as seen; removing it undoes, adding again redoes
+            tg.react(UID, second, [], ["👀"])
+            tg.react(UID, second, ["👀"], [])
+            tg.react(UID, second, [], ["👀"])
+            ev2 = int(second["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1])
+            await _until_async(lambda: _feedback(engine, pid, ev2, "seen"), 1)
+            excluded = await engine.recommender.excluded(pid)
+            assert show in excluded
+            later = await engine.recommend(RecommendRequest(pid, k=10))
+            assert show not in {i.show_id for i in later.items}
+            assert not tg.unhandled
+        finally:
+            await fe.stop()
+
+
+async def _feedback(engine: Any, pid: int, event: int, kind: str) -> int:
+    row = await engine.store.one("SELECT active FROM feedback WHERE person_id=? AND event_id=? AND kind=?",
+                                 (pid, event, kind))
+    return int(row[0]) if row else -1
+
+
+async def _polled(tg: FakeTelegram) -> bool:
+    await _until(lambda: bool(tg.allowed_updates))
+    return all(u in tg.allowed_updates[0] for u in ALLOWED_UPDATES)
+
+
+async def _until(cond: Any, within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def _until_async(fn: Any, want: Any, within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while await fn() != want:
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
