@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from engine import MultitudesError, bootstrap, load_settings
 from engine.config import Settings, StorageSettings
@@ -73,6 +75,30 @@ async def _console(settings: Settings, user: str | None) -> int:
     engine = await bootstrap(settings)
     async with engine:
         await Console(engine, user=user).run()
+    return 0
+
+
+async def _serve(settings: Settings) -> int:
+    """The bot: engine and every front end with a token, in one process and one event loop, until SIGTERM."""
+    engine = await bootstrap(settings)
+    frontends: list[Any] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if settings.secrets.telegram_token:
+            from .telegram import TelegramFrontend
+            frontends.append(TelegramFrontend(engine, settings.secrets.telegram_token))
+        for fe in frontends:
+            await fe.start()
+        print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)}); stop with Ctrl-C.",
+              flush=True)
+        await stop.wait()
+    finally:
+        for fe in reversed(frontends):
+            await fe.stop()
+        await engine.close()
     return 0
 
 
@@ -154,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         setup_logging(settings)
         if args.cmd in (None, "run"):
+            if settings.secrets.telegram_token:
+                return asyncio.run(_serve(settings))
             return asyncio.run(_console(settings, None))
         if args.cmd == "console":
             return asyncio.run(_console(settings, args.user))

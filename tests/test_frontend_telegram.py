@@ -4,7 +4,11 @@ real SQLite and the Trakt and TMDB fakes: link -> sync -> personas -> recommend 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
@@ -15,6 +19,7 @@ from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
 
 UID = 4242
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
@@ -96,3 +101,25 @@ async def _until_async(fn: Any, want: Any, within: float = 15.0) -> None:
     while await fn() != want:
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def test_multitudes_run_serves_telegram_and_stops_on_sigterm(tmp_path: Any) -> None:
+    async with FakeTelegram() as tg:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
+        env.update({"PYTHONPATH": str(ROOT), "MULTITUDES_TELEGRAM_TOKEN": tg.token,
+                    "MULTITUDES_TELEGRAM__BASE_URL": f"{tg.url}/bot",
+                    "MULTITUDES_STORAGE__PATH": str(tmp_path / "m.db"),
+                    "MULTITUDES_LOGGING__FILE": str(tmp_path / "m.log")})
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await _until(lambda: bool(tg.allowed_updates), within=60)
+            tg.command(UID, "/help")
+            await tg.wait_sent(1, within=30)
+            assert "/recommend" in tg.sent[0]["text"] and "TMDB" in tg.sent[0]["text"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
+        assert b"Multitudes is running (TelegramFrontend)" in out
+        assert tg.token.encode() not in out + err                       # the token never reaches the console
