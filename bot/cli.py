@@ -90,6 +90,9 @@ async def _serve(settings: Settings) -> int:
         if settings.secrets.telegram_token:
             from .telegram import TelegramFrontend
             frontends.append(TelegramFrontend(engine, settings.secrets.telegram_token))
+        if settings.secrets.discord_token:
+            from .discord import DiscordFrontend
+            frontends.append(DiscordFrontend(engine, settings.secrets.discord_token))
         for fe in frontends:
             await fe.start()
         print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)}); stop with Ctrl-C.",
@@ -180,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         setup_logging(settings)
         if args.cmd in (None, "run"):
-            if settings.secrets.telegram_token:
+            if settings.secrets.telegram_token or settings.secrets.discord_token:
                 return asyncio.run(_serve(settings))
             return asyncio.run(_console(settings, None))
         if args.cmd == "console":
