@@ -254,6 +254,63 @@ class DiscordFrontend:
             pid = await fe._person(interaction)
             await interaction.response.send_message(render.stats(await fe.engine.stats(pid))[:1900], ephemeral=True)
 
+        @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
+        @app_commands.describe(a="someone to watch with", b="someone else", c="and one more")
+        async def groupwatch(interaction: discord.Interaction[Any], a: discord.User, b: discord.User | None = None,
+                             c: discord.User | None = None) -> None:
+            await interaction.response.defer(thinking=True)
+            people = [interaction.user, *[u for u in (a, b, c) if u is not None]]
+            try:
+                pids = [await fe.engine.person(PLATFORM, str(u.id), u.display_name) for u in people]
+                result = await fe.engine.group_recommend(pids, k=3, platform=PLATFORM)
+            except MultitudesError as e:
+                await interaction.followup.send(e.user_message)
+                return
+            if not result.items:
+                await interaction.followup.send(result.note or "Nothing fits everyone right now.")
+                return
+            mentions = " ".join(u.mention for u in people)
+            await interaction.followup.send(f"Group picks for {mentions} — vote with the buttons:")
+            for r in result.items:
+                msg = await interaction.followup.send(embed=pick_embed(r), view=feedback_view(r.event_id), wait=True)
+                await fe.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
+
+        @tree.command(name="settings", description="Group opt-in and time zone")
+        @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris")
+        async def settings(interaction: discord.Interaction[Any], group: str | None = None,
+                           timezone: str | None = None) -> None:
+            pid = await fe._person(interaction)
+            changes: dict[str, Any] = {}
+            if group is not None:
+                changes["group_opt_in"] = group.lower() in ("on", "yes", "true", "1")
+            if timezone:
+                changes["timezone"] = timezone
+            try:
+                if changes:
+                    now = await fe.engine.update_settings(pid, **changes)
+                else:
+                    now = await fe.engine.person_settings(pid)
+            except MultitudesError as e:
+                await interaction.response.send_message(e.user_message, ephemeral=True)
+                return
+            group_state = "on" if now.get("group_opt_in") else "off"
+            await interaction.response.send_message(
+                f"Group picks: {group_state} · time zone: {now.get('timezone') or 'unset'}", ephemeral=True)
+
+        @tree.command(name="forget", description="Delete everything Multitudes stores about you")
+        async def forget(interaction: discord.Interaction[Any]) -> None:
+            view = discord.ui.View(timeout=120)
+            yes = discord.ui.Button(label="Yes, delete it all", style=discord.ButtonStyle.danger)
+
+            async def confirm(i: discord.Interaction[Any]) -> None:
+                await fe.engine.forget(await fe._person(i))
+                await i.response.send_message("Everything about you is deleted.", ephemeral=True)
+
+            yes.callback = confirm  # type: ignore[method-assign]
+            view.add_item(yes)
+            await interaction.response.send_message("Delete your history, personas, tokens and feedback?",
+                                                    view=view, ephemeral=True)
+
         @tree.command(name="help", description="How Multitudes works")
         async def help_(interaction: discord.Interaction[Any]) -> None:
             from .telegram import HELP

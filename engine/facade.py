@@ -260,6 +260,55 @@ class Engine:
             await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
                              (person_id, show_id, iso(self.clock.now()), reason))
 
+    # -- person settings and group watch ------------------------------------------------------------------------
+    async def person_settings(self, person_id: int) -> dict[str, Any]:
+        row = await self.store.one("SELECT settings, timezone FROM people WHERE id=?", (person_id,))
+        if row is None:
+            raise UnknownPerson(f"person {person_id}")
+        out: dict[str, Any] = {"group_opt_in": False, **json.loads(row[0] or "{}")}
+        out["timezone"] = row[1]
+        return out
+
+    async def update_settings(self, person_id: int, **changes: Any) -> dict[str, Any]:
+        """Change a person's settings (``group_opt_in``, ``timezone``, …); unknown keys are refused."""
+        allowed = {"group_opt_in", "timezone", "quiet_hours", "alerts", "default_filters"}
+        bad = set(changes) - allowed
+        if bad:
+            raise MultitudesError(f"settings {bad}", user_message=f"Unknown setting(s): {', '.join(sorted(bad))}.")
+        current = await self.person_settings(person_id)
+        tz = changes.pop("timezone", None)
+        if tz is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError) as e:
+                raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
+            await self.store.update_person(person_id, timezone=tz)
+        current.pop("timezone", None)
+        current.update(changes)
+        await self.store.update_person(person_id, settings=json.dumps(current))
+        return await self.person_settings(person_id)
+
+    async def group_recommend(self, person_ids: Sequence[int], k: int = 3, *,
+                              platform: str | None = None) -> RecommendationList:
+        """Shows nobody in the group has seen that every member's personas can live with (least misery: the
+        group's score for a show is its *worst* member's affinity), with who matches what in the reason. Only
+        people who opted in to group picks take part; the others are named in a clear refusal."""
+        ids = list(dict.fromkeys(person_ids))
+        if len(ids) < 2:
+            raise MultitudesError("group of one", user_message="A group watch needs at least two people.")
+        refused = [p for p in ids if not (await self.person_settings(p)).get("group_opt_in")]
+        if refused:
+            names = []
+            for p in refused:
+                row = await self.store.one("SELECT display_name FROM people WHERE id=?", (p,))
+                names.append(row[0] if row and row[0] else f"person {p}")
+            raise MultitudesError(
+                f"not opted in: {refused}",
+                user_message=f"Not everyone opted in to group picks: {', '.join(names)}. They can turn it on with "
+                             "/settings group:on — until then their history stays private.")
+        return await self.recommender.group(ids, k, platform=platform)
+
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         """Front ends call this once a recommendation message is sent, so reactions on it find their picks."""
         async with self.store.tx() as db:

@@ -86,3 +86,64 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
             assert not dc.unhandled, dc.unhandled
         finally:
             await fe.stop()
+
+
+async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_trakt: FakeTrakt,
+                                                                        make_engine: Any) -> None:
+    from tests.conftest import link_person
+    async with FakeDiscord() as dc:
+        engine = await make_engine(trakt=fake_trakt, MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
+                                   MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+        users = {101: "ann", 102: "ben", 103: "cat"}
+        pids = {}
+        for uid, name in users.items():
+            fake_trakt.add_user(name, history=history_rows(250, 15, years=2, seed=uid))
+            pids[uid] = await link_person(engine, fake_trakt, name, platform_id=str(uid))
+            await engine.sync(pids[uid])
+        # the console identities above are joined to Discord ones by linking the same Trakt account
+        for uid, name in users.items():
+            d = await engine.person("discord", str(uid), name)
+            pids[uid] = await engine.store.attach_trakt_user(d, name)
+        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
+        await asyncio.wait_for(fe.start(), 20)
+        try:
+            for uid in (101, 102):
+                await dc.slash(uid, "settings", {"group": "on"})
+            await dc.wait_sent(2)
+            a, b = dc.user(102, "ben"), dc.user(103, "cat")
+
+            async def groupwatch() -> None:
+                iid = dc._next()
+                await dc.send(0, {
+                    "id": iid, "application_id": "900000000000000001", "type": 2, "token": f"tok{iid}", "version": 1,
+                    "data": {"id": "1", "name": "groupwatch", "type": 1,
+                             "options": [{"name": "a", "type": 6, "value": "102"}, {"name": "b", "type": 6,
+                                                                                   "value": "103"}],
+                             "resolved": {"users": {"102": a, "103": b}}},
+                    "guild_id": "900000000000000003", "channel_id": "900000000000000004",
+                    "channel": {"id": "900000000000000004", "type": 0, "guild_id": "900000000000000003"},
+                    "member": {"user": dc.user(101, "ann"), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                               "deaf": False, "mute": False, "permissions": "1024", "flags": 0},
+                    "app_permissions": "2048", "locale": "en-US", "entitlements": [],
+                    "authorizing_integration_owners": {}, "attachment_size_limit": 26214400, "context": 0},
+                    "INTERACTION_CREATE")
+
+            await groupwatch()
+            refusal = (await dc.wait_sent(3))[2]["content"]
+            assert "Not everyone opted in" in refusal and "cat" in refusal.lower()
+            await dc.slash(103, "settings", {"group": "on"})
+            await dc.wait_sent(4)
+            n = len(dc.sent)
+            await groupwatch()
+            msgs = (await dc.wait_sent(n + 4))[n:n + 4]
+            assert "Group picks for" in msgs[0]["content"]
+            titles = [m["embeds"][0]["title"].split(". ", 1)[1].rsplit(" (", 1)[0] for m in msgs[1:]]
+            seen_titles = set()
+            for p in pids.values():
+                seen_titles |= {r[0] for r in await engine.store.all(
+                    "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (p,))}
+            assert titles and not set(titles) & seen_titles
+            assert all("ann's" in m["embeds"][0]["description"].lower() for m in msgs[1:])
+            assert not dc.unhandled
+        finally:
+            await fe.stop()

@@ -223,3 +223,34 @@ async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int]) -> N
     assert nope.show_id not in shown and seen.show_id not in shown
     with pytest.raises(MultitudesError):
         await engine.record_feedback(pid + 1000, nope.event_id, "liked")
+
+
+async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+    """Three linked members: nothing any of them has seen, and nobody is included without opting in."""
+    engine = await make_engine(trakt=fake_trakt)
+    pids = []
+    for n, name in enumerate(("ann", "ben", "cat")):
+        fake_trakt.add_user(name, history=history_rows(250, 15, years=2, seed=50 + n))
+        pid = await link_person(engine, fake_trakt, name)
+        await engine.store.update_person(pid, display_name=name.title())
+        await engine.sync(pid)
+        pids.append(pid)
+    await engine.update_settings(pids[0], group_opt_in=True)
+    await engine.update_settings(pids[1], group_opt_in=True)
+    with pytest.raises(MultitudesError) as e:
+        await engine.group_recommend(pids, k=3)
+    assert "Cat" in e.value.user_message and "/settings group:on" in e.value.user_message
+    await engine.update_settings(pids[2], group_opt_in=True, timezone="Europe/Paris")
+    r = await engine.group_recommend(pids, k=3)
+    assert len(r.items) == 3
+    seen = set()
+    for p in pids:
+        seen |= {row[0] for row in await engine.store.all("SELECT show_id FROM plays WHERE person_id=?", (p,))}
+    assert not {i.show_id for i in r.items} & seen
+    assert all(all(n in i.reason for n in ("Ann's", "Ben's", "Cat's")) for i in r.items)
+    events = await engine.store.all("SELECT DISTINCT person_id FROM rec_events WHERE request_id=?", (r.request_id,))
+    assert {row[0] for row in events} == set(pids)
+    with pytest.raises(MultitudesError):
+        await engine.update_settings(pids[0], timezone="Mars/Olympus")
+    with pytest.raises(MultitudesError):
+        await engine.update_settings(pids[0], colour="blue")

@@ -195,6 +195,75 @@ class Recommender:
         return RecommendationList(request_id, req.mode, tuple(items), note=note.strip(), llm_used=llm_used,
                                   llm_calls=llm_calls, prompt_tokens=llm_tokens)
 
+    async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
+        """Least-misery group picks: never a show any member has seen, rated, dropped or dismissed."""
+        reports = [await self.personas.personas(p) for p in person_ids]
+        if any(not r.personas for r in reports):
+            raise MultitudesError("member without history",
+                                  user_message="Everyone in the group needs some history first (/sync or /import).")
+        names = {}
+        for p in person_ids:
+            row = await self.store.one("SELECT display_name FROM people WHERE id=?", (p,))
+            names[p] = row[0] if row and row[0] else f"person {p}"
+        all_personas = [pp for r in reports for pp in r.personas]
+        combined = PersonaReport(person_ids[0], tuple(all_personas), (), self.clock.now())
+        seeds = await self._seeds(person_ids[0], all_personas, None)
+        pool = await self.sources.gather(person_ids[0], combined, seeds, False)
+        cands = await self._materialise(person_ids[0], list(pool.items.values()))
+        excluded: set[int] = set()
+        metas: dict[int, Mapping[str, Any]] = {}
+        for p in person_ids:
+            excluded |= await self.excluded(p)
+            excluded |= {int(r[0]) for r in await self.store.all(
+                "SELECT DISTINCT show_id FROM plays WHERE person_id=?", (p,))}   # a group pick nobody has started
+            _, person_metas = await load_history(self.store, p)
+            metas.update(person_metas)
+        cands = [c for c in cands if c.show_id not in excluded and c.meta]
+        if not cands:
+            return RecommendationList(uuid.uuid4().hex[:12], "group", (), note="Nothing new fits everyone right now.")
+        reps = {m for pp in all_personas for m in pp.member_ids[:REPRESENTATIVES]}
+        space_metas: dict[int, Mapping[str, Any]] = {m: metas[m] for m in reps if m in metas}
+        for c in cands:
+            assert c.show_id is not None
+            space_metas[c.show_id] = c.meta
+        space = build_features(space_metas)
+        rows = space.rows([c.show_id for c in cands if c.show_id is not None])
+        per_member = []
+        for r in reports:
+            major = [pp for pp in r.personas if pp.weight >= 0.1] or list(r.personas)
+            pv = persona_vectors([pp.member_ids[:REPRESENTATIVES] for pp in major],
+                                 [[1.0] * len(pp.member_ids[:REPRESENTATIVES]) for pp in major],
+                                 [pp.weight for pp in major], space.index, space.matrix)
+            aff = pv.affinity(rows)
+            per_member.append((major, aff))
+        fits = np.stack([a.max(axis=1) for _, a in per_member], axis=1)          # (candidates, members)
+        base = np.array([0.25 * (bayes(c.meta) - 7.0) / 1.5 + 0.1 * math.log1p(len(c.sources)) for c in cands])
+        score = fits.min(axis=1) + 0.1 * fits.mean(axis=1) + 0.2 * base           # least misery, then the rest
+        order = np.argsort(-score, kind="stable")[:k]
+        request_id = uuid.uuid4().hex[:12]
+        items: list[Recommendation] = []
+        for rank, i in enumerate(order, start=1):
+            c = cands[int(i)]
+            assert c.show_id is not None
+            who = []
+            for (major, aff), p in zip(per_member, person_ids, strict=True):
+                best = major[int(np.argmax(aff[int(i)]))]
+                who.append(f"{names[p]}'s {best.name.lower()} side")
+            m = c.meta
+            items.append(Recommendation(
+                show_id=c.show_id, title=str(m.get("title") or m.get("name") or c.ref.title),
+                year=m.get("year") if isinstance(m.get("year"), int) else c.ref.year, persona_id=None,
+                persona_name=None, reason="Nobody has seen it; it suits " + ", ".join(who[:-1]) + f" and {who[-1]}.",
+                score=round(float(score[int(i)]), 4), sources=tuple(sorted(c.sources)), rank=rank,
+                overview=str(m.get("overview") or "")[:400], genres=tuple(m.get("genres") or ()),
+                providers=tuple(m.get("providers") or ()), status=m.get("status"),
+                tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None))
+        first = RecommendRequest(person_ids[0], mode="group", k=k, platform=platform)
+        recorded = await self._record(first, request_id, items, False)
+        for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
+            await self._record(RecommendRequest(p, mode="group", k=k, platform=platform), request_id, items, False)
+        return RecommendationList(request_id, "group", tuple(recorded))
+
     # -- pieces ------------------------------------------------------------------------------------------------
     @staticmethod
     def _find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
