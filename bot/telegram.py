@@ -45,7 +45,9 @@ BUTTONS = (("👍 Liked", "liked"), ("👎 Not for me", "not_for_me"), ("👀 Se
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
 COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"…\")"),
             ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
-            ("stats", "your viewing in numbers"), ("forget", "delete everything about you"), ("help", "how to")]
+            ("stats", "your viewing in numbers"), ("groupwatch", "a pick for this group (opted-in members)"),
+            ("settings", "group:on|off tz:Europe/Paris"), ("forget", "delete everything about you"),
+            ("help", "how to")]
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
         "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
         "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
@@ -61,13 +63,13 @@ def feedback_keyboard(event_id: int) -> InlineKeyboardMarkup:
 
 
 def pick_text(r: Recommendation) -> str:
-    side = f" — your <i>{html.escape(r.persona_name)}</i> side" if r.persona_name else ""
+    side = f" — your <i>{html.escape(r.persona_name, quote=False)}</i> side" if r.persona_name else ""
     year = f" ({r.year})" if r.year else ""
     where = ", ".join(r.providers[:2]) or (r.network or "")
     links = " · ".join(f'<a href="{u}">{n}</a>' for n, u in (("Trakt", r.trakt_url), ("TMDB", r.tmdb_url)) if u)
-    lines = [f"<b>{r.rank}. {html.escape(r.title)}</b>{year}{side}", html.escape(r.reason)]
+    lines = [f"<b>{r.rank}. {html.escape(r.title, quote=False)}</b>{year}{side}", html.escape(r.reason, quote=False)]
     if where or links:
-        lines.append(" · ".join(x for x in (html.escape(where), links) if x))
+        lines.append(" · ".join(x for x in (html.escape(where, quote=False), links) if x))
     return "\n".join(lines)
 
 
@@ -79,6 +81,7 @@ class TelegramFrontend:
             Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
             .concurrent_updates(True).build())
         for name, fn in (("start", self.cmd_help), ("help", self.cmd_help), ("link", self.cmd_link),
+                         ("settings", self.cmd_settings), ("groupwatch", self.cmd_groupwatch),
                          ("sync", self.cmd_sync), ("personas", self.cmd_personas), ("recommend", self.cmd_recommend),
                          ("stats", self.cmd_stats), ("forget", self.cmd_forget)):
             self.app.add_handler(CommandHandler(name, self._guard(fn)))
@@ -123,7 +126,11 @@ class TelegramFrontend:
     async def _person(self, update: Update) -> int:
         user = update.effective_user
         assert user is not None
-        return await self.engine.person(PLATFORM, str(user.id), user.first_name)
+        pid = await self.engine.person(PLATFORM, str(user.id), user.first_name)
+        chat = update.effective_chat
+        if chat is not None and chat.type != "private":
+            await self.engine.note_chat_member(PLATFORM, str(chat.id), pid)
+        return pid
 
     # -- commands ----------------------------------------------------------------------------------------------
     async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -192,6 +199,44 @@ class TelegramFrontend:
             return
         if result.note:
             await self._say(update, result.note)
+        for r in result.items:
+            sent = await self.app.bot.send_message(chat.id, pick_text(r), parse_mode=ParseMode.HTML,
+                                                   reply_markup=feedback_keyboard(r.event_id),
+                                                   disable_web_page_preview=True)
+            await self.engine.attach_message([r.event_id], PLATFORM, f"{chat.id}:{sent.message_id}")
+
+    async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/settings group:on|off tz:Europe/Paris"""
+        pid = await self._person(update)
+        changes: dict[str, Any] = {}
+        for arg in context.args or []:
+            key, _, val = arg.partition(":")
+            if key == "group" and val:
+                changes["group_opt_in"] = val.lower() in ("on", "yes", "true", "1")
+            elif key in ("tz", "timezone") and val:
+                changes["timezone"] = val
+            else:
+                raise MultitudesError(f"setting {arg}", user_message="Usage: /settings group:on|off tz:Europe/Paris")
+        now = await self.engine.update_settings(pid, **changes) if changes else await self.engine.person_settings(pid)
+        await self._say(update, f"Group picks: {'on' if now.get('group_opt_in') else 'off'} · time zone: "
+                                f"{now.get('timezone') or 'unset'}")
+
+    async def cmd_groupwatch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group: a pick for the members who opted in (and have used the bot here) that nobody has seen."""
+        pid = await self._person(update)
+        chat = update.effective_chat
+        assert chat is not None
+        if chat.type == "private":
+            raise MultitudesError("private", user_message="Use /groupwatch in a group chat with the people to watch "
+                                  "with; each of them opts in with /settings group:on.")
+        members = await self.engine.opted_in_members(PLATFORM, str(chat.id))
+        if pid not in members:
+            raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on.")
+        result = await self.engine.group_recommend(members, k=3, platform=PLATFORM)
+        if not result.items:
+            await self._say(update, result.note or "Nothing fits everyone right now.")
+            return
+        await self._say(update, f"Group picks for {len(members)} of you — vote with the buttons:")
         for r in result.items:
             sent = await self.app.bot.send_message(chat.id, pick_text(r), parse_mode=ParseMode.HTML,
                                                    reply_markup=feedback_keyboard(r.event_id),

@@ -289,6 +289,17 @@ class Engine:
         await self.store.update_person(person_id, settings=json.dumps(current))
         return await self.person_settings(person_id)
 
+    async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:
+        async with self.store.tx() as db:
+            await db.execute("INSERT OR REPLACE INTO chat_members VALUES (?,?,?,?)",
+                             (platform, chat_id, person_id, iso(self.clock.now())))
+
+    async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
+        """People seen in this group chat who opted in to group picks."""
+        rows = await self.store.all("SELECT person_id FROM chat_members WHERE platform=? AND chat_id=? ORDER BY "
+                                    "seen_at", (platform, chat_id))
+        return [int(r[0]) for r in rows if (await self.person_settings(int(r[0]))).get("group_opt_in")]
+
     async def group_recommend(self, person_ids: Sequence[int], k: int = 3, *,
                               platform: str | None = None) -> RecommendationList:
         """Shows nobody in the group has seen that every member's personas can live with (least misery: the

@@ -111,9 +111,9 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
 
 
 async def link_person(engine: Engine, fake: FakeTrakt, username: str, *, ttl: int | None = None,
-                      platform_id: str | None = None) -> int:
+                      platform_id: str | None = None, platform: str = "console") -> int:
     """A person whose Trakt tokens are stored, as after a completed device link."""
-    pid = await engine.person("console", platform_id or username, username)
+    pid = await engine.person(platform, platform_id or username, username)
     assert engine.trakt is not None
     await engine.trakt.store_new_tokens(pid, Tokens.from_response(fake.issue_tokens(username, ttl)))
     await engine.store.attach_trakt_user(pid, username)

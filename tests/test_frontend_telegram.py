@@ -123,3 +123,38 @@ async def test_multitudes_run_serves_telegram_and_stops_on_sigterm(tmp_path: Any
         assert proc.returncode == 0, err.decode()
         assert b"Multitudes is running (TelegramFrontend)" in out
         assert tg.token.encode() not in out + err                       # the token never reaches the console
+
+
+async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+    from tests.conftest import link_person
+    group = -100123
+    async with FakeTelegram() as tg:
+        engine = await make_engine(trakt=fake_trakt, MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot")
+        users = {201: "Ann", 202: "Ben", 203: "Cat"}
+        pids = {}
+        for uid, name in users.items():
+            fake_trakt.add_user(name.lower(), history=history_rows(250, 15, years=2, seed=uid))
+            pids[uid] = await link_person(engine, fake_trakt, name.lower(), platform_id=str(uid), platform="telegram")
+            await engine.sync(pids[uid])
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            tg.command(201, "/settings group:on", chat=group, name="Ann", kind="group")
+            tg.command(202, "/settings group:on", chat=group, name="Ben", kind="group")
+            tg.command(203, "/stats", chat=group, name="Cat", kind="group")          # here, but not opted in
+            await tg.wait_sent(3)
+            tg.command(201, "/groupwatch", chat=group, name="Ann", kind="group")
+            msgs = (await tg.wait_sent(7))[3:7]
+            assert "Group picks for 2 of you" in msgs[0]["text"]
+            picks = msgs[1:]
+            assert all("ann's" in m["text"].lower() and "ben's" in m["text"].lower() and "cat's" not in m["text"].lower()
+                       for m in picks)
+            seen = set()
+            for uid in (201, 202):
+                seen |= {r[0] for r in await engine.store.all(
+                    "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (pids[uid],))}
+            titles = {m["text"].split("\n")[0].split(". ", 1)[1].rsplit(" (", 1)[0] for m in picks}
+            assert not titles & seen
+            assert not tg.unhandled
+        finally:
+            await fe.stop()
