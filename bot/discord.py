@@ -24,6 +24,7 @@ from engine.models import Filters, Recommendation, RecommendRequest
 
 from . import render
 from .grammar import parse_recommend
+from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class DiscordFrontend:
         point_at(engine.settings.discord.api_base, engine.settings.discord.gateway_url)
         self.bot = MultitudesBot(self, guild_ready_timeout=guild_ready_timeout)
         self._task: asyncio.Task[None] | None = None
+        self.limiter = PersonLimiter()
         self._register()
 
     async def start(self) -> None:
@@ -173,6 +175,11 @@ class DiscordFrontend:
         async def recommend(interaction: discord.Interaction[Any], persona: str | None = None,
                             mode: str | None = None, like: str | None = None, mood: str | None = None,
                             filters: str | None = None) -> None:
+            try:
+                fe.limiter.check(str(interaction.user.id), "recommend")
+            except MultitudesError as e:
+                await interaction.response.send_message(e.user_message, ephemeral=True)
+                return
             await interaction.response.defer(thinking=True)
             try:
                 tokens = shlex.split(filters or "")
@@ -253,6 +260,17 @@ class DiscordFrontend:
         async def stats(interaction: discord.Interaction[Any]) -> None:
             pid = await fe._person(interaction)
             await interaction.response.send_message(render.stats(await fe.engine.stats(pid))[:1900], ephemeral=True)
+
+        @tree.command(name="bridge", description="Shows between two of your personas")
+        @app_commands.autocomplete(first=persona_names, second=persona_names)
+        async def bridge(interaction: discord.Interaction[Any], first: str, second: str) -> None:
+            await recommend.callback(interaction, mode=f"bridge {first} + {second}")  # type: ignore[call-arg]
+
+        @tree.command(name="unlink", description="Disconnect your Trakt account")
+        async def unlink(interaction: discord.Interaction[Any]) -> None:
+            await fe.engine.unlink(await fe._person(interaction))
+            await interaction.response.send_message("Trakt unlinked; your tokens are deleted. /forget deletes the "
+                                                    "rest.", ephemeral=True)
 
         @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
         @app_commands.describe(a="someone to watch with", b="someone else", c="and one more")

@@ -36,6 +36,7 @@ from engine.models import Filters, Recommendation, RecommendRequest
 
 from . import render
 from .grammar import parse_recommend
+from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen"}
 BUTTONS = (("👍 Liked", "liked"), ("👎 Not for me", "not_for_me"), ("👀 Seen it", "seen"))
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
 COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"…\")"),
+            ("bridge", "shows between two of your personas: /bridge A + B"), ("unlink", "disconnect Trakt"),
             ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
             ("stats", "your viewing in numbers"), ("groupwatch", "a pick for this group (opted-in members)"),
             ("settings", "group:on|off tz:Europe/Paris"), ("forget", "delete everything about you"),
@@ -81,6 +83,7 @@ class TelegramFrontend:
             Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
             .concurrent_updates(True).build())
         for name, fn in (("start", self.cmd_help), ("help", self.cmd_help), ("link", self.cmd_link),
+                         ("unlink", self.cmd_unlink), ("bridge", self.cmd_bridge),
                          ("settings", self.cmd_settings), ("groupwatch", self.cmd_groupwatch),
                          ("sync", self.cmd_sync), ("personas", self.cmd_personas), ("recommend", self.cmd_recommend),
                          ("stats", self.cmd_stats), ("forget", self.cmd_forget)):
@@ -88,6 +91,7 @@ class TelegramFrontend:
         self.app.add_handler(CallbackQueryHandler(self._guard(self.on_button), pattern=r"^(fb|forget):"))
         self.app.add_handler(MessageReactionHandler(self._guard(self.on_reaction)))
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.limiter = PersonLimiter()
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -122,6 +126,11 @@ class TelegramFrontend:
         chat = update.effective_chat
         if chat is not None:
             await self.app.bot.send_message(chat.id, text)
+
+    def _limit(self, update: Update, command: str) -> None:
+        user = update.effective_user
+        if user is not None:
+            self.limiter.check(str(user.id), command)
 
     async def _person(self, update: Update) -> int:
         user = update.effective_user
@@ -158,7 +167,19 @@ class TelegramFrontend:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def cmd_unlink(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.engine.unlink(await self._person(update))
+        await self._say(update, "Trakt unlinked; your tokens are deleted. /forget deletes the rest.")
+
+    async def cmd_bridge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        rest = (message.text or "").partition(" ")[2]
+        message_text = f"/recommend bridge {rest}".strip()
+        await self._recommend(update, context, message_text)
+
     async def cmd_sync(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._limit(update, "sync")
         pid = await self._person(update)
         chat = update.effective_chat
         assert chat is not None
@@ -167,6 +188,7 @@ class TelegramFrontend:
         await msg.edit_text(render.sync_report(report))
 
     async def cmd_personas(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._limit(update, "personas")
         pid = await self._person(update)
         chat = update.effective_chat
         assert chat is not None
@@ -181,14 +203,19 @@ class TelegramFrontend:
         await self._say(update, render.stats(await self.engine.stats(pid)))
 
     async def cmd_recommend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        await self._recommend(update, context, message.text or "")
+
+    async def _recommend(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+        self._limit(update, "recommend")
         pid = await self._person(update)
         chat = update.effective_chat
-        message = update.effective_message
-        assert chat is not None and message is not None
+        assert chat is not None
         try:
-            args = shlex.split((message.text or "").partition(" ")[2])
-        except ValueError:
-            args = list(context.args or [])
+            args = shlex.split(text.partition(" ")[2])
+        except ValueError as e:
+            raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
         p = parse_recommend(args)
         req = RecommendRequest(pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
                                filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime,
@@ -223,6 +250,7 @@ class TelegramFrontend:
 
     async def cmd_groupwatch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group: a pick for the members who opted in (and have used the bot here) that nobody has seen."""
+        self._limit(update, "groupwatch")
         pid = await self._person(update)
         chat = update.effective_chat
         assert chat is not None

@@ -83,6 +83,12 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
                 while await state() != want:
                     assert asyncio.get_running_loop().time() < deadline
                     await asyncio.sleep(0.02)
+            # /bridge between the two biggest personas
+            names = [p.name for p in (await engine.personas(pid)).personas]
+            n = len(dc.sent)
+            await dc.slash(UID, "bridge", {"first": names[0], "second": names[1]})
+            bridged = (await dc.wait_sent(n + 1))[n]
+            assert "Bridges your" in bridged["embeds"][0]["description"]
             assert not dc.unhandled, dc.unhandled
         finally:
             await fe.stop()
