@@ -266,6 +266,21 @@ class DiscordFrontend:
         async def bridge(interaction: discord.Interaction[Any], first: str, second: str) -> None:
             await recommend.callback(interaction, mode=f"bridge {first} + {second}")  # type: ignore[call-arg]
 
+        @tree.command(name="import", description="Import a Trakt export (.json, .zip) or Netflix viewing activity")
+        async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
+            limit = fe.engine.settings.imports.max_bytes
+            if file.size > limit:
+                await interaction.response.send_message(
+                    f"That file is {file.size:,} bytes; the limit is {limit:,}. Nothing was imported.", ephemeral=True)
+                return
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            pid = await fe._person(interaction)
+            try:
+                text = render.import_report(await fe.engine.import_history(pid, file.filename, await file.read()))
+            except MultitudesError as e:
+                text = e.user_message
+            await interaction.followup.send(text[:1900], ephemeral=True)
+
         @tree.command(name="unlink", description="Disconnect your Trakt account")
         async def unlink(interaction: discord.Interaction[Any]) -> None:
             await fe.engine.unlink(await fe._person(interaction))

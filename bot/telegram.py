@@ -28,7 +28,9 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     MessageReactionHandler,
+    filters,
 )
 
 from engine import Engine, MultitudesError
@@ -51,6 +53,7 @@ COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"�
             ("settings", "group:on|off tz:Europe/Paris"), ("forget", "delete everything about you"),
             ("help", "how to")]
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
+        "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
         "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
         "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
         "Rate picks with the buttons or react 👍 👎 👀. /forget deletes everything about you.\n"
@@ -88,6 +91,8 @@ class TelegramFrontend:
                          ("sync", self.cmd_sync), ("personas", self.cmd_personas), ("recommend", self.cmd_recommend),
                          ("stats", self.cmd_stats), ("forget", self.cmd_forget)):
             self.app.add_handler(CommandHandler(name, self._guard(fn)))
+        self.app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE,
+                                            self._guard(self.on_document)))
         self.app.add_handler(CallbackQueryHandler(self._guard(self.on_button), pattern=r"^(fb|forget):"))
         self.app.add_handler(MessageReactionHandler(self._guard(self.on_reaction)))
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -231,6 +236,21 @@ class TelegramFrontend:
                                                    reply_markup=feedback_keyboard(r.event_id),
                                                    disable_web_page_preview=True)
             await self.engine.attach_message([r.event_id], PLATFORM, f"{chat.id}:{sent.message_id}")
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A Trakt export or Netflix viewing-activity CSV sent to the bot in a private chat is imported."""
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        doc = message.document
+        limit = self.engine.settings.imports.max_bytes
+        if doc.file_size and doc.file_size > limit:
+            raise MultitudesError("too big", user_message=f"That file is {doc.file_size:,} bytes; the limit is "
+                                                          f"{limit:,}. Nothing was imported.")
+        self._limit(update, "import")
+        pid = await self._person(update)
+        data = bytes(await (await doc.get_file()).download_as_bytearray())
+        report = await self.engine.import_history(pid, doc.file_name or "upload", data)
+        await self._say(update, render.import_report(report))
 
     async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/settings group:on|off tz:Europe/Paris"""

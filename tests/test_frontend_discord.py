@@ -153,3 +153,19 @@ async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_tr
             assert not dc.unhandled
         finally:
             await fe.stop()
+
+
+async def test_discord_import_attachment(make_engine: Any) -> None:
+    async with FakeDiscord() as dc:
+        engine = await make_engine(MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
+                                   MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
+        await asyncio.wait_for(fe.start(), 20)
+        try:
+            await dc.upload(UID, "import", "file", "NetflixViewingHistory.csv",
+                            b'Title,Date\n"Ozark: Season 1: Sugarwood","1/5/22"\n')
+            sent = await dc.wait_sent(1)
+            assert "Imported Netflix viewing activity: 1 new plays" in sent[0]["content"] and sent[0]["flags"] & 64
+            assert not dc.unhandled
+        finally:
+            await fe.stop()

@@ -158,3 +158,26 @@ async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, 
             assert not tg.unhandled
         finally:
             await fe.stop()
+
+
+async def test_telegram_import_of_a_netflix_csv(make_engine: Any) -> None:
+    async with FakeTelegram() as tg:
+        engine = await make_engine(MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot",
+                                   MULTITUDES_IMPORTS__MAX_BYTES="2000")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            tg.document(UID, "NetflixViewingHistory.csv",
+                        b'Title,Date\n"Ozark: Season 1: Sugarwood","1/5/22"\n"Ozark: Season 1: Blue Cat","1/6/22"\n')
+            await tg.wait_sent(1)
+            assert "Imported Netflix viewing activity: 2 new plays" in tg.sent[0]["text"]
+            tg.document(UID, "big.json", b"[" + b" " * 3000 + b"]")
+            await tg.wait_sent(2)
+            assert "limit is 2,000" in tg.sent[1]["text"] and "Nothing was imported" in tg.sent[1]["text"]
+            tg.document(UID, "broken.json", b'[{"watched_at": ')
+            await tg.wait_sent(3)
+            assert "not valid JSON" in tg.sent[2]["text"]
+            assert not tg.unhandled
+        finally:
+            await fe.stop()

@@ -59,6 +59,8 @@ class FakeDiscord(FakeServer):
         r.add_patch("/api/v10/channels/{cid}/messages/{mid}", self.edit_message)
         r.add_put("/api/v10/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", self.add_reaction)
         r.add_post("/api/v10/users/@me/channels", self.dm_channel)
+        r.add_get("/attachments/{id}/{name}", self.attachment)
+        self.files: dict[str, bytes] = {}
 
     @property
     def gateway_url(self) -> str:
@@ -134,6 +136,29 @@ class FakeDiscord(FakeServer):
             "attachment_size_limit": 26214400,
             "authorizing_integration_owners": {}, "context": 0}, "INTERACTION_CREATE")
         return iid
+
+    async def upload(self, uid: int, command: str, option: str, filename: str, data: bytes) -> str:
+        """A slash command with one attachment option (the file is served back at its CDN-like URL)."""
+        aid = self._next()
+        self.files[aid] = data
+        iid = self._next()
+        att = {"id": aid, "filename": filename, "size": len(data), "url": f"{self.url}/attachments/{aid}/{filename}",
+               "proxy_url": f"{self.url}/attachments/{aid}/{filename}", "content_type": "text/csv"}
+        await self.send(0, {
+            "id": iid, "application_id": str(APP_ID), "type": 2, "token": f"tok{iid}", "version": 1,
+            "data": {"id": "1", "name": command, "type": 1, "options": [{"name": option, "type": 11, "value": aid}],
+                     "resolved": {"attachments": {aid: att}}},
+            "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
+            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tv"},
+            "member": {"user": self.user(uid), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                       "deaf": False, "mute": False, "permissions": "1024", "flags": 0},
+            "app_permissions": "2048", "locale": "en-US", "entitlements": [], "authorizing_integration_owners": {},
+            "attachment_size_limit": 26214400, "context": 0}, "INTERACTION_CREATE")
+        return iid
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["id"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     async def click(self, uid: int, message: dict[str, Any], custom_id: str) -> str:
         iid = self._next()

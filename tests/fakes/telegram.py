@@ -33,6 +33,8 @@ class FakeTelegram(FakeServer):
         self.allowed_updates: list[list[str]] = []
         self.answered: list[dict[str, Any]] = []
         self.new_message = asyncio.Event()
+        self.files: dict[str, bytes] = {}
+        self.app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         self.app.router.add_post("/bot{token}/{method}", self.dispatch)
         self.app.router.add_get("/bot{token}/{method}", self.dispatch)
 
@@ -55,6 +57,21 @@ class FakeTelegram(FakeServer):
         self.push({"message": {"message_id": self.next_message, "date": int(time.time()),
                                "chat": self._chat(chat or uid, kind), "from": self._user(uid, name), "text": text,
                                "entities": [{"type": "bot_command", "offset": 0, "length": len(cmd)}]}})
+
+    def document(self, uid: int, name: str, data: bytes, *, who: str = "Alice") -> None:
+        fid = f"doc{len(self.files) + 1}"
+        self.files[fid] = data
+        self.next_message += 1
+        self.push({"message": {"message_id": self.next_message, "date": int(time.time()),
+                               "chat": self._chat(uid), "from": self._user(uid, who),
+                               "document": {"file_id": fid, "file_unique_id": fid, "file_name": name,
+                                            "file_size": len(data)}}})
+
+    async def download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     def press(self, uid: int, message: dict[str, Any], data: str, name: str = "Alice") -> None:
         self.push({"callback_query": {"id": f"cb{self.next_update}", "from": self._user(uid, name),
@@ -137,6 +154,11 @@ class FakeTelegram(FakeServer):
                 while not self.updates.empty():
                     got.append(self.updates.get_nowait())
                 return json_response({"ok": True, "result": got})
+            case "getFile":
+                fid = str(p["file_id"])
+                return json_response({"ok": True, "result": {"file_id": fid, "file_unique_id": fid,
+                                                             "file_size": len(self.files.get(fid, b"")),
+                                                             "file_path": f"documents/{fid}"}})
             case "sendMessage":
                 extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
                 return json_response({"ok": True, "result": self._message(p["chat_id"], text=p.get("text", ""),
