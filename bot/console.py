@@ -24,6 +24,7 @@ HELP = """Commands:
   personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
+  upcoming           new episodes and seasons coming for your shows
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)
@@ -43,7 +44,7 @@ class Console:
             "sync": self.cmd_sync, "history": self.cmd_history, "stats": self.cmd_stats,
             "import": self.cmd_import, "link": self.cmd_link, "unlink": self.cmd_unlink,
             "forget": self.cmd_forget, "help": self.cmd_help, "personas": self.cmd_personas,
-            "recommend": self.cmd_recommend,
+            "recommend": self.cmd_recommend, "upcoming": self.cmd_upcoming,
         }
 
     def say(self, text: str) -> None:
@@ -118,6 +119,9 @@ class Console:
             filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,
                             p.language, p.provider, p.status), platform="console")
         return render.recommendations(await self.engine.recommend(req))
+
+    async def cmd_upcoming(self, args: list[str]) -> str:
+        return render.upcoming(await self.engine.upcoming(self.person_id))
 
     async def cmd_personas(self, args: list[str]) -> str:
         if args and args[0] == "chart":

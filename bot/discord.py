@@ -281,6 +281,11 @@ class DiscordFrontend:
                 text = e.user_message
             await interaction.followup.send(text[:1900], ephemeral=True)
 
+        @tree.command(name="upcoming", description="New episodes and seasons coming for your shows")
+        async def upcoming(interaction: discord.Interaction[Any]) -> None:
+            items = await fe.engine.upcoming(await fe._person(interaction))
+            await interaction.response.send_message(render.upcoming(items)[:1900], ephemeral=True)
+
         @tree.command(name="unlink", description="Disconnect your Trakt account")
         async def unlink(interaction: discord.Interaction[Any]) -> None:
             await fe.engine.unlink(await fe._person(interaction))

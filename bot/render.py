@@ -13,6 +13,7 @@ from engine.models import (
     RecommendationList,
     Stats,
     SyncReport,
+    Upcoming,
 )
 
 
@@ -148,4 +149,15 @@ def recommendations(r: RecommendationList) -> str:
             lines.append(f"   {extra}")
     if r.llm_used:
         lines.append("(picked and explained with the help of an LLM, from shows the engine found)")
+    return "\n".join(lines)
+
+
+def upcoming(items: list[Upcoming]) -> str:
+    if not items:
+        return "Nothing announced in the next two months for the shows you watch."
+    lines = ["Coming up for your shows:"]
+    for u in items:
+        ep = f"S{u.season:02d}E{u.episode:02d}" if u.season is not None and u.episode is not None else ""
+        label = {"premiere": "season premiere", "finale": "finale"}.get(u.kind, "new episode")
+        lines.append(f"{u.air_date:%a %b %d} — {u.title} {ep} ({label})")
     return "\n".join(lines)

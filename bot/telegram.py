@@ -49,7 +49,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
 COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"…\")"),
             ("bridge", "shows between two of your personas: /bridge A + B"), ("unlink", "disconnect Trakt"),
             ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
-            ("stats", "your viewing in numbers"), ("groupwatch", "a pick for this group (opted-in members)"),
+            ("stats", "your viewing in numbers"), ("upcoming", "what is coming for your shows"),
+            ("groupwatch", "a pick for this group (opted-in members)"),
             ("settings", "group:on|off tz:Europe/Paris"), ("forget", "delete everything about you"),
             ("help", "how to")]
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
@@ -86,7 +87,7 @@ class TelegramFrontend:
             Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
             .concurrent_updates(True).build())
         for name, fn in (("start", self.cmd_help), ("help", self.cmd_help), ("link", self.cmd_link),
-                         ("unlink", self.cmd_unlink), ("bridge", self.cmd_bridge),
+                         ("unlink", self.cmd_unlink), ("bridge", self.cmd_bridge), ("upcoming", self.cmd_upcoming),
                          ("settings", self.cmd_settings), ("groupwatch", self.cmd_groupwatch),
                          ("sync", self.cmd_sync), ("personas", self.cmd_personas), ("recommend", self.cmd_recommend),
                          ("stats", self.cmd_stats), ("forget", self.cmd_forget)):
@@ -202,6 +203,9 @@ class TelegramFrontend:
         if report.personas:
             await self.app.bot.send_photo(chat.id, await self.engine.persona_chart(pid),
                                           caption="Your personas over time")
+
+    async def cmd_upcoming(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._say(update, render.upcoming(await self.engine.upcoming(await self._person(update))))
 
     async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pid = await self._person(update)

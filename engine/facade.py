@@ -8,7 +8,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -36,6 +36,7 @@ from .models import (
     ShowStat,
     Stats,
     SyncReport,
+    Upcoming,
 )
 from .recommend.candidates import CandidateSources
 from .recommend.service import Recommender
@@ -259,6 +260,26 @@ class Engine:
         async with self.store.tx() as db:
             await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
                              (person_id, show_id, iso(self.clock.now()), reason))
+
+    # -- what is coming -------------------------------------------------------------------------------------------
+    async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:
+        """Next episodes of shows the person watched or listed, from the cached metadata (soonest first)."""
+        rows = await self.store.all(
+            "SELECT s.id, s.title, s.meta FROM shows s WHERE s.meta IS NOT NULL AND s.id IN (SELECT show_id FROM "
+            "plays WHERE person_id=:p UNION SELECT show_id FROM watchlist WHERE person_id=:p) AND s.id NOT IN "
+            "(SELECT show_id FROM hidden WHERE person_id=:p)", {"p": person_id})
+        now = self.clock.now()
+        out = []
+        for r in rows:
+            meta = json.loads(r["meta"]) if r["meta"] else {}
+            nxt = meta.get("next_episode") or {}
+            when = parse_ts(nxt.get("air_date"))
+            if when is None or not now.date() <= when.date() <= (now + timedelta(days=days)).date():
+                continue
+            kind = "premiere" if nxt.get("episode") == 1 else ("finale" if "finale" in str(nxt.get("type")) else
+                                                                "episode")
+            out.append(Upcoming(int(r["id"]), r["title"], nxt.get("season"), nxt.get("episode"), when, kind))
+        return sorted(out, key=lambda u: (u.air_date, u.title))
 
     # -- person settings and group watch ------------------------------------------------------------------------
     async def person_settings(self, person_id: int) -> dict[str, Any]:

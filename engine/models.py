@@ -218,3 +218,13 @@ class RecommendationList:
     llm_used: bool = False
     llm_calls: int = 0
     prompt_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    show_id: int
+    title: str
+    season: int | None
+    episode: int | None
+    air_date: datetime
+    kind: str                           # premiere | episode | finale

@@ -254,3 +254,21 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
         await engine.update_settings(pids[0], timezone="Mars/Olympus")
     with pytest.raises(MultitudesError):
         await engine.update_settings(pids[0], colour="blue")
+
+
+async def test_upcoming_lists_announced_episodes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    from tests.fakes.catalogue import catalogue
+    airing = [e for e in catalogue() if e["status"] == "returning series" and e["tmdb_id"] % 3 == 0][:3]
+    fake_trakt.add_user("una", history=[r for r in history_rows(200, 40, seed=61)])
+    from datetime import UTC, datetime
+    fake_trakt.add_plays("una", [(e, 1, 1, datetime(2026, 1, 5, 20, tzinfo=UTC)) for e in airing])
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "una")
+    await engine.sync(pid)
+    items = await engine.upcoming(pid, days=90)
+    titles = {u.title for u in items}
+    assert {e["title"] for e in airing} <= titles
+    assert [u.air_date for u in items] == sorted(u.air_date for u in items)
+    assert all(u.kind == "premiere" for u in items if u.title in {e["title"] for e in airing})
+    from bot import render
+    assert "season premiere" in render.upcoming(items)
