@@ -15,7 +15,7 @@ from engine import Engine, MultitudesError
 from engine.models import DeviceLink, Filters, RecommendRequest
 
 from . import render
-from .grammar import parse_recommend
+from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
@@ -25,6 +25,7 @@ HELP = """Commands:
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
   upcoming           new episodes and seasons coming for your shows
+  settings [group:on tz:Europe/Paris quiet:23-08 alerts:off filters:"genre:-horror"]   your settings
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)
@@ -44,7 +45,7 @@ class Console:
             "sync": self.cmd_sync, "history": self.cmd_history, "stats": self.cmd_stats,
             "import": self.cmd_import, "link": self.cmd_link, "unlink": self.cmd_unlink,
             "forget": self.cmd_forget, "help": self.cmd_help, "personas": self.cmd_personas,
-            "recommend": self.cmd_recommend, "upcoming": self.cmd_upcoming,
+            "recommend": self.cmd_recommend, "upcoming": self.cmd_upcoming, "settings": self.cmd_settings,
         }
 
     def say(self, text: str) -> None:
@@ -112,8 +113,15 @@ class Console:
     async def cmd_stats(self, args: list[str]) -> str:
         return render.stats(await self.engine.stats(self.person_id))
 
+    async def cmd_settings(self, args: list[str]) -> str:
+        changes = parse_settings(args)
+        now = await (self.engine.update_settings(self.person_id, **changes) if changes
+                     else self.engine.person_settings(self.person_id))
+        return settings_text(now)
+
     async def cmd_recommend(self, args: list[str]) -> str:
-        p = parse_recommend(args)
+        defaults = (await self.engine.person_settings(self.person_id)).get("default_filters")
+        p = parse_recommend(with_defaults(args, defaults))
         req = RecommendRequest(
             self.person_id, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
             filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,

@@ -23,7 +23,7 @@ from engine import Engine, MultitudesError
 from engine.models import Filters, Recommendation, RecommendRequest
 
 from . import render
-from .grammar import parse_recommend
+from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,9 @@ class DiscordFrontend:
                     tokens.append(f"like:{like}")
                 if mood:
                     tokens.append(f"mood:{mood}")
-                p = parse_recommend(tokens)
                 pid = await fe._person(interaction)
+                defaults = (await fe.engine.person_settings(pid)).get("default_filters")
+                p = parse_recommend(with_defaults(tokens, defaults))
                 result = await fe.engine.recommend(RecommendRequest(
                     pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
                     filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,
@@ -314,16 +315,17 @@ class DiscordFrontend:
                 await fe.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
 
         @tree.command(name="settings", description="Group opt-in and time zone")
-        @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris")
+        @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",
+                               quiet="no alerts between these hours, e.g. 23-08", alerts="release alerts (on/off)",
+                               filters="default /recommend filters, e.g. genre:-horror anime:no")
         async def settings(interaction: discord.Interaction[Any], group: str | None = None,
-                           timezone: str | None = None) -> None:
+                           timezone: str | None = None, quiet: str | None = None, alerts: str | None = None,
+                           filters: str | None = None) -> None:
             pid = await fe._person(interaction)
-            changes: dict[str, Any] = {}
-            if group is not None:
-                changes["group_opt_in"] = group.lower() in ("on", "yes", "true", "1")
-            if timezone:
-                changes["timezone"] = timezone
+            tokens = [f"{k}:{v}" for k, v in (("group", group), ("tz", timezone), ("quiet", quiet),
+                                                ("alerts", alerts), ("filters", filters)) if v]
             try:
+                changes = parse_settings(tokens)
                 if changes:
                     now = await fe.engine.update_settings(pid, **changes)
                 else:
@@ -331,9 +333,7 @@ class DiscordFrontend:
             except MultitudesError as e:
                 await interaction.response.send_message(e.user_message, ephemeral=True)
                 return
-            group_state = "on" if now.get("group_opt_in") else "off"
-            await interaction.response.send_message(
-                f"Group picks: {group_state} · time zone: {now.get('timezone') or 'unset'}", ephemeral=True)
+            await interaction.response.send_message(settings_text(now), ephemeral=True)
 
         @tree.command(name="forget", description="Delete everything Multitudes stores about you")
         async def forget(interaction: discord.Interaction[Any]) -> None:

@@ -37,7 +37,7 @@ class Parsed:
     k: int = 5
 
 
-YES = {"yes", "y", "true", "only", "1"}
+YES = {"yes", "y", "true", "only", "1", "on"}
 NO = {"no", "n", "false", "none", "0"}
 
 
@@ -102,3 +102,43 @@ def parse_recommend(tokens: list[str]) -> Parsed:
         else:
             raise GrammarError(f"I could not read “{' '.join(free)}”.")
     return p
+
+
+def parse_settings(tokens: list[str]) -> dict[str, object]:
+    """``group:on|off tz:Europe/Paris quiet:23-08 alerts:on|off filters:"genre:-horror anime:no"``"""
+    out: dict[str, object] = {}
+    for tok in tokens:
+        key, _, val = tok.partition(":")
+        key = key.lower()
+        if not val:
+            raise GrammarError(f"{tok} needs a value, e.g. group:on.")
+        if key == "group":
+            out["group_opt_in"] = val.lower() in YES or val.lower() == "on"
+        elif key in ("tz", "timezone"):
+            out["timezone"] = val
+        elif key == "quiet":
+            a, _, b = val.partition("-")
+            if not (a.isdigit() and b.isdigit() and 0 <= int(a) < 24 and 0 <= int(b) < 24):
+                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours).")
+            out["quiet_hours"] = [int(a), int(b)]
+        elif key == "alerts":
+            out["alerts"] = val.lower() in YES or val.lower() == "on"
+        elif key == "filters":
+            parse_recommend(val.split())          # validate now, not at the next /recommend
+            out["default_filters"] = val
+        else:
+            raise GrammarError(f"I don't know the setting {key}:.")
+    return out
+
+
+def with_defaults(tokens: list[str], defaults: object) -> list[str]:
+    """A person's default filters first; what they type now wins (later tokens override)."""
+    return [*str(defaults).split(), *tokens] if defaults else tokens
+
+
+def settings_text(s: dict[str, object]) -> str:
+    quiet = s.get("quiet_hours")
+    q = f"{quiet[0]:02d}-{quiet[1]:02d}" if isinstance(quiet, list) and len(quiet) == 2 else "none"
+    return (f"Group picks: {'on' if s.get('group_opt_in') else 'off'} · time zone: {s.get('timezone') or 'unset'} · "
+            f"quiet hours: {q} · alerts: {'on' if s.get('alerts', True) else 'off'} · "
+            f"default filters: {s.get('default_filters') or 'none'}")

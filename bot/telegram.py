@@ -37,7 +37,7 @@ from engine import Engine, MultitudesError
 from engine.models import Filters, Recommendation, RecommendRequest
 
 from . import render
-from .grammar import parse_recommend
+from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"â
             ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
             ("stats", "your viewing in numbers"), ("upcoming", "what is coming for your shows"),
             ("groupwatch", "a pick for this group (opted-in members)"),
-            ("settings", "group:on|off tz:Europe/Paris"), ("forget", "delete everything about you"),
+            ("settings", "group:on tz:Europe/Paris quiet:23-08 alerts:on filters:\"genre:-horror\""),
+            ("forget", "delete everything about you"),
             ("help", "how to")]
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
         "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
@@ -225,7 +226,7 @@ class TelegramFrontend:
             args = shlex.split(text.partition(" ")[2])
         except ValueError as e:
             raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
-        p = parse_recommend(args)
+        p = parse_recommend(with_defaults(args, (await self.engine.person_settings(pid)).get("default_filters")))
         req = RecommendRequest(pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
                                filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime,
                                                p.min_runtime, p.language, p.provider, p.status), platform=PLATFORM)
@@ -259,18 +260,15 @@ class TelegramFrontend:
     async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/settings group:on|off tz:Europe/Paris"""
         pid = await self._person(update)
-        changes: dict[str, Any] = {}
-        for arg in context.args or []:
-            key, _, val = arg.partition(":")
-            if key == "group" and val:
-                changes["group_opt_in"] = val.lower() in ("on", "yes", "true", "1")
-            elif key in ("tz", "timezone") and val:
-                changes["timezone"] = val
-            else:
-                raise MultitudesError(f"setting {arg}", user_message="Usage: /settings group:on|off tz:Europe/Paris")
+        message = update.effective_message
+        assert message is not None
+        try:
+            tokens = shlex.split((message.text or "").partition(" ")[2])
+        except ValueError as e:
+            raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
+        changes = parse_settings(tokens)
         now = await self.engine.update_settings(pid, **changes) if changes else await self.engine.person_settings(pid)
-        await self._say(update, f"Group picks: {'on' if now.get('group_opt_in') else 'off'} Â· time zone: "
-                                f"{now.get('timezone') or 'unset'}")
+        await self._say(update, settings_text(now))
 
     async def cmd_groupwatch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group: a pick for the members who opted in (and have used the bot here) that nobody has seen."""

@@ -73,3 +73,26 @@ def test_cli_reports_config_errors_cleanly(tmp_path: Path) -> None:
                           cwd=tmp_path, env=env, timeout=60)
     assert proc.returncode == 2
     assert "MULTITUDES_TRAKT_CLIENT_SECRET" in proc.stderr and "Traceback" not in proc.stderr
+
+
+async def test_settings_and_default_filters(make_engine: Any) -> None:
+    engine = await make_engine()
+    out = io.StringIO()
+    lines = iter(['settings group:on tz:Europe/Paris quiet:23-08 alerts:off filters:"genre:-drama status:ended"',
+                  "recommend k:3", "settings quiet:25-99", "settings colour:blue", "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(lines, None)
+
+    con = Console(engine, out=out, user="s2", read_line=read)
+    await con.run()
+    text = out.getvalue()
+    assert "Group picks: on · time zone: Europe/Paris · quiet hours: 23-08 · alerts: off" in text
+    assert "quiet:25-99 should look like" in text and "I don't know the setting colour:" in text
+    from engine.catalogue import catalogue_meta
+    from engine.models import ShowIds
+    ev = await engine.store.all("SELECT s.trakt_id FROM rec_events r JOIN shows s ON s.id=r.show_id")
+    assert len(ev) == 3
+    for (trakt_id,) in ev:
+        meta = catalogue_meta(engine.catalogue.find(ShowIds(trakt=trakt_id)))
+        assert "drama" not in meta["genres"] and meta["status"] in ("Ended", "Canceled")   # defaults applied
