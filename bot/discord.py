@@ -67,6 +67,30 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         await interaction.response.send_message(text, ephemeral=True)
 
 
+class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"reroll:(?P<req>[0-9a-f]{12})"):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
+                                           custom_id=f"reroll:{request_id}"))
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> RerollButton:
+        return cls(match["req"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        fe: DiscordFrontend = interaction.client.frontend    # type: ignore[attr-defined]
+        await interaction.response.defer(thinking=True)
+        try:
+            fe.limiter.check(str(interaction.user.id), "groupwatch")
+            pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
+            result = await fe.engine.reroll_group(self.request_id, pid, platform=PLATFORM)
+        except MultitudesError as e:
+            await interaction.followup.send(e.user_message)
+            return
+        await fe.send_group(interaction, result, "Re-rolled")
+
+
 def pick_embed(r: Recommendation) -> discord.Embed:
     e = discord.Embed(title=f"{r.rank}. {r.title}" + (f" ({r.year})" if r.year else ""), description=r.reason,
                       url=r.trakt_url or r.tmdb_url)
@@ -97,7 +121,7 @@ class MultitudesBot(commands.Bot):
         self.frontend = frontend
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(FeedbackButton)
+        self.add_dynamic_items(FeedbackButton, RerollButton)
         await self.tree.sync()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -134,6 +158,18 @@ class DiscordFrontend:
                 await self._task
             except Exception as e:   # the connection closing is expected here
                 log.debug("discord connection ended: %s", type(e).__name__)
+
+    async def send_group(self, interaction: discord.Interaction[Any], result: Any, heading: str) -> None:
+        if not result.items:
+            await interaction.followup.send(result.note or "Nothing fits everyone right now.")
+            return
+        await interaction.followup.send(f"{heading} — vote with the buttons:")
+        for r in result.items:
+            msg = await interaction.followup.send(embed=pick_embed(r), view=feedback_view(r.event_id), wait=True)
+            await self.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
+        reroll = discord.ui.View(timeout=None)
+        reroll.add_item(RerollButton(result.request_id))
+        await interaction.followup.send("None of these?", view=reroll)
 
     async def _person(self, interaction: discord.Interaction[Any]) -> int:
         return await self.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
@@ -308,11 +344,7 @@ class DiscordFrontend:
             if not result.items:
                 await interaction.followup.send(result.note or "Nothing fits everyone right now.")
                 return
-            mentions = " ".join(u.mention for u in people)
-            await interaction.followup.send(f"Group picks for {mentions} — vote with the buttons:")
-            for r in result.items:
-                msg = await interaction.followup.send(embed=pick_embed(r), view=feedback_view(r.event_id), wait=True)
-                await fe.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
+            await fe.send_group(interaction, result, "Group picks for " + " ".join(u.mention for u in people))
 
         @tree.command(name="settings", description="Group opt-in and time zone")
         @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",

@@ -96,6 +96,7 @@ class TelegramFrontend:
         self.app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE,
                                             self._guard(self.on_document)))
         self.app.add_handler(CallbackQueryHandler(self._guard(self.on_button), pattern=r"^(fb|forget):"))
+        self.app.add_handler(CallbackQueryHandler(self._guard(self.on_reroll), pattern=r"^rr:"))
         self.app.add_handler(MessageReactionHandler(self._guard(self.on_reaction)))
         self._tasks: set[asyncio.Task[Any]] = set()
         self.limiter = PersonLimiter()
@@ -282,16 +283,33 @@ class TelegramFrontend:
         members = await self.engine.opted_in_members(PLATFORM, str(chat.id))
         if pid not in members:
             raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on.")
-        result = await self.engine.group_recommend(members, k=3, platform=PLATFORM)
+        await self._group_picks(update, await self.engine.group_recommend(members, k=3, platform=PLATFORM),
+                                len(members))
+
+    async def on_reroll(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        q = update.callback_query
+        assert q is not None and q.data is not None
+        self._limit(update, "groupwatch")
+        pid = await self._person(update)
+        result = await self.engine.reroll_group(q.data.split(":", 1)[1], pid, platform=PLATFORM)
+        await q.answer("Re-rolling")
+        await self._group_picks(update, result, None)
+
+    async def _group_picks(self, update: Update, result: Any, members: int | None) -> None:
+        chat = update.effective_chat
+        assert chat is not None
         if not result.items:
             await self._say(update, result.note or "Nothing fits everyone right now.")
             return
-        await self._say(update, f"Group picks for {len(members)} of you — vote with the buttons:")
+        who = f"{members} of you" if members else "you"
+        await self._say(update, f"Group picks for {who} — vote with the buttons:")
         for r in result.items:
             sent = await self.app.bot.send_message(chat.id, pick_text(r), parse_mode=ParseMode.HTML,
                                                    reply_markup=feedback_keyboard(r.event_id),
                                                    disable_web_page_preview=True)
             await self.engine.attach_message([r.event_id], PLATFORM, f"{chat.id}:{sent.message_id}")
+        await self.app.bot.send_message(chat.id, "None of these?", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("🎲 Re-roll", callback_data=f"rr:{result.request_id}")]]))
 
     async def cmd_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.app.bot.send_message(

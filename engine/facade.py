@@ -341,6 +341,16 @@ class Engine:
                              "/settings group:on — until then their history stays private.")
         return await self.recommender.group(ids, k, platform=platform)
 
+    async def reroll_group(self, request_id: str, person_id: int, k: int = 3,
+                           platform: str | None = None) -> RecommendationList:
+        """New group picks for the same people (the ones just shown rest, like any recent pick)."""
+        rows = await self.store.all("SELECT DISTINCT person_id FROM rec_events WHERE request_id=? AND mode='group' "
+                                    "ORDER BY id", (request_id,))
+        members = [int(r[0]) for r in rows]
+        if person_id not in members:
+            raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
+        return await self.group_recommend(members, k, platform=platform)
+
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         """Front ends call this once a recommendation message is sent, so reactions on it find their picks."""
         async with self.store.tx() as db:

@@ -150,6 +150,13 @@ async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_tr
                     "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (p,))}
             assert titles and not set(titles) & seen_titles
             assert all("ann's" in m["embeds"][0]["description"].lower() for m in msgs[1:])
+            # re-roll: three different shows for the same people
+            reroll = (await dc.wait_sent(n + 5))[n + 4]
+            await dc.click(102, reroll, reroll["components"][0]["components"][0]["custom_id"])
+            again = (await dc.wait_sent(n + 9))[n + 5:n + 9]
+            assert "Re-rolled" in again[0]["content"]
+            new_titles = [m["embeds"][0]["title"].split(". ", 1)[1].rsplit(" (", 1)[0] for m in again[1:]]
+            assert len(new_titles) == 3 and not set(new_titles) & set(titles) and not set(new_titles) & seen_titles
             assert not dc.unhandled
         finally:
             await fe.stop()

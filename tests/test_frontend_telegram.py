@@ -14,6 +14,7 @@ from typing import Any
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
 from engine.models import RecommendRequest
 from tests.fakes.catalogue import history_rows
+from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
@@ -25,8 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
                                                               make_engine: Any) -> None:
     fake_trakt.add_user("tina", history=history_rows(600, 30, years=3, seed=41))
-    async with FakeTelegram() as tg:
-        engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb,
+
+    def llm(req: dict[str, Any]) -> str:
+        if is_tagging(req):
+            return tags_answer(req)
+        if is_naming(req):
+            return names_answer(req, "Tina's side")
+        return as_json({"picks": [{"id": i, "persona_id": None, "reason": f"LLM reason for {i}."}
+                                  for i in shortlist_ids(req)[:3]]})
+
+    async with FakeTelegram() as tg, FakeOpenAI(llm) as fake_llm:
+        engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb, llm=fake_llm,
                                    MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
                                    MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
         fe = TelegramFrontend(engine, tg.token)
@@ -53,6 +63,8 @@ async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTr
             tg.command(UID, "/recommend k:3")
             picks = (await tg.wait_sent(n + 3))[n:n + 3]
             assert all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in picks)
+            assert all("LLM reason for" in m["text"] for m in picks)              # explained by the LLM fake
+            assert "Tina&#x27;s side" not in tg.sent[3]["text"] and "Tina's side 0" in tg.sent[3]["text"]
             first, second = picks[0], picks[1]
             event = int(first["reply_markup"]["inline_keyboard"][0][1]["callback_data"].split(":")[1])
             pid = await engine.find_person("telegram", str(UID))
@@ -155,6 +167,11 @@ async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, 
                     "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (pids[uid],))}
             titles = {m["text"].split("\n")[0].split(". ", 1)[1].rsplit(" (", 1)[0] for m in picks}
             assert not titles & seen
+            reroll = (await tg.wait_sent(8))[7]
+            tg.press(202, reroll, reroll["reply_markup"]["inline_keyboard"][0][0]["callback_data"], name="Ben")
+            again = (await tg.wait_sent(12))[9:12]
+            new = {m["text"].split("\n")[0].split(". ", 1)[1].rsplit(" (", 1)[0] for m in again}
+            assert len(new) == 3 and not new & titles and not new & seen
             assert not tg.unhandled
         finally:
             await fe.stop()
