@@ -78,6 +78,21 @@ class FakeServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def wait_messages(self, sent: list[Any], n: int, within: float, show: Any) -> list[Any]:
+        """Wait (on ``self.new_message``) until ``sent`` holds at least ``n`` items; fail with what it holds."""
+        event: asyncio.Event = self.new_message  # type: ignore[attr-defined]
+        deadline = asyncio.get_running_loop().time() + within
+        while len(sent) < n:
+            event.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"the bot sent {len(sent)} messages, expected {n}: {[show(m) for m in sent]}")
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except TimeoutError:
+                pass
+        return sent
+
     def inject(self, status: int, count: int = 1, *, headers: dict[str, str] | None = None, path_prefix: str = "",
                delay: float = 0.0) -> None:
         self.injections.append(Injection(status, count, headers or {}, path_prefix, delay))

@@ -184,18 +184,9 @@ class FakeDiscord(FakeServer):
             "MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE")
 
     async def wait_sent(self, n: int, within: float = 20.0) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + within
-        while len(self.sent) < n:
-            self.new_message.clear()
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                seen = [(m.get("content"), [e.get("title") for e in m.get("embeds", [])]) for m in self.sent]
-                raise AssertionError(f"the bot sent {len(self.sent)} messages, expected {n}: {seen}")
-            try:
-                await asyncio.wait_for(self.new_message.wait(), left)
-            except TimeoutError:
-                pass
-        return self.sent
+        """Wait until the bot has sent at least ``n`` messages in total."""
+        return await self.wait_messages(self.sent, n, within, lambda m: (
+            m.get("content"), [e.get("title") for e in m.get("embeds", [])]))
 
     # -- REST --------------------------------------------------------------------------------------------------
     def _message(self, channel_id: str, body: dict[str, Any], *, interaction: str | None = None,

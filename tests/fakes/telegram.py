@@ -86,18 +86,7 @@ class FakeTelegram(FakeServer):
 
     async def wait_sent(self, n: int, within: float = 20.0) -> list[dict[str, Any]]:
         """Wait until the bot has sent at least ``n`` messages in total."""
-        deadline = asyncio.get_running_loop().time() + within
-        while len(self.sent) < n:
-            self.new_message.clear()
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                raise AssertionError(f"the bot sent {len(self.sent)} messages, expected {n}: "
-                                     f"{[m.get('text') or m.get('caption') for m in self.sent]}")
-            try:
-                await asyncio.wait_for(self.new_message.wait(), left)
-            except TimeoutError:
-                pass
-        return self.sent
+        return await self.wait_messages(self.sent, n, within, lambda m: m.get("text") or m.get("caption"))
 
     # -- the Bot API -------------------------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
