@@ -111,7 +111,8 @@ class Console:
         return render.history(await self.engine.history(self.person_id, n))
 
     async def cmd_stats(self, args: list[str]) -> str:
-        return render.stats(await self.engine.stats(self.person_id))
+        return (render.stats(await self.engine.stats(self.person_id)) + "\n"
+                + render.rates(await self.engine.success_rates(self.person_id, "strategy")))
 
     async def cmd_settings(self, args: list[str]) -> str:
         changes = parse_settings(args)

@@ -296,7 +296,9 @@ class DiscordFrontend:
         @tree.command(name="stats", description="Your viewing, in numbers")
         async def stats(interaction: discord.Interaction[Any]) -> None:
             pid = await fe._person(interaction)
-            await interaction.response.send_message(render.stats(await fe.engine.stats(pid))[:1900], ephemeral=True)
+            text = render.stats(await fe.engine.stats(pid)) + "\n" + render.rates(
+                await fe.engine.success_rates(pid, "strategy"))
+            await interaction.response.send_message(text[:1900], ephemeral=True)
 
         @tree.command(name="bridge", description="Shows between two of your personas")
         @app_commands.autocomplete(first=persona_names, second=persona_names)

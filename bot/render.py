@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from engine.feedback import Rate
 from engine.models import (
     DeviceLink,
     HistoryItem,
@@ -160,4 +161,14 @@ def upcoming(items: list[Upcoming]) -> str:
         ep = f"S{u.season:02d}E{u.episode:02d}" if u.season is not None and u.episode is not None else ""
         label = {"premiere": "season premiere", "finale": "finale"}.get(u.kind, "new episode")
         lines.append(f"{u.air_date:%a %b %d} — {u.title} {ep} ({label})")
+    return "\n".join(lines)
+
+
+def rates(items: list[Rate]) -> str:
+    if not items or not any(r.shown for r in items):
+        return "No recommendations shown yet."
+    lines = ["How my picks fared (started share with its 95% interval):"]
+    for r in items:
+        lines.append(f"  {r.key}: {r.shown} shown · {r.started} started ({r.low:.0%}–{r.high:.0%}) · "
+                     f"{r.finished} finished · {r.liked} liked · {r.dismissed} not for you")
     return "\n".join(lines)

@@ -211,7 +211,8 @@ class TelegramFrontend:
 
     async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pid = await self._person(update)
-        await self._say(update, render.stats(await self.engine.stats(pid)))
+        await self._say(update, render.stats(await self.engine.stats(pid)) + "\n"
+                        + render.rates(await self.engine.success_rates(pid, "strategy")))
 
     async def cmd_recommend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

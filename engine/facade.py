@@ -25,6 +25,7 @@ from .errors import (
     ServiceUnavailable,
     UnknownPerson,
 )
+from .feedback import Adoption, Rate
 from .llm import LLM
 from .models import (
     DeviceLink,
@@ -71,6 +72,7 @@ class Engine:
         self.persona_service = PersonaService(
             store, clock, namer=LlmNamer(llm) if llm is not None else None,
             tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None)
+        self.adoption = Adoption(store, clock)
         self.recommender = Recommender(
             store, clock, self.persona_service, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
             catalogue, self._enrich_for_recommend, llm,
@@ -188,6 +190,7 @@ class Engine:
             raise NotLinked(f"person {person_id}")
         rep = await self.syncer.sync(person_id, progress)
         enriched = await self._enrich(person_id, progress)
+        await self.adoption.update(person_id)
         return SyncReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__}, "enriched": enriched})
 
     async def _enrich(self, person_id: int, progress: Progress | None = None) -> int:
@@ -223,6 +226,7 @@ class Engine:
                             raw: bytes | None) -> ImportReport:
         added = await self.store.import_batch(person_id, source, parsed.plays, parsed.ratings, parsed.watchlist,
                                               parsed.hidden)
+        await self.adoption.update(person_id)
         if raw is not None:
             tz = _export_timezone(raw)
             if tz:
@@ -260,6 +264,13 @@ class Engine:
         async with self.store.tx() as db:
             await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
                              (person_id, show_id, iso(self.clock.now()), reason))
+
+    async def success_rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
+        """How picks fared (shown, started, finished, liked, dismissed; Wilson interval of the started share), per
+        strategy, persona, source or overall; ``person_id=None`` is everyone (for the bot owner)."""
+        if by not in ("strategy", "persona", "source", "all"):
+            raise MultitudesError(f"by {by}", user_message="Rates are by strategy, persona, source or all.")
+        return await self.adoption.rates(person_id, by)
 
     # -- what is coming -------------------------------------------------------------------------------------------
     async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:

@@ -272,3 +272,35 @@ async def test_upcoming_lists_announced_episodes(fake_trakt: FakeTrakt, fake_tmd
     assert all(u.kind == "premiere" for u in items if u.title in {e["title"] for e in airing})
     from bot import render
     assert "season premiere" in render.upcoming(items)
+
+
+async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
+                                                           make_engine: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engine.feedback import wilson
+    from tests.fakes.catalogue import catalogue
+    fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "ada")
+    await engine.sync(pid)
+    r = await engine.recommend(RecommendRequest(pid, k=4))
+    picked = r.items[0]
+    row = await engine.store.one("SELECT trakt_id, aired_episodes FROM shows WHERE id=?", (picked.show_id,))
+    entry = next(e for e in catalogue() if e["trakt_id"] == row[0])
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    fake_trakt.add_plays("ada", [(entry, 1, 1, soon), (entry, 1, 2, soon + timedelta(minutes=50))])
+    await engine.sync(pid)
+    rates = {x.key: x for x in await engine.success_rates(pid, "all")}
+    assert rates["all"].shown == 4 and rates["all"].started == 1 and rates["all"].finished == 0
+    per = entry["episodes_per_season"]
+    fake_trakt.add_plays("ada", [(entry, s, n, soon + timedelta(hours=s * 30 + n))
+                                 for s in range(1, entry["seasons"] + 1) for n in range(1, per + 1)
+                                 if (s, n) not in ((1, 1), (1, 2))])
+    await engine.sync(pid)
+    rates = {x.key: x for x in await engine.success_rates(pid, "all")}
+    assert rates["all"].finished == 1
+    assert rates["all"].low < 0.25 < rates["all"].high
+    assert {x.key for x in await engine.success_rates(None, "strategy")} == {"auto"}
+    lo, hi = wilson(0, 0)
+    assert (lo, hi) == (0.0, 1.0) and wilson(50, 100)[0] < 0.5 < wilson(50, 100)[1]
