@@ -111,6 +111,7 @@ class TelegramSettings(_Section):
 class RecommendSettings(_Section):
     max_watched_episodes: int = Field(1, ge=0)
     recent_days: int = Field(14, ge=0)
+    adaptive: bool = True
 
 
 class StorageSettings(_Section):

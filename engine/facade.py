@@ -77,7 +77,7 @@ class Engine:
             store, clock, self.persona_service, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
             catalogue, self._enrich_for_recommend, llm,
             max_watched_episodes=settings.recommend.max_watched_episodes,
-            recent_days=settings.recommend.recent_days)
+            recent_days=settings.recommend.recent_days, adaptive=settings.recommend.adaptive)
         self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
         self._closers = list(closers)
         self._device_codes: dict[int, tuple[str, DeviceLink]] = {}

@@ -90,3 +90,39 @@ class Adoption:
             lo, hi = wilson(st, n)
             out.append(Rate(k, n, st, sum(f[1] for f in fl), sum(f[2] for f in fl), sum(f[3] for f in fl), lo, hi))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArmStats:
+    shown: int
+    started: int
+
+
+def source_posteriors(person: dict[str, ArmStats], everyone: dict[str, ArmStats],
+                      prior_weight: float = 20.0) -> dict[str, tuple[float, float]]:
+    """Beta posteriors of "a pick from this source gets started", per source: a global prior (everyone's
+    rate, worth at most ``prior_weight`` picks) updated with this person's own picks."""
+    out = {}
+    for arm in set(person) | set(everyone):
+        g = everyone.get(arm, ArmStats(0, 0))
+        scale = min(1.0, prior_weight / g.shown) if g.shown else 0.0
+        a = 1.0 + g.started * scale
+        b = 1.0 + (g.shown - g.started) * scale
+        p = person.get(arm, ArmStats(0, 0))
+        out[arm] = (a + p.started, b + p.shown - p.started)
+    return out
+
+
+async def arm_stats(store: Store, person_id: int | None) -> dict[str, ArmStats]:
+    """Shown and started picks per candidate source (one person, or everyone)."""
+    rows = await store.all(
+        "SELECT e.sources, a.state FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id"
+        + (" WHERE e.person_id=?" if person_id is not None else ""),
+        (person_id,) if person_id is not None else ())
+    shown: dict[str, int] = defaultdict(int)
+    started: dict[str, int] = defaultdict(int)
+    for r in rows:
+        for src in json.loads(r["sources"] or "[]"):
+            shown[src] += 1
+            started[src] += int(r["state"] is not None)
+    return {k: ArmStats(shown[k], started[k]) for k in shown}

@@ -252,3 +252,13 @@ async def test_llm_down_or_without_json_schema(make_engine: Any) -> None:
         await engine.load_sample(pid)
         report = await engine.personas(pid)
         assert report.personas[0].name == "P0 name" and calls == ["json_object"]
+
+
+async def test_recommending_does_not_trigger_persona_recomputation(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "s")
+    await engine.load_sample(pid)
+    first = await engine.personas(pid)
+    from engine.models import RecommendRequest
+    await engine.recommend(RecommendRequest(pid, k=5))      # stores metadata of the candidates it saw
+    assert (await engine.personas(pid)).computed_at == first.computed_at

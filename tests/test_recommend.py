@@ -304,3 +304,30 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     assert {x.key for x in await engine.success_rates(None, "strategy")} == {"auto"}
     lo, hi = wilson(0, 0)
     assert (lo, hi) == (0.0, 1.0) and wilson(50, 100)[0] < 0.5 < wilson(50, 100)[1]
+
+
+def test_source_posteriors_blend_a_global_prior_with_the_person() -> None:
+    from engine.feedback import ArmStats, source_posteriors
+    everyone = {"trending": ArmStats(1000, 100), "cowatch": ArmStats(1000, 300)}
+    post = source_posteriors({"trending": ArmStats(10, 8)}, everyone)
+    mean = {k: a / (a + b) for k, (a, b) in post.items()}
+    assert mean["cowatch"] > 0.25                       # the prior (30%) carries a source the person never saw
+    assert mean["trending"] > mean["cowatch"]           # 8 of 10 started outweighs the 10% global prior
+    assert source_posteriors({}, {})  == {}
+
+
+async def test_not_for_me_lowers_close_neighbours(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    engine.recommender.adaptive = False
+    engine.recommender.recent_days = 0           # compare the same candidates at the same moment
+    comedy = next(p.name for p in (await engine.personas(pid)).personas if "omed" in p.name)
+    first = await engine.recommend(RecommendRequest(pid, mode="persona", persona=comedy, k=10))
+    before = {i.show_id: i.score for i in first.items}
+    await engine.record_feedback(pid, first.items[0].event_id, "not_for_me")
+    engine.clock.advance(seconds=1)                  # past the (zero-day) rest of the first list
+    after = {i.show_id: i.score for i in (await engine.recommend(
+        RecommendRequest(pid, mode="persona", persona=comedy, k=10))).items}
+    assert first.items[0].show_id not in after
+    common = set(before) & set(after)
+    assert common and all(after[s] <= before[s] + 1e-9 for s in common)
+    assert any(after[s] < before[s] - 1e-6 for s in common)                   # close neighbours pushed down

@@ -22,6 +22,7 @@ import numpy as np
 from ..catalogue import Catalogue, norm_title
 from ..clock import Clock, iso, parse_ts
 from ..errors import MultitudesError
+from ..feedback import arm_stats, source_posteriors
 from ..llm import LLM
 from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
 from ..store import Store
@@ -114,7 +115,7 @@ def lifecycle(meta: Mapping[str, Any], now: datetime) -> tuple[float, str | None
 class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
                  catalogue: Catalogue, enrich: Any, llm: LLM | None, *, max_watched_episodes: int = 1,
-                 recent_days: int = 14) -> None:
+                 recent_days: int = 14, adaptive: bool = True, seed: int | None = None) -> None:
         self.store = store
         self.clock = clock
         self.personas = personas
@@ -124,6 +125,8 @@ class Recommender:
         self.llm = llm
         self.max_watched_episodes = max_watched_episodes
         self.recent_days = recent_days
+        self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
+        self._rng = np.random.default_rng(seed)
 
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
@@ -174,7 +177,9 @@ class Recommender:
         if not cands:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
-        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta)
+        penalties = await self._dismissed_metas(req.person_id)
+        arms = await self._arm_draws(req.person_id) if self.adaptive else {}
+        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties, arms)
         picks = self._select(scored, pv, personas, req)
         items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == "bridge")
         llm_calls = llm_tokens = 0
@@ -340,11 +345,28 @@ class Recommender:
         for c in cands:
             c.meta.setdefault("title", c.ref.title)
             c.meta.setdefault("year", c.ref.year)
+        # keep what the lists told us about shows we hold no metadata for (feedback on them needs it later)
+        known = [(c.show_id, c.meta) for c in cands if c.show_id is not None and not c.meta.get("partial")]
+        if known:
+            now = self.clock.now()
+            await self.store.save_missing_metas(known, now, now + timedelta(days=7))
         return [c for c in cands if c.show_id is not None]
+
+    async def _dismissed_metas(self, person_id: int) -> dict[int, Mapping[str, Any]]:
+        rows = await self.store.all(
+            "SELECT s.id, s.meta FROM dismissed d JOIN shows s ON s.id=d.show_id WHERE d.person_id=? AND "
+            "d.reason='not_for_me' AND s.meta IS NOT NULL", (person_id,))
+        return {int(r[0]): json.loads(r[1]) for r in rows if r[1]}
+
+    async def _arm_draws(self, person_id: int) -> dict[str, float]:
+        """One Thompson draw per candidate source: how likely its picks are to be started, for this person."""
+        post = source_posteriors(await arm_stats(self.store, person_id), await arm_stats(self.store, None))
+        return {arm: float(self._rng.beta(a, b)) for arm, (a, b) in sorted(post.items())}
 
     def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
                metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
-               like: Mapping[str, Any] | None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
+               like: Mapping[str, Any] | None, penalties: Mapping[int, Mapping[str, Any]] | None = None,
+               arms: Mapping[str, float] | None = None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
         now = self.clock.now()
         # each persona is represented by its most central shows: bounded work however long the history
         reps = {m for p in personas for m in p.member_ids[:REPRESENTATIVES]}
@@ -354,6 +376,8 @@ class Recommender:
             all_metas[c.show_id] = c.meta
         if like:
             all_metas[-1] = like
+        for sid, m in (penalties or {}).items():
+            all_metas.setdefault(sid, m)
         space = build_features(all_metas)
         pv = persona_vectors([p.member_ids[:REPRESENTATIVES] for p in personas],
                              [[1.0] * len(p.member_ids[:REPRESENTATIVES]) for p in personas],
@@ -370,6 +394,10 @@ class Recommender:
         rows = space.rows([c.show_id for c in cands if c.show_id is not None])
         aff = pv.affinity(rows)
         like_sim = (rows @ space.rows([-1]).T).ravel() if like else None
+        nope = [s for s in (penalties or {}) if s in space.index]
+        # "not for me" also lowers its close neighbours
+        nope_sim = (rows @ space.rows(nope).T).max(axis=1) if nope else np.zeros(len(cands))
+        arm_mean = float(np.mean(list(arms.values()))) if arms else 0.0
         out = []
         for i, c in enumerate(cands):
             q = (bayes(c.meta) - 7.0) / 1.5
@@ -379,6 +407,9 @@ class Recommender:
             collab = 0.4 * math.log1p(src - 1) + (0.3 if "cowatch" in c.sources else 0.0) + (
                 0.3 if "trakt_recommendations" in c.sources else 0.0)
             base = 0.25 * q + 0.25 * life + trend + collab + (0.15 if "watchlist" in c.sources else 0.0)
+            base -= 1.5 * max(0.0, float(nope_sim[i]) - 0.6)
+            if arms:
+                base += 0.8 * (max(arms.get(s, arm_mean) for s in c.sources) - arm_mean)
             if like_sim is not None:
                 base += 2.0 * float(like_sim[i])
             out.append(Scored(c, aff[i], base, label))

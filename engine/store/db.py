@@ -238,6 +238,14 @@ class Store:
                         except sqlite3.IntegrityError:
                             pass  # another row owns that id; leave the two apart rather than guess
 
+    async def save_missing_metas(self, metas: Sequence[tuple[int, dict[str, Any]]], fetched_at: datetime,
+                                 expires_at: datetime) -> None:
+        """Store metadata for shows that have none yet, in one transaction."""
+        async with self.tx() as db:
+            await db.executemany(
+                "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=? AND meta IS NULL",
+                [(json.dumps(m, ensure_ascii=False), iso(fetched_at), iso(expires_at), sid) for sid, m in metas])
+
     # -- plays ---------------------------------------------------------------------------------------------------
     async def commit_plays(self, person_id: int, plays: Sequence[Play], source: str,
                            job: dict[str, Any] | None = None, *, set_job: bool = False) -> int:

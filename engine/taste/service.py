@@ -76,7 +76,8 @@ class PersonaService:
             "SELECT (SELECT COUNT(*) || ':' || COALESCE(MAX(watched_at), '') FROM plays WHERE person_id=:p), "
             "(SELECT COUNT(*) || ':' || COALESCE(SUM(rating), 0) FROM ratings WHERE person_id=:p), "
             "(SELECT COUNT(*) FROM hidden WHERE person_id=:p), "
-            "(SELECT COUNT(*) FROM shows WHERE meta IS NOT NULL)", {"p": person_id})
+            "(SELECT COUNT(*) FROM shows WHERE meta IS NOT NULL AND id IN (SELECT show_id FROM plays "
+            "WHERE person_id=:p))", {"p": person_id})
         return hashlib.sha1(repr(tuple(row) if row else ()).encode()).hexdigest()[:16]
 
     async def _cowatch(self) -> dict[int, Matrix]:
