@@ -22,7 +22,7 @@ import numpy as np
 from ..catalogue import Catalogue, norm_title
 from ..clock import Clock, iso, parse_ts
 from ..errors import MultitudesError
-from ..feedback import arm_stats, source_posteriors
+from ..feedback import ArmStats, arm_stats, source_posteriors
 from ..llm import LLM
 from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
 from ..store import Store
@@ -127,6 +127,7 @@ class Recommender:
         self.recent_days = recent_days
         self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
         self._rng = np.random.default_rng(seed)
+        self._global_arms: tuple[datetime, dict[str, ArmStats]] | None = None
 
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
@@ -359,8 +360,12 @@ class Recommender:
         return {int(r[0]): json.loads(r[1]) for r in rows if r[1]}
 
     async def _arm_draws(self, person_id: int) -> dict[str, float]:
-        """One Thompson draw per candidate source: how likely its picks are to be started, for this person."""
-        post = source_posteriors(await arm_stats(self.store, person_id), await arm_stats(self.store, None))
+        """One Thompson draw per candidate source: how likely its picks are to be started, for this person.
+        Everyone's statistics (the prior) are recounted at most every ten minutes, not on every request."""
+        now = self.clock.now()
+        if self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
+            self._global_arms = (now, await arm_stats(self.store, None))
+        post = source_posteriors(await arm_stats(self.store, person_id), self._global_arms[1])
         return {arm: float(self._rng.beta(a, b)) for arm, (a, b) in sorted(post.items())}
 
     def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
