@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine import Engine, MultitudesError
-from engine.models import DeviceLink, Filters, RecommendRequest
+from engine.models import DeviceLink
 
 from . import render
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
@@ -123,11 +123,7 @@ class Console:
     async def cmd_recommend(self, args: list[str]) -> str:
         defaults = (await self.engine.person_settings(self.person_id)).get("default_filters")
         p = parse_recommend(with_defaults(args, defaults))
-        req = RecommendRequest(
-            self.person_id, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
-            filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,
-                            p.language, p.provider, p.status), platform="console")
-        return render.recommendations(await self.engine.recommend(req))
+        return render.recommendations(await self.engine.recommend(p.request(self.person_id, "console")))
 
     async def cmd_upcoming(self, args: list[str]) -> str:
         return render.upcoming(await self.engine.upcoming(self.person_id))

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine, MultitudesError
-from engine.models import Filters, Recommendation, RecommendRequest
+from engine.models import Recommendation
 
 from . import render
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
@@ -230,10 +230,7 @@ class DiscordFrontend:
                 pid = await fe._person(interaction)
                 defaults = (await fe.engine.person_settings(pid)).get("default_filters")
                 p = parse_recommend(with_defaults(tokens, defaults))
-                result = await fe.engine.recommend(RecommendRequest(
-                    pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
-                    filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime, p.min_runtime,
-                                    p.language, p.provider, p.status), platform=PLATFORM))
+                result = await fe.engine.recommend(p.request(pid, PLATFORM))
             except (MultitudesError, ValueError) as e:
                 await interaction.followup.send(getattr(e, "user_message", str(e)))
                 return

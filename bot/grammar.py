@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.errors import MultitudesError
+from engine.models import Filters, RecommendRequest
 
 
 class GrammarError(MultitudesError):
@@ -35,6 +36,13 @@ class Parsed:
     provider: str | None = None
     status: str | None = None
     k: int = 5
+
+    def request(self, person_id: int, platform: str) -> RecommendRequest:
+        return RecommendRequest(
+            person_id, mode=self.mode, persona=self.persona, bridge=self.bridge, like=self.like, mood=self.mood,
+            k=self.k, platform=platform,
+            filters=Filters(tuple(self.genres_in), tuple(self.genres_out), self.anime, self.max_runtime,
+                            self.min_runtime, self.language, self.provider, self.status))
 
 
 YES = {"yes", "y", "true", "only", "1", "on"}

@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 
 from engine import Engine, MultitudesError
-from engine.models import Filters, Recommendation, RecommendRequest
+from engine.models import Recommendation
 
 from . import render
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
@@ -229,10 +229,7 @@ class TelegramFrontend:
         except ValueError as e:
             raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
         p = parse_recommend(with_defaults(args, (await self.engine.person_settings(pid)).get("default_filters")))
-        req = RecommendRequest(pid, mode=p.mode, persona=p.persona, bridge=p.bridge, like=p.like, mood=p.mood, k=p.k,
-                               filters=Filters(tuple(p.genres_in), tuple(p.genres_out), p.anime, p.max_runtime,
-                                               p.min_runtime, p.language, p.provider, p.status), platform=PLATFORM)
-        result = await self.engine.recommend(req)
+        result = await self.engine.recommend(p.request(pid, PLATFORM))
         if not result.items:
             await self._say(update, result.note or "Nothing new to recommend right now.")
             return
