@@ -14,7 +14,7 @@ from typing import TextIO
 from engine import Engine, MultitudesError
 from engine.models import DeviceLink
 
-from . import render
+from . import render, replies
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 
 HELP = """Commands:
@@ -111,8 +111,7 @@ class Console:
         return render.history(await self.engine.history(self.person_id, n))
 
     async def cmd_stats(self, args: list[str]) -> str:
-        return (render.stats(await self.engine.stats(self.person_id)) + "\n"
-                + render.rates(await self.engine.success_rates(self.person_id, "strategy")))
+        return await replies.stats(self.engine, self.person_id, "console", "local", " ".join(args))
 
     async def cmd_settings(self, args: list[str]) -> str:
         changes = parse_settings(args)

@@ -22,7 +22,7 @@ from discord.ext import commands
 from engine import Engine, MultitudesError
 from engine.models import Recommendation
 
-from . import render
+from . import render, replies
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
@@ -290,11 +290,11 @@ class DiscordFrontend:
                 text = e.user_message
             await interaction.followup.send(text)
 
-        @tree.command(name="stats", description="Your viewing, in numbers")
-        async def stats(interaction: discord.Interaction[Any]) -> None:
+        @tree.command(name="stats", description="Your viewing, in numbers, and how my picks fared")
+        @app_commands.describe(scope="'all': everyone's success rates (bot owner only)")
+        async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
             pid = await fe._person(interaction)
-            text = render.stats(await fe.engine.stats(pid)) + "\n" + render.rates(
-                await fe.engine.success_rates(pid, "strategy"))
+            text = await replies.stats(fe.engine, pid, PLATFORM, str(interaction.user.id), scope, detail=False)
             await interaction.response.send_message(text[:1900], ephemeral=True)
 
         @tree.command(name="bridge", description="Shows between two of your personas")

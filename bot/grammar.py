@@ -112,8 +112,12 @@ def parse_recommend(tokens: list[str]) -> Parsed:
     return p
 
 
+ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
+
+
 def parse_settings(tokens: list[str]) -> dict[str, object]:
-    """``group:on|off tz:Europe/Paris quiet:23-08 alerts:on|off filters:"genre:-horror anime:no"``"""
+    """``group:on|off tz:Europe/Paris quiet:23-08 alerts:on|off premiere|binge|returning|catchup:on|off
+    watchlist:on|off digest:on|off filters:"genre:-horror anime:no"``"""
     out: dict[str, object] = {}
     for tok in tokens:
         key, _, val = tok.partition(":")
@@ -131,6 +135,12 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
             out["quiet_hours"] = [int(a), int(b)]
         elif key == "alerts":
             out["alerts"] = val.lower() in YES or val.lower() == "on"
+        elif key == "watchlist":
+            out["trakt_watchlist"] = val.lower() in YES or val.lower() == "on"
+        elif key == "digest":
+            out["digest"] = val.lower() in YES or val.lower() == "on"
+        elif key in ALERT_KINDS:
+            out[f"alert_{key}"] = val.lower() in YES or val.lower() == "on"
         elif key == "filters":
             parse_recommend(val.split())          # validate now, not at the next /recommend
             out["default_filters"] = val
@@ -147,6 +157,10 @@ def with_defaults(tokens: list[str], defaults: object) -> list[str]:
 def settings_text(s: dict[str, object]) -> str:
     quiet = s.get("quiet_hours")
     q = f"{quiet[0]:02d}-{quiet[1]:02d}" if isinstance(quiet, list) and len(quiet) == 2 else "none"
+    off = [k for k in ALERT_KINDS if s.get(f"alert_{k}") is False]
+    kinds = f" (not: {', '.join(off)})" if off and s.get("alerts", True) else ""
     return (f"Group picks: {'on' if s.get('group_opt_in') else 'off'} · time zone: {s.get('timezone') or 'unset'} · "
-            f"quiet hours: {q} · alerts: {'on' if s.get('alerts', True) else 'off'} · "
+            f"quiet hours: {q} · alerts: {'on' if s.get('alerts', True) else 'off'}{kinds} · "
+            f"add to Trakt watchlist: {'on' if s.get('trakt_watchlist') else 'off'} · "
+            f"weekly digest: {'on' if s.get('digest') else 'off'} · "
             f"default filters: {s.get('default_filters') or 'none'}")

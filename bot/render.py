@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from engine.feedback import Rate
 from engine.models import (
+    Learning,
+    Rate,
     DeviceLink,
     HistoryItem,
     ImportReport,
@@ -164,11 +165,30 @@ def upcoming(items: list[Upcoming]) -> str:
     return "\n".join(lines)
 
 
-def rates(items: list[Rate]) -> str:
+def rates(items: list[Rate], title: str = "How my picks fared (started share with its 95% interval):") -> str:
     if not items or not any(r.shown for r in items):
         return "No recommendations shown yet."
-    lines = ["How my picks fared (started share with its 95% interval):"]
+    lines = [title]
     for r in items:
         lines.append(f"  {r.key}: {r.shown} shown · {r.started} started ({r.low:.0%}–{r.high:.0%}) · "
                      f"{r.finished} finished · {r.liked} liked · {r.dismissed} not for you")
     return "\n".join(lines)
+
+
+def learning(lg: Learning, *, detail: bool = True) -> str:
+    """Success rates by strategy, mode, persona and source, and (for one person) what the bandit believes."""
+    whose = "everyone's" if lg.person_id is None else "your"
+    if not any(r.shown for r in lg.rates.get("strategy", [])):
+        return "No recommendations shown yet." if lg.person_id is not None else "Nobody has been shown picks yet."
+    parts = [rates(lg.rates["strategy"], f"How my picks fared, {whose} (started share, 95% interval):")]
+    if detail:
+        for by in ("mode", "persona", "source"):
+            if lg.rates.get(by):
+                parts.append(rates(lg.rates[by], f"By {by}:"))
+    learned = [a for a in lg.arms if a.shown > 0]
+    if learned:
+        lines = ["What I have learned for you (chance a pick gets started; more evidence, more weight):"]
+        for a in sorted(learned, key=lambda a: (a.kind, -a.mean)):
+            lines.append(f"  {a.kind} {a.arm}: {a.mean:.0%} ({a.adopted} of your {a.shown} pick(s) worked)")
+        parts.append("\n".join(lines))
+    return "\n".join(parts)

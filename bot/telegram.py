@@ -36,7 +36,7 @@ from telegram.ext import (
 from engine import Engine, MultitudesError
 from engine.models import Recommendation
 
-from . import render
+from . import render, replies
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
@@ -211,8 +211,10 @@ class TelegramFrontend:
 
     async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pid = await self._person(update)
-        await self._say(update, render.stats(await self.engine.stats(pid)) + "\n"
-                        + render.rates(await self.engine.success_rates(pid, "strategy")))
+        user = update.effective_user
+        assert user is not None
+        text = await replies.stats(self.engine, pid, PLATFORM, str(user.id), " ".join(context.args or []))
+        await self._say(update, text[:4000])
 
     async def cmd_recommend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

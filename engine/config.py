@@ -114,6 +114,13 @@ class RecommendSettings(_Section):
     adaptive: bool = True
 
 
+class FeedbackSettings(_Section):
+    owners: list[str] = []
+    finish_share: float = Field(0.8, gt=0, le=1)
+    digest_weekday: int = Field(6, ge=0, le=6)
+    digest_hour: int = Field(18, ge=0, le=23)
+
+
 class StorageSettings(_Section):
     path: str = "var/multitudes.db"
 
@@ -163,6 +170,7 @@ class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     sync: SyncSettings = SyncSettings()
     recommend: RecommendSettings = RecommendSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     imports: ImportSettings = ImportSettings()
     logging: LoggingSettings = LoggingSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)

@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 from collections import Counter
+from dataclasses import replace
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -23,14 +24,17 @@ from .errors import (
     MultitudesError,
     NotLinked,
     ServiceUnavailable,
+    TraktAccountLimit,
     UnknownPerson,
 )
+from .adapt import ArmState
 from .feedback import Adoption, Rate
 from .llm import LLM
 from .models import (
     DeviceLink,
     HistoryItem,
     ImportReport,
+    Learning,
     PersonaReport,
     RecommendationList,
     RecommendRequest,
@@ -55,6 +59,9 @@ log = logging.getLogger(__name__)
 
 SAMPLE_SOURCE = "sample"
 FEEDBACK_KINDS = ("liked", "not_for_me", "seen", "watchlist")
+RATE_KEYS = ("strategy", "mode", "persona", "source", "all")
+SETTINGS = ("group_opt_in", "timezone", "quiet_hours", "alerts", "default_filters", "trakt_watchlist", "digest",
+            "alert_premiere", "alert_binge", "alert_returning", "alert_catchup", "alert_channel")
 
 
 class Engine:
@@ -72,7 +79,7 @@ class Engine:
         self.persona_service = PersonaService(
             store, clock, namer=LlmNamer(llm) if llm is not None else None,
             tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None)
-        self.adoption = Adoption(store, clock)
+        self.adoption = Adoption(store, clock, settings.feedback.finish_share)
         self.recommender = Recommender(
             store, clock, self.persona_service, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
             catalogue, self._enrich_for_recommend, llm,
@@ -268,9 +275,28 @@ class Engine:
     async def success_rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
         """How picks fared (shown, started, finished, liked, dismissed; Wilson interval of the started share), per
         strategy, persona, source or overall; ``person_id=None`` is everyone (for the bot owner)."""
-        if by not in ("strategy", "persona", "source", "all"):
-            raise MultitudesError(f"by {by}", user_message="Rates are by strategy, persona, source or all.")
+        if by not in RATE_KEYS:
+            raise MultitudesError(f"by {by}", user_message="Rates are by strategy, mode, persona, source or all.")
         return await self.adoption.rates(person_id, by)
+
+    async def learning(self, person_id: int | None) -> Learning:
+        """What the feedback loop knows: success rates by strategy, mode, persona (named) and source, and the
+        bandit's posteriors for the person (``None``: everyone's rates, for the bot owner; no bandit state)."""
+        rates = {by: await self.adoption.rates(person_id, by) for by in ("strategy", "mode", "persona", "source")}
+        arms: list[ArmState] = []
+        if person_id is not None:
+            report = await self.persona_service.stored(person_id)
+            personas = report.personas if report is not None else ()
+            names = {str(p.id): p.name for p in personas}
+            rates["persona"] = [replace(r, key=names.get(r.key.removeprefix("persona "), r.key))
+                                for r in rates["persona"]]
+            arms = [replace(a, arm=names.get(a.arm, a.arm)) if a.kind == "persona" else a
+                    for a in await self.recommender.arm_states(person_id, personas, fresh=True)]
+        return Learning(person_id, rates, tuple(arms))
+
+    def is_owner(self, platform: str, platform_user_id: str) -> bool:
+        """Bot owners (``feedback.owners``) may see everyone's success rates."""
+        return f"{platform}:{platform_user_id}" in self.settings.feedback.owners
 
     # -- what is coming -------------------------------------------------------------------------------------------
     async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:
@@ -303,8 +329,7 @@ class Engine:
 
     async def update_settings(self, person_id: int, **changes: Any) -> dict[str, Any]:
         """Change a person's settings (``group_opt_in``, ``timezone``, …); unknown keys are refused."""
-        allowed = {"group_opt_in", "timezone", "quiet_hours", "alerts", "default_filters"}
-        bad = set(changes) - allowed
+        bad = set(changes) - set(SETTINGS)
         if bad:
             raise MultitudesError(f"settings {bad}", user_message=f"Unknown setting(s): {', '.join(sorted(bad))}.")
         current = await self.person_settings(person_id)
@@ -392,6 +417,8 @@ class Engine:
                 return False
             await db.execute("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?,?)",
                              (person_id, event_id, kind, int(active), stamp))
+            if kind == "watchlist" and active:
+                await db.execute("INSERT OR IGNORE INTO watchlist VALUES (?,?,?)", (person_id, ev[0], stamp))
             if kind in ("not_for_me", "seen"):
                 if active:
                     await db.execute("INSERT OR REPLACE INTO dismissed VALUES (?,?,?,?)",
@@ -399,7 +426,33 @@ class Engine:
                 else:
                     await db.execute("DELETE FROM dismissed WHERE person_id=? AND show_id=? AND reason=?",
                                      (person_id, ev[0], kind))
+        if kind == "watchlist" and active:
+            await self._watchlist_to_trakt(person_id, int(ev[0]))
         return True
+
+    async def _watchlist_to_trakt(self, person_id: int, show_id: int) -> None:
+        """Also list the show on Trakt when the person allowed it (``/settings watchlist:on``) and is linked.
+        The local record is already saved: a 420 (watchlist full) or an outage loses nothing and says why."""
+        if self.trakt is None or not (await self.person_settings(person_id)).get("trakt_watchlist"):
+            return
+        if not await self.store.load_tokens(person_id):
+            return
+        row = await self.store.one("SELECT trakt_id, tmdb_id, imdb_id, slug FROM shows WHERE id=?", (show_id,))
+        if row is None:
+            return
+        ids = {k: v for k, v in zip(("trakt", "tmdb", "imdb", "slug"), row, strict=True) if v}
+        if not ids:
+            return
+        try:
+            await self.trakt.request("POST", "/sync/watchlist", person_id=person_id, json={"shows": [{"ids": ids}]})
+        except TraktAccountLimit as e:
+            raise TraktAccountLimit(
+                str(e), user_message="Saved here, but your Trakt watchlist is full (Trakt answered 420): remove "
+                                     "some shows there or go VIP, then add it again.") from e
+        except ServiceUnavailable as e:
+            raise ServiceUnavailable(
+                str(e), user_message="Saved here; Trakt is not answering, so it is not on your Trakt watchlist "
+                                     "yet. Try the button again later.") from e
 
     async def _enrich_for_recommend(self, show_ids: list[int]) -> int:
         try:

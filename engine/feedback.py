@@ -2,7 +2,8 @@
 
 A pick counts as *started* when the show appears in the person's history after it was shown, and *finished* past
 ``finish_share`` of its aired episodes. Rates are reported with counts and Wilson 95% intervals, per strategy
-(mode), persona, source, or overall; a person sees their own, the bot owner everyone's.
+(how the list was made: ranker or LLM, with or without
+the bandit), mode, persona, source, or overall; a person sees their own, the bot owner everyone's.
 """
 
 from __future__ import annotations
@@ -10,26 +11,11 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 
+from .adapt import ArmStats
 from .clock import Clock, iso
+from .models import Rate
 from .store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    key: str
-    shown: int
-    started: int
-    finished: int
-    liked: int
-    dismissed: int
-    low: float                  # Wilson 95% interval of the started share
-    high: float
-
-    @property
-    def started_share(self) -> float:
-        return self.started / self.shown if self.shown else 0.0
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -69,9 +55,9 @@ class Adoption:
         return changed
 
     async def rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
-        """Success per ``by`` in strategy | persona | source | all, for one person or everyone."""
+        """Success per ``by`` in strategy | mode | persona | source | all, for one person or everyone."""
         rows = await self.store.all(
-            "SELECT e.id, e.strategy, e.persona_id, e.sources, a.state, "
+            "SELECT e.id, e.strategy, e.mode, e.persona_id, e.sources, a.state, "
             "(SELECT MAX(active) FROM feedback f WHERE f.event_id=e.id AND f.kind='liked') AS liked, "
             "(SELECT MAX(active) FROM feedback f WHERE f.event_id=e.id AND f.kind='not_for_me') AS nope "
             "FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id"
@@ -79,7 +65,8 @@ class Adoption:
             (person_id,) if person_id is not None else ())
         groups: dict[str, list[tuple[bool, bool, bool, bool]]] = defaultdict(list)
         for r in rows:
-            keys = {"strategy": [str(r["strategy"])], "persona": [f"persona {r['persona_id']}"],
+            keys = {"strategy": [str(r["strategy"])], "mode": [str(r["mode"])],
+                    "persona": [f"persona {r['persona_id']}"] if r["persona_id"] is not None else [],
                     "source": list(json.loads(r["sources"] or "[]")), "all": ["all"]}[by]
             flags = (r["state"] is not None, r["state"] == "finished", bool(r["liked"]), bool(r["nope"]))
             for k in keys:
@@ -92,37 +79,37 @@ class Adoption:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class ArmStats:
-    shown: int
-    started: int
+# a pick "worked" when it was started, liked, already seen (the source found something to their taste) or listed
+WORKED = ("(a.state IS NOT NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.active=1 AND "
+          "f.kind IN ('liked', 'seen', 'watchlist')))")
 
 
-def source_posteriors(person: dict[str, ArmStats], everyone: dict[str, ArmStats],
-                      prior_weight: float = 20.0) -> dict[str, tuple[float, float]]:
-    """Beta posteriors of "a pick from this source gets started", per source: a global prior (everyone's
-    rate, worth at most ``prior_weight`` picks) updated with this person's own picks."""
-    out = {}
-    for arm in set(person) | set(everyone):
-        g = everyone.get(arm, ArmStats(0, 0))
-        scale = min(1.0, prior_weight / g.shown) if g.shown else 0.0
-        a = 1.0 + g.started * scale
-        b = 1.0 + (g.shown - g.started) * scale
-        p = person.get(arm, ArmStats(0, 0))
-        out[arm] = (a + p.started, b + p.shown - p.started)
-    return out
-
-
-async def arm_stats(store: Store, person_id: int | None) -> dict[str, ArmStats]:
-    """Shown and started picks per candidate source (one person, or everyone)."""
+async def arm_stats(store: Store, person_id: int | None, kind: str = "source") -> dict[str, ArmStats]:
+    """Shown and adopted picks per arm: candidate source (one person or everyone) or persona (one person)."""
     rows = await store.all(
-        "SELECT e.sources, a.state FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id"
-        + (" WHERE e.person_id=?" if person_id is not None else ""),
+        f"SELECT e.sources, e.persona_id, {WORKED} AS worked FROM rec_events e "
+        "LEFT JOIN adoptions a ON a.event_id=e.id WHERE e.mode != 'group'"
+        + (" AND e.person_id=?" if person_id is not None else ""),
         (person_id,) if person_id is not None else ())
     shown: dict[str, int] = defaultdict(int)
-    started: dict[str, int] = defaultdict(int)
+    worked: dict[str, int] = defaultdict(int)
     for r in rows:
-        for src in json.loads(r["sources"] or "[]"):
-            shown[src] += 1
-            started[src] += int(r["state"] is not None)
-    return {k: ArmStats(shown[k], started[k]) for k in shown}
+        if kind == "source":
+            arms = json.loads(r["sources"] or "[]")
+        elif kind == "persona":
+            arms = [str(r["persona_id"])] if r["persona_id"] is not None else []
+        else:
+            arms = ["all"]
+        for arm in arms:
+            shown[arm] += 1
+            worked[arm] += int(r["worked"])
+    return {k: ArmStats(shown[k], worked[k]) for k in shown}
+
+
+async def ignored_counts(store: Store, person_id: int, before: str) -> dict[int, int]:
+    """How many times each show was shown before ``before`` and then ignored (no start, no feedback at all)."""
+    rows = await store.all(
+        "SELECT e.show_id, COUNT(*) FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id "
+        "WHERE e.person_id=? AND e.shown_at < ? AND a.state IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.active=1) GROUP BY e.show_id", (person_id, before))
+    return {int(r[0]): int(r[1]) for r in rows}

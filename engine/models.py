@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .adapt import ArmState
+
 
 @dataclass(frozen=True, slots=True)
 class ShowIds:
@@ -99,6 +101,30 @@ class ShowStat:
         if not self.aired_episodes:
             return None
         return min(1.0, self.episodes / self.aired_episodes)
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    key: str
+    shown: int
+    started: int
+    finished: int
+    liked: int
+    dismissed: int
+    low: float                  # Wilson 95% interval of the started share
+    high: float
+
+    @property
+    def started_share(self) -> float:
+        return self.started / self.shown if self.shown else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Learning:
+    """What the feedback loop knows (``person_id`` None: everyone's rates, for the bot owner)."""
+    person_id: int | None
+    rates: dict[str, list[Rate]]          # by strategy | mode | persona | source
+    arms: tuple[ArmState, ...]            # the bandit's posteriors for this person
 
 
 @dataclass(frozen=True, slots=True)

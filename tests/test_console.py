@@ -50,7 +50,7 @@ async def test_import_and_forget_through_the_console(tmp_path: Path, make_engine
     text = out.getvalue()
     assert "1 new plays" in text and "Baby Reindeer" in text
     assert "Nothing deleted." in text and "Everything about you is deleted." in text
-    assert text.rstrip().endswith("No history yet. Run `sync` or `import FILE`.\nNo recommendations shown yet.")
+    assert text.rstrip().endswith("No history yet. Run `sync` or `import FILE`.\n\nNo recommendations shown yet.")
 
 
 def test_readme_first_command_runs_the_offline_demo(tmp_path: Path) -> None:

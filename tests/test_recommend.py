@@ -13,6 +13,8 @@ import pytest
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
 from engine.errors import MultitudesError
+from engine.clock import iso
+from engine.feedback import ignored_counts
 from engine.models import Filters, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
@@ -79,6 +81,7 @@ async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int]) -> 
 
 async def test_dismissed_never_returns_and_recent_picks_rest(sample: tuple[Any, int]) -> None:
     engine, pid = sample
+    engine.recommender.adaptive = False          # ignored picks would decay (tested below)
     first = await engine.recommend(RecommendRequest(pid, k=5))
     victim = first.items[0].show_id
     await engine.dismiss(pid, victim)
@@ -278,7 +281,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
                                                            make_engine: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engine.feedback import wilson
+    from engine.feedback import ignored_counts, wilson
     from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -301,13 +304,14 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     rates = {x.key: x for x in await engine.success_rates(pid, "all")}
     assert rates["all"].finished == 1
     assert rates["all"].low < 0.25 < rates["all"].high
-    assert {x.key for x in await engine.success_rates(None, "strategy")} == {"auto"}
+    assert {x.key for x in await engine.success_rates(None, "strategy")} == {"ranker+bandit"}
+    assert {x.key for x in await engine.success_rates(None, "mode")} == {"auto"}
     lo, hi = wilson(0, 0)
     assert (lo, hi) == (0.0, 1.0) and wilson(50, 100)[0] < 0.5 < wilson(50, 100)[1]
 
 
 def test_source_posteriors_blend_a_global_prior_with_the_person() -> None:
-    from engine.feedback import ArmStats, source_posteriors
+    from engine.adapt import ArmStats, posteriors as source_posteriors
     everyone = {"trending": ArmStats(1000, 100), "cowatch": ArmStats(1000, 300)}
     post = source_posteriors({"trending": ArmStats(10, 8)}, everyone)
     mean = {k: a / (a + b) for k, (a, b) in post.items()}
@@ -331,3 +335,25 @@ async def test_not_for_me_lowers_close_neighbours(sample: tuple[Any, int]) -> No
     common = set(before) & set(after)
     assert common and all(after[s] <= before[s] + 1e-9 for s in common)
     assert any(after[s] < before[s] - 1e-6 for s in common)                   # close neighbours pushed down
+
+
+async def test_ignored_picks_decay_with_every_showing(sample: tuple[Any, int],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown and walked past: each showing costs score, so a list stops repeating what the person ignores;
+    a pick that got any feedback does not decay."""
+    from engine import adapt
+    engine, pid = sample
+    engine.recommender.recent_days = 0
+    monkeypatch.setattr(adapt, "draw", lambda post, rng: {k: 0.5 for k in post})   # isolate the decay
+    first = await engine.recommend(RecommendRequest(pid, k=10, use_context=False))
+    before = {i.show_id: i.score for i in first.items}
+    await engine.record_feedback(pid, first.items[0].event_id, "liked")
+    engine.clock.advance(seconds=1)
+    second = await engine.recommend(RecommendRequest(pid, k=20, use_context=False))
+    after = {i.show_id: i.score for i in second.items}
+    liked = first.items[0].show_id
+    assert liked in after and after[liked] == pytest.approx(before[liked], abs=1e-3)
+    ignored = [s for s in set(before) & set(after) if s != liked]
+    assert ignored and all(after[s] < before[s] - 0.1 for s in ignored)
+    counts = await ignored_counts(engine.store, pid, iso(engine.clock.now()))
+    assert liked not in counts and all(counts[s] == 1 for s in ignored)

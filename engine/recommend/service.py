@@ -22,7 +22,9 @@ import numpy as np
 from ..catalogue import Catalogue, norm_title
 from ..clock import Clock, iso, parse_ts
 from ..errors import MultitudesError
-from ..feedback import ArmStats, arm_stats, source_posteriors
+from .. import adapt
+from ..adapt import ArmStats, ArmState
+from ..feedback import arm_stats, ignored_counts
 from ..llm import LLM
 from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
 from ..store import Store
@@ -112,6 +114,13 @@ def lifecycle(meta: Mapping[str, Any], now: datetime) -> tuple[float, str | None
     return 0.0, None
 
 
+@dataclass
+class Adaptation:
+    sources: dict[str, float]       # one Thompson draw per candidate source
+    personas: dict[int, float]      # one per persona id
+    ignored: dict[int, int]         # show id -> times shown and ignored
+
+
 class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
                  catalogue: Catalogue, enrich: Any, llm: LLM | None, *, max_watched_episodes: int = 1,
@@ -127,7 +136,7 @@ class Recommender:
         self.recent_days = recent_days
         self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
         self._rng = np.random.default_rng(seed)
-        self._global_arms: tuple[datetime, dict[str, ArmStats]] | None = None
+        self._global_arms: tuple[datetime, dict[str, ArmStats], ArmStats] | None = None
 
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
@@ -179,8 +188,9 @@ class Recommender:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
         penalties = await self._dismissed_metas(req.person_id)
-        arms = await self._arm_draws(req.person_id) if self.adaptive else {}
-        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties, arms)
+        adaptation = await self._adaptation(req.person_id, personas) if self.adaptive else None
+        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties,
+                                        adaptation)
         picks = self._select(scored, pv, personas, req)
         items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == "bridge")
         llm_calls = llm_tokens = 0
@@ -359,19 +369,38 @@ class Recommender:
             "d.reason='not_for_me' AND s.meta IS NOT NULL", (person_id,))
         return {int(r[0]): json.loads(r[1]) for r in rows if r[1]}
 
-    async def _arm_draws(self, person_id: int) -> dict[str, float]:
-        """One Thompson draw per candidate source: how likely its picks are to be started, for this person.
-        Everyone's statistics (the prior) are recounted at most every ten minutes, not on every request."""
+    async def arm_states(self, person_id: int, personas: Sequence[Persona] = (), *,
+                         fresh: bool = False) -> list[ArmState]:
+        """The bandit's posteriors for this person: one per candidate source, one per persona. For requests,
+        everyone's statistics (the prior) are recounted at most every ten minutes; ``fresh`` recounts now."""
         now = self.clock.now()
-        if self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
-            self._global_arms = (now, await arm_stats(self.store, None))
-        post = source_posteriors(await arm_stats(self.store, person_id), self._global_arms[1])
-        return {arm: float(self._rng.beta(a, b)) for arm, (a, b) in sorted(post.items())}
+        if fresh or self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
+            everyone = await arm_stats(self.store, None)
+            overall = await arm_stats(self.store, None, "all")
+            self._global_arms = (now, everyone, overall.get("all", ArmStats(0, 0)))
+        _, everyone, overall = self._global_arms
+        mine = await arm_stats(self.store, person_id)
+        out = [ArmState("source", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
+               adapt.posteriors(mine, everyone).items()]
+        # a persona with no evidence yet starts from everyone's overall rate, worth PRIOR_WEIGHT picks
+        prior = {str(p.id): overall for p in personas}
+        mine = await arm_stats(self.store, person_id, "persona")
+        out += [ArmState("persona", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
+                adapt.posteriors(mine, prior).items() if arm in prior]
+        return out
+
+    async def _adaptation(self, person_id: int, personas: Sequence[Persona]) -> Adaptation:
+        states = await self.arm_states(person_id, personas)
+        sources = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "source"}, self._rng)
+        by_persona = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "persona"}, self._rng)
+        before = iso(self.clock.now() - timedelta(days=self.recent_days))
+        return Adaptation(sources, {int(k): v for k, v in by_persona.items()},
+                          await ignored_counts(self.store, person_id, before))
 
     def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
                metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
                like: Mapping[str, Any] | None, penalties: Mapping[int, Mapping[str, Any]] | None = None,
-               arms: Mapping[str, float] | None = None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
+               adaptation: Adaptation | None = None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
         now = self.clock.now()
         # each persona is represented by its most central shows: bounded work however long the history
         reps = {m for p in personas for m in p.member_ids[:REPRESENTATIVES]}
@@ -395,6 +424,12 @@ class Recommender:
                 ctx = sum(hours[(t.hour + d) % 24] for d in (-1, 0, 1)) + (p.weekdays or (0.0,) * 7)[t.weekday()]
                 weights[j] *= 1.0 + ctx
             weights /= weights.sum()
+        if adaptation is not None and len(weights) > 1:       # personas whose picks get watched weigh more
+            tilt = adapt.persona_multipliers([adaptation.personas.get(p.id, float("nan"))
+                                              for p in personas[: len(weights)]])
+            if np.isfinite(tilt).all():
+                weights = weights * tilt
+                weights /= weights.sum()
         pv = PersonaVectors(weights, pv.centroids)
         rows = space.rows([c.show_id for c in cands if c.show_id is not None])
         aff = pv.affinity(rows)
@@ -402,6 +437,7 @@ class Recommender:
         nope = [s for s in (penalties or {}) if s in space.index]
         # "not for me" also lowers its close neighbours
         nope_sim = (rows @ space.rows(nope).T).max(axis=1) if nope else np.zeros(len(cands))
+        arms = adaptation.sources if adaptation is not None else {}
         arm_mean = float(np.mean(list(arms.values()))) if arms else 0.0
         out = []
         for i, c in enumerate(cands):
@@ -413,8 +449,10 @@ class Recommender:
                 0.3 if "trakt_recommendations" in c.sources else 0.0)
             base = 0.25 * q + 0.25 * life + trend + collab + (0.15 if "watchlist" in c.sources else 0.0)
             base -= 1.5 * max(0.0, float(nope_sim[i]) - 0.6)
-            if arms:
-                base += 0.8 * (max(arms.get(s, arm_mean) for s in c.sources) - arm_mean)
+            if adaptation is not None:
+                if arms:
+                    base += adapt.source_bonus(c.sources, arms, arm_mean)
+                base -= adapt.ignored_penalty(adaptation.ignored.get(c.show_id or 0, 0))
             if like_sim is not None:
                 base += 2.0 * float(like_sim[i])
             out.append(Scored(c, aff[i], base, label))
@@ -562,17 +600,24 @@ class Recommender:
     async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
                       llm_used: bool) -> list[Recommendation]:
         stamp = iso(self.clock.now())
+        strategy = "group" if req.mode == "group" else (
+            ("llm" if llm_used else "ranker") + ("+bandit" if self.adaptive else ""))
         out = []
         async with self.store.tx() as db:
             for r in items:
                 cur = await db.execute(
                     "INSERT INTO rec_events(person_id, show_id, request_id, strategy, persona_id, sources, rank, "
                     "mode, score, reason, llm, shown_at, platform) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (req.person_id, r.show_id, request_id, req.mode if req.mode != "auto" else "auto",
+                    (req.person_id, r.show_id, request_id, strategy,
                      r.persona_id, json.dumps(list(r.sources)), r.rank, req.mode, r.score, r.reason, int(llm_used),
                      stamp, req.platform))
                 out.append(_replace(r, event_id=int(cur.lastrowid or 0)))
         return out
+
+
+def _own(stats: Mapping[str, ArmStats], arm: str) -> tuple[int, int]:
+    st = stats.get(arm)
+    return (round(st.shown), round(st.adopted)) if st else (0, 0)
 
 
 def _replace(r: Recommendation, **kw: Any) -> Recommendation:

@@ -93,6 +93,11 @@ class PersonaService:
         self._cf = (key, cf)
         return cf
 
+    async def stored(self, person_id: int) -> PersonaReport | None:
+        """The last computed personas, without recomputing (None before the first computation)."""
+        state = await self.store.one("SELECT report FROM persona_state WHERE person_id=?", (person_id,))
+        return report_from_json(json.loads(state["report"])) if state else None
+
     async def personas(self, person_id: int, *, force: bool = False) -> PersonaReport:
         async with self._locks.setdefault(person_id, asyncio.Lock()):
             fp = await self.fingerprint(person_id)

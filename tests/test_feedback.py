@@ -1,0 +1,87 @@
+"""The feedback loop through the façade: Trakt watchlist writes (and a full watchlist), what /stats shows to a
+person and to the bot owner, and the bandit's state surviving a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import replies
+from engine.errors import TraktAccountLimit
+from engine.models import RecommendRequest
+from tests.conftest import link_person
+from tests.fakes.catalogue import history_rows
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import FakeTrakt
+
+
+async def test_add_to_watchlist_writes_to_trakt_only_when_allowed_and_a_full_list_is_explained(
+        fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    user = fake_trakt.add_user("wes", history=history_rows(200, 15, years=1, seed=5))
+    user.watchlist_limit = 1
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "wes")
+    await engine.sync(pid)
+    r = await engine.recommend(RecommendRequest(pid, k=3))
+    a, b, c = r.items
+    # not allowed yet: kept here only
+    assert await engine.record_feedback(pid, a.event_id, "watchlist")
+    assert user.watchlist == [] and fake_trakt.count("/sync/watchlist", "POST") == 0
+    await engine.update_settings(pid, trakt_watchlist=True)
+    assert await engine.record_feedback(pid, b.event_id, "watchlist")
+    assert len(user.watchlist) == 1
+    sent = user.watchlist[0]["show"]["ids"]
+    row = await engine.store.one("SELECT tmdb_id, trakt_id FROM shows WHERE id=?", (b.show_id,))
+    assert sent.get("tmdb") == row[0] or sent.get("trakt") == row[1]
+    # the list is full (limit 1): Trakt answers 420; the feedback is kept and the message says what to do
+    with pytest.raises(TraktAccountLimit) as e:
+        await engine.record_feedback(pid, c.event_id, "watchlist")
+    assert "watchlist is full" in e.value.user_message and "420" in e.value.user_message
+    kept = await engine.store.all("SELECT show_id FROM watchlist WHERE person_id=? AND show_id IN (?,?,?)",
+                                  (pid, a.show_id, b.show_id, c.show_id))
+    assert {x[0] for x in kept} == {a.show_id, b.show_id, c.show_id}
+    assert not await engine.record_feedback(pid, c.event_id, "watchlist")     # redelivered: counted once
+
+
+async def test_stats_show_rates_and_the_bandit_and_only_owners_see_everyone(make_engine: Any,
+                                                                           tmp_path: Any) -> None:
+    engine = await make_engine(MULTITUDES_FEEDBACK__OWNERS='["console:boss"]')
+    pid = await engine.person("console", "pat", "Pat")
+    await engine.load_sample(pid)
+    r = await engine.recommend(RecommendRequest(pid, k=5))
+    for item in r.items[:2]:
+        await engine.record_feedback(pid, item.event_id, "liked")
+    await engine.record_feedback(pid, r.items[2].event_id, "not_for_me")
+    lg = await engine.learning(pid)
+    assert sum(x.shown for x in lg.rates["strategy"]) == 5
+    assert {x.key for x in lg.rates["persona"]} <= {p.name for p in (await engine.personas(pid)).personas}
+    sources = [a for a in lg.arms if a.kind == "source" and a.shown]
+    assert sources and sum(a.adopted for a in sources) >= 2        # liked picks count for their sources
+    personas = [a for a in lg.arms if a.kind == "persona"]
+    assert len(personas) == len((await engine.personas(pid)).personas)
+    text = await replies.stats(engine, pid, "console", "pat")
+    assert "2 liked" in text and "What I have learned for you" in text
+    assert "Only the bot owner" in await replies.stats(engine, pid, "console", "pat", "all")
+    everyone = await replies.stats(engine, pid, "console", "boss", "all")
+    assert "everyone's" in everyone and "What I have learned" not in everyone
+
+
+async def test_feedback_and_bandit_state_survive_a_restart(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "ren", "Ren")
+    await engine.load_sample(pid)
+    r = await engine.recommend(RecommendRequest(pid, k=4))
+    ev = r.items[0].event_id
+    assert await engine.record_feedback(pid, ev, "liked")
+    assert not await engine.record_feedback(pid, ev, "liked")                 # duplicate delivery
+    assert await engine.record_feedback(pid, ev, "liked", active=False)       # removed …
+    assert await engine.record_feedback(pid, ev, "liked")                     # … and added again
+    before = await engine.learning(pid)
+    await engine.close()
+    again = await make_engine()                                               # same database file
+    after = await again.learning(pid)
+    assert [(x.key, x.shown, x.liked) for x in after.rates["strategy"]] == \
+        [(x.key, x.shown, x.liked) for x in before.rates["strategy"]]
+    assert [x.liked for x in after.rates["strategy"]] == [1]
+    assert [(a.arm, a.alpha, a.beta) for a in after.arms] == [(a.arm, a.alpha, a.beta) for a in before.arms]
