@@ -6,12 +6,12 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.models import (
-    Learning,
-    Rate,
     DeviceLink,
     HistoryItem,
     ImportReport,
+    Learning,
     PersonaReport,
+    Rate,
     RecommendationList,
     Stats,
     SyncReport,

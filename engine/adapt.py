@@ -76,7 +76,8 @@ def persona_multipliers(draws: list[float]) -> np.ndarray:
     if not draws:
         return np.ones(0)
     d = np.asarray(draws, dtype=float)
-    return np.exp(PERSONA_TILT * (d - d.mean()))
+    out: np.ndarray = np.exp(PERSONA_TILT * (d - d.mean()))
+    return out
 
 
 def ignored_penalty(times_ignored: int) -> float:

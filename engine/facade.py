@@ -7,12 +7,13 @@ import gzip
 import json
 import logging
 from collections import Counter
-from dataclasses import replace
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from .adapt import ArmState
 from .catalogue import Catalogue
 from .clock import Clock, iso, parse_ts
 from .config import Settings
@@ -27,8 +28,7 @@ from .errors import (
     TraktAccountLimit,
     UnknownPerson,
 )
-from .adapt import ArmState
-from .feedback import Adoption, Rate
+from .feedback import Adoption
 from .llm import LLM
 from .models import (
     DeviceLink,
@@ -36,6 +36,7 @@ from .models import (
     ImportReport,
     Learning,
     PersonaReport,
+    Rate,
     RecommendationList,
     RecommendRequest,
     ShowStat,
@@ -450,7 +451,7 @@ class Engine:
                 str(e), user_message="Saved here, but your Trakt watchlist is full (Trakt answered 420): remove "
                                      "some shows there or go VIP, then add it again.") from e
         except ServiceUnavailable as e:
-            raise ServiceUnavailable(
+            raise MultitudesError(
                 str(e), user_message="Saved here; Trakt is not answering, so it is not on your Trakt watchlist "
                                      "yet. Try the button again later.") from e
 

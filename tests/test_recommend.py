@@ -12,8 +12,8 @@ import pytest
 
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
-from engine.errors import MultitudesError
 from engine.clock import iso
+from engine.errors import MultitudesError
 from engine.feedback import ignored_counts
 from engine.models import Filters, RecommendRequest
 from tests.conftest import link_person
@@ -281,7 +281,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
                                                            make_engine: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engine.feedback import ignored_counts, wilson
+    from engine.feedback import wilson
     from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -311,7 +311,8 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
 
 
 def test_source_posteriors_blend_a_global_prior_with_the_person() -> None:
-    from engine.adapt import ArmStats, posteriors as source_posteriors
+    from engine.adapt import ArmStats
+    from engine.adapt import posteriors as source_posteriors
     everyone = {"trending": ArmStats(1000, 100), "cowatch": ArmStats(1000, 300)}
     post = source_posteriors({"trending": ArmStats(10, 8)}, everyone)
     mean = {k: a / (a + b) for k, (a, b) in post.items()}

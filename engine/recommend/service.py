@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import adapt
+from ..adapt import ArmState, ArmStats
 from ..catalogue import Catalogue, norm_title
 from ..clock import Clock, iso, parse_ts
 from ..errors import MultitudesError
-from .. import adapt
-from ..adapt import ArmStats, ArmState
 from ..feedback import arm_stats, ignored_counts
 from ..llm import LLM
 from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
@@ -375,9 +375,8 @@ class Recommender:
         everyone's statistics (the prior) are recounted at most every ten minutes; ``fresh`` recounts now."""
         now = self.clock.now()
         if fresh or self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
-            everyone = await arm_stats(self.store, None)
-            overall = await arm_stats(self.store, None, "all")
-            self._global_arms = (now, everyone, overall.get("all", ArmStats(0, 0)))
+            counts = await arm_stats(self.store, None, "all")
+            self._global_arms = (now, await arm_stats(self.store, None), counts.get("all", ArmStats(0, 0)))
         _, everyone, overall = self._global_arms
         mine = await arm_stats(self.store, person_id)
         out = [ArmState("source", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
