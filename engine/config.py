@@ -121,6 +121,18 @@ class FeedbackSettings(_Section):
     digest_hour: int = Field(18, ge=0, le=23)
 
 
+class AlertSettings(_Section):
+    enabled: bool = True
+    scan_every_hours: float = Field(6, gt=0)
+    deliver_every_minutes: float = Field(5, gt=0)
+    scheduler_store: str = "var/scheduler.db"
+    morning_hour: int = Field(9, ge=0, le=23)
+    premiere_days: int = Field(14, ge=1, le=33)
+    catchup_days: int = Field(30, ge=1, le=33)
+    finale_days: int = Field(14, ge=1, le=33)
+    returning_gap_days: int = Field(365, ge=30)
+
+
 class StorageSettings(_Section):
     path: str = "var/multitudes.db"
 
@@ -171,6 +183,7 @@ class Settings(_Section):
     sync: SyncSettings = SyncSettings()
     recommend: RecommendSettings = RecommendSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    alerts: AlertSettings = AlertSettings()
     imports: ImportSettings = ImportSettings()
     logging: LoggingSettings = LoggingSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)

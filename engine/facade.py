@@ -7,13 +7,14 @@ import gzip
 import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from .adapt import ArmState
+from .alerts import AlertService, DeliveryReport, Notifier, ScanReport
 from .catalogue import Catalogue
 from .clock import Clock, iso, parse_ts
 from .config import Settings
@@ -31,6 +32,7 @@ from .errors import (
 from .feedback import Adoption
 from .llm import LLM
 from .models import (
+    Alert,
     DeviceLink,
     HistoryItem,
     ImportReport,
@@ -86,6 +88,7 @@ class Engine:
             catalogue, self._enrich_for_recommend, llm,
             max_watched_episodes=settings.recommend.max_watched_episodes,
             recent_days=settings.recommend.recent_days, adaptive=settings.recommend.adaptive)
+        self.alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=self._enrich_for_recommend)
         self.syncer = TraktSync(store, trakt, clock, settings.sync) if trakt is not None else None
         self._closers = list(closers)
         self._device_codes: dict[int, tuple[str, DeviceLink]] = {}
@@ -318,6 +321,21 @@ class Engine:
                                                                 "episode")
             out.append(Upcoming(int(r["id"]), r["title"], nxt.get("season"), nxt.get("episode"), when, kind))
         return sorted(out, key=lambda u: (u.air_date, u.title))
+
+    # -- release-calendar alerts (scheduled by engine/schedule.py) -----------------------------------------------
+    async def scan_alerts(self, person_ids: Sequence[int] | None = None) -> ScanReport:
+        """Decide which alerts are due for everyone (or these people): premieres for weekly viewers, binge-ready
+        seasons for binge viewers, returning shows, catch-up before a premiere. Stored once per show, season and
+        kind; nothing is sent here."""
+        return await self.alerts.scan(person_ids)
+
+    async def deliver_alerts(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:
+        """Send the alerts that are due through the front ends' notifiers, each exactly once."""
+        return await self.alerts.deliver(notifiers)
+
+    async def person_alerts(self, person_id: int) -> list[Alert]:
+        """Every alert decided for a person (pending, sent, skipped), by due time."""
+        return await self.alerts.for_person(person_id)
 
     # -- person settings and group watch ------------------------------------------------------------------------
     async def person_settings(self, person_id: int) -> dict[str, Any]:

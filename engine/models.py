@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .adapt import ArmState
 
@@ -117,6 +118,22 @@ class Rate:
     @property
     def started_share(self) -> float:
         return self.started / self.shown if self.shown else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A release-calendar alert for one person (kinds: premiere, binge, returning, catchup)."""
+    id: int
+    person_id: int
+    show_id: int
+    title: str
+    year: int | None
+    season: int
+    kind: str
+    event_at: datetime                  # the premiere or finale it is about
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)   # episodes_left, gap_days, episodes, exact, network
+    status: str = "pending"
 
 
 @dataclass(frozen=True, slots=True)

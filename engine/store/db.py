@@ -121,6 +121,12 @@ class Store:
         async with self._lock, self.db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
+        """One write statement in its own transaction; returns the rows it changed."""
+        async with self.tx() as db:
+            cur = await db.execute(sql, params)
+            return int(cur.rowcount)
+
     async def one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Row | None:
         async with self._lock, self.db.execute(sql, params) as cur:
             row: Row | None = await cur.fetchone()

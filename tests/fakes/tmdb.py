@@ -8,7 +8,7 @@ watch/providers), ``/find/{external_id}``, ``/search/tv``; v3 ``api_key`` and v4
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,12 @@ from engine.catalogue import TMDB_GENRE, catalogue_meta, norm_title
 
 from .base import FakeServer, json_response
 from .catalogue import catalogue
+from .lifecycle import Lifecycle
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 
 
-def tv_payload(e: dict[str, Any], today: date) -> dict[str, Any]:
+def tv_payload(e: dict[str, Any], today: date, lifecycle: Lifecycle | None = None) -> dict[str, Any]:
     """A /tv/{id} body in TMDB's shape for a catalogue entry (lifecycle synthesised, see SOURCE.md)."""
     m = catalogue_meta(e)
     genres, seen = [], set()
@@ -32,21 +33,30 @@ def tv_payload(e: dict[str, Any], today: date) -> dict[str, Any]:
             seen.add(gid)
             genres.append({"id": gid, "name": name})
     seasons, per = m["number_of_seasons"], m["number_of_episodes"] // max(1, m["number_of_seasons"])
-    status = m["status"]
+    lc = lifecycle or Lifecycle(today)
+    status = lc.status.get(e["tmdb_id"], m["status"])
     last_air = date(min(today.year, e["year"] + seasons), 6, 1)
+    last_ep = {"id": e["tmdb_id"] * 10 - 1, "name": f"Episode {per}", "air_date": last_air.isoformat(),
+               "episode_number": per, "season_number": seasons,
+               "episode_type": "finale" if status != "Returning Series" else "standard",
+               "runtime": e["runtime"], "show_id": e["tmdb_id"]}
+    pinned = lc.last.get(e["tmdb_id"])
+    if pinned is not None:
+        last_air = pinned.at.date()
+        seasons = max(seasons, pinned.season)
+        last_ep = dict(last_ep, name=f"Episode {pinned.episode}", air_date=last_air.isoformat(),
+                       episode_number=pinned.episode, season_number=pinned.season, episode_type="finale")
     next_ep = None
-    if status == "Returning Series" and e["tmdb_id"] % 3 == 0:   # a third of running shows have a date set
-        air = today + timedelta(days=7 + e["tmdb_id"] % 60)
-        next_ep = {"id": e["tmdb_id"] * 10, "name": "Episode 1", "air_date": air.isoformat(), "episode_number": 1,
-                   "season_number": seasons + 1, "episode_type": "standard", "runtime": None, "show_id": e["tmdb_id"]}
+    a = lc.next_episode(e, seasons)          # a third of running shows have a date set, unless a test pins it
+    if a is not None:
+        next_ep = {"id": e["tmdb_id"] * 10, "name": f"Episode {a.episode}", "air_date": a.at.date().isoformat(),
+                   "episode_number": a.episode, "season_number": a.season, "episode_type": "standard",
+                   "runtime": None, "show_id": e["tmdb_id"]}
     return {
         "id": e["tmdb_id"], "name": e["title"], "original_name": e["title"], "overview": e["overview"],
         "genres": genres, "status": status, "in_production": status == "Returning Series", "type": m["type"],
         "first_air_date": f"{e['year']}-01-15", "last_air_date": last_air.isoformat(),
-        "last_episode_to_air": {"id": e["tmdb_id"] * 10 - 1, "name": f"Episode {per}", "air_date":
-                                last_air.isoformat(), "episode_number": per, "season_number": seasons,
-                                "episode_type": "finale" if status != "Returning Series" else "standard",
-                                "runtime": e["runtime"], "show_id": e["tmdb_id"]},
+        "last_episode_to_air": last_ep,
         "next_episode_to_air": next_ep,
         "number_of_seasons": seasons, "number_of_episodes": m["number_of_episodes"],
         "seasons": [{"season_number": n, "episode_count": per, "air_date": f"{e['year'] + n - 1}-01-15",
@@ -70,10 +80,11 @@ class FakeTmdb(FakeServer):
     name = "tmdb"
 
     def __init__(self, *, api_key: str = "test-tmdb-key", today: date | None = None,
-                 hide_ids: set[int] | None = None) -> None:
+                 hide_ids: set[int] | None = None, lifecycle: Lifecycle | None = None) -> None:
         super().__init__()
         self.api_key = api_key
-        self.today = today or datetime.now(UTC).date()
+        self.today = today or (lifecycle.today if lifecycle else datetime.now(UTC).date())
+        self.lifecycle = lifecycle or Lifecycle(self.today)
         self.shows = {e["tmdb_id"]: e for e in catalogue() if not (hide_ids and e["tmdb_id"] in hide_ids)}
         self.by_imdb = {e["imdb_id"]: e for e in self.shows.values()}
         self.recorded: dict[int, dict[str, Any]] = {}
@@ -108,7 +119,7 @@ class FakeTmdb(FakeServer):
         e = self.shows.get(tid)
         if e is None:
             return self.error(404, 34, "The resource you requested could not be found.")
-        body = tv_payload(e, self.today)
+        body = tv_payload(e, self.today, self.lifecycle)
         extra = {k: body.pop(f"_{k}") for k in ("keywords", "external_ids", "content_ratings", "providers")}
         for part in (request.query.get("append_to_response") or "").split(","):
             if part == "keywords":

@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from .base import FakeServer, json_response
 from .catalogue import play_row, trakt_show
+from .lifecycle import Lifecycle
 
 EPOCH = "2026-01-01T00:00:00.000Z"
 
@@ -83,8 +84,10 @@ class FakeTrakt(FakeServer):
     def __init__(self, *, client_id: str = "test-client-id", client_secret: str = "test-client-secret",
                  token_ttl: int = 7 * 24 * 3600, device_expires_in: int = 600, device_interval: int = 0,
                  rate_capacity: float = 1000, rate_period: float = 300, ratelimit_header: bool = True,
-                 max_limit: int = 100, parallel_per_user: int | None = None) -> None:
+                 max_limit: int = 100, parallel_per_user: int | None = None,
+                 lifecycle: Lifecycle | None = None) -> None:
         super().__init__()
+        self.lifecycle = lifecycle or Lifecycle()
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
@@ -125,6 +128,8 @@ class FakeTrakt(FakeServer):
         r.add_get("/shows/anticipated", self.anticipated)
         r.add_get("/shows/{id}/related", self.related)
         r.add_get("/recommendations/shows", self.recommendations)
+        r.add_get("/calendars/all/shows/{start}/{days}", self.calendar)
+        r.add_get("/calendars/all/shows/{which}/{start}/{days}", self.calendar)
 
     # -- test controls -----------------------------------------------------------------------------------------
     def add_user(self, username: str, **kw: Any) -> FakeUser:
@@ -422,6 +427,21 @@ class FakeTrakt(FakeServer):
         rows = [e for e in sorted(self._catalogue(), key=lambda e: (-e["imdb_votes"], e["trakt_id"]))
                 if e["trakt_id"] not in watched][:limit]
         return json_response([dict(trakt_show(e), favorited_by=[], recommended_by=None) for e in rows])
+
+    async def calendar(self, request: web.Request) -> web.Response:
+        """/calendars/all/shows[/new|/premieres|/finales]/{start_date}/{days}: public, not paginated."""
+        which = request.match_info.get("which", "all")
+        if which not in ("all", "new", "premieres", "finales"):
+            return web.Response(status=404, text="")
+        try:
+            start = date.fromisoformat(request.match_info["start"])
+            days = int(request.match_info["days"])
+        except ValueError:
+            return web.Response(status=400, text="")
+        rows = self.lifecycle.calendar(which, start, days)
+        if "full" not in request.query.get("extended", ""):
+            rows = [dict(r, episode={k: v for k, v in r["episode"].items() if k != "episode_type"}) for r in rows]
+        return json_response(rows)
 
     async def hidden(self, request: web.Request) -> web.Response:
         u = await self._authed(request)

@@ -1,0 +1,237 @@
+"""Release-calendar alerts with a controllable clock, the Trakt and TMDB fakes agreeing on one lifecycle, and a
+notifier that records what the front ends would send (the Telegram and Discord notifiers are tested end to end
+in their own files)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine import Engine
+from engine.models import Alert
+from tests.conftest import link_person
+from tests.fakes.catalogue import catalogue, play_row
+from tests.fakes.clock import FakeClock
+from tests.fakes.lifecycle import Lifecycle
+from tests.fakes.tmdb import FakeTmdb
+from tests.fakes.trakt import FakeTrakt
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
+
+
+class Recorder:
+    """The notifier port, recording instead of talking to a platform."""
+
+    def __init__(self, platform: str = "console") -> None:
+        self.platform = platform
+        self.sent: list[tuple[str, Alert]] = []
+
+    async def send_alert(self, target: str, alert: Alert) -> str:
+        self.sent.append((target, alert))
+        return f"m{len(self.sent)}"
+
+
+def pick(pred: Any, skip: int = 0) -> dict[str, Any]:
+    rows = [e for e in catalogue() if e.get("tmdb_id") and e["status"] == "returning series"
+            and 2 <= e["seasons"] <= 4 and 4 <= e["episodes_per_season"] <= 12 and pred(e)]
+    return sorted(rows, key=lambda e: e["tmdb_id"])[skip]
+
+
+RECENT = pick(lambda e: True)
+OTHER = pick(lambda e: True, skip=1)
+OLD = pick(lambda e: e["year"] + e["seasons"] <= 2022, skip=2)         # nothing new since mid-2022 or earlier
+
+
+def weekly(e: dict[str, Any], start: datetime, seasons: range) -> list[tuple[datetime, dict[str, Any], int, int]]:
+    """One episode a week, Sunday evening."""
+    out, t = [], start
+    for s in seasons:
+        for n in range(1, e["episodes_per_season"] + 1):
+            out.append((t, e, s, n))
+            t += timedelta(days=7)
+    return out
+
+
+def binged(e: dict[str, Any], start: datetime, seasons: range) -> list[tuple[datetime, dict[str, Any], int, int]]:
+    """A season in a weekend, five episodes an evening."""
+    out, t = [], start
+    for s in seasons:
+        for n in range(1, e["episodes_per_season"] + 1):
+            out.append((t + timedelta(days=(n - 1) // 5, minutes=50 * ((n - 1) % 5)), e, s, n))
+        t += timedelta(days=60)
+    return out
+
+
+def rows(plays: list[tuple[datetime, dict[str, Any], int, int]], first: int) -> list[dict[str, Any]]:
+    return [play_row(first + i, t, e, s, n) for i, (t, e, s, n) in enumerate(sorted(plays, key=lambda p: p[0]))][::-1]
+
+
+@pytest.fixture
+def lifecycle() -> Lifecycle:
+    lc = Lifecycle(today=NOW.date())
+    # RECENT's last season ended in June; the next premieres Friday 02:00 UTC (an American evening): 03:00 in Paris
+    lc.finale(RECENT, RECENT["seasons"], RECENT["episodes_per_season"], datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
+    lc.premiere(RECENT, RECENT["seasons"] + 1, datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+    # OTHER's new season finished airing on Monday night, New York time
+    lc.finale(OTHER, OTHER["seasons"] + 1, OTHER["episodes_per_season"], datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    # OLD comes back after years away
+    lc.premiere(OLD, OLD["seasons"] + 1, datetime(2026, 12, 10, 2, 0, tzinfo=UTC))
+    return lc
+
+
+async def world(tmp_path: Path, lc: Lifecycle, make_engine: Any, clock: FakeClock) -> tuple[Any, Any, Engine]:
+    trakt, tmdb = FakeTrakt(lifecycle=lc), FakeTmdb(lifecycle=lc)
+    await trakt.__aenter__()
+    await tmdb.__aenter__()
+    start = datetime(2026, 1, 4, 19, 0, tzinfo=UTC)
+    full = range(1, RECENT["seasons"] + 1)
+    trakt.add_user("wendy", timezone="Europe/Paris", history=rows(weekly(RECENT, start, full) + weekly(OTHER, start + timedelta(hours=2),
+                                                                           range(1, OTHER["seasons"] + 1)), 1))
+    trakt.add_user("bill", timezone="America/New_York", history=rows(binged(RECENT, start, full) + binged(
+        OTHER, start + timedelta(days=20), range(1, OTHER["seasons"] + 1)) + binged(
+        OLD, start - timedelta(days=900), range(1, OLD["seasons"] + 1)), 1000))
+    trakt.add_user("cat", timezone="Europe/Paris", history=rows(weekly(RECENT, datetime(2025, 1, 5, 19, tzinfo=UTC), range(1, 2)), 2000))
+    engine = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)
+    for name, quiet in (("wendy", [23, 10]), ("bill", [0, 7]), ("cat", None)):
+        pid = await link_person(engine, trakt, name)
+        await engine.sync(pid)                     # the time zone comes from the person's Trakt settings
+        if quiet:
+            await engine.update_settings(pid, quiet_hours=quiet)
+    return trakt, tmdb, engine
+
+
+async def ids(engine: Engine, *names: str) -> list[int]:
+    return [await engine.find_person("console", n) for n in names]
+
+
+async def test_weekly_viewer_gets_the_premiere_in_their_morning_and_binge_viewer_the_finished_season(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        wendy, bill, cat = await ids(engine, "wendy", "bill", "cat")
+        rep = await engine.scan_alerts()
+        assert rep.people == 3 and rep.created >= 4
+        got = {(a.person_id, a.title, a.kind) for p in (wendy, bill, cat) for a in await engine.person_alerts(p)}
+        assert (wendy, RECENT["title"], "premiere") in got
+        assert (bill, OTHER["title"], "binge") in got
+        assert (bill, OLD["title"], "returning") in got
+        assert (cat, RECENT["title"], "catchup") in got
+        assert not {(p, t, k) for p, t, k in got if p == bill and k == "premiere"}      # binge viewers: no premiere
+        assert not {(p, t, k) for p, t, k in got if p == wendy and k == "binge"}        # weekly viewers: no binge
+        # the calendars were read once for everyone, and are cached for the next scan
+        assert trakt.count("/calendars/all/shows/premieres") == 1 and trakt.count("/calendars/all/shows/finales") == 1
+        tmdb_before = tmdb.count("/3/tv/")
+        await engine.scan_alerts()
+        assert trakt.count("/calendars/all/shows/") == 2 and tmdb.count("/3/tv/") == tmdb_before
+        assert (await engine.scan_alerts()).created == 0                                # one alert per kind, ever
+
+        rec = Recorder()
+        notifiers = {"console": rec}
+        rep2 = await engine.deliver_alerts(notifiers)             # 06:00 UTC: 07:00 in Paris, 01:00 in New York
+        assert rec.sent == [] and rep2.deferred >= 1             # bill's is due, but he is in his quiet hours
+        sent_times: dict[tuple[int, str], datetime] = {}
+        for _ in range(4 * 24 * 4):                                                      # four days, every 15 min
+            before = len(rec.sent)
+            await engine.deliver_alerts(notifiers)
+            for _, a in rec.sent[before:]:
+                sent_times[(a.person_id, a.kind)] = clock.now()
+            clock.advance(minutes=15)
+        # bill: the morning after the finale, after his quiet hours (00-07 in New York)
+        t = sent_times[(bill, "binge")].astimezone(NEW_YORK)
+        assert t.date() == datetime(2026, 11, 24).date() and t.hour == 7
+        # wendy: the premiere day in Paris, at 10:00 (her quiet hours run 23-10, the usual 09:00 is inside them)
+        t = sent_times[(wendy, "premiere")].astimezone(PARIS)
+        assert t.date() == datetime(2026, 11, 27).date() and t.hour == 10
+        kinds = [(a.person_id, a.kind, a.title) for _, a in rec.sent]
+        assert len(kinds) == len(set(kinds))                                            # never twice
+        assert all(target.startswith("user:") for target, _ in rec.sent)
+        premiere = next(a for _, a in rec.sent if a.kind == "premiere")
+        assert premiere.season == RECENT["seasons"] + 1 and premiere.payload["exact"] is True
+        catchup = next(a for _, a in rec.sent if a.kind == "catchup")
+        assert catchup.payload["episodes_left"] == (RECENT["seasons"] - 1) * RECENT["episodes_per_season"]
+        assert sent_times[(cat, "catchup")] < datetime(2026, 11, 27, 2, 0, tzinfo=UTC)   # before the premiere
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
+
+
+async def test_a_restart_between_scan_and_send_sends_exactly_once(tmp_path: Path, lifecycle: Lifecycle,
+                                                                  make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        await engine.scan_alerts()
+        await engine.close()                                     # the process stops before anything is due
+        clock.advance(days=3, hours=6)                           # Friday noon UTC: outside everyone's quiet hours
+        rec = Recorder()
+        second = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)      # same database
+        rep = await second.deliver_alerts({"console": rec})
+        assert rep.sent == len(rec.sent) >= 2
+        assert (await second.deliver_alerts({"console": rec})).sent == 0
+        await second.close()
+        third = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)
+        assert (await third.deliver_alerts({"console": rec})).sent == 0
+        sent = [(a.person_id, a.kind, a.title) for _, a in rec.sent]
+        assert len(sent) == len(set(sent))
+        # a crash after claiming and before sending leaves the row claimed: never sent twice, visible in status
+        await third.store.execute("UPDATE alerts SET status='sending' WHERE id=(SELECT MIN(id) FROM alerts "
+                                  "WHERE status='sent')")
+        assert (await third.deliver_alerts({"console": rec})).sent == 0
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
+
+
+async def test_opting_out_of_a_kind_means_none_of_it(tmp_path: Path, lifecycle: Lifecycle,
+                                                     make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        wendy, bill, _ = await ids(engine, "wendy", "bill", "cat")
+        await engine.update_settings(wendy, alert_premiere=False)
+        await engine.scan_alerts()
+        assert not [a for a in await engine.person_alerts(wendy) if a.kind == "premiere"]
+        # opting out after the scan still stops the send
+        assert [a for a in await engine.person_alerts(bill) if a.kind == "binge"]
+        await engine.update_settings(bill, alert_binge=False)
+        rec = Recorder()
+        clock.advance(days=4)
+        await engine.deliver_alerts({"console": rec})
+        assert not [a for _, a in rec.sent if a.kind in ("binge",) or (a.person_id == wendy and a.kind == "premiere")]
+        assert [a.status for a in await engine.person_alerts(bill) if a.kind == "binge"] == ["skipped"]
+        # everything off
+        await engine.update_settings(bill, alerts=False)
+        before = len(rec.sent)
+        clock.advance(days=1)
+        await engine.scan_alerts()
+        await engine.deliver_alerts({"console": rec})
+        assert not [a for _, a in rec.sent[before:] if a.person_id == bill]
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
+
+
+async def test_downtime_past_the_moment_skips_stale_alerts_and_no_front_end_waits(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        wendy, *_ = await ids(engine, "wendy", "bill", "cat")
+        await engine.scan_alerts()
+        clock.advance(days=3, hours=4)                           # Friday 10:00 UTC: premiere morning, nobody up
+        assert (await engine.deliver_alerts({})).sent == 0       # no front end running: it waits
+        assert (await engine.deliver_alerts({"telegram": Recorder("telegram")})).sent == 0   # wendy is not there
+        clock.advance(days=3)                                    # back after the premiere is old news
+        rec = Recorder()
+        await engine.deliver_alerts({"console": rec})
+        assert not [a for _, a in rec.sent if a.person_id == wendy and a.kind == "premiere"]
+        assert [a.status for a in await engine.person_alerts(wendy) if a.kind == "premiere"] == ["skipped"]
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
