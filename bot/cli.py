@@ -82,6 +82,7 @@ async def _serve(settings: Settings) -> int:
     """The bot: engine and every front end with a token, in one process and one event loop, until SIGTERM."""
     engine = await bootstrap(settings)
     frontends: list[Any] = []
+    scheduler: Any = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -95,10 +96,16 @@ async def _serve(settings: Settings) -> int:
             frontends.append(DiscordFrontend(engine, settings.secrets.discord_token))
         for fe in frontends:
             await fe.start()
+        if settings.alerts.enabled and frontends:
+            from engine.schedule import Scheduler
+            scheduler = Scheduler(engine, {fe.platform: fe for fe in frontends})
+            await scheduler.start()
         print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)}); stop with Ctrl-C.",
               flush=True)
         await stop.wait()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         for fe in reversed(frontends):
             await fe.stop()
         await engine.close()

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine, MultitudesError
-from engine.models import Recommendation
+from engine.models import Alert, Digest, Recommendation
 
 from . import render, replies
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
@@ -158,6 +158,31 @@ class DiscordFrontend:
                 await self._task
             except Exception as e:   # the connection closing is expected here
                 log.debug("discord connection ended: %s", type(e).__name__)
+
+    # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
+    platform = PLATFORM
+
+    async def _destination(self, target: str) -> discord.abc.Messageable:
+        kind, _, ident = target.partition(":")
+        if not ident.isdigit():
+            raise ValueError(f"not a Discord target: {target!r}")
+        if kind == "user":                     # a direct message (the person shares a server with the bot)
+            return await self.bot.create_dm(discord.Object(id=int(ident)))
+        if kind == "channel":                  # a channel the person chose with /settings
+            return self.bot.get_partial_messageable(int(ident))
+        raise ValueError(f"not a Discord target: {target!r}")
+
+    async def send_alert(self, target: str, alert: Alert) -> str:
+        msg = await (await self._destination(target)).send(render.alert(alert))
+        return str(msg.id)
+
+    async def send_digest(self, target: str, digest: Digest) -> str:
+        dest = await self._destination(target)
+        msg = await dest.send(render.digest(digest)[:1900])
+        for r in digest.picks.items if digest.picks is not None else ():
+            sent = await dest.send(embed=pick_embed(r), view=feedback_view(r.event_id))
+            await self.engine.attach_message([r.event_id], PLATFORM, str(sent.id))
+        return str(msg.id)
 
     async def send_group(self, interaction: discord.Interaction[Any], result: Any, heading: str) -> None:
         if not result.items:

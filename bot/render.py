@@ -6,7 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.models import (
+    Alert,
     DeviceLink,
+    Digest,
     HistoryItem,
     ImportReport,
     Learning,
@@ -192,3 +194,49 @@ def learning(lg: Learning, *, detail: bool = True) -> str:
             lines.append(f"  {a.kind} {a.arm}: {a.mean:.0%} ({a.adopted} of your {a.shown} pick(s) worked)")
         parts.append("\n".join(lines))
     return "\n".join(parts)
+
+
+ALERT_LEGEND = {"premiere": "📅", "binge": "🍿", "returning": "🔁", "catchup": "⏩"}
+
+
+def alert(a: Alert) -> str:
+    """One release-calendar alert, in the person's words of how they watch."""
+    p = a.payload
+    when = a.event_at
+    day = f"{when:%A %b %d}" if p.get("exact") else f"{when:%b %d}"
+    icon = ALERT_LEGEND.get(a.kind, "🔔")
+    name = f"{a.title} ({a.year})" if a.year else a.title
+    if a.kind == "premiere":
+        net = p.get("network")
+        return f"{icon} {name}: season {a.season} premieres {day}" + (f" on {net}." if net else ".")
+    if a.kind == "binge":
+        eps = p.get("episodes")
+        return (f"{icon} {name}: season {a.season} is complete" + (f" ({eps} episodes)" if eps else "")
+                + " — ready to binge.")
+    if a.kind == "returning":
+        years = round(int(p.get("gap_days") or 0) / 365, 1)
+        return (f"{icon} {name} is back after {years:g} year(s): season {a.season} starts {day}. "
+                "A recap of the last season might help.")
+    if a.kind == "catchup":
+        left = p.get("episodes_left")
+        verb = "You have" if p.get("started") else "It's on your watchlist:"
+        return (f"{icon} Catch up before the premiere: {name} season {a.season} starts {day}. {verb} "
+                f"{left} episode(s) to go.")
+    return f"🔔 {name}: season {a.season}, {day}."
+
+
+def digest(d: Digest) -> str:
+    lines = [f"Your week on Multitudes ({d.week})."]
+    if d.shown_last_week:
+        lines.append(f"Last week I suggested {d.shown_last_week} show(s); you started {d.started_last_week}.")
+    if d.upcoming:
+        lines.append("Airing this week for your shows:")
+        for u in d.upcoming[:8]:
+            ep = f"S{u.season:02d}E{u.episode:02d}" if u.season is not None and u.episode is not None else ""
+            lines.append(f"  {u.air_date:%a %b %d} — {u.title} {ep}".rstrip())
+    if d.picks is not None and d.picks.items:
+        lines.append("Three picks for this week (react or use the buttons below each):")
+    elif d.picks is not None and d.picks.note:
+        lines.append(d.picks.note)
+    lines.append("Turn this off with /settings digest:off.")
+    return "\n".join(lines)

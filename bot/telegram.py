@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 
 from engine import Engine, MultitudesError
-from engine.models import Recommendation
+from engine.models import Alert, Digest, Recommendation
 
 from . import render, replies
 from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
@@ -107,6 +107,31 @@ class TelegramFrontend:
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=1)
+
+    # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
+    platform = PLATFORM
+
+    @staticmethod
+    def _chat(target: str) -> int:
+        kind, _, ident = target.partition(":")
+        if kind not in ("user", "channel") or not ident.lstrip("-").isdigit():
+            raise ValueError(f"not a Telegram target: {target!r}")
+        return int(ident)            # a private chat's id is the user's id
+
+    async def send_alert(self, target: str, alert: Alert) -> str:
+        chat = self._chat(target)
+        msg = await self.app.bot.send_message(chat, render.alert(alert), disable_web_page_preview=True)
+        return f"{chat}:{msg.message_id}"
+
+    async def send_digest(self, target: str, digest: Digest) -> str:
+        chat = self._chat(target)
+        msg = await self.app.bot.send_message(chat, render.digest(digest), disable_web_page_preview=True)
+        for r in digest.picks.items if digest.picks is not None else ():
+            sent = await self.app.bot.send_message(chat, pick_text(r), parse_mode=ParseMode.HTML,
+                                                   reply_markup=feedback_keyboard(r.event_id),
+                                                   disable_web_page_preview=True)
+            await self.engine.attach_message([r.event_id], PLATFORM, f"{chat}:{sent.message_id}")
+        return f"{chat}:{msg.message_id}"
 
     async def stop(self) -> None:
         for t in list(self._tasks):

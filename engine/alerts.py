@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .clock import Clock, iso, parse_ts
 from .config import AlertSettings
 from .errors import MultitudesError, ServiceUnavailable
-from .models import Alert
+from .models import Alert, Digest
 from .store import Store
 from .taste.history import Watch
 from .taste.temporal import BINGE, WEEKLY, season_style
@@ -52,7 +52,12 @@ class Notifier(Protocol):
     platform: str
 
     async def send_alert(self, target: str, alert: Alert) -> str:
-        """Send to ``target`` (a platform user or channel id); return a message reference."""
+        """Send to ``target`` ("user:<id>" for a direct message, "channel:<id>"); return a message reference."""
+        ...
+
+    async def send_digest(self, target: str, digest: Digest) -> str:
+        """The weekly digest, same targets. Picks are sent like /recommend's, each attached to its message
+        (``Engine.attach_message``) so buttons and reactions on them count as feedback."""
         ...
 
 
@@ -345,7 +350,7 @@ class AlertService:
                                          (iso(ok_at), r["id"]))
                 deferred += 1
                 continue
-            route = await self._route(int(r["person_id"]), prefs, notifiers)
+            route = await self.route(int(r["person_id"]), prefs, notifiers)
             if route is None:                                  # no front end for this person is running now
                 deferred += 1
                 continue
@@ -382,7 +387,7 @@ class AlertService:
         await self.store.execute(f"UPDATE alerts SET status=?{', ' + sets if sets else ''} WHERE id=?",
                                  (status, *cols.values(), alert_id))
 
-    async def _route(self, person_id: int, prefs: Mapping[str, Any],
+    async def route(self, person_id: int, prefs: Mapping[str, Any],
                      notifiers: Mapping[str, Notifier]) -> tuple[Notifier, str] | None:
         """Where a person's alerts go: the channel they chose (``alert_channel`` "platform:channel id"), else a
         direct message on the platform they used most recently."""

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from .adapt import ArmState
-from .alerts import AlertService, DeliveryReport, Notifier, ScanReport
+from .alerts import AlertService, DeliveryReport, Notifier, ScanReport, in_quiet, tz_of
 from .catalogue import Catalogue
 from .clock import Clock, iso, parse_ts
 from .config import Settings
@@ -34,6 +34,7 @@ from .llm import LLM
 from .models import (
     Alert,
     DeviceLink,
+    Digest,
     HistoryItem,
     ImportReport,
     Learning,
@@ -336,6 +337,58 @@ class Engine:
     async def person_alerts(self, person_id: int) -> list[Alert]:
         """Every alert decided for a person (pending, sent, skipped), by due time."""
         return await self.alerts.for_person(person_id)
+
+    async def send_digests(self, notifiers: Mapping[str, Notifier]) -> int:
+        """Send the weekly digest to everyone who opted in (``/settings digest:on``) whose local weekday and hour
+        have come (``feedback.digest_weekday``/``digest_hour``) and who has not had this week's: claimed per person
+        and ISO week before sending, so a restart or a second process never sends it twice."""
+        fb = self.settings.feedback
+        now = self.clock.now()
+        sent = 0
+        for r in await self.store.all("SELECT id, timezone, settings FROM people"):
+            prefs = json.loads(r["settings"] or "{}")
+            if not prefs.get("digest"):
+                continue
+            tz = tz_of(r["timezone"])
+            loc = now.astimezone(tz)
+            if loc.weekday() != fb.digest_weekday or loc.hour < fb.digest_hour or in_quiet(
+                    loc.hour, prefs.get("quiet_hours")):
+                continue
+            pid = int(r["id"])
+            route = await self.alerts.route(pid, prefs, notifiers)
+            if route is None:
+                continue
+            notifier, target = route
+            y, w, _ = loc.isocalendar()
+            week = f"{y}-W{w:02d}"
+            async with self.store.tx() as db:
+                cur = await db.execute("INSERT OR IGNORE INTO digests(person_id, week, status) VALUES (?,?,?)",
+                                       (pid, week, "sending"))
+                if not cur.rowcount:
+                    continue
+            since = iso(now - timedelta(days=7))
+            counts = await self.store.one(
+                "SELECT COUNT(*), COUNT(a.event_id) FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id "
+                "WHERE e.person_id=? AND e.shown_at >= ?", (pid, since))
+            try:
+                picks: RecommendationList | None = await self.recommend(
+                    RecommendRequest(pid, k=3, platform=notifier.platform))
+            except MultitudesError as e:
+                log.info("digest for person %s without picks: %s", pid, e)
+                picks = None
+            digest = Digest(pid, week, picks, tuple(await self.upcoming(pid, days=7)),
+                            int(counts[0]) if counts else 0, int(counts[1]) if counts else 0)
+            try:
+                await notifier.send_digest(target, digest)
+            except Exception as e:   # one person's platform error must not stop the others
+                log.warning("digest to person %s failed: %s", pid, type(e).__name__)
+                await self.store.execute("UPDATE digests SET status='skipped' WHERE person_id=? AND week=?",
+                                         (pid, week))
+                continue
+            await self.store.execute("UPDATE digests SET status='sent', sent_at=?, destination=? WHERE person_id=? "
+                                     "AND week=?", (iso(self.clock.now()), f"{notifier.platform}:{target}", pid, week))
+            sent += 1
+        return sent
 
     # -- person settings and group watch ------------------------------------------------------------------------
     async def person_settings(self, person_id: int) -> dict[str, Any]:

@@ -137,6 +137,17 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """The opt-in weekly digest: a few fresh picks, how last week's picks fared, what airs this week."""
+    person_id: int
+    week: str                           # ISO week in the person's time zone, e.g. 2026-W48
+    picks: RecommendationList | None
+    upcoming: tuple[Upcoming, ...]
+    shown_last_week: int
+    started_last_week: int
+
+
+@dataclass(frozen=True, slots=True)
 class Learning:
     """What the feedback loop knows (``person_id`` None: everyone's rates, for the bot owner)."""
     person_id: int | None

@@ -84,7 +84,8 @@ def lifecycle() -> Lifecycle:
     return lc
 
 
-async def world(tmp_path: Path, lc: Lifecycle, make_engine: Any, clock: FakeClock) -> tuple[Any, Any, Engine]:
+async def world(tmp_path: Path, lc: Lifecycle, make_engine: Any, clock: FakeClock, *, platform: str = "console",
+                **env: str) -> tuple[Any, Any, Engine]:
     trakt, tmdb = FakeTrakt(lifecycle=lc), FakeTmdb(lifecycle=lc)
     await trakt.__aenter__()
     await tmdb.__aenter__()
@@ -97,9 +98,10 @@ async def world(tmp_path: Path, lc: Lifecycle, make_engine: Any, clock: FakeCloc
         OLD, start - timedelta(days=900), range(1, OLD["seasons"] + 1)), 1000))
     trakt.add_user("cat", timezone="Europe/Paris",
                    history=rows(weekly(RECENT, datetime(2025, 1, 5, 19, tzinfo=UTC), range(1, 2)), 2000))
-    engine = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)
-    for name, quiet in (("wendy", [23, 10]), ("bill", [0, 7]), ("cat", None)):
-        pid = await link_person(engine, trakt, name)
+    engine = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock, **env)
+    for n, (name, quiet) in enumerate((("wendy", [23, 10]), ("bill", [0, 7]), ("cat", None))):
+        pid = await link_person(engine, trakt, name, platform=platform,
+                                platform_id=name if platform == "console" else str(9000 + n))
         await engine.sync(pid)                     # the time zone comes from the person's Trakt settings
         if quiet:
             await engine.update_settings(pid, quiet_hours=quiet)

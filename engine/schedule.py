@@ -1,0 +1,129 @@
+"""The one scheduler in the bot process (APScheduler 3, asyncio, UTC, jobs persisted in their own SQLite file).
+
+Three fixed jobs, each a module-level function (a persistent job store keeps a reference, not an object):
+
+* ``alerts.scan`` every ``alerts.scan_every_hours``: decide alerts (``Engine.scan_alerts``), then deliver;
+* ``alerts.deliver`` every ``alerts.deliver_every_minutes``: send what is due (``Engine.deliver_alerts``);
+* ``digest.weekly`` hourly: send the opt-in weekly digests that are due in each person's time zone.
+
+What must survive a restart lives in the engine's database (alert and digest rows, claimed before sending); the
+job store keeps the cadence, so a restart neither rescans at once nor forgets a scan that fell due while the bot
+was down (``coalesce``: many missed runs become one; no misfire grace limit). python-telegram-bot's JobQueue is an
+APScheduler too and is not used: one scheduler only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .alerts import Notifier
+
+if TYPE_CHECKING:
+    from .facade import Engine
+
+log = logging.getLogger(__name__)
+
+_CURRENT: dict[str, Scheduler] = {}
+
+
+async def scan_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_scan()
+
+
+async def deliver_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_deliver()
+
+
+async def digest_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_digest()
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, notifiers: Mapping[str, Notifier], *, store_path: str | None = None) -> None:
+        self.engine = engine
+        self.notifiers = dict(notifiers)
+        self.settings = engine.settings.alerts
+        self.store_path = store_path or self.settings.scheduler_store
+        self._sched: AsyncIOScheduler | None = None
+        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0}
+
+    def jobs(self) -> dict[str, tuple[Any, IntervalTrigger]]:
+        s = self.settings
+        return {
+            "alerts.scan": (scan_job, IntervalTrigger(hours=s.scan_every_hours, timezone=UTC)),
+            "alerts.deliver": (deliver_job, IntervalTrigger(minutes=s.deliver_every_minutes, timezone=UTC)),
+            "digest.weekly": (digest_job, IntervalTrigger(hours=1, timezone=UTC)),
+        }
+
+    async def start(self) -> None:
+        if "scheduler" in _CURRENT:
+            raise RuntimeError("one scheduler per process")
+        Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)
+        sched = AsyncIOScheduler(
+            timezone=UTC, jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.store_path}")},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        _CURRENT["scheduler"] = self
+        sched.start(paused=True)
+        now = datetime.now(UTC)
+        for job_id, (func, trigger) in self.jobs().items():
+            ref = f"{func.__module__}:{func.__name__}"
+            have = sched.get_job(job_id)
+            if have is not None and have.func_ref == ref and str(have.trigger) == str(trigger):
+                continue                                  # keep the persisted cadence across restarts
+            first = now + timedelta(seconds=5) if job_id == "alerts.scan" else None
+            sched.add_job(ref, trigger, id=job_id, name=job_id, replace_existing=True,
+                          **({"next_run_time": first} if first else {}))
+        sched.resume()
+        self._sched = sched
+        log.info("scheduler started: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in sched.get_jobs()))
+
+    async def stop(self) -> None:
+        if self._sched is not None:
+            self._sched.shutdown(wait=False)
+            self._sched = None
+        _CURRENT.pop("scheduler", None)
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        return {j.id: j.next_run_time for j in self._sched.get_jobs()} if self._sched else {}
+
+    # -- what the jobs do (never raise into the scheduler) ---------------------------------------------------
+    async def run_scan(self) -> None:
+        try:
+            rep = await self.engine.scan_alerts()
+            log.info("alert scan: %s", rep)
+            self.runs["scan"] += 1
+        except Exception:
+            log.exception("alert scan failed")
+        await self.run_deliver()
+
+    async def run_deliver(self) -> None:
+        try:
+            rep = await self.engine.deliver_alerts(self.notifiers)
+            if rep.sent or rep.failed:
+                log.info("alerts delivered: %s", rep)
+            self.runs["deliver"] += 1
+        except Exception:
+            log.exception("alert delivery failed")
+
+    async def run_digest(self) -> None:
+        try:
+            n = await self.engine.send_digests(self.notifiers)
+            if n:
+                log.info("weekly digests sent: %s", n)
+            self.runs["digest"] += 1
+        except Exception:
+            log.exception("weekly digest failed")

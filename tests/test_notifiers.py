@@ -1,0 +1,134 @@
+"""Scheduled messages through the real platform libraries: alerts and the weekly digest sent by the Telegram and
+Discord notifiers to their loopback fakes, and the one APScheduler with its persistent job store."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.discord import DiscordFrontend
+from bot.telegram import TelegramFrontend
+from engine.schedule import Scheduler
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.lifecycle import Lifecycle
+from tests.fakes.telegram import FakeTelegram
+from tests.test_alerts import NOW, OTHER, PARIS, RECENT, Recorder, lifecycle, world
+
+__all__ = ["lifecycle"]
+
+
+async def _until(cond: Any, within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    async with FakeTelegram() as tg:
+        trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock, platform="telegram",
+                                          MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                          MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            await engine.scan_alerts()
+            clock.advance(days=3, hours=6)                                # Friday noon UTC
+            rep = await engine.deliver_alerts({"telegram": fe})
+            assert rep.sent >= 2 and rep.failed == 0
+            texts = {m["chat"]["id"]: m["text"] for m in tg.sent}
+            assert f"season {RECENT['seasons'] + 1} premieres" in texts[9000]              # wendy, privately
+            assert f"season {OTHER['seasons'] + 1} is complete" in texts[9001]             # bill
+            alerts = [a for a in await engine.person_alerts(await engine.find_person("telegram", "9000"))
+                      if a.status == "sent"]
+            assert alerts and all(a.kind == "premiere" for a in alerts)
+            # the weekly digest: opt-in, on the person's weekday and hour, once per week
+            wendy = await engine.find_person("telegram", "9000")
+            await engine.update_settings(wendy, digest=True)
+            while clock.now().astimezone(PARIS).weekday() != 6:
+                clock.advance(days=1)
+            clock.advance(hours=18 - clock.now().astimezone(PARIS).hour)         # Sunday 18:00 Paris
+            n = len(tg.sent)
+            assert await engine.send_digests({"telegram": fe}) == 1
+            assert await engine.send_digests({"telegram": fe}) == 0                        # once a week
+            digest = tg.sent[n:]
+            assert "Your week on Multitudes" in digest[0]["text"] and digest[0]["chat"]["id"] == 9000
+            assert len(digest) == 4 and all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in digest[1:])
+            event = int(digest[1]["reply_markup"]["inline_keyboard"][0][1]["callback_data"].split(":")[1])
+            assert await engine.events_for_message("telegram", f"9000:{digest[1]['message_id']}") == [event]
+            clock.advance(days=7)
+            assert await engine.send_digests({"telegram": fe}) == 1                        # next week's
+        finally:
+            await fe.stop()
+            await trakt.__aexit__(None, None, None)
+            await tmdb.__aexit__(None, None, None)
+
+
+async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    async with FakeDiscord() as dc:
+        trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock, platform="discord",
+                                          MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
+                                          MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
+        await asyncio.wait_for(fe.start(), 20)
+        try:
+            bill = await engine.find_person("discord", "9001")
+            await engine.update_settings(bill, alert_channel="discord:555")               # his server's channel
+            await engine.scan_alerts()
+            clock.advance(days=3, hours=6)
+            rep = await engine.deliver_alerts({"discord": fe})
+            assert rep.sent >= 2 and rep.failed == 0
+            by_channel = {m["channel_id"]: m["content"] for m in dc.sent}
+            assert f"season {RECENT['seasons'] + 1} premieres" in by_channel["79000"]     # wendy's DM channel
+            assert f"season {OTHER['seasons'] + 1} is complete" in by_channel["555"]
+            sent = [a for a in await engine.person_alerts(bill) if a.status == "sent"]
+            assert sent
+        finally:
+            await fe.stop()
+            await trakt.__aexit__(None, None, None)
+            await tmdb.__aexit__(None, None, None)
+
+
+async def test_one_scheduler_runs_the_jobs_and_keeps_their_cadence_across_restarts(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock,
+                                      MULTITUDES_ALERTS__SCAN_EVERY_HOURS="0.0004")    # every 1.4 s
+    store = tmp_path / "jobs.db"
+    rec = Recorder()
+    try:
+        clock.advance(days=3, hours=6)
+        s = Scheduler(engine, {"console": rec}, store_path=str(store))
+        await s.start()
+        with pytest.raises(RuntimeError):
+            await Scheduler(engine, {}, store_path=str(tmp_path / "other.db")).start()
+        await _until(lambda: s.runs["scan"] >= 1 and rec.sent, within=20)
+        assert {a.kind for _, a in rec.sent} >= {"premiere", "binge"}
+        persisted = s.next_runs()
+        await s.stop()
+        with sqlite3.connect(store) as db:
+            assert {r[0] for r in db.execute("SELECT id FROM apscheduler_jobs")} == {
+                "alerts.scan", "alerts.deliver", "digest.weekly"}
+        again = Scheduler(engine, {"console": rec}, store_path=str(store))
+        await again.start()
+        try:
+            kept = again.next_runs()
+            assert kept["alerts.deliver"] == persisted["alerts.deliver"]           # the cadence survived
+            assert kept["digest.weekly"] == persisted["digest.weekly"]
+            n = len(rec.sent)
+            await _until(lambda: again.runs["scan"] >= 1, within=20)
+            assert len(rec.sent) == n                                                # nothing sent twice
+        finally:
+            await again.stop()
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
