@@ -120,6 +120,11 @@ def morning(day: date, tz: ZoneInfo, hour: int, quiet: Sequence[int] | None, now
     return allowed_at(max(t, now), tz, quiet)
 
 
+def _chunks(xs: Sequence[int], n: int = 900) -> list[list[int]]:
+    """SQLite takes at most ~32k parameters per statement; stay far below."""
+    return [list(xs[i:i + n]) for i in range(0, len(xs), n)]
+
+
 def _style(plays: list[tuple[int, int | None, datetime]], tz: str | None) -> str | None:
     by_season: dict[int, list[Watch]] = defaultdict(list)
     for season, ep, at in plays:
@@ -149,57 +154,74 @@ class AlertService:
         who = {p: v for p, v in who.items() if v[1].get("alerts", True) is not False}
         if not who:
             return ScanReport(0, 0, 0, 0, 0)
-        marks = ",".join("?" * len(who))
         ids = list(who)
-        progress = await self.store.all(
-            f"SELECT person_id, show_id, season, episode, episode_title, watched_at FROM plays WHERE person_id IN "
-            f"({marks}) AND season > 0", ids)
-        listed = await self.store.all(f"SELECT person_id, show_id FROM watchlist WHERE person_id IN ({marks})", ids)
-        hidden = {(int(r[0]), int(r[1])) for r in await self.store.all(
-            f"SELECT person_id, show_id FROM hidden WHERE person_id IN ({marks}) UNION SELECT person_id, show_id "
-            f"FROM dismissed WHERE person_id IN ({marks})", ids + ids)}
-        plays: dict[tuple[int, int], list[tuple[int, int | None, datetime]]] = defaultdict(list)
-        for r in progress:
-            at = parse_ts(r["watched_at"])
-            if at is not None:
-                plays[(int(r["person_id"]), int(r["show_id"]))].append((int(r["season"]), r["episode"], at))
-        pairs = set(plays) | {(int(r[0]), int(r[1])) for r in listed}
-        pairs -= hidden
-        shows = sorted({s for _, s in pairs})
+        # 1. who watches what, as counts per season (not every play: the scan reads O(people x shows x seasons))
+        seen: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+        last: dict[tuple[int, int], datetime] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for r in await self.store.all(
+                    "SELECT person_id, show_id, season, COUNT(DISTINCT COALESCE(episode, episode_title)), "
+                    f"MAX(watched_at) FROM plays WHERE person_id IN ({marks}) AND season > 0 "
+                    "GROUP BY person_id, show_id, season", chunk):
+                key = (int(r[0]), int(r[1]))
+                seen[key][int(r[2])] = int(r[3])
+                at = parse_ts(r[4])
+                if at is not None and (key not in last or at > last[key]):
+                    last[key] = at
+        listed: set[tuple[int, int]] = set()
+        hidden: set[tuple[int, int]] = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            listed |= {(int(r[0]), int(r[1])) for r in await self.store.all(
+                f"SELECT person_id, show_id FROM watchlist WHERE person_id IN ({marks})", chunk)}
+            hidden |= {(int(r[0]), int(r[1])) for r in await self.store.all(
+                f"SELECT person_id, show_id FROM hidden WHERE person_id IN ({marks}) UNION SELECT person_id, "
+                f"show_id FROM dismissed WHERE person_id IN ({marks})", chunk + chunk)}
+        pairs = (set(seen) | listed) - hidden
+        shows = sorted({sid for _, sid in pairs})
+        # 2. shared look-ups: one metadata refresh per stale show, two calendar requests per scan
         fetched = 0
         if self.enrich is not None:
-            for i in range(0, len(shows), 500):                 # shared: one look-up per stale show
+            for chunk in _chunks(shows, 500):
                 try:
-                    fetched += await self.enrich(shows[i:i + 500])
+                    fetched += await self.enrich(chunk)
                 except ServiceUnavailable as e:
                     log.warning("alert scan: metadata unavailable (%s); using what is cached", e)
                     break
         metas: dict[int, tuple[dict[str, Any], Any]] = {}
-        for i in range(0, len(shows), 900):
-            chunk = shows[i:i + 900]
+        for chunk in _chunks(shows):
             for r in await self.store.all(f"SELECT id, trakt_id, meta FROM shows WHERE id IN "
                                           f"({','.join('?' * len(chunk))})", chunk):
                 metas[int(r["id"])] = (json.loads(r["meta"]) if r["meta"] else {}, r["trakt_id"])
         premieres, finales = await self._calendars(now)
+        # 3. what is happening per show, once, whoever watches it
+        events = {sid: ev for sid, (meta, tid) in metas.items()
+                  if (ev := self._show_events(now, meta, tid, premieres, finales)) != (None, None)}
+        todo = sorted(p for p in pairs if p[1] in events)
+        # 4. how each person watched those shows (binge or weekly), from their plays of those shows only
+        styles = await self._styles(todo, who)
         overall = await self._overall_styles(ids)
-        created = updated = 0
         rows: list[tuple[Any, ...]] = []
-        for (pid, sid) in sorted(pairs):
-            meta, trakt_id = metas.get(sid, ({}, None))
-            if not meta:
-                continue
+        for pid, sid in todo:
             tzname, prefs = who[pid]
+            meta = metas[sid][0]
+            style = styles.get((pid, sid)) or overall.get(pid) or WEEKLY
             for kind, season, event_at, due_day, expires, payload in self._decide(
-                    now, meta, trakt_id, plays.get((pid, sid), []), (pid, sid) in plays, tzname,
-                    overall.get(pid), premieres, finales):
+                    now, meta, events[sid], seen.get((pid, sid), {}), last.get((pid, sid)), (pid, sid) in seen,
+                    tzname, style):
                 if prefs.get(f"alert_{kind}") is False:
                     continue
-                tz = tz_of(tzname)
-                due = morning(due_day, tz, self.settings.morning_hour, prefs.get("quiet_hours"), now)
+                due = morning(due_day, tz_of(tzname), self.settings.morning_hour, prefs.get("quiet_hours"), now)
                 if due >= expires:
                     continue
                 rows.append((pid, sid, season, kind, iso(event_at), iso(due), iso(expires),
                              json.dumps(payload), iso(now)))
+        created, updated = await self._save(rows)
+        return ScanReport(len(who), len(shows), fetched, created, updated)
+
+    async def _save(self, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        created = updated = 0
         async with self.store.tx() as db:
             for row in rows:
                 async with db.execute("SELECT status, event_at, payload FROM alerts WHERE person_id=? AND show_id=? "
@@ -214,18 +236,39 @@ class AlertService:
                     await db.execute("UPDATE alerts SET event_at=?, due_at=?, expires_at=?, payload=? WHERE "
                                      "person_id=? AND show_id=? AND season=? AND kind=?", (*row[4:8], *row[:4]))
                     updated += 1
-        return ScanReport(len(who), len(shows), fetched, created, updated)
+        return created, updated
+
+    async def _styles(self, pairs: list[tuple[int, int]], who: Mapping[int, tuple[Any, Any]]
+                      ) -> dict[tuple[int, int], str]:
+        wanted = set(pairs)
+        plays: dict[tuple[int, int], list[tuple[int, int | None, datetime]]] = defaultdict(list)
+        for chunk in _chunks(sorted({s for _, s in pairs})):
+            for r in await self.store.all(
+                    "SELECT person_id, show_id, season, episode, watched_at FROM plays WHERE season > 0 AND show_id "
+                    f"IN ({','.join('?' * len(chunk))})", chunk):
+                key = (int(r[0]), int(r[1]))
+                at = parse_ts(r[4])
+                if key in wanted and at is not None:
+                    plays[key].append((int(r[2]), r[3], at))
+        out = {}
+        for key, ps in plays.items():
+            st = _style(ps, who[key[0]][0])
+            if st:
+                out[key] = st
+        return out
 
     async def _overall_styles(self, ids: list[int]) -> dict[int, str]:
         """A person's usual way of watching, from their personas (share of episodes binged)."""
         out = {}
-        rows = await self.store.all(
-            f"SELECT person_id, report FROM persona_state WHERE person_id IN ({','.join('?' * len(ids))})", ids)
-        for r in rows:
-            personas = json.loads(r["report"]).get("personas") or []
-            total = sum(float(p.get("weight") or 0) for p in personas) or 1.0
-            binge = sum(float(p.get("weight") or 0) * float(p.get("binge_share") or 0) for p in personas) / total
-            out[int(r["person_id"])] = BINGE if binge >= 0.5 else WEEKLY
+        for chunk in _chunks(ids):
+            rows = await self.store.all(
+                f"SELECT person_id, report FROM persona_state WHERE person_id IN ({','.join('?' * len(chunk))})",
+                chunk)
+            for r in rows:
+                personas = json.loads(r["report"]).get("personas") or []
+                total = sum(float(p.get("weight") or 0) for p in personas) or 1.0
+                binge = sum(float(p.get("weight") or 0) * float(p.get("binge_share") or 0) for p in personas) / total
+                out[int(r["person_id"])] = BINGE if binge >= 0.5 else WEEKLY
         return out
 
     async def _calendars(self, now: datetime) -> tuple[dict[int, list[Airing]], dict[int, list[Airing]]]:
@@ -248,7 +291,8 @@ class AlertService:
                         rows = None
                     if rows is not None:
                         hours = max(1.0, self.settings.scan_every_hours)
-                        await self.store.cache_put(key, rows, now, now + timedelta(hours=hours))
+                        await self.store.cache_put(key, rows, now, now + timedelta(hours=hours) - timedelta(
+                            minutes=1))
                 for r in rows or []:
                     ep, show = r.get("episode") or {}, r.get("show") or {}
                     tid, at = (show.get("ids") or {}).get("trakt"), parse_ts(r.get("first_aired"))
@@ -257,24 +301,14 @@ class AlertService:
             out.append(by_show)
         return out[0], out[1]
 
-    def _decide(self, now: datetime, meta: Mapping[str, Any], trakt_id: int | None,
-                plays: list[tuple[int, int | None, datetime]], watched: bool, tz: str | None,
-                overall: str | None, premieres: Mapping[int, list[Airing]], finales: Mapping[int, list[Airing]],
-                ) -> list[tuple[str, int, datetime, date, datetime, dict[str, Any]]]:
+    def _show_events(self, now: datetime, meta: Mapping[str, Any], trakt_id: int | None,
+                     premieres: Mapping[int, list[Airing]], finales: Mapping[int, list[Airing]],
+                     ) -> tuple[Airing | None, Airing | None]:
+        """The show's next season premiere (S >= 2, not long past) and a season finale aired lately: Trakt's
+        calendar time when it has one, TMDB's announced date otherwise."""
+        if not meta:
+            return None, None
         s = self.settings
-        out: list[tuple[str, int, datetime, date, datetime, dict[str, Any]]] = []
-        title = meta.get("title") or meta.get("name") or "?"
-        local = tz_of(tz)
-        style = _style(plays, tz) or overall or WEEKLY
-        seen_eps: dict[int, set[Any]] = defaultdict(set)
-        for season, ep, _ in plays:
-            seen_eps[season].add(ep)
-        aired = {int(x["season"]): int(x.get("episodes") or 0) for x in meta.get("seasons") or []
-                 if x.get("season") and int(x["season"]) > 0}
-        last_watched = max((at for _, _, at in plays), default=None)
-        base = {"title": title, "year": meta.get("year"), "style": style, "network": (meta.get("networks") or
-                                                                                      [None])[0]}
-        # the next premiere: Trakt's calendar time when it has one, TMDB's announced date otherwise
         nxt = next((a for a in premieres.get(trakt_id or -1, []) if a.episode == 1 and a.at >= now - timedelta(
             hours=12)), None)
         tm = meta.get("next_episode") or {}
@@ -282,21 +316,43 @@ class AlertService:
             day = parse_ts(tm.get("air_date"))
             if day is not None:
                 nxt = Airing(int(tm["season"]), 1, day, False)
-        if nxt is not None and nxt.season >= 2 and now - timedelta(hours=12) <= nxt.at:
+        if nxt is not None and (nxt.season < 2 or nxt.at < now - timedelta(hours=12) or
+                                nxt.at > now + timedelta(days=max(s.catchup_days, s.premiere_days))):
+            nxt = None
+        fin = next((a for a in finales.get(trakt_id or -1, []) if now - timedelta(days=s.finale_days) <= a.at <= now),
+                   None)
+        le = meta.get("last_episode") or {}
+        if fin is None and str(le.get("type") or "").endswith("finale") and le.get("season"):
+            day = parse_ts(le.get("air_date"))
+            if day is not None and now - timedelta(days=s.finale_days) <= day <= now:
+                fin = Airing(int(le["season"]), int(le.get("episode") or 0), day, False)
+        return nxt, fin
+
+    def _decide(self, now: datetime, meta: Mapping[str, Any], events: tuple[Airing | None, Airing | None],
+                seen_eps: Mapping[int, int], last_watched: datetime | None, watched: bool, tz: str | None,
+                style: str) -> list[tuple[str, int, datetime, date, datetime, dict[str, Any]]]:
+        s = self.settings
+        nxt, fin = events
+        out: list[tuple[str, int, datetime, date, datetime, dict[str, Any]]] = []
+        title = meta.get("title") or meta.get("name") or "?"
+        local = tz_of(tz)
+        aired = {int(x["season"]): int(x.get("episodes") or 0) for x in meta.get("seasons") or []
+                 if x.get("season") and int(x["season"]) > 0}
+        base = {"title": title, "year": meta.get("year"), "style": style,
+                "network": (meta.get("networks") or [None])[0]}
+        if nxt is not None:
             days_ahead = (nxt.at - now).total_seconds() / 86400
             prem_day = nxt.at.astimezone(local).date() if nxt.exact else nxt.at.date()
-            behind = sum(max(0, aired.get(n, 0) - len(seen_eps.get(n, ()))) for n in range(1, nxt.season)) \
-                if aired else 0
+            behind = sum(max(0, aired.get(n, 0) - seen_eps.get(n, 0)) for n in range(1, nxt.season)) if aired else 0
             last_air = parse_ts(meta.get("last_air_date"))
-            prev_last = last_air if last_air and last_air < nxt.at else None
-            gap = (nxt.at - prev_last).days if prev_last else 0
+            gap = (nxt.at - last_air).days if last_air and last_air < nxt.at else 0
             payload = dict(base, air=iso(nxt.at), exact=nxt.exact, season=nxt.season)
-            if behind and days_ahead <= s.catchup_days and (watched or not plays):
-                runtime = float(meta.get("runtime") or 45)
-                days_needed = math.ceil(behind * runtime / 90.0)       # about an hour and a half a day
-                start = max(now.date(), prem_day - timedelta(days=days_needed + 1))
-                stale_since = (now - last_watched).days if last_watched else None
-                if not watched or stale_since is None or stale_since >= 14:
+            if behind and days_ahead <= s.catchup_days:
+                # stopped midway (and not watching it these last two weeks), or listed and never started
+                if not watched or last_watched is None or (now - last_watched).days >= 14:
+                    runtime = float(meta.get("runtime") or 45)
+                    days_needed = math.ceil(behind * runtime / 90.0)       # about an hour and a half a day
+                    start = max(now.date(), prem_day - timedelta(days=days_needed + 1))
                     out.append(("catchup", nxt.season, nxt.at, start, nxt.at,
                                 dict(payload, episodes_left=behind, started=watched)))
             elif watched and gap >= s.returning_gap_days and days_ahead <= s.catchup_days:
@@ -305,16 +361,9 @@ class AlertService:
             elif watched and not behind and style != BINGE and days_ahead <= s.premiere_days:
                 out.append(("premiere", nxt.season, nxt.at, prem_day, nxt.at + timedelta(days=2), payload))
         # a season that just finished: binge-ready for binge viewers who are caught up and have not started it
-        fin = next((a for a in finales.get(trakt_id or -1, []) if now - timedelta(days=s.finale_days) <= a.at <= now),
-                   None)
-        le = meta.get("last_episode") or {}
-        if fin is None and str(le.get("type") or "").endswith("finale") and le.get("season"):
-            day = parse_ts(le.get("air_date"))
-            if day is not None and now - timedelta(days=s.finale_days) <= day <= now:
-                fin = Airing(int(le["season"]), int(le.get("episode") or 0), day, False)
         if fin is not None and watched and style == BINGE and not seen_eps.get(fin.season):
-            before = range(1, fin.season)
-            caught_up = all(len(seen_eps.get(n, ())) >= 0.8 * aired.get(n, 0) for n in before if aired.get(n))
+            caught_up = all(seen_eps.get(n, 0) >= 0.8 * aired.get(n, 0) for n in range(1, fin.season)
+                            if aired.get(n))
             if caught_up:
                 after = (fin.at.astimezone(local).date() if fin.exact else fin.at.date()) + timedelta(days=1)
                 episodes = aired.get(fin.season) or fin.episode

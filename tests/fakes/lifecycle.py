@@ -1,7 +1,8 @@
 """Where shows stand in their lifecycle, shared by the Trakt and TMDB fakes so their calendars agree.
 
 By default a third of the catalogue's running shows (``tmdb_id % 3 == 0``) have their next season's premiere
-announced for ``today + 7 + tmdb_id % 60`` days (TMDB's ``next_episode_to_air``, Trakt's premieres calendar).
+announced for ``today + 7 + tmdb_id % 60`` days (TMDB's ``next_episode_to_air``, Trakt's premieres calendar), and a
+ninth (``tmdb_id % 9 == 1``) finished a season in the last twelve days (a finale on both).
 Tests pin what they need: ``premiere(entry, season, at)`` announces a season; ``finale(entry, season, episodes, at)``
 says a season ended (``last_episode_to_air`` with ``episode_type`` ``finale``, Trakt's finales calendar).
 """
@@ -49,6 +50,17 @@ class Lifecycle:
             return Airing(seasons + 1, 1, datetime.combine(day, time(1, 0), UTC), "season_premiere")
         return None
 
+    def last_episode(self, e: dict[str, Any], seasons: int) -> Airing | None:
+        """A pinned finale, or by default: a ninth of running shows (``tmdb_id % 9 == 1``) finished a season
+        ``1 + tmdb_id % 12`` days ago (binge-ready)."""
+        if e["tmdb_id"] in self.last:
+            return self.last[e["tmdb_id"]]
+        if e["status"] == "returning series" and e["tmdb_id"] % 9 == 1 and e["tmdb_id"] not in self.next_:
+            day = self.today - timedelta(days=1 + e["tmdb_id"] % 12)
+            return Airing(seasons, int(e["episodes_per_season"]), datetime.combine(day, time(2, 0), UTC),
+                          "season_finale")
+        return None
+
     def calendar(self, which: str, start: date, days: int) -> list[dict[str, Any]]:
         """Trakt's /calendars/all/shows[/premieres|/finales|/new] rows in [start, start + days)."""
         lo = datetime.combine(start, time(0), UTC)
@@ -58,7 +70,7 @@ class Lifecycle:
             if not e.get("tmdb_id"):
                 continue
             seasons = int(catalogue_meta(e)["number_of_seasons"] or 1)
-            for a in (self.next_episode(e, seasons), self.last.get(e["tmdb_id"])):
+            for a in (self.next_episode(e, seasons), self.last_episode(e, seasons)):
                 if a is None or not lo <= a.at < hi:
                     continue
                 if which == "premieres" and not a.type.endswith("premiere"):

@@ -40,7 +40,7 @@ def tv_payload(e: dict[str, Any], today: date, lifecycle: Lifecycle | None = Non
                "episode_number": per, "season_number": seasons,
                "episode_type": "finale" if status != "Returning Series" else "standard",
                "runtime": e["runtime"], "show_id": e["tmdb_id"]}
-    pinned = lc.last.get(e["tmdb_id"])
+    pinned = lc.last_episode(e, seasons)
     if pinned is not None:
         last_air = pinned.at.date()
         seasons = max(seasons, pinned.season)
