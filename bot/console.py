@@ -15,7 +15,7 @@ from engine import Engine, MultitudesError
 from engine.models import DeviceLink
 
 from . import render, replies
-from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
+from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text, with_defaults
 
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
@@ -114,7 +114,7 @@ class Console:
         return await replies.stats(self.engine, self.person_id, "console", "local", " ".join(args))
 
     async def cmd_settings(self, args: list[str]) -> str:
-        changes = parse_settings(args)
+        changes = resolve_channel(parse_settings(args), "console", None)
         now = await (self.engine.update_settings(self.person_id, **changes) if changes
                      else self.engine.person_settings(self.person_id))
         return settings_text(now)
@@ -125,7 +125,7 @@ class Console:
         return render.recommendations(await self.engine.recommend(p.request(self.person_id, "console")))
 
     async def cmd_upcoming(self, args: list[str]) -> str:
-        return render.upcoming(await self.engine.upcoming(self.person_id))
+        return await replies.upcoming(self.engine, self.person_id)
 
     async def cmd_personas(self, args: list[str]) -> str:
         if args and args[0] == "chart":

@@ -20,19 +20,21 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine, MultitudesError
+from engine.errors import TraktAccountLimit
 from engine.models import Alert, Digest, Recommendation
 
 from . import render, replies
-from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
+from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen"}
+REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen", "📌": "watchlist"}
 BUTTONS = {"liked": ("Liked", "👍", discord.ButtonStyle.success),
            "not_for_me": ("Not for me", "👎", discord.ButtonStyle.danger),
            "seen": ("Seen it", "👀", discord.ButtonStyle.secondary)}
+MORE_BUTTONS = {"watchlist": ("Add to watchlist", "📌", discord.ButtonStyle.secondary)}
 
 
 def point_at(api_base: str, gateway_url: str) -> None:
@@ -45,8 +47,9 @@ def point_at(api_base: str, gateway_url: str) -> None:
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:(?P<event>\d+):(?P<kind>[a-z_]+)"):
     def __init__(self, event: int, kind: str) -> None:
-        label, emoji, style = BUTTONS.get(kind, ("?", None, discord.ButtonStyle.secondary))
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"fb:{event}:{kind}"))
+        label, emoji, style = {**BUTTONS, **MORE_BUTTONS}.get(kind, ("?", None, discord.ButtonStyle.secondary))
+        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"fb:{event}:{kind}",
+                                           row=1 if kind in MORE_BUTTONS else 0))
         self.event = event
         self.kind = kind
 
@@ -60,8 +63,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         try:
             pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
             changed = await fe.engine.record_feedback(pid, self.event, self.kind)
-            text = {"liked": "Glad you like it.", "not_for_me": "Noted: it won't come back.",
-                    "seen": "Noted as seen."}[self.kind] if changed else "Already noted."
+            text = render.FEEDBACK_ACK.get(self.kind, "Noted") + "." if changed else "Already noted."
         except MultitudesError as e:
             text = e.user_message
         await interaction.response.send_message(text, ephemeral=True)
@@ -110,7 +112,7 @@ def pick_embed(r: Recommendation) -> discord.Embed:
 
 def feedback_view(event_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for kind in BUTTONS:
+    for kind in (*BUTTONS, *MORE_BUTTONS):
         view.add_item(FeedbackButton(event_id, kind))
     return view
 
@@ -211,6 +213,8 @@ class DiscordFrontend:
         pid = await self.engine.person(PLATFORM, str(payload.user_id))
         try:
             await self.engine.record_feedback(pid, events[0], kind, added)
+        except TraktAccountLimit as e:             # saved here; tell the person why Trakt did not take it
+            await (await self.bot.create_dm(discord.Object(id=payload.user_id))).send(e.user_message)
         except MultitudesError:
             pass   # someone reacting to another person's pick
 
@@ -344,8 +348,8 @@ class DiscordFrontend:
 
         @tree.command(name="upcoming", description="New episodes and seasons coming for your shows")
         async def upcoming(interaction: discord.Interaction[Any]) -> None:
-            items = await fe.engine.upcoming(await fe._person(interaction))
-            await interaction.response.send_message(render.upcoming(items)[:1900], ephemeral=True)
+            text = await replies.upcoming(fe.engine, await fe._person(interaction))
+            await interaction.response.send_message(text[:1900], ephemeral=True)
 
         @tree.command(name="unlink", description="Disconnect your Trakt account")
         async def unlink(interaction: discord.Interaction[Any]) -> None:
@@ -370,22 +374,28 @@ class DiscordFrontend:
                 return
             await fe.send_group(interaction, result, "Group picks for " + " ".join(u.mention for u in people))
 
-        @tree.command(name="settings", description="Group opt-in and time zone")
+        @tree.command(name="settings", description="Group picks, time zone, alerts, digest, watchlist")
         @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",
                                quiet="no alerts between these hours, e.g. 23-08", alerts="release alerts (on/off)",
-                               filters="default /recommend filters, e.g. genre:-horror anime:no")
+                               filters="default /recommend filters, e.g. genre:-horror anime:no",
+                               more="e.g. digest:on watchlist:on binge:off premiere:off channel:here")
         async def settings(interaction: discord.Interaction[Any], group: str | None = None,
                            timezone: str | None = None, quiet: str | None = None, alerts: str | None = None,
-                           filters: str | None = None) -> None:
+                           filters: str | None = None, more: str | None = None) -> None:
             pid = await fe._person(interaction)
             tokens = [f"{k}:{v}" for k, v in (("group", group), ("tz", timezone), ("quiet", quiet),
                                                 ("alerts", alerts), ("filters", filters)) if v]
             try:
-                changes = parse_settings(tokens)
+                tokens += shlex.split(more or "")
+                changes = resolve_channel(parse_settings(tokens), PLATFORM,
+                                          str(interaction.channel_id) if interaction.channel_id else None)
                 if changes:
                     now = await fe.engine.update_settings(pid, **changes)
                 else:
                     now = await fe.engine.person_settings(pid)
+            except ValueError as e:
+                await interaction.response.send_message(f"Unbalanced quotes: {e}", ephemeral=True)
+                return
             except MultitudesError as e:
                 await interaction.response.send_message(e.user_message, ephemeral=True)
                 return

@@ -117,7 +117,7 @@ ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
 
 def parse_settings(tokens: list[str]) -> dict[str, object]:
     """``group:on|off tz:Europe/Paris quiet:23-08 alerts:on|off premiere|binge|returning|catchup:on|off
-    watchlist:on|off digest:on|off filters:"genre:-horror anime:no"``"""
+    watchlist:on|off digest:on|off channel:here|dm filters:"genre:-horror anime:no"``"""
     out: dict[str, object] = {}
     for tok in tokens:
         key, _, val = tok.partition(":")
@@ -137,6 +137,10 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
             out["alerts"] = val.lower() in YES or val.lower() == "on"
         elif key == "watchlist":
             out["trakt_watchlist"] = val.lower() in YES or val.lower() == "on"
+        elif key == "channel":
+            if val.lower() not in ("here", "dm"):
+                raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.")
+            out["alert_channel"] = "here" if val.lower() == "here" else ""
         elif key == "digest":
             out["digest"] = val.lower() in YES or val.lower() == "on"
         elif key in ALERT_KINDS:
@@ -147,6 +151,15 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
         else:
             raise GrammarError(f"I don't know the setting {key}:.")
     return out
+
+
+def resolve_channel(changes: dict[str, object], platform: str, chat_id: str | None) -> dict[str, object]:
+    """``channel:here`` names the chat the command came from (alerts there reveal what you watch: your choice)."""
+    if changes.get("alert_channel") == "here":
+        if chat_id is None:
+            raise GrammarError("channel:here only works in a Telegram or Discord chat.")
+        changes["alert_channel"] = f"{platform}:{chat_id}"
+    return changes
 
 
 def with_defaults(tokens: list[str], defaults: object) -> list[str]:
@@ -163,4 +176,5 @@ def settings_text(s: dict[str, object]) -> str:
             f"quiet hours: {q} · alerts: {'on' if s.get('alerts', True) else 'off'}{kinds} · "
             f"add to Trakt watchlist: {'on' if s.get('trakt_watchlist') else 'off'} · "
             f"weekly digest: {'on' if s.get('digest') else 'off'} · "
+            f"alerts go to: {'a chosen chat' if s.get('alert_channel') else 'you, privately'} · "
             f"default filters: {s.get('default_filters') or 'none'}")

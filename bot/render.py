@@ -196,6 +196,9 @@ def learning(lg: Learning, *, detail: bool = True) -> str:
     return "\n".join(parts)
 
 
+FEEDBACK_ACK = {"liked": "Glad you like it", "not_for_me": "Noted: it won't come back", "seen": "Noted as seen",
+                "watchlist": "On your watchlist"}
+
 ALERT_LEGEND = {"premiere": "📅", "binge": "🍿", "returning": "🔁", "catchup": "⏩"}
 
 
@@ -239,4 +242,14 @@ def digest(d: Digest) -> str:
     elif d.picks is not None and d.picks.note:
         lines.append(d.picks.note)
     lines.append("Turn this off with /settings digest:off.")
+    return "\n".join(lines)
+
+
+def pending_alerts(items: list[Alert]) -> str:
+    kinds = {"premiere": "premiere", "binge": "binge-ready", "returning": "returning", "catchup": "catch-up"}
+    lines = ["Alerts I will send you (turn a kind off with /settings premiere:off, binge:off, returning:off, "
+             "catchup:off):"]
+    for a in items[:10]:
+        lines.append(f"  {ALERT_LEGEND.get(a.kind, '🔔')} {a.title} S{a.season} — {kinds.get(a.kind, a.kind)}, "
+                     f"around {a.due_at:%a %b %d}")
     return "\n".join(lines)

@@ -17,3 +17,10 @@ async def stats(engine: Engine, person_id: int, platform: str, platform_user_id:
         return render.learning(await engine.learning(None), detail=detail)
     return render.stats(await engine.stats(person_id)) + "\n\n" + render.learning(
         await engine.learning(person_id), detail=detail)
+
+
+async def upcoming(engine: Engine, person_id: int) -> str:
+    """``/upcoming``: what airs soon for the person's shows, and the alerts decided for them that are still to come."""
+    text = render.upcoming(await engine.upcoming(person_id))
+    pending = [a for a in await engine.person_alerts(person_id) if a.status == "pending"]
+    return text + ("\n\n" + render.pending_alerts(pending) if pending else "")

@@ -37,7 +37,7 @@ from engine import Engine, MultitudesError
 from engine.models import Alert, Digest, Recommendation
 
 from . import render, replies
-from .grammar import parse_recommend, parse_settings, settings_text, with_defaults
+from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text, with_defaults
 from .ratelimit import PersonLimiter
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen"}
 BUTTONS = (("👍 Liked", "liked"), ("👎 Not for me", "not_for_me"), ("👀 Seen it", "seen"))
+MORE_BUTTONS = (("📌 Add to watchlist", "watchlist"),)     # Telegram offers no pin reaction: a button only
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
 COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"…\")"),
             ("bridge", "shows between two of your personas: /bridge A + B"), ("unlink", "disconnect Trakt"),
@@ -66,7 +67,7 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 def feedback_keyboard(event_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"fb:{event_id}:{kind}")
-                                  for label, kind in BUTTONS]])
+                                  for label, kind in row] for row in (BUTTONS, MORE_BUTTONS)])
 
 
 def pick_text(r: Recommendation) -> str:
@@ -232,7 +233,7 @@ class TelegramFrontend:
                                           caption="Your personas over time")
 
     async def cmd_upcoming(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._say(update, render.upcoming(await self.engine.upcoming(await self._person(update))))
+        await self._say(update, (await replies.upcoming(self.engine, await self._person(update)))[:4000])
 
     async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pid = await self._person(update)
@@ -292,7 +293,8 @@ class TelegramFrontend:
             tokens = shlex.split((message.text or "").partition(" ")[2])
         except ValueError as e:
             raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
-        changes = parse_settings(tokens)
+        chat = update.effective_chat
+        changes = resolve_channel(parse_settings(tokens), PLATFORM, str(chat.id) if chat else None)
         now = await self.engine.update_settings(pid, **changes) if changes else await self.engine.person_settings(pid)
         await self._say(update, settings_text(now))
 
@@ -357,10 +359,12 @@ class TelegramFrontend:
                 await q.answer("Nothing deleted.")
             return
         _, event, kind = q.data.split(":", 2)
-        changed = await self.engine.record_feedback(pid, int(event), kind)
-        label = {"liked": "Glad you like it", "not_for_me": "Noted: it won't come back",
-                 "seen": "Noted as seen"}.get(kind, "Noted")
-        await q.answer(label if changed else "Already noted")
+        try:
+            changed = await self.engine.record_feedback(pid, int(event), kind)
+        except MultitudesError as e:               # e.g. a full Trakt watchlist: saved here, explained there
+            await q.answer(e.user_message[:200], show_alert=True)
+            return
+        await q.answer(render.FEEDBACK_ACK.get(kind, "Noted") if changed else "Already noted")
         if q.message is not None and kind in REACTIONS.values():
             emoji = next(e for e, k in REACTIONS.items() if k == kind)
             try:

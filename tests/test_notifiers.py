@@ -65,6 +65,28 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             assert await engine.events_for_message("telegram", f"9000:{digest[1]['message_id']}") == [event]
             clock.advance(days=7)
             assert await engine.send_digests({"telegram": fe}) == 1                        # next week's
+            # 📌 on a pick writes to the Trakt watchlist when allowed; a full list (420) is explained, kept here
+            await engine.update_settings(wendy, trakt_watchlist=True)
+            trakt.users["wendy"].watchlist_limit = 0
+            tg.press(9000, digest[1], f"fb:{event}:watchlist")
+            await _until(lambda: any("watchlist is full" in a.get("text", "") for a in tg.answered))
+            show = (await engine.store.one("SELECT show_id FROM rec_events WHERE id=?", (event,)))[0]
+            assert await engine.store.one("SELECT 1 FROM watchlist WHERE person_id=? AND show_id=?", (wendy, show))
+            # /upcoming lists what is coming and the alerts still to be sent (bill's "returning" is next week)
+            n = len(tg.sent)
+            tg.command(9001, "/upcoming")
+            reply = (await tg.wait_sent(n + 1))[n]["text"]
+            assert "Alerts I will send you" in reply and "returning" in reply
+            # channel:here, typed in a group: bill's alerts go to that group from now on
+            n = len(tg.sent)
+            tg.command(9001, "/settings channel:here", chat=-100500)
+            await tg.wait_sent(n + 1)
+            bill = await engine.find_person("telegram", "9001")
+            assert (await engine.person_settings(bill))["alert_channel"] == "telegram:-100500"
+            clock.advance(days=4)
+            n = len(tg.sent)
+            assert (await engine.deliver_alerts({"telegram": fe})).sent >= 1
+            assert any(m["chat"]["id"] == -100500 and "is back after" in m["text"] for m in tg.sent[n:])
         finally:
             await fe.stop()
             await trakt.__aexit__(None, None, None)
