@@ -387,6 +387,6 @@ class TelegramFrontend:
         for emoji, on in changes:
             if emoji in REACTIONS:
                 try:
-                    await self.engine.record_feedback(pid, events[0], REACTIONS[emoji], on)
+                    await self.engine.record_feedback(pid, events[0], REACTIONS[emoji], on, at=mr.date)
                 except MultitudesError:
                     return   # someone reacting to another person's pick: not theirs to rate

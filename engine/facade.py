@@ -470,23 +470,31 @@ class Engine:
                                     (platform, message_ref))
         return [int(r[0]) for r in rows]
 
-    async def record_feedback(self, person_id: int, event_id: int, kind: str, active: bool = True) -> bool:
+    async def record_feedback(self, person_id: int, event_id: int, kind: str, active: bool = True,
+                              at: datetime | None = None) -> bool:
         """Set (or, with ``active=False``, undo) feedback on a shown pick. Idempotent: the same event delivered
-        twice, or add-remove-add, ends in one state. "not for me" and "seen" keep the show out of every future
-        list; undoing them lets it back. Returns whether anything changed."""
+        twice, or add-remove-add, ends in one state; with ``at`` (when the platform says the reaction happened),
+        an event older than the stored state is a late, reordered delivery and changes nothing. "not for me" and
+        "seen" keep the show out of every future list; undoing them lets it back. Returns whether anything
+        changed."""
         if kind not in FEEDBACK_KINDS:
             raise MultitudesError(f"feedback kind {kind!r}", user_message="Unknown feedback.")
         ev = await self.store.one("SELECT show_id FROM rec_events WHERE id=? AND person_id=?", (event_id, person_id))
         if ev is None:
             raise MultitudesError(f"event {event_id} for person {person_id}",
                                   user_message="That recommendation is not yours, or no longer exists.")
-        stamp = iso(self.clock.now())
+        stamp = iso(at or self.clock.now())
         async with self.store.tx() as db:
-            async with db.execute("SELECT active FROM feedback WHERE person_id=? AND event_id=? AND kind=?",
-                                  (person_id, event_id, kind)) as cur:
+            async with db.execute("SELECT active, updated_at FROM feedback WHERE person_id=? AND event_id=? AND "
+                                  "kind=?", (person_id, event_id, kind)) as cur:
                 row = await cur.fetchone()
             if row is not None and bool(row[0]) == active:
+                if at is not None and (parse_ts(row[1]) or at) < at:     # same state, seen later: remember when
+                    await db.execute("UPDATE feedback SET updated_at=? WHERE person_id=? AND event_id=? AND kind=?",
+                                     (stamp, person_id, event_id, kind))
                 return False
+            if row is not None and at is not None and (parse_ts(row[1]) or at) > at:
+                return False                          # a reordered, older event: the newer state stands
             await db.execute("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?,?)",
                              (person_id, event_id, kind, int(active), stamp))
             if kind == "watchlist" and active:

@@ -85,3 +85,22 @@ async def test_feedback_and_bandit_state_survive_a_restart(make_engine: Any) -> 
         [(x.key, x.shown, x.liked) for x in before.rates["strategy"]]
     assert [x.liked for x in after.rates["strategy"]] == [1]
     assert [(a.arm, a.alpha, a.beta) for a in after.arms] == [(a.arm, a.alpha, a.beta) for a in before.arms]
+
+
+async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+    engine = await make_engine()
+    pid = await engine.person("console", "ola", "Ola")
+    await engine.load_sample(pid)
+    ev = (await engine.recommend(RecommendRequest(pid, k=2))).items[0].event_id
+    t = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    # the platform says: added at t, removed at t+1, added again at t+2 — delivered as add(t), add(t+2), remove(t+1)
+    assert await engine.record_feedback(pid, ev, "not_for_me", True, at=t)
+    assert not await engine.record_feedback(pid, ev, "not_for_me", True, at=t + timedelta(seconds=2))
+    assert not await engine.record_feedback(pid, ev, "not_for_me", False, at=t + timedelta(seconds=1))
+    row = await engine.store.one("SELECT active FROM feedback WHERE event_id=? AND kind='not_for_me'", (ev,))
+    assert row[0] == 1
+    assert await engine.store.one("SELECT 1 FROM dismissed WHERE person_id=?", (pid,))
+    # a genuinely newer removal still applies
+    assert await engine.record_feedback(pid, ev, "not_for_me", False, at=t + timedelta(seconds=3))
+    assert not await engine.store.one("SELECT 1 FROM dismissed WHERE person_id=?", (pid,))
