@@ -220,6 +220,11 @@ def alert(a: Alert) -> str:
         years = round(int(p.get("gap_days") or 0) / 365, 1)
         return (f"{icon} {name} is back after {years:g} year(s): season {a.season} starts {day}. "
                 "A recap of the last season might help.")
+    if a.kind == "catchup" and p.get("related"):
+        because = " and ".join(p["related"])
+        return (f"{icon} Before it returns: {name} season {a.season} starts {day}, and it is close to {because}, "
+                f"which you watched. The earlier seasons are {p.get('episodes_left')} episode(s) — a good time "
+                "to start.")
     if a.kind == "catchup":
         left = p.get("episodes_left")
         verb = "You have" if p.get("started") else "It's on your watchlist:"

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .clock import Clock, iso, parse_ts
 from .config import AlertSettings
 from .errors import MultitudesError, ServiceUnavailable
-from .models import Alert, Digest
+from .models import Alert, Digest, ShowIds, ShowRef
 from .store import Store
 from .taste.history import Watch
 from .taste.temporal import BINGE, WEEKLY, season_style
@@ -144,6 +144,7 @@ class AlertService:
         self.settings = settings
         self.trakt = trakt            # TraktClient or None: public calendars
         self.enrich = enrich          # async (show ids) -> int: refresh expired metadata
+        self._premiering: dict[int, tuple[dict[str, Any], Airing]] = {}   # trakt id -> (show, premiere), per scan
 
     # -- scan --------------------------------------------------------------------------------------------------
     async def scan(self, person_ids: Sequence[int] | None = None) -> ScanReport:
@@ -217,8 +218,75 @@ class AlertService:
                     continue
                 rows.append((pid, sid, season, kind, iso(event_at), iso(due), iso(expires),
                              json.dumps(payload), iso(now)))
+        rows += await self._related_catchups(now, who, seen, hidden, metas, premieres)
         created, updated = await self._save(rows)
         return ScanReport(len(who), len(shows), fetched, created, updated)
+
+    async def _related_catchups(self, now: datetime, who: Mapping[int, tuple[Any, Any]],
+                                seen: Mapping[tuple[int, int], Mapping[int, int]], hidden: set[tuple[int, int]],
+                                metas: Mapping[int, tuple[dict[str, Any], Any]],
+                                premieres: Mapping[int, list[Airing]]) -> list[tuple[Any, ...]]:
+        """"Catch up before the premiere" for a show the person has not started: a new season of it premieres
+        soon and Trakt relates it to at least two shows they watched. One related-shows look-up per premiering
+        show (cached a week), shared by everyone; at most two such suggestions per person per scan."""
+        s = self.settings
+        shows = self._premiering.copy()
+        if self.trakt is None or not shows:
+            return []
+        watched_by: dict[int, dict[int, int]] = defaultdict(dict)      # person -> trakt id -> episodes
+        for (pid, sid), per in seen.items():
+            tid = metas.get(sid, ({}, None))[1]
+            if tid:
+                watched_by[pid][int(tid)] = sum(per.values())
+        related: dict[int, set[int]] = {}
+        for tid, (_, airing) in shows.items():
+            if airing.season < 2 or not now <= airing.at <= now + timedelta(days=s.catchup_days):
+                continue
+            key = f"trakt:related:{tid}"
+            rel = await self.store.cache_get(key, now)
+            if rel is None:
+                try:
+                    rel = await self.trakt.get(f"/shows/{tid}/related", params={"limit": 30}) or []
+                except (ServiceUnavailable, MultitudesError) as e:
+                    log.info("alert scan: related shows of %s unavailable: %s", tid, type(e).__name__)
+                    continue
+                await self.store.cache_put(key, rel, now, now + timedelta(days=7))
+            related[tid] = {int(r["ids"]["trakt"]) for r in rel if (r.get("ids") or {}).get("trakt")}
+        if not related:
+            return []
+        refs = [ShowRef(ShowIds(trakt=tid, tmdb=ids.get("tmdb"), imdb=ids.get("imdb"), slug=ids.get("slug")),
+                        show.get("title") or "?", show.get("year"), show.get("aired_episodes"))
+                for tid, (show, _) in shows.items() if tid in related for ids in [show.get("ids") or {}]]
+        internal = await self.store.upsert_shows(refs)
+        titles = {int(r[0]): r[1] for r in await self.store.all(
+            "SELECT trakt_id, title FROM shows WHERE trakt_id IN (" + ",".join(
+                str(int(t)) for w in watched_by.values() for t in w) + ")")} if watched_by else {}
+        out: list[tuple[Any, ...]] = []
+        for pid, watched in watched_by.items():
+            tzname, prefs = who[pid]
+            if prefs.get("alert_catchup") is False:
+                continue
+            liked = {t for t, eps in watched.items() if eps >= 3}
+            scored = sorted(((len(related[tid] & liked), tid) for tid in related if tid not in watched), reverse=True)
+            for overlap, tid in [x for x in scored if x[0] >= 2][:2]:
+                found = internal.get(("trakt", tid))
+                if found is None or (pid, found) in hidden:
+                    continue
+                sid = found
+                show, airing = shows[tid]
+                episodes = int(show.get("aired_episodes") or 0)
+                prem_day = airing.at.astimezone(tz_of(tzname)).date()
+                start = max(now.date(), prem_day - timedelta(days=math.ceil(episodes * 45 / 90.0) + 1))
+                due = morning(start, tz_of(tzname), s.morning_hour, prefs.get("quiet_hours"), now)
+                if due >= airing.at:
+                    continue
+                because = [titles.get(t, "?") for t in sorted(related[tid] & liked)][:2]
+                payload = {"title": show.get("title"), "year": show.get("year"), "air": iso(airing.at),
+                           "exact": True, "season": airing.season, "episodes_left": episodes, "started": False,
+                           "related": because, "overlap": overlap}
+                out.append((pid, sid, airing.season, "catchup", iso(airing.at), iso(due), iso(airing.at),
+                            json.dumps(payload), iso(now)))
+        return out
 
     async def _save(self, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
         created = updated = 0
@@ -275,6 +343,7 @@ class AlertService:
         """Trakt's public premieres and finales calendars around now, by Trakt show id (two requests per scan,
         cached for the scan interval; Trakt calendars span at most 33 days)."""
         out: list[dict[int, list[Airing]]] = []
+        self._premiering = {}
         today = now.date()
         for which, start, days in (("premieres", today - timedelta(days=1), 33),
                                    ("finales", today - timedelta(days=self.settings.finale_days), 33)):
@@ -297,7 +366,10 @@ class AlertService:
                     ep, show = r.get("episode") or {}, r.get("show") or {}
                     tid, at = (show.get("ids") or {}).get("trakt"), parse_ts(r.get("first_aired"))
                     if tid and at and ep.get("season"):
-                        by_show[int(tid)].append(Airing(int(ep["season"]), int(ep.get("number") or 0), at, True))
+                        a = Airing(int(ep["season"]), int(ep.get("number") or 0), at, True)
+                        by_show[int(tid)].append(a)
+                        if which == "premieres" and a.episode == 1:
+                            self._premiering[int(tid)] = (show, a)
             out.append(by_show)
         return out[0], out[1]
 

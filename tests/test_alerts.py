@@ -238,3 +238,33 @@ async def test_downtime_past_the_moment_skips_stale_alerts_and_no_front_end_wait
     finally:
         await trakt.__aexit__(None, None, None)
         await tmdb.__aexit__(None, None, None)
+
+
+async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path, make_engine: Any) -> None:
+    from bot import render
+    from tests.fakes.trakt import _similar
+    lc = Lifecycle(today=NOW.date())
+    x = pick(lambda e: True, skip=5)
+    lc.premiere(x, x["seasons"] + 1, datetime(2026, 12, 12, 2, 0, tzinfo=UTC))
+    near = [e for e in _similar(x, catalogue(), 30) if e.get("tmdb_id")][:2]
+    async with FakeTrakt(lifecycle=lc) as trakt, FakeTmdb(lifecycle=lc) as tmdb:
+        start = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)
+        trakt.add_user("rae", timezone="Europe/Paris", history=rows(
+            weekly(near[0], start, range(1, 2)) + weekly(near[1], start + timedelta(hours=1), range(1, 2)), 1))
+        trakt.add_user("sol", timezone="Europe/Paris", history=rows(weekly(near[0], start, range(1, 2)), 500))
+        engine = await make_engine(trakt=trakt, tmdb=tmdb, clock=FakeClock(NOW))
+        rae = await link_person(engine, trakt, "rae")
+        sol = await link_person(engine, trakt, "sol")
+        for p in (rae, sol):
+            await engine.sync(p)
+        await engine.scan_alerts()
+        got = [a for a in await engine.person_alerts(rae) if a.title == x["title"]]
+        assert [a.kind for a in got] == ["catchup"]
+        a = got[0]
+        assert set(a.payload["related"]) == {near[0]["title"], near[1]["title"]} and a.payload["started"] is False
+        assert a.due_at < a.event_at                                          # before the premiere
+        assert "Before it returns" in render.alert(a) and near[0]["title"] in render.alert(a)
+        assert not [a for a in await engine.person_alerts(sol) if a.title == x["title"]]     # one show in common
+        related_calls = trakt.count(f"/shows/{x['trakt_id']}/related")
+        await engine.scan_alerts()
+        assert trakt.count(f"/shows/{x['trakt_id']}/related") == related_calls == 1           # shared and cached
