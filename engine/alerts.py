@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("premiere", "binge", "returning", "catchup")
 MAX_ATTEMPTS = 3
+RELATED_PER_MONTH = 2
 
 
 class Notifier(Protocol):
@@ -228,7 +229,8 @@ class AlertService:
                                 premieres: Mapping[int, list[Airing]]) -> list[tuple[Any, ...]]:
         """"Catch up before the premiere" for a show the person has not started: a new season of it premieres
         soon and Trakt relates it to at least two shows they watched. One related-shows look-up per premiering
-        show (cached a week), shared by everyone; at most two such suggestions per person per scan."""
+        show (cached a week), shared by everyone; at most ``RELATED_PER_MONTH`` such suggestions per person in 30
+        days (the best overlaps first), so it stays a suggestion, not a stream."""
         s = self.settings
         shows = self._premiering.copy()
         if self.trakt is None or not shows:
@@ -261,14 +263,18 @@ class AlertService:
         titles = {int(r[0]): r[1] for r in await self.store.all(
             "SELECT trakt_id, title FROM shows WHERE trakt_id IN (" + ",".join(
                 str(int(t)) for w in watched_by.values() for t in w) + ")")} if watched_by else {}
+        recent = {int(r[0]): int(r[1]) for r in await self.store.all(
+            "SELECT person_id, COUNT(*) FROM alerts WHERE kind='catchup' AND payload LIKE '%\"related\"%' AND "
+            "created_at >= ? GROUP BY person_id", (iso(now - timedelta(days=30)),))}
         out: list[tuple[Any, ...]] = []
         for pid, watched in watched_by.items():
             tzname, prefs = who[pid]
-            if prefs.get("alert_catchup") is False:
+            room = RELATED_PER_MONTH - recent.get(pid, 0)
+            if prefs.get("alert_catchup") is False or room <= 0:
                 continue
             liked = {t for t, eps in watched.items() if eps >= 3}
             scored = sorted(((len(related[tid] & liked), tid) for tid in related if tid not in watched), reverse=True)
-            for overlap, tid in [x for x in scored if x[0] >= 2][:2]:
+            for overlap, tid in [x for x in scored if x[0] >= 2][:room]:
                 found = internal.get(("trakt", tid))
                 if found is None or (pid, found) in hidden:
                     continue
