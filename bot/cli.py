@@ -100,8 +100,8 @@ async def _serve(settings: Settings) -> int:
             from engine.schedule import Scheduler
             scheduler = Scheduler(engine, {fe.platform: fe for fe in frontends})
             await scheduler.start()
-        print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)}); stop with Ctrl-C.",
-              flush=True)
+        print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)})"
+              + (" with release alerts" if scheduler is not None else "") + "; stop with Ctrl-C.", flush=True)
         await stop.wait()
     finally:
         if scheduler is not None:

@@ -125,7 +125,7 @@ class AlertSettings(_Section):
     enabled: bool = True
     scan_every_hours: float = Field(6, gt=0)
     deliver_every_minutes: float = Field(5, gt=0)
-    scheduler_store: str = "var/scheduler.db"
+    scheduler_store: str = ""        # empty: beside the database, <name>.scheduler.db
     morning_hour: int = Field(9, ge=0, le=23)
     premiere_days: int = Field(14, ge=1, le=33)
     catchup_days: int = Field(30, ge=1, le=33)

@@ -57,7 +57,8 @@ class Scheduler:
         self.engine = engine
         self.notifiers = dict(notifiers)
         self.settings = engine.settings.alerts
-        self.store_path = store_path or self.settings.scheduler_store
+        db = Path(engine.settings.storage.path)
+        self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
         self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0}
 

@@ -133,7 +133,8 @@ async def test_multitudes_run_serves_telegram_and_stops_on_sigterm(tmp_path: Any
             proc.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
-        assert b"Multitudes is running (TelegramFrontend)" in out
+        assert b"Multitudes is running (TelegramFrontend) with release alerts" in out
+        assert (tmp_path / "m.scheduler.db").exists()                  # the one scheduler's job store
         assert tg.token.encode() not in out + err                       # the token never reaches the console
 
 
