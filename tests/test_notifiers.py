@@ -114,6 +114,18 @@ async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
             assert f"season {OTHER['seasons'] + 1} is complete" in by_channel["555"]
             sent = [a for a in await engine.person_alerts(bill) if a.status == "sent"]
             assert sent
+            # the digest by DM: the summary, then each pick with its buttons (feedback row + watchlist row)
+            wendy = await engine.find_person("discord", "9000")
+            await engine.update_settings(wendy, digest=True)
+            while clock.now().astimezone(PARIS).weekday() != 6:
+                clock.advance(days=1)
+            clock.advance(hours=18 - clock.now().astimezone(PARIS).hour)
+            n = len(dc.sent)
+            assert await engine.send_digests({"discord": fe}) == 1
+            digest = [m for m in dc.sent[n:] if m["channel_id"] == "79000"]
+            assert "Your week on Multitudes" in digest[0]["content"] and len(digest) == 4
+            assert all(m["embeds"] and [len(r["components"]) for r in m["components"]] == [3, 1] for m in digest[1:])
+            assert await engine.events_for_message("discord", str(digest[1]["id"]))
         finally:
             await fe.stop()
             await trakt.__aexit__(None, None, None)
