@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from engine.errors import MultitudesError
 from engine.models import Filters, RecommendRequest
 
+RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend bridge Comedies + Documentaries`, "
+                  "`recommend like:\"Fargo\"`, `recommend mood:\"something light\" runtime:<35`.")
+SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on "
+                 "watchlist:on channel:here`.")
+
 
 class GrammarError(MultitudesError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, user_message=f"{detail} Try e.g. `recommend`, `recommend all`, "
-                         "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
-                         "`recommend mood:\"something light\" runtime:<35`.")
+    def __init__(self, detail: str, hint: str = RECOMMEND_HINT) -> None:
+        super().__init__(detail, user_message=f"{detail} {hint}")
 
 
 @dataclass
@@ -123,7 +126,7 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
         key, _, val = tok.partition(":")
         key = key.lower()
         if not val:
-            raise GrammarError(f"{tok} needs a value, e.g. group:on.")
+            raise GrammarError(f"{tok} needs a value, e.g. group:on.", SETTINGS_HINT)
         if key == "group":
             out["group_opt_in"] = val.lower() in YES or val.lower() == "on"
         elif key in ("tz", "timezone"):
@@ -131,7 +134,7 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
         elif key == "quiet":
             a, _, b = val.partition("-")
             if not (a.isdigit() and b.isdigit() and 0 <= int(a) < 24 and 0 <= int(b) < 24):
-                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours).")
+                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours).", SETTINGS_HINT)
             out["quiet_hours"] = [int(a), int(b)]
         elif key == "alerts":
             out["alerts"] = val.lower() in YES or val.lower() == "on"
@@ -139,7 +142,8 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
             out["trakt_watchlist"] = val.lower() in YES or val.lower() == "on"
         elif key == "channel":
             if val.lower() not in ("here", "dm"):
-                raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.")
+                raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.",
+                                   SETTINGS_HINT)
             out["alert_channel"] = "here" if val.lower() == "here" else ""
         elif key == "digest":
             out["digest"] = val.lower() in YES or val.lower() == "on"
@@ -149,7 +153,7 @@ def parse_settings(tokens: list[str]) -> dict[str, object]:
             parse_recommend(val.split())          # validate now, not at the next /recommend
             out["default_filters"] = val
         else:
-            raise GrammarError(f"I don't know the setting {key}:.")
+            raise GrammarError(f"I don't know the setting {key}:.", SETTINGS_HINT)
     return out
 
 
@@ -157,7 +161,7 @@ def resolve_channel(changes: dict[str, object], platform: str, chat_id: str | No
     """``channel:here`` names the chat the command came from (alerts there reveal what you watch: your choice)."""
     if changes.get("alert_channel") == "here":
         if chat_id is None:
-            raise GrammarError("channel:here only works in a Telegram or Discord chat.")
+            raise GrammarError("channel:here only works in a Telegram or Discord chat.", SETTINGS_HINT)
         changes["alert_channel"] = f"{platform}:{chat_id}"
     return changes
 
