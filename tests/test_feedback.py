@@ -104,3 +104,17 @@ async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any)
     # a genuinely newer removal still applies
     assert await engine.record_feedback(pid, ev, "not_for_me", False, at=t + timedelta(seconds=3))
     assert not await engine.store.one("SELECT 1 FROM dismissed WHERE person_id=?", (pid,))
+
+
+def test_adaptation_terms_are_relative_and_bounded() -> None:
+    from engine import adapt
+    draws = {"a": 0.02, "b": 0.06, "c": 0.5}
+    mean = sum(draws.values()) / 3
+    assert adapt.source_bonus(["b"], draws, mean) < adapt.source_bonus(["c"], draws, mean)
+    assert adapt.source_bonus(["a", "c"], draws, mean) == adapt.source_bonus(["c"], draws, mean)   # the best source
+    assert all(abs(adapt.source_bonus([k], draws, mean)) <= adapt.SOURCE_BONUS + 1e-12 for k in draws)
+    assert adapt.source_bonus(["unknown"], draws, mean) == 0.0
+    m = adapt.persona_multipliers([0.001, 0.05, 0.9])
+    assert m[0] < m[1] < m[2] and m.min() >= 0.5 ** adapt.PERSONA_TILT - 1e-12 and m.max() <= 2 ** adapt.PERSONA_TILT
+    assert adapt.ignored_penalty(0) == 0 and adapt.ignored_penalty(1) < adapt.ignored_penalty(2)
+    assert adapt.ignored_penalty(50) == adapt.ignored_penalty(adapt.IGNORED_CAP)
