@@ -115,6 +115,6 @@ def test_adaptation_terms_are_relative_and_bounded() -> None:
     assert all(abs(adapt.source_bonus([k], draws, mean)) <= adapt.SOURCE_BONUS + 1e-12 for k in draws)
     assert adapt.source_bonus(["unknown"], draws, mean) == 0.0
     m = adapt.persona_multipliers([0.001, 0.05, 0.9])
-    assert m[0] < m[1] < m[2] and m.min() >= 0.5 ** adapt.PERSONA_TILT - 1e-12 and m.max() <= 2 ** adapt.PERSONA_TILT
+    assert m[0] <= m[1] < m[2] and m.min() >= 0.5 ** adapt.PERSONA_TILT - 1e-12 and m.max() <= 2 ** adapt.PERSONA_TILT
     assert adapt.ignored_penalty(0) == 0 and adapt.ignored_penalty(1) < adapt.ignored_penalty(2)
     assert adapt.ignored_penalty(50) == adapt.ignored_penalty(adapt.IGNORED_CAP)
