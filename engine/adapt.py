@@ -7,6 +7,9 @@ Three mechanisms, each small and each measured in ``bench/feedback_sim.py``:
   picks. One Thompson draw per arm per request turns the posteriors into score bonuses, so a person whose comedy
   picks get watched sees more of them, while arms with little evidence keep being explored.
 * **Persona weights**: the same draws, per persona, scale the persona weights a list is built from.
+* **Strategies**: each slot of an "across your personas" list is filled by one of ``STRATEGIES`` (the balanced
+  blend, persona taste first, or what the crowd is watching first), drawn per slot by Thompson sampling on how each
+  strategy's picks fared for this person (everyone's as the prior).
 * **Decay of ignored picks**: a show shown and ignored (no start, no feedback) loses score with every showing, so a
   list does not keep offering what the person walked past.
 """
@@ -22,6 +25,9 @@ import numpy as np
 PRIOR_WEIGHT = 20.0       # everyone's rate is worth at most this many of the person's own picks
 SOURCE_BONUS = 0.4        # score per unit of log(best source's draw / mean draw), the log clipped to [-1, 1]
 PERSONA_TILT = 0.7        # persona weight multiplier (draw / mean draw) ** tilt, the ratio clipped to [1/2, 2]
+# How a list slot ranks candidates (the live engine's weights of persona affinity and everything else; the
+# simulation's signal mixes); the bandit picks one per slot.
+STRATEGIES = ("blend", "taste", "crowd")
 IGNORED_DECAY = 0.35      # score lost per ignored showing (saturating)
 IGNORED_CAP = 3           # showings after which the decay stops growing
 
@@ -35,7 +41,7 @@ class ArmStats:
 @dataclass(frozen=True, slots=True)
 class ArmState:
     """One arm as shown in /stats: its posterior and the draw behind the latest list."""
-    kind: str                 # source | persona
+    kind: str                 # source | persona | strategy
     arm: str
     alpha: float
     beta: float
@@ -64,6 +70,12 @@ def posteriors(person: Mapping[str, ArmStats], everyone: Mapping[str, ArmStats],
 def draw(post: Mapping[str, tuple[float, float]], rng: np.random.Generator) -> dict[str, float]:
     """One Thompson sample per arm (sorted, so a seeded generator gives the same draws every run)."""
     return {arm: float(rng.beta(a, b)) for arm, (a, b) in sorted(post.items())}
+
+
+def pick_strategy(post: Mapping[str, tuple[float, float]], rng: np.random.Generator) -> str:
+    """Thompson sampling over strategies: the one with the highest draw fills the next slot."""
+    draws = draw({s: post.get(s, (1.0, 1.0)) for s in STRATEGIES}, rng)
+    return max(STRATEGIES, key=lambda s: draws[s])
 
 
 def source_bonus(sources: Iterable[str], draws: Mapping[str, float], mean: float) -> float:

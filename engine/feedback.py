@@ -85,9 +85,10 @@ WORKED = ("(a.state IS NOT NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.even
 
 
 async def arm_stats(store: Store, person_id: int | None, kind: str = "source") -> dict[str, ArmStats]:
-    """Shown and adopted picks per arm: candidate source (one person or everyone) or persona (one person)."""
+    """Shown and adopted picks per arm: candidate source or strategy (one person or everyone), or persona (one
+    person)."""
     rows = await store.all(
-        f"SELECT e.sources, e.persona_id, {WORKED} AS worked FROM rec_events e "
+        f"SELECT e.sources, e.persona_id, e.strategy, {WORKED} AS worked FROM rec_events e "
         "LEFT JOIN adoptions a ON a.event_id=e.id WHERE e.mode != 'group'"
         + (" AND e.person_id=?" if person_id is not None else ""),
         (person_id,) if person_id is not None else ())
@@ -98,6 +99,8 @@ async def arm_stats(store: Store, person_id: int | None, kind: str = "source") -
             arms = json.loads(r["sources"] or "[]")
         elif kind == "persona":
             arms = [str(r["persona_id"])] if r["persona_id"] is not None else []
+        elif kind == "strategy":
+            arms = [str(r["strategy"])]
         else:
             arms = ["all"]
         for arm in arms:

@@ -261,6 +261,7 @@ class Recommendation:
     tmdb_url: str | None = None
     status: str | None = None
     lifecycle: str | None = None        # "new season airing", "binge-ready", …
+    strategy: str = "blend"             # which ranking chose it: blend | taste | crowd | llm | group
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,8 @@ async def test_feedback_and_bandit_state_survive_a_restart(make_engine: Any) -> 
     after = await again.learning(pid)
     assert [(x.key, x.shown, x.liked) for x in after.rates["strategy"]] == \
         [(x.key, x.shown, x.liked) for x in before.rates["strategy"]]
-    assert [x.liked for x in after.rates["strategy"]] == [1]
+    assert sum(x.liked for x in after.rates["strategy"]) == 1 and sum(x.shown for x in after.rates["strategy"]) == 4
+    assert {a.kind for a in after.arms} == {"source", "persona", "strategy"}
     assert [(a.arm, a.alpha, a.beta) for a in after.arms] == [(a.arm, a.alpha, a.beta) for a in before.arms]
 
 

@@ -304,7 +304,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     rates = {x.key: x for x in await engine.success_rates(pid, "all")}
     assert rates["all"].finished == 1
     assert rates["all"].low < 0.25 < rates["all"].high
-    assert {x.key for x in await engine.success_rates(None, "strategy")} == {"ranker+bandit"}
+    assert {x.key for x in await engine.success_rates(None, "strategy")} <= {"blend", "taste", "crowd"}
     assert {x.key for x in await engine.success_rates(None, "mode")} == {"auto"}
     lo, hi = wilson(0, 0)
     assert (lo, hi) == (0.0, 1.0) and wilson(50, 100)[0] < 0.5 < wilson(50, 100)[1]

@@ -14,9 +14,11 @@ log" (a real Trakt history is rarely complete). Then, round after round
 Arms compared side by side on the same people, same picks budget and same random seed:
 
 * ``static`` — the engine with adaptation off (what ships with ``recommend.adaptive = false``),
-* ``adaptive`` — the engine with the mechanisms of :mod:`engine.adapt`: Thompson sampling over candidate sources
-  and personas with a global prior (everyone's statistics, refreshed once per round), and decay of ignored picks,
-* ``decay_only`` and ``bandit_only`` — ablations, to see which part earns what.
+* ``adaptive`` — the engine with the mechanisms of :mod:`engine.adapt`: Thompson sampling over candidate sources,
+  personas and ranking strategies (one drawn per list slot) with a global prior (everyone's statistics, refreshed
+  once per round), and decay of ignored picks,
+* ``decay_only`` and ``bandit_only`` (sources, personas, strategies; no decay) — ablations, to see which part
+  earns what.
 
 Scores come from the same fitted blend the offline evaluation uses (:class:`~engine.evaluation.multitudes.
 Multitudes`); a candidate's *sources* are the signals (EASE, item-kNN, trending, recent, popular, quality, persona)
@@ -41,6 +43,9 @@ from .multitudes import SIGNALS, Multitudes
 from .strategies import TrainData
 
 ARMS = ("static", "adaptive", "decay_only", "bandit_only")
+# the live engine's strategies (engine/adapt.py STRATEGIES) as signal mixes here: the fitted blend, persona taste
+# first, or what is airing and well rated first
+STRATEGY_SIGNALS = {"taste": ("persona", "ease"), "crowd": ("trend", "recent", "quality")}
 SOURCE_TOP = 50          # a signal "proposes" the items in its own top-50
 POOL = 200               # candidates considered per person and round
 
@@ -55,6 +60,7 @@ class Person:
     weights: np.ndarray                 # persona weights
     future: set[str]
     hidden: set[str]
+    alts: dict[str, np.ndarray] = field(default_factory=dict)   # strategy -> relevance over the pool
 
 
 @dataclass
@@ -75,6 +81,8 @@ class ArmRun:
     ignored: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     last_shown: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     done: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))          # adopted or 👀
+    strat: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))
+    strat_everyone: dict[str, ArmStats] = field(default_factory=dict)
 
 
 def _split(ds: Dataset, cut: float, how: str) -> tuple[list[Interaction], dict[str, set[str]]]:
@@ -151,17 +159,21 @@ def prepare(ds: Dataset, *, users: int = 300, cut: float = 0.8, split: str = "gl
         rel = blend[ix]
         rel = (rel - rel.mean()) / (rel.std() or 1.0)
         pv = model.persona_vectors(data, u)
+        zs = {}
+        for name, cols in STRATEGY_SIGNALS.items():
+            v = sum(sig[ix, SIGNALS.index(c)] for c in cols)
+            zs[name] = (v - v.mean()) / (v.std() or 1.0)
         people.append(Person(
             user=u, items=[data.item_ids[i] for i in ix], rel=rel,
             sources=[tuple(s for s in SIGNALS if int(i) in tops[s]) or ("blend",) for i in ix],
             assign=pv.assign(model.oracle.space.matrix[ix]), weights=pv.weights,
-            future=future[u], hidden=hidden[u]))
+            future=future[u], hidden=hidden[u], alts={"blend": rel, **zs}))
     info = {"fit_s": round(fit_s, 2), "weights": model.weights, "train_rows": len(engine_rows),
             "eligible_people": len(eligible), "ordinal": ordinal}
     return people, info
 
 
-def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, rng: np.random.Generator) -> list[int]:
+def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, rng: np.random.Generator) -> list[tuple[int, str]]:
     shown_at = run.last_shown[p.user]
     done = run.done[p.user]
     ok = np.array([p.items[i] not in done and rnd - shown_at.get(p.items[i], -10**6) > rest
@@ -183,7 +195,23 @@ def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, rng: np.random.Ge
     if run.decay:
         ign = run.ignored[p.user]
         rel = rel - np.array([adapt.ignored_penalty(ign.get(it, 0)) for it in p.items])
+    adj = rel - p.rel                                   # what adaptation adds, whatever the strategy
     rel = np.where(ok, rel, -np.inf)
+    if run.bandit and p.alts:
+        # every slot ranked by the strategy the bandit draws for this person
+        mine = {a: ArmStats(*v) for a, v in run.strat[p.user].items()}
+        post = adapt.posteriors(mine, run.strat_everyone)
+        picks: list[tuple[int, str]] = []
+        used: set[int] = set()
+        for _ in range(k):
+            strat = adapt.pick_strategy(post, rng)
+            score = np.where(ok, p.alts[strat] + adj, -np.inf)
+            order = [int(i) for i in np.argsort(-score, kind="stable") if np.isfinite(score[i]) and int(i) not in used]
+            if not order:
+                break
+            used.add(order[0])
+            picks.append((order[0], strat))
+        return picks
     order = [int(i) for i in np.argsort(-rel, kind="stable") if np.isfinite(rel[i])]
     if not order:
         return []
@@ -192,18 +220,19 @@ def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, rng: np.random.Ge
         masked_rel = np.where(np.isfinite(rel), rel, -1e9)
         chosen = ensure_coverage(chosen, masked_rel, p.assign, weights, k)
         chosen = [i for i in chosen if np.isfinite(rel[i])]
-    return chosen
+    return [(i, "blend") for i in chosen]
 
 
 def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, seed: int) -> ArmRun:
     run = ArmRun(name, decay=name in ("adaptive", "decay_only"), bandit=name in ("adaptive", "bandit_only"))
+    glob_strat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rng = np.random.default_rng(seed)
     glob_src: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     glob_all = [0, 0]
     for rnd in range(rounds):
         shown = adopted = 0
         for p in people:
-            for i in _pick(p, run, rnd, k, rest, rng):
+            for i, strat in _pick(p, run, rnd, k, rest, rng):
                 item = p.items[i]
                 worked = item in p.future or item in p.hidden
                 if item in p.future:
@@ -230,9 +259,15 @@ def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, 
                     st[1] += int(worked)
                 glob_all[0] += 1
                 glob_all[1] += int(worked)
+                st = run.strat[p.user].setdefault(strat, [0, 0])
+                st[0] += 1
+                st[1] += int(worked)
+                glob_strat[strat][0] += 1
+                glob_strat[strat][1] += int(worked)
         # everyone's statistics, the prior, refresh once per round (the live engine: every ten minutes)
         run.everyone = {s: ArmStats(*v) for s, v in glob_src.items()}
         run.overall = ArmStats(*glob_all)
+        run.strat_everyone = {s_: ArmStats(*v) for s_, v in glob_strat.items()}
         run.shown += shown
         run.adopted += adopted
         run.per_round.append(round(adopted / shown, 4) if shown else 0.0)

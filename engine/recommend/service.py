@@ -13,7 +13,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,6 +119,7 @@ class Adaptation:
     sources: dict[str, float]       # one Thompson draw per candidate source
     personas: dict[int, float]      # one per persona id
     ignored: dict[int, int]         # show id -> times shown and ignored
+    strategies: dict[str, tuple[float, float]] = field(default_factory=dict)   # Beta posterior per strategy
 
 
 class Recommender:
@@ -136,7 +137,7 @@ class Recommender:
         self.recent_days = recent_days
         self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
         self._rng = np.random.default_rng(seed)
-        self._global_arms: tuple[datetime, dict[str, ArmStats], ArmStats] | None = None
+        self._global_arms: tuple[datetime, dict[str, ArmStats], ArmStats, dict[str, ArmStats]] | None = None
 
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
@@ -191,7 +192,7 @@ class Recommender:
         adaptation = await self._adaptation(req.person_id, personas) if self.adaptive else None
         scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties,
                                         adaptation)
-        picks = self._select(scored, pv, personas, req)
+        picks = self._select(scored, pv, personas, req, adaptation)
         items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == "bridge")
         llm_calls = llm_tokens = 0
         llm_used = False
@@ -200,7 +201,7 @@ class Recommender:
 
             def explain_one(s: Scored) -> Recommendation:
                 j = int(np.argmax(s.aff)) if len(s.aff) else None
-                return self._explain([(s, j, 0.0)], pv, personas, space, metas)[0]
+                return self._explain([(s, j, 0.0, "llm")], pv, personas, space, metas)[0]
 
             items, llm_used, llm_tokens = await self._llm(items, scored, pv, personas, req, explain_one)
             llm_calls = self.llm.stats.calls - calls_before
@@ -376,8 +377,9 @@ class Recommender:
         now = self.clock.now()
         if fresh or self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
             counts = await arm_stats(self.store, None, "all")
-            self._global_arms = (now, await arm_stats(self.store, None), counts.get("all", ArmStats(0, 0)))
-        _, everyone, overall = self._global_arms
+            self._global_arms = (now, await arm_stats(self.store, None), counts.get("all", ArmStats(0, 0)),
+                                 await arm_stats(self.store, None, "strategy"))
+        _, everyone, overall, strategies = self._global_arms
         mine = await arm_stats(self.store, person_id)
         out = [ArmState("source", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
                adapt.posteriors(mine, everyone).items()]
@@ -386,6 +388,9 @@ class Recommender:
         mine = await arm_stats(self.store, person_id, "persona")
         out += [ArmState("persona", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
                 adapt.posteriors(mine, prior).items() if arm in prior]
+        mine = await arm_stats(self.store, person_id, "strategy")
+        out += [ArmState("strategy", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
+                adapt.posteriors(mine, strategies).items() if arm in adapt.STRATEGIES]
         return out
 
     async def _adaptation(self, person_id: int, personas: Sequence[Persona]) -> Adaptation:
@@ -394,7 +399,8 @@ class Recommender:
         by_persona = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "persona"}, self._rng)
         before = iso(self.clock.now() - timedelta(days=self.recent_days))
         return Adaptation(sources, {int(k): v for k, v in by_persona.items()},
-                          await ignored_counts(self.store, person_id, before))
+                          await ignored_counts(self.store, person_id, before),
+                          {s.arm: (s.alpha, s.beta) for s in states if s.kind == "strategy"})
 
     def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
                metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
@@ -458,53 +464,68 @@ class Recommender:
         return out, space, pv
 
     def _select(self, scored: list[Scored], pv: PersonaVectors, personas: Sequence[Persona],
-                req: RecommendRequest) -> list[tuple[Scored, int | None, float]]:
-        """(candidate, persona index, score) in order."""
+                req: RecommendRequest, adaptation: Adaptation | None = None
+                ) -> list[tuple[Scored, int | None, float, str]]:
+        """(candidate, persona index, score, strategy) in order."""
         k = req.k
         if not len(pv.weights):
             by_base = sorted(scored, key=lambda s: -s.base)
-            return [(s, None, s.base) for s in by_base[:k]]
+            return [(s, None, s.base, "blend") for s in by_base[:k]]
         A = np.array([s.aff for s in scored])
         base = np.array([s.base for s in scored])
         if req.mode == "bridge" and A.shape[1] >= 2:
             both = np.minimum(A[:, 0], A[:, 1]) * 2 + 0.5 * (A[:, 0] + A[:, 1])
             rel = both * 2.0 + 0.5 * base
             order = np.argsort(-rel, kind="stable")[:k]
-            return [(scored[i], int(np.argmax(A[i])), float(rel[i])) for i in order]
+            return [(scored[i], int(np.argmax(A[i])), float(rel[i]), "blend") for i in order]
         if req.mode == "all":
-            picks: list[tuple[Scored, int | None, float]] = []
+            picks: list[tuple[Scored, int | None, float, str]] = []
             used: set[int] = set()
             for j in range(A.shape[1]):
                 rel = 2.0 * A[:, j] + 0.5 * base
                 for i in np.argsort(-rel, kind="stable"):
                     if i not in used and int(np.argmax(A[i])) == j:
                         used.add(int(i))
-                        picks.append((scored[i], j, float(rel[i])))
+                        picks.append((scored[i], j, float(rel[i]), "blend"))
                         break
             return picks
         if req.mode == "persona":
             rel = 2.0 * A[:, 0] + 0.5 * base
             order = np.argsort(-rel, kind="stable")[:k]
-            return [(scored[i], 0, float(rel[i])) for i in order]
+            return [(scored[i], 0, float(rel[i]), "blend") for i in order]
         # auto / mood / like: relevance to the weighted personas, then MMR diversity and persona coverage
-        rel = 2.0 * (np.maximum(A, 0) @ pv.weights) + 0.5 * base
+        fit = np.maximum(A, 0) @ pv.weights
+        ranks = {"blend": 2.0 * fit + 0.5 * base, "taste": 3.0 * fit + 0.2 * base, "crowd": 1.0 * fit + 1.0 * base}
+        rel = ranks["blend"]
         if req.mode == "like":
-            rel = 0.5 * rel + base
+            rel = ranks["blend"] = 0.5 * rel + base
+        mixing = adaptation is not None and req.mode in ("auto", "mood")
         assign = np.argmax(A, axis=1)
         chosen: list[int] = []
-        pool = list(np.argsort(-rel, kind="stable")[: max(60, 6 * k)])
-        while pool and len(chosen) < k:
-            def mmr(i: int) -> float:
+        strategy: dict[int, str] = {}
+        pools = {name: list(np.argsort(-r, kind="stable")[: max(60, 6 * k)]) for name, r in ranks.items()}
+        while len(chosen) < k:
+            # each slot: the strategy the bandit draws for this person (always the blend when not adapting)
+            name = adapt.pick_strategy(adaptation.strategies, self._rng) if mixing and adaptation else "blend"
+            pool = [i for i in pools[name] if int(i) not in strategy]
+            if not pool:
+                pool = [i for i in pools["blend"] if int(i) not in strategy]
+                name = "blend"
+            if not pool:
+                break
+            r = ranks[name]
+
+            def mmr(i: int, r: np.ndarray = r) -> float:
                 same = sum(1 for j in chosen if assign[j] == assign[i])
-                return float(rel[i]) - 0.35 * same
-            best = max(pool, key=mmr)
-            chosen.append(int(best))
-            pool.remove(best)
+                return float(r[i]) - 0.35 * same
+            best = int(max(pool, key=mmr))
+            chosen.append(best)
+            strategy[best] = name
         if req.mode == "auto":
             chosen = ensure_coverage(chosen, rel, assign.astype(np.int64), pv.weights, k, min_share=0.15)
-        return [(scored[i], int(assign[i]), float(rel[i])) for i in chosen]
+        return [(scored[i], int(assign[i]), float(rel[i]), strategy.get(i, "blend")) for i in chosen]
 
-    def _explain(self, picks: list[tuple[Scored, int | None, float]], pv: PersonaVectors,
+    def _explain(self, picks: list[tuple[Scored, int | None, float, str]], pv: PersonaVectors,
                  personas: Sequence[Persona], space: FeatureSpace,
                  metas: Mapping[int, Mapping[str, Any]], *, bridge: bool = False) -> list[Recommendation]:
         out = []
@@ -517,7 +538,7 @@ class Recommender:
             best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:n]]
             return [str((metas.get(b) or {}).get("title") or "?") for b in best]
 
-        for rank, (s, j, score) in enumerate(picks, start=1):
+        for rank, (s, j, score, strategy) in enumerate(picks, start=1):
             c = s.cand
             assert c.show_id is not None
             persona = personas[j] if j is not None and j < len(personas) else None
@@ -547,7 +568,7 @@ class Recommender:
                 trakt_url=f"https://trakt.tv/shows/{c.ref.ids.slug or c.ref.ids.trakt}" if (
                     c.ref.ids.slug or c.ref.ids.trakt) else None,
                 tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None,
-                status=m.get("status"), lifecycle=s.lifecycle,
+                status=m.get("status"), lifecycle=s.lifecycle, strategy=strategy,
             ))
         return out
 
@@ -599,15 +620,13 @@ class Recommender:
     async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
                       llm_used: bool) -> list[Recommendation]:
         stamp = iso(self.clock.now())
-        strategy = "group" if req.mode == "group" else (
-            ("llm" if llm_used else "ranker") + ("+bandit" if self.adaptive else ""))
         out = []
         async with self.store.tx() as db:
             for r in items:
                 cur = await db.execute(
                     "INSERT INTO rec_events(person_id, show_id, request_id, strategy, persona_id, sources, rank, "
                     "mode, score, reason, llm, shown_at, platform) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (req.person_id, r.show_id, request_id, strategy,
+                    (req.person_id, r.show_id, request_id, "group" if req.mode == "group" else r.strategy,
                      r.persona_id, json.dumps(list(r.sources)), r.rank, req.mode, r.score, r.reason, int(llm_used),
                      stamp, req.platform))
                 out.append(_replace(r, event_id=int(cur.lastrowid or 0)))
