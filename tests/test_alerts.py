@@ -268,3 +268,25 @@ async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path
         related_calls = trakt.count(f"/shows/{x['trakt_id']}/related")
         await engine.scan_alerts()
         assert trakt.count(f"/shows/{x['trakt_id']}/related") == related_calls == 1           # shared and cached
+
+
+@pytest.mark.parametrize("hour, quiet, inside", [
+    (23, [23, 8], True), (3, [23, 8], True), (8, [23, 8], False), (12, [23, 8], False),
+    (13, [13, 15], True), (15, [13, 15], False), (5, None, False), (5, [5, 5], False),
+])
+def test_quiet_hours_wrap_around_midnight(hour: int, quiet: list[int] | None, inside: bool) -> None:
+    from engine.alerts import in_quiet
+    assert in_quiet(hour, quiet) is inside
+
+
+def test_alerts_wait_for_the_end_of_quiet_hours_in_the_persons_own_clock() -> None:
+    from engine.alerts import allowed_at, morning
+    late = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)                       # 23:30 in Paris
+    assert allowed_at(late, PARIS, [23, 8]).astimezone(PARIS) == datetime(2026, 11, 25, 8, 0, tzinfo=PARIS)
+    assert allowed_at(late, PARIS, [1, 6]) == late
+    day = datetime(2026, 11, 27).date()
+    assert morning(day, PARIS, 9, None, NOW).astimezone(PARIS).hour == 9
+    assert morning(day, PARIS, 9, [23, 10], NOW).astimezone(PARIS).hour == 10
+    past = datetime(2026, 11, 20).date()                                     # already gone: as soon as allowed
+    assert morning(past, NEW_YORK, 9, [0, 7], NOW).astimezone(NEW_YORK) == datetime(2026, 11, 24, 7, 0,
+                                                                                      tzinfo=NEW_YORK)
