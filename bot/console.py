@@ -20,12 +20,13 @@ from .grammar import parse_recommend, parse_settings, resolve_channel, settings_
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
   history [N]        your last N plays (default 15)
-  stats              what you watch, in numbers
+  stats [all]        what you watch, in numbers, and how my picks fared (all: everyone's, for owners)
   personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
-  upcoming           new episodes and seasons coming for your shows
-  settings [group:on tz:Europe/Paris quiet:23-08 alerts:off filters:"genre:-horror"]   your settings
+  upcoming           new episodes and seasons coming for your shows, and the alerts to come
+  settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
+            filters:"genre:-horror"]   your settings
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)

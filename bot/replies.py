@@ -23,4 +23,5 @@ async def upcoming(engine: Engine, person_id: int) -> str:
     """``/upcoming``: what airs soon for the person's shows, and the alerts decided for them that are still to come."""
     text = render.upcoming(await engine.upcoming(person_id))
     pending = [a for a in await engine.person_alerts(person_id) if a.status == "pending"]
-    return text + ("\n\n" + render.pending_alerts(pending) if pending else "")
+    tz = (await engine.person_settings(person_id)).get("timezone")
+    return text + ("\n\n" + render.pending_alerts(pending, tz) if pending else "")

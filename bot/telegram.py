@@ -52,14 +52,16 @@ COMMANDS = [("recommend", "shows for you (all, bridge A + B, like:SHOW, mood:\"�
             ("personas", "your taste personas"), ("link", "connect Trakt"), ("sync", "fetch new plays"),
             ("stats", "your viewing in numbers"), ("upcoming", "what is coming for your shows"),
             ("groupwatch", "a pick for this group (opted-in members)"),
-            ("settings", "group:on tz:Europe/Paris quiet:23-08 alerts:on filters:\"genre:-horror\""),
+            ("settings", "group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
+                         "channel:here"),
             ("forget", "delete everything about you"),
             ("help", "how to")]
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
         "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
         "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
         "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
-        "Rate picks with the buttons or react 👍 👎 👀. /forget deletes everything about you.\n"
+        "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
+        "/settings — time zone, quiet hours, alerts per kind, weekly digest. /forget deletes everything about you.\n"
         "This product uses the TMDB API but is not endorsed or certified by TMDB.")
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
