@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("kind", choices=["movielens", "annict"])
     conv.add_argument("src")
     conv.add_argument("dest")
+    al = sub.add_parser("alerts", help="run one release-calendar scan now and list what was decided (sends nothing)")
+    al.add_argument("--user", help="also list this console identity's alerts")
+    al.add_argument("--json", action="store_true")
     sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
     return p
 
@@ -155,6 +159,30 @@ async def _personas(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _alerts(settings: Settings, args: argparse.Namespace) -> int:
+    """An operator's look at the alert scan: what it costs and what it decided; delivery stays with `run`."""
+    engine = await bootstrap(settings)
+    async with engine:
+        rep = await engine.scan_alerts()
+        rows = await engine.store.all("SELECT kind, status, COUNT(*) FROM alerts GROUP BY kind, status")
+        mine = []
+        if args.user:
+            mine = await engine.person_alerts(await engine.person("console", args.user, args.user))
+        if args.json:
+            print(json.dumps({"scan": dataclasses.asdict(rep),
+                              "alerts": [{"kind": k, "status": st, "count": n} for k, st, n in rows],
+                              "person": [{"title": a.title, "season": a.season, "kind": a.kind, "status": a.status,
+                                          "due_at": a.due_at.isoformat()} for a in mine]}, indent=2))
+        else:
+            print(f"Scanned {rep.people} people and {rep.shows} shows ({rep.metadata_fetched} metadata refreshed): "
+                  f"{rep.created} new alerts, {rep.updated} moved.")
+            for k, st, n in rows:
+                print(f"  {k:10} {st:8} {n}")
+            for a in mine:
+                print(render.alert(a) + f"  [{a.status}, due {a.due_at:%Y-%m-%d %H:%M} UTC]")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.datasets import load
     from engine.evaluation.runner import evaluate
@@ -201,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.user, args.file))
         if args.cmd == "personas":
             return asyncio.run(_personas(settings, args))
+        if args.cmd == "alerts":
+            return asyncio.run(_alerts(settings, args))
         if args.cmd == "eval":
             return _eval(args)
         if args.cmd == "dataset":

@@ -21,6 +21,7 @@ from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
 
 
@@ -290,3 +291,38 @@ def test_alerts_wait_for_the_end_of_quiet_hours_in_the_persons_own_clock() -> No
     past = datetime(2026, 11, 20).date()                                     # already gone: as soon as allowed
     assert morning(past, NEW_YORK, 9, [0, 7], NOW).astimezone(NEW_YORK) == datetime(2026, 11, 24, 7, 0,
                                                                                       tzinfo=NEW_YORK)
+
+
+async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path, lifecycle: Lifecycle,
+                                                                   make_engine: Any) -> None:
+    import asyncio
+    import json as json_
+    import os
+    import sys
+
+    from engine.crypto import TokenCipher
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        await engine.scan_alerts()
+        await engine.close()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
+        env.update({"PYTHONPATH": str(ROOT),
+                    "MULTITUDES_STORAGE__PATH": str(tmp_path / "multitudes.db"),
+                    "MULTITUDES_LOGGING__FILE": str(tmp_path / "cli.log"),
+                    "MULTITUDES_TRAKT__BASE_URL": trakt.url, "MULTITUDES_TRAKT_CLIENT_ID": trakt.client_id,
+                    "MULTITUDES_TRAKT_CLIENT_SECRET": trakt.client_secret,
+                    "MULTITUDES_SECRET_KEY": TokenCipher.generate_key(),
+                    "MULTITUDES_TMDB__BASE_URL": tmdb.url + "/3", "MULTITUDES_TMDB_API_KEY": tmdb.api_key})
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "alerts", "--json", "--user", "wendy", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+        doc = json_.loads(out)
+        assert doc["scan"]["people"] == 3
+        assert any(a["kind"] == "premiere" and a["status"] == "pending" for a in doc["person"])
+        assert sum(r["count"] for r in doc["alerts"] if r["status"] == "sent") == 0          # it sends nothing
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
