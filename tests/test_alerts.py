@@ -326,3 +326,23 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
     finally:
         await trakt.__aexit__(None, None, None)
         await tmdb.__aexit__(None, None, None)
+
+
+async def test_a_scan_during_outages_uses_what_is_cached(tmp_path: Path, lifecycle: Lifecycle,
+                                                         make_engine: Any) -> None:
+    clock = FakeClock(NOW)
+    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
+    try:
+        wendy, *_ = await ids(engine, "wendy", "bill", "cat")
+        clock.advance(hours=30)                                  # airing shows' metadata has expired
+        trakt.inject(503, 10_000, path_prefix="/calendars")      # Trakt's calendars are down
+        tmdb.inject(503, 10_000, path_prefix="/3/tv")            # and TMDB too
+        rep = await engine.scan_alerts()
+        assert rep.people == 3 and rep.metadata_fetched == 0
+        # TMDB's last known next_episode still announces the premiere (a date, not Trakt's exact time)
+        premiere = [a for a in await engine.person_alerts(wendy) if a.kind == "premiere"]
+        assert premiere and premiere[0].payload["exact"] is False
+        assert not await engine.store.one("SELECT 1 FROM api_cache WHERE key LIKE 'trakt:calendar:%'")
+    finally:
+        await trakt.__aexit__(None, None, None)
+        await tmdb.__aexit__(None, None, None)
