@@ -287,7 +287,7 @@ class Engine:
     async def learning(self, person_id: int | None) -> Learning:
         """What the feedback loop knows: success rates by strategy, mode, persona (named) and source, and the
         bandit's posteriors for the person (``None``: everyone's rates, for the bot owner; no bandit state)."""
-        rates = {by: await self.adoption.rates(person_id, by) for by in ("strategy", "mode", "persona", "source")}
+        rates = await self.adoption.rates_by(person_id, ("strategy", "mode", "persona", "source"))
         arms: list[ArmState] = []
         if person_id is not None:
             report = await self.persona_service.stored(person_id)

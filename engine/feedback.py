@@ -56,6 +56,10 @@ class Adoption:
 
     async def rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
         """Success per ``by`` in strategy | mode | persona | source | all, for one person or everyone."""
+        return (await self.rates_by(person_id, (by,)))[by]
+
+    async def rates_by(self, person_id: int | None, bys: tuple[str, ...]) -> dict[str, list[Rate]]:
+        """Several groupings of the same picks from one read of them."""
         rows = await self.store.all(
             "SELECT e.id, e.strategy, e.mode, e.persona_id, e.sources, a.state, "
             "(SELECT MAX(active) FROM feedback f WHERE f.event_id=e.id AND f.kind='liked') AS liked, "
@@ -63,19 +67,23 @@ class Adoption:
             "FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id"
             + (" WHERE e.person_id=?" if person_id is not None else ""),
             (person_id,) if person_id is not None else ())
-        groups: dict[str, list[tuple[bool, bool, bool, bool]]] = defaultdict(list)
+        groups: dict[str, dict[str, list[tuple[bool, bool, bool, bool]]]] = {by: defaultdict(list) for by in bys}
         for r in rows:
             keys = {"strategy": [str(r["strategy"])], "mode": [str(r["mode"])],
                     "persona": [f"persona {r['persona_id']}"] if r["persona_id"] is not None else [],
-                    "source": list(json.loads(r["sources"] or "[]")), "all": ["all"]}[by]
+                    "source": list(json.loads(r["sources"] or "[]")), "all": ["all"]}
             flags = (r["state"] is not None, r["state"] == "finished", bool(r["liked"]), bool(r["nope"]))
-            for k in keys:
-                groups[k].append(flags)
-        out = []
-        for k, fl in sorted(groups.items()):
-            n, st = len(fl), sum(f[0] for f in fl)
-            lo, hi = wilson(st, n)
-            out.append(Rate(k, n, st, sum(f[1] for f in fl), sum(f[2] for f in fl), sum(f[3] for f in fl), lo, hi))
+            for by in bys:
+                for k in keys[by]:
+                    groups[by][k].append(flags)
+        out: dict[str, list[Rate]] = {}
+        for by, per in groups.items():
+            out[by] = []
+            for k, fl in sorted(per.items()):
+                n, st = len(fl), sum(f[0] for f in fl)
+                lo, hi = wilson(st, n)
+                out[by].append(Rate(k, n, st, sum(f[1] for f in fl), sum(f[2] for f in fl), sum(f[3] for f in fl),
+                                    lo, hi))
         return out
 
 
@@ -84,29 +92,28 @@ WORKED = ("(a.state IS NOT NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.even
           "f.kind IN ('liked', 'seen', 'watchlist')))")
 
 
-async def arm_stats(store: Store, person_id: int | None, kind: str = "source") -> dict[str, ArmStats]:
-    """Shown and adopted picks per arm: candidate source or strategy (one person or everyone), or persona (one
-    person)."""
+ARM_KINDS = ("source", "persona", "strategy", "all")
+
+
+async def arm_stats(store: Store, person_id: int | None) -> dict[str, dict[str, ArmStats]]:
+    """Shown and worked picks per arm, for every kind of arm in one read: ``source``, ``persona``, ``strategy``
+    and ``all`` (one person, or everyone; group-watch picks are not a person's own and are left out)."""
     rows = await store.all(
         f"SELECT e.sources, e.persona_id, e.strategy, {WORKED} AS worked FROM rec_events e "
         "LEFT JOIN adoptions a ON a.event_id=e.id WHERE e.mode != 'group'"
         + (" AND e.person_id=?" if person_id is not None else ""),
         (person_id,) if person_id is not None else ())
-    shown: dict[str, int] = defaultdict(int)
-    worked: dict[str, int] = defaultdict(int)
+    counts: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in ARM_KINDS}
     for r in rows:
-        if kind == "source":
-            arms = json.loads(r["sources"] or "[]")
-        elif kind == "persona":
-            arms = [str(r["persona_id"])] if r["persona_id"] is not None else []
-        elif kind == "strategy":
-            arms = [str(r["strategy"])]
-        else:
-            arms = ["all"]
-        for arm in arms:
-            shown[arm] += 1
-            worked[arm] += int(r["worked"])
-    return {k: ArmStats(shown[k], worked[k]) for k in shown}
+        arms = {"source": json.loads(r["sources"] or "[]"),
+                "persona": [str(r["persona_id"])] if r["persona_id"] is not None else [],
+                "strategy": [str(r["strategy"])], "all": ["all"]}
+        for kind, names in arms.items():
+            for arm in names:
+                c = counts[kind][arm]
+                c[0] += 1
+                c[1] += int(r["worked"])
+    return {kind: {arm: ArmStats(n, w) for arm, (n, w) in per.items()} for kind, per in counts.items()}
 
 
 async def ignored_counts(store: Store, person_id: int, before: str) -> dict[int, int]:

@@ -137,7 +137,7 @@ class Recommender:
         self.recent_days = recent_days
         self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
         self._rng = np.random.default_rng(seed)
-        self._global_arms: tuple[datetime, dict[str, ArmStats], ArmStats, dict[str, ArmStats]] | None = None
+        self._global_arms: tuple[datetime, dict[str, dict[str, ArmStats]]] | None = None
 
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
@@ -372,25 +372,23 @@ class Recommender:
 
     async def arm_states(self, person_id: int, personas: Sequence[Persona] = (), *,
                          fresh: bool = False) -> list[ArmState]:
-        """The bandit's posteriors for this person: one per candidate source, one per persona. For requests,
-        everyone's statistics (the prior) are recounted at most every ten minutes; ``fresh`` recounts now."""
+        """The bandit's posteriors for this person: one per candidate source, persona and ranking strategy. For
+        requests, everyone's statistics (the prior) are recounted at most every ten minutes; ``fresh`` recounts."""
         now = self.clock.now()
         if fresh or self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
-            counts = await arm_stats(self.store, None, "all")
-            self._global_arms = (now, await arm_stats(self.store, None), counts.get("all", ArmStats(0, 0)),
-                                 await arm_stats(self.store, None, "strategy"))
-        _, everyone, overall, strategies = self._global_arms
+            self._global_arms = (now, await arm_stats(self.store, None))
+        everyone = self._global_arms[1]
+        overall = everyone["all"].get("all", ArmStats(0, 0))
         mine = await arm_stats(self.store, person_id)
-        out = [ArmState("source", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
-               adapt.posteriors(mine, everyone).items()]
         # a persona with no evidence yet starts from everyone's overall rate, worth PRIOR_WEIGHT picks
-        prior = {str(p.id): overall for p in personas}
-        mine = await arm_stats(self.store, person_id, "persona")
-        out += [ArmState("persona", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
-                adapt.posteriors(mine, prior).items() if arm in prior]
-        mine = await arm_stats(self.store, person_id, "strategy")
-        out += [ArmState("strategy", arm, a, b, *_own(mine, arm)) for arm, (a, b) in
-                adapt.posteriors(mine, strategies).items() if arm in adapt.STRATEGIES]
+        priors = {"source": everyone["source"], "persona": {str(p.id): overall for p in personas},
+                  "strategy": {k: v for k, v in everyone["strategy"].items() if k in adapt.STRATEGIES}}
+        keep = {"source": None, "persona": set(priors["persona"]), "strategy": set(adapt.STRATEGIES)}
+        out = []
+        for kind, prior in priors.items():
+            allowed = keep[kind]
+            out += [ArmState(kind, arm, a, b, *_own(mine[kind], arm))
+                    for arm, (a, b) in adapt.posteriors(mine[kind], prior).items() if allowed is None or arm in allowed]
         return out
 
     async def _adaptation(self, person_id: int, personas: Sequence[Persona]) -> Adaptation:
