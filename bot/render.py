@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from engine.alerts import tz_of
 from engine.models import (
     Alert,
     DeviceLink,
@@ -252,15 +253,11 @@ def digest(d: Digest) -> str:
 
 def pending_alerts(items: list[Alert], tz: str | None = None) -> str:
     """Alerts still to be sent, with the day they will go out on the person's own clock."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    try:
-        zone = ZoneInfo(tz) if tz else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
+    zone = tz_of(tz)
     kinds = {"premiere": "premiere", "binge": "binge-ready", "returning": "returning", "catchup": "catch-up"}
     lines = ["Alerts I will send you (turn a kind off with /settings premiere:off, binge:off, returning:off, "
              "catchup:off):"]
     for a in items[:10]:
         lines.append(f"  {ALERT_LEGEND.get(a.kind, '🔔')} {a.title} S{a.season} — {kinds.get(a.kind, a.kind)}, "
-                     f"around {(a.due_at.astimezone(zone) if zone else a.due_at):%a %b %d}")
+                     f"around {a.due_at.astimezone(zone):%a %b %d}")
     return "\n".join(lines)

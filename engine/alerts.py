@@ -145,7 +145,6 @@ class AlertService:
         self.settings = settings
         self.trakt = trakt            # TraktClient or None: public calendars
         self.enrich = enrich          # async (show ids) -> int: refresh expired metadata
-        self._premiering: dict[int, tuple[dict[str, Any], Airing]] = {}   # trakt id -> (show, premiere), per scan
 
     # -- scan --------------------------------------------------------------------------------------------------
     async def scan(self, person_ids: Sequence[int] | None = None) -> ScanReport:
@@ -196,7 +195,7 @@ class AlertService:
             for r in await self.store.all(f"SELECT id, trakt_id, meta FROM shows WHERE id IN "
                                           f"({','.join('?' * len(chunk))})", chunk):
                 metas[int(r["id"])] = (json.loads(r["meta"]) if r["meta"] else {}, r["trakt_id"])
-        premieres, finales = await self._calendars(now)
+        premieres, finales, premiering = await self._calendars(now)
         # 3. what is happening per show, once, whoever watches it
         events = {sid: ev for sid, (meta, tid) in metas.items()
                   if (ev := self._show_events(now, meta, tid, premieres, finales)) != (None, None)}
@@ -219,20 +218,19 @@ class AlertService:
                     continue
                 rows.append((pid, sid, season, kind, iso(event_at), iso(due), iso(expires),
                              json.dumps(payload), iso(now)))
-        rows += await self._related_catchups(now, who, seen, hidden, metas, premieres)
+        rows += await self._related_catchups(now, who, seen, hidden, metas, premiering)
         created, updated = await self._save(rows)
         return ScanReport(len(who), len(shows), fetched, created, updated)
 
     async def _related_catchups(self, now: datetime, who: Mapping[int, tuple[Any, Any]],
                                 seen: Mapping[tuple[int, int], Mapping[int, int]], hidden: set[tuple[int, int]],
                                 metas: Mapping[int, tuple[dict[str, Any], Any]],
-                                premieres: Mapping[int, list[Airing]]) -> list[tuple[Any, ...]]:
+                                shows: Mapping[int, tuple[dict[str, Any], Airing]]) -> list[tuple[Any, ...]]:
         """"Catch up before the premiere" for a show the person has not started: a new season of it premieres
         soon and Trakt relates it to at least two shows they watched. One related-shows look-up per premiering
         show (cached a week), shared by everyone; at most ``RELATED_PER_MONTH`` such suggestions per person in 30
         days (the best overlaps first), so it stays a suggestion, not a stream."""
         s = self.settings
-        shows = self._premiering.copy()
         if self.trakt is None or not shows:
             return []
         watched_by: dict[int, dict[int, int]] = defaultdict(dict)      # person -> trakt id -> episodes
@@ -345,11 +343,13 @@ class AlertService:
                 out[int(r["person_id"])] = BINGE if binge >= 0.5 else WEEKLY
         return out
 
-    async def _calendars(self, now: datetime) -> tuple[dict[int, list[Airing]], dict[int, list[Airing]]]:
+    async def _calendars(self, now: datetime) -> tuple[dict[int, list[Airing]], dict[int, list[Airing]],
+                                                       dict[int, tuple[dict[str, Any], Airing]]]:
         """Trakt's public premieres and finales calendars around now, by Trakt show id (two requests per scan,
-        cached for the scan interval; Trakt calendars span at most 33 days)."""
+        cached for the scan interval; Trakt calendars span at most 33 days), and the premiering shows as Trakt
+        described them."""
         out: list[dict[int, list[Airing]]] = []
-        self._premiering = {}
+        premiering: dict[int, tuple[dict[str, Any], Airing]] = {}
         today = now.date()
         for which, start, days in (("premieres", today - timedelta(days=1), 33),
                                    ("finales", today - timedelta(days=self.settings.finale_days), 33)):
@@ -375,9 +375,9 @@ class AlertService:
                         a = Airing(int(ep["season"]), int(ep.get("number") or 0), at, True)
                         by_show[int(tid)].append(a)
                         if which == "premieres" and a.episode == 1:
-                            self._premiering[int(tid)] = (show, a)
+                            premiering[int(tid)] = (show, a)
             out.append(by_show)
-        return out[0], out[1]
+        return out[0], out[1], premiering
 
     def _show_events(self, now: datetime, meta: Mapping[str, Any], trakt_id: int | None,
                      premieres: Mapping[int, list[Airing]], finales: Mapping[int, list[Airing]],
@@ -456,8 +456,11 @@ class AlertService:
             "SELECT a.*, s.title, s.year FROM alerts a JOIN shows s ON s.id=a.show_id WHERE a.status='pending' "
             "AND a.due_at <= ? ORDER BY a.due_at, a.id LIMIT 1000", (iso(now),))
         sent = skipped = deferred = failed = 0
+        ids = sorted({int(r["person_id"]) for r in rows})
+        people = {int(p["id"]): p for chunk in _chunks(ids) for p in await self.store.all(
+            f"SELECT id, timezone, settings FROM people WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
         for r in rows:
-            person = await self.store.one("SELECT timezone, settings FROM people WHERE id=?", (r["person_id"],))
+            person = people.get(int(r["person_id"]))
             if person is None:
                 continue
             prefs = json.loads(person["settings"] or "{}")
