@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import bootstrap  # noqa: E402
+from engine.alerts import ScanReport  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Play, ShowIds, ShowRef  # noqa: E402
 from tests.fakes.catalogue import catalogue  # noqa: E402
@@ -107,19 +108,19 @@ async def run(n_people: int) -> dict[str, object]:
                         ["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"]))
                     await engine.store.import_batch(pid, "bench", plays)
                 shows = (await engine.store.one("SELECT COUNT(DISTINCT show_id) FROM plays"))[0]  # type: ignore[index]
-                trakt.requests.clear()
-                tmdb.requests.clear()
-                t0 = time.perf_counter()
-                rep = await engine.scan_alerts()
-                scan_s = time.perf_counter() - t0
-                cold = len(trakt.requests) + len(tmdb.requests)
-                clock.advance(hours=settings.alerts.scan_every_hours)
-                trakt.requests.clear()
-                tmdb.requests.clear()
-                t0 = time.perf_counter()
-                rep2 = await engine.scan_alerts()
-                warm_s = time.perf_counter() - t0
-                warm = len(trakt.requests) + len(tmdb.requests)
+
+
+                async def scan() -> tuple[ScanReport, int, float]:
+                    """One scan: its report, the requests it made to both fakes, its wall time."""
+                    trakt.requests.clear()
+                    tmdb.requests.clear()
+                    t0 = time.perf_counter()
+                    rep = await engine.scan_alerts()
+                    return rep, len(trakt.requests) + len(tmdb.requests), time.perf_counter() - t0
+
+                rep, cold, scan_s = await scan()
+                clock.advance(hours=settings.alerts.scan_every_hours)       # the next scheduled scan
+                rep2, warm, warm_s = await scan()
                 alerts = await engine.store.all("SELECT kind, COUNT(*) FROM alerts GROUP BY kind")
             finally:
                 await engine.close()

@@ -4,6 +4,8 @@ in their own files)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,11 +87,17 @@ def lifecycle() -> Lifecycle:
     return lc
 
 
+@asynccontextmanager
 async def world(tmp_path: Path, lc: Lifecycle, make_engine: Any, clock: FakeClock, *, platform: str = "console",
-                **env: str) -> tuple[Any, Any, Engine]:
-    trakt, tmdb = FakeTrakt(lifecycle=lc), FakeTmdb(lifecycle=lc)
-    await trakt.__aenter__()
-    await tmdb.__aenter__()
+                **env: str) -> AsyncIterator[tuple[FakeTrakt, FakeTmdb, Engine]]:
+    """Wendy (weekly viewer, Paris, quiet 23-10), Bill (binge viewer, New York, quiet 00-07) and Cat (stopped
+    RECENT after season 1), synced from the fakes; the fakes stop on leaving."""
+    async with FakeTrakt(lifecycle=lc) as trakt, FakeTmdb(lifecycle=lc) as tmdb:
+        yield await _people(trakt, tmdb, make_engine, clock, platform, env)
+
+
+async def _people(trakt: FakeTrakt, tmdb: FakeTmdb, make_engine: Any, clock: FakeClock, platform: str,
+                  env: dict[str, str]) -> tuple[FakeTrakt, FakeTmdb, Engine]:
     start = datetime(2026, 1, 4, 19, 0, tzinfo=UTC)
     full = range(1, RECENT["seasons"] + 1)
     trakt.add_user("wendy", timezone="Europe/Paris", history=rows(
@@ -116,8 +124,7 @@ async def ids(engine: Engine, *names: str) -> list[int]:
 async def test_weekly_viewer_gets_the_premiere_in_their_morning_and_binge_viewer_the_finished_season(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         wendy, bill, cat = await ids(engine, "wendy", "bill", "cat")
         rep = await engine.scan_alerts()
         assert rep.people == 3 and rep.created >= 4
@@ -160,16 +167,12 @@ async def test_weekly_viewer_gets_the_premiere_in_their_morning_and_binge_viewer
         catchup = next(a for _, a in rec.sent if a.kind == "catchup")
         assert catchup.payload["episodes_left"] == (RECENT["seasons"] - 1) * RECENT["episodes_per_season"]
         assert sent_times[(cat, "catchup")] < datetime(2026, 11, 27, 2, 0, tzinfo=UTC)   # before the premiere
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
 
 
 async def test_a_restart_between_scan_and_send_sends_exactly_once(tmp_path: Path, lifecycle: Lifecycle,
                                                                   make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         await engine.scan_alerts()
         await engine.close()                                     # the process stops before anything is due
         clock.advance(days=3, hours=6)                           # Friday noon UTC: outside everyone's quiet hours
@@ -187,16 +190,12 @@ async def test_a_restart_between_scan_and_send_sends_exactly_once(tmp_path: Path
         await third.store.execute("UPDATE alerts SET status='sending' WHERE id=(SELECT MIN(id) FROM alerts "
                                   "WHERE status='sent')")
         assert (await third.deliver_alerts({"console": rec})).sent == 0
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
 
 
 async def test_opting_out_of_a_kind_means_none_of_it(tmp_path: Path, lifecycle: Lifecycle,
                                                      make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (_trakt, _tmdb, engine):
         wendy, bill, _ = await ids(engine, "wendy", "bill", "cat")
         await engine.update_settings(wendy, alert_premiere=False)
         await engine.scan_alerts()
@@ -216,16 +215,12 @@ async def test_opting_out_of_a_kind_means_none_of_it(tmp_path: Path, lifecycle: 
         await engine.scan_alerts()
         await engine.deliver_alerts({"console": rec})
         assert not [a for _, a in rec.sent[before:] if a.person_id == bill]
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
 
 
 async def test_downtime_past_the_moment_skips_stale_alerts_and_no_front_end_waits(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (_trakt, _tmdb, engine):
         wendy, *_ = await ids(engine, "wendy", "bill", "cat")
         await engine.scan_alerts()
         clock.advance(days=3, hours=4)                           # Friday 10:00 UTC: premiere morning, nobody up
@@ -236,9 +231,6 @@ async def test_downtime_past_the_moment_skips_stale_alerts_and_no_front_end_wait
         await engine.deliver_alerts({"console": rec})
         assert not [a for _, a in rec.sent if a.person_id == wendy and a.kind == "premiere"]
         assert [a.status for a in await engine.person_alerts(wendy) if a.kind == "premiere"] == ["skipped"]
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
 
 
 async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path, make_engine: Any) -> None:
@@ -302,8 +294,7 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
 
     from engine.crypto import TokenCipher
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         await engine.scan_alerts()
         await engine.close()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
@@ -323,16 +314,12 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
         assert doc["scan"]["people"] == 3
         assert any(a["kind"] == "premiere" and a["status"] == "pending" for a in doc["person"])
         assert sum(r["count"] for r in doc["alerts"] if r["status"] == "sent") == 0          # it sends nothing
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
 
 
 async def test_a_scan_during_outages_uses_what_is_cached(tmp_path: Path, lifecycle: Lifecycle,
                                                          make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock)
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         wendy, *_ = await ids(engine, "wendy", "bill", "cat")
         clock.advance(hours=30)                                  # airing shows' metadata has expired
         trakt.inject(503, 10_000, path_prefix="/calendars")      # Trakt's calendars are down
@@ -343,6 +330,3 @@ async def test_a_scan_during_outages_uses_what_is_cached(tmp_path: Path, lifecyc
         premiere = [a for a in await engine.person_alerts(wendy) if a.kind == "premiere"]
         assert premiere and premiere[0].payload["exact"] is False
         assert not await engine.store.one("SELECT 1 FROM api_cache WHERE key LIKE 'trakt:calendar:%'")
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)

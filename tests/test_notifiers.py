@@ -29,13 +29,20 @@ async def _until(cond: Any, within: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def to_digest_time(clock: FakeClock) -> None:
+    """On to the next Sunday 18:00 in Paris: the default digest moment (feedback.digest_weekday/hour)."""
+    while clock.now().astimezone(PARIS).weekday() != 6:
+        clock.advance(days=1)
+    clock.advance(hours=18 - clock.now().astimezone(PARIS).hour)
+
+
 async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    async with FakeTelegram() as tg:
-        trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock, platform="telegram",
-                                          MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
-                                          MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+    async with FakeTelegram() as tg, world(tmp_path, lifecycle, make_engine, clock, platform="telegram",
+                                           MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                           MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot") as (
+            trakt, _, engine):
         fe = TelegramFrontend(engine, tg.token)
         await fe.start()
         try:
@@ -52,9 +59,7 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             # the weekly digest: opt-in, on the person's weekday and hour, once per week
             wendy = await engine.find_person("telegram", "9000")
             await engine.update_settings(wendy, digest=True)
-            while clock.now().astimezone(PARIS).weekday() != 6:
-                clock.advance(days=1)
-            clock.advance(hours=18 - clock.now().astimezone(PARIS).hour)         # Sunday 18:00 Paris
+            to_digest_time(clock)                                                  # Sunday 18:00 Paris
             n = len(tg.sent)
             assert await engine.send_digests({"telegram": fe}) == 1
             assert await engine.send_digests({"telegram": fe}) == 0                        # once a week
@@ -89,17 +94,14 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             assert any(m["chat"]["id"] == -100500 and "is back after" in m["text"] for m in tg.sent[n:])
         finally:
             await fe.stop()
-            await trakt.__aexit__(None, None, None)
-            await tmdb.__aexit__(None, None, None)
 
 
 async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    async with FakeDiscord() as dc:
-        trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock, platform="discord",
+    async with FakeDiscord() as dc, world(tmp_path, lifecycle, make_engine, clock, platform="discord",
                                           MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
-                                          MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+                                          MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url) as (_, _, engine):
         fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
         await asyncio.wait_for(fe.start(), 20)
         try:
@@ -117,9 +119,7 @@ async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
             # the digest by DM: the summary, then each pick with its buttons (feedback row + watchlist row)
             wendy = await engine.find_person("discord", "9000")
             await engine.update_settings(wendy, digest=True)
-            while clock.now().astimezone(PARIS).weekday() != 6:
-                clock.advance(days=1)
-            clock.advance(hours=18 - clock.now().astimezone(PARIS).hour)
+            to_digest_time(clock)
             n = len(dc.sent)
             assert await engine.send_digests({"discord": fe}) == 1
             digest = [m for m in dc.sent[n:] if m["channel_id"] == "79000"]
@@ -128,18 +128,15 @@ async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
             assert await engine.events_for_message("discord", str(digest[1]["id"]))
         finally:
             await fe.stop()
-            await trakt.__aexit__(None, None, None)
-            await tmdb.__aexit__(None, None, None)
 
 
 async def test_one_scheduler_runs_the_jobs_and_keeps_their_cadence_across_restarts(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)
-    trakt, tmdb, engine = await world(tmp_path, lifecycle, make_engine, clock,
-                                      MULTITUDES_ALERTS__SCAN_EVERY_HOURS="0.0004")    # every 1.4 s
     store = tmp_path / "jobs.db"
     rec = Recorder()
-    try:
+    async with world(tmp_path, lifecycle, make_engine, clock,
+                     MULTITUDES_ALERTS__SCAN_EVERY_HOURS="0.0004") as (_, _, engine):    # a scan every 1.4 s
         clock.advance(days=3, hours=6)
         s = Scheduler(engine, {"console": rec}, store_path=str(store))
         await s.start()
@@ -163,6 +160,3 @@ async def test_one_scheduler_runs_the_jobs_and_keeps_their_cadence_across_restar
             assert len(rec.sent) == n                                                # nothing sent twice
         finally:
             await again.stop()
-    finally:
-        await trakt.__aexit__(None, None, None)
-        await tmdb.__aexit__(None, None, None)
