@@ -30,6 +30,7 @@ from engine import bootstrap  # noqa: E402
 from engine.catalogue import Catalogue, load_catalogue, show_ref  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.models import Play, RecommendRequest  # noqa: E402
+from tests.fakes.catalogue import export_of  # noqa: E402
 from tests.fakes.openai import (  # noqa: E402
     FakeOpenAI,
     as_json,
@@ -87,8 +88,7 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
                 engine = await bootstrap(load_settings(None, env=env), catalogue=cat)
                 try:
                     pid = await engine.person("console", "bench")
-                    await engine.store.import_batch(pid, "sample", plays)
-                    await engine.enricher.enrich(pid)
+                    await engine.import_history(pid, "history.json", export_of(plays))
                     t0 = time.perf_counter()
                     report = await engine.personas(pid)
                     personas_s = time.perf_counter() - t0

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from engine import bootstrap  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.crypto import TokenCipher  # noqa: E402
-from engine.sources.trakt import Tokens  # noqa: E402
+from engine.store.testing import count, open_probe  # noqa: E402
 from tests.fakes.catalogue import catalogue, history_rows  # noqa: E402
 from tests.fakes.trakt import FakeTrakt, list_row, rating_row  # noqa: E402
 
@@ -52,29 +52,33 @@ async def run_once(rows: list[dict], latency: float, parallel: int, page_concurr
                 "MULTITUDES_TRAKT__PAGE_LIMIT": str(fake.max_limit),
                 "MULTITUDES_TRAKT__PAGE_CONCURRENCY": str(page_concurrency)})
             engine = await bootstrap(settings)
+            probe = await open_probe(f"{tmp}/bench.db")
             try:
                 pid = await engine.person("console", "heavy")
-                assert engine.trakt is not None and engine.syncer is not None
-                await engine.trakt.store_new_tokens(pid, Tokens.from_response(fake.issue_tokens("heavy")))
+                link = await engine.start_link(pid)                # the device flow, approved at once
+                fake.approve(link.user_code, "heavy")
+                assert await engine.poll_link(pid) == "heavy"
                 fake.latency = latency
-                t0 = time.perf_counter()
-                report = await engine.syncer.sync(pid)
-                wall = time.perf_counter() - t0
-                made = len(fake.requests) - 0
-                stored = await engine.store.one("SELECT COUNT(*) FROM plays WHERE person_id=?", (pid,))
-                assert stored is not None and stored[0] == len(rows) == report.new_plays, "incomplete sync"
                 before = len(fake.requests)
-                await engine.syncer.sync(pid)
+                t0 = time.perf_counter()
+                report = await engine.sync(pid)
+                wall = time.perf_counter() - t0
+                made = len(fake.requests) - before
+                stored = await count(probe, "plays", person_id=pid)
+                assert stored == len(rows) == report.new_plays, "incomplete sync"
+                before = len(fake.requests)
+                await engine.sync(pid)
                 resync = len(fake.requests) - before
                 now = datetime.now(UTC) - timedelta(minutes=5)
                 fake.add_plays("heavy", [(cat[3], 9, 1, now), (cat[3], 9, 2, now), (cat[1400], 1, 1, now)])
                 before = len(fake.requests)
-                await engine.syncer.sync(pid)
+                await engine.sync(pid)
                 incremental = len(fake.requests) - before
                 return {"wall_s": wall, "requests_made": made, "resync_requests": resync,
                         "incremental_requests": incremental, "rate_limited": fake.rate_limited,
                         "max_limit": fake.max_limit, "capacity": fake.rate_capacity, "refill": fake.rate_refill}
             finally:
+                await probe.close()
                 await engine.close()
 
 

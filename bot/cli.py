@@ -164,7 +164,7 @@ async def _alerts(settings: Settings, args: argparse.Namespace) -> int:
     engine = await bootstrap(settings)
     async with engine:
         rep = await engine.scan_alerts()
-        rows = await engine.store.all("SELECT kind, status, COUNT(*) FROM alerts GROUP BY kind, status")
+        rows = await engine.alert_counts()
         mine = []
         if args.user:
             mine = await engine.person_alerts(await engine.person("console", args.user, args.user))

@@ -1,21 +1,30 @@
-"""The console front end: the offline demo, and a conversation any test can drive through stdin/stdout."""
+"""The console front end: the offline demo, and a conversation any test can drive through stdin/stdout.
+
+It is a thin adapter like the chat platforms: lines become conversation events, answers are printed. What only a
+terminal can do stays here: reading a file to import, writing the chart to a file, and feedback on the last list
+by number (`nope 2`), since a terminal has no buttons.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import difflib
 import getpass
-import shlex
+import itertools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from engine import Engine, MultitudesError
-from engine.models import DeviceLink
+from engine import Engine
+from engine.models import Recommendation
 
-from . import render, replies
-from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text, with_defaults
+from . import render
+from .chat import Progress, Speaker
+from .conversation import COMMANDS, Conversation
+
+PLATFORM = "console"
+CHAT_ID = "local"
 
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
@@ -24,152 +33,195 @@ HELP = """Commands:
   personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
+  like N | nope N | seen N | pin N   feedback on pick N of the last list (pin: add to your watchlist)
   upcoming           new episodes and seasons coming for your shows, and the alerts to come
   settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
             filters:"genre:-horror"]   your settings
+  groupwatch         a pick for the people of this console who opted in (settings group:on)
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
   forget             delete everything stored about you (asks first)
   help               this list
   quit               leave"""
+LOCAL = ("help", "import", "personas", "quit", "exit", *render.BY_VERB)
+
+
+class _Progress:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def step(self, text: str) -> None:
+        self.console.say(text)
+
+    async def done(self, text: str) -> None:
+        self.console.say(text)
+
+
+class ConsoleChat:
+    """Everything said in the console, printed; the console is one local chat its people share."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    @property
+    def platform(self) -> str:
+        return PLATFORM
+
+    @property
+    def speaker(self) -> Speaker:
+        return Speaker(PLATFORM, self.console.user, self.console.user)
+
+    @property
+    def chat_id(self) -> str | None:
+        return CHAT_ID
+
+    @property
+    def is_group(self) -> bool:
+        return True
+
+    async def reply(self, text: str, *, private: bool = False) -> None:
+        self.console.say(text)
+
+    async def tell_privately(self, text: str) -> bool:
+        self.console.say(text)
+        return True
+
+    async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        ref = f"c{next(self.console.refs)}"
+        self.console.last[rec.rank] = rec.event_id
+        self.console.say(render.pick(rec))
+        return ref
+
+    async def offer_reroll(self, request_id: str) -> None:
+        self.console.say("(run groupwatch again for other picks)")
+
+    async def send_image(self, png: bytes, caption: str) -> None:
+        self.console.say("(the chart: `personas chart FILE` writes it as a PNG)")
+
+    async def confirm(self, question: str, token: str) -> None:
+        self.console.pending_confirmation = token
+        self.console.say(f"{question} Type `yes` to confirm.")
+
+    async def ack(self, text: str, *, alert: bool = False) -> None:
+        self.console.say(text)
+
+    async def progress(self, text: str) -> Progress:
+        self.console.say(text)
+        return _Progress(self.console)
 
 
 class Console:
     def __init__(self, engine: Engine, *, out: TextIO = sys.stdout, user: str | None = None,
-                 read_line: Callable[[str], Awaitable[str | None]] | None = None) -> None:
+                 read_line: Callable[[str], Awaitable[str | None]] | None = None,
+                 conversation: Conversation | None = None) -> None:
         self.engine = engine
         self.out = out
         self.user = user or _whoami()
         self._read = read_line or _stdin_line
-        self.person_id = 0
-        self.commands: dict[str, Callable[[list[str]], Awaitable[str | None]]] = {
-            "sync": self.cmd_sync, "history": self.cmd_history, "stats": self.cmd_stats,
-            "import": self.cmd_import, "link": self.cmd_link, "unlink": self.cmd_unlink,
-            "forget": self.cmd_forget, "help": self.cmd_help, "personas": self.cmd_personas,
-            "recommend": self.cmd_recommend, "upcoming": self.cmd_upcoming, "settings": self.cmd_settings,
-        }
+        self.conversation = conversation or Conversation(engine)
+        self.chat = ConsoleChat(self)
+        self.refs = itertools.count(1)
+        self.last: dict[int, int] = {}                 # rank -> event id of the last list shown
+        self.pending_confirmation: str | None = None
+        self._captured: list[str] | None = None
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+        if self._captured is not None:
+            self._captured.append(text)
 
     async def start(self) -> None:
-        self.person_id = await self.engine.person("console", self.user, self.user)
+        pid = await self.engine.person(PLATFORM, self.user, self.user)
         if self.engine.demo:
-            st = await self.engine.stats(self.person_id)
+            st = await self.engine.stats(pid)
             if st.plays == 0:
-                rep = await self.engine.load_sample(self.person_id)
+                rep = await self.engine.load_sample(pid)
                 self.say(f"Demo mode: no Trakt credentials configured. Loaded the bundled sample history "
                          f"({rep.plays_added} plays over {rep.shows} real shows).")
         self.say("Multitudes console. Type `help` for commands, `quit` to leave.")
 
     async def handle(self, line: str) -> str | None:
-        """Run one command line; return the reply text (None for quit)."""
+        """Run one command line; return what it printed (None for quit)."""
+        self._captured = []
         try:
-            parts = shlex.split(line)
-        except ValueError as e:
-            return f"Could not read that command: {e}."
-        if not parts:
-            return ""
-        name, args = parts[0].lower().lstrip("/"), parts[1:]
+            if await self._handle(line) is None:
+                return None
+            return "\n".join(self._captured)
+        finally:
+            self._captured = None
+
+    async def _handle(self, line: str) -> bool | None:
+        if self.pending_confirmation is not None:
+            token, self.pending_confirmation = self.pending_confirmation, None
+            answer = "yes" if line.strip().lower() == "yes" else "no"
+            await self.conversation.button(self.chat, f"cf:{token}:{answer}")
+            return True
+        name, _, args = line.strip().partition(" ")
+        name = name.lower().lstrip("/")
+        if not name:
+            return True
         if name in ("quit", "exit"):
             return None
-        cmd = self.commands.get(name)
-        if cmd is None:
-            close = difflib.get_close_matches(name, self.commands, n=1)
+        if name == "help":
+            self.say(HELP)
+        elif name == "import":
+            await self._import(args.strip())
+        elif name == "personas" and args.strip().split()[:1] == ["chart"]:
+            await self._chart(args.strip()[len("chart"):].strip())
+        elif name in render.BY_VERB:
+            await self._feedback(name, args.strip())
+        elif name in COMMANDS:
+            await self.conversation.command(self.chat, name, args)
+        else:
+            close = difflib.get_close_matches(name, [*COMMANDS, *LOCAL], n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
-            return f"Unknown command `{name}`.{hint} Type `help` for the list."
-        try:
-            return await cmd(args) or ""
-        except MultitudesError as e:
-            return e.user_message
+            self.say(f"Unknown command `{name}`.{hint} Type `help` for the list.")
+        return True
 
     async def run(self) -> None:
         await self.start()
-        while True:
-            line = await self._read("multitudes> ")
-            if line is None:
-                break
-            reply = await self.handle(line)
-            if reply is None:
-                break
-            if reply:
-                self.say(reply)
+        try:
+            while True:
+                line = await self._read("multitudes> ")
+                if line is None or await self.handle(line) is None:
+                    break
+        finally:
+            await self.conversation.close()
 
-    # -- commands ---------------------------------------------------------------------------------------------
-    async def cmd_help(self, args: list[str]) -> str:
-        return HELP
-
-    async def cmd_sync(self, args: list[str]) -> str:
-        rep = await self.engine.sync(self.person_id, progress=lambda m: self.say(f"… {m}"))
-        return render.sync_report(rep)
-
-    async def cmd_history(self, args: list[str]) -> str:
-        n = 15
-        if args:
-            if not args[0].isdigit() or not 0 < int(args[0]) <= 1000:
-                return "Usage: history [N] with N from 1 to 1000."
-            n = int(args[0])
-        return render.history(await self.engine.history(self.person_id, n))
-
-    async def cmd_stats(self, args: list[str]) -> str:
-        return await replies.stats(self.engine, self.person_id, "console", "local", " ".join(args))
-
-    async def cmd_settings(self, args: list[str]) -> str:
-        changes = resolve_channel(parse_settings(args), "console", None)
-        now = await (self.engine.update_settings(self.person_id, **changes) if changes
-                     else self.engine.person_settings(self.person_id))
-        return settings_text(now)
-
-    async def cmd_recommend(self, args: list[str]) -> str:
-        defaults = (await self.engine.person_settings(self.person_id)).get("default_filters")
-        p = parse_recommend(with_defaults(args, defaults))
-        return render.recommendations(await self.engine.recommend(p.request(self.person_id, "console")))
-
-    async def cmd_upcoming(self, args: list[str]) -> str:
-        return await replies.upcoming(self.engine, self.person_id)
-
-    async def cmd_personas(self, args: list[str]) -> str:
-        if args and args[0] == "chart":
-            target = await asyncio.to_thread(lambda: Path(args[1] if len(args) > 1 else "personas.png").expanduser())
-            png = await self.engine.persona_chart(self.person_id)
-            await asyncio.to_thread(target.write_bytes, png)
-            return f"Wrote the persona chart to {target}."
-        if args:
-            return "Usage: personas, or personas chart [FILE]."
-        return render.personas(await self.engine.personas(self.person_id))
-
-    async def cmd_import(self, args: list[str]) -> str:
-        if len(args) != 1:
-            return "Usage: import FILE (a Trakt export .json/.zip or a Netflix viewing-activity .csv)."
-        path = await asyncio.to_thread(lambda: Path(args[0]).expanduser())
+    # -- what only a terminal does -------------------------------------------------------------------------------
+    async def _import(self, arg: str) -> None:
+        if not arg:
+            self.say("Usage: import FILE (a Trakt export .json/.zip or a Netflix viewing-activity .csv).")
+            return
+        path = await asyncio.to_thread(lambda: Path(arg.strip("\"'")).expanduser())
         if not await asyncio.to_thread(path.is_file):
-            return f"No such file: {path}."
+            self.say(f"No such file: {path}.")
+            return
         size = (await asyncio.to_thread(path.stat)).st_size
-        limit = self.engine.settings.imports.max_bytes
-        if size > limit:
-            return f"I could not import that file: it is {size:,} bytes; the limit is {limit:,}. Nothing was imported."
+        refusal = self.conversation.too_big(size)
+        if refusal:
+            self.say(refusal)
+            return
         data = await asyncio.to_thread(path.read_bytes)
-        return render.import_report(await self.engine.import_history(self.person_id, path.name, data))
+        await self.conversation.document(self.chat, path.name, data)
 
-    async def cmd_link(self, args: list[str]) -> str:
-        async def show(link: DeviceLink) -> None:
-            self.say(render.link_instructions(link))
-            self.say("Waiting for approval…")
+    async def _chart(self, arg: str) -> None:
+        target = await asyncio.to_thread(lambda: Path(arg or "personas.png").expanduser())
+        try:
+            png = await self.engine.persona_chart(await self.engine.person(PLATFORM, self.user, self.user))
+            await asyncio.to_thread(target.write_bytes, png)
+        except OSError as e:
+            self.say(f"Could not write the chart to {target}: {e.strerror or e}.")
+            return
+        self.say(f"Wrote the persona chart to {target}.")
 
-        name = await self.engine.link(self.person_id, show)
-        return f"Linked to Trakt as {name}. Run `sync` to fetch your history."
-
-    async def cmd_unlink(self, args: list[str]) -> str:
-        await self.engine.unlink(self.person_id)
-        return "Trakt unlinked; your tokens are deleted. Your imported history stays until you `forget`."
-
-    async def cmd_forget(self, args: list[str]) -> str:
-        answer = await self._read("Delete everything stored about you? Type `yes` to confirm: ")
-        if (answer or "").strip().lower() != "yes":
-            return "Nothing deleted."
-        await self.engine.forget(self.person_id)
-        self.person_id = await self.engine.person("console", self.user, self.user)
-        return "Everything about you is deleted."
+    async def _feedback(self, verb: str, arg: str) -> None:
+        action = render.BY_VERB[verb]
+        if not (arg.isascii() and arg.isdigit()) or int(arg) not in self.last:
+            shown = f" (1–{max(self.last)})" if self.last else ""
+            self.say(f"Usage: {verb} N, with N a pick of the last list{shown}.")
+            return
+        await self.conversation.button(self.chat, f"fb:{self.last[int(arg)]}:{action.kind}")
 
 
 def _whoami() -> str:

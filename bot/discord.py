@@ -1,8 +1,10 @@
-"""Discord front end (discord.py): slash commands (deferred within 3 s), one embed per pick with 👍 👎 👀 buttons
-(stateless dynamic buttons: they work after a restart) and reactions; no privileged intents.
+"""Discord front end (discord.py): an I/O adapter over the shared conversation.
 
-REST and gateway bases are configurable (``[discord] api_base`` / ``gateway_url``) so the bot can be pointed at
-a proxy or at the loopback fake of the tests.
+Slash commands, button presses and reactions become conversation events with a ``DiscordChat`` that answers
+through the interaction (every interaction is deferred first, so a slow engine never lets its 3-second token
+expire) or, for reactions and scheduled pushes, through channel messages and DMs. Buttons are stateless dynamic
+items: they work after a restart. No privileged intents. REST and gateway bases are configurable (``[discord]
+api_base`` / ``gateway_url``) so the bot can be pointed at a proxy or at the loopback fake of the tests.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import asyncio
 import io
 import logging
 import re
-import shlex
 from typing import Any
 
 import discord
@@ -19,22 +20,18 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from engine import Engine, MultitudesError
-from engine.errors import TraktAccountLimit
+from engine import Engine
 from engine.models import Alert, Digest, Recommendation
 
-from . import render, replies
-from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text, with_defaults
-from .ratelimit import PersonLimiter
+from . import render
+from .chat import Progress, Speaker
+from .conversation import COMMANDS, HELP, Conversation
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-REACTIONS = {"👍": "liked", "👎": "not_for_me", "👀": "seen", "📌": "watchlist"}
-BUTTONS = {"liked": ("Liked", "👍", discord.ButtonStyle.success),
-           "not_for_me": ("Not for me", "👎", discord.ButtonStyle.danger),
-           "seen": ("Seen it", "👀", discord.ButtonStyle.secondary)}
-MORE_BUTTONS = {"watchlist": ("Add to watchlist", "📌", discord.ButtonStyle.secondary)}
+STYLES = {"liked": discord.ButtonStyle.success, "not_for_me": discord.ButtonStyle.danger}
+SECOND_ROW = {"watchlist"}
 
 
 def point_at(api_base: str, gateway_url: str) -> None:
@@ -45,52 +42,50 @@ def point_at(api_base: str, gateway_url: str) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:(?P<event>\d+):(?P<kind>[a-z_]+)"):
-    def __init__(self, event: int, kind: str) -> None:
-        label, emoji, style = {**BUTTONS, **MORE_BUTTONS}.get(kind, ("?", None, discord.ButtonStyle.secondary))
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"fb:{event}:{kind}",
-                                           row=1 if kind in MORE_BUTTONS else 0))
-        self.event = event
-        self.kind = kind
+def _frontend(interaction: discord.Interaction[Any]) -> DiscordFrontend:
+    fe: DiscordFrontend = interaction.client.frontend
+    return fe
+
+
+class _Routed(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?P<data>(?:fb|cf|rr):[A-Za-z0-9_:]+)"):
+    """Every button of ours: its custom id is the conversation's button data."""
+
+    def __init__(self, data: str, label: str = "?", emoji: str | None = None,
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=data, row=row))
+        self.data = data
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> FeedbackButton:
-        return cls(int(match["event"]), match["kind"])
+                             match: re.Match[str], /) -> _Routed:
+        return cls(match["data"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        fe: DiscordFrontend = interaction.client.frontend    # type: ignore[attr-defined]
-        try:
-            pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
-            changed = await fe.engine.record_feedback(pid, self.event, self.kind)
-            text = render.FEEDBACK_ACK.get(self.kind, "Noted") + "." if changed else "Already noted."
-        except MultitudesError as e:
-            text = e.user_message
-        await interaction.response.send_message(text, ephemeral=True)
+        fe = _frontend(interaction)
+        if self.data.startswith("rr:"):                   # a re-roll answers with new public picks
+            await interaction.response.defer(thinking=True)
+            await fe.conversation.button(DiscordChat(fe, interaction, quiet_acks=True), self.data)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=False)
+        await fe.conversation.button(DiscordChat(fe, interaction, private=True), self.data)
 
 
-class RerollButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"reroll:(?P<req>[0-9a-f]{12})"):
+class _LegacyReroll(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"reroll:(?P<req>[0-9a-f]{12})"):
+    """Re-roll buttons on messages sent before button data was unified."""
+
     def __init__(self, request_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
-                                           custom_id=f"reroll:{request_id}"))
+        super().__init__(discord.ui.Button(label="Re-roll", custom_id=f"reroll:{request_id}"))
         self.request_id = request_id
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> RerollButton:
+                             match: re.Match[str], /) -> _LegacyReroll:
         return cls(match["req"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        fe: DiscordFrontend = interaction.client.frontend    # type: ignore[attr-defined]
         await interaction.response.defer(thinking=True)
-        try:
-            fe.limiter.check(str(interaction.user.id), "groupwatch")
-            pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
-            result = await fe.engine.reroll_group(self.request_id, pid, platform=PLATFORM)
-        except MultitudesError as e:
-            await interaction.followup.send(e.user_message)
-            return
-        await fe.send_group(interaction, result, "Re-rolled")
+        fe = _frontend(interaction)
+        await fe.conversation.button(DiscordChat(fe, interaction), f"rr:{self.request_id}")
 
 
 def pick_embed(r: Recommendation) -> discord.Embed:
@@ -112,9 +107,115 @@ def pick_embed(r: Recommendation) -> discord.Embed:
 
 def feedback_view(event_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for kind in (*BUTTONS, *MORE_BUTTONS):
-        view.add_item(FeedbackButton(event_id, kind))
+    for f in render.FEEDBACK:
+        view.add_item(_Routed(f"fb:{event_id}:{f.kind}", f.label, f.emoji,
+                              STYLES.get(str(f.kind), discord.ButtonStyle.secondary),
+                              row=1 if str(f.kind) in SECOND_ROW else 0))
     return view
+
+
+class _Progress:
+    def __init__(self, chat: DiscordChat) -> None:
+        self.chat = chat
+
+    def step(self, text: str) -> None:
+        pass                                        # the deferred "thinking…" shows until the answer
+
+    async def done(self, text: str) -> None:
+        await self.chat.reply(text)
+
+
+class DiscordChat:
+    """One interaction (deferred), or a reaction / scheduled push with a destination to write to."""
+
+    def __init__(self, fe: DiscordFrontend, interaction: discord.Interaction[Any] | None = None, *,
+                 user: discord.abc.User | discord.Object | None = None, channel: Any = None,
+                 private: bool = False, quiet_acks: bool = False) -> None:
+        self.fe = fe
+        self.interaction = interaction
+        self._user = interaction.user if interaction is not None else user
+        self._channel = channel
+        self._private = private
+        self._quiet_acks = quiet_acks            # the answer to this press is what follows, not a note
+
+    @property
+    def platform(self) -> str:
+        return PLATFORM
+
+    @property
+    def speaker(self) -> Speaker:
+        u = self._user
+        return Speaker(PLATFORM, str(u.id) if u is not None else "0", getattr(u, "display_name", None))
+
+    @property
+    def chat_id(self) -> str | None:
+        if self.interaction is not None and self.interaction.channel_id is not None:
+            return str(self.interaction.channel_id)
+        return None
+
+    @property
+    def is_group(self) -> bool:
+        return self.interaction is not None and self.interaction.guild_id is not None
+
+    async def _send(self, *, private: bool = False, **kw: Any) -> discord.Message | None:
+        if self.interaction is not None:
+            return await self.interaction.followup.send(ephemeral=private or self._private, wait=True, **kw)
+        if self._channel is not None:
+            msg: discord.Message = await self._channel.send(**kw)
+            return msg
+        return None
+
+    async def reply(self, text: str, *, private: bool = False) -> None:
+        if self.interaction is None and self._channel is None:
+            await self.tell_privately(text)
+            return
+        await self._send(content=text[:1900], private=private)
+
+    async def tell_privately(self, text: str) -> bool:
+        if self.interaction is not None:                  # an ephemeral follow-up: only the asker sees it
+            await self.interaction.followup.send(text[:1900], ephemeral=True)
+            return True
+        if self._user is None:
+            return False
+        try:
+            dm = await self.fe.bot.create_dm(discord.Object(id=self._user.id))
+            await dm.send(text[:1900])
+        except discord.HTTPException as e:
+            log.info("no DM to a Discord user: %s", type(e).__name__)
+            return False
+        return True
+
+    async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        msg = await self._send(embed=pick_embed(rec), view=feedback_view(rec.event_id))
+        if msg is None:
+            return None
+        for f in render.FEEDBACK:
+            try:
+                await msg.add_reaction(f.emoji)
+            except discord.HTTPException:
+                break   # no permission to react here: the buttons still work
+        return str(msg.id)
+
+    async def offer_reroll(self, request_id: str) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(_Routed(f"rr:{request_id}", "Re-roll", "🎲", discord.ButtonStyle.primary))
+        await self._send(content="None of these?", view=view)
+
+    async def send_image(self, png: bytes, caption: str) -> None:
+        await self._send(content=caption, file=discord.File(io.BytesIO(png), "personas.png"))
+
+    async def confirm(self, question: str, token: str) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(_Routed(f"cf:{token}:yes", "Yes, delete it all", None, discord.ButtonStyle.danger))
+        view.add_item(_Routed(f"cf:{token}:no", "No", None, discord.ButtonStyle.secondary))
+        await self._send(content=question, view=view, private=True)
+
+    async def ack(self, text: str, *, alert: bool = False) -> None:
+        if not self._quiet_acks or alert:
+            await self.reply(text, private=True)
+
+    async def progress(self, text: str) -> Progress:
+        return _Progress(self)
 
 
 class MultitudesBot(commands.Bot):
@@ -123,7 +224,7 @@ class MultitudesBot(commands.Bot):
         self.frontend = frontend
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(FeedbackButton, RerollButton)
+        self.add_dynamic_items(_Routed, _LegacyReroll)
         await self.tree.sync()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -134,13 +235,16 @@ class MultitudesBot(commands.Bot):
 
 
 class DiscordFrontend:
-    def __init__(self, engine: Engine, token: str, *, guild_ready_timeout: float = 2.0) -> None:
+    platform = PLATFORM
+
+    def __init__(self, engine: Engine, token: str, *, guild_ready_timeout: float = 2.0,
+                 conversation: Conversation | None = None) -> None:
         self.engine = engine
         self.token = token
+        self.conversation = conversation or Conversation(engine)
         point_at(engine.settings.discord.api_base, engine.settings.discord.gateway_url)
         self.bot = MultitudesBot(self, guild_ready_timeout=guild_ready_timeout)
         self._task: asyncio.Task[None] | None = None
-        self.limiter = PersonLimiter()
         self._register()
 
     async def start(self) -> None:
@@ -154,6 +258,7 @@ class DiscordFrontend:
             log.error("the Discord connection ended: %r", task.exception())
 
     async def stop(self) -> None:
+        await self.conversation.close()
         await self.bot.close()
         if self._task is not None:
             try:
@@ -161,9 +266,21 @@ class DiscordFrontend:
             except Exception as e:   # the connection closing is expected here
                 log.debug("discord connection ended: %s", type(e).__name__)
 
-    # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
-    platform = PLATFORM
+    async def on_reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
+        if self.bot.user is not None and payload.user_id == self.bot.user.id:
+            return   # the bot's own seeding reactions
+        chat = DiscordChat(self, user=discord.Object(id=payload.user_id))
+        await self.conversation.reaction(chat, str(payload.message_id), str(payload.emoji), added)
 
+    async def _run(self, interaction: discord.Interaction[Any], name: str, args: str = "", *,
+                   mentions: list[discord.abc.User] | None = None) -> None:
+        private = COMMANDS[name].private if name in COMMANDS else True
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        await self.conversation.command(DiscordChat(self, interaction, private=private), name, args,
+                                        mentions=[Speaker(PLATFORM, str(u.id), u.display_name)
+                                                  for u in mentions or ()])
+
+    # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
     async def _destination(self, target: str) -> discord.abc.Messageable:
         kind, _, ident = target.partition(":")
         if not ident.isdigit():
@@ -181,56 +298,23 @@ class DiscordFrontend:
     async def send_digest(self, target: str, digest: Digest) -> str:
         dest = await self._destination(target)
         msg = await dest.send(render.digest(digest)[:1900])
-        for r in digest.picks.items if digest.picks is not None else ():
-            sent = await dest.send(embed=pick_embed(r), view=feedback_view(r.event_id))
-            await self.engine.attach_message([r.event_id], PLATFORM, str(sent.id))
+        await self.conversation.deliver_picks(DiscordChat(self, channel=dest), digest.picks)
         return str(msg.id)
 
-    async def send_group(self, interaction: discord.Interaction[Any], result: Any, heading: str) -> None:
-        if not result.items:
-            await interaction.followup.send(result.note or "Nothing fits everyone right now.")
-            return
-        await interaction.followup.send(f"{heading} — vote with the buttons:")
-        for r in result.items:
-            msg = await interaction.followup.send(embed=pick_embed(r), view=feedback_view(r.event_id), wait=True)
-            await self.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
-        reroll = discord.ui.View(timeout=None)
-        reroll.add_item(RerollButton(result.request_id))
-        await interaction.followup.send("None of these?", view=reroll)
-
-    async def _person(self, interaction: discord.Interaction[Any]) -> int:
-        return await self.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
-
-    async def on_reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
-        if self.bot.user is not None and payload.user_id == self.bot.user.id:
-            return   # the bot's own seeding reactions
-        kind = REACTIONS.get(str(payload.emoji))
-        if kind is None:
-            return
-        events = await self.engine.events_for_message(PLATFORM, str(payload.message_id))
-        if not events:
-            return
-        pid = await self.engine.person(PLATFORM, str(payload.user_id))
-        try:
-            await self.engine.record_feedback(pid, events[0], kind, added)
-        except TraktAccountLimit as e:             # saved here; tell the person why Trakt did not take it
-            await (await self.bot.create_dm(discord.Object(id=payload.user_id))).send(e.user_message)
-        except MultitudesError:
-            pass   # someone reacting to another person's pick
-
+    # -- slash commands --------------------------------------------------------------------------------------
     def _register(self) -> None:
         tree = self.bot.tree
         fe = self
 
         async def persona_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-            pid = await fe._person(interaction)
+            pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
             report = await fe.engine.personas(pid)
             return [app_commands.Choice(name=p.name, value=p.name) for p in report.personas
                     if current.lower() in p.name.lower()][:25]
 
         async def show_titles(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-            hits = [e["title"] for e in fe.engine.catalogue.entries if current.lower() in e["title"].lower()]
-            return [app_commands.Choice(name=t[:100], value=t[:100]) for t in hits[:25]]
+            return [app_commands.Choice(name=t[:100], value=t[:100])
+                    for t in await fe.engine.search_titles(current, 25)]
 
         @tree.command(name="recommend", description="TV shows for you, from your taste personas")
         @app_commands.describe(persona="one of your personas", mode="auto, all or bridge",
@@ -240,139 +324,37 @@ class DiscordFrontend:
         async def recommend(interaction: discord.Interaction[Any], persona: str | None = None,
                             mode: str | None = None, like: str | None = None, mood: str | None = None,
                             filters: str | None = None) -> None:
-            try:
-                fe.limiter.check(str(interaction.user.id), "recommend")
-            except MultitudesError as e:
-                await interaction.response.send_message(e.user_message, ephemeral=True)
-                return
-            await interaction.response.defer(thinking=True)
-            try:
-                tokens = shlex.split(filters or "")
-                if mode:
-                    tokens = [*mode.split(), *tokens]
-                if persona:
-                    tokens.append(f"persona:{persona}")
-                if like:
-                    tokens.append(f"like:{like}")
-                if mood:
-                    tokens.append(f"mood:{mood}")
-                pid = await fe._person(interaction)
-                defaults = (await fe.engine.person_settings(pid)).get("default_filters")
-                p = parse_recommend(with_defaults(tokens, defaults))
-                result = await fe.engine.recommend(p.request(pid, PLATFORM))
-            except (MultitudesError, ValueError) as e:
-                await interaction.followup.send(getattr(e, "user_message", str(e)))
-                return
-            if not result.items:
-                await interaction.followup.send(result.note or "Nothing new to recommend right now.")
-                return
-            if result.note:
-                await interaction.followup.send(result.note)
-            for r in result.items:
-                msg = await interaction.followup.send(embed=pick_embed(r), view=feedback_view(r.event_id), wait=True)
-                await fe.engine.attach_message([r.event_id], PLATFORM, str(msg.id))
-                for emoji in REACTIONS:
-                    try:
-                        await msg.add_reaction(emoji)
-                    except discord.HTTPException:
-                        break   # no permission to react here: the buttons still work
-
-        @tree.command(name="personas", description="Your taste personas")
-        async def personas(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.defer(thinking=True)
-            pid = await fe._person(interaction)
-            report = await fe.engine.personas(pid)
-            chart = discord.File(io.BytesIO(await fe.engine.persona_chart(pid)), "personas.png")
-            await interaction.followup.send(render.personas(report)[:1900], file=chart)
-
-        @tree.command(name="link", description="Connect your Trakt account")
-        async def link(interaction: discord.Interaction[Any]) -> None:
-            pid = await fe._person(interaction)
-            try:
-                dl = await fe.engine.start_link(pid)
-            except MultitudesError as e:
-                await interaction.response.send_message(e.user_message, ephemeral=True)
-                return
-            await interaction.response.send_message(render.link_instructions(dl), ephemeral=True)
-
-            async def wait() -> None:
-                try:
-                    while True:
-                        await fe.engine.clock.sleep(fe.engine.link_poll_interval(pid, dl.interval_s))
-                        name = await fe.engine.poll_link(pid)
-                        if name is not None:
-                            await interaction.followup.send(f"Linked to Trakt as {name}. Run /sync next.",
-                                                            ephemeral=True)
-                            return
-                except MultitudesError as e:
-                    await interaction.followup.send(e.user_message, ephemeral=True)
-
-            asyncio.create_task(wait())  # noqa: RUF006 - ends with the link; errors are reported to the person
-
-        @tree.command(name="sync", description="Fetch your new plays from Trakt")
-        async def sync(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.defer(thinking=True)
-            pid = await fe._person(interaction)
-            try:
-                text = render.sync_report(await fe.engine.sync(pid))
-            except MultitudesError as e:
-                text = e.user_message
-            await interaction.followup.send(text)
-
-        @tree.command(name="stats", description="Your viewing, in numbers, and how my picks fared")
-        @app_commands.describe(scope="'all': everyone's success rates (bot owner only)")
-        async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
-            pid = await fe._person(interaction)
-            text = await replies.stats(fe.engine, pid, PLATFORM, str(interaction.user.id), scope, detail=False)
-            await interaction.response.send_message(text[:1900], ephemeral=True)
+            parts = [mode or "", filters or ""]
+            for key, val in (("persona", persona), ("like", like), ("mood", mood)):
+                if val:
+                    parts.append(f'"{key}:{val}"' if '"' not in val else f"{key}:{val}")
+            await fe._run(interaction, "recommend", " ".join(p for p in parts if p))
 
         @tree.command(name="bridge", description="Shows between two of your personas")
         @app_commands.autocomplete(first=persona_names, second=persona_names)
         async def bridge(interaction: discord.Interaction[Any], first: str, second: str) -> None:
-            await recommend.callback(interaction, mode=f"bridge {first} + {second}")  # type: ignore[call-arg]
+            await fe._run(interaction, "bridge", f"{first} + {second}")
+
+        @tree.command(name="stats", description="Your viewing, in numbers, and how my picks fared")
+        @app_commands.describe(scope="'all': everyone's success rates (bot owner only)")
+        async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
+            await fe._run(interaction, "stats", scope)
 
         @tree.command(name="import", description="Import a Trakt export (.json, .zip) or Netflix viewing activity")
         async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
-            limit = fe.engine.settings.imports.max_bytes
-            if file.size > limit:
-                await interaction.response.send_message(
-                    f"That file is {file.size:,} bytes; the limit is {limit:,}. Nothing was imported.", ephemeral=True)
+            refusal = fe.conversation.too_big(file.size)
+            if refusal:
+                await interaction.response.send_message(refusal, ephemeral=True)
                 return
             await interaction.response.defer(thinking=True, ephemeral=True)
-            pid = await fe._person(interaction)
-            try:
-                text = render.import_report(await fe.engine.import_history(pid, file.filename, await file.read()))
-            except MultitudesError as e:
-                text = e.user_message
-            await interaction.followup.send(text[:1900], ephemeral=True)
-
-        @tree.command(name="upcoming", description="New episodes and seasons coming for your shows")
-        async def upcoming(interaction: discord.Interaction[Any]) -> None:
-            text = await replies.upcoming(fe.engine, await fe._person(interaction))
-            await interaction.response.send_message(text[:1900], ephemeral=True)
-
-        @tree.command(name="unlink", description="Disconnect your Trakt account")
-        async def unlink(interaction: discord.Interaction[Any]) -> None:
-            await fe.engine.unlink(await fe._person(interaction))
-            await interaction.response.send_message("Trakt unlinked; your tokens are deleted. /forget deletes the "
-                                                    "rest.", ephemeral=True)
+            await fe.conversation.document(DiscordChat(fe, interaction, private=True), file.filename,
+                                           await file.read())
 
         @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
         @app_commands.describe(a="someone to watch with", b="someone else", c="and one more")
         async def groupwatch(interaction: discord.Interaction[Any], a: discord.User, b: discord.User | None = None,
                              c: discord.User | None = None) -> None:
-            await interaction.response.defer(thinking=True)
-            people = [interaction.user, *[u for u in (a, b, c) if u is not None]]
-            try:
-                pids = [await fe.engine.person(PLATFORM, str(u.id), u.display_name) for u in people]
-                result = await fe.engine.group_recommend(pids, k=3, platform=PLATFORM)
-            except MultitudesError as e:
-                await interaction.followup.send(e.user_message)
-                return
-            if not result.items:
-                await interaction.followup.send(result.note or "Nothing fits everyone right now.")
-                return
-            await fe.send_group(interaction, result, "Group picks for " + " ".join(u.mention for u in people))
+            await fe._run(interaction, "groupwatch", mentions=[u for u in (a, b, c) if u is not None])
 
         @tree.command(name="settings", description="Group picks, time zone, alerts, digest, watchlist")
         @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",
@@ -382,40 +364,20 @@ class DiscordFrontend:
         async def settings(interaction: discord.Interaction[Any], group: str | None = None,
                            timezone: str | None = None, quiet: str | None = None, alerts: str | None = None,
                            filters: str | None = None, more: str | None = None) -> None:
-            pid = await fe._person(interaction)
-            tokens = [f"{k}:{v}" for k, v in (("group", group), ("tz", timezone), ("quiet", quiet),
-                                                ("alerts", alerts), ("filters", filters)) if v]
-            try:
-                tokens += shlex.split(more or "")
-                changes = resolve_channel(parse_settings(tokens), PLATFORM,
-                                          str(interaction.channel_id) if interaction.channel_id else None)
-                if changes:
-                    now = await fe.engine.update_settings(pid, **changes)
-                else:
-                    now = await fe.engine.person_settings(pid)
-            except ValueError as e:
-                await interaction.response.send_message(f"Unbalanced quotes: {e}", ephemeral=True)
-                return
-            except MultitudesError as e:
-                await interaction.response.send_message(e.user_message, ephemeral=True)
-                return
-            await interaction.response.send_message(settings_text(now), ephemeral=True)
-
-        @tree.command(name="forget", description="Delete everything Multitudes stores about you")
-        async def forget(interaction: discord.Interaction[Any]) -> None:
-            view = discord.ui.View(timeout=120)
-            yes = discord.ui.Button(label="Yes, delete it all", style=discord.ButtonStyle.danger)
-
-            async def confirm(i: discord.Interaction[Any]) -> None:
-                await fe.engine.forget(await fe._person(i))
-                await i.response.send_message("Everything about you is deleted.", ephemeral=True)
-
-            yes.callback = confirm  # type: ignore[method-assign]
-            view.add_item(yes)
-            await interaction.response.send_message("Delete your history, personas, tokens and feedback?",
-                                                    view=view, ephemeral=True)
+            parts = [f"{k}:{v}" for k, v in (("group", group), ("tz", timezone), ("quiet", quiet),
+                                              ("alerts", alerts)) if v]
+            if filters:
+                parts.append(f'"filters:{filters}"')
+            await fe._run(interaction, "settings", " ".join([*parts, more or ""]).strip())
 
         @tree.command(name="help", description="How Multitudes works")
         async def help_(interaction: discord.Interaction[Any]) -> None:
-            from .telegram import HELP
             await interaction.response.send_message(HELP, ephemeral=True)
+
+        def simple(name: str) -> None:
+            async def run(interaction: discord.Interaction[Any]) -> None:
+                await fe._run(interaction, name)
+            tree.command(name=name, description=COMMANDS[name].description[:100])(run)
+
+        for name in ("personas", "link", "sync", "upcoming", "unlink", "forget"):
+            simple(name)

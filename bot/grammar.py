@@ -1,21 +1,29 @@
-"""The /recommend grammar, shared by every front end.
+"""The text grammar every front end shares: /recommend and /settings.
 
     recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"]
               [genre:+comedy] [genre:-horror] [anime:yes|no] [runtime:<45] [runtime:>20] [lang:en]
               [provider:Netflix] [status:airing|ended] [k:5]
+    settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
+              [premiere|binge|returning|catchup:on|off] [watchlist:on|off] [digest:on|off] [channel:here|dm]
+              [filters:"genre:-horror anime:no"]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import MultitudesError
-from engine.models import Filters, RecommendRequest
+from engine.filters import FILTER_KEYS, FilterBuilder, FilterError, filters_text, number, parse_filter_tokens
+from engine.models import Filters, Mode, PersonSettings, RecommendRequest
 
 RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend bridge Comedies + Documentaries`, "
                   "`recommend like:\"Fargo\"`, `recommend mood:\"something light\" runtime:<35`.")
 SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on "
                  "watchlist:on channel:here`.")
+ON = frozenset({"on", "yes", "y", "true", "1"})
+OFF = frozenset({"off", "no", "n", "false", "0"})
+ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
 
 
 class GrammarError(MultitudesError):
@@ -25,31 +33,17 @@ class GrammarError(MultitudesError):
 
 @dataclass
 class Parsed:
-    mode: str = "auto"
+    mode: Mode = Mode.AUTO
     persona: str | None = None
     bridge: tuple[str, str] | None = None
     like: str | None = None
     mood: str | None = None
-    genres_in: list[str] = field(default_factory=list)
-    genres_out: list[str] = field(default_factory=list)
-    anime: bool | None = None
-    max_runtime: int | None = None
-    min_runtime: int | None = None
-    language: str | None = None
-    provider: str | None = None
-    status: str | None = None
+    filters: FilterBuilder = field(default_factory=FilterBuilder)
     k: int = 5
 
     def request(self, person_id: int, platform: str) -> RecommendRequest:
-        return RecommendRequest(
-            person_id, mode=self.mode, persona=self.persona, bridge=self.bridge, like=self.like, mood=self.mood,
-            k=self.k, platform=platform,
-            filters=Filters(tuple(self.genres_in), tuple(self.genres_out), self.anime, self.max_runtime,
-                            self.min_runtime, self.language, self.provider, self.status))
-
-
-YES = {"yes", "y", "true", "only", "1", "on"}
-NO = {"no", "n", "false", "none", "0"}
+        return RecommendRequest(person_id, mode=self.mode, persona=self.persona, bridge=self.bridge, like=self.like,
+                                mood=self.mood, k=self.k, platform=platform, filters=self.filters.build())
 
 
 def parse_recommend(tokens: list[str]) -> Parsed:
@@ -62,102 +56,98 @@ def parse_recommend(tokens: list[str]) -> Parsed:
             free.append(tok)
             continue
         if key == "like":
-            p.mode, p.like = "like", val
+            p.mode, p.like = Mode.LIKE, val
         elif key == "mood":
-            p.mode, p.mood = "mood", val
+            p.mode, p.mood = Mode.MOOD, val
         elif key == "persona":
-            p.mode, p.persona = "persona", val
-        elif key == "genre":
-            (p.genres_out if val.startswith("-") else p.genres_in).append(val.lstrip("+-").lower())
-        elif key == "anime":
-            if val.lower() not in YES | NO:
-                raise GrammarError(f"anime:{val} should be anime:yes or anime:no.")
-            p.anime = val.lower() in YES
-        elif key == "runtime":
-            op, num = val[:1], val[1:]
-            if op not in "<>" or not num.isdigit():
-                raise GrammarError(f"runtime:{val} should look like runtime:<45 or runtime:>20.")
-            if op == "<":
-                p.max_runtime = int(num)
-            else:
-                p.min_runtime = int(num)
-        elif key in ("lang", "language"):
-            p.language = val.lower()
-        elif key == "provider":
-            p.provider = val
-        elif key == "status":
-            if val.lower() not in ("airing", "ended"):
-                raise GrammarError(f"status:{val} should be status:airing or status:ended.")
-            p.status = val.lower()
+            p.mode, p.persona = Mode.PERSONA, val
+        elif key in FILTER_KEYS:
+            try:
+                p.filters.add(key, val)
+            except FilterError as e:
+                raise GrammarError(str(e).split(" Filters look like")[0]) from e
         elif key == "k":
-            if not val.isdigit() or not 1 <= int(val) <= 20:
+            n = number(val)
+            if n is None or not 1 <= n <= 20:
                 raise GrammarError(f"k:{val} should be a number from 1 to 20.")
-            p.k = int(val)
+            p.k = n
         else:
             raise GrammarError(f"I don't know the option {key}:.")
     if free:
         head, rest = free[0].lower(), " ".join(free[1:]).strip()
         if head == "all" and not rest:
-            p.mode = "all"
+            p.mode = Mode.ALL
         elif head == "bridge":
-            p.mode = "bridge"
+            p.mode = Mode.BRIDGE
             if rest:
                 sides = [s.strip() for s in rest.split("+")]
                 if len(sides) != 2 or not all(sides):
                     raise GrammarError("A bridge takes two personas: `bridge A + B`.")
                 p.bridge = (sides[0], sides[1])
         elif head == "persona" and rest:
-            p.mode, p.persona = "persona", rest
-        elif p.mode == "auto":
-            p.mode, p.persona = "persona", " ".join(free)   # a bare persona name
+            p.mode, p.persona = Mode.PERSONA, rest
+        elif p.mode == Mode.AUTO:
+            p.mode, p.persona = Mode.PERSONA, " ".join(free)   # a bare persona name
         else:
             raise GrammarError(f"I could not read “{' '.join(free)}”.")
     return p
 
 
-ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
+def _switch(key: str, val: str) -> bool:
+    v = val.lower()
+    if v in ON:
+        return True
+    if v in OFF:
+        return False
+    raise GrammarError(f"{key}:{val} should be {key}:on or {key}:off.", SETTINGS_HINT)
 
 
-def parse_settings(tokens: list[str]) -> dict[str, object]:
-    """``group:on|off tz:Europe/Paris quiet:23-08 alerts:on|off premiere|binge|returning|catchup:on|off
-    watchlist:on|off digest:on|off channel:here|dm filters:"genre:-horror anime:no"``"""
-    out: dict[str, object] = {}
+def parse_settings(tokens: list[str]) -> dict[str, Any]:
+    """Settings tokens to typed changes for ``Engine.update_settings``; anything unreadable is an error."""
+    out: dict[str, Any] = {}
     for tok in tokens:
         key, _, val = tok.partition(":")
         key = key.lower()
         if not val:
             raise GrammarError(f"{tok} needs a value, e.g. group:on.", SETTINGS_HINT)
         if key == "group":
-            out["group_opt_in"] = val.lower() in YES or val.lower() == "on"
+            out["group_opt_in"] = _switch(key, val)
         elif key in ("tz", "timezone"):
             out["timezone"] = val
         elif key == "quiet":
+            if val.lower() in OFF | {"none"}:
+                out["quiet_hours"] = None
+                continue
             a, _, b = val.partition("-")
-            if not (a.isdigit() and b.isdigit() and 0 <= int(a) < 24 and 0 <= int(b) < 24):
-                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours).", SETTINGS_HINT)
-            out["quiet_hours"] = [int(a), int(b)]
+            ha, hb = number(a), number(b)
+            if ha is None or hb is None or not (0 <= ha < 24 and 0 <= hb < 24):
+                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours), or quiet:off.", SETTINGS_HINT)
+            out["quiet_hours"] = (ha, hb)
         elif key == "alerts":
-            out["alerts"] = val.lower() in YES or val.lower() == "on"
+            out["alerts"] = _switch(key, val)
         elif key == "watchlist":
-            out["trakt_watchlist"] = val.lower() in YES or val.lower() == "on"
+            out["trakt_watchlist"] = _switch(key, val)
         elif key == "channel":
             if val.lower() not in ("here", "dm"):
                 raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.",
                                    SETTINGS_HINT)
             out["alert_channel"] = "here" if val.lower() == "here" else ""
         elif key == "digest":
-            out["digest"] = val.lower() in YES or val.lower() == "on"
+            out["digest"] = _switch(key, val)
         elif key in ALERT_KINDS:
-            out[f"alert_{key}"] = val.lower() in YES or val.lower() == "on"
+            out[f"alert_{key}"] = _switch(key, val)
         elif key == "filters":
-            parse_recommend(val.split())          # validate now, not at the next /recommend
-            out["default_filters"] = val
+            try:
+                out["default_filters"] = Filters() if val.lower() in ("none", "off") else parse_filter_tokens(
+                    val.split())
+            except FilterError as e:
+                raise GrammarError(e.user_message, "") from e
         else:
             raise GrammarError(f"I don't know the setting {key}:.", SETTINGS_HINT)
     return out
 
 
-def resolve_channel(changes: dict[str, object], platform: str, chat_id: str | None) -> dict[str, object]:
+def resolve_channel(changes: dict[str, Any], platform: str, chat_id: str | None) -> dict[str, Any]:
     """``channel:here`` names the chat the command came from (alerts there reveal what you watch: your choice)."""
     if changes.get("alert_channel") == "here":
         if chat_id is None:
@@ -166,19 +156,13 @@ def resolve_channel(changes: dict[str, object], platform: str, chat_id: str | No
     return changes
 
 
-def with_defaults(tokens: list[str], defaults: object) -> list[str]:
-    """A person's default filters first; what they type now wins (later tokens override)."""
-    return [*str(defaults).split(), *tokens] if defaults else tokens
-
-
-def settings_text(s: dict[str, object]) -> str:
-    quiet = s.get("quiet_hours")
-    q = f"{quiet[0]:02d}-{quiet[1]:02d}" if isinstance(quiet, list) and len(quiet) == 2 else "none"
-    off = [k for k in ALERT_KINDS if s.get(f"alert_{k}") is False]
-    kinds = f" (not: {', '.join(off)})" if off and s.get("alerts", True) else ""
-    return (f"Group picks: {'on' if s.get('group_opt_in') else 'off'} · time zone: {s.get('timezone') or 'unset'} · "
-            f"quiet hours: {q} · alerts: {'on' if s.get('alerts', True) else 'off'}{kinds} · "
-            f"add to Trakt watchlist: {'on' if s.get('trakt_watchlist') else 'off'} · "
-            f"weekly digest: {'on' if s.get('digest') else 'off'} · "
-            f"alerts go to: {'a chosen chat' if s.get('alert_channel') else 'you, privately'} · "
-            f"default filters: {s.get('default_filters') or 'none'}")
+def settings_text(s: PersonSettings) -> str:
+    q = f"{s.quiet_hours[0]:02d}-{s.quiet_hours[1]:02d}" if s.quiet_hours else "none"
+    off = [k for k in ALERT_KINDS if not getattr(s, f"alert_{k}")]
+    kinds = f" (not: {', '.join(off)})" if off and s.alerts else ""
+    return (f"Group picks: {'on' if s.group_opt_in else 'off'} · time zone: {s.timezone or 'unset'} · "
+            f"quiet hours: {q} · alerts: {'on' if s.alerts else 'off'}{kinds} · "
+            f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
+            f"weekly digest: {'on' if s.digest else 'off'} · "
+            f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
+            f"default filters: {filters_text(s.default_filters) or 'none'}")

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.alerts import tz_of
 from engine.models import (
     Alert,
+    AlertKind,
+    BingeAlert,
+    CatchupAlert,
     DeviceLink,
     Digest,
+    FeedbackKind,
     HistoryItem,
     ImportReport,
     Learning,
+    Mode,
     PersonaReport,
+    PremiereAlert,
     Rate,
+    Recommendation,
     RecommendationList,
+    ReturningAlert,
     Stats,
     SyncReport,
     Upcoming,
@@ -135,23 +143,31 @@ def personas_json(r: PersonaReport) -> list[dict[str, Any]]:
     return out
 
 
+HEADINGS = {Mode.ALL: "One pick per persona:", Mode.BRIDGE: "Shows that bridge two of your sides:",
+            Mode.PERSONA: "For one of your personas:", Mode.LIKE: "If you liked that:", Mode.MOOD: "For your mood:",
+            Mode.GROUP: "Group picks:"}
+
+
+def heading(r: RecommendationList) -> str:
+    """The line before a list of picks (with its note, when there is one)."""
+    head = HEADINGS.get(r.mode, "Recommendations across your personas:")
+    return f"{head} ({r.note})" if r.note else head
+
+
+def pick(it: Recommendation) -> str:
+    side = f" — your {it.persona_name} side" if it.persona_name else ""
+    lines = [f"{it.rank}. {it.title}{_year(it.year)}{side}", f"   {it.reason}"]
+    where = ", ".join(it.providers[:2]) or (it.network or "")
+    extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or "") if x)
+    if extra:
+        lines.append(f"   {extra}")
+    return "\n".join(lines)
+
+
 def recommendations(r: RecommendationList) -> str:
     if not r.items:
         return r.note or "Nothing new to recommend right now."
-    head = {"all": "One pick per persona:", "bridge": "Shows that bridge two of your sides:",
-            "persona": "For one of your personas:", "like": "If you liked that:", "mood": "For your mood:"}.get(
-        r.mode, "Recommendations across your personas:")
-    lines = [head]
-    if r.note:
-        lines.append(f"({r.note})")
-    for it in r.items:
-        side = f" — your {it.persona_name} side" if it.persona_name else ""
-        lines.append(f"{it.rank}. {it.title}{_year(it.year)}{side}")
-        lines.append(f"   {it.reason}")
-        where = ", ".join(it.providers[:2]) or (it.network or "")
-        extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or "") if x)
-        if extra:
-            lines.append(f"   {extra}")
+    lines = [heading(r), *(pick(it) for it in r.items)]
     if r.llm_used:
         lines.append("(picked and explained with the help of an LLM, from shows the engine found)")
     return "\n".join(lines)
@@ -197,40 +213,60 @@ def learning(lg: Learning, *, detail: bool = True) -> str:
     return "\n".join(parts)
 
 
-FEEDBACK_ACK = {"liked": "Glad you like it", "not_for_me": "Noted: it won't come back", "seen": "Noted as seen",
-                "watchlist": "On your watchlist"}
+@dataclass(frozen=True, slots=True)
+class FeedbackAction:
+    """One kind of feedback as every front end shows it."""
+    kind: FeedbackKind
+    emoji: str
+    label: str            # button label
+    ack: str              # what a press answers
+    verb: str             # console command: `nope 2`
 
-ALERT_LEGEND = {"premiere": "📅", "binge": "🍿", "returning": "🔁", "catchup": "⏩"}
+
+FEEDBACK = (
+    FeedbackAction(FeedbackKind.LIKED, "👍", "Liked", "Glad you like it", "like"),
+    FeedbackAction(FeedbackKind.NOT_FOR_ME, "👎", "Not for me", "Noted: it won't come back", "nope"),
+    FeedbackAction(FeedbackKind.SEEN, "👀", "Seen it", "Noted as seen", "seen"),
+    FeedbackAction(FeedbackKind.WATCHLIST, "📌", "Add to watchlist", "On your watchlist", "pin"),
+)
+BY_KIND = {f.kind: f for f in FEEDBACK}
+BY_EMOJI = {f.emoji: f for f in FEEDBACK}
+BY_VERB = {f.verb: f for f in FEEDBACK}
+
+ALERT_LEGEND = {AlertKind.PREMIERE: "📅", AlertKind.BINGE: "🍿", AlertKind.RETURNING: "🔁", AlertKind.CATCHUP: "⏩"}
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def alert(a: Alert) -> str:
     """One release-calendar alert, in the person's words of how they watch."""
-    p = a.payload
     when = a.event_at
-    day = f"{when:%A %b %d}" if p.get("exact") else f"{when:%b %d}"
+    day = f"{when:%A %b %d}" if a.exact else f"{when:%b %d}"
     icon = ALERT_LEGEND.get(a.kind, "🔔")
     name = f"{a.title} ({a.year})" if a.year else a.title
-    if a.kind == "premiere":
-        net = p.get("network")
-        return f"{icon} {name}: season {a.season} premieres {day}" + (f" on {net}." if net else ".")
-    if a.kind == "binge":
-        eps = p.get("episodes")
-        return (f"{icon} {name}: season {a.season} is complete" + (f" ({eps} episodes)" if eps else "")
-                + " — ready to binge.")
-    if a.kind == "returning":
-        years = round(int(p.get("gap_days") or 0) / 365, 1)
-        return (f"{icon} {name} is back after {years:g} year(s): season {a.season} starts {day}. "
-                "A recap of the last season might help.")
-    if a.kind == "catchup" and p.get("related"):
-        because = " and ".join(p["related"])
-        return (f"{icon} Before it returns: {name} season {a.season} starts {day}, and it is close to {because}, "
-                f"which you watched. The earlier seasons are {p.get('episodes_left')} episode(s) — a good time "
-                "to start.")
-    if a.kind == "catchup":
-        left = p.get("episodes_left")
-        verb = "You have" if p.get("started") else "It's on your watchlist:"
-        return (f"{icon} Catch up before the premiere: {name} season {a.season} starts {day}. {verb} "
-                f"{left} episode(s) to go.")
+    match a:
+        case PremiereAlert():
+            return f"{icon} {name}: season {a.season} premieres {day}" + (f" on {a.network}." if a.network else ".")
+        case BingeAlert():
+            return (f"{icon} {name}: season {a.season} is complete" + (f" ({a.episodes} episodes)" if a.episodes
+                                                                       else "") + " — ready to binge.")
+        case ReturningAlert():
+            years = round(a.gap_days / 365, 1)
+            return (f"{icon} {name} is back after {years:g} year(s): season {a.season} starts {day}. "
+                    "A recap of the last season might help.")
+        case CatchupAlert() if a.related:
+            because = " and ".join(a.related)
+            return (f"{icon} Before it returns: {name} season {a.season} starts {day}, and it is close to {because}, "
+                    f"which you watched. The earlier seasons are {a.episodes_left} episode(s) — a good time to start.")
+        case CatchupAlert():
+            verb = "You have" if a.started else "It's on your watchlist:"
+            return (f"{icon} Catch up before the premiere: {name} season {a.season} starts {day}. {verb} "
+                    f"{a.episodes_left} episode(s) to go.")
     return f"🔔 {name}: season {a.season}, {day}."
 
 
@@ -253,7 +289,7 @@ def digest(d: Digest) -> str:
 
 def pending_alerts(items: list[Alert], tz: str | None = None) -> str:
     """Alerts still to be sent, with the day they will go out on the person's own clock."""
-    zone = tz_of(tz)
+    zone = _zone(tz)
     kinds = {"premiere": "premiere", "binge": "binge-ready", "returning": "returning", "catchup": "catch-up"}
     lines = ["Alerts I will send you (turn a kind off with /settings premiere:off, binge:off, returning:off, "
              "catchup:off):"]

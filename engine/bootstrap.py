@@ -1,5 +1,5 @@
-"""The composition root: build an Engine from settings. Production passes nothing; tests pass a clock or an
-httpx transport, and point base URLs (in the settings) at loopback fakes."""
+"""The one composition root: every service of the engine is built here, from settings. Production passes
+nothing; tests pass a clock or an httpx transport, and point base URLs (in the settings) at loopback fakes."""
 
 from __future__ import annotations
 
@@ -9,29 +9,44 @@ from typing import Any
 
 import httpx
 
+from .alerts import AlertService
+from .caching import CachedLookups
 from .catalogue import Catalogue
 from .clock import Clock, SystemClock
 from .config import Settings
 from .crypto import TokenCipher
+from .digests import DigestService
 from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
-from .facade import Engine
+from .facade import Engine, Services
+from .feedback import FeedbackService
 from .http import HttpService
+from .library import LibraryService
+from .linking import LinkingService
 from .llm import LLM
+from .people import PeopleService
+from .recommend.candidates import CandidateSources
+from .recommend.service import Recommender
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
-from .store import Store
+from .stats import StatsService
+from .store import Store, open_store
+from .sync import TraktSync
+from .taste.llm_names import LlmNamer
+from .taste.llm_tags import tag_shows
+from .taste.service import PersonaService
 from .vault import StoreVault
 
 log = logging.getLogger(__name__)
 
 
 async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
-                    transport: httpx.AsyncBaseTransport | None = None, catalogue: Catalogue | None = None) -> Engine:
+                    transport: httpx.AsyncBaseTransport | None = None, catalogue: Catalogue | None = None,
+                    seed: int | None = None) -> Engine:
+    """``seed`` makes the recommender's exploration reproducible (tests, benchmarks); production leaves it None."""
     clock = clock or SystemClock()
-    store = store or Store(settings.storage.path)
-    if store._db is None:
-        await store.open()
+    store = store or open_store(settings.storage.path)
+    await store.open()
     sec = settings.secrets
     clients: list[httpx.AsyncClient] = []
 
@@ -41,13 +56,14 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
         clients.append(c)
         return c
 
+    lookups = CachedLookups(store, clock)
     trakt = None
     if settings.trakt_enabled:
         assert sec.trakt_client_id and sec.trakt_client_secret and sec.secret_key
         http = HttpService("Trakt", client(settings.trakt.page_concurrency * 2), settings.trakt.http, clock,
                            concurrency=settings.trakt.page_concurrency * 2)
         trakt = TraktClient(settings.trakt, sec.trakt_client_id, sec.trakt_client_secret, http,
-                            StoreVault(store, TokenCipher(sec.secret_key)), clock)
+                            StoreVault(store, TokenCipher(sec.secret_key), clock), clock, lookups)
     catalogue = catalogue or Catalogue()
     tmdb = None
     metadata: MetadataSource
@@ -70,5 +86,28 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
     if settings.llm_enabled:
         llm = LLM(settings.llm, sec.llm_api_key, settings.logging.prompt_log)
         closers.append(llm.close)
-    return Engine(settings, store, clock, trakt=trakt, tmdb=tmdb, enricher=enricher, catalogue=catalogue,
-                  llm=llm, closers=closers)
+
+    feedback = FeedbackService(store, clock, finish_share=settings.feedback.finish_share, trakt=trakt)
+    personas = PersonaService(
+        store, clock, namer=LlmNamer(llm) if llm is not None else None,
+        tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None)
+    rec = settings.recommend
+    recommender = Recommender(store, clock, personas, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
+                              catalogue, enricher.enrich_quietly, llm, feedback,
+                              max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
+                              adaptive=rec.adaptive, seed=seed)
+    alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
+    syncer = TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency) if trakt else None
+
+    async def titles(text: str, limit: int) -> list[str]:
+        if tmdb is not None and text.strip():
+            return list(dict.fromkeys(h.name for h in await tmdb.search_tv(text) if h.name))[:limit]
+        return catalogue.titles_like(text, limit)
+
+    services = Services(
+        store=store, people=PeopleService(store, clock, settings, trakt), linking=LinkingService(store, clock, trakt),
+        library=LibraryService(store, clock, settings.imports, enricher, feedback, syncer), personas=personas,
+        recommender=recommender, feedback=feedback, alerts=alerts,
+        digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
+        stats=StatsService(store, feedback, personas, recommender), titles=titles)
+    return Engine(settings, clock, services, demo=trakt is None, closers=closers)

@@ -1,7 +1,8 @@
 """The bundled show catalogue (real shows; see engine/sample/SOURCE.md) as an offline metadata source.
 
-It gives the demo and the tests TMDB-shaped metadata without a network: the same normalised dict that
-``sources.tmdb.normalise_tv`` produces from a live ``/tv/{id}`` payload.
+It gives the demo and the tests TMDB-shaped metadata without a network: the same ``ShowMeta`` that
+``sources.tmdb.normalise_tv`` makes of a live ``/tv/{id}`` payload. Entries are parsed once, when the catalogue
+is built.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ import gzip
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .meta import SeasonInfo, ShowMeta
 from .models import ShowIds, ShowRef
+from .sources.tmdb import SearchHit
 
 STATUS = {"ended": "Ended", "canceled": "Canceled", "returning series": "Returning Series"}
 TMDB_GENRE = {  # our slugs -> TMDB TV genre (name, id)
@@ -51,8 +55,8 @@ def aired_episodes(entry: dict[str, Any]) -> int:
     return int(entry["seasons"]) * int(entry["episodes_per_season"])
 
 
-def catalogue_meta(entry: dict[str, Any]) -> dict[str, Any]:
-    """TMDB-shaped normalised metadata for a catalogue entry."""
+def catalogue_meta(entry: dict[str, Any]) -> ShowMeta:
+    """TMDB-shaped metadata for a catalogue entry."""
     tmdb_genres: list[str] = []
     for g in entry["genres"]:
         name = TMDB_GENRE.get(g, (None, 0))[0]
@@ -60,47 +64,58 @@ def catalogue_meta(entry: dict[str, Any]) -> dict[str, Any]:
             tmdb_genres.append(name)
     seasons, per = int(entry["seasons"]), int(entry["episodes_per_season"])
     status = STATUS.get(entry["status"], "Ended")
-    return {
-        "tmdb_id": entry["tmdb_id"], "name": entry["title"], "original_name": entry["title"],
-        "overview": entry["overview"], "genres": list(entry["genres"]), "tmdb_genres": tmdb_genres,
-        "keywords": list(entry["keywords"]), "status": status, "in_production": status == "Returning Series",
-        "type": "Documentary" if "documentary" in entry["genres"] else (
-            "Reality" if "reality" in entry["genres"] else "Scripted"),
-        "first_air_date": f"{entry['year']}-01-01", "last_air_date": None, "last_episode": None,
-        "next_episode": None, "number_of_seasons": seasons, "number_of_episodes": seasons * per,
-        "seasons": [{"season": n, "episodes": per, "air_date": None} for n in range(1, seasons + 1)],
-        "runtime": entry["runtime"], "networks": [], "origin_country": list(entry["countries"]),
-        "original_language": None, "languages": [], "vote_average": entry["tmdb_rating"],
-        "vote_count": entry["imdb_votes"], "popularity": entry["tmdb_popularity"], "poster_path": None,
-        "certification": entry["certification"], "providers": list(entry["providers"]),
-        "imdb_id": entry["imdb_id"], "tvdb_id": None, "imdb_rating": entry["imdb_rating"],
-        "imdb_votes": entry["imdb_votes"],
-    }
+    genres = tuple(entry["genres"])
+    return ShowMeta(
+        tmdb_id=entry["tmdb_id"], title=entry["title"], original_name=entry["title"], year=entry["year"],
+        overview=entry["overview"], genres=genres, tmdb_genres=tuple(tmdb_genres), keywords=tuple(entry["keywords"]),
+        status=status, in_production=status == "Returning Series",
+        type="Documentary" if "documentary" in genres else ("Reality" if "reality" in genres else "Scripted"),
+        first_air_date=f"{entry['year']}-01-01", number_of_seasons=seasons, number_of_episodes=seasons * per,
+        seasons=tuple(SeasonInfo(n, per, None) for n in range(1, seasons + 1)), runtime=entry["runtime"],
+        origin_country=tuple(entry["countries"]), vote_average=entry["tmdb_rating"], vote_count=entry["imdb_votes"],
+        popularity=entry["tmdb_popularity"], certification=entry["certification"],
+        providers=tuple(entry["providers"]), imdb_id=entry["imdb_id"], imdb_rating=entry["imdb_rating"],
+        imdb_votes=entry["imdb_votes"])
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueShow:
+    ref: ShowRef
+    meta: ShowMeta
+    entry: dict[str, Any]
+
+    @property
+    def ids(self) -> ShowIds:
+        return self.ref.ids
 
 
 class Catalogue:
-    """Index over the bundled catalogue."""
+    """Index over the bundled catalogue, built once."""
 
     def __init__(self, entries: tuple[dict[str, Any], ...] | None = None) -> None:
         self.entries = entries if entries is not None else load_catalogue()
-        self.by_trakt = {e["trakt_id"]: e for e in self.entries}
-        self.by_tmdb = {e["tmdb_id"]: e for e in self.entries}
-        self.by_imdb = {e["imdb_id"]: e for e in self.entries}
-        self.by_title: dict[str, list[dict[str, Any]]] = {}
-        for e in self.entries:
-            self.by_title.setdefault(norm_title(e["title"]), []).append(e)
+        self.shows = tuple(CatalogueShow(show_ref(e), catalogue_meta(e), e) for e in self.entries)
+        self.by_trakt = {s.ids.trakt: s for s in self.shows}
+        self.by_tmdb = {s.ids.tmdb: s for s in self.shows}
+        self.by_imdb = {s.ids.imdb: s for s in self.shows}
+        self.by_title: dict[str, list[CatalogueShow]] = {}
+        for s in self.shows:
+            self.by_title.setdefault(norm_title(s.ref.title), []).append(s)
 
-    def find(self, ids: ShowIds) -> dict[str, Any] | None:
+    def find(self, ids: ShowIds) -> CatalogueShow | None:
         return (
             (self.by_trakt.get(ids.trakt) if ids.trakt else None)
             or (self.by_tmdb.get(ids.tmdb) if ids.tmdb else None)
             or (self.by_imdb.get(ids.imdb) if ids.imdb else None)
         )
 
-    def search(self, title: str) -> list[dict[str, Any]]:
+    def search(self, title: str) -> list[SearchHit]:
         """TMDB-search-shaped results for an exact normalised title."""
-        return [
-            {"id": e["tmdb_id"], "name": e["title"], "original_name": e["title"],
-             "first_air_date": f"{e['year']}-01-01", "_entry": e}
-            for e in self.by_title.get(norm_title(title), [])
-        ]
+        return [SearchHit(s.ids.tmdb or 0, s.ref.title, s.ref.title, f"{s.ref.year}-01-01" if s.ref.year else None,
+                          trakt_id=s.ids.trakt, imdb_id=s.ids.imdb)
+                for s in self.by_title.get(norm_title(title), []) if s.ids.tmdb]
+
+    def titles_like(self, text: str, limit: int = 25) -> list[str]:
+        """Titles containing ``text`` (case-insensitive), for autocomplete."""
+        want = text.lower()
+        return [s.ref.title for s in self.shows if want in s.ref.title.lower()][:limit]

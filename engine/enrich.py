@@ -8,32 +8,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from .aio import run_all
-from .catalogue import Catalogue, catalogue_meta
-from .clock import Clock, iso
+from .catalogue import Catalogue
+from .clock import Clock
 from .errors import ServiceUnavailable
+from .meta import ShowMeta
 from .models import ShowIds
 from .sources.omdb import OmdbClient
-from .sources.tmdb import TmdbClient
-from .store import Store
+from .sources.tmdb import SearchHit, TmdbClient
+from .store import ShowRecord, Store
 
 log = logging.getLogger(__name__)
 
 
 class MetadataSource(Protocol):
-    async def metadata(self, ids: ShowIds) -> tuple[dict[str, Any], timedelta] | None: ...
+    async def metadata(self, ids: ShowIds) -> tuple[ShowMeta, timedelta] | None: ...
+
+    async def search(self, title: str) -> list[SearchHit]: ...
 
 
 class CatalogueMetadata:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    async def metadata(self, ids: ShowIds) -> tuple[dict[str, Any], timedelta] | None:
-        e = self.catalogue.find(ids)
-        return (catalogue_meta(e), timedelta(days=365)) if e else None
+    async def metadata(self, ids: ShowIds) -> tuple[ShowMeta, timedelta] | None:
+        s = self.catalogue.find(ids)
+        return (s.meta, timedelta(days=365)) if s else None
+
+    async def search(self, title: str) -> list[SearchHit]:
+        return self.catalogue.search(title)
 
 
 class TmdbMetadata:
@@ -41,22 +48,25 @@ class TmdbMetadata:
         self.tmdb = tmdb
         self.omdb = omdb
 
-    async def metadata(self, ids: ShowIds) -> tuple[dict[str, Any], timedelta] | None:
+    async def metadata(self, ids: ShowIds) -> tuple[ShowMeta, timedelta] | None:
         tmdb_id = ids.tmdb or await self.tmdb.find(imdb_id=ids.imdb, tvdb_id=ids.tvdb)
         if tmdb_id is None:
             return None
         meta = await self.tmdb.tv(tmdb_id)
         if meta is None:
             return None
-        imdb = meta.get("imdb_id") or ids.imdb
+        imdb = meta.imdb_id or ids.imdb
         if self.omdb is not None and imdb:
             try:
                 scores = await self.omdb.scores(imdb)
             except ServiceUnavailable:
                 scores = None   # critic scores are optional: never fail enrichment over them
             if scores:
-                meta.update({k: v for k, v in scores.items() if v is not None})
+                meta = meta.with_(**{k: v for k, v in scores.items() if v is not None})
         return meta, self.tmdb.ttl_for(meta)
+
+    async def search(self, title: str) -> list[SearchHit]:
+        return await self.tmdb.search_tv(title)
 
 
 class Enricher:
@@ -68,37 +78,44 @@ class Enricher:
 
     async def enrich(self, person_id: int | None = None) -> int:
         """Fetch metadata for shows (of one person, or all) whose cache is missing or expired."""
-        return await self._enrich_rows(await self.store.shows_needing_meta(person_id, self.clock.now()))
+        async with self.store.read() as uow:
+            shows = await uow.shows.needing_meta(self.clock.now(), person_id=person_id)
+        return await self._fetch(shows)
 
-    async def enrich_ids(self, show_ids: list[int]) -> int:
+    async def enrich_ids(self, show_ids: Sequence[int]) -> int:
         if not show_ids:
             return 0
-        rows = await self.store.all(
-            f"SELECT * FROM shows WHERE id IN ({','.join('?' * len(show_ids))}) AND "
-            "(meta_expires_at IS NULL OR meta_expires_at < ?)", [*show_ids, iso(self.clock.now())])
-        return await self._enrich_rows(rows)
+        async with self.store.read() as uow:
+            shows = await uow.shows.needing_meta(self.clock.now(), among=show_ids)
+        return await self._fetch(shows)
 
-    async def _enrich_rows(self, rows: list[Any]) -> int:
-        if not rows:
+    async def enrich_quietly(self, show_ids: Sequence[int]) -> int:
+        """Like ``enrich_ids``, but an outage only means older (or no) metadata: logged, never raised."""
+        try:
+            return await self.enrich_ids(show_ids)
+        except ServiceUnavailable as e:
+            log.warning("show metadata unavailable: %s", e)
+            return 0
+
+    async def _fetch(self, shows: list[ShowRecord]) -> int:
+        if not shows:
             return 0
         sem = asyncio.Semaphore(self.concurrency)
         done = 0
 
-        async def one(row: Any) -> None:
+        async def one(show: ShowRecord) -> None:
             nonlocal done
-            ids = ShowIds(trakt=row["trakt_id"], tmdb=row["tmdb_id"], imdb=row["imdb_id"], tvdb=row["tvdb_id"])
             async with sem:
-                got = await self.source.metadata(ids)
+                got = await self.source.metadata(show.ids)
             now = self.clock.now()
-            if got is None:   # unknown to the source: remember that for a day rather than asking every time
-                await self.store.save_show_meta(row["id"], {}, now, now + timedelta(days=1))
-                return
-            meta, ttl = got
-            await self.store.save_show_meta(
-                row["id"], meta, now, now + ttl,
-                ShowIds(tmdb=meta.get("tmdb_id"), imdb=meta.get("imdb_id"), tvdb=meta.get("tvdb_id")),
-            )
+            async with self.store.unit() as uow:
+                if got is None:   # unknown to the source: remember that for a day rather than asking every time
+                    await uow.shows.save_meta(show.id, None, now, now + timedelta(days=1))
+                    return
+                meta, ttl = got
+                await uow.shows.save_meta(show.id, meta, now, now + ttl,
+                                          ShowIds(tmdb=meta.tmdb_id, imdb=meta.imdb_id, tvdb=meta.tvdb_id))
             done += 1
 
-        await run_all(one(r) for r in rows)
+        await run_all(one(s) for s in shows)
         return done

@@ -1,21 +1,32 @@
-"""Implicit feedback (adoption of shown picks) and success rates with honest uncertainty.
+"""What people do with their picks: explicit feedback (👍 👎 👀 📌), adoption (a pick that later shows up in the
+history, started or finished), and success rates with honest uncertainty.
 
-A pick counts as *started* when the show appears in the person's history after it was shown, and *finished* past
-``finish_share`` of its aired episodes. Rates are reported with counts and Wilson 95% intervals, per strategy
-(how the list was made: ranker or LLM, with or without
-the bandit), mode, persona, source, or overall; a person sees their own, the bot owner everyone's.
+Explicit feedback is a state per (event, kind), so redelivered or reordered reaction events converge and count
+once. A pick counts as *started* when the show appears in the person's history after it was shown, *finished*
+past ``finish_share`` of its aired episodes. Rates come with counts and Wilson 95% intervals, per strategy, mode,
+persona, source or overall; a person sees their own, the bot owner everyone's.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import math
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 
 from .adapt import ArmStats
-from .clock import Clock, iso
-from .models import Rate
+from .clock import Clock
+from .errors import MultitudesError, ServiceUnavailable, TraktAccountLimit
+from .models import FeedbackKind, Rate, ShowIds
+from .sources.trakt import TraktPort
 from .store import Store
+from .store.records import EventOutcome
+
+log = logging.getLogger(__name__)
+
+RATE_KEYS = ("strategy", "mode", "persona", "source", "all")
+ARM_KINDS = ("source", "persona", "strategy", "all")
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -28,98 +39,153 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, (c - r) / d), min(1.0, (c + r) / d)
 
 
-class Adoption:
-    def __init__(self, store: Store, clock: Clock, finish_share: float = 0.8) -> None:
-        self.store = store
-        self.clock = clock
-        self.finish_share = finish_share
-
-    async def update(self, person_id: int) -> int:
-        """Record adoption of shown picks from the history (run after every sync or import). Returns changes."""
-        rows = await self.store.all(
-            "SELECT e.id, e.show_id, COUNT(DISTINCT p.season || ':' || COALESCE(p.episode, p.episode_title)) AS eps, "
-            "COALESCE(s.aired_episodes, 0) AS aired, a.state FROM rec_events e JOIN plays p ON p.person_id=e.person_id "
-            "AND p.show_id=e.show_id AND p.watched_at >= e.shown_at JOIN shows s ON s.id=e.show_id "
-            "LEFT JOIN adoptions a ON a.event_id=e.id WHERE e.person_id=? GROUP BY e.id", (person_id,))
-        changed = 0
-        stamp = iso(self.clock.now())
-        async with self.store.tx() as db:
-            for r in rows:
-                finished = bool(r["aired"]) and r["eps"] >= self.finish_share * r["aired"]
-                state = "finished" if finished else "started"
-                if r["state"] == state or (r["state"] == "finished"):
-                    continue
-                await db.execute("INSERT OR REPLACE INTO adoptions VALUES (?,?,?,?,?)",
-                                 (r["id"], person_id, state, r["eps"], stamp))
-                changed += 1
-        return changed
-
-    async def rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
-        """Success per ``by`` in strategy | mode | persona | source | all, for one person or everyone."""
-        return (await self.rates_by(person_id, (by,)))[by]
-
-    async def rates_by(self, person_id: int | None, bys: tuple[str, ...]) -> dict[str, list[Rate]]:
-        """Several groupings of the same picks from one read of them."""
-        rows = await self.store.all(
-            "SELECT e.id, e.strategy, e.mode, e.persona_id, e.sources, a.state, "
-            "(SELECT MAX(active) FROM feedback f WHERE f.event_id=e.id AND f.kind='liked') AS liked, "
-            "(SELECT MAX(active) FROM feedback f WHERE f.event_id=e.id AND f.kind='not_for_me') AS nope "
-            "FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id"
-            + (" WHERE e.person_id=?" if person_id is not None else ""),
-            (person_id,) if person_id is not None else ())
-        groups: dict[str, dict[str, list[tuple[bool, bool, bool, bool]]]] = {by: defaultdict(list) for by in bys}
-        for r in rows:
-            keys = {"strategy": [str(r["strategy"])], "mode": [str(r["mode"])],
-                    "persona": [f"persona {r['persona_id']}"] if r["persona_id"] is not None else [],
-                    "source": list(json.loads(r["sources"] or "[]")), "all": ["all"]}
-            flags = (r["state"] is not None, r["state"] == "finished", bool(r["liked"]), bool(r["nope"]))
-            for by in bys:
-                for k in keys[by]:
-                    groups[by][k].append(flags)
-        out: dict[str, list[Rate]] = {}
-        for by, per in groups.items():
-            out[by] = []
-            for k, fl in sorted(per.items()):
-                n, st = len(fl), sum(f[0] for f in fl)
-                lo, hi = wilson(st, n)
-                out[by].append(Rate(k, n, st, sum(f[1] for f in fl), sum(f[2] for f in fl), sum(f[3] for f in fl),
-                                    lo, hi))
-        return out
+def _keys(o: EventOutcome, by: str) -> list[str]:
+    match by:
+        case "strategy":
+            return [o.strategy]
+        case "mode":
+            return [o.mode]
+        case "persona":
+            return [f"persona {o.persona_id}"] if o.persona_id is not None else []
+        case "source":
+            return list(o.sources)
+    return ["all"]
 
 
-# a pick "worked" when it was started, liked, already seen (the source found something to their taste) or listed
-WORKED = ("(a.state IS NOT NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.active=1 AND "
-          "f.kind IN ('liked', 'seen', 'watchlist')))")
+def rates_of(outcomes: Sequence[EventOutcome], bys: Sequence[str]) -> dict[str, list[Rate]]:
+    """Several groupings of the same picks."""
+    out: dict[str, list[Rate]] = {}
+    for by in bys:
+        groups: dict[str, list[EventOutcome]] = defaultdict(list)
+        for o in outcomes:
+            for k in _keys(o, by):
+                groups[k].append(o)
+        rates = []
+        for k, os_ in sorted(groups.items()):
+            n, started = len(os_), sum(1 for o in os_ if o.adoption is not None)
+            lo, hi = wilson(started, n)
+            rates.append(Rate(k, n, started, sum(1 for o in os_ if o.adoption == "finished"),
+                              sum(1 for o in os_ if o.liked), sum(1 for o in os_ if o.not_for_me), lo, hi))
+        out[by] = rates
+    return out
 
 
-ARM_KINDS = ("source", "persona", "strategy", "all")
-
-
-async def arm_stats(store: Store, person_id: int | None) -> dict[str, dict[str, ArmStats]]:
-    """Shown and worked picks per arm, for every kind of arm in one read: ``source``, ``persona``, ``strategy``
-    and ``all`` (one person, or everyone; group-watch picks are not a person's own and are left out)."""
-    rows = await store.all(
-        f"SELECT e.sources, e.persona_id, e.strategy, {WORKED} AS worked FROM rec_events e "
-        "LEFT JOIN adoptions a ON a.event_id=e.id WHERE e.mode != 'group'"
-        + (" AND e.person_id=?" if person_id is not None else ""),
-        (person_id,) if person_id is not None else ())
+def arm_stats_of(outcomes: Sequence[EventOutcome]) -> dict[str, dict[str, ArmStats]]:
+    """Shown and worked picks per arm, for every kind of arm: ``source``, ``persona``, ``strategy`` and ``all``."""
     counts: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in ARM_KINDS}
-    for r in rows:
-        arms = {"source": json.loads(r["sources"] or "[]"),
-                "persona": [str(r["persona_id"])] if r["persona_id"] is not None else [],
-                "strategy": [str(r["strategy"])], "all": ["all"]}
+    for o in outcomes:
+        arms = {"source": o.sources, "persona": [str(o.persona_id)] if o.persona_id is not None else [],
+                "strategy": [o.strategy], "all": ["all"]}
         for kind, names in arms.items():
             for arm in names:
                 c = counts[kind][arm]
                 c[0] += 1
-                c[1] += int(r["worked"])
+                c[1] += int(o.worked)
     return {kind: {arm: ArmStats(n, w) for arm, (n, w) in per.items()} for kind, per in counts.items()}
 
 
-async def ignored_counts(store: Store, person_id: int, before: str) -> dict[int, int]:
-    """How many times each show was shown before ``before`` and then ignored (no start, no feedback at all)."""
-    rows = await store.all(
-        "SELECT e.show_id, COUNT(*) FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id "
-        "WHERE e.person_id=? AND e.shown_at < ? AND a.state IS NULL AND NOT EXISTS "
-        "(SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.active=1) GROUP BY e.show_id", (person_id, before))
-    return {int(r[0]): int(r[1]) for r in rows}
+class FeedbackService:
+    def __init__(self, store: Store, clock: Clock, *, finish_share: float = 0.8,
+                 trakt: TraktPort | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.finish_share = finish_share
+        self.trakt = trakt
+
+    async def record(self, person_id: int, event_id: int, kind: FeedbackKind, active: bool = True,
+                     at: datetime | None = None) -> bool:
+        """Set (or, with ``active=False``, undo) feedback on a shown pick. Idempotent: the same event delivered
+        twice, or add-remove-add, ends in one state; with ``at`` (when the platform says the reaction happened),
+        an event older than the stored state is a late, reordered delivery and changes nothing. "Not for me" and
+        "seen" keep the show out of every future list; undoing them lets it back. Returns whether anything
+        changed."""
+        stamp = at or self.clock.now()
+        async with self.store.unit() as uow:
+            ev = await uow.events.get(event_id)
+            if ev is None or ev.person_id != person_id:
+                raise MultitudesError(f"event {event_id} for person {person_id}",
+                                      user_message="That recommendation is not yours, or no longer exists.")
+            have = await uow.feedback.state(person_id, event_id, kind)
+            if have is not None and have.active == active:
+                if at is not None and (have.updated_at or at) < at:      # same state, seen later: remember when
+                    await uow.feedback.put(person_id, event_id, kind, active, stamp)
+                return False
+            if have is not None and at is not None and (have.updated_at or at) > at:
+                return False                          # a reordered, older event: the newer state stands
+            await uow.feedback.put(person_id, event_id, kind, active, stamp)
+            if kind is FeedbackKind.WATCHLIST and active:
+                await uow.history.add_to_watchlist(person_id, ev.show_id, stamp)
+            if kind.keeps_out:
+                if active:
+                    await uow.feedback.dismiss(person_id, ev.show_id, stamp, kind)
+                else:
+                    await uow.feedback.undismiss(person_id, ev.show_id, kind)
+            show = await uow.shows.get(ev.show_id)
+            person = await uow.people.get(person_id)
+            linked = await uow.tokens.exists(person_id)
+        if kind is FeedbackKind.WATCHLIST and active and self.trakt is not None and show is not None and linked \
+                and person is not None and person.settings.trakt_watchlist:
+            await self._watchlist_to_trakt(person_id, show.ids)
+        return True
+
+    async def _watchlist_to_trakt(self, person_id: int, ids: ShowIds) -> None:
+        """Also list the show on Trakt when the person allowed it (``/settings watchlist:on``) and is linked. The
+        local record is already saved: a 420 (watchlist full) or an outage loses nothing and says why."""
+        assert self.trakt is not None
+        if not (ids.trakt or ids.tmdb or ids.imdb or ids.slug):
+            return
+        try:
+            await self.trakt.add_to_watchlist(person_id, ids)
+        except TraktAccountLimit as e:
+            raise TraktAccountLimit(
+                str(e), user_message="Saved here, but your Trakt watchlist is full (Trakt answered 420): remove "
+                                     "some shows there or go VIP, then add it again.") from e
+        except ServiceUnavailable as e:
+            raise MultitudesError(
+                str(e), user_message="Saved here; Trakt is not answering, so it is not on your Trakt watchlist "
+                                     "yet. Try the button again later.") from e
+
+    async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
+        async with self.store.unit() as uow:
+            await uow.events.attach(event_ids, platform, message_ref)
+
+    async def events_for_message(self, platform: str, message_ref: str) -> list[int]:
+        async with self.store.read() as uow:
+            return await uow.events.for_message(platform, message_ref)
+
+    async def dismiss(self, person_id: int, show_id: int) -> None:
+        """Never recommend this show to this person again."""
+        async with self.store.unit() as uow:
+            await uow.feedback.dismiss(person_id, show_id, self.clock.now(), FeedbackKind.NOT_FOR_ME)
+
+    async def update_adoption(self, person_id: int) -> int:
+        """Record adoption of shown picks from the history (run after every sync or import). Returns changes."""
+        changed = 0
+        now = self.clock.now()
+        async with self.store.unit() as uow:
+            for c in await uow.feedback.adoption_candidates(person_id):
+                finished = bool(c.aired) and c.episodes >= self.finish_share * c.aired
+                state = "finished" if finished else "started"
+                if c.state in (state, "finished"):
+                    continue
+                await uow.feedback.set_adoption(c.event_id, person_id, state, c.episodes, now)
+                changed += 1
+        return changed
+
+    async def rates_by(self, person_id: int | None, bys: Sequence[str]) -> dict[str, list[Rate]]:
+        bad = set(bys) - set(RATE_KEYS)
+        if bad:
+            raise MultitudesError(f"by {bad}", user_message="Rates are by strategy, mode, persona, source or all.")
+        async with self.store.read() as uow:
+            outcomes = await uow.feedback.outcomes(person_id)
+        return rates_of(outcomes, bys)
+
+    async def arm_stats(self, person_id: int | None) -> dict[str, dict[str, ArmStats]]:
+        """The bandit's evidence (group-watch picks are not a person's own and are left out)."""
+        async with self.store.read() as uow:
+            outcomes = await uow.feedback.outcomes(person_id, include_group=False)
+        return arm_stats_of(outcomes)
+
+    async def ignored(self, person_id: int, before: datetime) -> dict[int, int]:
+        async with self.store.read() as uow:
+            return await uow.feedback.ignored_counts(person_id, before)

@@ -1,12 +1,50 @@
-"""Plain, frozen results the façade returns; front ends render them."""
+"""Plain, frozen values the engine works with and the façade returns; front ends render them.
+
+One vocabulary: ``Mode``, ``FeedbackKind`` and ``AlertKind`` are string enums whose values are what the store
+keeps, so a typo is a type error rather than a silent mismatch.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from .adapt import ArmState
+
+
+class Mode(StrEnum):
+    """How a list is made (``/recommend`` modes, plus group watch)."""
+
+    AUTO = "auto"            # across the person's personas
+    ALL = "all"              # one pick per persona
+    PERSONA = "persona"      # one persona
+    BRIDGE = "bridge"        # between two personas
+    LIKE = "like"            # like one show
+    MOOD = "mood"            # a mood in words
+    GROUP = "group"          # several people
+
+
+class FeedbackKind(StrEnum):
+    LIKED = "liked"
+    NOT_FOR_ME = "not_for_me"
+    SEEN = "seen"
+    WATCHLIST = "watchlist"
+
+    @property
+    def keeps_out(self) -> bool:
+        """Feedback that keeps the show out of every future list (until undone)."""
+        return self in (FeedbackKind.NOT_FOR_ME, FeedbackKind.SEEN)
+
+
+class AlertKind(StrEnum):
+    PREMIERE = "premiere"
+    BINGE = "binge"
+    RETURNING = "returning"
+    CATCHUP = "catchup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +158,59 @@ class Rate:
         return self.started / self.shown if self.shown else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """A release-calendar alert for one person (kinds: premiere, binge, returning, catchup)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertBase:
+    """A release-calendar alert for one person; one subclass per kind."""
+
     id: int
     person_id: int
     show_id: int
     title: str
     year: int | None
     season: int
-    kind: str
     event_at: datetime                  # the premiere or finale it is about
     due_at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)   # episodes_left, gap_days, episodes, exact, network
-    status: str = "pending"
+    status: str = "pending"             # pending | sending | sent | skipped
+    exact: bool = False                 # a Trakt calendar time, not only a TMDB date
+    network: str | None = None
+    style: str | None = None            # how the person watches this show: binge | weekly
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PremiereAlert(AlertBase):
+    """A new season starts (weekly viewers, the morning of the day)."""
+
+    kind: Literal[AlertKind.PREMIERE] = AlertKind.PREMIERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BingeAlert(AlertBase):
+    """A season finished airing: ready to binge (binge viewers, the morning after the finale)."""
+
+    kind: Literal[AlertKind.BINGE] = AlertKind.BINGE
+    episodes: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturningAlert(AlertBase):
+    """Back after a long gap (a week ahead)."""
+
+    kind: Literal[AlertKind.RETURNING] = AlertKind.RETURNING
+    gap_days: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatchupAlert(AlertBase):
+    """Catch up before the premiere: episodes left of a show in progress or listed, or a related show."""
+
+    kind: Literal[AlertKind.CATCHUP] = AlertKind.CATCHUP
+    episodes_left: int = 0
+    started: bool = False
+    related: tuple[str, ...] = ()       # shows of theirs it is close to (a suggestion, not a show they follow)
+    overlap: int = 0
+
+
+Alert = PremiereAlert | BingeAlert | ReturningAlert | CatchupAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +280,7 @@ class Persona:
     timeline: tuple[float, ...]         # share of plays per period (PersonaReport.periods)
     cohesion: float
     member_ids: tuple[int, ...]
+    member_weights: tuple[float, ...] = ()  # engagement per member, in ``member_ids`` order
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,11 +302,25 @@ class Filters:
     provider: str | None = None
     status: str | None = None           # airing | ended
 
+    def over(self, defaults: Filters) -> Filters:
+        """These filters on top of a person's defaults: genres add up, anything set here wins."""
+        return Filters(
+            tuple(dict.fromkeys((*defaults.genres_in, *self.genres_in))),
+            tuple(dict.fromkeys((*defaults.genres_out, *self.genres_out))),
+            self.anime if self.anime is not None else defaults.anime,
+            self.max_runtime if self.max_runtime is not None else defaults.max_runtime,
+            self.min_runtime if self.min_runtime is not None else defaults.min_runtime,
+            self.language or defaults.language, self.provider or defaults.provider, self.status or defaults.status)
+
+    @property
+    def empty(self) -> bool:
+        return self == Filters()
+
 
 @dataclass(frozen=True, slots=True)
 class RecommendRequest:
     person_id: int
-    mode: str = "auto"                  # auto | persona | all | bridge | like | mood
+    mode: Mode = Mode.AUTO
     persona: str | None = None          # persona name (or id as text) for mode persona / one side of a bridge
     bridge: tuple[str, str] | None = None
     like: str | None = None             # a show title for like:<show>
@@ -238,6 +330,7 @@ class RecommendRequest:
     use_context: bool = True            # time of day and weekday favour the personas usually watched then
     use_llm: bool = True
     platform: str | None = None
+    apply_defaults: bool = True         # the person's default filters (settings) under ``filters``
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +360,7 @@ class Recommendation:
 @dataclass(frozen=True, slots=True)
 class RecommendationList:
     request_id: str
-    mode: str
+    mode: Mode
     items: tuple[Recommendation, ...]
     note: str = ""                      # e.g. why fewer picks than asked, or how a mood was read
     llm_used: bool = False
@@ -283,3 +376,65 @@ class Upcoming:
     episode: int | None
     air_date: datetime
     kind: str                           # premiere | episode | finale
+
+
+class PersonSettings(BaseModel):
+    """A person's choices, typed. Stored as JSON on the person; the time zone lives beside it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    group_opt_in: bool = False
+    timezone: str | None = None
+    quiet_hours: tuple[int, int] | None = None
+    alerts: bool = True
+    alert_premiere: bool = True
+    alert_binge: bool = True
+    alert_returning: bool = True
+    alert_catchup: bool = True
+    trakt_watchlist: bool = False
+    digest: bool = False
+    alert_channel: str = ""             # "platform:chat id" where alerts go; empty: privately
+    default_filters: Filters = Filters()
+
+    @field_validator("default_filters", mode="before")
+    @classmethod
+    def _legacy_filters(cls, v: Any) -> Any:
+        if isinstance(v, str):                # stored as /recommend tokens by older versions
+            from .filters import parse_filter_tokens
+            return parse_filter_tokens(v.split())
+        if v is None:
+            return Filters()
+        return v
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, v: Any) -> Any:
+        if v is None or v in ([], ()):
+            return None
+        a, b = (int(x) for x in v)
+        if not (0 <= a < 24 and 0 <= b < 24):
+            raise ValueError("quiet hours are two hours from 0 to 23")
+        return (a, b)
+
+    def alert_on(self, kind: AlertKind) -> bool:
+        return self.alerts and bool(getattr(self, f"alert_{kind.value}"))
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON kept on the person (the time zone has its own column)."""
+        d = self.model_dump(mode="json", exclude={"timezone"})
+        return d
+
+
+SETTING_NAMES = tuple(n for n in PersonSettings.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    display_name: str | None
+    timezone: str | None
+    trakt_user: str | None
+    trakt_vip: bool
+    watchlist_limit: int | None
+    settings: PersonSettings
+    created_at: datetime | None = None

@@ -2,15 +2,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine import Engine, bootstrap
+from engine.caching import CachedLookups
+from engine.clock import SystemClock
 from engine.config import Settings, load_settings
 from engine.crypto import TokenCipher
-from engine.sources.trakt import Tokens
+from engine.http import HttpService
+from engine.sources.trakt import TraktClient
+from engine.store import SqliteStore
+from engine.store.testing import open_probe
+from engine.vault import StoreVault
 from tests.fakes.omdb import FakeOmdb
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTmdb
@@ -97,11 +104,13 @@ EngineFactory = Callable[..., Awaitable[Engine]]
 
 @pytest.fixture
 async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
+    """Engines on a database in ``tmp_path``; the recommender's exploration is seeded (``seed=None`` to unseed)."""
     made: list[Engine] = []
 
     async def factory(**kw: Any) -> Engine:
         clock = kw.pop("clock", None)
-        eng = await bootstrap(settings_for(tmp_path, **kw), clock=clock)
+        seed = kw.pop("seed", 0)
+        eng = await bootstrap(settings_for(tmp_path, **kw), clock=clock, seed=seed)
         made.append(eng)
         return eng
 
@@ -110,11 +119,32 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         await e.close()
 
 
+@pytest.fixture
+async def probe(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A second connection to the engines' database (``make_engine`` puts it in ``tmp_path``)."""
+    store = await open_probe(tmp_path / "multitudes.db")
+    yield store
+    await store.close()
+
+
 async def link_person(engine: Engine, fake: FakeTrakt, username: str, *, ttl: int | None = None,
                       platform_id: str | None = None, platform: str = "console") -> int:
-    """A person whose Trakt tokens are stored, as after a completed device link."""
+    """A person who linked Trakt through the device flow (the fake approves the code at once)."""
     pid = await engine.person(platform, platform_id or username, username)
-    assert engine.trakt is not None
-    await engine.trakt.store_new_tokens(pid, Tokens.from_response(fake.issue_tokens(username, ttl)))
-    await engine.store.attach_trakt_user(pid, username)
-    return pid
+    link = await engine.start_link(pid)
+    fake.approve(link.user_code, username, ttl=ttl)
+    assert await engine.poll_link(pid) == username
+    return await engine.find_person(platform, platform_id or username)
+
+
+@asynccontextmanager
+async def trakt_client(settings: Settings, store: SqliteStore) -> AsyncIterator[TraktClient]:
+    """The Trakt client on its own, wired as ``bootstrap`` wires it (component tests of the client)."""
+    import httpx
+    clock = SystemClock()
+    sec = settings.secrets
+    assert sec.trakt_client_id and sec.trakt_client_secret and sec.secret_key
+    async with httpx.AsyncClient() as client:
+        yield TraktClient(settings.trakt, sec.trakt_client_id, sec.trakt_client_secret,
+                          HttpService("Trakt", client, settings.trakt.http, clock, concurrency=8),
+                          StoreVault(store, TokenCipher(sec.secret_key), clock), clock, CachedLookups(store, clock))

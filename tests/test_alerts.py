@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import Engine
-from engine.models import Alert
+from engine.models import Alert, CatchupAlert
+from engine.store import SqliteStore
+from engine.store.testing import cache_keys
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
 from tests.fakes.clock import FakeClock
@@ -163,33 +165,36 @@ async def test_weekly_viewer_gets_the_premiere_in_their_morning_and_binge_viewer
         assert len(kinds) == len(set(kinds))                                            # never twice
         assert all(target.startswith("user:") for target, _ in rec.sent)
         premiere = next(a for _, a in rec.sent if a.kind == "premiere")
-        assert premiere.season == RECENT["seasons"] + 1 and premiere.payload["exact"] is True
-        catchup = next(a for _, a in rec.sent if a.kind == "catchup")
-        assert catchup.payload["episodes_left"] == (RECENT["seasons"] - 1) * RECENT["episodes_per_season"]
+        assert premiere.season == RECENT["seasons"] + 1 and premiere.exact is True
+        catchup = next(a for _, a in rec.sent if isinstance(a, CatchupAlert))
+        assert catchup.episodes_left == (RECENT["seasons"] - 1) * RECENT["episodes_per_season"]
         assert sent_times[(cat, "catchup")] < datetime(2026, 11, 27, 2, 0, tzinfo=UTC)   # before the premiere
 
 
 async def test_a_restart_between_scan_and_send_sends_exactly_once(tmp_path: Path, lifecycle: Lifecycle,
-                                                                  make_engine: Any) -> None:
+                                                                  make_engine: Any, probe: SqliteStore) -> None:
     clock = FakeClock(NOW)
     async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         await engine.scan_alerts()
         await engine.close()                                     # the process stops before anything is due
         clock.advance(days=3, hours=6)                           # Friday noon UTC: outside everyone's quiet hours
+        # a process that claimed one alert and crashed before sending it: that one is never sent (nor twice)
+        async with probe.unit() as uow:
+            crashed = (await uow.alerts.due(clock.now()))[0]
+            assert await uow.alerts.claim(crashed.id)
         rec = Recorder()
         second = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)      # same database
         rep = await second.deliver_alerts({"console": rec})
         assert rep.sent == len(rec.sent) >= 2
+        assert crashed.id not in {a.id for _, a in rec.sent}
         assert (await second.deliver_alerts({"console": rec})).sent == 0
         await second.close()
         third = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)
         assert (await third.deliver_alerts({"console": rec})).sent == 0
         sent = [(a.person_id, a.kind, a.title) for _, a in rec.sent]
         assert len(sent) == len(set(sent))
-        # a crash after claiming and before sending leaves the row claimed: never sent twice, visible in status
-        await third.store.execute("UPDATE alerts SET status='sending' WHERE id=(SELECT MIN(id) FROM alerts "
-                                  "WHERE status='sent')")
-        assert (await third.deliver_alerts({"console": rec})).sent == 0
+        mine = [a for a in await third.person_alerts(crashed.person_id) if a.id == crashed.id]
+        assert [a.status for a in mine] == ["sending"]
 
 
 async def test_opting_out_of_a_kind_means_none_of_it(tmp_path: Path, lifecycle: Lifecycle,
@@ -254,7 +259,8 @@ async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path
         got = [a for a in await engine.person_alerts(rae) if a.title == x["title"]]
         assert [a.kind for a in got] == ["catchup"]
         a = got[0]
-        assert set(a.payload["related"]) == {near[0]["title"], near[1]["title"]} and a.payload["started"] is False
+        assert isinstance(a, CatchupAlert)
+        assert set(a.related) == {near[0]["title"], near[1]["title"]} and a.started is False
         assert a.due_at < a.event_at                                          # before the premiere
         assert "Before it returns" in render.alert(a) and near[0]["title"] in render.alert(a)
         assert not [a for a in await engine.person_alerts(sol) if a.title == x["title"]]     # one show in common
@@ -317,7 +323,7 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
 
 
 async def test_a_scan_during_outages_uses_what_is_cached(tmp_path: Path, lifecycle: Lifecycle,
-                                                         make_engine: Any) -> None:
+                                                         make_engine: Any, probe: SqliteStore) -> None:
     clock = FakeClock(NOW)
     async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         wendy, *_ = await ids(engine, "wendy", "bill", "cat")
@@ -328,5 +334,5 @@ async def test_a_scan_during_outages_uses_what_is_cached(tmp_path: Path, lifecyc
         assert rep.people == 3 and rep.metadata_fetched == 0
         # TMDB's last known next_episode still announces the premiere (a date, not Trakt's exact time)
         premiere = [a for a in await engine.person_alerts(wendy) if a.kind == "premiere"]
-        assert premiere and premiere[0].payload["exact"] is False
-        assert not await engine.store.one("SELECT 1 FROM api_cache WHERE key LIKE 'trakt:calendar:%'")
+        assert premiere and premiere[0].exact is False
+        assert await cache_keys(probe, "trakt:calendar:") == []

@@ -75,7 +75,7 @@ def test_cli_reports_config_errors_cleanly(tmp_path: Path) -> None:
     assert "MULTITUDES_TRAKT_CLIENT_SECRET" in proc.stderr and "Traceback" not in proc.stderr
 
 
-async def test_settings_and_default_filters(make_engine: Any) -> None:
+async def test_settings_and_default_filters(make_engine: Any, probe: Any) -> None:
     engine = await make_engine()
     out = io.StringIO()
     lines = iter(['settings group:on tz:Europe/Paris quiet:23-08 alerts:off filters:"genre:-drama status:ended"',
@@ -89,10 +89,10 @@ async def test_settings_and_default_filters(make_engine: Any) -> None:
     text = out.getvalue()
     assert "Group picks: on · time zone: Europe/Paris · quiet hours: 23-08 · alerts: off" in text
     assert "quiet:25-99 should look like" in text and "I don't know the setting colour:" in text
-    from engine.catalogue import catalogue_meta
-    from engine.models import ShowIds
-    ev = await engine.store.all("SELECT s.trakt_id FROM rec_events r JOIN shows s ON s.id=r.show_id")
-    assert len(ev) == 3
-    for (trakt_id,) in ev:
-        meta = catalogue_meta(engine.catalogue.find(ShowIds(trakt=trakt_id)))
-        assert "drama" not in meta["genres"] and meta["status"] in ("Ended", "Canceled")   # defaults applied
+    pid = await engine.find_person("console", "s2")
+    async with probe.read() as uow:
+        events = await uow.events.of_person(pid)
+        shows = await uow.shows.many(e.show_id for e in events)
+    assert len(events) == 3
+    for show in shows.values():
+        assert "drama" not in show.meta.genres and show.meta.ended                    # defaults applied

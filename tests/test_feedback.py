@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot import replies
+from bot.conversation import Conversation
+from bot.memory import MemoryPlatform
 from engine.errors import TraktAccountLimit
-from engine.models import RecommendRequest
+from engine.models import FeedbackKind, RecommendRequest
+from engine.store import SqliteStore
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb
@@ -17,7 +19,7 @@ from tests.fakes.trakt import FakeTrakt
 
 
 async def test_add_to_watchlist_writes_to_trakt_only_when_allowed_and_a_full_list_is_explained(
-        fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+        fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any, probe: SqliteStore) -> None:
     user = fake_trakt.add_user("wes", history=history_rows(200, 15, years=1, seed=5))
     user.watchlist_limit = 1
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -32,15 +34,16 @@ async def test_add_to_watchlist_writes_to_trakt_only_when_allowed_and_a_full_lis
     assert await engine.record_feedback(pid, b.event_id, "watchlist")
     assert len(user.watchlist) == 1
     sent = user.watchlist[0]["show"]["ids"]
-    row = await engine.store.one("SELECT tmdb_id, trakt_id FROM shows WHERE id=?", (b.show_id,))
-    assert sent.get("tmdb") == row[0] or sent.get("trakt") == row[1]
+    async with probe.read() as uow:
+        row = await uow.shows.get(b.show_id)
+    assert row is not None and (sent.get("tmdb") == row.ids.tmdb or sent.get("trakt") == row.ids.trakt)
     # the list is full (limit 1): Trakt answers 420; the feedback is kept and the message says what to do
     with pytest.raises(TraktAccountLimit) as e:
         await engine.record_feedback(pid, c.event_id, "watchlist")
     assert "watchlist is full" in e.value.user_message and "420" in e.value.user_message
-    kept = await engine.store.all("SELECT show_id FROM watchlist WHERE person_id=? AND show_id IN (?,?,?)",
-                                  (pid, a.show_id, b.show_id, c.show_id))
-    assert {x[0] for x in kept} == {a.show_id, b.show_id, c.show_id}
+    async with probe.read() as uow:
+        kept = set(await uow.history.watchlist(pid))
+    assert {a.show_id, b.show_id, c.show_id} <= kept
     assert not await engine.record_feedback(pid, c.event_id, "watchlist")     # redelivered: counted once
 
 
@@ -60,10 +63,11 @@ async def test_stats_show_rates_and_the_bandit_and_only_owners_see_everyone(make
     assert sources and sum(a.adopted for a in sources) >= 2        # liked picks count for their sources
     personas = [a for a in lg.arms if a.kind == "persona"]
     assert len(personas) == len((await engine.personas(pid)).personas)
-    text = await replies.stats(engine, pid, "console", "pat")
+    chat = MemoryPlatform(Conversation(engine), name="console")
+    text = (await chat.say("pat", "/stats"))[-1].text
     assert "2 liked" in text and "What I have learned for you" in text
-    assert "Only the bot owner" in await replies.stats(engine, pid, "console", "pat", "all")
-    everyone = await replies.stats(engine, pid, "console", "boss", "all")
+    assert "Only the bot owner" in (await chat.say("pat", "/stats all"))[-1].text
+    everyone = (await chat.say("boss", "/stats all"))[-1].text
     assert "everyone's" in everyone and "What I have learned" not in everyone
 
 
@@ -88,7 +92,7 @@ async def test_feedback_and_bandit_state_survive_a_restart(make_engine: Any) -> 
     assert [(a.arm, a.alpha, a.beta) for a in after.arms] == [(a.arm, a.alpha, a.beta) for a in before.arms]
 
 
-async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any) -> None:
+async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any, probe: SqliteStore) -> None:
     from datetime import UTC, datetime, timedelta
     engine = await make_engine()
     pid = await engine.person("console", "ola", "Ola")
@@ -99,12 +103,13 @@ async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any)
     assert await engine.record_feedback(pid, ev, "not_for_me", True, at=t)
     assert not await engine.record_feedback(pid, ev, "not_for_me", True, at=t + timedelta(seconds=2))
     assert not await engine.record_feedback(pid, ev, "not_for_me", False, at=t + timedelta(seconds=1))
-    row = await engine.store.one("SELECT active FROM feedback WHERE event_id=? AND kind='not_for_me'", (ev,))
-    assert row[0] == 1
-    assert await engine.store.one("SELECT 1 FROM dismissed WHERE person_id=?", (pid,))
+    async with probe.read() as uow:
+        state = await uow.feedback.state(pid, ev, FeedbackKind.NOT_FOR_ME)
+        assert state is not None and state.active and await uow.feedback.dismissed(pid)
     # a genuinely newer removal still applies
     assert await engine.record_feedback(pid, ev, "not_for_me", False, at=t + timedelta(seconds=3))
-    assert not await engine.store.one("SELECT 1 FROM dismissed WHERE person_id=?", (pid,))
+    async with probe.read() as uow:
+        assert not await uow.feedback.dismissed(pid)
 
 
 def test_adaptation_terms_are_relative_and_bounded() -> None:

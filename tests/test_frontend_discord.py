@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 from bot.discord import DiscordFrontend
-from engine.models import RecommendRequest
+from engine.models import FeedbackKind, RecommendRequest
+from engine.store import SqliteStore
 from tests.fakes.catalogue import history_rows
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.tmdb import FakeTmdb
@@ -25,7 +26,7 @@ async def _until(cond: Any, within: float = 15.0) -> None:
 
 
 async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
-                                                             make_engine: Any) -> None:
+                                                             make_engine: Any, probe: SqliteStore) -> None:
     fake_trakt.add_user("dora", history=history_rows(600, 30, years=3, seed=43))
     async with FakeDiscord() as dc:
         engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb,
@@ -48,24 +49,27 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
             await dc.wait_sent(3)
             assert "Synced" in dc.sent[2]["content"] and dc.callbacks[-1]["type"] == 5
             await dc.slash(UID, "personas")
-            await dc.wait_sent(4)
-            assert "Your taste personas" in dc.sent[3]["content"]
-            # /recommend: one embed per pick, three buttons each, the bot seeds the reactions
+            await dc.wait_sent(5)
+            assert "Your taste personas" in dc.sent[3]["content"]     # then the chart
+            # /recommend: a heading, one embed per pick, three buttons each, the bot seeds the reactions
             n = len(dc.sent)
             await dc.slash(UID, "recommend", {"filters": "k:3"})
-            picks = (await dc.wait_sent(n + 3))[n:n + 3]
+            picks = (await dc.wait_sent(n + 4))[n + 1:n + 4]
             assert all(len(m["components"][0]["components"]) == 3 and m["embeds"] for m in picks)
-            await _until(lambda: len(dc.reactions) >= 9)
+            await _until(lambda: len(dc.reactions) >= 12)
             first, second = picks[0], picks[1]
             buttons = first["components"][0]["components"]
             custom = next(c["custom_id"] for c in buttons if "not_for_me" in c["custom_id"])
             event = int(custom.split(":")[1])
             pid = await engine.find_person("discord", str(UID))
-            show = (await engine.store.one("SELECT show_id FROM rec_events WHERE id=?", (event,)))[0]
+            async with probe.read() as uow:
+                ev = await uow.events.get(event)
+            assert ev is not None
+            show = ev.show_id
             await dc.click(UID, first, custom)
-            await _until(lambda: any("won't come back" in (c.get("data") or {}).get("content", "")
-                                     for c in dc.callbacks))
-            assert show in await engine.recommender.excluded(pid)
+            await _until(lambda: any("won't come back" in m.get("content", "") for m in dc.sent))
+            async with probe.read() as uow:
+                assert show in await uow.feedback.dismissed(pid)
             later = await engine.recommend(RecommendRequest(pid, k=10))
             assert show not in {i.show_id for i in later.items}
             # 👀 reaction on the second pick is recorded; removing it undoes it
@@ -73,8 +77,9 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
             await dc.react(UID, second, "👀")
 
             async def state() -> int:
-                row = await engine.store.one("SELECT active FROM feedback WHERE event_id=? AND kind='seen'", (ev2,))
-                return int(row[0]) if row else -1
+                async with probe.read() as uow:
+                    got = await uow.feedback.state(pid, ev2, FeedbackKind.SEEN)
+                return int(got.active) if got else -1
 
             for want, add in ((1, None), (0, False)):
                 if add is not None:
@@ -87,7 +92,7 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
             names = [p.name for p in (await engine.personas(pid)).personas]
             n = len(dc.sent)
             await dc.slash(UID, "bridge", {"first": names[0], "second": names[1]})
-            bridged = (await dc.wait_sent(n + 1))[n]
+            bridged = (await dc.wait_sent(n + 2))[n + 1]
             assert "Bridges your" in bridged["embeds"][0]["description"]
             assert not dc.unhandled, dc.unhandled
         finally:
@@ -95,7 +100,8 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
 
 
 async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_trakt: FakeTrakt,
-                                                                        make_engine: Any) -> None:
+                                                                        make_engine: Any,
+                                                                        probe: SqliteStore) -> None:
     from tests.conftest import link_person
     async with FakeDiscord() as dc:
         engine = await make_engine(trakt=fake_trakt, MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
@@ -104,35 +110,22 @@ async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_tr
         pids = {}
         for uid, name in users.items():
             fake_trakt.add_user(name, history=history_rows(250, 15, years=2, seed=uid))
-            pids[uid] = await link_person(engine, fake_trakt, name, platform_id=str(uid))
-            await engine.sync(pids[uid])
-        # the console identities above are joined to Discord ones by linking the same Trakt account
-        for uid, name in users.items():
-            d = await engine.person("discord", str(uid), name)
-            pids[uid] = await engine.store.attach_trakt_user(d, name)
+            await link_person(engine, fake_trakt, name, platform_id=str(uid))     # at the console first …
+            pids[uid] = await link_person(engine, fake_trakt, name, platform_id=str(uid), platform="discord")
+            await engine.sync(pids[uid])                  # … and the same Trakt account from Discord: one person
+            assert pids[uid] == await engine.find_person("console", str(uid))
         fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
         await asyncio.wait_for(fe.start(), 20)
         try:
             for uid in (101, 102):
                 await dc.slash(uid, "settings", {"group": "on"})
             await dc.wait_sent(2)
-            a, b = dc.user(102, "ben"), dc.user(103, "cat")
+            dc.user(102, "ben")
+            dc.user(103, "cat")
+            dc.user(101, "ann")
 
             async def groupwatch() -> None:
-                iid = dc._next()
-                await dc.send(0, {
-                    "id": iid, "application_id": "900000000000000001", "type": 2, "token": f"tok{iid}", "version": 1,
-                    "data": {"id": "1", "name": "groupwatch", "type": 1,
-                             "options": [{"name": "a", "type": 6, "value": "102"}, {"name": "b", "type": 6,
-                                                                                   "value": "103"}],
-                             "resolved": {"users": {"102": a, "103": b}}},
-                    "guild_id": "900000000000000003", "channel_id": "900000000000000004",
-                    "channel": {"id": "900000000000000004", "type": 0, "guild_id": "900000000000000003"},
-                    "member": {"user": dc.user(101, "ann"), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                               "deaf": False, "mute": False, "permissions": "1024", "flags": 0},
-                    "app_permissions": "2048", "locale": "en-US", "entitlements": [],
-                    "authorizing_integration_owners": {}, "attachment_size_limit": 26214400, "context": 0},
-                    "INTERACTION_CREATE")
+                await dc.slash(101, "groupwatch", users={"a": 102, "b": 103})
 
             await groupwatch()
             refusal = (await dc.wait_sent(3))[2]["content"]
@@ -145,9 +138,9 @@ async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_tr
             assert "Group picks for" in msgs[0]["content"]
             titles = [m["embeds"][0]["title"].split(". ", 1)[1].rsplit(" (", 1)[0] for m in msgs[1:]]
             seen_titles = set()
-            for p in pids.values():
-                seen_titles |= {r[0] for r in await engine.store.all(
-                    "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (p,))}
+            async with probe.read() as uow:
+                for p in pids.values():
+                    seen_titles |= {h.title for h in await uow.history.recent(p, 10_000)}
             assert titles and not set(titles) & seen_titles
             assert all("ann's" in m["embeds"][0]["description"].lower() for m in msgs[1:])
             # re-roll: three different shows for the same people

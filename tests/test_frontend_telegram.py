@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
-from engine.models import RecommendRequest
+from engine.models import FeedbackKind, RecommendRequest
+from engine.store import SqliteStore
 from tests.fakes.catalogue import history_rows
 from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.telegram import FakeTelegram
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
-                                                              make_engine: Any) -> None:
+                                                              make_engine: Any, probe: SqliteStore) -> None:
     fake_trakt.add_user("tina", history=history_rows(600, 30, years=3, seed=41))
 
     def llm(req: dict[str, Any]) -> str:
@@ -58,31 +59,35 @@ async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTr
             tg.command(UID, "/personas")
             await tg.wait_sent(5)
             assert "Your taste personas" in tg.sent[3]["text"] and tg.sent[4]["photo"]
-            # /recommend: one message per pick, each with the three buttons
+            # /recommend: a heading, then one message per pick, each with the three buttons
             n = len(tg.sent)
             tg.command(UID, "/recommend k:3")
-            picks = (await tg.wait_sent(n + 3))[n:n + 3]
+            picks = (await tg.wait_sent(n + 4))[n + 1:n + 4]
+            assert "Recommendations across your personas" in tg.sent[n]["text"]
             assert all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in picks)
             assert all("LLM reason for" in m["text"] for m in picks)              # explained by the LLM fake
             assert "Tina&#x27;s side" not in tg.sent[3]["text"] and "Tina's side 0" in tg.sent[3]["text"]
             first, second = picks[0], picks[1]
             event = int(first["reply_markup"]["inline_keyboard"][0][1]["callback_data"].split(":")[1])
             pid = await engine.find_person("telegram", str(UID))
-            show = (await engine.store.one("SELECT show_id FROM rec_events WHERE id=?", (event,)))[0]
+            async with probe.read() as uow:
+                ev = await uow.events.get(event)
+            assert ev is not None
+            show = ev.show_id
             # 👎 button: never recommended again
             tg.press(UID, first, f"fb:{event}:not_for_me")
             await _until(lambda: any(a.get("text", "").startswith("Noted") for a in tg.answered))
             tg.press(UID, first, f"fb:{event}:not_for_me")                 # pressed twice: counted once
             await _until(lambda: len(tg.answered) >= 2)
-            assert tg.answered[-1]["text"] == "Already noted"
+            assert tg.answered[-1]["text"] == "Already noted."
             # 👀 reaction on the second pick: recorded as seen; removing it undoes, adding again redoes
             tg.react(UID, second, [], ["👀"])
             tg.react(UID, second, ["👀"], [])
             tg.react(UID, second, [], ["👀"])
             ev2 = int(second["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1])
-            await _until_async(lambda: _feedback(engine, pid, ev2, "seen"), 1)
-            excluded = await engine.recommender.excluded(pid)
-            assert show in excluded
+            await _until_async(lambda: _feedback(probe, pid, ev2, FeedbackKind.SEEN), 1)
+            async with probe.read() as uow:
+                assert show in await uow.feedback.dismissed(pid)
             later = await engine.recommend(RecommendRequest(pid, k=10))
             assert show not in {i.show_id for i in later.items}
             assert not tg.unhandled
@@ -90,10 +95,10 @@ async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTr
             await fe.stop()
 
 
-async def _feedback(engine: Any, pid: int, event: int, kind: str) -> int:
-    row = await engine.store.one("SELECT active FROM feedback WHERE person_id=? AND event_id=? AND kind=?",
-                                 (pid, event, kind))
-    return int(row[0]) if row else -1
+async def _feedback(probe: SqliteStore, pid: int, event: int, kind: FeedbackKind) -> int:
+    async with probe.read() as uow:
+        state = await uow.feedback.state(pid, event, kind)
+    return int(state.active) if state else -1
 
 
 async def _polled(tg: FakeTelegram) -> bool:
@@ -138,7 +143,8 @@ async def test_multitudes_run_serves_telegram_and_stops_on_sigterm(tmp_path: Any
         assert tg.token.encode() not in out + err                       # the token never reaches the console
 
 
-async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, make_engine: Any,
+                                                         probe: SqliteStore) -> None:
     from tests.conftest import link_person
     group = -100123
     async with FakeTelegram() as tg:
@@ -163,9 +169,9 @@ async def test_telegram_groupwatch_only_opted_in_members(fake_trakt: FakeTrakt, 
             texts = [m["text"].lower() for m in picks]
             assert all("ann's" in t and "ben's" in t and "cat's" not in t for t in texts)
             seen = set()
-            for uid in (201, 202):
-                seen |= {r[0] for r in await engine.store.all(
-                    "SELECT s.title FROM plays p JOIN shows s ON s.id=p.show_id WHERE p.person_id=?", (pids[uid],))}
+            async with probe.read() as uow:
+                for uid in (201, 202):
+                    seen |= {h.title for h in await uow.history.recent(pids[uid], 10_000)}
             titles = {m["text"].split("\n")[0].split(". ", 1)[1].rsplit(" (", 1)[0] for m in picks}
             assert not titles & seen
             reroll = (await tg.wait_sent(8))[7]

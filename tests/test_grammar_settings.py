@@ -5,23 +5,25 @@ from __future__ import annotations
 import pytest
 
 from bot.grammar import GrammarError, parse_settings, resolve_channel, settings_text
+from engine.models import Filters, PersonSettings
 
 
 def test_every_setting_parses_to_what_the_engine_stores() -> None:
     got = parse_settings(["group:on", "tz:Europe/Paris", "quiet:23-08", "alerts:on", "binge:off", "premiere:yes",
                           "returning:off", "catchup:on", "digest:on", "watchlist:on", "channel:here"])
-    assert got == {"group_opt_in": True, "timezone": "Europe/Paris", "quiet_hours": [23, 8], "alerts": True,
+    assert got == {"group_opt_in": True, "timezone": "Europe/Paris", "quiet_hours": (23, 8), "alerts": True,
                    "alert_binge": False, "alert_premiere": True, "alert_returning": False, "alert_catchup": True,
                    "digest": True, "trakt_watchlist": True, "alert_channel": "here"}
     assert resolve_channel(dict(got), "telegram", "-100500")["alert_channel"] == "telegram:-100500"
     assert resolve_channel(parse_settings(["channel:dm"]), "discord", "1")["alert_channel"] == ""
-    text = settings_text({**got, "alert_channel": "telegram:-1"})
+    text = settings_text(PersonSettings.model_validate({**got, "alert_channel": "telegram:-1"}))
     assert "(not: binge, returning)" in text and "weekly digest: on" in text and "a chosen chat" in text
 
 
 @pytest.mark.parametrize("tokens, words", [
     (["quiet:late"], "quiet:23-08"), (["colour:blue"], "don't know the setting"), (["digest"], "needs a value"),
-    (["channel:everywhere"], "channel:here"),
+    (["channel:everywhere"], "channel:here"), (["alerts:nah"], "alerts:on or alerts:off"),
+    (["quiet:²-3"], "quiet:23-08"),
 ])
 def test_bad_settings_say_what_would_work(tokens: list[str], words: str) -> None:
     with pytest.raises(GrammarError) as e:
@@ -33,3 +35,12 @@ def test_bad_settings_say_what_would_work(tokens: list[str], words: str) -> None
 def test_channel_here_needs_a_chat() -> None:
     with pytest.raises(GrammarError):
         resolve_channel({"alert_channel": "here"}, "console", None)
+
+
+def test_default_filters_are_typed_and_old_stored_text_still_reads() -> None:
+    got = parse_settings(['filters:genre:-horror anime:no runtime:<45'])
+    assert got["default_filters"] == Filters(genres_out=("horror",), anime=False, max_runtime=45)
+    assert parse_settings(["filters:none"])["default_filters"] == Filters()
+    old = PersonSettings.model_validate({"default_filters": "genre:-drama status:ended", "quiet_hours": [23, 8]})
+    assert old.default_filters == Filters(genres_out=("drama",), status="ended") and old.quiet_hours == (23, 8)
+    assert "default filters: genre:-drama status:ended" in settings_text(old)

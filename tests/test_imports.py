@@ -12,15 +12,16 @@ import pytest
 
 from engine.errors import InvalidImport
 from engine.sources.imports import pick_match, split_netflix_title
+from engine.sources.tmdb import SearchHit
+from engine.store.testing import count as count_rows
 from tests.conftest import FIXTURES
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import list_row, rating_row
 
 
-async def count(engine: Any, pid: int, table: str = "plays") -> int:
-    row = await engine.store.one(f"SELECT COUNT(*) FROM {table} WHERE person_id=?", (pid,))
-    return int(row[0])
+async def count(probe: Any, pid: int, table: str = "plays") -> int:
+    return await count_rows(probe, table, person_id=pid)
 
 
 def export_doc() -> dict[str, Any]:
@@ -29,16 +30,16 @@ def export_doc() -> dict[str, Any]:
             "watchlist": [list_row(e) for e in cat[100:103]], "settings": {"account": {"timezone": "Asia/Tokyo"}}}
 
 
-async def test_trakt_export_json_imports_once(make_engine: Any) -> None:
+async def test_trakt_export_json_imports_once(make_engine: Any, probe: Any) -> None:
     engine = await make_engine()
     pid = await engine.person("console", "u")
     data = json.dumps(export_doc()).encode()
     rep = await engine.import_history(pid, "export.json", data)
     assert (rep.kind, rep.plays_added, rep.ratings, rep.watchlist) == ("trakt", 400, 5, 3)
-    assert await count(engine, pid) == 400 and await count(engine, pid, "ratings") == 5
-    assert (await engine.store.person(pid))["timezone"] == "Asia/Tokyo"
+    assert await count(probe, pid) == 400 and await count(probe, pid, "ratings") == 5
+    assert (await engine.person_settings(pid)).timezone == "Asia/Tokyo"
     again = await engine.import_history(pid, "export.json", data)
-    assert again.plays_added == 0 and await count(engine, pid) == 400        # idempotent
+    assert again.plays_added == 0 and await count(probe, pid) == 400        # idempotent
 
 
 async def test_trakt_export_zip_of_files_with_real_payloads(make_engine: Any) -> None:
@@ -81,7 +82,7 @@ async def test_malformed_files_get_clear_errors(make_engine: Any, name: str, dat
     assert words in e.value.user_message and "Nothing was imported" in e.value.user_message
 
 
-async def test_a_bad_row_deep_in_the_file_writes_nothing(make_engine: Any) -> None:
+async def test_a_bad_row_deep_in_the_file_writes_nothing(make_engine: Any, probe: Any) -> None:
     engine = await make_engine()
     pid = await engine.person("console", "u")
     doc = export_doc()
@@ -89,10 +90,10 @@ async def test_a_bad_row_deep_in_the_file_writes_nothing(make_engine: Any) -> No
     with pytest.raises(InvalidImport) as e:
         await engine.import_history(pid, "export.json", json.dumps(doc).encode())
     assert "row 351" in e.value.user_message
-    assert await count(engine, pid) == 0 and await count(engine, pid, "ratings") == 0
+    assert await count(probe, pid) == 0 and await count(probe, pid, "ratings") == 0
 
 
-async def test_oversized_files_and_zip_bombs_are_refused(make_engine: Any) -> None:
+async def test_oversized_files_and_zip_bombs_are_refused(make_engine: Any, probe: Any) -> None:
     engine = await make_engine(MULTITUDES_IMPORTS__MAX_BYTES="20000")
     pid = await engine.person("console", "u")
     with pytest.raises(InvalidImport, match="limit"):
@@ -105,7 +106,7 @@ async def test_oversized_files_and_zip_bombs_are_refused(make_engine: Any) -> No
         await engine.import_history(pid, "bomb.zip", buf.getvalue())
     with pytest.raises(InvalidImport, match="unpacks"):
         await engine.import_history(pid, "bomb.json.gz", gzip.compress(b" " * 100_000))
-    assert await count(engine, pid) == 0
+    assert await count(probe, pid) == 0
 
 
 def netflix_csv(rows: list[tuple[str, str]]) -> bytes:
@@ -133,12 +134,11 @@ async def test_netflix_csv_matches_titles_and_reports_the_rest(make_engine: Any)
     assert rep.kind == "netflix" and rep.plays_added == 6
     assert rep.unmatched == ("Baby Reindeer",)
     assert rep.skipped == ("Glass Onion: A Knives Out Mystery",)
-    rows = await engine.store.all("SELECT s.title, s.year, p.season, p.episode_title, p.watched_at FROM plays p "
-                                  "JOIN shows s ON s.id=p.show_id ORDER BY p.watched_at")
-    got = {(r[0], r[1]) for r in rows}
+    rows = sorted(await engine.history(pid, 100), key=lambda h: h.watched_at)
+    got = {(r.title, r.year) for r in rows}
     assert ("Gossip Girl", 2007) in got and ("Gossip Girl", 2021) not in got
     assert ("Cowboy Bebop", 2021) in got
-    assert rows[0][4].startswith("2009-03-02")                # M/D/YY read as US dates
+    assert rows[0].watched_at.date().isoformat() == "2009-03-02"       # M/D/YY read as US dates
 
 
 async def test_netflix_through_tmdb_search_and_day_first_dates(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
@@ -148,8 +148,8 @@ async def test_netflix_through_tmdb_search_and_day_first_dates(fake_tmdb: FakeTm
     rep = await engine.import_history(pid, "viewing.csv", data)
     assert rep.plays_added == 2 and not rep.unmatched
     assert fake_tmdb.count("/3/search/tv") == 1
-    first = await engine.store.one("SELECT MIN(watched_at) FROM plays")
-    assert first[0].startswith("2020-03-25")
+    first = min(h.watched_at for h in await engine.history(pid, 10))
+    assert first.date().isoformat() == "2020-03-25"
 
 
 @pytest.mark.parametrize(("data", "words"), [
@@ -158,12 +158,12 @@ async def test_netflix_through_tmdb_search_and_day_first_dates(fake_tmdb: FakeTm
     (b"Title;Date\n", "no viewing rows"),
     (b"Title,Date\nOzark: Season 1: Sugarwood\n", "line 2 has 1 columns"),
 ])
-async def test_netflix_malformed(make_engine: Any, data: bytes, words: str) -> None:
+async def test_netflix_malformed(make_engine: Any, probe: Any, data: bytes, words: str) -> None:
     engine = await make_engine()
     pid = await engine.person("console", "u")
     with pytest.raises(InvalidImport, match=words):
         await engine.import_history(pid, "v.csv", data)
-    assert await count(engine, pid) == 0
+    assert await count(probe, pid) == 0
 
 
 def test_netflix_title_shapes() -> None:
@@ -177,10 +177,9 @@ def test_netflix_title_shapes() -> None:
 
 
 def test_year_disambiguation_never_guesses() -> None:
-    cands = [{"id": 1, "name": "Shameless", "first_air_date": "2004-01-04"},
-             {"id": 2, "name": "Shameless", "first_air_date": "2011-01-09"},
-             {"id": 3, "name": "Shameless Hearts", "first_air_date": "2015-01-01"}]
-    assert pick_match("Shameless", 2010, cands)["id"] == 1
-    assert pick_match("Shameless", 2012, cands)["id"] == 2
+    cands = [SearchHit(1, "Shameless", None, "2004-01-04"), SearchHit(2, "Shameless", None, "2011-01-09"),
+             SearchHit(3, "Shameless Hearts", None, "2015-01-01")]
+    assert pick_match("Shameless", 2010, cands).tmdb_id == 1      # type: ignore[union-attr]
+    assert pick_match("Shameless", 2012, cands).tmdb_id == 2      # type: ignore[union-attr]
     assert pick_match("Shameless", 2001, cands) is None      # neither had started: report, don't guess
     assert pick_match("Shameless Heart", 2020, cands) is None

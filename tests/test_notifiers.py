@@ -4,7 +4,6 @@ Discord notifiers to their loopback fakes, and the one APScheduler with its pers
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from bot.discord import DiscordFrontend
 from bot.telegram import TelegramFrontend
 from engine.schedule import Scheduler
+from engine.store import SqliteStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.lifecycle import Lifecycle
@@ -37,7 +37,7 @@ def to_digest_time(clock: FakeClock) -> None:
 
 
 async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
-        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any, probe: SqliteStore) -> None:
     clock = FakeClock(NOW)
     async with FakeTelegram() as tg, world(tmp_path, lifecycle, make_engine, clock, platform="telegram",
                                            MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
@@ -75,8 +75,9 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             trakt.users["wendy"].watchlist_limit = 0
             tg.press(9000, digest[1], f"fb:{event}:watchlist")
             await _until(lambda: any("watchlist is full" in a.get("text", "") for a in tg.answered))
-            show = (await engine.store.one("SELECT show_id FROM rec_events WHERE id=?", (event,)))[0]
-            assert await engine.store.one("SELECT 1 FROM watchlist WHERE person_id=? AND show_id=?", (wendy, show))
+            async with probe.read() as uow:
+                ev = await uow.events.get(event)
+                assert ev is not None and ev.show_id in await uow.history.watchlist(wendy)
             # /upcoming lists what is coming and the alerts still to be sent (bill's "returning" is next week)
             n = len(tg.sent)
             tg.command(9001, "/upcoming")
@@ -87,7 +88,7 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             tg.command(9001, "/settings channel:here", chat=-100500)
             await tg.wait_sent(n + 1)
             bill = await engine.find_person("telegram", "9001")
-            assert (await engine.person_settings(bill))["alert_channel"] == "telegram:-100500"
+            assert (await engine.person_settings(bill)).alert_channel == "telegram:-100500"
             clock.advance(days=4)
             n = len(tg.sent)
             assert (await engine.deliver_alerts({"telegram": fe})).sent >= 1
@@ -146,13 +147,11 @@ async def test_one_scheduler_runs_the_jobs_and_keeps_their_cadence_across_restar
         assert {a.kind for _, a in rec.sent} >= {"premiere", "binge"}
         persisted = s.next_runs()
         await s.stop()
-        with sqlite3.connect(store) as db:
-            assert {r[0] for r in db.execute("SELECT id FROM apscheduler_jobs")} == {
-                "alerts.scan", "alerts.deliver", "digest.weekly"}
         again = Scheduler(engine, {"console": rec}, store_path=str(store))
         await again.start()
         try:
             kept = again.next_runs()
+            assert set(kept) == {"alerts.scan", "alerts.deliver", "digest.weekly"}
             assert kept["alerts.deliver"] == persisted["alerts.deliver"]           # the cadence survived
             assert kept["digest.weekly"] == persisted["digest.weekly"]
             n = len(rec.sent)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,10 @@ import pytest
 
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
-from engine.clock import iso
 from engine.errors import MultitudesError
-from engine.feedback import ignored_counts
-from engine.models import Filters, RecommendRequest
+from engine.models import FeedbackKind, Filters, RecommendRequest
+from engine.store import SqliteStore
+from engine.store.testing import count
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.clock import FakeClock
@@ -24,23 +23,27 @@ from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt, list_row
 
 
-async def forbidden(engine: Any, pid: int) -> set[int]:
-    rows = await engine.store.all(
-        "SELECT show_id FROM plays WHERE person_id=:p GROUP BY show_id HAVING COUNT(*) > 1 "
-        "UNION SELECT show_id FROM ratings WHERE person_id=:p UNION SELECT show_id FROM hidden WHERE person_id=:p "
-        "UNION SELECT show_id FROM dismissed WHERE person_id=:p", {"p": pid})
-    return {r[0] for r in rows}
+async def forbidden(probe: SqliteStore, pid: int) -> set[int]:
+    """Shows a list must never hold: watched (more than one episode), rated, hidden or dropped, dismissed."""
+    async with probe.read() as uow:
+        watched = {s for s, n in (await uow.history.episodes_watched(pid)).items() if n > 1}
+        return watched | set(await uow.history.ratings(pid)) | await uow.history.hidden(pid) | set(
+            await uow.feedback.dismissed(pid))
 
 
-@pytest.fixture
-async def sample(make_engine: Any) -> tuple[Any, int]:
-    engine = await make_engine(clock=FakeClock())
+async def sample_engine(make_engine: Any, **env: str) -> tuple[Any, int]:
+    engine = await make_engine(clock=FakeClock(), **env)
     pid = await engine.person("console", "s")
     await engine.load_sample(pid)
     return engine, pid
 
 
-async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int]) -> None:
+@pytest.fixture
+async def sample(make_engine: Any) -> tuple[Any, int]:
+    return await sample_engine(make_engine)
+
+
+async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int], probe: SqliteStore) -> None:
     engine, pid = sample
     report = await engine.personas(pid)
     names = [p.name for p in report.personas]
@@ -54,7 +57,7 @@ async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int]) -> 
         RecommendRequest(pid, mode="mood", mood="something funny and short", k=3),
         RecommendRequest(pid, k=3, filters=Filters(genres_out=("drama",), anime=False, status="ended")),
     ]
-    seen_before = await forbidden(engine, pid)
+    seen_before = await forbidden(probe, pid)
     for req in requests:
         r = await engine.recommend(req)
         ids = [i.show_id for i in r.items]
@@ -75,13 +78,11 @@ async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int]) -> 
             assert "comedy" in r.note and all("comedy" in i.genres for i in r.items)
         if req.filters.genres_out:
             assert all("drama" not in i.genres and i.status in ("Ended", "Canceled") for i in r.items)
-    events = await engine.store.one("SELECT COUNT(*) FROM rec_events WHERE person_id=?", (pid,))
-    assert events[0] >= 25                                                  # every shown pick is an event
+    assert await count(probe, "rec_events", person_id=pid) >= 25            # every shown pick is an event
 
 
-async def test_dismissed_never_returns_and_recent_picks_rest(sample: tuple[Any, int]) -> None:
-    engine, pid = sample
-    engine.recommender.adaptive = False          # ignored picks would decay (tested below)
+async def test_dismissed_never_returns_and_recent_picks_rest(make_engine: Any) -> None:
+    engine, pid = await sample_engine(make_engine, MULTITUDES_RECOMMEND__ADAPTIVE="false")   # no decay here
     first = await engine.recommend(RecommendRequest(pid, k=5))
     victim = first.items[0].show_id
     await engine.dismiss(pid, victim)
@@ -109,10 +110,12 @@ def test_grammar() -> None:
     p = parse_recommend(["bridge", "Comedies", "+", "Dark", "crime", "dramas", "k:3"])
     assert p.mode == "bridge" and p.bridge == ("Comedies", "Dark crime dramas") and p.k == 3
     p = parse_recommend(["like:Breaking Bad", "genre:-horror", "anime:no", "runtime:<45", "status:ended"])
-    assert (p.mode, p.like, p.genres_out, p.anime, p.max_runtime, p.status) == (
-        "like", "Breaking Bad", ["horror"], False, 45, "ended")
+    f = p.filters.build()
+    assert (p.mode, p.like, f.genres_out, f.anime, f.max_runtime, f.status) == (
+        "like", "Breaking Bad", ("horror",), False, 45, "ended")
     assert parse_recommend(["Comedies"]).persona == "Comedies"
-    for bad in (["k:99"], ["runtime:soon"], ["bridge", "A"], ["colour:blue"], ["anime:maybe"]):
+    for bad in (["k:99"], ["runtime:soon"], ["bridge", "A"], ["colour:blue"], ["anime:maybe"], ["k:²"],
+                ["runtime:<²"]):
         with pytest.raises(GrammarError):
             parse_recommend(bad)
 
@@ -133,7 +136,8 @@ async def test_console_recommend(sample: tuple[Any, int]) -> None:
     assert "k:0 should be a number from 1 to 20" in text
 
 
-async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any,
+                                             probe: SqliteStore) -> None:
     from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("liv", history=history_rows(400, 25, seed=31),
                         watchlist=[list_row(e) for e in catalogue()[1000:1003]])
@@ -146,7 +150,7 @@ async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: 
     sources = {s for i in r.items for s in i.sources}
     assert sources & {"tmdb_recommendations", "tmdb_similar", "tmdb_discover", "trakt_related"}
     assert not sources & {"catalogue_persona", "catalogue_popular"}         # live mode uses live lists only
-    assert not {i.show_id for i in r.items} & await forbidden(engine, pid)
+    assert not {i.show_id for i in r.items} & await forbidden(probe, pid)
     for path in ("/shows/trending", "/recommendations/shows", "/sync/last_activities"):
         assert fake_trakt.count(path) >= 1
     assert fake_tmdb.count("/3/tv/") > 0 and fake_tmdb.count("/3/discover/tv") >= 1
@@ -157,7 +161,7 @@ async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: 
 
 
 async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: Any, capsys: Any,
-                                                  caplog: Any) -> None:
+                                                  caplog: Any, probe: SqliteStore) -> None:
     answers: list[Any] = []
 
     def responder(req: dict[str, Any]) -> Any:
@@ -202,11 +206,12 @@ async def test_llm_picks_validated_and_backfilled(tmp_path: Path, make_engine: A
         out = capsys.readouterr()
         assert prompt not in out.out + out.err
         assert not any(prompt in rec.getMessage() for rec in caplog.records)
-        ev = await engine.store.all("SELECT llm, reason FROM rec_events WHERE person_id=? ORDER BY id", (pid,))
-        assert [e[0] for e in ev[:4]] == [1, 1, 1, 1] and json.dumps(ev[0][1])
+        async with probe.read() as uow:
+            ev = await uow.events.of_person(pid)
+        assert [e.llm for e in ev[:4]] == [True] * 4 and ev[0].reason == "A grounded reason one."
 
 
-async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int]) -> None:
+async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int], probe: SqliteStore) -> None:
     engine, pid = sample
     r = await engine.recommend(RecommendRequest(pid, k=3))
     ids = [i.event_id for i in r.items]
@@ -218,8 +223,9 @@ async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int]) -> N
     assert await engine.record_feedback(pid, seen.event_id, "seen")
     assert await engine.record_feedback(pid, seen.event_id, "seen", active=False)    # reaction removed: undone
     assert await engine.record_feedback(pid, seen.event_id, "seen")                  # and added again
-    rows = await engine.store.all("SELECT kind, active FROM feedback WHERE person_id=? ORDER BY kind", (pid,))
-    assert [tuple(x) for x in rows] == [("not_for_me", 1), ("seen", 1)]
+    async with probe.read() as uow:
+        states = [await uow.feedback.state(pid, i.event_id, k) for i in r.items for k in FeedbackKind]
+    assert [(s.kind, s.active) for s in states if s] == [(FeedbackKind.NOT_FOR_ME, True), (FeedbackKind.SEEN, True)]
     engine.clock.advance(days=60)
     later = [await engine.recommend(RecommendRequest(pid, k=10)) for _ in range(3)]
     shown = {i.show_id for x in later for i in x.items}
@@ -228,14 +234,15 @@ async def test_feedback_is_idempotent_and_undoable(sample: tuple[Any, int]) -> N
         await engine.record_feedback(pid + 1000, nope.event_id, "liked")
 
 
-async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_engine: Any,
+                                                   probe: SqliteStore) -> None:
     """Three linked members: nothing any of them has seen, and nobody is included without opting in."""
     engine = await make_engine(trakt=fake_trakt)
     pids = []
     for n, name in enumerate(("ann", "ben", "cat")):
         fake_trakt.add_user(name, history=history_rows(250, 15, years=2, seed=50 + n))
+        await engine.person("console", name, name.title())
         pid = await link_person(engine, fake_trakt, name)
-        await engine.store.update_person(pid, display_name=name.title())
         await engine.sync(pid)
         pids.append(pid)
     await engine.update_settings(pids[0], group_opt_in=True)
@@ -246,13 +253,14 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
     await engine.update_settings(pids[2], group_opt_in=True, timezone="Europe/Paris")
     r = await engine.group_recommend(pids, k=3)
     assert len(r.items) == 3
-    seen = set()
-    for p in pids:
-        seen |= {row[0] for row in await engine.store.all("SELECT show_id FROM plays WHERE person_id=?", (p,))}
+    seen: set[int] = set()
+    async with probe.read() as uow:
+        for p in pids:
+            seen |= await uow.history.played_shows(p)
+        events = await uow.events.of_request(r.request_id)
     assert not {i.show_id for i in r.items} & seen
     assert all(all(n in i.reason for n in ("Ann's", "Ben's", "Cat's")) for i in r.items)
-    events = await engine.store.all("SELECT DISTINCT person_id FROM rec_events WHERE request_id=?", (r.request_id,))
-    assert {row[0] for row in events} == set(pids)
+    assert {e.person_id for e in events} == set(pids)
     with pytest.raises(MultitudesError):
         await engine.update_settings(pids[0], timezone="Mars/Olympus")
     with pytest.raises(MultitudesError):
@@ -278,7 +286,7 @@ async def test_upcoming_lists_announced_episodes(fake_trakt: FakeTrakt, fake_tmd
 
 
 async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
-                                                           make_engine: Any) -> None:
+                                                           make_engine: Any, probe: SqliteStore) -> None:
     from datetime import UTC, datetime, timedelta
 
     from engine.feedback import wilson
@@ -289,8 +297,10 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     await engine.sync(pid)
     r = await engine.recommend(RecommendRequest(pid, k=4))
     picked = r.items[0]
-    row = await engine.store.one("SELECT trakt_id, aired_episodes FROM shows WHERE id=?", (picked.show_id,))
-    entry = next(e for e in catalogue() if e["trakt_id"] == row[0])
+    async with probe.read() as uow:
+        row = await uow.shows.get(picked.show_id)
+    assert row is not None
+    entry = next(e for e in catalogue() if e["trakt_id"] == row.ids.trakt)
     soon = datetime.now(UTC) + timedelta(minutes=1)
     fake_trakt.add_plays("ada", [(entry, 1, 1, soon), (entry, 1, 2, soon + timedelta(minutes=50))])
     await engine.sync(pid)
@@ -321,10 +331,9 @@ def test_source_posteriors_blend_a_global_prior_with_the_person() -> None:
     assert source_posteriors({}, {})  == {}
 
 
-async def test_not_for_me_lowers_close_neighbours(sample: tuple[Any, int]) -> None:
-    engine, pid = sample
-    engine.recommender.adaptive = False
-    engine.recommender.recent_days = 0           # compare the same candidates at the same moment
+async def test_not_for_me_lowers_close_neighbours(make_engine: Any) -> None:
+    engine, pid = await sample_engine(make_engine, MULTITUDES_RECOMMEND__ADAPTIVE="false",
+                                      MULTITUDES_RECOMMEND__RECENT_DAYS="0")   # the same candidates, same moment
     comedy = next(p.name for p in (await engine.personas(pid)).personas if "omed" in p.name)
     first = await engine.recommend(RecommendRequest(pid, mode="persona", persona=comedy, k=10))
     before = {i.show_id: i.score for i in first.items}
@@ -338,13 +347,12 @@ async def test_not_for_me_lowers_close_neighbours(sample: tuple[Any, int]) -> No
     assert any(after[s] < before[s] - 1e-6 for s in common)                   # close neighbours pushed down
 
 
-async def test_ignored_picks_decay_with_every_showing(sample: tuple[Any, int],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_ignored_picks_decay_with_every_showing(make_engine: Any, monkeypatch: pytest.MonkeyPatch,
+                                                     probe: SqliteStore) -> None:
     """Shown and walked past: each showing costs score, so a list stops repeating what the person ignores;
     a pick that got any feedback does not decay."""
     from engine import adapt
-    engine, pid = sample
-    engine.recommender.recent_days = 0
+    engine, pid = await sample_engine(make_engine, MULTITUDES_RECOMMEND__RECENT_DAYS="0")
     monkeypatch.setattr(adapt, "draw", lambda post, rng: {k: 0.5 for k in post})   # isolate the decay
     first = await engine.recommend(RecommendRequest(pid, k=10, use_context=False))
     before = {i.show_id: i.score for i in first.items}
@@ -356,5 +364,6 @@ async def test_ignored_picks_decay_with_every_showing(sample: tuple[Any, int],
     assert liked in after and after[liked] == pytest.approx(before[liked], abs=1e-3)
     ignored = [s for s in set(before) & set(after) if s != liked]
     assert ignored and all(after[s] < before[s] - 0.1 for s in ignored)
-    counts = await ignored_counts(engine.store, pid, iso(engine.clock.now()))
+    async with probe.read() as uow:
+        counts = await uow.feedback.ignored_counts(pid, engine.clock.now())
     assert liked not in counts and all(counts[s] == 1 for s in ignored)

@@ -1,21 +1,29 @@
-"""The store's contract, run against an in-memory and a file database."""
+"""The store's contract, run against an in-memory and a file database: repositories, units of work that are
+all-or-nothing even when cancelled at any await, ids never reused, and the upgrade path of the schema."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from engine.models import Play, ShowIds, ShowRef
-from engine.store import Store
-from engine.store.db import _migrations
+from engine.models import FeedbackKind, Play, ShowIds, ShowRef
+from engine.store import SqliteStore
+from engine.store.records import NewEvent
+from engine.store.sqlite import migrations
+from engine.store.testing import count
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "file"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = Store(":memory:" if request.param == "memory" else tmp_path / "s.db")
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(":memory:" if request.param == "memory" else tmp_path / "s.db")
     await s.open()
     yield s
     await s.close()
@@ -25,56 +33,163 @@ def ref(trakt: int | None = None, tmdb: int | None = None, imdb: str | None = No
     return ShowRef(ShowIds(trakt=trakt, tmdb=tmdb, imdb=imdb), title, 2020)
 
 
-async def test_migrations_pragmas_and_foreign_keys(store: Store) -> None:
-    assert await store.schema_version() == max(n for n, _ in _migrations())
-    fk = await store.one("PRAGMA foreign_keys")
-    assert fk[0] == 1
-    mode = await store.one("PRAGMA journal_mode")
-    assert mode[0] in ("wal", "memory")
+async def test_migrations_and_foreign_keys(store: SqliteStore) -> None:
+    assert await store.schema_version() == max(n for n, _ in migrations())
     with pytest.raises(sqlite3.IntegrityError):
-        async with store.tx() as db:
-            await db.execute("INSERT INTO identities VALUES ('x', '1', 999, 'now')")
-    await store._migrate()                       # idempotent
-    assert await store.schema_version() == max(n for n, _ in _migrations())
+        async with store.unit() as uow:
+            await uow.people.note_chat_member("telegram", "-1", 999, NOW)      # nobody 999: refused
+    await store.migrate()                                                       # idempotent
+    assert await store.schema_version() == max(n for n, _ in migrations())
 
 
-async def test_shows_merge_ids_from_different_sources(store: Store) -> None:
-    a = await store.upsert_shows([ref(trakt=1, title="Show")])
-    b = await store.upsert_shows([ref(tmdb=10, imdb="tt1", title="Show")])
+async def test_shows_merge_ids_from_different_sources(store: SqliteStore) -> None:
+    async with store.unit() as uow:
+        a = await uow.shows.upsert([ref(trakt=1, title="Show")])
+        b = await uow.shows.upsert([ref(tmdb=10, imdb="tt1", title="Show")])
     assert a[("trakt", 1)] != b[("tmdb", 10)]
-    c = await store.upsert_shows([ref(trakt=1, tmdb=10, title="Show")])   # now one source knows both ids
+    async with store.unit() as uow:
+        c = await uow.shows.upsert([ref(trakt=1, tmdb=10, title="Show")])   # now one source knows both ids
+        got = await uow.shows.by_ids(ShowIds(trakt=1))
     assert c[("trakt", 1)] == a[("trakt", 1)]
-    row = await store.show_by_ids(ShowIds(trakt=1))
-    assert row["tmdb_id"] is None or row["tmdb_id"] == 10     # never steals an id another row owns
+    assert got is not None and got.ids.tmdb is None                          # never steals an id another row owns
 
 
-async def test_plays_deduplicate_by_key_and_forget_cascades(store: Store) -> None:
-    pid = await store.person_for_identity("discord", "1", "A")
-    assert pid is not None
-    t = datetime(2024, 1, 1, tzinfo=UTC)
-    plays = [Play(ref(trakt=5), 1, n, t, history_id=100 + n) for n in range(1, 4)]
-    assert await store.commit_plays(pid, plays, "trakt") == 3
-    assert await store.commit_plays(pid, plays, "trakt") == 0
-    assert len(await store.history(pid)) == 3
-    await store.forget_person(pid)
-    left = await store.one("SELECT (SELECT COUNT(*) FROM plays), (SELECT COUNT(*) FROM identities)")
-    assert tuple(left) == (0, 0)
+async def test_plays_deduplicate_by_key_and_forget_cascades(store: SqliteStore) -> None:
+    async with store.unit() as uow:
+        pid = await uow.people.create("discord", "1", "A", NOW)
+        plays = [Play(ref(trakt=5), 1, n, NOW, history_id=100 + n) for n in range(1, 4)]
+        assert await uow.history.add_plays(pid, plays, "trakt") == 3
+        assert await uow.history.add_plays(pid, plays, "trakt") == 0
+        assert len(await uow.history.recent(pid)) == 3
+    async with store.unit() as uow:
+        await uow.people.delete(pid)
+    assert await count(store, "plays") == 0 and await count(store, "identities") == 0
 
 
-async def test_same_trakt_account_from_two_platforms_is_one_person(store: Store) -> None:
-    d = await store.person_for_identity("discord", "1", "A")
-    t = await store.person_for_identity("telegram", "2", "A")
-    assert d is not None and t is not None and d != t
-    assert await store.attach_trakt_user(d, "alice") == d
-    assert await store.attach_trakt_user(t, "alice") == d
-    assert await store.person_for_identity("telegram", "2", create=False) == d
+async def test_same_trakt_account_from_two_platforms_is_one_person(store: SqliteStore) -> None:
+    async with store.unit() as uow:
+        d = await uow.people.create("discord", "1", "A", NOW)
+        t = await uow.people.create("telegram", "2", "A", NOW)
+        assert d != t
+        assert await uow.people.attach_trakt_user(d, "alice") == d
+        assert await uow.people.attach_trakt_user(t, "alice") == d
+        assert await uow.people.find("telegram", "2") == d
 
 
-async def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
-    pid = await store.person_for_identity("console", "x")
+async def test_a_failed_unit_leaves_nothing(store: SqliteStore) -> None:
+    async with store.unit() as uow:
+        pid = await uow.people.create("console", "x", None, NOW)
     with pytest.raises(RuntimeError):
-        async with store.tx() as db:
-            await db.execute("UPDATE people SET display_name='changed' WHERE id=?", (pid,))
+        async with store.unit() as uow:
+            await uow.people.set_display_name(pid, "changed")
             raise RuntimeError("crash mid-write")
-    row = await store.person(pid)
-    assert row["display_name"] is None
+    async with store.read() as uow:
+        person = await uow.people.get(pid)
+    assert person is not None and person.display_name is None
+
+
+async def test_units_do_not_nest(store: SqliteStore) -> None:
+    async with store.unit():
+        with pytest.raises(RuntimeError, match="do not nest"):
+            async with store.read():
+                pass
+
+
+async def _write(store: SqliteStore, n: int) -> None:
+    """One unit with several statements of several kinds."""
+    async with store.unit() as uow:
+        pid = await uow.people.create("console", f"u{n}", "X", NOW)
+        await uow.people.set_timezone(pid, "Europe/Paris")
+        await uow.history.add_plays(pid, [Play(ref(trakt=7000 + n), 1, e, NOW, history_id=n * 100 + e)
+                                          for e in range(1, 4)], "trakt")
+        await uow.events.record([NewEvent(pid, (await uow.shows.by_ids(ShowIds(trakt=7000 + n))).id,  # type: ignore[union-attr]
+                                          "r", "blend", None, (), 1, "auto", None, "", False, None)], NOW)
+
+
+def _cancel_at(store: SqliteStore, k: int) -> Callable[[], int]:
+    """Cancel the current task while it awaits the k-th statement it sends (the statement is already queued)."""
+    conn = store.conn
+    seen = 0
+    originals = {name: getattr(conn, name) for name in ("execute", "execute_fetchall", "executemany")}
+
+    def wrap(name: str) -> Any:
+        orig = originals[name]
+
+        async def call(*a: Any, **kw: Any) -> Any:
+            nonlocal seen
+            seen += 1
+            if seen == k:
+                task = asyncio.current_task()
+                assert task is not None
+                asyncio.get_running_loop().call_soon(task.cancel)
+            return await orig(*a, **kw)
+        return call
+
+    for name in originals:
+        setattr(conn, name, wrap(name))
+
+    def restore() -> int:
+        for name, orig in originals.items():
+            setattr(conn, name, orig)
+        return seen
+    return restore
+
+
+async def test_a_unit_cancelled_at_any_await_leaves_no_transaction_open(store: SqliteStore) -> None:
+    restore = _cancel_at(store, 10**9)              # count the awaits of one unit first
+    await _write(store, 0)
+    awaits = restore()
+    assert awaits >= 8
+    for k in range(1, awaits + 1):
+        restore = _cancel_at(store, k)
+        task = asyncio.ensure_future(_write(store, k))
+        try:
+            await task
+            cancelled = False
+        except asyncio.CancelledError:
+            cancelled = True
+        finally:
+            restore()
+        assert cancelled or k == awaits, k
+        assert not store.in_transaction, f"cancelled at await {k} of {awaits}: a transaction stayed open"
+        async with store.read() as uow:               # the next unit works, and the cancelled one is all or nothing
+            pid = await uow.people.find("console", f"u{k}")
+            plays = len(await uow.history.recent(pid)) if pid is not None else 0
+            events = len(await uow.events.of_person(pid)) if pid is not None else 0
+        assert (pid is None and plays == 0) or (plays == 3 and events == 1), (k, pid, plays, events)
+
+
+async def test_ids_are_never_reused(store: SqliteStore) -> None:
+    async with store.unit() as uow:
+        alice = await uow.people.create("telegram", "1", "Alice", NOW)
+    async with store.unit() as uow:
+        await uow.people.delete(alice)
+    async with store.unit() as uow:
+        bob = await uow.people.create("telegram", "2", "Bob", NOW)
+    assert bob > alice
+
+
+async def test_an_old_database_upgrades_with_everything_kept(tmp_path: Path) -> None:
+    old = await SqliteStore(tmp_path / "old.db", up_to=7).open()
+    async with old.unit() as uow:
+        pid = await uow.people.create("telegram", "1", "Ann", NOW)
+        await uow.history.add_plays(pid, [Play(ref(trakt=9), 1, 1, NOW, history_id=1)], "trakt")
+        sid = (await uow.shows.by_ids(ShowIds(trakt=9))).id  # type: ignore[union-attr]
+        (ev,) = await uow.events.record([NewEvent(pid, sid, "r1", "blend", None, ("trending",), 1, "auto", 0.5,
+                                                  "why", False, "telegram")], NOW)
+        await uow.feedback.put(pid, ev, FeedbackKind.LIKED, True, NOW)
+        await uow.people.delete(await uow.people.create("telegram", "2", "Gone", NOW))
+    assert await old.schema_version() == 7
+    await old.close()
+    new = await SqliteStore(tmp_path / "old.db").open()
+    try:
+        assert await new.schema_version() == max(n for n, _ in migrations())
+        async with new.read() as uow:
+            assert await uow.people.find("telegram", "1") == pid
+            assert (await uow.feedback.state(pid, ev, FeedbackKind.LIKED)).active  # type: ignore[union-attr]
+            assert [e.id for e in await uow.events.of_person(pid)] == [ev]
+        async with new.unit() as uow:                                        # cascades still hold after the rebuild
+            await uow.people.delete(pid)
+        assert await count(new, "feedback") == 0 and await count(new, "rec_events") == 0
+    finally:
+        await new.close()

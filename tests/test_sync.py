@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from engine.errors import SyncInProgress
+from engine.models import ShowIds
+from engine.store import SqliteStore
+from engine.store.testing import count
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.trakt import FakeTrakt, list_row, rating_row
@@ -40,13 +43,13 @@ def minimal_first_sync(plays: int, limit: int = 100) -> int:
     return 1 + 1 + math.ceil(plays / limit) + 1 + 1 + 1 + 1 + 1
 
 
-async def plays_in_store(engine: Any, pid: int) -> list[tuple[Any, ...]]:
-    rows = await engine.store.all("SELECT history_id, show_id, season, episode, watched_at FROM plays "
-                                  "WHERE person_id=? ORDER BY history_id", (pid,))
-    return [tuple(r) for r in rows]
+async def plays_in_store(probe: SqliteStore, pid: int) -> list[tuple[Any, ...]]:
+    async with probe.read() as uow:
+        return [(p.history_id, p.show_id, p.season, p.episode, p.watched_at) for p in await uow.history.plays(pid)]
 
 
-async def test_heavy_user_syncs_completely_with_minimal_requests(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_heavy_user_syncs_completely_with_minimal_requests(fake_trakt: FakeTrakt, make_engine: Any,
+                                                                 probe: SqliteStore) -> None:
     heavy_user(fake_trakt)
     rows = _heavy()
     assert len(rows) >= 20_000
@@ -61,22 +64,20 @@ async def test_heavy_user_syncs_completely_with_minimal_requests(fake_trakt: Fak
     report = await engine.sync(pid)
     made = len(fake_trakt.requests) - before
 
-    stored = await plays_in_store(engine, pid)
+    stored = await plays_in_store(probe, pid)
     assert [r[0] for r in stored] == sorted(r["id"] for r in rows)        # every play, none duplicated
     assert len({r[0] for r in stored}) == len(stored)
-    shows = await engine.store.one("SELECT COUNT(DISTINCT show_id) FROM plays WHERE person_id=?", (pid,))
-    assert shows[0] == len({r["show"]["ids"]["trakt"] for r in rows})
+    assert len({r[1] for r in stored}) == len({r["show"]["ids"]["trakt"] for r in rows})
     assert report.new_plays == len(rows)
     assert made == minimal_first_sync(len(rows)), [r.path for r in fake_trakt.requests[before:]][:20]
     # ratings, watchlist, hidden and dropped are stored; aired_episodes kept from Trakt
-    counts = await engine.store.one(
-        "SELECT (SELECT COUNT(*) FROM ratings WHERE person_id=:p), (SELECT COUNT(*) FROM watchlist WHERE "
-        "person_id=:p), (SELECT COUNT(*) FROM hidden WHERE person_id=:p AND kind='hidden'), (SELECT COUNT(*) "
-        "FROM hidden WHERE person_id=:p AND kind='dropped')", {"p": pid})
-    assert tuple(counts) == (120, 40, 3, 2)
-    aired = await engine.store.one("SELECT COUNT(*) FROM shows WHERE aired_episodes IS NULL AND trakt_id IN "
-                                   "(SELECT s.trakt_id FROM plays p JOIN shows s ON s.id=p.show_id)")
-    assert aired[0] == 0
+    counts = (await count(probe, "ratings", person_id=pid), await count(probe, "watchlist", person_id=pid),
+              await count(probe, "hidden", person_id=pid, kind="hidden"),
+              await count(probe, "hidden", person_id=pid, kind="dropped"))
+    assert counts == (120, 40, 3, 2)
+    async with probe.read() as uow:
+        played = await uow.shows.many({r[1] for r in stored})
+    assert all(s.aired_episodes is not None for s in played.values())
 
     # nothing changed: exactly one request
     before = len(fake_trakt.requests)
@@ -97,10 +98,11 @@ async def test_heavy_user_syncs_completely_with_minimal_requests(fake_trakt: Fak
     hist = fake_trakt.requests[before + 1]
     assert "start_at" in hist.query and hist.query["page"] == "1"
     assert rep.new_plays == 3
-    assert len(await plays_in_store(engine, pid)) == len(rows) + 3
+    assert len(await plays_in_store(probe, pid)) == len(rows) + 3
 
 
-async def test_backdated_and_removed_plays_are_reconciled(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_backdated_and_removed_plays_are_reconciled(fake_trakt: FakeTrakt, make_engine: Any,
+                                                          probe: SqliteStore) -> None:
     cat = catalogue()
     fake_trakt.add_user("alice", history=history_rows(300, 20, years=2, seed=3))
     engine = await make_engine(trakt=fake_trakt)
@@ -114,7 +116,7 @@ async def test_backdated_and_removed_plays_are_reconciled(fake_trakt: FakeTrakt,
     (backdated,) = fake_trakt.add_plays("alice", [(cat[5], 1, 1, datetime(2023, 1, 5, 20, tzinfo=UTC))])
     before = len(fake_trakt.requests)
     rep = await engine.sync(pid)
-    ids = {r[0] for r in await plays_in_store(engine, pid)}
+    ids = {r[0] for r in await plays_in_store(probe, pid)}
     assert backdated in ids and victim not in ids
     assert ids == {r["id"] for r in u.history}
     assert rep.removed_plays == 1
@@ -127,12 +129,13 @@ async def test_backdated_and_removed_plays_are_reconciled(fake_trakt: FakeTrakt,
     fake_trakt.remove_play("alice", victim2["id"])
     (backdated2,) = fake_trakt.add_plays("alice", [(show, 7, 7, datetime(2022, 3, 1, 21, tzinfo=UTC))])
     await engine.sync(pid)
-    ids = {r[0] for r in await plays_in_store(engine, pid)}
+    ids = {r[0] for r in await plays_in_store(probe, pid)}
     assert backdated2 in ids and victim2["id"] not in ids
     assert ids == {r["id"] for r in u.history}
 
 
-async def test_two_syncs_of_one_person_never_overlap(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_two_syncs_of_one_person_never_overlap(fake_trakt: FakeTrakt, make_engine: Any,
+                                                     probe: SqliteStore) -> None:
     fake_trakt.add_user("bob", history=history_rows(500, 30, years=2, seed=5))
     fake_trakt.latency = 0.01
     engine = await make_engine(trakt=fake_trakt)
@@ -150,10 +153,11 @@ async def test_two_syncs_of_one_person_never_overlap(fake_trakt: FakeTrakt, make
     with pytest.raises(SyncInProgress):
         await other.sync(pid)
     await task
-    assert (await engine.store.sync_state(pid))["lease_owner"] is None
+    async with probe.read() as uow:
+        assert (await uow.sync.state(pid)).lease_owner is None
 
 
-async def test_parses_real_recorded_trakt_payloads(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_parses_real_recorded_trakt_payloads(fake_trakt: FakeTrakt, make_engine: Any, probe: SqliteStore) -> None:
     """Bodies recorded from the real Trakt API (2026) go through the same sync path."""
     import json
 
@@ -170,7 +174,8 @@ async def test_parses_real_recorded_trakt_payloads(fake_trakt: FakeTrakt, make_e
     rep = await engine.sync(pid)
     episodes = [h for h in history if h.get("type") == "episode"]
     assert rep.new_plays == len(episodes) > 0
-    silo = await engine.store.one(
-        "SELECT title, aired_episodes, tmdb_id, imdb_id FROM shows WHERE trakt_id=180770")
-    assert tuple(silo) == ("Silo", 30, 125988, "tt14688458")
+    async with probe.read() as uow:
+        silo = await uow.shows.by_ids(ShowIds(trakt=180770))
+    assert silo is not None and (silo.title, silo.aired_episodes, silo.ids.tmdb, silo.ids.imdb) == (
+        "Silo", 30, 125988, "tt14688458")
     assert rep.ratings > 0 and rep.watchlist > 0 and rep.hidden > 0

@@ -13,20 +13,28 @@ from typing import Any
 import pytest
 
 from engine.errors import ServiceUnavailable
-from tests.conftest import FAST, link_person
+from engine.store import SqliteStore
+from engine.store.records import SyncState
+from tests.conftest import FAST, link_person, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def all_ids(engine: Any, pid: int) -> list[int]:
-    rows = await engine.store.all("SELECT history_id FROM plays WHERE person_id=? ORDER BY 1", (pid,))
-    return [r[0] for r in rows]
+async def all_ids(probe: SqliteStore, pid: int) -> list[int]:
+    async with probe.read() as uow:
+        return sorted(p.history_id for p in await uow.history.plays(pid) if p.history_id is not None)
+
+
+async def sync_state(probe: SqliteStore, pid: int) -> SyncState:
+    async with probe.read() as uow:
+        return await uow.sync.state(pid)
 
 
 @pytest.mark.parametrize("with_header", [True, False])
-async def test_429_with_retry_after_waits_and_completes(make_engine: Any, with_header: bool) -> None:
+async def test_429_with_retry_after_waits_and_completes(make_engine: Any,
+                                                        probe: SqliteStore, with_header: bool) -> None:
     # a real token bucket: 6 requests of burst, then about 10 per second
     async with FakeTrakt(rate_capacity=6, rate_period=0.6, ratelimit_header=with_header) as fake:
         fake.add_user("pat", history=history_rows(900, 30, seed=8))
@@ -39,19 +47,19 @@ async def test_429_with_retry_after_waits_and_completes(make_engine: Any, with_h
         assert all(("X-Ratelimit" in r.response_headers) == with_header for r in limited)
         assert all(r.response_headers["Retry-After"].isdigit() for r in limited)
         assert rep.new_plays == 900
-        assert await all_ids(engine, pid) == sorted(r["id"] for r in fake.users["pat"].history)
-        assert engine.trakt.http.rate_limited == len(limited)
+        assert await all_ids(probe, pid) == sorted(r["id"] for r in fake.users["pat"].history)
         assert time.monotonic() - t0 >= 1.0                   # it honoured Retry-After (whole seconds)
 
 
-async def test_retry_after_as_http_date(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_retry_after_as_http_date(fake_trakt: FakeTrakt, make_engine: Any, probe: SqliteStore) -> None:
     from email.utils import formatdate
     fake_trakt.add_user("quin")
     engine = await make_engine(trakt=fake_trakt)
     pid = await link_person(engine, fake_trakt, "quin")
     fake_trakt.inject(429, 1, headers={"Retry-After": formatdate(time.time() + 1, usegmt=True)})
     t0 = time.monotonic()
-    await engine.trakt.get("/sync/last_activities", person_id=pid)
+    async with trakt_client(engine.settings, probe) as client:
+        await client.last_activities(pid)
     assert 0.0 < time.monotonic() - t0 < 5
 
 
@@ -64,10 +72,11 @@ async def test_short_5xx_storm_and_timeouts_back_off_and_complete(fake_trakt: Fa
     fake_trakt.inject(200, 1, path_prefix="/sync/watched", delay=1.0)   # times out once
     rep = await engine.sync(pid)
     assert rep.new_plays == 600
-    assert engine.trakt.http.retried >= 4
+    assert sum(1 for r in fake_trakt.requests if r.status in (502, 503)) == 3
 
 
-async def test_long_outage_stops_resumably_then_resumes(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_long_outage_stops_resumably_then_resumes(fake_trakt: FakeTrakt, make_engine: Any,
+                                                        probe: SqliteStore) -> None:
     fake_trakt.add_user("sam", history=history_rows(2000, 60, seed=10))
     engine = await make_engine(trakt=fake_trakt)
     pid = await link_person(engine, fake_trakt, "sam")
@@ -82,25 +91,26 @@ async def test_long_outage_stops_resumably_then_resumes(fake_trakt: FakeTrakt, m
     with pytest.raises(ServiceUnavailable) as e:
         await engine.sync(pid)
     assert e.value.resumable and "Nothing was lost" in e.value.user_message
-    state = await engine.store.sync_state(pid)
-    assert state["job"] and state["job"]["pages_done"]
-    assert "history" not in state["activities"]              # not marked done
-    partial = await all_ids(engine, pid)
+    state = await sync_state(probe, pid)
+    assert state.job and state.job["pages_done"]
+    assert "history" not in state.activities                 # not marked done
+    partial = await all_ids(probe, pid)
     assert 0 < len(partial) < 2000
-    assert state["last_error"] and "ServiceUnavailable" in state["last_error"]
+    assert state.last_error and "ServiceUnavailable" in state.last_error
 
     fake_trakt.injections.clear()
     fake_trakt.on_page = None
     before = len(fake_trakt.requests)
     await engine.sync(pid)
     pages = [int(r.query["page"]) for r in fake_trakt.requests[before:] if r.path == "/sync/history/shows"]
-    assert set(pages).isdisjoint(set(state["job"]["pages_done"]) - {1})   # committed pages are not read again
-    assert await all_ids(engine, pid) == sorted(r["id"] for r in fake_trakt.users["sam"].history)
-    assert (await engine.store.sync_state(pid))["job"] is None
+    assert set(pages).isdisjoint(set(state.job["pages_done"]) - {1})   # committed pages are not read again
+    assert await all_ids(probe, pid) == sorted(r["id"] for r in fake_trakt.users["sam"].history)
+    assert (await sync_state(probe, pid)).job is None
 
 
 async def test_sigkill_mid_sync_resumes_with_nothing_lost_or_duplicated(tmp_path: Path, fake_trakt: FakeTrakt,
-                                                                        make_engine: Any, secret_key: str) -> None:
+                                                                        make_engine: Any,
+                                                                        probe: SqliteStore, secret_key: str) -> None:
     fake_trakt.add_user("tess", history=history_rows(3000, 80, seed=12))
     fake_trakt.latency = 0.01
     engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)
@@ -134,13 +144,13 @@ async def test_sigkill_mid_sync_resumes_with_nothing_lost_or_duplicated(tmp_path
 
     fake_trakt.on_page = None
     engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)
-    state = await engine.store.sync_state(pid)
-    assert state["job"] is not None and state["lease_owner"]          # the dead process's lease is still there
-    before_ids = await all_ids(engine, pid)
+    state = await sync_state(probe, pid)
+    assert state.job is not None and state.lease_owner               # the dead process's lease is still there
+    before_ids = await all_ids(probe, pid)
     assert 0 < len(before_ids) < 3000
     before = len(fake_trakt.requests)
     await engine.sync(pid)                                             # stale lease is taken over
     history_pages = [r for r in fake_trakt.requests[before:] if r.path == "/sync/history/shows"]
     assert len(history_pages) < 30                                      # resumed, not restarted
-    ids = await all_ids(engine, pid)
+    ids = await all_ids(probe, pid)
     assert ids == sorted(r["id"] for r in fake_trakt.users["tess"].history)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,26 +20,32 @@ from engine.errors import (
     TraktVipRequired,
 )
 from engine.models import DeviceLink
-from tests.conftest import link_person, settings_for
+from engine.store import SqliteStore
+from tests.conftest import link_person, settings_for, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt
 
 
-async def test_device_link_pending_then_approved_then_409_on_reuse(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_device_link_pending_then_approved_then_409_on_reuse(fake_trakt: FakeTrakt, make_engine: Any,
+                                                                   probe: SqliteStore, tmp_path: Path) -> None:
     fake_trakt.add_user("carol", timezone="America/New_York")
     engine = await make_engine(trakt=fake_trakt)
     pid = await engine.person("discord", "123", "Carol")
     link = await engine.start_link(pid)
     assert link.user_code and link.direct_url.endswith(link.user_code)
-    code = engine._device_codes[pid][0]
     assert await engine.poll_link(pid) is None               # 400: pending
     assert fake_trakt.requests[-1].status == 400
     fake_trakt.approve(link.user_code, "carol")
     assert await engine.poll_link(pid) == "carol"
-    person = await engine.store.person(pid)
-    assert person["trakt_user"] == "carol" and person["timezone"] == "America/New_York"
-    with pytest.raises(LinkAlreadyUsed):                      # 409: the code was already used
-        await engine.trakt.poll_device_token(code)
+    async with probe.read() as uow:
+        person = await uow.people.get(pid)
+    assert person is not None and person.trakt_user == "carol" and person.timezone == "America/New_York"
+    async with trakt_client(engine.settings, probe) as client:   # the same code, polled again by the client
+        code, again = await client.device_code()
+        fake_trakt.approve(again.user_code, "carol")
+        await client.poll_device_token(code)
+        with pytest.raises(LinkAlreadyUsed):                      # 409: the code was already used
+            await client.poll_device_token(code)
     assert fake_trakt.requests[-1].status == 409
 
 
@@ -61,7 +67,7 @@ async def test_link_loop_polls_until_approved(fake_trakt: FakeTrakt, make_engine
 @pytest.mark.parametrize(("action", "error", "words"), [
     ("expire", LinkExpired, "expired"), ("deny", LinkDenied, "denied"), ("unknown", LinkUnknown, "does not know")])
 async def test_link_failures_have_clear_messages(fake_trakt: FakeTrakt, make_engine: Any, action: str,
-                                                 error: type[Exception], words: str) -> None:
+                                                 error: type[Exception], words: str, probe: SqliteStore) -> None:
     engine = await make_engine(trakt=fake_trakt)
     pid = await engine.person("discord", "9", "Eve")
     link = await engine.start_link(pid)
@@ -70,7 +76,7 @@ async def test_link_failures_have_clear_messages(fake_trakt: FakeTrakt, make_eng
     elif action == "deny":
         fake_trakt.deny(link.user_code)
     else:
-        engine._device_codes[pid] = ("not-a-code", link)
+        fake_trakt.devices.clear()                            # Trakt forgot the code
     with pytest.raises(error) as e:
         await engine.poll_link(pid)
     assert words in e.value.user_message                      # type: ignore[attr-defined]
@@ -100,35 +106,39 @@ async def test_token_expires_mid_sync_one_refresh(fake_trakt: FakeTrakt, make_en
     fake_trakt.on_page = on_page
     rep = await engine.sync(pid)
     assert rep.new_plays == 1200
-    assert fake_trakt.refresh_count == 1 and engine.trakt.refreshes == 1
+    assert fake_trakt.refresh_count == 1 and fake_trakt.count("/oauth/token") == 1
     assert any(r.status == 401 for r in fake_trakt.requests)
 
 
-async def test_five_concurrent_401s_cause_one_refresh(fake_trakt: FakeTrakt, make_engine: Any) -> None:
+async def test_five_concurrent_401s_cause_one_refresh(fake_trakt: FakeTrakt, make_engine: Any,
+                                                      probe: SqliteStore) -> None:
     fake_trakt.add_user("hal")
     engine = await make_engine(trakt=fake_trakt)
     pid = await link_person(engine, fake_trakt, "hal")
     fake_trakt.expire_access_tokens()
     fake_trakt.latency = 0.02                                 # keep the five requests in flight together
-    results = await asyncio.gather(*(engine.trakt.get("/sync/last_activities", person_id=pid) for _ in range(5)))
+    async with trakt_client(engine.settings, probe) as client:
+        results = await asyncio.gather(*(client.last_activities(pid) for _ in range(5)))
     assert all("all" in r for r in results)
     assert sum(1 for r in fake_trakt.requests if r.status == 401) == 5
     assert fake_trakt.refresh_count == 1
 
 
-async def test_refresh_is_proactive_before_expiry(make_engine: Any) -> None:
+async def test_refresh_is_proactive_before_expiry(make_engine: Any, probe: SqliteStore) -> None:
     async with FakeTrakt() as fake:
         fake.add_user("ivy")
         engine = await make_engine(trakt=fake, MULTITUDES_TRAKT__REFRESH_MARGIN_S="300")
         pid = await link_person(engine, fake, "ivy", ttl=60)  # expires within the 300 s margin
-        await engine.trakt.get("/sync/last_activities", person_id=pid)
-        await engine.trakt.get("/sync/last_activities", person_id=pid)
+        async with trakt_client(engine.settings, probe) as client:
+            await client.last_activities(pid)
+            await client.last_activities(pid)
         assert fake.refresh_count == 1
         assert not any(r.status == 401 for r in fake.requests)
 
 
 async def test_rotated_tokens_are_saved_encrypted_and_survive_restart(tmp_path: Any, fake_trakt: FakeTrakt,
-                                                                      secret_key: str, make_engine: Any) -> None:
+                                                                      secret_key: str, make_engine: Any,
+                                                                      probe: SqliteStore) -> None:
     fake_trakt.add_user("jo", history=history_rows(50, 5, seed=4))
     engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)
     pid = await link_person(engine, fake_trakt, "jo")
@@ -138,8 +148,9 @@ async def test_rotated_tokens_are_saved_encrypted_and_survive_restart(tmp_path: 
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("multitudes.db*"))
     for token in list(fake_trakt.access) + list(fake_trakt.refresh):
         assert token.encode() not in raw                      # never stored in clear
-    row = sqlite3.connect(tmp_path / "multitudes.db").execute("SELECT ciphertext FROM trakt_tokens").fetchone()
-    assert TokenCipher(secret_key).decrypt(row[0])["refresh"] in fake_trakt.refresh
+    async with probe.read() as uow:
+        stored = await uow.tokens.load(pid)
+    assert stored is not None and TokenCipher(secret_key).decrypt(stored[0])["refresh"] in fake_trakt.refresh
     # a restarted engine uses the rotated tokens
     engine2 = await make_engine(trakt=fake_trakt, secret_key=secret_key)
     fake_trakt.add_plays("jo", [])
@@ -161,10 +172,11 @@ async def test_revoked_refresh_token_asks_to_relink(fake_trakt: FakeTrakt, make_
 
 async def test_forbidden_locked_and_vip_become_clear_messages(tmp_path: Any, fake_trakt: FakeTrakt,
                                                               make_engine: Any) -> None:
-    fake_trakt.add_user("lee", locked=True)
+    fake_trakt.add_user("lee")
     fake_trakt.add_user("max", vip_only="/sync/last_activities")
     engine = await make_engine(trakt=fake_trakt)
     locked = await link_person(engine, fake_trakt, "lee")
+    fake_trakt.users["lee"].locked = True                     # locked after linking
     with pytest.raises(TraktAccountLocked) as e1:
         await engine.sync(locked)
     assert "locked" in e1.value.user_message

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..meta import from_dict
 from ..recommend.rerank import PersonaVectors, calibrated, ensure_coverage, persona_vectors
 from ..taste.build import build_personas
 from ..taste.features import build_features, cowatch_embeddings
@@ -45,16 +46,16 @@ class PersonaOracle:
         self.ordinal = ordinal
         self.seed = seed
         self.item_ids = data.item_ids
-        self.metas = {i: data.items.get(it) or {} for i, it in enumerate(data.item_ids)}
+        self.metas = {i: from_dict(data.items.get(it) or {}) for i, it in enumerate(data.item_ids)}
         inter = {u: [data.iix[r.item] for r in rows] for u, rows in data.by_user.items()}
         self.space = build_features(self.metas, cf=cowatch_embeddings(inter, 24, seed), seed=seed)
-        vocab = sorted({g for m in self.metas.values() for g in (m.get("genres") or [])})
+        vocab = sorted({g for m in self.metas.values() for g in m.genres})
         self.genres: F | None = None
         if vocab:
             G = np.zeros((len(data.item_ids), len(vocab)))
             gi = {g: j for j, g in enumerate(vocab)}
             for i, m in self.metas.items():
-                gs = m.get("genres") or []
+                gs = m.genres
                 for g in gs:
                     G[i, gi[g]] = 1.0 / len(gs)
             self.genres = G

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
+from ..meta import ShowMeta, from_dict
 from ..taste.history import PersonHistory, ShowHistory, Watch
 from .datasets import Dataset, Interaction, ts_to_datetime
 
@@ -39,7 +39,7 @@ def person_history(rows: Iterable[Interaction], index: ItemIndex, *, ordinal: bo
     return PersonHistory(shows, "UTC")
 
 
-def item_metas(ds: Dataset, index: ItemIndex) -> dict[int, dict[str, Any]]:
+def item_metas(ds: Dataset, index: ItemIndex) -> dict[int, ShowMeta]:
     for iid in ds.items:
         index.add(iid)
-    return {index.ids[k]: dict(v) for k, v in ds.items.items()}
+    return {index.ids[k]: from_dict(v) for k, v in ds.items.items()}

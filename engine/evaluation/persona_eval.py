@@ -6,10 +6,10 @@ import random
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sklearn.metrics import adjusted_rand_score
 
+from ..meta import ShowMeta
 from ..taste.build import PersonaBuild, build_personas
 from ..taste.features import FeatureSpace, build_features, cowatch_embeddings
 from .datasets import Dataset, Interaction, ts_to_datetime
@@ -20,7 +20,7 @@ from .people import ItemIndex, item_metas, person_history
 class Prepared:
     ds: Dataset
     index: ItemIndex
-    metas: dict[int, dict[str, Any]]
+    metas: dict[int, ShowMeta]
     users: dict[str, list[Interaction]]
     space: FeatureSpace
     ordinal: bool

@@ -8,34 +8,28 @@ knows, and the watchlist. Offline (demo): the bundled catalogue stands in for th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
-from ..catalogue import Catalogue, catalogue_meta, show_ref
+from ..catalogue import Catalogue
 from ..errors import MultitudesError
+from ..meta import EMPTY, ShowMeta
 from ..models import PersonaReport, ShowIds, ShowRef
-from ..sources.tmdb import GENRE_SLUGS, TmdbClient
-from ..sources.trakt import TraktClient, parse_show
+from ..sources.tmdb import SLUG_TO_TMDB, TmdbClient
+from ..sources.trakt import PublicList, TraktPort
 from ..store import Store
 
 log = logging.getLogger(__name__)
-
-GENRE_BY_ID = {10759: "Action & Adventure", 16: "Animation", 35: "Comedy", 80: "Crime", 99: "Documentary",
-               18: "Drama", 10751: "Family", 10762: "Kids", 9648: "Mystery", 10763: "News", 10764: "Reality",
-               10765: "Sci-Fi & Fantasy", 10766: "Soap", 10767: "Talk", 10768: "War & Politics", 37: "Western"}
-SLUG_TO_TMDB = {slug: gid for gid, name in GENRE_BY_ID.items() for slug in GENRE_SLUGS.get(name, ())}
 
 
 @dataclass
 class Candidate:
     ref: ShowRef
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: ShowMeta = EMPTY
     sources: dict[str, int] = field(default_factory=dict)      # source -> best rank there
     show_id: int | None = None
 
@@ -44,25 +38,12 @@ class Candidate:
         return ("tmdb", self.ref.ids.tmdb) if self.ref.ids.tmdb else ("trakt", self.ref.ids.trakt)
 
 
-def tmdb_summary_meta(r: dict[str, Any]) -> dict[str, Any]:
-    genres: list[str] = []
-    for gid in r.get("genre_ids") or []:
-        for s in GENRE_SLUGS.get(GENRE_BY_ID.get(gid, ""), ()):
-            if s not in genres:
-                genres.append(s)
-    return {"tmdb_id": r.get("id"), "name": r.get("name"), "overview": r.get("overview") or "", "genres": genres,
-            "first_air_date": r.get("first_air_date"), "origin_country": r.get("origin_country") or [],
-            "original_language": r.get("original_language"), "popularity": r.get("popularity"),
-            "vote_average": r.get("vote_average"), "vote_count": r.get("vote_count"),
-            "poster_path": r.get("poster_path"), "partial": True}
-
-
 class Pool:
     def __init__(self) -> None:
         self.items: dict[tuple[str, Any], Candidate] = {}
 
-    def add(self, ref: ShowRef, source: str, rank: int, meta: dict[str, Any] | None = None) -> None:
-        c = Candidate(ref, dict(meta or {}), {source: rank})
+    def add(self, ref: ShowRef, source: str, rank: int, meta: ShowMeta | None = None) -> None:
+        c = Candidate(ref, meta or EMPTY, {source: rank})
         k = c.key
         if k[1] is None:
             return
@@ -71,9 +52,8 @@ class Pool:
             self.items[k] = c
             return
         have.sources[source] = min(rank, have.sources.get(source, rank))
-        fuller = not have.meta or (have.meta.get("partial") and not meta.get("partial")) if meta else False
-        if meta and fuller:
-            have.meta = dict(meta)
+        if meta is not None and not meta.empty and (have.meta.empty or (have.meta.partial and not meta.partial)):
+            have.meta = meta
 
 
 async def _safe(name: str, aw: Awaitable[None]) -> None:
@@ -85,7 +65,7 @@ async def _safe(name: str, aw: Awaitable[None]) -> None:
 
 
 class CandidateSources:
-    def __init__(self, store: Store, catalogue: Catalogue, *, trakt: TraktClient | None,
+    def __init__(self, store: Store, catalogue: Catalogue, *, trakt: TraktPort | None,
                  tmdb: TmdbClient | None) -> None:
         self.store = store
         self.catalogue = catalogue
@@ -97,7 +77,7 @@ class CandidateSources:
         return self.trakt is not None or self.tmdb is not None
 
     async def gather(self, person_id: int, report: PersonaReport, seeds: list[dict[str, Any]],
-                     linked: bool, like: dict[str, Any] | None = None) -> Pool:
+                     linked: bool, like: ShowMeta | None = None) -> Pool:
         """``seeds``: shows to expand from ({show_id, trakt_id, tmdb_id, persona_id}), best first."""
         pool = Pool()
         jobs: list[tuple[str, Awaitable[None]]] = [
@@ -113,11 +93,10 @@ class CandidateSources:
         if self.trakt is not None:
             for s in seeds[:6]:
                 if s.get("trakt_id"):
-                    jobs.append(("trakt_related", self._trakt_list(pool, f"/shows/{s['trakt_id']}/related",
-                                                                   "trakt_related")))
-            for path, src in (("/shows/trending", "trending"), ("/shows/popular", "popular"),
-                              ("/shows/anticipated", "anticipated")):
-                jobs.append((src, self._trakt_list(pool, path, src)))
+                    jobs.append(("trakt_related", self._trakt_related(pool, int(s["trakt_id"]))))
+            which: tuple[PublicList, ...] = ("trending", "popular", "anticipated")
+            for src in which:
+                jobs.append((src, self._trakt_public(pool, src)))
             if linked:
                 jobs.append(("trakt_recommendations", self._trakt_recs(pool, person_id)))
         if not self.live:
@@ -127,76 +106,60 @@ class CandidateSources:
 
     async def _tmdb_related(self, pool: Pool, tmdb_id: int, kind: str) -> None:
         assert self.tmdb is not None
-        for rank, r in enumerate(await self.tmdb.related(tmdb_id, kind)):
-            if (r.get("vote_count") or 0) >= 20:           # TMDB's lists are noisy at the low end
-                pool.add(ShowRef(ShowIds(tmdb=int(r["id"])), r.get("name") or "?", _year(r)), f"tmdb_{kind}", rank,
-                         tmdb_summary_meta(r))
+        for rank, m in enumerate(await self.tmdb.related(tmdb_id, kind)):
+            if (m.vote_count or 0) >= 20 and m.tmdb_id:           # TMDB's lists are noisy at the low end
+                pool.add(ShowRef(ShowIds(tmdb=m.tmdb_id), m.title or "?", m.year), f"tmdb_{kind}", rank, m)
 
     async def _discover(self, pool: Pool, genres: list[str]) -> None:
         assert self.tmdb is not None
         ids = sorted({SLUG_TO_TMDB[g] for g in genres[:2] if g in SLUG_TO_TMDB})
         if not ids:
             return
-        for rank, r in enumerate(await self.tmdb.discover(with_genres=ids)):
-            pool.add(ShowRef(ShowIds(tmdb=int(r["id"])), r.get("name") or "?", _year(r)), "tmdb_discover", rank,
-                     tmdb_summary_meta(r))
+        for rank, m in enumerate(await self.tmdb.discover(with_genres=ids)):
+            if m.tmdb_id:
+                pool.add(ShowRef(ShowIds(tmdb=m.tmdb_id), m.title or "?", m.year), "tmdb_discover", rank, m)
 
-    async def _trakt_list(self, pool: Pool, path: str, source: str) -> None:
-        """Public Trakt lists (trending, popular, anticipated, related), cached for an hour in SQLite."""
+    async def _trakt_public(self, pool: Pool, which: PublicList) -> None:
+        """Trending, popular, anticipated (shared by everyone, cached for an hour)."""
         assert self.trakt is not None
-        key = f"trakt:{path}?limit=40"
-        now = self.trakt.clock.now()
-        items = await self.store.cache_get(key, now)
-        if items is None:
-            items = (await self.trakt.page(path, 1, limit=40)).items
-            await self.store.cache_put(key, items, now, now + timedelta(hours=1))
-        for rank, row in enumerate(items):
-            show = row.get("show", row) if isinstance(row, dict) else None
-            if isinstance(show, dict) and show.get("ids"):
-                pool.add(parse_show(show), source, rank)
+        for rank, ref in enumerate(await self.trakt.public_shows(which, 40)):
+            pool.add(ref, which, rank)
+
+    async def _trakt_related(self, pool: Pool, trakt_id: int) -> None:
+        assert self.trakt is not None
+        for rank, ref in enumerate(await self.trakt.related(trakt_id, 40)):
+            pool.add(ref, "trakt_related", rank)
 
     async def _trakt_recs(self, pool: Pool, person_id: int) -> None:
         assert self.trakt is not None
-        rows = await self.trakt.get("/recommendations/shows", person_id=person_id,
-                                    params={"limit": 50, "ignore_collected": "true"}) or []
-        for rank, show in enumerate(rows):
-            if isinstance(show, dict) and show.get("ids"):
-                pool.add(parse_show(show), "trakt_recommendations", rank)
+        for rank, ref in enumerate(await self.trakt.recommendations(person_id, 50)):
+            pool.add(ref, "trakt_recommendations", rank)
 
     async def _cowatch(self, pool: Pool, person_id: int) -> None:
         """Shows watched by the people who share most shows with this person (item-to-item co-watching)."""
-        rows = await self.store.all(
-            "SELECT p2.show_id, COUNT(DISTINCT p2.person_id) AS n FROM (SELECT DISTINCT show_id FROM plays "
-            "WHERE person_id=?) mine JOIN (SELECT DISTINCT person_id, show_id FROM plays WHERE person_id<>?) p1 "
-            "ON p1.show_id=mine.show_id JOIN (SELECT DISTINCT person_id, show_id FROM plays) p2 "
-            "ON p2.person_id=p1.person_id GROUP BY p2.show_id ORDER BY n DESC LIMIT 200", (person_id, person_id))
-        await self._add_store_shows(pool, [(int(r[0]), rank) for rank, r in enumerate(rows)], "cowatch")
+        async with self.store.read() as uow:
+            rows = await uow.history.cowatch_neighbours(person_id, limit=200)
+            shows = await uow.shows.many(sid for sid, _ in rows)
+        for rank, (sid, _) in enumerate(rows):
+            if sid in shows:
+                rec = shows[sid]
+                pool.add(rec.ref, "cowatch", rank, rec.meta if rec.has_meta and not rec.meta.empty else None)
 
     async def _watchlist(self, pool: Pool, person_id: int) -> None:
-        rows = await self.store.all("SELECT show_id FROM watchlist WHERE person_id=? ORDER BY listed_at DESC",
-                                    (person_id,))
-        await self._add_store_shows(pool, [(int(r[0]), rank) for rank, r in enumerate(rows)], "watchlist")
-
-    async def _add_store_shows(self, pool: Pool, ranked: list[tuple[int, int]], source: str) -> None:
-        if not ranked:
-            return
-        marks = ",".join("?" * len(ranked))
-        rows = {int(r["id"]): r for r in await self.store.all(f"SELECT * FROM shows WHERE id IN ({marks})",
-                                                                [sid for sid, _ in ranked])}
-        for sid, rank in ranked:
-            r = rows.get(sid)
-            if r is None:
-                continue
-            ref = ShowRef(ShowIds(trakt=r["trakt_id"], tmdb=r["tmdb_id"], imdb=r["imdb_id"]), r["title"], r["year"],
-                          r["aired_episodes"])
-            meta = json.loads(r["meta"]) if r["meta"] else {}
-            pool.add(ref, source, rank, meta or None)
+        async with self.store.read() as uow:
+            listed = await uow.history.watchlist(person_id)
+            shows = await uow.shows.many(listed)
+        for rank, sid in enumerate(listed):
+            if sid in shows:
+                rec = shows[sid]
+                pool.add(rec.ref, "watchlist", rank, rec.meta if rec.has_meta and not rec.meta.empty else None)
 
     async def _catalogue(self, pool: Pool, report: PersonaReport, seeds: list[dict[str, Any]],
-                         like: dict[str, Any] | None) -> None:
+                         like: ShowMeta | None) -> None:
         """Offline stand-in for the live lists: the catalogue shows closest to each persona's genres, plus the
         catalogue's own popular and airing shows."""
         entries = self.catalogue.entries
+        shows = self.catalogue.shows
         vocab = sorted({g for e in entries for g in e["genres"]})
         gi = {g: j for j, g in enumerate(vocab)}
         G = np.zeros((len(entries), len(vocab)))
@@ -208,7 +171,7 @@ class CandidateSources:
         pop /= pop.max() or 1.0
         profiles = [list(p.genres) for p in report.personas]
         if like:
-            profiles.append(list(like.get("genres") or []))
+            profiles.append(list(like.genres))
         for n, genres in enumerate(profiles):
             v = np.zeros(len(vocab))
             for g in genres:
@@ -218,17 +181,13 @@ class CandidateSources:
                 continue
             sim = G @ (v / np.linalg.norm(v)) + 0.15 * pop
             for rank, i in enumerate(np.argsort(-sim, kind="stable")[:80]):
-                e = entries[int(i)]
-                pool.add(show_ref(e), "catalogue_like" if like and n == len(profiles) - 1 else "catalogue_persona",
-                         rank, catalogue_meta(e))
-        for rank, e in enumerate(sorted(entries, key=lambda e: (-e["tmdb_popularity"], e["trakt_id"]))[:60]):
-            pool.add(show_ref(e), "catalogue_popular", rank, catalogue_meta(e))
-        airing = [e for e in entries if e["status"] == "returning series"]
-        for rank, e in enumerate(sorted(airing, key=lambda e: (-e["tmdb_popularity"], e["trakt_id"]))[:40]):
-            pool.add(show_ref(e), "catalogue_airing", rank, catalogue_meta(e))
+                c = shows[int(i)]
+                pool.add(c.ref, "catalogue_like" if like and n == len(profiles) - 1 else "catalogue_persona",
+                         rank, c.meta)
+        for rank, c in enumerate(sorted(shows, key=lambda c: (-(c.meta.popularity or 0), c.ids.trakt or 0))[:60]):
+            pool.add(c.ref, "catalogue_popular", rank, c.meta)
+        airing = [c for c in shows if c.meta.status == "Returning Series"]
+        for rank, c in enumerate(sorted(airing, key=lambda c: (-(c.meta.popularity or 0), c.ids.trakt or 0))[:40]):
+            pool.add(c.ref, "catalogue_airing", rank, c.meta)
 
-
-def _year(r: dict[str, Any]) -> int | None:
-    d = r.get("first_air_date") or ""
-    return int(d[:4]) if isinstance(d, str) and d[:4].isdigit() else None
 

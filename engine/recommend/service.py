@@ -8,7 +8,6 @@ personas usually watched at this hour and weekday count more). Modes pick from t
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import uuid
@@ -22,13 +21,27 @@ import numpy as np
 from .. import adapt
 from ..adapt import ArmState, ArmStats
 from ..catalogue import Catalogue, norm_title
-from ..clock import Clock, iso, parse_ts
+from ..clock import Clock
 from ..errors import MultitudesError
-from ..feedback import arm_stats, ignored_counts
+from ..feedback import FeedbackService
+from ..filters import passes
 from ..llm import LLM
-from ..models import Filters, Persona, PersonaReport, Recommendation, RecommendationList, RecommendRequest
+from ..meta import EMPTY, ShowMeta
+from ..models import (
+    FeedbackKind,
+    Filters,
+    Mode,
+    Persona,
+    PersonaReport,
+    Recommendation,
+    RecommendationList,
+    RecommendRequest,
+    ShowIds,
+)
 from ..store import Store
+from ..store.records import NewEvent
 from ..taste.features import FeatureSpace, build_features
+from ..taste.history import PersonHistory
 from ..taste.service import PersonaService, load_history
 from ..taste.temporal import local
 from .candidates import Candidate, CandidateSources
@@ -63,54 +76,25 @@ class Scored:
     lifecycle: str | None
 
 
-def passes(meta: Mapping[str, Any], f: Filters) -> bool:
-    genres = set(meta.get("genres") or [])
-    anime = "animation" in genres and ("JP" in (meta.get("origin_country") or []) or meta.get("original_language")
-                                       == "ja")
-    if f.genres_in and not genres & set(f.genres_in):
-        return False
-    if f.genres_out and genres & set(f.genres_out):
-        return False
-    if f.anime is True and not anime:
-        return False
-    if f.anime is False and anime:
-        return False
-    rt = meta.get("runtime")
-    if f.max_runtime is not None and isinstance(rt, int | float) and rt > f.max_runtime:
-        return False
-    if f.min_runtime is not None and isinstance(rt, int | float) and rt < f.min_runtime:
-        return False
-    if f.language and meta.get("original_language") and meta["original_language"] != f.language:
-        return False
-    if f.provider:
-        provs = [p.lower() for p in (meta.get("providers") or []) + (meta.get("networks") or [])]
-        if not any(f.provider.lower() in p for p in provs):
-            return False
-    if f.status == "airing" and meta.get("status") not in ("Returning Series", "In Production"):
-        return False
-    return not (f.status == "ended" and meta.get("status") not in ("Ended", "Canceled"))
-
-
-def bayes(meta: Mapping[str, Any], prior: float = 7.0, m: float = 300.0) -> float:
-    va, vc = meta.get("vote_average"), meta.get("vote_count") or 0
-    if not isinstance(va, int | float) or not vc:
+def bayes(meta: ShowMeta, prior: float = 7.0, m: float = 300.0) -> float:
+    va, vc = meta.vote_average, meta.vote_count or 0
+    if va is None or not vc:
         return prior
     return float((va * vc + prior * m) / (vc + m))
 
 
-def lifecycle(meta: Mapping[str, Any], now: datetime) -> tuple[float, str | None]:
-    nxt = parse_ts((meta.get("next_episode") or {}).get("air_date"))
-    last = parse_ts(meta.get("last_air_date"))
-    status = meta.get("status")
+def lifecycle(meta: ShowMeta, now: datetime) -> tuple[float, str | None]:
+    nxt = meta.next_episode.at if meta.next_episode else None
+    last = meta.last_air_date and datetime.fromisoformat(meta.last_air_date[:10]).replace(tzinfo=now.tzinfo)
     if nxt and now <= nxt <= now + timedelta(days=30):
-        ep = meta.get("next_episode") or {}
-        if ep.get("episode") == 1:
-            return 1.0, f"season {ep.get('season')} starts {nxt:%b %d}"
+        ep = meta.next_episode
+        if ep is not None and ep.episode == 1:
+            return 1.0, f"season {ep.season} starts {nxt:%b %d}"
         return 0.8, "new episodes airing now"
-    if last and now - last <= timedelta(days=120) and status in ("Returning Series", "In Production"):
+    if last and now - last <= timedelta(days=120) and meta.airing:
         return 0.6, "a new season just aired"
-    if status in ("Ended", "Canceled") and (meta.get("number_of_seasons") or 0) >= 1:
-        return 0.2, f"complete in {meta.get('number_of_seasons')} season(s): binge-ready"
+    if meta.ended and (meta.number_of_seasons or 0) >= 1:
+        return 0.2, f"complete in {meta.number_of_seasons} season(s): binge-ready"
     return 0.0, None
 
 
@@ -124,8 +108,9 @@ class Adaptation:
 
 class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
-                 catalogue: Catalogue, enrich: Any, llm: LLM | None, *, max_watched_episodes: int = 1,
-                 recent_days: int = 14, adaptive: bool = True, seed: int | None = None) -> None:
+                 catalogue: Catalogue, enrich: Any, llm: LLM | None, feedback: FeedbackService, *,
+                 max_watched_episodes: int = 1, recent_days: int = 14, adaptive: bool = True,
+                 seed: int | None = None) -> None:
         self.store = store
         self.clock = clock
         self.personas = personas
@@ -133,6 +118,7 @@ class Recommender:
         self.catalogue = catalogue
         self.enrich = enrich          # async (person_id or None) -> int: fills missing show metadata
         self.llm = llm
+        self.feedback = feedback
         self.max_watched_episodes = max_watched_episodes
         self.recent_days = recent_days
         self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
@@ -142,15 +128,9 @@ class Recommender:
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
         dismissed, or recommended within ``recent_days``."""
-        since = iso(self.clock.now() - timedelta(days=self.recent_days))
-        rows = await self.store.all(
-            "SELECT show_id FROM plays WHERE person_id=:p GROUP BY show_id "
-            "HAVING COUNT(DISTINCT season || ':' || COALESCE(episode, episode_title)) > :t "
-            "UNION SELECT show_id FROM ratings WHERE person_id=:p UNION SELECT show_id FROM hidden WHERE person_id=:p "
-            "UNION SELECT show_id FROM dismissed WHERE person_id=:p "
-            "UNION SELECT show_id FROM rec_events WHERE person_id=:p AND shown_at >= :since",
-            {"p": person_id, "t": self.max_watched_episodes, "since": since})
-        return {int(r[0]) for r in rows}
+        since = self.clock.now() - timedelta(days=self.recent_days)
+        async with self.store.read() as uow:
+            return await uow.events.excluded(person_id, self.max_watched_episodes, since)
 
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
         if not 1 <= req.k <= 20:
@@ -158,33 +138,37 @@ class Recommender:
         report = await self.personas.personas(req.person_id)
         if not report.personas:
             raise MultitudesError("no personas", user_message="I need some history first: run /sync or /import.")
-        history, metas = await load_history(self.store, req.person_id)
+        async with self.store.read() as uow:
+            history, metas = await load_history(uow, req.person_id)
+            linked = await uow.tokens.exists(req.person_id)
+            person = await uow.people.get(req.person_id)
         note = ""
         personas = list(report.personas)
         filters = req.filters
-        like_meta: dict[str, Any] | None = None
-        if req.mode == "persona":
+        if req.apply_defaults and person is not None:
+            filters = filters.over(person.settings.default_filters)
+        like_meta: ShowMeta | None = None
+        if req.mode == Mode.PERSONA:
             chosen = self._find_persona(personas, req.persona)
             personas = [chosen]
-        elif req.mode == "bridge":
+        elif req.mode == Mode.BRIDGE:
             a, b = req.bridge or (None, None)
             pa = self._find_persona(personas, a) if a else personas[0]
             pb = self._find_persona(personas, b) if b else next((p for p in personas if p.id != pa.id), pa)
             if pa.id == pb.id:
                 raise MultitudesError("one persona", user_message="A bridge needs two different personas.")
             personas = [pa, pb]
-        elif req.mode == "like":
+        elif req.mode == Mode.LIKE:
             like_meta = self._find_show(req.like or "", metas)
-        elif req.mode == "mood":
+        elif req.mode == Mode.MOOD:
             filters, note = self._mood(req.mood or "", filters)
         seeds = await self._seeds(req.person_id, personas, like_meta)
-        linked = bool(await self.store.load_tokens(req.person_id))
         pool = await self.sources.gather(req.person_id, PersonaReport(report.person_id, tuple(personas),
                                                                       report.periods, report.computed_at),
                                          seeds, linked, like_meta)
         cands = await self._materialise(req.person_id, list(pool.items.values()))
         excluded = await self.excluded(req.person_id)
-        cands = [c for c in cands if c.show_id not in excluded and c.meta and passes(c.meta, filters)]
+        cands = [c for c in cands if c.show_id not in excluded and not c.meta.empty and passes(c.meta, filters)]
         if not cands:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
@@ -193,7 +177,7 @@ class Recommender:
         scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties,
                                         adaptation)
         picks = self._select(scored, pv, personas, req, adaptation)
-        items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == "bridge")
+        items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == Mode.BRIDGE)
         llm_calls = llm_tokens = 0
         llm_used = False
         if self.llm is not None and req.use_llm and items:
@@ -212,34 +196,61 @@ class Recommender:
         return RecommendationList(request_id, req.mode, tuple(items), note=note.strip(), llm_used=llm_used,
                                   llm_calls=llm_calls, prompt_tokens=llm_tokens)
 
+    async def group_for(self, person_ids: Sequence[int], k: int = 3, *,
+                        platform: str | None = None) -> RecommendationList:
+        """Least misery over everyone's personas; only people who opted in to group picks take part."""
+        ids = list(dict.fromkeys(person_ids))
+        if len(ids) < 2:
+            raise MultitudesError("group of one", user_message="A group watch needs at least two people.")
+        async with self.store.read() as uow:
+            people = {p.id: p for p in await uow.people.many(ids)}
+        refused = [p for p in ids if p not in people or not people[p].settings.group_opt_in]
+        if refused:
+            names = [(people[p].display_name if p in people else None) or f"person {p}" for p in refused]
+            raise MultitudesError(
+                f"not opted in: {refused}",
+                user_message=f"Not everyone opted in to group picks: {', '.join(names)}. They can turn it on with "
+                             "/settings group:on — until then their history stays private.")
+        return await self.group(ids, k, platform=platform)
+
+    async def reroll_group(self, request_id: str, person_id: int, k: int = 3, *,
+                           platform: str | None = None) -> RecommendationList:
+        async with self.store.read() as uow:
+            events = await uow.events.of_request(request_id)
+        members = list(dict.fromkeys(e.person_id for e in events if e.mode == Mode.GROUP))
+        if person_id not in members:
+            raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
+        return await self.group_for(members, k, platform=platform)
+
     async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
         """Least-misery group picks: never a show any member has seen, rated, dropped or dismissed."""
         reports = [await self.personas.personas(p) for p in person_ids]
         if any(not r.personas for r in reports):
             raise MultitudesError("member without history",
                                   user_message="Everyone in the group needs some history first (/sync or /import).")
-        names = {}
-        for p in person_ids:
-            row = await self.store.one("SELECT display_name FROM people WHERE id=?", (p,))
-            names[p] = row[0] if row and row[0] else f"person {p}"
+        async with self.store.read() as uow:
+            people = {p.id: p for p in await uow.people.many(person_ids)}
+        names = {p: (people[p].display_name if p in people and people[p].display_name else f"person {p}")
+                 for p in person_ids}
         all_personas = [pp for r in reports for pp in r.personas]
         combined = PersonaReport(person_ids[0], tuple(all_personas), (), self.clock.now())
         seeds = await self._seeds(person_ids[0], all_personas, None)
         pool = await self.sources.gather(person_ids[0], combined, seeds, False)
         cands = await self._materialise(person_ids[0], list(pool.items.values()))
         excluded: set[int] = set()
-        metas: dict[int, Mapping[str, Any]] = {}
+        metas: dict[int, ShowMeta] = {}
         for p in person_ids:
             excluded |= await self.excluded(p)
-            excluded |= {int(r[0]) for r in await self.store.all(
-                "SELECT DISTINCT show_id FROM plays WHERE person_id=?", (p,))}   # a group pick nobody has started
-            _, person_metas = await load_history(self.store, p)
+            async with self.store.read() as uow:
+                excluded |= await uow.history.played_shows(p)      # a group pick nobody has started
+                _, person_metas = await load_history(uow, p)
             metas.update(person_metas)
-        cands = [c for c in cands if c.show_id not in excluded and c.meta]
+        cands = [c for c in cands if c.show_id not in excluded and not c.meta.empty]
         if not cands:
-            return RecommendationList(uuid.uuid4().hex[:12], "group", (), note="Nothing new fits everyone right now.")
+            return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),
+                                      note="Nothing new fits everyone right now.")
         reps = {m for pp in all_personas for m in pp.member_ids[:REPRESENTATIVES]}
-        space_metas: dict[int, Mapping[str, Any]] = {m: metas[m] for m in reps if m in metas}
+        space_metas: dict[int, ShowMeta] = {m: metas[m] for m in reps if m in metas}
         for c in cands:
             assert c.show_id is not None
             space_metas[c.show_id] = c.meta
@@ -268,18 +279,17 @@ class Recommender:
                 who.append(f"{names[p]}'s {best.name.lower()} side")
             m = c.meta
             items.append(Recommendation(
-                show_id=c.show_id, title=str(m.get("title") or m.get("name") or c.ref.title),
-                year=m.get("year") if isinstance(m.get("year"), int) else c.ref.year, persona_id=None,
+                show_id=c.show_id, title=m.title or c.ref.title, year=m.first_year or c.ref.year, persona_id=None,
                 persona_name=None, reason="Nobody has seen it; it suits " + ", ".join(who[:-1]) + f" and {who[-1]}.",
                 score=round(float(score[int(i)]), 4), sources=tuple(sorted(c.sources)), rank=rank,
-                overview=str(m.get("overview") or "")[:400], genres=tuple(m.get("genres") or ()),
-                providers=tuple(m.get("providers") or ()), status=m.get("status"),
+                overview=m.overview[:400], genres=m.genres, providers=m.providers, status=m.status,
                 tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None))
-        first = RecommendRequest(person_ids[0], mode="group", k=k, platform=platform)
+        first = RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform)
         recorded = await self._record(first, request_id, items, False)
         for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
-            await self._record(RecommendRequest(p, mode="group", k=k, platform=platform), request_id, items, False)
-        return RecommendationList(request_id, "group", tuple(recorded))
+            await self._record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, items,
+                               False)
+        return RecommendationList(request_id, Mode.GROUP, tuple(recorded))
 
     # -- pieces ------------------------------------------------------------------------------------------------
     @staticmethod
@@ -295,15 +305,15 @@ class Recommender:
         names = ", ".join(p.name for p in personas)
         raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
 
-    def _find_show(self, title: str, metas: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    def _find_show(self, title: str, metas: Mapping[int, ShowMeta]) -> ShowMeta:
         want = norm_title(title)
         for m in metas.values():
-            if norm_title(str(m.get("title") or m.get("name") or "")) == want:
-                return dict(m)
-        hits = self.catalogue.search(title)
-        if hits:
-            from ..catalogue import catalogue_meta
-            return catalogue_meta(hits[0]["_entry"])
+            if norm_title(m.title) == want:
+                return m
+        for hit in self.catalogue.search(title):
+            found = self.catalogue.find(ShowIds(tmdb=hit.tmdb_id))
+            if found is not None:
+                return found.meta
         raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}.")
 
     @staticmethod
@@ -323,52 +333,58 @@ class Recommender:
             f", episodes under {max_rt} min" if max_rt else "") + "."
 
     async def _seeds(self, person_id: int, personas: Sequence[Persona],
-                     like: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+                     like: ShowMeta | None) -> list[dict[str, Any]]:
         ids: list[int] = []
         for p in personas:
             ids += [p.medoid.show_id, *[s.show_id for s in p.shows[:2]]]
-        rows = {int(r["id"]): r for r in await self.store.all(
-            f"SELECT id, trakt_id, tmdb_id FROM shows WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
-        out = [{"show_id": i, "trakt_id": rows[i]["trakt_id"], "tmdb_id": rows[i]["tmdb_id"]} for i in ids if i in rows]
+        async with self.store.read() as uow:
+            rows = await uow.shows.many(ids)
+        out: list[dict[str, Any]] = [{"show_id": i, "trakt_id": rows[i].ids.trakt, "tmdb_id": rows[i].ids.tmdb}
+                                     for i in ids if i in rows]
         if like:
-            out.insert(0, {"show_id": None, "trakt_id": None, "tmdb_id": like.get("tmdb_id")})
+            out.insert(0, {"show_id": None, "trakt_id": None, "tmdb_id": like.tmdb_id})
         return out
 
     async def _materialise(self, person_id: int, cands: list[Candidate]) -> list[Candidate]:
         """Give every candidate an internal show id and, where the list payload was thin, full metadata."""
-        ids = await self.store.upsert_shows([c.ref for c in cands])
+        async with self.store.unit() as uow:
+            ids = await uow.shows.upsert(c.ref for c in cands)
         for c in cands:
             for k in (("tmdb", c.ref.ids.tmdb), ("trakt", c.ref.ids.trakt), ("imdb", c.ref.ids.imdb)):
                 if k in ids:
                     c.show_id = ids[k]
                     break
-        thin = [c for c in cands if c.show_id is not None and (not c.meta or c.meta.get("partial"))]
+        thin = [c for c in cands if c.show_id is not None and (c.meta.empty or c.meta.partial)]
         if thin:
             thin.sort(key=lambda c: (-len(c.sources), min(c.sources.values())))
             await self.enrich([c.show_id for c in thin[:80]])
-            rows = {int(r["id"]): r["meta"] for r in await self.store.all(
-                f"SELECT id, meta FROM shows WHERE id IN ({','.join('?' * len(thin))}) AND meta IS NOT NULL",
-                [c.show_id for c in thin])}
+            async with self.store.read() as uow:
+                stored = await uow.shows.many(c.show_id for c in thin if c.show_id is not None)
             for c in thin:
-                raw = rows.get(c.show_id) if c.show_id is not None else None
-                full = json.loads(raw) if raw else None
-                if full:
-                    c.meta = full
+                rec = stored.get(c.show_id) if c.show_id is not None else None
+                if rec is not None and rec.has_meta and not rec.meta.empty:
+                    c.meta = rec.meta
         for c in cands:
-            c.meta.setdefault("title", c.ref.title)
-            c.meta.setdefault("year", c.ref.year)
+            fill: dict[str, Any] = {}
+            if not c.meta.title:
+                fill["title"] = c.ref.title
+            if c.meta.year is None and c.ref.year is not None:
+                fill["year"] = c.ref.year
+            if fill:
+                c.meta = c.meta.with_(**fill)
         # keep what the lists told us about shows we hold no metadata for (feedback on them needs it later)
-        known = [(c.show_id, c.meta) for c in cands if c.show_id is not None and not c.meta.get("partial")]
+        known = [(c.show_id, c.meta) for c in cands if c.show_id is not None and not c.meta.partial
+                 and not c.meta.empty]
         if known:
             now = self.clock.now()
-            await self.store.save_missing_metas(known, now, now + timedelta(days=7))
+            async with self.store.unit() as uow:
+                await uow.shows.save_missing_metas(known, now, now + timedelta(days=7))
         return [c for c in cands if c.show_id is not None]
 
-    async def _dismissed_metas(self, person_id: int) -> dict[int, Mapping[str, Any]]:
-        rows = await self.store.all(
-            "SELECT s.id, s.meta FROM dismissed d JOIN shows s ON s.id=d.show_id WHERE d.person_id=? AND "
-            "d.reason='not_for_me' AND s.meta IS NOT NULL", (person_id,))
-        return {int(r[0]): json.loads(r[1]) for r in rows if r[1]}
+    async def _dismissed_metas(self, person_id: int) -> dict[int, ShowMeta]:
+        async with self.store.read() as uow:
+            shows = await uow.shows.many(await uow.feedback.dismissed(person_id, FeedbackKind.NOT_FOR_ME))
+        return {sid: r.meta for sid, r in shows.items() if r.has_meta and not r.meta.empty}
 
     async def arm_states(self, person_id: int, personas: Sequence[Persona] = (), *,
                          fresh: bool = False) -> list[ArmState]:
@@ -376,10 +392,10 @@ class Recommender:
         requests, everyone's statistics (the prior) are recounted at most every ten minutes; ``fresh`` recounts."""
         now = self.clock.now()
         if fresh or self._global_arms is None or now - self._global_arms[0] > timedelta(minutes=10):
-            self._global_arms = (now, await arm_stats(self.store, None))
+            self._global_arms = (now, await self.feedback.arm_stats(None))
         everyone = self._global_arms[1]
         overall = everyone["all"].get("all", ArmStats(0, 0))
-        mine = await arm_stats(self.store, person_id)
+        mine = await self.feedback.arm_stats(person_id)
         # a persona with no evidence yet starts from everyone's overall rate, worth PRIOR_WEIGHT picks
         priors = {"source": everyone["source"], "persona": {str(p.id): overall for p in personas},
                   "strategy": {k: v for k, v in everyone["strategy"].items() if k in adapt.STRATEGIES}}
@@ -395,19 +411,19 @@ class Recommender:
         states = await self.arm_states(person_id, personas)
         sources = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "source"}, self._rng)
         by_persona = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "persona"}, self._rng)
-        before = iso(self.clock.now() - timedelta(days=self.recent_days))
+        before = self.clock.now() - timedelta(days=self.recent_days)
         return Adaptation(sources, {int(k): v for k, v in by_persona.items()},
-                          await ignored_counts(self.store, person_id, before),
+                          await self.feedback.ignored(person_id, before),
                           {s.arm: (s.alpha, s.beta) for s in states if s.kind == "strategy"})
 
     def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
-               metas: Mapping[int, Mapping[str, Any]], history: Any, req: RecommendRequest,
-               like: Mapping[str, Any] | None, penalties: Mapping[int, Mapping[str, Any]] | None = None,
+               metas: Mapping[int, ShowMeta], history: PersonHistory, req: RecommendRequest,
+               like: ShowMeta | None, penalties: Mapping[int, ShowMeta] | None = None,
                adaptation: Adaptation | None = None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
         now = self.clock.now()
         # each persona is represented by its most central shows: bounded work however long the history
         reps = {m for p in personas for m in p.member_ids[:REPRESENTATIVES]}
-        all_metas: dict[int, Mapping[str, Any]] = {m: metas[m] for m in reps if m in metas}
+        all_metas: dict[int, ShowMeta] = {m: metas[m] for m in reps if m in metas}
         for c in cands:
             assert c.show_id is not None
             all_metas[c.show_id] = c.meta
@@ -420,7 +436,7 @@ class Recommender:
                              [[1.0] * len(p.member_ids[:REPRESENTATIVES]) for p in personas],
                              [p.weight for p in personas], space.index, space.matrix)
         weights = pv.weights.copy()
-        if req.use_context and req.mode in ("auto", "mood") and len(weights) > 1:
+        if req.use_context and req.mode in (Mode.AUTO, Mode.MOOD) and len(weights) > 1:
             t = local(now, history.timezone)
             for j, p in enumerate(personas[: len(weights)]):
                 hours = p.hours or (0.0,) * 24
@@ -471,12 +487,12 @@ class Recommender:
             return [(s, None, s.base, "blend") for s in by_base[:k]]
         A = np.array([s.aff for s in scored])
         base = np.array([s.base for s in scored])
-        if req.mode == "bridge" and A.shape[1] >= 2:
+        if req.mode == Mode.BRIDGE and A.shape[1] >= 2:
             both = np.minimum(A[:, 0], A[:, 1]) * 2 + 0.5 * (A[:, 0] + A[:, 1])
             rel = both * 2.0 + 0.5 * base
             order = np.argsort(-rel, kind="stable")[:k]
             return [(scored[i], int(np.argmax(A[i])), float(rel[i]), "blend") for i in order]
-        if req.mode == "all":
+        if req.mode == Mode.ALL:
             picks: list[tuple[Scored, int | None, float, str]] = []
             used: set[int] = set()
             for j in range(A.shape[1]):
@@ -487,7 +503,7 @@ class Recommender:
                         picks.append((scored[i], j, float(rel[i]), "blend"))
                         break
             return picks
-        if req.mode == "persona":
+        if req.mode == Mode.PERSONA:
             rel = 2.0 * A[:, 0] + 0.5 * base
             order = np.argsort(-rel, kind="stable")[:k]
             return [(scored[i], 0, float(rel[i]), "blend") for i in order]
@@ -495,7 +511,7 @@ class Recommender:
         fit = np.maximum(A, 0) @ pv.weights
         ranks = {"blend": 2.0 * fit + 0.5 * base, "taste": 3.0 * fit + 0.2 * base, "crowd": 1.0 * fit + 1.0 * base}
         rel = ranks["blend"]
-        if req.mode == "like":
+        if req.mode == Mode.LIKE:
             rel = ranks["blend"] = 0.5 * rel + base
         mixing = adaptation is not None and req.mode in ("auto", "mood")
         assign = np.argmax(A, axis=1)
@@ -519,13 +535,13 @@ class Recommender:
             best = int(max(pool, key=mmr))
             chosen.append(best)
             strategy[best] = name
-        if req.mode == "auto":
+        if req.mode == Mode.AUTO:
             chosen = ensure_coverage(chosen, rel, assign.astype(np.int64), pv.weights, k, min_share=0.15)
         return [(scored[i], int(assign[i]), float(rel[i]), strategy.get(i, "blend")) for i in chosen]
 
     def _explain(self, picks: list[tuple[Scored, int | None, float, str]], pv: PersonaVectors,
                  personas: Sequence[Persona], space: FeatureSpace,
-                 metas: Mapping[int, Mapping[str, Any]], *, bridge: bool = False) -> list[Recommendation]:
+                 metas: Mapping[int, ShowMeta], *, bridge: bool = False) -> list[Recommendation]:
         out = []
 
         def closest(p: Persona, show_id: int, n: int) -> list[str]:
@@ -534,7 +550,7 @@ class Recommender:
                 return []
             sims = space.rows(members) @ space.rows([show_id]).T
             best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:n]]
-            return [str((metas.get(b) or {}).get("title") or "?") for b in best]
+            return [(metas.get(b) or EMPTY).title or "?" for b in best]
 
         for rank, (s, j, score, strategy) in enumerate(picks, start=1):
             c = s.cand
@@ -554,19 +570,18 @@ class Recommender:
             if s.lifecycle:
                 reason += f" {s.lifecycle[0].upper()}{s.lifecycle[1:]}."
             m = c.meta
-            poster = m.get("poster_path")
+            poster = m.poster_path
             out.append(Recommendation(
-                show_id=c.show_id, title=str(m.get("title") or m.get("name") or c.ref.title),
-                year=m.get("year") if isinstance(m.get("year"), int) else c.ref.year,
+                show_id=c.show_id, title=m.title or c.ref.title, year=m.first_year or c.ref.year,
                 persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
                 reason=reason, score=round(score, 4), sources=tuple(sorted(c.sources)), rank=rank,
-                overview=str(m.get("overview") or "")[:400], genres=tuple(m.get("genres") or ()),
-                network=(m.get("networks") or [None])[0], providers=tuple(m.get("providers") or ()),
+                overview=m.overview[:400], genres=m.genres, network=m.networks[0] if m.networks else None,
+                providers=m.providers,
                 poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
                 trakt_url=f"https://trakt.tv/shows/{c.ref.ids.slug or c.ref.ids.trakt}" if (
                     c.ref.ids.slug or c.ref.ids.trakt) else None,
                 tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None,
-                status=m.get("status"), lifecycle=s.lifecycle, strategy=strategy,
+                status=m.status, lifecycle=s.lifecycle, strategy=strategy,
             ))
         return out
 
@@ -590,8 +605,8 @@ class Recommender:
                 continue
             seen.add(sid)
             m = s.cand.meta
-            short.append(ShortItem(sid, f"{sid} | {m.get('title')} ({m.get('year')}) | "
-                                        f"{', '.join((m.get('genres') or [])[:3])} | | {s.lifecycle or ''}"))
+            short.append(ShortItem(sid, f"{sid} | {m.title} ({m.first_year}) | "
+                                        f"{', '.join(m.genres[:3])} | | {s.lifecycle or ''}"))
         lines = [f"{p.id}: {p.name} ({p.weight:.0%}) — e.g. {p.medoid.title}, "
                  + ", ".join(x.title for x in p.shows[:2]) for p in personas]
         task = {"all": "One pick per persona.", "bridge": "Shows that suit both personas at once.",
@@ -617,18 +632,12 @@ class Recommender:
 
     async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
                       llm_used: bool) -> list[Recommendation]:
-        stamp = iso(self.clock.now())
-        out = []
-        async with self.store.tx() as db:
-            for r in items:
-                cur = await db.execute(
-                    "INSERT INTO rec_events(person_id, show_id, request_id, strategy, persona_id, sources, rank, "
-                    "mode, score, reason, llm, shown_at, platform) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (req.person_id, r.show_id, request_id, "group" if req.mode == "group" else r.strategy,
-                     r.persona_id, json.dumps(list(r.sources)), r.rank, req.mode, r.score, r.reason, int(llm_used),
-                     stamp, req.platform))
-                out.append(_replace(r, event_id=int(cur.lastrowid or 0)))
-        return out
+        events = [NewEvent(req.person_id, r.show_id, request_id, "group" if req.mode == Mode.GROUP else r.strategy,
+                           r.persona_id, tuple(r.sources), r.rank, req.mode, r.score, r.reason, llm_used, req.platform)
+                  for r in items]
+        async with self.store.unit() as uow:
+            ids = await uow.events.record(events, self.clock.now())
+        return [_replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
 
 
 def _own(stats: Mapping[str, ArmStats], arm: str) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from ..catalogue import norm_title
 from ..clock import parse_ts
 from ..errors import InvalidImport
 from ..models import Play, ShowIds, ShowRef
+from .tmdb import SearchHit
 from .trakt import parse_history_item, parse_show
 
 
@@ -279,22 +280,17 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> tuple[list[Netf
     return rows, _resolve_dates(rows) if rows else [], skipped
 
 
-SearchFn = Callable[[str], Awaitable[list[dict[str, Any]]]]
+SearchFn = Callable[[str], Awaitable[list[SearchHit]]]
 
 
-def pick_match(title: str, first_watched_year: int, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+def pick_match(title: str, first_watched_year: int, results: list[SearchHit]) -> SearchHit | None:
     """Exact normalised title only; among several, the latest show that had started by the first watch."""
     want = norm_title(title)
-    exact = [r for r in results if want in (norm_title(r.get("name") or ""), norm_title(r.get("original_name") or ""))]
-
-    def year(r: dict[str, Any]) -> int:
-        d = r.get("first_air_date") or ""
-        return int(d[:4]) if d[:4].isdigit() else 0
-
-    started = [r for r in exact if 0 < year(r) <= first_watched_year] or [r for r in exact if year(r) == 0]
+    exact = [r for r in results if want in (norm_title(r.name), norm_title(r.original_name or ""))]
+    started = [r for r in exact if 0 < (r.year or 0) <= first_watched_year] or [r for r in exact if not r.year]
     if not started:
         return None
-    return max(started, key=lambda r: (year(r), -(r.get("id") or 0)))
+    return max(started, key=lambda r: (r.year or 0, -r.tmdb_id))
 
 
 async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn) -> ParsedImport:
@@ -307,10 +303,7 @@ async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn)
     for show, year in first_seen.items():
         hit = pick_match(show, year, await search(show))
         matched[show] = None if hit is None else ShowRef(
-            ShowIds(tmdb=int(hit["id"]), trakt=(hit.get("_entry") or {}).get("trakt_id"),
-                    imdb=(hit.get("_entry") or {}).get("imdb_id")),
-            hit.get("name") or show, int(hit["first_air_date"][:4]) if hit.get("first_air_date") else None,
-        )
+            ShowIds(tmdb=hit.tmdb_id, trakt=hit.trakt_id, imdb=hit.imdb_id), hit.name or show, hit.year)
     for r, d in zip(rows, dates, strict=True):
         ref = matched[r.show]
         if ref is None:

@@ -53,12 +53,14 @@ class OmdbClient:
     async def scores(self, imdb_id: str) -> dict[str, float | None] | None:
         key = f"omdb:{imdb_id}"
         now = self.clock.now()
-        hit = await self.store.cache_get(key, now)
+        async with self.store.read() as uow:
+            hit = await uow.cache.get(key, now)
         if hit is None:
             resp = await self.http.request("GET", f"{self.settings.base_url}/",
                                            params={"i": imdb_id, "apikey": self._key, "type": "series"})
             if resp.status_code >= 400:
                 return None
             hit = resp.json()
-            await self.store.cache_put(key, hit, now, now + timedelta(days=self.settings.ttl_days))
-        return parse_scores(hit)
+            async with self.store.unit() as uow:
+                await uow.cache.put(key, hit, now, now + timedelta(days=self.settings.ttl_days))
+        return parse_scores(hit) if isinstance(hit, dict) else None

@@ -1,26 +1,29 @@
 """TMDB v3 client: show details with appended keywords, external ids, content ratings and watch providers;
-``/find`` for shows Trakt gives no TMDB id; TV search for imports. Responses are normalised into a compact
-metadata dict and cached in SQLite with a TTL that is long for ended shows and short for airing ones.
+``/find`` for shows Trakt gives no TMDB id; TV search for imports; related lists and discover for candidates.
+Payloads become ``ShowMeta`` here, once; look-ups are cached in the store with a TTL (long for ended shows, short
+for airing ones).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from ..clock import Clock, parse_ts
+from ..clock import Clock
 from ..config import TmdbSettings
 from ..errors import ConfigError, MultitudesError
 from ..http import HttpService
+from ..meta import EpisodeAir, SeasonInfo, ShowMeta
 from ..store import Store
 
 log = logging.getLogger(__name__)
 
 APPEND = "keywords,external_ids,content_ratings,watch/providers"
-ENDED = {"Ended", "Canceled"}
 
 # TMDB TV genre names -> our canonical genre slugs (Trakt-style, finer than TMDB's TV list)
 GENRE_SLUGS: dict[str, tuple[str, ...]] = {
@@ -30,68 +33,104 @@ GENRE_SLUGS: dict[str, tuple[str, ...]] = {
     "Sci-Fi & Fantasy": ("science-fiction", "fantasy"), "Soap": ("soap",), "Talk": ("talk-show",),
     "War & Politics": ("war",), "Western": ("western",),
 }
+GENRE_BY_ID = {10759: "Action & Adventure", 16: "Animation", 35: "Comedy", 80: "Crime", 99: "Documentary",
+               18: "Drama", 10751: "Family", 10762: "Kids", 9648: "Mystery", 10763: "News", 10764: "Reality",
+               10765: "Sci-Fi & Fantasy", 10766: "Soap", 10767: "Talk", 10768: "War & Politics", 37: "Western"}
+SLUG_TO_TMDB = {slug: gid for gid, name in GENRE_BY_ID.items() for slug in GENRE_SLUGS.get(name, ())}
 
 
-def normalise_tv(raw: dict[str, Any], region: str = "US") -> dict[str, Any]:
-    """Keep what the engine uses from a /tv/{id} payload (with appended sub-requests)."""
-    genres = [g.get("name") for g in raw.get("genres") or [] if g.get("name")]
-    slugs: list[str] = []
-    for g in genres:
+def _slugs(names: list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for g in names:
         for s in GENRE_SLUGS.get(g, (g.lower().replace(" ", "-"),)):
-            if s not in slugs:
-                slugs.append(s)
+            if s not in out:
+                out.append(s)
+    return tuple(out)
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _episode(e: Any) -> EpisodeAir | None:
+    if not isinstance(e, dict) or not e:
+        return None
+    return EpisodeAir(season=_int(e.get("season_number")), episode=_int(e.get("episode_number")),
+                      air_date=_str(e.get("air_date")), name=_str(e.get("name")), type=_str(e.get("episode_type")))
+
+
+def normalise_tv(raw: dict[str, Any], region: str = "US") -> ShowMeta:
+    """What the engine keeps of a /tv/{id} payload (with appended sub-requests)."""
+    genres = [str(g.get("name")) for g in raw.get("genres") or [] if isinstance(g, dict) and g.get("name")]
     kw = raw.get("keywords") or {}
-    keywords = [k.get("name") for k in (kw.get("results") or kw.get("keywords") or []) if k.get("name")]
-    ratings = {r.get("iso_3166_1"): r.get("rating") for r in (raw.get("content_ratings") or {}).get("results") or []}
+    keywords = tuple(str(k.get("name")) for k in (kw.get("results") or kw.get("keywords") or [])
+                     if isinstance(k, dict) and k.get("name"))
+    ratings = {r.get("iso_3166_1"): r.get("rating") for r in (raw.get("content_ratings") or {}).get("results") or []
+               if isinstance(r, dict)}
     prov_region = ((raw.get("watch/providers") or {}).get("results") or {}).get(region) or {}
-    providers = [p.get("provider_name") for p in prov_region.get("flatrate") or [] if p.get("provider_name")]
+    providers = tuple(str(p.get("provider_name")) for p in prov_region.get("flatrate") or []
+                      if isinstance(p, dict) and p.get("provider_name"))
     ext = raw.get("external_ids") or {}
     runtime = raw.get("episode_run_time") or []
     last_ep = raw.get("last_episode_to_air") or None
-    next_ep = raw.get("next_episode_to_air") or None
-
-    def ep(e: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not e:
-            return None
-        return {"season": e.get("season_number"), "episode": e.get("episode_number"), "air_date": e.get("air_date"),
-                "name": e.get("name"), "type": e.get("episode_type")}
-
     rt = runtime[0] if runtime else ((last_ep or {}).get("runtime") or None)
-    return {
-        "tmdb_id": raw.get("id"),
-        "name": raw.get("name"),
-        "original_name": raw.get("original_name"),
-        "overview": raw.get("overview") or "",
-        "genres": slugs,
-        "tmdb_genres": genres,
-        "keywords": keywords,
-        "status": raw.get("status"),
-        "in_production": bool(raw.get("in_production")),
-        "type": raw.get("type"),
-        "first_air_date": raw.get("first_air_date") or None,
-        "last_air_date": raw.get("last_air_date") or None,
-        "last_episode": ep(last_ep),
-        "next_episode": ep(next_ep),
-        "number_of_seasons": raw.get("number_of_seasons"),
-        "number_of_episodes": raw.get("number_of_episodes"),
-        "seasons": [
-            {"season": s.get("season_number"), "episodes": s.get("episode_count"), "air_date": s.get("air_date")}
-            for s in raw.get("seasons") or []
-        ],
-        "runtime": rt,
-        "networks": [n.get("name") for n in raw.get("networks") or [] if n.get("name")],
-        "origin_country": raw.get("origin_country") or [],
-        "original_language": raw.get("original_language"),
-        "languages": raw.get("languages") or [],
-        "vote_average": raw.get("vote_average"),
-        "vote_count": raw.get("vote_count"),
-        "popularity": raw.get("popularity"),
-        "poster_path": raw.get("poster_path"),
-        "certification": ratings.get(region) or next(iter(ratings.values()), None),
-        "providers": providers,
-        "imdb_id": ext.get("imdb_id") or None,
-        "tvdb_id": ext.get("tvdb_id") or None,
-    }
+    first = _str(raw.get("first_air_date"))
+    return ShowMeta(
+        tmdb_id=_int(raw.get("id")), title=_str(raw.get("name")) or "", original_name=_str(raw.get("original_name")),
+        year=int(first[:4]) if first and first[:4].isdigit() else None, overview=raw.get("overview") or "",
+        genres=_slugs(genres), tmdb_genres=tuple(genres), keywords=keywords, status=_str(raw.get("status")),
+        in_production=bool(raw.get("in_production")), type=_str(raw.get("type")), first_air_date=first,
+        last_air_date=_str(raw.get("last_air_date")), last_episode=_episode(last_ep),
+        next_episode=_episode(raw.get("next_episode_to_air")),
+        number_of_seasons=_int(raw.get("number_of_seasons")), number_of_episodes=_int(raw.get("number_of_episodes")),
+        seasons=tuple(SeasonInfo(_int(s.get("season_number")), _int(s.get("episode_count")), _str(s.get("air_date")))
+                      for s in raw.get("seasons") or [] if isinstance(s, dict)),
+        runtime=_num(rt), networks=tuple(str(n.get("name")) for n in raw.get("networks") or []
+                                         if isinstance(n, dict) and n.get("name")),
+        origin_country=tuple(str(c) for c in raw.get("origin_country") or []),
+        original_language=_str(raw.get("original_language")),
+        languages=tuple(str(c) for c in raw.get("languages") or []),
+        vote_average=_num(raw.get("vote_average")), vote_count=_num(raw.get("vote_count")),
+        popularity=_num(raw.get("popularity")), poster_path=_str(raw.get("poster_path")),
+        certification=ratings.get(region) or next(iter(ratings.values()), None), providers=providers,
+        imdb_id=_str(ext.get("imdb_id")), tvdb_id=_int(ext.get("tvdb_id")))
+
+
+def summary_meta(r: dict[str, Any]) -> ShowMeta:
+    """A show as TMDB lists summarise it (search, recommendations, similar, discover): partial metadata."""
+    genres = _slugs([GENRE_BY_ID[g] for g in r.get("genre_ids") or [] if g in GENRE_BY_ID])
+    first = _str(r.get("first_air_date"))
+    return ShowMeta(
+        tmdb_id=_int(r.get("id")), title=_str(r.get("name")) or "", original_name=_str(r.get("original_name")),
+        year=int(first[:4]) if first and first[:4].isdigit() else None, overview=r.get("overview") or "",
+        genres=genres, first_air_date=first, origin_country=tuple(str(c) for c in r.get("origin_country") or []),
+        original_language=_str(r.get("original_language")), popularity=_num(r.get("popularity")),
+        vote_average=_num(r.get("vote_average")), vote_count=_num(r.get("vote_count")),
+        poster_path=_str(r.get("poster_path")), partial=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A TV search result (also the bundled catalogue's answer to a title look-up)."""
+    tmdb_id: int
+    name: str
+    original_name: str | None
+    first_air_date: str | None
+    trakt_id: int | None = None
+    imdb_id: str | None = None
+
+    @property
+    def year(self) -> int | None:
+        d = self.first_air_date or ""
+        return int(d[:4]) if d[:4].isdigit() else None
 
 
 class TmdbClient:
@@ -103,10 +142,10 @@ class TmdbClient:
         self._key = api_key
         self._bearer = api_key.startswith("eyJ")   # a v4 read access token (a JWT) rather than a v3 key
 
-    def ttl_for(self, meta: dict[str, Any]) -> timedelta:
-        if meta.get("status") in ENDED and not meta.get("next_episode"):
+    def ttl_for(self, meta: ShowMeta) -> timedelta:
+        if meta.ended and not meta.next_episode:
             return timedelta(days=self.settings.ttl_ended_days)
-        if meta.get("next_episode") or meta.get("in_production") or meta.get("status") == "Returning Series":
+        if meta.next_episode or meta.in_production or meta.status == "Returning Series":
             return timedelta(hours=self.settings.ttl_airing_hours)
         return timedelta(days=self.settings.ttl_default_days)
 
@@ -128,56 +167,57 @@ class TmdbClient:
                                   user_message=f"TMDB refused the request ({resp.status_code}).")
         return resp.json()
 
-    async def tv(self, tmdb_id: int) -> dict[str, Any] | None:
-        raw = await self._get(f"/tv/{tmdb_id}", {"append_to_response": APPEND, "language": self.settings.language})
-        return normalise_tv(raw, self.settings.region) if raw else None
+    async def tv(self, tmdb_id: int) -> ShowMeta | None:
+        raw = await self._get(f"/tv/{int(tmdb_id)}", {"append_to_response": APPEND,
+                                                      "language": self.settings.language})
+        return normalise_tv(raw, self.settings.region) if isinstance(raw, dict) and raw else None
 
     async def find(self, *, imdb_id: str | None = None, tvdb_id: int | None = None) -> int | None:
         for source, value in (("imdb_id", imdb_id), ("tvdb_id", tvdb_id)):
             if not value:
                 continue
-            body = await self._cached(f"/find/{value}", {"external_source": source}, timedelta(days=30))
+            # ids from imports are not ours: escape them as one path segment
+            body = await self._cached(f"/find/{quote(str(value), safe='')}", {"external_source": source},
+                                      timedelta(days=30))
             results = (body or {}).get("tv_results") or []
-            if results:
+            if results and isinstance(results[0], dict) and _int(results[0].get("id")):
                 return int(results[0]["id"])
         return None
 
-    async def search_tv(self, query: str, year: int | None = None) -> list[dict[str, Any]]:
+    async def search_tv(self, query: str, year: int | None = None) -> list[SearchHit]:
         params: dict[str, Any] = {"query": query, "include_adult": "false", "language": self.settings.language}
         if year:
             params["first_air_date_year"] = year
         body = await self._cached("/search/tv", params, timedelta(days=7))
-        return list((body or {}).get("results") or [])
+        return [SearchHit(int(r["id"]), str(r.get("name") or ""), _str(r.get("original_name")),
+                          _str(r.get("first_air_date")))
+                for r in (body or {}).get("results") or [] if isinstance(r, dict) and _int(r.get("id"))]
 
-    async def related(self, tmdb_id: int, kind: str = "recommendations") -> list[dict[str, Any]]:
+    async def related(self, tmdb_id: int, kind: str = "recommendations") -> list[ShowMeta]:
         """``/tv/{id}/recommendations`` or ``/similar``, first page, cached for a day."""
-        body = await self._cached(f"/tv/{tmdb_id}/{kind}", {"language": self.settings.language, "page": 1},
+        body = await self._cached(f"/tv/{int(tmdb_id)}/{kind}", {"language": self.settings.language, "page": 1},
                                   timedelta(days=1))
-        return list((body or {}).get("results") or [])
+        return [summary_meta(r) for r in (body or {}).get("results") or [] if isinstance(r, dict) and
+                _int(r.get("id"))]
 
     async def discover(self, *, with_genres: list[int], without_genres: list[int] | None = None,
-                       min_votes: int = 100, page: int = 1) -> list[dict[str, Any]]:
+                       min_votes: int = 100, page: int = 1) -> list[ShowMeta]:
         params: dict[str, Any] = {"with_genres": "|".join(str(g) for g in with_genres), "sort_by": "popularity.desc",
                                   "vote_count.gte": min_votes, "page": page, "language": self.settings.language}
         if without_genres:
             params["without_genres"] = ",".join(str(g) for g in without_genres)
         body = await self._cached("/discover/tv", params, timedelta(hours=12))
-        return list((body or {}).get("results") or [])
+        return [summary_meta(r) for r in (body or {}).get("results") or [] if isinstance(r, dict) and
+                _int(r.get("id"))]
 
     async def _cached(self, path: str, params: dict[str, Any], ttl: timedelta) -> Any | None:
         key = "tmdb:" + path + "?" + "&".join(f"{k}={params[k]}" for k in sorted(params))
         now = self.clock.now()
-        hit = await self.store.cache_get(key, now)
+        async with self.store.read() as uow:
+            hit = await uow.cache.get(key, now)
         if hit is not None:
             return hit
         body = await self._get(path, params)
-        await self.store.cache_put(key, body, now, now + ttl)
+        async with self.store.unit() as uow:
+            await uow.cache.put(key, body, now, now + ttl)
         return body
-
-    def expiry(self, meta: dict[str, Any], now: datetime) -> datetime:
-        return now + self.ttl_for(meta)
-
-
-def air_date(meta: dict[str, Any], which: str = "next_episode") -> datetime | None:
-    e = meta.get(which) or {}
-    return parse_ts(e.get("air_date")) if e else None

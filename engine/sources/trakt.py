@@ -1,21 +1,26 @@
-"""Trakt API client: device linking, rotating refresh tokens, pagination, and typed parsing of sync payloads.
+"""Trakt API client behind a typed port: device linking, rotating refresh tokens, pagination, and every payload
+parsed once into domain values (``ShowRef``, ``Play``…) at this edge.
 
 Wire facts (see docs.trakt.tv): required headers ``trakt-api-version: 2`` and ``trakt-api-key``; device polling
 answers 400 pending, 404 unknown, 409 already used, 410 expired, 418 denied, 429 slow down; refresh tokens are
 single use, so a new pair is saved atomically before it is used, and when several requests hit 401 at once only
 one of them refreshes (the others see the token generation move and retry with the new token).
+
+History pages are decoded with msgspec into typed rows (a show's ids are turned into a ``ShowRef`` once per
+page, however many plays it has); a row of an unexpected shape falls back to a lenient parse of that row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
 
 import httpx
+import msgspec
 
 from ..aio import run_all
 from ..clock import Clock, parse_ts
@@ -38,6 +43,9 @@ from ..http import HttpService
 from ..models import DeviceLink, Play, ShowIds, ShowRef
 
 log = logging.getLogger(__name__)
+
+PublicList = Literal["trending", "popular", "anticipated"]
+Listed = tuple[ShowRef, str | None, Any]     # (show, when, rating or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +70,37 @@ class Tokens:
 
 
 class TokenVault(Protocol):
-    """Where tokens live (encrypted SQLite in production)."""
+    """Where tokens live (encrypted in the store in production)."""
 
     async def load(self, person_id: int) -> Tokens | None: ...
 
     async def save(self, person_id: int, tokens: Tokens) -> Tokens: ...
 
     async def delete(self, person_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TraktAccount:
+    """What /users/settings says about a person."""
+    username: str | None
+    vip: bool
+    timezone: str | None
+    watchlist_limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedShow:
+    show: ShowRef
+    plays: int
+    last_updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    show: ShowRef
+    season: int
+    episode: int
+    first_aired: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,60 +111,199 @@ class Page:
     item_count: int | None
 
 
-def parse_ids(raw: dict[str, Any] | None) -> ShowIds:
+class TraktPort(Protocol):
+    """Everything the engine asks of Trakt, in domain terms."""
+
+    @property
+    def requests(self) -> int:
+        """Requests put on the wire so far (retries included)."""
+        ...
+
+    async def device_code(self) -> tuple[str, DeviceLink]: ...
+
+    async def poll_device_token(self, device_code: str) -> Tokens: ...
+
+    async def store_new_tokens(self, person_id: int, tokens: Tokens) -> Tokens: ...
+
+    async def revoke(self, person_id: int) -> None: ...
+
+    async def forget_tokens(self, person_id: int) -> None: ...
+
+    async def account(self, person_id: int) -> TraktAccount: ...
+
+    async def last_activities(self, person_id: int) -> dict[str, Any]: ...
+
+    async def history(self, person_id: int, *, start_at: str | None, end_at: str | None,
+                      on_page: Callable[[int, list[Play]], Awaitable[None]], skip_pages: frozenset[int]) -> None: ...
+
+    async def show_history(self, person_id: int, trakt_id: int) -> list[Play]: ...
+
+    async def watched_shows(self, person_id: int) -> list[WatchedShow]: ...
+
+    async def ratings(self, person_id: int) -> list[Listed]: ...
+
+    async def watchlist(self, person_id: int) -> list[Listed]: ...
+
+    async def hidden(self, person_id: int, section: Literal["progress_watched", "dropped"]) -> list[Listed]: ...
+
+    async def recommendations(self, person_id: int, limit: int = 50) -> list[ShowRef]: ...
+
+    async def public_shows(self, which: PublicList, limit: int = 40) -> list[ShowRef]: ...
+
+    async def related(self, trakt_id: int, limit: int = 30) -> list[ShowRef]: ...
+
+    async def calendar(self, which: Literal["premieres", "finales"], start: date, days: int,
+                       ttl: timedelta = ...) -> list[CalendarEntry]: ...
+
+    async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None: ...
+
+
+# -- the wire, decoded -------------------------------------------------------------------------------------------
+class _Ids(msgspec.Struct):
+    trakt: int | None = None
+    tmdb: int | None = None
+    imdb: str | None = None
+    tvdb: int | None = None
+    slug: str | None = None
+
+
+class _Show(msgspec.Struct):
+    title: str | None = None
+    year: int | None = None
+    ids: _Ids | None = None
+    aired_episodes: int | None = None
+
+
+class _Episode(msgspec.Struct):
+    season: int | None = None
+    number: int | None = None
+    title: str | None = None
+
+
+class _HistoryRow(msgspec.Struct):
+    id: int | None = None
+    watched_at: str | None = None
+    action: str | None = None
+    type: str = "episode"
+    episode: _Episode | None = None
+    show: _Show | None = None
+
+
+_history_page = msgspec.json.Decoder(list[_HistoryRow])
+
+
+def _clean_int(v: Any) -> int | None:
+    try:
+        return int(v) if v not in (None, "", 0, "0") and not isinstance(v, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_ids(raw: Mapping[str, Any] | None) -> ShowIds:
     raw = raw or {}
-
-    def _int(v: Any) -> int | None:
-        try:
-            return int(v) if v not in (None, "", 0, "0") else None
-        except (TypeError, ValueError):
-            return None
-
     imdb = raw.get("imdb")
-    return ShowIds(
-        trakt=_int(raw.get("trakt")), tmdb=_int(raw.get("tmdb")), imdb=imdb if isinstance(imdb, str) and imdb else None,
-        tvdb=_int(raw.get("tvdb")), slug=raw.get("slug") if isinstance(raw.get("slug"), str) else None,
-    )
+    slug = raw.get("slug")
+    return ShowIds(trakt=_clean_int(raw.get("trakt")), tmdb=_clean_int(raw.get("tmdb")),
+                   imdb=imdb if isinstance(imdb, str) and imdb else None, tvdb=_clean_int(raw.get("tvdb")),
+                   slug=slug if isinstance(slug, str) and slug else None)
 
 
-def parse_show(raw: dict[str, Any]) -> ShowRef:
+def parse_show(raw: Mapping[str, Any]) -> ShowRef:
     aired = raw.get("aired_episodes")
-    return ShowRef(
-        ids=parse_ids(raw.get("ids")), title=str(raw.get("title") or "?"),
-        year=raw.get("year") if isinstance(raw.get("year"), int) else None,
-        aired_episodes=aired if isinstance(aired, int) else None,
-    )
+    year = raw.get("year")
+    title = raw.get("title")
+    return ShowRef(ids=parse_ids(raw.get("ids")), title=str(title) if title else "?",
+                   year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+                   aired_episodes=aired if isinstance(aired, int) and not isinstance(aired, bool) else None)
 
 
-def parse_history_item(item: dict[str, Any]) -> Play | None:
-    """One row of /sync/history/shows; None for rows that are not episodes of a show."""
-    if item.get("type", "episode") != "episode" or "show" not in item or "episode" not in item:
+def parse_history_item(item: Mapping[str, Any]) -> Play | None:
+    """One row of /sync/history/shows (or an export's history); None for rows that are not episodes of a show."""
+    if item.get("type", "episode") != "episode" or not isinstance(item.get("show"), dict) \
+            or not isinstance(item.get("episode"), dict):
         return None
     ep = item["episode"]
-    watched = parse_ts(item.get("watched_at"))
-    if watched is None or ep.get("season") is None:
+    watched = parse_ts(item.get("watched_at")) if isinstance(item.get("watched_at"), str) else None
+    season = _clean_int(ep.get("season")) if ep.get("season") != 0 else 0
+    if watched is None or season is None:
         return None
     hid = item.get("id")
-    return Play(
-        show=parse_show(item["show"]), season=int(ep["season"]),
-        episode=int(ep["number"]) if ep.get("number") is not None else None,
-        watched_at=watched, history_id=int(hid) if hid is not None else None,
-        action=item.get("action"), episode_title=ep.get("title"),
-    )
+    return Play(show=parse_show(item["show"]), season=season, episode=_clean_int(ep.get("number")),
+                watched_at=watched, history_id=hid if isinstance(hid, int) else None,
+                action=item.get("action") if isinstance(item.get("action"), str) else None,
+                episode_title=ep.get("title") if isinstance(ep.get("title"), str) else None)
+
+
+def parse_history_page(raw: bytes) -> list[Play]:
+    """A page of /sync/history/shows: typed decoding, each show's ids turned into a ShowRef once."""
+    try:
+        rows = _history_page.decode(raw)
+    except msgspec.ValidationError:
+        data = msgspec.json.decode(raw)
+        return [p for item in data if isinstance(item, dict) and (p := parse_history_item(item)) is not None]
+    shows: dict[tuple[Any, ...], ShowRef] = {}
+    out: list[Play] = []
+    for r in rows:
+        if r.type != "episode" or r.show is None or r.episode is None or r.episode.season is None:
+            continue
+        watched = parse_ts(r.watched_at)
+        if watched is None:
+            continue
+        s = r.show
+        ids = s.ids or _Ids()
+        key = (ids.trakt, ids.tmdb, ids.imdb, ids.tvdb, ids.slug, s.title, s.year, s.aired_episodes)
+        ref = shows.get(key)
+        if ref is None:
+            ref = shows[key] = ShowRef(
+                ShowIds(trakt=ids.trakt or None, tmdb=ids.tmdb or None, imdb=ids.imdb or None, tvdb=ids.tvdb or None,
+                        slug=ids.slug or None), s.title or "?", s.year, s.aired_episodes)
+        out.append(Play(ref, r.episode.season, r.episode.number, watched, r.id, r.action, r.episode.title))
+    return out
+
+
+def _listed(rows: list[Any], when: str, value: str | None = None) -> list[Listed]:
+    out: list[Listed] = []
+    for r in rows:
+        if not isinstance(r, dict) or not isinstance(r.get("show"), dict):
+            continue
+        v: Any = None
+        if value is not None:
+            v = r.get(value)
+            if not isinstance(v, int) or not 1 <= v <= 10:
+                continue
+        out.append((parse_show(r["show"]), r.get(when) if isinstance(r.get(when), str) else None, v))
+    return out
+
+
+def _shows(rows: Any) -> list[ShowRef]:
+    """Trakt lists come as shows, or as rows that embed one (trending: {watchers, show})."""
+    out = []
+    for row in rows or []:
+        show = row.get("show", row) if isinstance(row, dict) else None
+        if isinstance(show, dict) and show.get("ids"):
+            ref = parse_show(show)
+            if ref.ids.trakt or ref.ids.tmdb:
+                out.append(ref)
+    return out
 
 
 class TraktClient:
     def __init__(self, settings: TraktSettings, client_id: str, client_secret: str, http: HttpService,
-                 vault: TokenVault, clock: Clock) -> None:
+                 vault: TokenVault, clock: Clock, cache: Any = None) -> None:
         self.settings = settings
         self.client_id = client_id
         self.client_secret = client_secret
         self.http = http
         self.vault = vault
         self.clock = clock
+        self.cache = cache              # CachedLookups (engine.caching) for the public, shared look-ups
         self._locks: dict[int, asyncio.Lock] = {}
         self._cache: dict[int, Tokens] = {}
         self.refreshes = 0
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
 
     @property
     def base(self) -> str:
@@ -199,6 +370,10 @@ class TraktClient:
         )
         if resp.status_code >= 400 and resp.status_code not in (401, 403):
             log.warning("trakt revoke answered %s", resp.status_code)
+
+    async def forget_tokens(self, person_id: int) -> None:
+        self._cache.pop(person_id, None)
+        await self.vault.delete(person_id)
 
     # -- tokens ------------------------------------------------------------------------------------------------
     def _lock(self, person_id: int) -> asyncio.Lock:
@@ -292,46 +467,160 @@ class TraktClient:
             return None
         return resp.json()
 
-    async def page(self, path: str, page: int, *, person_id: int | None = None,
-                   params: dict[str, Any] | None = None, limit: int | None = None) -> Page:
+    async def _page(self, path: str, page: int, *, person_id: int | None = None,
+                    params: dict[str, Any] | None = None, limit: int | None = None) -> tuple[httpx.Response, Page]:
         q = dict(params or {})
         q["page"] = page
         q["limit"] = limit or self.settings.page_limit
         resp = await self.request("GET", path, person_id=person_id, params=q)
-        items = resp.json() if resp.content else []
         h = resp.headers
         count = int(h.get("X-Pagination-Page-Count") or 1)
         total = h.get("X-Pagination-Item-Count")
-        return Page(items=items, page=page, page_count=count, item_count=int(total) if total else None)
+        return resp, Page(items=[], page=page, page_count=count, item_count=int(total) if total else None)
 
-    async def all_pages(self, path: str, *, person_id: int | None = None, params: dict[str, Any] | None = None,
-                        on_page: Callable[[Page], Awaitable[None]] | None = None,
-                        skip_pages: frozenset[int] = frozenset()) -> list[Any]:
+    async def page(self, path: str, page: int, *, person_id: int | None = None,
+                   params: dict[str, Any] | None = None, limit: int | None = None) -> Page:
+        resp, pg = await self._page(path, page, person_id=person_id, params=params, limit=limit)
+        return Page(resp.json() if resp.content else [], pg.page, pg.page_count, pg.item_count)
+
+    async def _pages(self, path: str, *, person_id: int | None = None, params: dict[str, Any] | None = None,
+                     on_page: Callable[[int, bytes], Awaitable[None]],
+                     skip_pages: frozenset[int] = frozenset()) -> None:
         """Read every page: page 1 first (it tells the page count), then the rest with bounded concurrency."""
-        first = await self.page(path, 1, person_id=person_id, params=params)
-        results: dict[int, list[Any]] = {1: first.items}
-        if on_page is not None:
-            await on_page(first)
+        resp, first = await self._page(path, 1, person_id=person_id, params=params)
+        await on_page(1, resp.content)
         sem = asyncio.Semaphore(self.settings.page_concurrency)
 
         async def one(n: int) -> None:
             async with sem:
-                pg = await self.page(path, n, person_id=person_id, params=params)
-            results[n] = pg.items
-            if on_page is not None:
-                await on_page(pg)
+                r, _ = await self._page(path, n, person_id=person_id, params=params)
+            await on_page(n, r.content)
 
         await run_all(one(n) for n in range(2, first.page_count + 1) if n not in skip_pages)
-        return [x for n in sorted(results) for x in results[n]]
 
-    async def paginated_optional(self, path: str, *, person_id: int, params: dict[str, Any] | None = None) -> list[Any]:
+    async def _all_items(self, path: str, *, person_id: int | None = None,
+                         params: dict[str, Any] | None = None) -> list[Any]:
+        pages: dict[int, list[Any]] = {}
+
+        async def keep(n: int, raw: bytes) -> None:
+            data = msgspec.json.decode(raw) if raw else []
+            pages[n] = data if isinstance(data, list) else []
+
+        await self._pages(path, person_id=person_id, params=params, on_page=keep)
+        return [x for n in sorted(pages) for x in pages[n]]
+
+    async def _optional_pages(self, path: str, *, person_id: int) -> list[Any]:
         """Endpoints with optional pagination return everything without page/limit; still follow page headers."""
-        resp = await self.request("GET", path, person_id=person_id, params=params)
+        resp = await self.request("GET", path, person_id=person_id)
         items: list[Any] = resp.json() if resp.content else []
         count = int(resp.headers.get("X-Pagination-Page-Count") or 1)
         if count > 1:
             limit = int(resp.headers.get("X-Pagination-Limit") or len(items) or self.settings.page_limit)
             for n in range(2, count + 1):
-                pg = await self.page(path, n, person_id=person_id, params=params, limit=limit)
+                pg = await self.page(path, n, person_id=person_id, limit=limit)
                 items.extend(pg.items)
         return items
+
+    # -- the port ----------------------------------------------------------------------------------------------
+    async def account(self, person_id: int) -> TraktAccount:
+        body = await self.get("/users/settings", person_id=person_id) or {}
+        user = body.get("user") or {}
+        account = body.get("account") or {}
+        limits = body.get("limits") or {}
+        wl = (limits.get("watchlist") or {}).get("item_count")
+        name = (user.get("ids") or {}).get("slug") or user.get("username")
+        tz = account.get("timezone")
+        return TraktAccount(str(name) if name else None, bool(user.get("vip") or user.get("vip_ep")),
+                            tz if isinstance(tz, str) and tz else None, wl if isinstance(wl, int) else None)
+
+    async def last_activities(self, person_id: int) -> dict[str, Any]:
+        body = await self.get("/sync/last_activities", person_id=person_id)
+        return body if isinstance(body, dict) else {}
+
+    async def history(self, person_id: int, *, start_at: str | None, end_at: str | None,
+                      on_page: Callable[[int, list[Play]], Awaitable[None]],
+                      skip_pages: frozenset[int] = frozenset()) -> None:
+        params = {k: v for k, v in (("start_at", start_at), ("end_at", end_at)) if v}
+
+        async def parsed(n: int, raw: bytes) -> None:
+            await on_page(n, parse_history_page(raw) if raw else [])
+
+        await self._pages("/sync/history/shows", person_id=person_id, params=params, on_page=parsed,
+                          skip_pages=skip_pages)
+
+    async def show_history(self, person_id: int, trakt_id: int) -> list[Play]:
+        plays: dict[int, list[Play]] = {}
+
+        async def keep(n: int, raw: bytes) -> None:
+            plays[n] = parse_history_page(raw) if raw else []
+
+        await self._pages(f"/sync/history/shows/{int(trakt_id)}", person_id=person_id, on_page=keep)
+        return [p for n in sorted(plays) for p in plays[n]]
+
+    async def watched_shows(self, person_id: int) -> list[WatchedShow]:
+        rows = await self.get("/sync/watched/shows", person_id=person_id, params={"extended": "noseasons"}) or []
+        out = []
+        for r in rows:
+            if isinstance(r, dict) and isinstance(r.get("show"), dict):
+                ref = parse_show(r["show"])
+                if ref.ids.trakt is not None:
+                    lu = r.get("last_updated_at")
+                    out.append(WatchedShow(ref, int(r.get("plays") or 0), lu if isinstance(lu, str) else None))
+        return out
+
+    async def ratings(self, person_id: int) -> list[Listed]:
+        return _listed(await self._optional_pages("/sync/ratings/shows", person_id=person_id), "rated_at", "rating")
+
+    async def watchlist(self, person_id: int) -> list[Listed]:
+        return _listed(await self._optional_pages("/sync/watchlist/shows", person_id=person_id), "listed_at")
+
+    async def hidden(self, person_id: int, section: Literal["progress_watched", "dropped"]) -> list[Listed]:
+        rows = await self._all_items(f"/users/hidden/{section}", person_id=person_id, params={"type": "show"})
+        return _listed(rows, "hidden_at")
+
+    async def recommendations(self, person_id: int, limit: int = 50) -> list[ShowRef]:
+        return _shows(await self.get("/recommendations/shows", person_id=person_id,
+                                     params={"limit": limit, "ignore_collected": "true"}))
+
+    async def _shared(self, key: str, ttl: timedelta, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        if self.cache is None:
+            return await fetch()
+        return await self.cache.get_or_fetch(key, ttl, fetch)
+
+    async def public_shows(self, which: PublicList, limit: int = 40) -> list[ShowRef]:
+        """Trending, popular or anticipated shows (everyone's, cached for an hour)."""
+        async def fetch() -> Any:
+            return (await self.page(f"/shows/{which}", 1, limit=limit)).items
+        return _shows(await self._shared(f"trakt:/shows/{which}?limit={limit}", timedelta(hours=1), fetch))
+
+    async def related(self, trakt_id: int, limit: int = 30) -> list[ShowRef]:
+        """Shows Trakt relates to this one (cached for a day)."""
+        async def fetch() -> Any:
+            return await self.get(f"/shows/{int(trakt_id)}/related", params={"limit": limit}) or []
+        return _shows(await self._shared(f"trakt:related:{int(trakt_id)}?limit={limit}", timedelta(days=1), fetch))
+
+    async def calendar(self, which: Literal["premieres", "finales"], start: date, days: int,
+                       ttl: timedelta = timedelta(hours=6)) -> list[CalendarEntry]:
+        """Trakt's public premieres or finales calendar (at most 33 days), cached for ``ttl``."""
+        async def fetch() -> Any:
+            return await self.get(f"/calendars/all/shows/{which}/{start.isoformat()}/{days}",
+                                  params={"extended": "full"}) or []
+        rows = await self._shared(f"trakt:calendar:{which}:{start.isoformat()}:{days}", ttl, fetch)
+        out = []
+        for r in rows or []:
+            if not isinstance(r, dict):
+                continue
+            ep, show = r.get("episode") or {}, r.get("show") or {}
+            at = parse_ts(r.get("first_aired")) if isinstance(r.get("first_aired"), str) else None
+            if isinstance(show, dict) and (show.get("ids") or {}).get("trakt") and at and ep.get("season"):
+                out.append(CalendarEntry(parse_show(show), int(ep["season"]), int(ep.get("number") or 0), at))
+        return out
+
+    async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None:
+        body = {k: v for k, v in (("trakt", ids.trakt), ("tmdb", ids.tmdb), ("imdb", ids.imdb),
+                                  ("slug", ids.slug)) if v}
+        await self.request("POST", "/sync/watchlist", person_id=person_id, json={"shows": [{"ids": body}]})
+
+
+def refs_by_trakt(refs: Sequence[ShowRef]) -> dict[int, ShowRef]:
+    return {r.ids.trakt: r for r in refs if r.ids.trakt is not None}

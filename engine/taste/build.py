@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from ..meta import EMPTY, ShowMeta
 from .engagement import engagement
 from .features import FeatureSpace, Matrix, build_features
 from .history import PersonHistory
@@ -41,19 +41,19 @@ class PersonaBuild:
     show_styles: dict[int, str]
 
 
-def build_personas(history: PersonHistory, metas: Mapping[int, Mapping[str, Any]], now: datetime, *,
+def build_personas(history: PersonHistory, metas: Mapping[int, ShowMeta], now: datetime, *,
                    cf: Mapping[int, Matrix] | None = None, space: FeatureSpace | None = None,
                    max_k: int = 8, seed: int = 0,
                    previous: Sequence[Mapping[int, float]] | None = None) -> PersonaBuild:
     weights = engagement(history, now)
     if space is None:
-        space = build_features({sid: metas.get(sid) or {} for sid in history.shows}, cf=cf, seed=seed)
+        space = build_features({sid: metas.get(sid) or EMPTY for sid in history.shows}, cf=cf, seed=seed)
     clusters = cluster_personas(space, weights, max_k=max_k, seed=seed, previous=previous)
     styles = binge_report(history)
     background: dict[str, float] = {}
     for sid, w in weights.items():
         if w > 0:
-            for g in (metas.get(sid) or {}).get("genres") or []:
+            for g in (metas.get(sid) or EMPTY).genres:
                 background[g] = background.get(g, 0.0) + w
     drafts = []
     for c in clusters:

@@ -21,6 +21,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from ..meta import ShowMeta
+
 Matrix = NDArray[np.float64]
 
 BLOCK_WEIGHTS: dict[str, float] = {
@@ -66,15 +68,15 @@ def _runtime(rt: Any) -> str | None:
     return "short" if r <= 32 else ("medium" if r <= 50 else "long")
 
 
-def _score_bucket(meta: Mapping[str, Any]) -> list[str]:
+def _score_bucket(meta: ShowMeta) -> list[str]:
     out = []
-    va, vc = meta.get("vote_average"), meta.get("vote_count") or 0
-    if isinstance(va, int | float) and vc:
+    va, vc = meta.vote_average, meta.vote_count or 0
+    if va is not None and vc:
         out.append("acclaimed" if va >= 8 else ("liked" if va >= 7 else "mixed"))
-    ir = meta.get("imdb_rating")
-    if isinstance(ir, int | float):
+    ir = meta.imdb_rating
+    if ir is not None:
         out.append("imdb-high" if ir >= 8 else "imdb-mid")
-    if isinstance(vc, int | float) and vc:
+    if vc:
         out.append("popular" if vc >= 5000 else "niche")
     return out
 
@@ -102,7 +104,7 @@ def _idf(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return out
 
 
-def build_features(metas: Mapping[int, Mapping[str, Any]], *, cf: Mapping[int, Matrix] | None = None,
+def build_features(metas: Mapping[int, ShowMeta], *, cf: Mapping[int, Matrix] | None = None,
                    text_dims: int = 32, seed: int = 0) -> FeatureSpace:
     """Feature rows for every show in ``metas`` (id -> normalised metadata, possibly empty)."""
     ids = sorted(metas)
@@ -111,31 +113,31 @@ def build_features(metas: Mapping[int, Mapping[str, Any]], *, cf: Mapping[int, M
         return FeatureSpace([], np.zeros((0, 1)))
     M = [metas[i] for i in ids]
     blocks: list[tuple[str, Any]] = []
-    genres, genre_names = _onehot([list(m.get("genres") or []) for m in M])
+    genres, genre_names = _onehot([list(m.genres) for m in M])
     blocks.append(("genres", _idf(genres)))   # "drama" on half the shows says less than "documentary"
-    kw_docs = [" ".join(k.replace(" ", "_") for k in (m.get("keywords") or [])) for m in M]
+    kw_docs = [" ".join(k.replace(" ", "_") for k in m.keywords) for m in M]
     if sum(1 for d in kw_docs if d) >= 2:
         try:
             kw = TfidfVectorizer(token_pattern=r"[^ ]+", min_df=2, sublinear_tf=True).fit_transform(kw_docs)
             blocks.append(("keywords", kw))
         except ValueError:
             pass   # no keyword shared by two shows
-    overviews = [m.get("overview") or "" for m in M]
+    overviews = [m.overview for m in M]
     if sum(1 for o in overviews if len(o) > 40) >= 50:
         tf = TfidfVectorizer(stop_words="english", min_df=2, max_df=0.5, sublinear_tf=True).fit_transform(overviews)
         dims = min(text_dims, tf.shape[1] - 1, n - 1)
         if dims >= 2:
             blocks.append(("text", TruncatedSVD(dims, random_state=seed).fit_transform(tf)))
-    tone = [list(m.get("tone") or []) for m in M]
+    tone = [list(m.tone or ()) for m in M]
     if any(tone):
         blocks.append(("tone", _onehot(tone)[0]))
     for name, values in (
-        ("era", [[e] if (e := _era(_year(m))) else [] for m in M]),
-        ("runtime", [[r] if (r := _runtime(m.get("runtime"))) else [] for m in M]),
-        ("origin", [list(m.get("origin_country") or [])[:2] for m in M]),
-        ("language", [[m["original_language"]] if m.get("original_language") else [] for m in M]),
-        ("type", [[m["type"]] if m.get("type") else [] for m in M]),
-        ("network", [list(m.get("networks") or [])[:2] + list(m.get("providers") or [])[:3] for m in M]),
+        ("era", [[e] if (e := _era(m.first_year)) else [] for m in M]),
+        ("runtime", [[r] if (r := _runtime(m.runtime)) else [] for m in M]),
+        ("origin", [list(m.origin_country)[:2] for m in M]),
+        ("language", [[m.original_language] if m.original_language else [] for m in M]),
+        ("type", [[m.type] if m.type else [] for m in M]),
+        ("network", [list(m.networks)[:2] + list(m.providers)[:3] for m in M]),
         ("scores", [_score_bucket(m) for m in M]),
     ):
         if any(values):
@@ -157,14 +159,6 @@ def build_features(metas: Mapping[int, Mapping[str, Any]], *, cf: Mapping[int, M
         col += dense.shape[1]
     matrix = normalize(np.hstack(parts)) if parts else np.zeros((n, 1))
     return FeatureSpace(ids, matrix, ranges, genre_names)
-
-
-def _year(m: Mapping[str, Any]) -> int | None:
-    y = m.get("year")
-    if isinstance(y, int):
-        return y
-    d = m.get("first_air_date") or ""
-    return int(d[:4]) if isinstance(d, str) and d[:4].isdigit() else None
 
 
 def cowatch_embeddings(interactions: Mapping[Any, Iterable[int]], dims: int = 24, seed: int = 0,

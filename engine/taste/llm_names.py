@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..llm import LLM, PromptTooLong
+from ..meta import EMPTY, ShowMeta
 from .build import PersonaDraft
 
 SYSTEM = (
@@ -32,10 +32,10 @@ class LlmNamer:
         self.llm = llm
 
     async def __call__(self, drafts: Sequence[PersonaDraft],
-                       metas: Mapping[int, Mapping[str, Any]]) -> list[tuple[str, str]] | None:
+                       metas: Mapping[int, ShowMeta]) -> list[tuple[str, str]] | None:
         lines = []
         for i, d in enumerate(drafts):
-            titles = ", ".join(str((metas.get(s) or {}).get("title") or s) for s in d.cluster.members[:8])
+            titles = ", ".join((metas.get(s) or EMPTY).title or str(s) for s in d.cluster.members[:8])
             lines.append(f"{i}. (now '{d.name}'; genres {', '.join(d.genres) or 'unknown'}; watched {d.style}) "
                          f"{titles}")
         try:

@@ -3,13 +3,12 @@ metadata so each show is tagged once for everyone. Tags come from a fixed vocabu
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..llm import LLM, PromptTooLong
+from ..meta import ShowMeta
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -33,30 +32,25 @@ async def tag_shows(llm: LLM, store: Store, show_ids: list[int], *, batch: int =
     """Tag the shows that have metadata but no tags yet. Returns how many shows were tagged."""
     if not show_ids:
         return 0
-    marks = ",".join("?" * len(show_ids))
-    rows = await store.all(f"SELECT id, title, year, meta FROM shows WHERE id IN ({marks}) AND meta IS NOT NULL",
-                           show_ids)
-    todo: list[tuple[int, str, dict[str, Any]]] = []
-    for r in rows:
-        meta = json.loads(r["meta"]) if r["meta"] else {}
-        if meta and "tone" not in meta:
-            todo.append((int(r["id"]), f"{r['title']} ({r['year']})", meta))
+    async with store.read() as uow:
+        records = await uow.shows.many(show_ids)
+    todo: list[tuple[int, str, ShowMeta]] = [(sid, f"{r.title} ({r.year})", r.meta)
+                                            for sid, r in sorted(records.items())
+                                            if r.has_meta and not r.meta.empty and r.meta.tone is None]
     tagged = 0
     for n in range(0, min(len(todo), batch * max_calls), batch):
         chunk = todo[n:n + batch]
-        lines = "\n".join(f"{sid}: {title} — {', '.join(m.get('genres') or [])}. {(m.get('overview') or '')[:160]}"
-                          for sid, title, m in chunk)
+        lines = "\n".join(f"{sid}: {title} — {', '.join(m.genres)}. {m.overview[:160]}" for sid, title, m in chunk)
         try:
             got = await llm.structured("show-tags", SYSTEM, lines, TagBatch, max_tokens=60 * len(chunk))
         except PromptTooLong:
             break
         if got is None:
             break
-        by_id = {t.id: [x.lower() for x in t.tags if x.lower() in VOCABULARY] for t in got.shows}
-        async with store.tx() as db:
+        by_id = {t.id: tuple(x.lower() for x in t.tags if x.lower() in VOCABULARY) for t in got.shows}
+        async with store.unit() as uow:
             for sid, _, meta in chunk:
                 if sid in by_id:
-                    meta["tone"] = by_id[sid]
-                    await db.execute("UPDATE shows SET meta=? WHERE id=?", (json.dumps(meta), sid))
+                    await uow.shows.set_meta(sid, meta.with_(tone=by_id[sid]))
                     tagged += 1
     return tagged

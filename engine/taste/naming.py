@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+
+from ..meta import EMPTY, ShowMeta
 
 NOUN = {
     "drama": "dramas", "comedy": "comedies", "crime": "crime", "thriller": "thrillers", "mystery": "mysteries",
@@ -37,20 +38,20 @@ TONE = {
 }
 
 
-def _genres_of(meta: Mapping[str, Any]) -> list[str]:
-    g = list(meta.get("genres") or [])
-    if "animation" in g and "JP" in (meta.get("origin_country") or []):
+def _genres_of(meta: ShowMeta) -> list[str]:
+    g = list(meta.genres)
+    if "animation" in g and "JP" in meta.origin_country:
         g.append("anime")
     return g
 
 
-def deterministic_name(members: Sequence[int], weights: Sequence[float], metas: Mapping[int, Mapping[str, Any]],
+def deterministic_name(members: Sequence[int], weights: Sequence[float], metas: Mapping[int, ShowMeta],
                        background: Mapping[str, float] | None = None) -> tuple[str, list[str]]:
     """A name and the persona's defining genres (by weighted share, lifted against the person's overall mix)."""
     share: dict[str, float] = {}
     total = sum(weights) or 1.0
     for sid, w in zip(members, weights, strict=True):
-        for g in set(_genres_of(metas.get(sid) or {})):
+        for g in set(_genres_of(metas.get(sid) or EMPTY)):
             share[g] = share.get(g, 0.0) + w / total
     if not share:
         return "Unlabelled shows", []
@@ -82,11 +83,11 @@ def deterministic_name(members: Sequence[int], weights: Sequence[float], metas: 
     return name, ranked[:3]
 
 
-def _tone(members: Iterable[int], metas: Mapping[int, Mapping[str, Any]]) -> str | None:
+def _tone(members: Iterable[int], metas: Mapping[int, ShowMeta]) -> str | None:
     counts: Counter[str] = Counter()
     members = list(members)
     for sid in members:
-        kws = {k.lower().replace(" ", "_") for k in (metas.get(sid) or {}).get("keywords") or []}
+        kws = {k.lower().replace(" ", "_") for k in (metas.get(sid) or EMPTY).keywords}
         for tone, words in TONE.items():
             if kws & words:
                 counts[tone] += 1

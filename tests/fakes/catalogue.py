@@ -73,3 +73,19 @@ def play_row(hid: int, t: datetime, e: dict[str, Any], season: int, number: int)
                             "tmdb": None}},
         "show": trakt_show(e),
     }
+
+
+def export_of(plays: list[Any]) -> bytes:
+    """A Trakt export (history rows) holding these ``engine.models.Play`` values: imported through the façade,
+    it stores them and fetches their metadata, as a sync would."""
+    import json
+    rows = []
+    for n, p in enumerate(plays, start=1):
+        ids = p.show.ids
+        rows.append({
+            "id": p.history_id or 50_000_000 + n, "watched_at": p.watched_at.astimezone(UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z"), "action": "watch", "type": "episode",
+            "episode": {"season": p.season, "number": p.episode, "title": p.episode_title},
+            "show": {"title": p.show.title, "year": p.show.year, "aired_episodes": p.show.aired_episodes,
+                     "ids": {"trakt": ids.trakt, "tmdb": ids.tmdb, "imdb": ids.imdb, "slug": ids.slug}}})
+    return json.dumps({"history": rows}).encode()

@@ -122,16 +122,24 @@ class FakeDiscord(FakeServer):
         return ws
 
     # -- test controls -----------------------------------------------------------------------------------------
-    async def slash(self, uid: int, name: str, options: dict[str, str] | None = None) -> str:
+    async def slash(self, uid: int, name: str, options: dict[str, str] | None = None, *,
+                    users: dict[str, int] | None = None) -> str:
+        """A slash command from ``uid``: string options, and user options (``users``: option -> user id)."""
         iid = self._next()
+        opts: list[dict[str, Any]] = [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]
+        resolved: dict[str, Any] = {}
+        if users:
+            opts += [{"name": k, "type": 6, "value": str(v)} for k, v in users.items()]
+            resolved = {"users": {str(v): self.users.get(v) or self.user(v, f"user{v}") for v in users.values()}}
         await self.send(0, {
             "id": iid, "application_id": str(APP_ID), "type": 2, "token": f"tok{iid}", "version": 1,
-            "data": {"id": "1", "name": name, "type": 1,
-                     "options": [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]},
+            "data": {"id": "1", "name": name, "type": 1, "options": opts, **({"resolved": resolved} if resolved
+                                                                              else {})},
             "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
             "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tv"},
-            "member": {"user": self.user(uid), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                       "deaf": False, "mute": False, "permissions": "1024", "flags": 0},
+            "member": {"user": self.users.get(uid) or self.user(uid), "roles": [],
+                       "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                       "permissions": "1024", "flags": 0},
             "app_permissions": "2048", "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
             "attachment_size_limit": 26214400,
             "authorizing_integration_owners": {}, "context": 0}, "INTERACTION_CREATE")
@@ -167,8 +175,9 @@ class FakeDiscord(FakeServer):
             "data": {"custom_id": custom_id, "component_type": 2}, "message": message,
             "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
             "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tv"},
-            "member": {"user": self.user(uid), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                       "deaf": False, "mute": False, "permissions": "1024", "flags": 0},
+            "member": {"user": self.users.get(uid) or self.user(uid), "roles": [],
+                       "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False, "permissions": "1024",
+                       "flags": 0},
             "app_permissions": "2048", "locale": "en-US", "entitlements": [], "authorizing_integration_owners": {},
             "attachment_size_limit": 26214400,
             "context": 0}, "INTERACTION_CREATE")

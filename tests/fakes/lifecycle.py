@@ -69,7 +69,7 @@ class Lifecycle:
         for e in catalogue():
             if not e.get("tmdb_id"):
                 continue
-            seasons = int(catalogue_meta(e)["number_of_seasons"] or 1)
+            seasons = int(catalogue_meta(e).number_of_seasons or 1)
             for a in (self.next_episode(e, seasons), self.last_episode(e, seasons)):
                 if a is None or not lo <= a.at < hi:
                     continue

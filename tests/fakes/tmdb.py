@@ -32,9 +32,10 @@ def tv_payload(e: dict[str, Any], today: date, lifecycle: Lifecycle | None = Non
         if name and gid not in seen:
             seen.add(gid)
             genres.append({"id": gid, "name": name})
-    seasons, per = m["number_of_seasons"], m["number_of_episodes"] // max(1, m["number_of_seasons"])
+    seasons = m.number_of_seasons or 1
+    per = (m.number_of_episodes or 0) // max(1, seasons)
     lc = lifecycle or Lifecycle(today)
-    status = lc.status.get(e["tmdb_id"], m["status"])
+    status = lc.status.get(e["tmdb_id"], m.status)
     last_air = date(min(today.year, e["year"] + seasons), 6, 1)
     last_ep = {"id": e["tmdb_id"] * 10 - 1, "name": f"Episode {per}", "air_date": last_air.isoformat(),
                "episode_number": per, "season_number": seasons,
@@ -54,11 +55,11 @@ def tv_payload(e: dict[str, Any], today: date, lifecycle: Lifecycle | None = Non
                    "runtime": None, "show_id": e["tmdb_id"]}
     return {
         "id": e["tmdb_id"], "name": e["title"], "original_name": e["title"], "overview": e["overview"],
-        "genres": genres, "status": status, "in_production": status == "Returning Series", "type": m["type"],
+        "genres": genres, "status": status, "in_production": status == "Returning Series", "type": m.type,
         "first_air_date": f"{e['year']}-01-15", "last_air_date": last_air.isoformat(),
         "last_episode_to_air": last_ep,
         "next_episode_to_air": next_ep,
-        "number_of_seasons": seasons, "number_of_episodes": m["number_of_episodes"],
+        "number_of_seasons": seasons, "number_of_episodes": m.number_of_episodes,
         "seasons": [{"season_number": n, "episode_count": per, "air_date": f"{e['year'] + n - 1}-01-15",
                      "name": f"Season {n}", "id": e["tmdb_id"] * 100 + n} for n in range(1, seasons + 1)],
         "episode_run_time": [e["runtime"]], "networks": [{"id": 1, "name": p} for p in e["providers"][:1]],
@@ -198,7 +199,7 @@ class FakeTmdb(FakeServer):
         if q.get("with_status"):
             codes = {"Returning Series": "0", "Ended": "3", "Canceled": "4"}
             want_s = set(q["with_status"].split("|"))
-            rows = [e for e in rows if codes.get(catalogue_meta(e)["status"], "") in want_s]
+            rows = [e for e in rows if codes.get(catalogue_meta(e).status or "", "") in want_s]
         key = q.get("sort_by", "popularity.desc")
         field = {"popularity.desc": "tmdb_popularity", "vote_average.desc": "tmdb_rating"}.get(key, "tmdb_popularity")
         rows.sort(key=lambda e: (-(e.get(field) or 0), e["tmdb_id"]))

@@ -76,6 +76,7 @@ class DeviceCode:
     status: str = "pending"       # pending | approved | used | denied
     username: str | None = None
     last_poll: float = 0.0
+    ttl: int | None = None           # lifetime of the tokens issued on approval (None: the fake's default)
 
 
 class FakeTrakt(FakeServer):
@@ -150,9 +151,9 @@ class FakeTrakt(FakeServer):
     def expire_access_tokens(self) -> None:
         self.access = {k: (u, 0.0) for k, (u, _) in self.access.items()}
 
-    def approve(self, user_code: str, username: str) -> None:
+    def approve(self, user_code: str, username: str, ttl: int | None = None) -> None:
         d = next(d for d in self.devices.values() if d.user_code == user_code)
-        d.status, d.username = "approved", username
+        d.status, d.username, d.ttl = "approved", username, ttl
 
     def deny(self, user_code: str) -> None:
         next(d for d in self.devices.values() if d.user_code == user_code).status = "denied"
@@ -287,7 +288,7 @@ class FakeTrakt(FakeServer):
             return web.Response(status=400, text="")
         d.status = "used"
         assert d.username is not None
-        return json_response(self.issue_tokens(d.username))
+        return json_response(self.issue_tokens(d.username, d.ttl))
 
     async def token(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -1,0 +1,73 @@
+"""What the conversation needs from a platform: who is speaking, where, and how to answer.
+
+Each front end (Telegram, Discord, the console, the in-memory test chat) implements ``Chat`` for one incoming
+event (a command, a button press, a reaction, a document) and feeds the event to ``bot.conversation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.models import Recommendation
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    platform: str
+    user_id: str
+    display_name: str | None = None
+
+
+class Progress(Protocol):
+    def step(self, text: str) -> None:
+        """How far a long command got (a console line; platforms may show nothing until it is done)."""
+        ...
+
+    async def done(self, text: str) -> None:
+        """The outcome, in place of the progress message."""
+        ...
+
+
+class Chat(Protocol):
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def speaker(self) -> Speaker: ...
+
+    @property
+    def chat_id(self) -> str | None:
+        """The group chat (Telegram group, Discord channel) the event came from; None in a private chat."""
+        ...
+
+    @property
+    def is_group(self) -> bool: ...
+
+    async def reply(self, text: str, *, private: bool = False) -> None:
+        """Answer where the person spoke (``private``: only they see it — ephemeral, or their private chat)."""
+        ...
+
+    async def tell_privately(self, text: str) -> bool:
+        """A direct message to the speaker, outside this chat (a link code); False when the platform refuses."""
+        ...
+
+    async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        """One pick with its feedback buttons; the message reference reactions will carry (None: not sent)."""
+        ...
+
+    async def offer_reroll(self, request_id: str) -> None:
+        """A 🎲 button under group picks."""
+        ...
+
+    async def send_image(self, png: bytes, caption: str) -> None: ...
+
+    async def confirm(self, question: str, token: str) -> None:
+        """Yes/no buttons carrying ``token``; the press comes back as a button event ``cf:<token>:yes|no``."""
+        ...
+
+    async def ack(self, text: str, *, alert: bool = False) -> None:
+        """Answer a button press (a toast, an ephemeral note, a line)."""
+        ...
+
+    async def progress(self, text: str) -> Progress: ...

@@ -1,0 +1,368 @@
+"""The conversation, written once for every platform.
+
+Front ends turn what happens on their platform into four events — a command, a button press, a reaction, a
+document — each with a ``Chat`` that knows who spoke, where, and how to answer. Everything else lives here: the
+grammar, the engine calls, the wording, rate limits, confirmations bound to the person who asked, the Trakt link
+poll, and error handling (a person sees a clear sentence; the log gets the rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import shlex
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine import Engine, MultitudesError
+from engine.errors import NotLinked
+from engine.models import FeedbackKind, RecommendationList
+
+from . import render
+from .chat import Chat, Speaker
+from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text
+from .ratelimit import PersonLimiter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    description: str
+    private: bool = False           # answers only the asker sees (ephemeral on Discord)
+    limited: bool = False           # expensive: rate-limited per person
+
+
+COMMANDS: dict[str, Command] = {
+    "recommend": Command("shows for you (all, bridge A + B, persona NAME, like:SHOW, mood:\"…\", filters)",
+                         limited=True),
+    "bridge": Command("shows between two of your personas: bridge A + B", limited=True),
+    "personas": Command("your taste personas", limited=True),
+    "sync": Command("fetch your new plays from Trakt", limited=True),
+    "link": Command("connect your Trakt account", private=True),
+    "unlink": Command("disconnect your Trakt account", private=True),
+    "history": Command("your last plays", private=True),
+    "stats": Command("your viewing in numbers, and how my picks fared", private=True),
+    "upcoming": Command("what is coming for your shows", private=True),
+    "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
+    "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
+                        "channel:here filters:\"genre:-horror\"", private=True),
+    "forget": Command("delete everything stored about you", private=True),
+    "help": Command("how Multitudes works", private=True),
+}
+LIMITED = frozenset(n for n, c in COMMANDS.items() if c.limited) | {"import"}
+
+HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
+        "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
+        "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
+        "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
+        "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
+        "/settings — time zone, quiet hours, alerts per kind, weekly digest. /forget deletes everything about you.\n"
+        "This product uses the TMDB API but is not endorsed or certified by TMDB.")
+CONFIRM_TTL = timedelta(minutes=10)
+
+
+@dataclass
+class _Confirmation:
+    platform: str
+    user_id: str
+    action: str
+    until: datetime
+
+
+class Conversation:
+    def __init__(self, engine: Engine, *, limiter: PersonLimiter | None = None) -> None:
+        self.engine = engine
+        self.limiter = limiter or PersonLimiter()
+        self._confirmations: dict[str, _Confirmation] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def close(self) -> None:
+        """Stop background work (link polls) started by this conversation."""
+        for t in list(self._tasks):
+            t.cancel()
+        for t in list(self._tasks):
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the four events -------------------------------------------------------------------------------------
+    async def command(self, chat: Chat, name: str, args: str = "", *, mentions: Sequence[Speaker] = ()) -> None:
+        name = name.lower().lstrip("/")
+        spec = COMMANDS.get(name)
+        handler = getattr(self, f"_cmd_{name}", None)
+        if handler is None:
+            await chat.reply(f"Unknown command /{name}. Try /help.", private=True)
+            return
+
+        async def run() -> None:
+            if name in LIMITED:
+                self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", name)
+            await handler(chat, args, mentions)
+
+        await self._guard(chat, run, private=bool(spec and spec.private))
+
+    async def button(self, chat: Chat, data: str) -> None:
+        """A button press; whatever its data, it is answered."""
+        async def run() -> None:
+            kind, _, rest = data.partition(":")
+            if kind == "fb":
+                await self._feedback_button(chat, rest)
+            elif kind == "cf":
+                await self._confirmed(chat, rest)
+            elif kind == "rr":
+                await self._reroll(chat, rest)
+            else:
+                await chat.ack("That button is no longer valid.")
+        await self._guard(chat, run, button=True)
+
+    async def reaction(self, chat: Chat, message_ref: str, emoji: str, added: bool, at: datetime | None = None) -> None:
+        """A reaction on a message: feedback when it is one of ours and the pick is the reactor's."""
+        action = render.BY_EMOJI.get(emoji)
+        if action is None:
+            return
+        events = await self.engine.events_for_message(chat.platform, message_ref)
+        if not events:
+            return
+        try:
+            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
+        except MultitudesError:
+            return                                  # someone who never used the bot: nothing of theirs here
+        for event in events:
+            try:
+                await self.engine.record_feedback(pid, event, action.kind, added, at=at)
+            except MultitudesError as e:
+                if "not yours" in e.user_message:
+                    continue                        # reacting to someone else's pick
+                await chat.tell_privately(e.user_message)   # e.g. a full Trakt watchlist: saved here, said why
+
+    async def document(self, chat: Chat, filename: str, data: bytes) -> None:
+        async def run() -> None:
+            self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "import")
+            pid = await self._person(chat)
+            report = await self.engine.import_history(pid, filename or "upload", data)
+            await chat.reply(render.import_report(report))
+        await self._guard(chat, run, private=True)
+
+    def too_big(self, size: int | None) -> str | None:
+        """A refusal for an upload over the limit, before anyone downloads it."""
+        limit = self.engine.settings.imports.max_bytes
+        if size is not None and size > limit:
+            return f"I could not import that file: it is {size:,} bytes; the limit is {limit:,}. Nothing was imported."
+        return None
+
+    # -- one place for errors ----------------------------------------------------------------------------------
+    async def _guard(self, chat: Chat, fn: Callable[[], Awaitable[None]], *, private: bool = False,
+                     button: bool = False) -> None:
+        try:
+            await fn()
+        except MultitudesError as e:
+            await self._say_error(chat, e.user_message, private=private, button=button)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s event failed", chat.platform)
+            await self._say_error(chat, "Sorry, something went wrong on my side. Please try again.",
+                                  private=private, button=button)
+
+    async def _say_error(self, chat: Chat, text: str, *, private: bool, button: bool) -> None:
+        try:
+            if button:
+                await chat.ack(text[:200], alert=True)
+            else:
+                await chat.reply(text, private=private)
+        except Exception:
+            log.warning("could not tell %s about an error", chat.platform, exc_info=True)
+
+    async def _person(self, chat: Chat) -> int:
+        s = chat.speaker
+        pid = await self.engine.person(s.platform, s.user_id, s.display_name)
+        if chat.is_group and chat.chat_id is not None:
+            await self.engine.note_chat_member(s.platform, chat.chat_id, pid)
+        return pid
+
+    # -- commands ----------------------------------------------------------------------------------------------
+    async def _cmd_help(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        await chat.reply(HELP, private=True)
+
+    async def _cmd_link(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        link = await self.engine.start_link(pid)
+        if not await chat.tell_privately(render.link_instructions(link)):
+            raise MultitudesError("no private chat", user_message="I cannot message you privately yet: open a "
+                                  "private chat with me first (tap my name, then Start), and run /link there.")
+
+        async def wait() -> None:
+            try:
+                while True:
+                    await self.engine.sleep(self.engine.link_poll_interval(pid, link.interval_s))
+                    name = await self.engine.poll_link(pid)
+                    if name is not None:
+                        await chat.tell_privately(f"Linked to Trakt as {name}. Run /sync next.")
+                        return
+            except NotLinked:
+                return                              # the link was cancelled (/forget) while we waited
+            except MultitudesError as e:
+                await chat.tell_privately(e.user_message)
+
+        self._spawn(wait())
+
+    async def _cmd_unlink(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        await self.engine.unlink(await self._person(chat))
+        await chat.reply("Trakt unlinked; your tokens are deleted. /forget deletes the rest.", private=True)
+
+    async def _cmd_sync(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        progress = await chat.progress("Syncing your history…")
+        report = await self.engine.sync(pid, progress=lambda m: progress.step(f"… {m}"))
+        await progress.done(render.sync_report(report))
+
+    async def _cmd_history(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        n = 15
+        if args.strip():
+            word = args.strip()
+            if not (word.isascii() and word.isdigit() and 0 < int(word) <= 1000):
+                raise MultitudesError("bad history count", user_message="Usage: history [N] with N from 1 to 1000.")
+            n = int(word)
+        await chat.reply(render.history(await self.engine.history(await self._person(chat), n)), private=True)
+
+    async def _cmd_personas(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        report = await self.engine.personas(pid)
+        await chat.reply(render.personas(report))
+        if report.personas:
+            await chat.send_image(await self.engine.persona_chart(pid), "Your personas over time")
+
+    async def _cmd_recommend(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        p = parse_recommend(_tokens(args))
+        await self._deliver(chat, await self.engine.recommend(p.request(pid, chat.platform)))
+
+    async def _cmd_bridge(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        await self._cmd_recommend(chat, f"bridge {args}".strip(), mentions)
+
+    async def _cmd_upcoming(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        text = render.upcoming(await self.engine.upcoming(pid))
+        pending = [a for a in await self.engine.person_alerts(pid) if a.status == "pending"]
+        tz = (await self.engine.person_settings(pid)).timezone
+        await chat.reply(text + ("\n\n" + render.pending_alerts(pending, tz) if pending else ""), private=True)
+
+    async def _cmd_stats(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        if args.strip().lower() == "all":
+            if not self.engine.is_owner(chat.platform, chat.speaker.user_id):
+                await chat.reply("Only the bot owner sees everyone's success rates; /stats shows yours.",
+                                 private=True)
+                return
+            await chat.reply(render.learning(await self.engine.learning(None)), private=True)
+            return
+        await chat.reply(render.stats(await self.engine.stats(pid)) + "\n\n" + render.learning(
+            await self.engine.learning(pid)), private=True)
+
+    async def _cmd_settings(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        changes = resolve_channel(parse_settings(_tokens(args)), chat.platform,
+                                  chat.chat_id if chat.is_group else None)
+        now = await (self.engine.update_settings(pid, **changes) if changes else self.engine.person_settings(pid))
+        await chat.reply(settings_text(now), private=True)
+
+    async def _cmd_groupwatch(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        if mentions:                                 # named people (Discord: /groupwatch @a @b)
+            members = [pid, *[await self.engine.person(m.platform, m.user_id, m.display_name) for m in mentions]]
+            heading = "Group picks for you all — vote with the buttons:"
+        elif chat.is_group and chat.chat_id is not None:
+            members = await self.engine.opted_in_members(chat.platform, chat.chat_id)
+            if pid not in members:
+                raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on.")
+            heading = f"Group picks for {len(members)} of you — vote with the buttons:"
+        else:
+            raise MultitudesError("private", user_message="Use /groupwatch in a group chat with the people to watch "
+                                  "with; each of them opts in with /settings group:on.")
+        result = await self.engine.group_recommend(members, k=3, platform=chat.platform)
+        await self._deliver(chat, result, group=True, heading=heading)
+
+    async def _cmd_forget(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        token = secrets.token_hex(6)
+        now = self.engine.clock.now()
+        self._confirmations = {t: c for t, c in self._confirmations.items() if c.until > now}
+        self._confirmations[token] = _Confirmation(chat.platform, chat.speaker.user_id, "forget", now + CONFIRM_TTL)
+        await chat.confirm("Delete everything I store about you (history, personas, tokens, feedback)?", token)
+
+    # -- buttons -------------------------------------------------------------------------------------------------
+    async def _feedback_button(self, chat: Chat, rest: str) -> None:
+        event, _, kind = rest.partition(":")
+        if not (event.isascii() and event.isdigit()) or kind not in {str(k) for k in FeedbackKind}:
+            await chat.ack("That button is no longer valid.")
+            return
+        pid = await self._person(chat)
+        try:
+            changed = await self.engine.record_feedback(pid, int(event), FeedbackKind(kind))
+        except MultitudesError as e:             # not theirs, or a full Trakt watchlist: saved here, said why
+            await chat.ack(e.user_message[:200], alert=True)
+            return
+        await chat.ack(render.BY_KIND[FeedbackKind(kind)].ack + "." if changed else "Already noted.")
+
+    async def _confirmed(self, chat: Chat, rest: str) -> None:
+        token, _, answer = rest.partition(":")
+        c = self._confirmations.get(token)
+        if c is None or c.until <= self.engine.clock.now():
+            await chat.ack("That question expired; ask again.")
+            return
+        if (c.platform, c.user_id) != (chat.platform, chat.speaker.user_id):
+            await chat.ack("That question was for someone else.", alert=True)
+            return
+        del self._confirmations[token]
+        if answer != "yes":
+            await chat.ack("Nothing deleted.")
+            return
+        if c.action == "forget":
+            await self.engine.forget(await self.engine.person(chat.platform, chat.speaker.user_id))
+            await chat.ack("Deleted.")
+            await chat.reply("Everything about you is deleted.", private=True)
+
+    async def _reroll(self, chat: Chat, request_id: str) -> None:
+        if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):
+            await chat.ack("That button is no longer valid.")
+            return
+        self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "groupwatch")
+        pid = await self._person(chat)
+        result = await self.engine.reroll_group(request_id, pid, platform=chat.platform)
+        await chat.ack("Re-rolling")
+        await self._deliver(chat, result, group=True, heading="Re-rolled — vote with the buttons:")
+
+    # -- picks ---------------------------------------------------------------------------------------------------
+    async def _deliver(self, chat: Chat, result: RecommendationList, *, group: bool = False,
+                       heading: str | None = None) -> None:
+        if not result.items:
+            await chat.reply(result.note or ("Nothing fits everyone right now." if group
+                                             else "Nothing new to recommend right now."))
+            return
+        await chat.reply(heading or render.heading(result))
+        await self.deliver_picks(chat, result, group=group)
+        if group:
+            await chat.offer_reroll(result.request_id)
+
+    async def deliver_picks(self, chat: Chat, result: RecommendationList | None, *, group: bool = False) -> None:
+        """Each pick as its own message with its buttons, attached to its event so reactions on it count."""
+        for r in result.items if result is not None else ():
+            ref = await chat.send_pick(r, group=group)
+            if ref is not None:
+                await self.engine.attach_message([r.event_id], chat.platform, ref)
+
+
+def _tokens(args: str) -> list[str]:
+    try:
+        return shlex.split(args)
+    except ValueError as e:
+        raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e

@@ -1,0 +1,147 @@
+"""An in-memory platform: drives whole conversations without any network (tests, scripts), and records every
+answer. It is a front end like the others: the same ``Conversation``, a ``Chat`` per event."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.models import Recommendation
+
+from .chat import Progress, Speaker
+from .conversation import Conversation
+
+
+@dataclass
+class Sent:
+    kind: str                       # text | private | pick | image | confirm | ack | reroll
+    text: str
+    to: str                         # the chat (a user id for private answers, a group id)
+    rec: Recommendation | None = None
+    ref: str | None = None
+    token: str | None = None
+    private: bool = False
+    alert: bool = False
+
+
+class _Progress:
+    def __init__(self, chat: MemoryChat) -> None:
+        self.chat = chat
+        self.steps: list[str] = []
+
+    def step(self, text: str) -> None:
+        self.steps.append(text)
+
+    async def done(self, text: str) -> None:
+        await self.chat.reply(text)
+
+
+class MemoryChat:
+    def __init__(self, platform: MemoryPlatform, speaker: Speaker, group: str | None) -> None:
+        self._platform = platform
+        self._speaker = speaker
+        self._group = group
+
+    @property
+    def platform(self) -> str:
+        return self._platform.name
+
+    @property
+    def speaker(self) -> Speaker:
+        return self._speaker
+
+    @property
+    def chat_id(self) -> str | None:
+        return self._group
+
+    @property
+    def is_group(self) -> bool:
+        return self._group is not None
+
+    @property
+    def _where(self) -> str:
+        return self._group or self._speaker.user_id
+
+    def _add(self, s: Sent) -> None:
+        self._platform.sent.append(s)
+
+    async def reply(self, text: str, *, private: bool = False) -> None:
+        self._add(Sent("text", text, self._speaker.user_id if private else self._where, private=private))
+
+    async def tell_privately(self, text: str) -> bool:
+        if self._speaker.user_id in self._platform.no_private:
+            return False
+        self._add(Sent("private", text, self._speaker.user_id, private=True))
+        return True
+
+    async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        ref = f"m{next(self._platform.refs)}"
+        self._add(Sent("pick", f"{rec.rank}. {rec.title} — {rec.reason}", self._where, rec=rec, ref=ref))
+        return ref
+
+    async def offer_reroll(self, request_id: str) -> None:
+        self._add(Sent("reroll", "None of these?", self._where, token=f"rr:{request_id}"))
+
+    async def send_image(self, png: bytes, caption: str) -> None:
+        self._add(Sent("image", caption, self._where))
+
+    async def confirm(self, question: str, token: str) -> None:
+        self._add(Sent("confirm", question, self._where, token=token))
+
+    async def ack(self, text: str, *, alert: bool = False) -> None:
+        self._add(Sent("ack", text, self._speaker.user_id, alert=alert))
+
+    async def progress(self, text: str) -> Progress:
+        self._add(Sent("text", text, self._where))
+        return _Progress(self)
+
+
+class MemoryPlatform:
+    """People talk, press and react; ``sent`` holds every answer in order."""
+
+    def __init__(self, conversation: Conversation, name: str = "memory") -> None:
+        self.conversation = conversation
+        self.name = name
+        self.sent: list[Sent] = []
+        self.refs = itertools.count(1)
+        self.no_private: set[str] = set()          # people the platform will not let us message privately
+
+    def chat(self, user: str, name: str | None = None, *, group: str | None = None) -> MemoryChat:
+        return MemoryChat(self, Speaker(self.name, user, name or user), group)
+
+    def _since(self, n: int) -> list[Sent]:
+        return self.sent[n:]
+
+    async def say(self, user: str, text: str, *, group: str | None = None, name: str | None = None,
+                  mentions: Sequence[str] = ()) -> list[Sent]:
+        """``/command args`` from ``user``; returns what the bot answered."""
+        n = len(self.sent)
+        cmd, _, args = text.strip().lstrip("/").partition(" ")
+        await self.conversation.command(self.chat(user, name, group=group), cmd, args,
+                                        mentions=[Speaker(self.name, m, m) for m in mentions])
+        return self._since(n)
+
+    async def press(self, user: str, data: str, *, group: str | None = None) -> list[Sent]:
+        n = len(self.sent)
+        await self.conversation.button(self.chat(user, group=group), data)
+        return self._since(n)
+
+    async def react(self, user: str, ref: str, emoji: str, added: bool = True, *, group: str | None = None,
+                    at: datetime | None = None) -> list[Sent]:
+        n = len(self.sent)
+        await self.conversation.reaction(self.chat(user, group=group), ref, emoji, added, at)
+        return self._since(n)
+
+    async def upload(self, user: str, filename: str, data: bytes) -> list[Sent]:
+        n = len(self.sent)
+        refusal = self.conversation.too_big(len(data))
+        if refusal:
+            await self.chat(user).reply(refusal, private=True)
+        else:
+            await self.conversation.document(self.chat(user), filename, data)
+        return self._since(n)
+
+    def picks(self, sent: Sequence[Sent] | None = None) -> list[Sent]:
+        return [s for s in (self.sent if sent is None else sent) if s.kind == "pick"]

@@ -1,0 +1,109 @@
+"""A person's library: Trakt sync (or the bundled sample in demo mode), imports, and reading the history back."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from importlib import resources
+
+from .clock import Clock
+from .config import ImportSettings
+from .enrich import Enricher
+from .errors import InvalidImport, NotLinked, ServiceUnavailable
+from .feedback import FeedbackService
+from .models import HistoryItem, ImportReport, SyncReport
+from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
+from .store import Store
+from .sync import Progress, TraktSync
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SOURCE = "sample"
+
+
+class LibraryService:
+    def __init__(self, store: Store, clock: Clock, settings: ImportSettings, enricher: Enricher,
+                 feedback: FeedbackService, syncer: TraktSync | None) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.enricher = enricher
+        self.feedback = feedback
+        self.syncer = syncer
+
+    async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
+        if self.syncer is None:
+            sample = await self.load_sample(person_id)
+            return SyncReport(new_plays=sample.plays_added, shows_touched=sample.shows, ratings=sample.ratings,
+                              watchlist=sample.watchlist, unchanged=sample.plays_added == 0, source=SAMPLE_SOURCE)
+        async with self.store.read() as uow:
+            linked = await uow.tokens.exists(person_id)
+        if not linked:
+            raise NotLinked(f"person {person_id}")
+        rep = await self.syncer.sync(person_id, progress)
+        enriched = await self._enrich(person_id, progress)
+        await self.feedback.update_adoption(person_id)
+        return SyncReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__}, "enriched": enriched})
+
+    async def _enrich(self, person_id: int, progress: Progress | None = None) -> int:
+        if progress:
+            progress("fetching show metadata")
+        try:
+            return await self.enricher.enrich(person_id)
+        except ServiceUnavailable as e:   # metadata can wait; the history is safe
+            log.warning("metadata enrichment stopped: %s", e)
+            return 0
+
+    async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
+        cfg = self.settings
+        if len(data) > cfg.max_bytes:
+            raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
+        if data[:2] == b"\x1f\x8b":
+            data = await asyncio.to_thread(gunzip_bounded, data, cfg.max_bytes)
+        kind = detect_kind(name, data)
+        if kind == "trakt":
+            parsed = await asyncio.to_thread(parse_trakt_export, name, data, cfg.max_rows, cfg.max_bytes)
+            source = "trakt-export"
+        else:
+            parsed = await parse_netflix(name, data, cfg.max_rows, self.enricher.source.search)
+            source = "netflix"
+        return await self._store_import(person_id, parsed, source, data if kind == "trakt" else None)
+
+    async def _store_import(self, person_id: int, parsed: ParsedImport, source: str,
+                            raw: bytes | None) -> ImportReport:
+        tz = await asyncio.to_thread(_export_timezone, raw) if raw is not None else None
+        async with self.store.unit() as uow:            # all of it lands, or none of it
+            added = await uow.history.add_plays(person_id, parsed.plays, source)
+            await uow.history.add_listed(person_id, parsed.ratings, parsed.watchlist, parsed.hidden)
+            if tz:
+                await uow.people.set_timezone(person_id, tz)
+        await self.feedback.update_adoption(person_id)
+        await self._enrich(person_id)
+        return ImportReport(
+            kind=parsed.kind, plays_added=added, plays_seen=len(parsed.plays),
+            shows=len({p.show.ids.trakt or p.show.ids.tmdb for p in parsed.plays}), ratings=len(parsed.ratings),
+            watchlist=len(parsed.watchlist), unmatched=tuple(parsed.unmatched), skipped=tuple(parsed.skipped),
+        )
+
+    async def load_sample(self, person_id: int) -> ImportReport:
+        raw = resources.files("engine.sample").joinpath("sample_history.json.gz").read_bytes()
+        data = gzip.decompress(raw)
+        parsed = await asyncio.to_thread(parse_trakt_export, "sample", data, 10**6, 10**8)
+        return await self._store_import(person_id, parsed, SAMPLE_SOURCE, data)
+
+    async def history(self, person_id: int, limit: int = 20, offset: int = 0) -> list[HistoryItem]:
+        async with self.store.read() as uow:
+            return await uow.history.recent(person_id, limit, offset)
+
+
+def _export_timezone(raw: bytes) -> str | None:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict):
+        tz = ((doc.get("settings") or {}).get("account") or {}).get("timezone")
+        return tz if isinstance(tz, str) else None
+    return None

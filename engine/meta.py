@@ -1,0 +1,159 @@
+"""Show metadata as one typed value, parsed once at the edge (TMDB, the bundled catalogue, list summaries) and
+read by attribute everywhere after that.
+
+``ShowMeta`` is stored as JSON on the show row; ``decode``/``encode`` are the only way in and out. Rows written by
+older versions (plain dicts with ``name`` rather than ``title``) decode to the same value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from .clock import parse_ts
+
+ENDED = frozenset({"Ended", "Canceled"})
+AIRING = frozenset({"Returning Series", "In Production"})
+
+
+class EpisodeAir(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An episode TMDB announces (``next_episode_to_air``) or last aired (``last_episode_to_air``)."""
+
+    season: int | None = None
+    episode: int | None = None
+    air_date: str | None = None
+    name: str | None = None
+    type: str | None = None             # standard | finale | mid_season
+
+    @property
+    def at(self) -> datetime | None:
+        return parse_ts(self.air_date)
+
+    @property
+    def is_finale(self) -> bool:
+        return str(self.type or "").endswith("finale")
+
+
+class SeasonInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+    season: int | None = None
+    episodes: int | None = None
+    air_date: str | None = None
+
+
+class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What the engine knows about a show beyond its ids. Every field is optional: sources differ."""
+
+    tmdb_id: int | None = None
+    title: str = ""
+    name: str | None = None             # TMDB's field; older rows have only this
+    original_name: str | None = None
+    year: int | None = None
+    overview: str = ""
+    genres: tuple[str, ...] = ()        # canonical slugs (comedy, science-fiction, …)
+    tmdb_genres: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    status: str | None = None           # Returning Series | Ended | Canceled | In Production | …
+    in_production: bool = False
+    type: str | None = None             # Scripted | Documentary | Reality | Miniseries | …
+    first_air_date: str | None = None
+    last_air_date: str | None = None
+    last_episode: EpisodeAir | None = None
+    next_episode: EpisodeAir | None = None
+    number_of_seasons: int | None = None
+    number_of_episodes: int | None = None
+    seasons: tuple[SeasonInfo, ...] = ()
+    runtime: float | None = None
+    networks: tuple[str, ...] = ()
+    origin_country: tuple[str, ...] = ()
+    original_language: str | None = None
+    languages: tuple[str, ...] = ()
+    vote_average: float | None = None
+    vote_count: float | None = None
+    popularity: float | None = None
+    poster_path: str | None = None
+    certification: str | None = None
+    providers: tuple[str, ...] = ()
+    imdb_id: str | None = None
+    tvdb_id: int | None = None
+    imdb_rating: float | None = None
+    imdb_votes: float | None = None
+    metacritic: float | None = None
+    rotten_tomatoes: float | None = None
+    tone: tuple[str, ...] | None = None     # LLM tags; None: never tagged
+    partial: bool = False                   # from a list summary: fetch the details before relying on it
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name or self.original_name or "?"
+
+    @property
+    def first_year(self) -> int | None:
+        if self.year:
+            return self.year
+        d = self.first_air_date or ""
+        return int(d[:4]) if d[:4].isdigit() else None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
+    def airing(self) -> bool:
+        return self.status in AIRING
+
+    @property
+    def is_anime(self) -> bool:
+        return "animation" in self.genres and ("JP" in self.origin_country or self.original_language == "ja")
+
+    @property
+    def empty(self) -> bool:
+        return self == EMPTY
+
+    def with_(self, **changes: Any) -> ShowMeta:
+        return msgspec.structs.replace(self, **changes)
+
+
+EMPTY = ShowMeta()
+_decoder = msgspec.json.Decoder(ShowMeta, strict=False)
+_encoder = msgspec.json.Encoder()
+
+
+def decode(raw: str | bytes | None, *, title: str | None = None, year: int | None = None) -> ShowMeta:
+    """A stored metadata blob; ``title``/``year`` from the show row fill what the blob lacks."""
+    meta = EMPTY
+    if raw:
+        try:
+            meta = _decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            meta = _lenient(msgspec.json.decode(raw))
+    fill: dict[str, Any] = {}
+    if not meta.title and (meta.name or title):
+        fill["title"] = meta.name or title
+    if meta.year is None and (y := meta.first_year or year):
+        fill["year"] = y
+    return meta.with_(**fill) if fill else meta
+
+
+def encode(meta: ShowMeta) -> str:
+    return _encoder.encode(meta).decode()
+
+
+def from_dict(d: dict[str, Any]) -> ShowMeta:
+    """Build from a plain mapping (tests, converters); unknown keys are ignored."""
+    return msgspec.convert(d, ShowMeta, strict=False)
+
+
+def _lenient(d: Any) -> ShowMeta:
+    """A blob some older version wrote with a field of an unexpected type: keep every field that converts."""
+    if not isinstance(d, dict):
+        return EMPTY
+    good: dict[str, Any] = {}
+    for k, v in d.items():
+        try:
+            msgspec.convert({k: v}, ShowMeta, strict=False)
+        except msgspec.ValidationError:
+            continue
+        good[k] = v
+    return msgspec.convert(good, ShowMeta, strict=False)

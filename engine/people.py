@@ -1,0 +1,113 @@
+"""People: who is speaking (a platform identity becomes one person), their settings, the group chats they were
+seen in, and forgetting them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from .clock import Clock
+from .config import Settings
+from .errors import MultitudesError, UnknownPerson
+from .models import SETTING_NAMES, Person, PersonSettings
+from .sources.trakt import TraktPort
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class PeopleService:
+    def __init__(self, store: Store, clock: Clock, settings: Settings, trakt: TraktPort | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.trakt = trakt
+
+    async def person(self, platform: str, platform_user_id: str, display_name: str | None = None) -> int:
+        """The person behind a platform identity, created on first sight."""
+        async with self.store.read() as uow:
+            pid = await uow.people.find(platform, str(platform_user_id))
+        if pid is not None:
+            return pid
+        async with self.store.unit() as uow:
+            pid = await uow.people.find(platform, str(platform_user_id))     # another task may have made it
+            if pid is None:
+                pid = await uow.people.create(platform, str(platform_user_id), display_name, self.clock.now())
+        return pid
+
+    async def find(self, platform: str, platform_user_id: str) -> int:
+        async with self.store.read() as uow:
+            pid = await uow.people.find(platform, str(platform_user_id))
+        if pid is None:
+            raise UnknownPerson(f"{platform}:{platform_user_id}")
+        return pid
+
+    async def get(self, person_id: int) -> Person:
+        async with self.store.read() as uow:
+            p = await uow.people.get(person_id)
+        if p is None:
+            raise UnknownPerson(f"person {person_id}")
+        return p
+
+    async def forget(self, person_id: int) -> None:
+        """Delete everything about a person (tokens revoked at Trakt when possible)."""
+        if self.trakt is not None:
+            try:
+                await self.trakt.revoke(person_id)
+            except Exception as e:  # forgetting must not fail because Trakt is down
+                log.warning("revoke failed while forgetting person %s: %s", person_id, type(e).__name__)
+        async with self.store.unit() as uow:
+            await uow.people.delete(person_id)
+
+    async def settings_of(self, person_id: int) -> PersonSettings:
+        return (await self.get(person_id)).settings
+
+    async def update_settings(self, person_id: int, **changes: Any) -> PersonSettings:
+        """Change a person's settings (``group_opt_in``, ``timezone``, …); unknown keys and bad values are refused
+        with a clear message and change nothing."""
+        bad = set(changes) - set(SETTING_NAMES)
+        if bad:
+            raise MultitudesError(f"settings {bad}", user_message=f"Unknown setting(s): {', '.join(sorted(bad))}.")
+        tz = changes.get("timezone")
+        if tz is not None:
+            try:
+                ZoneInfo(str(tz))
+            except (ZoneInfoNotFoundError, ValueError) as e:
+                raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
+        async with self.store.unit() as uow:
+            person = await uow.people.get(person_id)
+            if person is None:
+                raise UnknownPerson(f"person {person_id}")
+            try:
+                new = PersonSettings.model_validate({**person.settings.model_dump(), **changes})
+            except ValidationError as e:
+                first = e.errors(include_url=False)[0]
+                where = ".".join(str(x) for x in first["loc"])
+                raise MultitudesError(str(e), user_message=f"That setting is not valid ({where}: {first['msg']}).") \
+                    from e
+            await uow.people.save_settings(person_id, new)
+        return new
+
+    async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:
+        async with self.store.unit() as uow:
+            await uow.people.note_chat_member(platform, chat_id, person_id, self.clock.now())
+
+    async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
+        """People seen in this group chat who opted in to group picks."""
+        async with self.store.read() as uow:
+            members = await uow.people.chat_members(platform, chat_id)
+            people = {p.id: p for p in await uow.people.many(members)}
+        return [m for m in members if m in people and people[m].settings.group_opt_in]
+
+    async def names(self, person_ids: Sequence[int]) -> dict[int, str]:
+        async with self.store.read() as uow:
+            people = {p.id: p for p in await uow.people.many(person_ids)}
+        return {p: (people[p].display_name if p in people else None) or f"person {p}" for p in person_ids}
+
+    def is_owner(self, platform: str, platform_user_id: str) -> bool:
+        """Bot owners (``feedback.owners``) may see everyone's success rates."""
+        return f"{platform}:{platform_user_id}" in self.settings.feedback.owners

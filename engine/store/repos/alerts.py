@@ -1,0 +1,100 @@
+"""Release-calendar alerts and weekly digests are rows, claimed before sending so nothing goes out twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ...clock import iso, parse_ts
+from ..db import Db, Row
+from ..records import AlertRow, NewAlert
+
+COLUMNS = ("a.id, a.person_id, a.show_id, s.title, s.year, a.season, a.kind, a.event_at, a.due_at, a.expires_at, "
+           "a.payload, a.status, a.attempts")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def alert_row(r: Row) -> AlertRow:
+    return AlertRow(int(r[0]), int(r[1]), int(r[2]), str(r[3]), r[4], int(r[5]), str(r[6]),
+                    parse_ts(r[7]) or _EPOCH, parse_ts(r[8]) or _EPOCH, parse_ts(r[9]) or _EPOCH,
+                    json.loads(r[10] or "{}"), str(r[11]), int(r[12]))
+
+
+class AlertRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def save(self, alerts: Sequence[NewAlert], now: datetime) -> tuple[int, int]:
+        """Insert new decisions; move a pending one whose date moved. Returns (created, updated)."""
+        created = updated = 0
+        for a in alerts:
+            have = await self.db.fetchone("SELECT status, event_at, payload FROM alerts WHERE person_id=? AND "
+                                          "show_id=? AND season=? AND kind=?", a.person_id, a.show_id, a.season, a.kind)
+            payload = json.dumps(a.payload, sort_keys=True)
+            if have is None:
+                await self.db.execute(
+                    "INSERT INTO alerts(person_id, show_id, season, kind, event_at, due_at, expires_at, payload, "
+                    "created_at) VALUES (?,?,?,?,?,?,?,?,?)", a.person_id, a.show_id, a.season, a.kind,
+                    iso(a.event_at), iso(a.due_at), iso(a.expires_at), payload, iso(now))
+                created += 1
+            elif have[0] == "pending" and (have[1], json.loads(have[2] or "{}")) != (iso(a.event_at),
+                                                                              json.loads(payload)):
+                await self.db.execute(
+                    "UPDATE alerts SET event_at=?, due_at=?, expires_at=?, payload=? WHERE person_id=? AND show_id=? "
+                    "AND season=? AND kind=?", iso(a.event_at), iso(a.due_at), iso(a.expires_at), payload,
+                    a.person_id, a.show_id, a.season, a.kind)
+                updated += 1
+        return created, updated
+
+    async def due(self, now: datetime, limit: int = 1000) -> list[AlertRow]:
+        rows = await self.db.fetch(f"SELECT {COLUMNS} FROM alerts a JOIN shows s ON s.id=a.show_id "
+                                   "WHERE a.status='pending' AND a.due_at <= ? ORDER BY a.due_at, a.id LIMIT ?",
+                                   iso(now), limit)
+        return [alert_row(r) for r in rows]
+
+    async def of_person(self, person_id: int) -> list[AlertRow]:
+        rows = await self.db.fetch(f"SELECT {COLUMNS} FROM alerts a JOIN shows s ON s.id=a.show_id "
+                                   "WHERE a.person_id=? ORDER BY a.due_at, a.id", person_id)
+        return [alert_row(r) for r in rows]
+
+    async def defer(self, alert_id: int, due_at: datetime) -> None:
+        await self.db.execute("UPDATE alerts SET due_at=? WHERE id=? AND status='pending'", iso(due_at), alert_id)
+
+    async def claim(self, alert_id: int) -> bool:
+        """pending -> sending, in one statement: whoever changes the row sends it."""
+        return await self.db.execute("UPDATE alerts SET status='sending' WHERE id=? AND status='pending'",
+                                     alert_id) == 1
+
+    async def sent(self, alert_id: int, at: datetime, destination: str, message_ref: str) -> None:
+        await self.db.execute("UPDATE alerts SET status='sent', sent_at=?, destination=?, message_ref=? WHERE id=?",
+                              iso(at), destination, message_ref, alert_id)
+
+    async def skip(self, alert_id: int, note: str) -> None:
+        await self.db.execute("UPDATE alerts SET status='skipped', note=? WHERE id=?", note, alert_id)
+
+    async def failed(self, alert_id: int, attempts: int, give_up: bool, note: str) -> None:
+        await self.db.execute("UPDATE alerts SET status=?, attempts=?, note=? WHERE id=?",
+                              "skipped" if give_up else "pending", attempts, note, alert_id)
+
+    async def related_catchups_since(self, since: datetime) -> dict[int, int]:
+        rows = await self.db.fetch("SELECT person_id, COUNT(*) FROM alerts WHERE kind='catchup' AND payload LIKE "
+                                   "'%\"related\"%' AND created_at >= ? GROUP BY person_id", iso(since))
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def counts(self) -> list[tuple[str, str, int]]:
+        """(kind, status, how many), for operators."""
+        rows = await self.db.fetch("SELECT kind, status, COUNT(*) FROM alerts GROUP BY kind, status ORDER BY 1, 2")
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    # -- the weekly digest -------------------------------------------------------------------------------------
+    async def claim_digest(self, person_id: int, week: str) -> bool:
+        return await self.db.execute("INSERT INTO digests(person_id, week, status) VALUES (?,?,'sending') "
+                                     "ON CONFLICT DO NOTHING", person_id, week) == 1
+
+    async def digest_sent(self, person_id: int, week: str, at: datetime, destination: str) -> None:
+        await self.db.execute("UPDATE digests SET status='sent', sent_at=?, destination=? WHERE person_id=? AND "
+                              "week=?", iso(at), destination, person_id, week)
+
+    async def digest_skipped(self, person_id: int, week: str) -> None:
+        await self.db.execute("UPDATE digests SET status='skipped' WHERE person_id=? AND week=?", person_id, week)

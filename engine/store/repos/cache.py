@@ -1,0 +1,27 @@
+"""A response cache with an expiry per entry (TMDB look-ups, OMDb scores, Trakt public lists and calendars)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ...clock import iso, parse_ts
+from ..db import Db
+
+
+class CacheRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def get(self, key: str, now: datetime) -> Any | None:
+        row = await self.db.fetchone("SELECT body, expires_at FROM api_cache WHERE key=?", key)
+        if row is None or (parse_ts(row[1]) or now) <= now:
+            return None
+        return json.loads(row[0])
+
+    async def put(self, key: str, body: Any, now: datetime, expires_at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO api_cache(key, body, fetched_at, expires_at) VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE "
+            "SET body=excluded.body, fetched_at=excluded.fetched_at, expires_at=excluded.expires_at",
+            key, json.dumps(body, ensure_ascii=False), iso(now), iso(expires_at))

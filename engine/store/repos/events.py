@@ -1,0 +1,85 @@
+"""Every pick shown is an event: what, why, where it was shown; feedback and adoption trace back to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ...clock import iso, parse_ts
+from ..db import Db, Row, chunks, marks
+from ..records import NewEvent, RecEvent
+from .history import EPISODE
+
+COLUMNS = ("id, person_id, show_id, request_id, strategy, persona_id, sources, rank, mode, shown_at, platform, "
+           "message_ref, reason, llm")
+
+
+def event(r: Row) -> RecEvent:
+    return RecEvent(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]), r[5], tuple(json.loads(r[6] or "[]")),
+                    int(r[7]), str(r[8]), parse_ts(r[9]) or datetime.min.replace(tzinfo=UTC), r[10], r[11], r[12],
+                    bool(r[13]))
+
+
+class EventRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def record(self, events: Sequence[NewEvent], at: datetime) -> list[int]:
+        ids = []
+        for e in events:
+            row = await self.db.fetchone(
+                "INSERT INTO rec_events(person_id, show_id, request_id, strategy, persona_id, sources, rank, mode, "
+                "score, reason, llm, shown_at, platform) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                e.person_id, e.show_id, e.request_id, e.strategy, e.persona_id, json.dumps(list(e.sources)), e.rank,
+                str(e.mode), e.score, e.reason, int(e.llm), iso(at), e.platform)
+            assert row is not None
+            ids.append(int(row[0]))
+        return ids
+
+    async def attach(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
+        await self.db.executemany("UPDATE rec_events SET platform=?, message_ref=? WHERE id=?",
+                                  [(platform, message_ref, e) for e in event_ids])
+
+    async def for_message(self, platform: str, message_ref: str) -> list[int]:
+        rows = await self.db.fetch("SELECT id FROM rec_events WHERE platform=? AND message_ref=? ORDER BY rank, id",
+                                   platform, message_ref)
+        return [int(r[0]) for r in rows]
+
+    async def get(self, event_id: int) -> RecEvent | None:
+        row = await self.db.fetchone(f"SELECT {COLUMNS} FROM rec_events WHERE id=?", event_id)
+        return event(row) if row is not None else None
+
+    async def of_request(self, request_id: str) -> list[RecEvent]:
+        rows = await self.db.fetch(f"SELECT {COLUMNS} FROM rec_events WHERE request_id=? ORDER BY id", request_id)
+        return [event(r) for r in rows]
+
+    async def of_person(self, person_id: int) -> list[RecEvent]:
+        rows = await self.db.fetch(f"SELECT {COLUMNS} FROM rec_events WHERE person_id=? ORDER BY id", person_id)
+        return [event(r) for r in rows]
+
+    async def excluded(self, person_id: int, max_watched_episodes: int, shown_since: datetime) -> set[int]:
+        """Shows never to recommend now: watched beyond the threshold, rated, hidden or dropped, dismissed, or
+        recommended since ``shown_since``."""
+        rows = await self.db.fetch(
+            "SELECT p.show_id FROM plays p WHERE p.person_id=? GROUP BY p.show_id "
+            f"HAVING COUNT(DISTINCT {EPISODE}) > ? "
+            "UNION SELECT show_id FROM ratings WHERE person_id=? UNION SELECT show_id FROM hidden WHERE person_id=? "
+            "UNION SELECT show_id FROM dismissed WHERE person_id=? "
+            "UNION SELECT show_id FROM rec_events WHERE person_id=? AND shown_at >= ?",
+            person_id, max_watched_episodes, person_id, person_id, person_id, person_id, iso(shown_since))
+        return {int(r[0]) for r in rows}
+
+    async def shown_and_started(self, person_id: int, since: datetime) -> tuple[int, int]:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*), COUNT(a.event_id) FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id "
+            "WHERE e.person_id=? AND e.shown_at >= ?", person_id, iso(since))
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    async def counts_by_person(self, person_ids: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for chunk in chunks(list(person_ids)):
+            for r in await self.db.fetch(f"SELECT person_id, COUNT(*) FROM rec_events WHERE person_id IN "
+                                         f"({marks(len(chunk))}) GROUP BY person_id", *chunk):
+                out[int(r[0])] = int(r[1])
+        return out

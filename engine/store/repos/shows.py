@@ -1,0 +1,186 @@
+"""Shows: one row per real show whatever id a source knows it by, with its metadata (shared by everyone)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from ...clock import iso, parse_ts
+from ...meta import ShowMeta, decode, encode
+from ...models import ShowIds, ShowRef
+from ..db import Db, Row, chunks, marks
+from ..records import ShowRecord
+
+ShowKey = tuple[str, Any]
+ID_COLUMNS = (("trakt", "trakt_id"), ("tmdb", "tmdb_id"), ("imdb", "imdb_id"))
+COLUMNS = "id, trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes, meta, meta_expires_at"
+
+
+def keys(ids: ShowIds) -> list[ShowKey]:
+    out: list[ShowKey] = []
+    if ids.trakt is not None:
+        out.append(("trakt", ids.trakt))
+    if ids.tmdb is not None:
+        out.append(("tmdb", ids.tmdb))
+    if ids.imdb:
+        out.append(("imdb", ids.imdb))
+    return out
+
+
+def lookup(found: dict[ShowKey, int], ids: ShowIds) -> int:
+    for k in keys(ids):
+        if k in found:
+            return found[k]
+    raise KeyError(f"show not stored: {ids}")
+
+
+def record(r: Row) -> ShowRecord:
+    raw = r["meta"]
+    return ShowRecord(
+        id=int(r["id"]),
+        ids=ShowIds(trakt=r["trakt_id"], tmdb=r["tmdb_id"], imdb=r["imdb_id"], tvdb=r["tvdb_id"], slug=r["slug"]),
+        title=r["title"], year=r["year"], aired_episodes=r["aired_episodes"],
+        meta=decode(raw, title=r["title"], year=r["year"]), has_meta=raw is not None,
+        meta_expires_at=parse_ts(r["meta_expires_at"]))
+
+
+class ShowRepo:
+    def __init__(self, db: Db, committed: dict[ShowKey, tuple[int, tuple[Any, ...]]],
+                 pending: dict[ShowKey, tuple[int, tuple[Any, ...]]]) -> None:
+        self.db = db
+        self._committed = committed
+        self._pending = pending
+
+    async def upsert(self, refs: Iterable[ShowRef]) -> dict[ShowKey, int]:
+        """Insert or merge shows; a map from every id key (``("trakt", 1)``…) to the internal id. Shows already
+        stored as given cost no query. An id another row owns is never taken (the two stay apart)."""
+        out: dict[ShowKey, int] = {}
+        for ref in refs:
+            ks = keys(ref.ids)
+            if not ks:
+                raise ValueError(f"show without ids: {ref.title}")
+            if ks[0] in out:
+                continue
+            snap = (ref.title, ref.year, ref.aired_episodes, ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb)
+            hit = self._pending.get(ks[0]) or self._committed.get(ks[0])
+            if hit is not None and all(v is None or v == h for v, h in zip(snap, hit[1], strict=True)):
+                for k in ks:
+                    out[k] = hit[0]
+                continue
+            sid: int | None = None
+            for kind, val in ks:
+                row = await self.db.fetchone(f"SELECT id FROM shows WHERE {kind}_id=?", val)
+                if row is not None:
+                    sid = int(row[0])
+                    break
+            if sid is None:
+                row = await self.db.fetchone(
+                    "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
+                    "VALUES (?,?,?,?,?,?,?,?) RETURNING id", ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb,
+                    ref.ids.tvdb, ref.ids.slug, ref.title, ref.year, ref.aired_episodes)
+                assert row is not None
+                sid = int(row[0])
+            else:
+                await self.db.execute(
+                    "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
+                    "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
+                    ref.title or None, ref.year, ref.aired_episodes, ref.ids.slug, sid)
+                await self._adopt_ids(sid, ref.ids)
+            stored = await self.db.fetchone(
+                "SELECT title, year, aired_episodes, trakt_id, tmdb_id, imdb_id, tvdb_id FROM shows WHERE id=?", sid)
+            for k in ks:
+                out[k] = sid
+                if stored is not None:
+                    self._pending[k] = (sid, tuple(stored))
+        return out
+
+    async def _adopt_ids(self, sid: int, ids: ShowIds) -> None:
+        """Fill ids the row lacks, unless another row owns them (then keep the two apart rather than guess)."""
+        for col, val in (("trakt_id", ids.trakt), ("tmdb_id", ids.tmdb), ("imdb_id", ids.imdb)):
+            if val is not None:
+                await self.db.execute(
+                    f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
+                    f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", val, sid, val)
+        if ids.tvdb is not None:
+            await self.db.execute("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", ids.tvdb, sid)
+
+    async def by_ids(self, ids: ShowIds) -> ShowRecord | None:
+        for kind, val in keys(ids):
+            row = await self.db.fetchone(f"SELECT {COLUMNS} FROM shows WHERE {kind}_id=?", val)
+            if row is not None:
+                return record(row)
+        return None
+
+    async def get(self, show_id: int) -> ShowRecord | None:
+        row = await self.db.fetchone(f"SELECT {COLUMNS} FROM shows WHERE id=?", show_id)
+        return record(row) if row is not None else None
+
+    async def many(self, show_ids: Iterable[int]) -> dict[int, ShowRecord]:
+        ids = sorted(set(show_ids))
+        out: dict[int, ShowRecord] = {}
+        for chunk in chunks(ids):
+            for r in await self.db.fetch(f"SELECT {COLUMNS} FROM shows WHERE id IN ({marks(len(chunk))})", *chunk):
+                rec = record(r)
+                out[rec.id] = rec
+        return out
+
+    async def by_trakt_ids(self, trakt_ids: Iterable[int]) -> dict[int, ShowRecord]:
+        ids = sorted(set(trakt_ids))
+        out: dict[int, ShowRecord] = {}
+        for chunk in chunks(ids):
+            for r in await self.db.fetch(f"SELECT {COLUMNS} FROM shows WHERE trakt_id IN ({marks(len(chunk))})",
+                                         *chunk):
+                rec = record(r)
+                if rec.ids.trakt is not None:
+                    out[rec.ids.trakt] = rec
+        return out
+
+    async def all(self) -> list[ShowRecord]:
+        """Every stored show (operators' views and tests; a catalogue of tens of thousands reads in a blink)."""
+        return [record(r) for r in await self.db.fetch(f"SELECT {COLUMNS} FROM shows ORDER BY id")]
+
+    async def titles(self) -> list[tuple[int, str, int | None]]:
+        """Every stored show's id, title and year (for title look-ups)."""
+        return [(int(r[0]), str(r[1]), r[2]) for r in await self.db.fetch("SELECT id, title, year FROM shows")]
+
+    async def needing_meta(self, now: datetime, *, person_id: int | None = None,
+                           among: Sequence[int] | None = None, limit: int = 100_000) -> list[ShowRecord]:
+        """Shows whose metadata is missing or expired: everyone's, one person's, or among these ids."""
+        if among is not None:
+            out = []
+            for chunk in chunks(sorted(set(among))):
+                out += [record(r) for r in await self.db.fetch(
+                    f"SELECT {COLUMNS} FROM shows WHERE id IN ({marks(len(chunk))}) AND "
+                    "(meta_expires_at IS NULL OR meta_expires_at < ?) ORDER BY id", *chunk, iso(now))]
+            return out
+        if person_id is not None:
+            rows = await self.db.fetch(
+                f"SELECT {COLUMNS} FROM shows s WHERE (s.meta_expires_at IS NULL OR s.meta_expires_at < ?) AND s.id IN "
+                "(SELECT show_id FROM plays WHERE person_id=? UNION SELECT show_id FROM ratings WHERE person_id=? "
+                "UNION SELECT show_id FROM watchlist WHERE person_id=?) ORDER BY s.id LIMIT ?",
+                iso(now), person_id, person_id, person_id, limit)
+        else:
+            rows = await self.db.fetch(
+                f"SELECT {COLUMNS} FROM shows WHERE meta_expires_at IS NULL OR meta_expires_at < ? ORDER BY id LIMIT ?",
+                iso(now), limit)
+        return [record(r) for r in rows]
+
+    async def save_meta(self, show_id: int, meta: ShowMeta | None, fetched_at: datetime, expires_at: datetime,
+                        ids: ShowIds | None = None) -> None:
+        """Metadata from the source (None: the source does not know the show; remembered until ``expires_at``)."""
+        await self.db.execute("UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=?",
+                              encode(meta) if meta is not None else "{}", iso(fetched_at), iso(expires_at), show_id)
+        if ids is not None:
+            await self._adopt_ids(show_id, ShowIds(tmdb=ids.tmdb, imdb=ids.imdb, tvdb=ids.tvdb))
+
+    async def save_missing_metas(self, metas: Sequence[tuple[int, ShowMeta]], fetched_at: datetime,
+                                 expires_at: datetime) -> None:
+        """Metadata for shows that have none yet (what a list told us about them)."""
+        await self.db.executemany(
+            "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=? AND meta IS NULL",
+            [(encode(m), iso(fetched_at), iso(expires_at), sid) for sid, m in metas])
+
+    async def set_meta(self, show_id: int, meta: ShowMeta) -> None:
+        """Change stored metadata in place (e.g. LLM tone tags), keeping its expiry."""
+        await self.db.execute("UPDATE shows SET meta=? WHERE id=?", encode(meta), show_id)

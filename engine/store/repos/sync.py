@@ -1,0 +1,71 @@
+"""Incremental sync bookkeeping: what each section was synced up to, the resumable history job, and a lease so
+one sync runs per person."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ...clock import iso, parse_ts
+from ..db import Db
+from ..records import SyncState
+
+
+class SyncRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    async def _ensure(self, person_id: int) -> None:
+        await self.db.execute("INSERT INTO sync_state(person_id) VALUES (?) ON CONFLICT DO NOTHING", person_id)
+
+    async def state(self, person_id: int) -> SyncState:
+        row = await self.db.fetchone(
+            "SELECT activities, history_cursor, job, lease_owner, lease_until, last_started_at, last_finished_at, "
+            "last_error FROM sync_state WHERE person_id=?", person_id)
+        if row is None:
+            return SyncState()
+        return SyncState(json.loads(row[0] or "{}"), row[1], json.loads(row[2]) if row[2] else None, row[3],
+                         parse_ts(row[4]), parse_ts(row[5]), parse_ts(row[6]), row[7])
+
+    async def set_job(self, person_id: int, job: dict[str, Any] | None) -> None:
+        """The history job's resume point (None: no job pending)."""
+        await self._ensure(person_id)
+        await self.db.execute("UPDATE sync_state SET job=? WHERE person_id=?",
+                              json.dumps(job) if job is not None else None, person_id)
+
+    async def mark_section(self, person_id: int, section: str, stamp: str | None, *,
+                           history_cursor: str | None = None, clear_job: bool = False) -> None:
+        """A section is synced up to ``stamp`` (Trakt's last_activities value for it)."""
+        await self._ensure(person_id)
+        row = await self.db.fetchone("SELECT activities FROM sync_state WHERE person_id=?", person_id)
+        acts = json.loads(row[0] if row is not None and row[0] else "{}")
+        acts[section] = stamp
+        await self.db.execute("UPDATE sync_state SET activities=? WHERE person_id=?",
+                              json.dumps(acts, sort_keys=True), person_id)
+        if history_cursor is not None:
+            await self.db.execute("UPDATE sync_state SET history_cursor=? WHERE person_id=?", history_cursor,
+                                  person_id)
+        if clear_job:
+            await self.db.execute("UPDATE sync_state SET job=NULL WHERE person_id=?", person_id)
+
+    async def acquire_lease(self, person_id: int, owner: str, until: datetime, now: datetime,
+                            is_stale: Callable[[str], bool] | None = None) -> bool:
+        """Take the per-person sync lease unless a live owner holds it (``is_stale`` may free dead owners)."""
+        await self._ensure(person_id)
+        row = await self.db.fetchone("SELECT lease_owner, lease_until FROM sync_state WHERE person_id=?", person_id)
+        holder, held_until = (row[0], parse_ts(row[1])) if row is not None else (None, None)
+        if holder and holder != owner and held_until and held_until > now and not (is_stale and is_stale(holder)):
+            return False
+        await self.db.execute("UPDATE sync_state SET lease_owner=?, lease_until=?, last_started_at=? "
+                              "WHERE person_id=?", owner, iso(until), iso(now), person_id)
+        return True
+
+    async def release_lease(self, person_id: int, owner: str, error: str | None, now: datetime) -> None:
+        if error is None:
+            await self.db.execute("UPDATE sync_state SET lease_owner=NULL, lease_until=NULL, last_error=NULL, "
+                                  "last_finished_at=? WHERE person_id=? AND lease_owner=?", iso(now), person_id, owner)
+        else:
+            await self.db.execute("UPDATE sync_state SET lease_owner=NULL, lease_until=NULL, last_error=? "
+                                  "WHERE person_id=? AND lease_owner=?", error, person_id, owner)

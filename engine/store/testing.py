@@ -1,0 +1,41 @@
+"""A small helper for tests and benchmarks that look at what was stored (SQL stays in this package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .db import fetchval
+from .sqlite import SqliteStore
+
+TABLES = frozenset({"people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden",
+                    "sync_state", "trakt_show_state", "api_cache", "personas", "persona_state", "rec_events",
+                    "dismissed", "feedback", "chat_members", "adoptions", "alerts", "digests"})
+
+
+async def open_probe(path: str | Path) -> SqliteStore:
+    """A second connection to an engine's database file (WAL: it sees every committed unit)."""
+    return await SqliteStore(path).open()
+
+
+async def count(store: SqliteStore, table: str, **where: object) -> int:
+    """Rows of ``table`` matching ``column=value`` conditions (``None`` matches NULL)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    conds, args = [], []
+    for col, val in where.items():
+        if not col.isidentifier():
+            raise ValueError(f"bad column {col!r}")
+        if val is None:
+            conds.append(f"{col} IS NULL")
+        else:
+            conds.append(f"{col}=?")
+            args.append(val)
+    sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE " + " AND ".join(conds) if conds else "")
+    async with store.read() as uow:
+        return int(await fetchval(uow.db, sql, *args) or 0)
+
+
+async def cache_keys(store: SqliteStore, prefix: str) -> list[str]:
+    async with store.read() as uow:
+        return [str(r[0]) for r in await uow.db.fetch("SELECT key FROM api_cache WHERE key LIKE ? ORDER BY key",
+                                                        prefix.replace("%", "") + "%")]

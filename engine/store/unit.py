@@ -1,0 +1,54 @@
+"""A unit of work: the repositories of every data area, bound to one transaction of one backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .db import Db
+from .repos.alerts import AlertRepo
+from .repos.cache import CacheRepo
+from .repos.events import EventRepo
+from .repos.feedback import FeedbackRepo
+from .repos.history import HistoryRepo
+from .repos.people import PeopleRepo
+from .repos.personas import PersonaRepo
+from .repos.shows import ShowRepo
+from .repos.sync import SyncRepo
+from .repos.tokens import TokenRepo
+
+ShowKey = tuple[str, Any]
+
+
+class ShowIdCache:
+    """Show ids already stored, with what the row holds: a page of plays of known shows costs no show query.
+    Filled only from committed transactions (a rolled-back unit's inserts never reach it)."""
+
+    def __init__(self) -> None:
+        self.committed: dict[ShowKey, tuple[int, tuple[Any, ...]]] = {}
+
+    def clear(self) -> None:
+        self.committed.clear()
+
+
+class Unit:
+    def __init__(self, db: Db, shows: ShowIdCache) -> None:
+        self.db = db
+        self._cache = shows
+        self._pending: dict[ShowKey, tuple[int, tuple[Any, ...]]] = {}
+        self.people = PeopleRepo(db)
+        self.tokens = TokenRepo(db)
+        self.shows = ShowRepo(db, shows.committed, self._pending)
+        self.history = HistoryRepo(db, self.shows)
+        self.sync = SyncRepo(db)
+        self.personas = PersonaRepo(db)
+        self.events = EventRepo(db)
+        self.feedback = FeedbackRepo(db)
+        self.alerts = AlertRepo(db)
+        self.cache = CacheRepo(db)
+
+    def committed(self) -> None:
+        self._cache.committed.update(self._pending)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        self._pending.clear()
