@@ -27,7 +27,7 @@ from .config import SyncSettings
 from .errors import SyncInProgress
 from .models import Play, ShowIds, ShowRef, SyncReport
 from .sources.trakt import TraktPort
-from .store import Store
+from .store import Store, Unit
 from .store.records import SyncState
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,6 @@ class TraktSync:
         return await self._hidden_section(person_id, stamp, "dropped", "dropped")
 
 
-async def _local_ref(uow: Any, trakt_id: int) -> ShowRef:
+async def _local_ref(uow: Unit, trakt_id: int) -> ShowRef:
     rec = await uow.shows.by_ids(ShowIds(trakt=trakt_id))
     return rec.ref if rec is not None else ShowRef(ShowIds(trakt=trakt_id), "?", None)

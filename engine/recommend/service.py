@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,7 +108,8 @@ class Adaptation:
 
 class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
-                 catalogue: Catalogue, enrich: Any, llm: LLM | None, feedback: FeedbackService, *,
+                 catalogue: Catalogue, enrich: Callable[[Sequence[int]], Awaitable[int]], llm: LLM | None,
+                 feedback: FeedbackService, *,
                  max_watched_episodes: int = 1, recent_days: int = 14, adaptive: bool = True,
                  seed: int | None = None) -> None:
         self.store = store
@@ -357,7 +358,7 @@ class Recommender:
         thin = [c for c in cands if c.show_id is not None and (c.meta.empty or c.meta.partial)]
         if thin:
             thin.sort(key=lambda c: (-len(c.sources), min(c.sources.values())))
-            await self.enrich([c.show_id for c in thin[:80]])
+            await self.enrich([c.show_id for c in thin[:80] if c.show_id is not None])
             async with self.store.read() as uow:
                 stored = await uow.shows.many(c.show_id for c in thin if c.show_id is not None)
             for c in thin:

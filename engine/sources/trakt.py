@@ -23,6 +23,7 @@ import httpx
 import msgspec
 
 from ..aio import run_all
+from ..caching import CachedLookups
 from ..clock import Clock, parse_ts
 from ..config import TraktSettings
 from ..errors import (
@@ -289,7 +290,7 @@ def _shows(rows: Any) -> list[ShowRef]:
 
 class TraktClient:
     def __init__(self, settings: TraktSettings, client_id: str, client_secret: str, http: HttpService,
-                 vault: TokenVault, clock: Clock, cache: Any = None) -> None:
+                 vault: TokenVault, clock: Clock, cache: CachedLookups | None = None) -> None:
         self.settings = settings
         self.client_id = client_id
         self.client_secret = client_secret
