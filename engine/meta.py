@@ -18,7 +18,7 @@ ENDED = frozenset({"Ended", "Canceled"})
 AIRING = frozenset({"Returning Series", "In Production"})
 
 
-class EpisodeAir(msgspec.Struct, frozen=True, omit_defaults=True):
+class EpisodeAir(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """An episode TMDB announces (``next_episode_to_air``) or last aired (``last_episode_to_air``)."""
 
     season: int | None = None
@@ -36,14 +36,18 @@ class EpisodeAir(msgspec.Struct, frozen=True, omit_defaults=True):
         return str(self.type or "").endswith("finale")
 
 
-class SeasonInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+class SeasonInfo(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     season: int | None = None
     episodes: int | None = None
     air_date: str | None = None
 
 
-class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What the engine knows about a show beyond its ids. Every field is optional: sources differ."""
+class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """What the engine knows about a show beyond its ids. Every field is optional: sources differ.
+
+    Not tracked by the garbage collector (``gc=False``: it holds only strings, numbers and tuples of them, so it
+    can never be part of a cycle): a deployment holds tens of thousands, and scanning them made full
+    collections block the event loop for a third of a second."""
 
     tmdb_id: int | None = None
     title: str = ""

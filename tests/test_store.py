@@ -193,3 +193,39 @@ async def test_an_old_database_upgrades_with_everything_kept(tmp_path: Path) -> 
         assert await count(new, "feedback") == 0 and await count(new, "rec_events") == 0
     finally:
         await new.close()
+
+
+async def test_a_request_reads_through_indexes(tmp_path: Path) -> None:
+    """Every statement a /recommend, a feedback tap and the bandit's statistics run, EXPLAINed: none scans the
+    big per-person tables (plays, rec_events, feedback, adoptions, ratings) — each finds its rows by index."""
+    import re
+
+    from engine import bootstrap
+    from engine.models import RecommendRequest
+    from engine.store.testing import query_plan, traced
+    from tests.conftest import settings_for
+    from tests.fakes.clock import FakeClock
+
+    store = await SqliteStore(tmp_path / "multitudes.db").open()
+    engine = await bootstrap(settings_for(tmp_path), store=store, clock=FakeClock(), seed=0)
+    try:
+        pid = await engine.person("console", "x")
+        await engine.load_sample(pid)
+        await engine.warm()
+        await engine.personas(pid)
+        first = await engine.recommend(RecommendRequest(pid, k=5))
+        async with traced(store) as sqls:
+            r = await engine.recommend(RecommendRequest(pid, k=5))
+            await engine.record_feedback(pid, r.items[0].event_id, "liked")
+            await engine.recommend(RecommendRequest(pid, k=5, mode="like", like=first.items[0].title))
+        reads = [s for s in dict.fromkeys(sqls) if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        assert len(reads) >= 10
+        scans = {}
+        for sql in reads:
+            plan = await query_plan(store, sql)
+            bad = [p for p in plan if re.match(r"SCAN (plays|rec_events|feedback|adoptions|ratings)\b", p)]
+            if bad:
+                scans[sql] = plan
+        assert not scans, scans
+    finally:
+        await engine.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from .db import fetchval
@@ -39,3 +41,21 @@ async def cache_keys(store: SqliteStore, prefix: str) -> list[str]:
     async with store.read() as uow:
         return [str(r[0]) for r in await uow.db.fetch("SELECT key FROM api_cache WHERE key LIKE ? ORDER BY key",
                                                         prefix.replace("%", "") + "%")]
+
+
+@asynccontextmanager
+async def traced(store: SqliteStore) -> AsyncIterator[list[str]]:
+    """Every SQL statement the store's connection runs inside the block (parameters expanded), in order."""
+    seen: list[str] = []
+    conn = store.conn
+    await conn.set_trace_callback(seen.append)
+    try:
+        yield seen
+    finally:
+        await conn.set_trace_callback(None)  # type: ignore[arg-type]  # None clears it (sqlite3 docs)
+
+
+async def query_plan(store: SqliteStore, sql: str) -> list[str]:
+    """SQLite's plan for a statement: one line per step ("SEARCH plays USING COVERING INDEX …", "SCAN …")."""
+    async with store.read() as uow:
+        return [str(r[3]) for r in await uow.db.fetch("EXPLAIN QUERY PLAN " + sql)]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd
@@ -30,16 +31,14 @@ class Cluster:
     cohesion: float               # mean cosine of members to the centroid
 
 
-def _reduce(X: Matrix, dims: int, seed: int) -> Matrix:
-    """Project onto the top ``dims`` singular directions: exact thin SVD for one person's usual few hundred shows,
-    seeded randomized SVD for very long histories (both deterministic)."""
-    if X.shape[1] <= dims or X.shape[0] <= dims:
-        return X
-    if X.shape[0] * X.shape[1] > 2_000_000:
-        U, S, _ = randomized_svd(X, dims, random_state=seed)
-    else:
-        U, S, _ = np.linalg.svd(X, full_matrices=False)
-    reduced: Matrix = normalize(U[:, :dims] * S[:dims])
+def _reduce(X: sparse.csr_matrix, dims: int, seed: int) -> Matrix:
+    """Project onto the top ``dims`` singular directions (seeded randomized SVD on the sparse rows: linear in the
+    rows, deterministic); a small history keeps its rows as they are."""
+    if X.shape[0] <= dims:
+        small: Matrix = normalize(X.toarray())
+        return small
+    U, S, _ = randomized_svd(X, dims, n_iter=4, random_state=seed)
+    reduced: Matrix = normalize(U * S)
     return reduced
 
 
@@ -80,29 +79,23 @@ def kmeans(X: Matrix, w: np.ndarray, k: int, rng: np.random.Generator, *, init: 
     return best
 
 
-def silhouette(D: Matrix, labels: np.ndarray) -> float:
-    """Mean silhouette from a precomputed distance matrix."""
-    ks = np.unique(labels)
+def silhouette(X: Matrix, labels: np.ndarray) -> float:
+    """The mean cosine silhouette, exactly, in O(n·k·d): on unit rows the mean distance from x to a cluster is
+    1 - x·(sum of the cluster's rows) / size, so no n x n distance matrix is needed."""
+    ks, own, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     if len(ks) < 2:
         return 0.0
-    n = len(labels)
-    sums = np.stack([D[:, labels == k].sum(axis=1) for k in ks], axis=1)       # n x k
-    counts = np.array([(labels == k).sum() for k in ks], dtype=float)
-    own = np.searchsorted(ks, labels)
-    a_cnt = counts[own] - 1
-    a = np.where(a_cnt > 0, sums[np.arange(n), own] / np.maximum(a_cnt, 1), 0.0)
-    other = sums / counts
-    other[np.arange(n), own] = np.inf
-    b = other.min(axis=1)
-    s = np.where(a_cnt > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    S = np.zeros((len(ks), X.shape[1]))
+    np.add.at(S, own, X)
+    dots = X @ S.T                                             # n x k: x_i · sum of cluster K
+    rows = np.arange(len(labels))
+    n_own = sizes[own]
+    a = np.where(n_own > 1, 1.0 - (dots[rows, own] - 1.0) / np.maximum(n_own - 1, 1), 0.0)
+    mean_other = 1.0 - dots / sizes[None, :]
+    mean_other[rows, own] = np.inf
+    b = mean_other.min(axis=1)
+    s = np.where(n_own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
     return float(s.mean())
-
-
-def _distances(X: Matrix, seed: int) -> tuple[np.ndarray, Matrix]:
-    n = X.shape[0]
-    rng = np.random.default_rng(seed)
-    sample = np.arange(n) if n <= 1500 else np.sort(rng.choice(n, 1500, replace=False))
-    return sample, np.clip(1.0 - X[sample] @ X[sample].T, 0.0, 2.0)
 
 
 def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float = 0.03,
@@ -111,13 +104,12 @@ def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float =
     n = X.shape[0]
     if n < 4 or max_k < 2:
         return 1, np.zeros(n, dtype=int), 0.0
-    sample, D = _distances(X, seed)
     scores: dict[int, tuple[float, np.ndarray]] = {}
     for k in range(2, min(max_k, n - 1) + 1):
         labels, _ = kmeans(X, w, k, np.random.default_rng(seed + k))
-        if len(set(labels[sample].tolist())) < 2:
+        if len(set(labels.tolist())) < 2:
             continue
-        scores[k] = (silhouette(D, labels[sample]), labels)
+        scores[k] = (silhouette(X, labels), labels)
     if not scores:
         return 1, np.zeros(n, dtype=int), 0.0
     top = max(s for s, _ in scores.values())
@@ -143,8 +135,7 @@ def refine(X: Matrix, w: np.ndarray, labels: np.ndarray, max_k: int, seed: int, 
             sub_labels, _ = kmeans(X[ix], w[ix], 2, np.random.default_rng(seed + 100 + g))
             if min(int((sub_labels == 0).sum()), int((sub_labels == 1).sum())) < min_members:
                 continue
-            D = np.clip(1.0 - X[ix] @ X[ix].T, 0.0, 2.0) if len(ix) <= 1500 else None
-            score = silhouette(D, sub_labels) if D is not None else 0.0
+            score = silhouette(X[ix], sub_labels)
             if score >= threshold:
                 labels[ix[sub_labels == 1]] = int(labels.max()) + 1
                 changed = True
@@ -174,8 +165,7 @@ def warm_labels(X: Matrix, w: np.ndarray, ids: Sequence[int], previous: Sequence
     if len(free):
         labels[free] = np.array(kept)[np.argmax(X[free] @ np.array(C).T, axis=1)]
     labels = np.searchsorted(np.array(kept), labels)
-    sample, D = _distances(X, seed)
-    return labels, silhouette(D, labels[sample])
+    return labels, silhouette(X, labels)
 
 
 def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k: int = 8,
@@ -184,7 +174,7 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
                      hysteresis: float = 0.05) -> list[Cluster]:
     """``previous``: the memberships of the person's current personas; when given, the clustering starts from
     them and changes shape only if a fresh clustering is clearly better (silhouette + ``hysteresis``)."""
-    norms = np.linalg.norm(space.matrix, axis=1)
+    norms = np.sqrt(np.asarray(space.matrix.multiply(space.matrix).sum(axis=1)).ravel())
     # shows with no feature at all (no metadata, too rare for co-watching) cannot be placed: left out
     ids = sorted(i for i, wt in weights.items() if wt > 0 and i in space.index and norms[space.index[i]] > 0)
     if not ids:
@@ -195,8 +185,7 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
     k_max = max(1, min(max_k, len(ids) // max(2, min_members)))
     _k, labels, _ = choose_k(X, w, k_max, seed)
     labels = refine(X, w, labels, k_max, seed)
-    sample, D = _distances(X, seed)
-    fresh = silhouette(D, labels[sample]) if len(set(labels.tolist())) > 1 else 0.0
+    fresh = silhouette(X, labels) if len(set(labels.tolist())) > 1 else 0.0
     warm = warm_labels(X, w, ids, previous, seed) if previous else None
     if warm is not None and warm[1] + hysteresis >= fresh:
         labels = warm[0]
@@ -214,9 +203,9 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
     out = []
     for ix in groups.values():
         Xg, wg = X_full[ix], w[ix]
-        centroid = normalize(np.average(Xg, axis=0, weights=wg).reshape(1, -1))[0]
-        sims = Xg @ Xg.T
-        centrality = sims @ wg
+        mean = np.asarray(Xg.T @ wg).ravel()                  # the weighted sum of the members' rows
+        centroid = mean / (np.linalg.norm(mean) or 1.0)
+        centrality = np.asarray(Xg @ mean).ravel()            # x_i · sum_j w_j x_j: linear, not pairwise
         order = np.argsort(-(centrality * np.sqrt(wg)), kind="stable")
         members = [ids[ix[j]] for j in order]
         out.append(Cluster(

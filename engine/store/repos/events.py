@@ -70,6 +70,16 @@ class EventRepo:
             person_id, max_watched_episodes, person_id, person_id, person_id, person_id, iso(shown_since))
         return {int(r[0]) for r in rows}
 
+    async def not_again(self, person_id: int, shown_since: datetime) -> set[int]:
+        """Shows never to recommend now whatever was played: rated, hidden or dropped, dismissed, or recommended
+        since ``shown_since`` (``excluded`` without the plays, for a caller that reads those anyway)."""
+        rows = await self.db.fetch(
+            "SELECT show_id FROM ratings WHERE person_id=? UNION SELECT show_id FROM hidden WHERE person_id=? "
+            "UNION SELECT show_id FROM dismissed WHERE person_id=? "
+            "UNION SELECT show_id FROM rec_events WHERE person_id=? AND shown_at >= ?",
+            person_id, person_id, person_id, person_id, iso(shown_since))
+        return {int(r[0]) for r in rows}
+
     async def shown_and_started(self, person_id: int, since: datetime) -> tuple[int, int]:
         row = await self.db.fetchone(
             "SELECT COUNT(*), COUNT(a.event_id) FROM rec_events e LEFT JOIN adoptions a ON a.event_id=e.id "

@@ -207,6 +207,35 @@ class HistoryRepo:
             out.setdefault(int(r[0]), []).append(int(r[1]))
         return out
 
+    async def last_watched(self, person_id: int) -> list[tuple[int, str]]:
+        """(show, when it was last played) for every show the person played; timestamps as stored (ISO text),
+        parsed by the caller off the event loop."""
+        rows = await self.db.fetch("SELECT show_id, MAX(watched_at) FROM plays WHERE person_id=? GROUP BY show_id",
+                                   person_id)
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def population_plays(self, person_ids: Sequence[int] | None = None) -> list[tuple[int, int, str]]:
+        """(person, show, when) of every play of these people (None: everyone), timestamps as stored."""
+        if person_ids is None:
+            rows = await self.db.fetch("SELECT person_id, show_id, watched_at FROM plays")
+            return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+        out: list[tuple[int, int, str]] = []
+        for chunk in chunks(sorted(set(person_ids))):
+            out += [(int(r[0]), int(r[1]), str(r[2])) for r in await self.db.fetch(
+                f"SELECT person_id, show_id, watched_at FROM plays WHERE person_id IN ({marks(len(chunk))})", *chunk)]
+        return out
+
+    async def population_ratings(self, person_ids: Sequence[int] | None = None) -> list[tuple[int, int, int]]:
+        """(person, show, rating 1-10) of these people (None: everyone)."""
+        if person_ids is None:
+            return [(int(r[0]), int(r[1]), int(r[2])) for r in await self.db.fetch(
+                "SELECT person_id, show_id, rating FROM ratings")]
+        out: list[tuple[int, int, int]] = []
+        for chunk in chunks(sorted(set(person_ids))):
+            out += [(int(r[0]), int(r[1]), int(r[2])) for r in await self.db.fetch(
+                f"SELECT person_id, show_id, rating FROM ratings WHERE person_id IN ({marks(len(chunk))})", *chunk)]
+        return out
+
     async def episodes_watched(self, person_id: int) -> dict[int, int]:
         """Distinct episodes watched per show."""
         rows = await self.db.fetch(f"SELECT p.show_id, COUNT(DISTINCT {EPISODE}) FROM plays p WHERE p.person_id=? "
@@ -272,18 +301,3 @@ class HistoryRepo:
                 if at is not None:
                     out.append((int(r[0]), int(r[1]), int(r[2]), r[3], at))
         return out
-
-    async def cowatch_neighbours(self, person_id: int, among: Sequence[int] | None = None,
-                                 limit: int = 200) -> list[tuple[int, int]]:
-        """Shows watched by the people who share shows with this person, with how many of them watched each
-        (``among``: only those people count)."""
-        if among is not None and not among:
-            return []
-        who = f" AND person_id IN ({marks(len(among))})" if among is not None else ""
-        rows = await self.db.fetch(
-            "SELECT p2.show_id, COUNT(DISTINCT p2.person_id) AS n FROM (SELECT DISTINCT show_id FROM plays "
-            "WHERE person_id=?) mine JOIN (SELECT DISTINCT person_id, show_id FROM plays WHERE person_id<>?"
-            f"{who}) p1 ON p1.show_id=mine.show_id JOIN (SELECT DISTINCT person_id, show_id FROM plays) p2 "
-            "ON p2.person_id=p1.person_id GROUP BY p2.show_id ORDER BY n DESC, p2.show_id LIMIT ?",
-            person_id, person_id, *(among or ()), limit)
-        return [(int(r[0]), int(r[1])) for r in rows]

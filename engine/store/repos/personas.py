@@ -60,6 +60,12 @@ class PersonaRepo:
                                    person_id)
         return [(int(r[0]), {int(k): float(v) for k, v in json.loads(r[1]).items()}) for r in rows]
 
+    async def centroids(self, person_id: int) -> dict[int, np.ndarray]:
+        """The active personas' centroids (feature layout of the build that made them), by persona id."""
+        rows = await self.db.fetch("SELECT id, centroid FROM personas WHERE person_id=? AND active=1", person_id)
+        return {int(r[0]): np.frombuffer(r[1], dtype=np.float32).astype(np.float64) for r in rows
+                if r[1] is not None}
+
     async def retire(self, persona_ids: Sequence[int], at: datetime) -> None:
         await self.db.executemany("UPDATE personas SET active=0, updated_at=? WHERE id=?",
                                   [(iso(at), p) for p in persona_ids])

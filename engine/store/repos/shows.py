@@ -95,6 +95,40 @@ class ShowRepo:
                     self._pending[k] = (sid, tuple(stored))
         return out
 
+    async def ensure(self, refs: Sequence[ShowRef]) -> list[int | None]:
+        """Bulk: make sure every show is stored (new rows for unknown ones, existing rows left as they are) and
+        return their ids in order (None for a ref whose ids point at two different rows). Two statements per
+        chunk however many shows: for a whole catalogue, where ``upsert``'s per-show merging is not needed."""
+        rows = [(r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year, r.aired_episodes)
+                for r in refs]
+        await self.db.executemany(
+            "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
+            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows)
+        found: dict[ShowKey, int] = {}
+        for kind, col in ID_COLUMNS:
+            vals = sorted({v for r in refs if (v := getattr(r.ids, kind)) is not None}, key=str)
+            for chunk in chunks(vals):
+                for row in await self.db.fetch(f"SELECT {col}, id FROM shows WHERE {col} IN ({marks(len(chunk))})",
+                                               *chunk):
+                    found[(kind, row[0])] = int(row[1])
+        out: list[int | None] = []
+        for r in refs:
+            hits = {found[k] for k in keys(r.ids) if k in found}
+            out.append(hits.pop() if len(hits) == 1 else None)
+        return out
+
+    async def meta_key(self) -> tuple[Any, ...]:
+        """Changes when shows are added or their metadata changes (how many have it, and the latest fetch)."""
+        row = await self.db.fetchone("SELECT COUNT(*), COUNT(meta), MAX(meta_fetched_at) FROM shows")
+        return tuple(row) if row is not None else ()
+
+    async def metas_raw(self, after_id: int = 0) -> list[tuple[int, str, str, int | None]]:
+        """(id, metadata JSON, title, year) of every show with metadata and an id above ``after_id``, undecoded:
+        a deployment's index decodes them off the event loop."""
+        rows = await self.db.fetch("SELECT id, meta, title, year FROM shows WHERE id > ? AND meta IS NOT NULL "
+                                   "AND meta <> '{}' ORDER BY id", after_id)
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
     async def _adopt_ids(self, sid: int, ids: ShowIds) -> None:
         """Fill ids the row lacks, unless another row owns them (then keep the two apart rather than guess)."""
         for col, val in (("trakt_id", ids.trakt), ("tmdb_id", ids.tmdb), ("imdb_id", ids.imdb)):
