@@ -13,6 +13,7 @@ from .alerts import AlertService
 from .caching import CachedLookups
 from .catalogue import Catalogue
 from .clock import Clock, SystemClock
+from .compute import one_blas_thread
 from .config import Settings
 from .crypto import TokenCipher
 from .digests import DigestService
@@ -24,7 +25,8 @@ from .library import LibraryService
 from .linking import LinkingService
 from .llm import LLM
 from .people import PeopleService
-from .recommend.candidates import CandidateSources
+from .recommend.candidates import LiveSources
+from .recommend.deployment import Deployments
 from .recommend.service import Recommender
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
@@ -44,6 +46,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
                     transport: httpx.AsyncBaseTransport | None = None, catalogue: Catalogue | None = None,
                     seed: int | None = None) -> Engine:
     """``seed`` makes the recommender's exploration reproducible (tests, benchmarks); production leaves it None."""
+    one_blas_thread()                # numerical work runs in worker threads, one BLAS thread each (engine.compute)
     clock = clock or SystemClock()
     store = store or open_store(settings.storage.path)
     await store.open()
@@ -88,11 +91,15 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
         closers.append(llm.close)
 
     feedback = FeedbackService(store, clock, finish_share=settings.feedback.finish_share, trakt=trakt)
+    rec = settings.recommend
+    deployments = Deployments(store, clock, catalogue, seed=seed or 0,
+                              rebuild_every_s=rec.rebuild_minutes * 60.0)
+    closers.append(deployments.close)
     personas = PersonaService(
         store, clock, namer=LlmNamer(llm) if llm is not None else None,
-        tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None)
-    rec = settings.recommend
-    recommender = Recommender(store, clock, personas, CandidateSources(store, catalogue, trakt=trakt, tmdb=tmdb),
+        tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None,
+        cowatch=deployments.population)
+    recommender = Recommender(store, clock, personas, deployments, LiveSources(trakt=trakt, tmdb=tmdb),
                               catalogue, enricher.enrich_quietly, llm, feedback,
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
                               adaptive=rec.adaptive, seed=seed)

@@ -109,9 +109,10 @@ class TelegramSettings(_Section):
 
 
 class RecommendSettings(_Section):
-    max_watched_episodes: int = Field(1, ge=0)
+    max_watched_episodes: int = Field(0, ge=0)     # a show with more plays than this is never proposed
     recent_days: int = Field(14, ge=0)
     adaptive: bool = True
+    rebuild_minutes: float = Field(10, gt=0)       # the catalogue index and population: rebuilt at most this often
 
 
 class FeedbackSettings(_Section):

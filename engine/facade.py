@@ -163,6 +163,11 @@ class Engine:
         return await asyncio.to_thread(persona_chart, await self.personas(person_id))
 
     # -- recommendations -----------------------------------------------------------------------------------------
+    async def warm(self) -> None:
+        """Build what every request shares (the catalogue index with its feature rows, the population model)
+        now, off the event loop, rather than on the first request."""
+        await self._s.recommender.deployments.current(fresh=True)
+
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
         """Recommendations in any mode, never a show already seen; the person's default filters apply under the
         request's own."""

@@ -355,6 +355,9 @@ class Recommendation:
     status: str | None = None
     lifecycle: str | None = None        # "new season airing", "binge-ready", …
     strategy: str = "blend"             # which ranking chose it: blend | taste | crowd | llm | group
+    trakt_id: int | None = None
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,25 @@
-"""The offline evaluation on real data (needs ../shared; skips cleanly without it).
+"""The offline evaluation on real data, through the pipeline people get (needs ../shared; skips cleanly without).
 
-MovieLens: each person's last 5 ratings by time held out. Annict 2020: train on the first 90% of rows, test on
-pairs first seen in the last 10%, for people with >= 5 training pairs and items present in training.
-Floors sit a little under what was measured (issue #4 note has every number); the issue's targets are
-multitudes >= 1.10x the best baseline's Recall@10 on both, calibration KL <= 0.5x EASE's on MovieLens (measured
-0.62x: not met, asserted as a regression floor only) and persona coverage@10 >= 0.9.
+Annict 2020-07-27: train on the first 90% of rows, test on pairs first seen in the last 10%, for people with >= 5
+training items and items present in training (all 163 such people). MovieLens ml-latest-small: each person's last
+5 items by time held out; 300 of the 610 people, sampled with the seed (the whole run is in the closing note of
+issue 12 and in the README). ``multitudes`` runs with the profiles shipped in ``engine/recommend/weights.json``,
+which ``multitudes tune`` fitted on the same training split (never the test part).
+
+Floors (issue 12): Annict — multitudes >= 1.10x the best trending window and >= every other strategy; MovieLens —
+>= 1.20x EASE, genre calibration KL <= 0.5x EASE's; persona coverage >= 0.95 on both.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from engine.evaluation.datasets import convert_annict, convert_movielens
 from engine.evaluation.runner import evaluate
+from engine.recommend.weights import shipped
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ML = SHARED / "movielens-ml-latest-small"
@@ -23,27 +28,46 @@ ANNICT = SHARED / "annict-anime-records"
 pytestmark = [pytest.mark.shared, pytest.mark.timeout(600)]
 
 
-def best_baseline(r: dict) -> float:  # type: ignore[type-arg]
-    return max(v["recall"] for k, v in r["strategies"].items() if k != "multitudes")
-
-
-@pytest.mark.skipif(not ML.exists(), reason="needs ../shared/data/movielens-ml-latest-small")
-def test_movielens_last5() -> None:
-    r = evaluate(convert_movielens(ML), protocol="last-n", n=5, k=10)
-    s = r["strategies"]
-    assert r["users"] == 610
-    assert s["ease"]["recall"] > s["itemknn"]["recall"] > s["popular"]["recall"]   # the known ordering
-    assert s["multitudes"]["recall"] >= 1.15 * best_baseline(r)
-    assert s["multitudes"]["calibration_kl"] <= 0.7 * s["ease"]["calibration_kl"]
-    assert s["multitudes"]["persona_coverage"] >= 0.95
+def table(r: dict) -> str:  # type: ignore[type-arg]
+    return json.dumps(r["strategies"], indent=1)
 
 
 @pytest.mark.skipif(not ANNICT.exists(), reason="needs ../shared/data/annict-anime-records")
 def test_annict_time_cut() -> None:
-    r = evaluate(convert_annict(ANNICT), protocol="time-cut", k=10)
+    r = evaluate(convert_annict(ANNICT), protocol="time-cut", k=10, weights="annict")
     s = r["strategies"]
     assert r["users"] >= 150
-    assert s["trending"]["recall"] > s["ease"]["recall"] > s["itemknn"]["recall"]   # TV follows what is airing
-    assert s["multitudes"]["recall"] >= 1.2 * best_baseline(r)
-    assert s["multitudes"]["persona_coverage"] >= 0.9
-    assert s["multitudes"]["calibration_kl"] is None                              # no genres in Annict
+    ours = s.pop("multitudes")
+    trending = max(v["recall"] for k, v in s.items() if k.startswith("trending-"))
+    assert trending > s["ease"]["recall"] > s["itemknn"]["recall"], table(r)     # TV follows what is airing
+    assert ours["recall"] >= 1.10 * trending, table(r)
+    assert all(ours["recall"] >= v["recall"] for v in s.values()), table(r)
+    assert ours["persona_coverage"] >= 0.95, table(r)
+    assert ours["calibration_kl"] is None                                      # no genres in Annict
+
+
+@pytest.mark.skipif(not ML.exists(), reason="needs ../shared/data/movielens-ml-latest-small")
+def test_movielens_last5() -> None:
+    r = evaluate(convert_movielens(ML), protocol="last-n", n=5, k=10, weights="movielens", max_users=300,
+                 strategies=["popular", "itemknn", "ease", "multitudes"])
+    s = r["strategies"]
+    assert r["users"] == 300
+    assert s["ease"]["recall"] > s["itemknn"]["recall"] > s["popular"]["recall"], table(r)   # the known ordering
+    assert s["multitudes"]["recall"] >= 1.20 * s["ease"]["recall"], table(r)
+    assert s["multitudes"]["calibration_kl"] <= 0.5 * s["ease"]["calibration_kl"], table(r)
+    assert s["multitudes"]["persona_coverage"] >= 0.95, table(r)
+
+
+def test_shipped_profiles_say_where_they_come_from() -> None:
+    """Every number the recommender weighs with is fitted by a command on named data, derived from fitted
+    profiles, or explicitly hand-set with a reason."""
+    w = shipped()
+    for name in ("annict", "movielens"):
+        prov = w.profiles[name].provenance["all"]
+        assert prov.source == "fitted" and prov.command and prov.command.startswith("multitudes tune")
+        assert prov.validation["validation_users"] >= 100
+    live = w.profile("live")
+    assert w.default == "live"
+    for signal in live.signals:
+        prov = live.provenance.get(signal) or live.provenance.get("all")
+        assert prov is not None and prov.source in ("fitted", "derived", "hand-set") and prov.note, signal

@@ -24,9 +24,10 @@ from tests.fakes.trakt import FakeTrakt, list_row
 
 
 async def forbidden(probe: SqliteStore, pid: int) -> set[int]:
-    """Shows a list must never hold: watched (more than one episode), rated, hidden or dropped, dismissed."""
+    """Shows a list must never hold: played at all (``max_watched_episodes = 0``), rated, hidden or dropped,
+    dismissed."""
     async with probe.read() as uow:
-        watched = {s for s, n in (await uow.history.episodes_watched(pid)).items() if n > 1}
+        watched = set(await uow.history.episodes_watched(pid))
         return watched | set(await uow.history.ratings(pid)) | await uow.history.hidden(pid) | set(
             await uow.feedback.dismissed(pid))
 
@@ -73,9 +74,12 @@ async def test_every_mode_never_repeats_a_seen_show(sample: tuple[Any, int], pro
             assert all("Bridges your" in i.reason for i in r.items)
             assert all({"comedy", "documentary"} <= set(i.genres) for i in r.items)
         if req.mode == "like":
-            assert any(s == "catalogue_like" for i in r.items for s in i.sources)
+            assert any("like" in i.sources for i in r.items) and all("Fargo" in i.reason for i in r.items)
         if req.mode == "mood":
             assert "comedy" in r.note and all("comedy" in i.genres for i in r.items)
+            async with probe.read() as uow:              # every shown pick's metadata is stored with it
+                runtimes = [s.meta.runtime for s in (await uow.shows.many(ids)).values()]
+            assert "35 min" in r.note and all(rt is not None and rt <= 35 for rt in runtimes), runtimes
         if req.filters.genres_out:
             assert all("drama" not in i.genres and i.status in ("Ended", "Canceled") for i in r.items)
     assert await count(probe, "rec_events", person_id=pid) >= 25            # every shown pick is an event
@@ -149,7 +153,6 @@ async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: 
     assert len(r.items) == 6
     sources = {s for i in r.items for s in i.sources}
     assert sources & {"tmdb_recommendations", "tmdb_similar", "tmdb_discover", "trakt_related"}
-    assert not sources & {"catalogue_persona", "catalogue_popular"}         # live mode uses live lists only
     assert not {i.show_id for i in r.items} & await forbidden(probe, pid)
     for path in ("/shows/trending", "/recommendations/shows", "/sync/last_activities"):
         assert fake_trakt.count(path) >= 1
@@ -343,8 +346,10 @@ async def test_not_for_me_lowers_close_neighbours(make_engine: Any) -> None:
         RecommendRequest(pid, mode="persona", persona=comedy, k=10))).items}
     assert first.items[0].show_id not in after
     common = set(before) & set(after)
-    assert common and all(after[s] <= before[s] + 1e-9 for s in common)
-    assert any(after[s] < before[s] - 1e-6 for s in common)                   # close neighbours pushed down
+    # signals are standardised over each request's candidates, so a pool one show smaller moves every score a
+    # little; what "not for me" does must be well beyond that
+    assert common and all(after[s] <= before[s] + 0.03 for s in common), {s: (before[s], after[s]) for s in common}
+    assert any(after[s] < before[s] - 0.05 for s in common)                   # close neighbours pushed down
 
 
 async def test_ignored_picks_decay_with_every_showing(make_engine: Any, monkeypatch: pytest.MonkeyPatch,

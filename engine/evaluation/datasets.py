@@ -97,7 +97,7 @@ def write(ds: Dataset, dest: str | Path) -> None:
         w = csv.writer(f)
         w.writerow(["user_id", "item_id", "timestamp", "rating"])
         for it in ds.interactions:
-            w.writerow([it.user, it.item, f"{it.ts:g}", "" if it.rating is None else f"{it.rating:g}"])
+            w.writerow([it.user, it.item, f"{it.ts:.15g}", "" if it.rating is None else f"{it.rating:g}"])
     with (d / "items.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["item_id", "title", "genres", "keywords", "year"])
@@ -109,7 +109,7 @@ def write(ds: Dataset, dest: str | Path) -> None:
             w = csv.writer(f)
             w.writerow(["user_id", "item_id", "timestamp"])
             for it in ds.test:
-                w.writerow([it.user, it.item, f"{it.ts:g}"])
+                w.writerow([it.user, it.item, f"{it.ts:.15g}"])
 
 
 def convert_movielens(src: str | Path) -> Dataset:

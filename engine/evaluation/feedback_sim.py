@@ -20,9 +20,12 @@ Arms compared side by side on the same people, same picks budget and same random
 * ``decay_only`` and ``bandit_only`` (sources, personas, strategies; no decay) — ablations, to see which part
   earns what.
 
-Scores come from the same fitted blend the offline evaluation uses (:class:`~engine.evaluation.multitudes.
-Multitudes`); a candidate's *sources* are the signals (EASE, item-kNN, trending, recent, popular, quality, persona)
-that rank it in their own top list, as the live engine's sources are the lists that proposed a show.
+Every list comes out of the live pipeline (``engine.recommend.pipeline``): the dataset is the catalogue and the
+co-watching population (:mod:`engine.evaluation.pipeline_strategy`), each person's pool is proposed and scored once
+(``score``), and every round the feedback loop's state is applied (``adapted``: Thompson draws per candidate
+source and persona, the decay of ignored picks) before the mode's selector (``select``, with a strategy drawn
+per slot) makes the list — the same functions a ``/recommend`` goes through. Weights: the profile shipped for the
+dataset (``weights.json``), else the live one.
 """
 
 from __future__ import annotations
@@ -37,30 +40,23 @@ import numpy as np
 
 from .. import adapt
 from ..adapt import ArmStats
-from ..recommend.rerank import ensure_coverage
+from ..models import Mode
+from ..recommend.pipeline import Adaptation, PersonView, Scored, adapted, select
+from ..recommend.weights import Profile, shipped
 from .datasets import Dataset, Interaction
-from .multitudes import SIGNALS, Multitudes
+from .pipeline_strategy import PersonaCache, build_world, scored_for
 from .strategies import TrainData
 
 ARMS = ("static", "adaptive", "decay_only", "bandit_only")
-# the live engine's strategies (engine/adapt.py STRATEGIES) as signal mixes here: the fitted blend, persona taste
-# first, or what is airing and well rated first
-STRATEGY_SIGNALS = {"taste": ("persona", "ease"), "crowd": ("trend", "recent", "quality")}
-SOURCE_TOP = 50          # a signal "proposes" the items in its own top-50
-POOL = 200               # candidates considered per person and round
 
 
 @dataclass
 class Person:
     user: str
-    items: list[str]                    # candidate pool (item ids)
-    rel: np.ndarray                     # static relevance (the fitted blend, unit variance over the pool)
-    sources: list[tuple[str, ...]]      # which signals propose each candidate
-    assign: np.ndarray                  # persona index per candidate (-1: none)
-    weights: np.ndarray                 # persona weights
-    future: set[str]
-    hidden: set[str]
-    alts: dict[str, np.ndarray] = field(default_factory=dict)   # strategy -> relevance over the pool
+    view: PersonView
+    scored: Scored                      # the pool, scored once; adaptation is applied per round
+    future: set[int]                    # item positions watched after the cut
+    hidden: set[int]                    # item positions of the past the engine was not told about
 
 
 @dataclass
@@ -78,9 +74,9 @@ class ArmRun:
     per: dict[str, dict[int, list[int]]] = field(default_factory=lambda: defaultdict(dict))
     everyone: dict[str, ArmStats] = field(default_factory=dict)
     overall: ArmStats = field(default_factory=lambda: ArmStats(0, 0))
-    ignored: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    last_shown: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    done: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))          # adopted or 👀
+    ignored: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    last_shown: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    done: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))          # adopted or 👀
     strat: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(dict))
     strat_everyone: dict[str, ArmStats] = field(default_factory=dict)
 
@@ -114,11 +110,18 @@ def _split(ds: Dataset, cut: float, how: str) -> tuple[list[Interaction], dict[s
     return train, dict(future)
 
 
+def profile_for(ds: Dataset) -> Profile:
+    profiles = shipped().profiles
+    return profiles.get(ds.name, shipped().profile())
+
+
 def prepare(ds: Dataset, *, users: int = 300, cut: float = 0.8, split: str = "global", hide_past: float = 0.1,
-            min_train: int = 10, seed: int = 0, ordinal: bool | None = None) -> tuple[list[Person], dict[str, Any]]:
-    """Split, hide part of each person's past, fit the engine once, and build each person's candidate pool."""
+            min_train: int = 10, seed: int = 0, ordinal: bool | None = None,
+            profile: Profile | None = None) -> tuple[list[Person], dict[str, Any]]:
+    """Split, hide part of each person's past, build the deployment once, and score each person's pool."""
     if ordinal is None:
         ordinal = max((it.ts for it in ds.interactions), default=0) < 1e7
+    profile = profile or profile_for(ds)
     rng = random.Random(seed)
     train, future = _split(ds, cut, split)
     by_user: dict[str, list[str]] = defaultdict(list)
@@ -133,97 +136,59 @@ def prepare(ds: Dataset, *, users: int = 300, cut: float = 0.8, split: str = "gl
         hidden[u] = set(rng.sample(items, max(1, round(hide_past * len(items)))))
     engine_rows = [r for r in train if r.item not in hidden.get(r.user, ())]
     data = TrainData.build(engine_rows, ds.items)
-    model = Multitudes(protocol="time-cut", ordinal=ordinal, seed=seed)
     t0 = time.perf_counter()
-    model.fit(data)
+    world = build_world(data, ordinal=ordinal, seed=seed)
+    cache = PersonaCache(world, seed)
     fit_s = time.perf_counter() - t0
-    assert model.oracle is not None
-    w = np.array([model.weights.get(s, 0.0) for s in SIGNALS])
     people = []
     for u in chosen:
-        sig = model._signals(model.parts, u)
-        if sig is None:
+        if u not in data.uix:
             continue
-        seen_ix = np.array([data.iix[i] for i in data.seen(u)], dtype=np.int64)
-        blend = sig @ w
-        masked = blend.copy()
-        masked[seen_ix] = -np.inf
-        pool = set(np.argsort(-masked, kind="stable")[:POOL].tolist())
-        tops = {}
-        for j, s in enumerate(SIGNALS):
-            col = sig[:, j].copy()
-            col[seen_ix] = -np.inf
-            top = set(np.argsort(-col, kind="stable")[:SOURCE_TOP].tolist())
-            tops[s] = top
-        ix = np.array(sorted(pool), dtype=np.int64)
-        rel = blend[ix]
-        rel = (rel - rel.mean()) / (rel.std() or 1.0)
-        pv = model.persona_vectors(data, u)
-        zs = {}
-        for name, cols in STRATEGY_SIGNALS.items():
-            v = sum(sig[ix, SIGNALS.index(c)] for c in cols)
-            zs[name] = (v - v.mean()) / (v.std() or 1.0)
-        people.append(Person(
-            user=u, items=[data.item_ids[i] for i in ix], rel=rel,
-            sources=[tuple(s for s in SIGNALS if int(i) in tops[s]) or ("blend",) for i in ix],
-            assign=pv.assign(model.oracle.space.matrix[ix]), weights=pv.weights,
-            future=future[u], hidden=hidden[u], alts={"blend": rel, **zs}))
-    info = {"fit_s": round(fit_s, 2), "weights": model.weights, "train_rows": len(engine_rows),
-            "eligible_people": len(eligible), "ordinal": ordinal}
+        view = cache.view(u)
+        scored = scored_for(world, view, profile, set())
+        if not len(scored.pool):
+            continue
+        people.append(Person(u, view, scored, {data.iix[i] for i in future[u] if i in data.iix},
+                             {data.iix[i] for i in hidden[u] if i in data.iix}))
+    info = {"fit_s": round(fit_s, 2), "train_rows": len(engine_rows), "eligible_people": len(eligible),
+            "ordinal": ordinal, "profile": profile.model_dump(exclude={"provenance"})}
     return people, info
 
 
-def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, rng: np.random.Generator) -> list[tuple[int, str]]:
-    shown_at = run.last_shown[p.user]
-    done = run.done[p.user]
-    ok = np.array([p.items[i] not in done and rnd - shown_at.get(p.items[i], -10**6) > rest
-                   for i in range(len(p.items))])
-    rel = p.rel.copy()
-    weights = p.weights
+def _adaptation(p: Person, run: ArmRun, rng: np.random.Generator) -> Adaptation | None:
+    """The feedback loop's state for this person now, as the live engine builds it from stored events."""
+    if not (run.bandit or run.decay):
+        return None
+    out = Adaptation()
     if run.bandit:
         mine = {a: ArmStats(*v) for a, v in run.src[p.user].items()}
-        draws = adapt.draw(adapt.posteriors(mine, run.everyone), rng)
-        mean = float(np.mean(list(draws.values()))) if draws else 0.0
-        rel = rel + np.array([adapt.source_bonus(s, draws, mean) for s in p.sources])
-        if len(weights) > 1:
+        out.sources = adapt.draw(adapt.posteriors(mine, run.everyone), rng)
+        if len(p.view.personas) > 1:
             own = {str(j): ArmStats(*v) for j, v in run.per[p.user].items()}
-            prior = {str(j): run.overall for j in range(len(weights))}
-            pd = adapt.draw(adapt.posteriors(own, prior), rng)
-            tilt = adapt.persona_multipliers([pd[str(j)] for j in range(len(weights))])
-            weights = weights * tilt / float((weights * tilt).sum())
-            rel = rel + np.where(p.assign >= 0, np.log(tilt[np.maximum(p.assign, 0)]), 0.0)
+            prior = {str(q.id): run.overall for q in p.view.personas}
+            out.personas = {int(k): v for k, v in adapt.draw(adapt.posteriors(own, prior), rng).items()}
+        post = adapt.posteriors({a: ArmStats(*v) for a, v in run.strat[p.user].items()}, run.strat_everyone)
+        out.draw_strategy = lambda: adapt.pick_strategy(post, rng)
     if run.decay:
-        ign = run.ignored[p.user]
-        rel = rel - np.array([adapt.ignored_penalty(ign.get(it, 0)) for it in p.items])
-    adj = rel - p.rel                                   # what adaptation adds, whatever the strategy
-    rel = np.where(ok, rel, -np.inf)
-    if run.bandit and p.alts:
-        # every slot ranked by the strategy the bandit draws for this person
-        mine = {a: ArmStats(*v) for a, v in run.strat[p.user].items()}
-        post = adapt.posteriors(mine, run.strat_everyone)
-        picks: list[tuple[int, str]] = []
-        used: set[int] = set()
-        for _ in range(k):
-            strat = adapt.pick_strategy(post, rng)
-            score = np.where(ok, p.alts[strat] + adj, -np.inf)
-            order = [int(i) for i in np.argsort(-score, kind="stable") if np.isfinite(score[i]) and int(i) not in used]
-            if not order:
-                break
-            used.add(order[0])
-            picks.append((order[0], strat))
-        return picks
-    order = [int(i) for i in np.argsort(-rel, kind="stable") if np.isfinite(rel[i])]
-    if not order:
-        return []
-    chosen = order[:k]
-    if len(weights):
-        masked_rel = np.where(np.isfinite(rel), rel, -1e9)
-        chosen = ensure_coverage(chosen, masked_rel, p.assign, weights, k)
-        chosen = [i for i in chosen if np.isfinite(rel[i])]
-    return [(i, "blend") for i in chosen]
+        out.ignored = dict(run.ignored[p.user])
+    return out
 
 
-def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, seed: int) -> ArmRun:
+def _pick(p: Person, run: ArmRun, rnd: int, k: int, rest: int, profile: Profile,
+          rng: np.random.Generator) -> list[tuple[int, str, int]]:
+    """(pool index, strategy, persona id) of this round's list."""
+    shown_at = run.last_shown[p.user]
+    done = run.done[p.user]
+    ids = p.scored.pool.ids
+    ok = np.array([sid not in done and rnd - shown_at.get(sid, -10**6) > rest for sid in ids])
+    ad = _adaptation(p, run, rng)
+    sc = adapted(p.scored, p.view, ad) if ad is not None else p.scored
+    picks = select(sc, Mode.AUTO, k, profile, adaptation=ad, genres=p.view.genres, allowed=ok)
+    return [(x.index, x.strategy, p.view.personas[x.persona].id if x.persona >= 0 else -1) for x in picks]
+
+
+def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, seed: int,
+            profile: Profile) -> ArmRun:
     run = ArmRun(name, decay=name in ("adaptive", "decay_only"), bandit=name in ("adaptive", "bandit_only"))
     glob_strat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rng = np.random.default_rng(seed)
@@ -232,8 +197,8 @@ def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, 
     for rnd in range(rounds):
         shown = adopted = 0
         for p in people:
-            for i, strat in _pick(p, run, rnd, k, rest, rng):
-                item = p.items[i]
+            for i, strat, j in _pick(p, run, rnd, k, rest, profile, rng):
+                item = p.scored.pool.ids[i]
                 worked = item in p.future or item in p.hidden
                 if item in p.future:
                     adopted += 1
@@ -246,13 +211,12 @@ def run_arm(people: list[Person], name: str, *, rounds: int, k: int, rest: int, 
                     run.ignored[p.user][item] = run.ignored[p.user].get(item, 0) + 1
                 run.last_shown[p.user][item] = rnd
                 shown += 1
-                for s in p.sources[i]:
+                for s in p.scored.pool.sources[i]:
                     st = run.src[p.user].setdefault(s, [0, 0])
                     st[0] += 1
                     st[1] += int(worked)
                     glob_src[s][0] += 1
                     glob_src[s][1] += int(worked)
-                j = int(p.assign[i])
                 if j >= 0:
                     st = run.per[p.user].setdefault(j, [0, 0])
                     st[0] += 1
@@ -279,11 +243,12 @@ def simulate(ds: Dataset, *, rounds: int = 12, k: int = 5, users: int = 300, cut
     if rounds < 1 or k < 1:
         raise ValueError("rounds and k must be positive")
     t0 = time.perf_counter()
-    people, info = prepare(ds, users=users, cut=cut, split=split, hide_past=hide_past, seed=seed)
+    profile = profile_for(ds)
+    people, info = prepare(ds, users=users, cut=cut, split=split, hide_past=hide_past, seed=seed, profile=profile)
     out: dict[str, Any] = {"dataset": ds.name, "people": len(people), "rounds": rounds, "k": k, "rest_rounds": rest,
                            "cut": cut, "split": split, "hide_past": hide_past, "arms": {}}
     for name in arms:
-        r = run_arm(people, name, rounds=rounds, k=k, rest=rest, seed=seed)
+        r = run_arm(people, name, rounds=rounds, k=k, rest=rest, seed=seed, profile=profile)
         out["arms"][name] = {
             "adoption": round(r.adopted / r.shown, 4) if r.shown else 0.0, "shown": r.shown, "adopted": r.adopted,
             "seen": r.seen, "people_adopting": len(r.people_adopting), "per_round": r.per_round}

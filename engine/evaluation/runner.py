@@ -17,12 +17,24 @@ from typing import Any
 
 import numpy as np
 
+from ..compute import one_blas_thread
 from ..errors import InvalidImport
+from ..recommend.pipeline import closeness
+from ..recommend.weights import shipped
 from .datasets import Dataset, Interaction
-from .multitudes import Multitudes, PersonaOracle
+from .pipeline_strategy import Multitudes, PersonaCache, World, build_world
 from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, kl
 
 ALL = ("popular", "trending", "itemknn", "ease", "multitudes")
+WINDOWS = (0.02, 0.05, 0.10)          # "trending": popularity over the last 2%, 5% and 10% of training time
+
+
+def expand(names: Sequence[str]) -> list[str]:
+    """``trending`` stands for one strategy per recency window, so the baseline to beat is the strongest."""
+    out: list[str] = []
+    for n in names:
+        out += [f"trending-{round(w * 100)}%" for w in WINDOWS] if n == "trending" else [n]
+    return out
 
 
 def split(ds: Dataset, protocol: str, n: int) -> tuple[list[Interaction], dict[str, set[str]]]:
@@ -62,7 +74,11 @@ def split(ds: Dataset, protocol: str, n: int) -> tuple[list[Interaction], dict[s
     raise InvalidImport(f"unknown protocol {protocol!r}; use last-n or time-cut")
 
 
-def make(name: str, protocol: str, ordinal: bool, seed: int, oracle: PersonaOracle | None) -> Base:
+def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "fit") -> Base:
+    """A strategy by name. ``multitudes`` fits its weights on the training data (``weights="fit"``, what
+    ``multitudes tune`` does) or takes a profile shipped in ``engine/recommend/weights.json`` by name."""
+    if name.startswith("trending-") and name.endswith("%"):
+        return Trending(window=float(name[len("trending-"):-1]) / 100, seed=seed)
     match name:
         case "popular":
             return Popular(seed=seed)
@@ -73,8 +89,26 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, oracle: PersonaOrac
         case "ease":
             return Ease(seed=seed)
         case "multitudes":
-            return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, oracle=oracle)
+            if weights == "fit":
+                return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, fit_weights=True)
+            profiles = shipped().profiles
+            if weights not in profiles:
+                raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
+            return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, profile=profiles[weights],
+                              fit_weights=False)
     raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join(ALL)}")
+
+
+def persona_coverage(world: World, personas: PersonaCache, user: str, recs: Sequence[str]) -> float | None:
+    """Share of the person's personas with >= 10% of their weight that get at least one pick, each pick going to
+    the persona whose own shows it is closest to (the pipeline's own assignment, ``closeness``)."""
+    view = personas.view(user)
+    major = [p for p in view.personas if p.weight >= 0.1]
+    if not major or not recs:
+        return None
+    near = closeness(world.rows([world.data.iix[r] for r in recs]), view.personas, world.rows)
+    served = {view.personas[int(j)].id for j, row in zip(np.argmax(near, axis=1), near, strict=True) if row.max() > 0}
+    return sum(1 for p in major if p.id in served) / len(major)
 
 
 def _ndcg(recs: Sequence[str], test: set[str], k: int) -> float:
@@ -83,26 +117,46 @@ def _ndcg(recs: Sequence[str], test: set[str], k: int) -> float:
     return dcg / idcg if idcg else 0.0
 
 
+def genre_matrix(data: TrainData) -> np.ndarray | None:
+    vocab = sorted({g for m in data.items.values() for g in (m.get("genres") or [])})
+    if not vocab:
+        return None
+    G = np.zeros((len(data.item_ids), len(vocab)))
+    gi = {g: j for j, g in enumerate(vocab)}
+    for i, it in enumerate(data.item_ids):
+        gs = (data.items.get(it) or {}).get("genres") or []
+        for g in gs:
+            G[i, gi[g]] = 1.0 / len(gs)
+    return G
+
+
 def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "last-n", n: int = 5, k: int = 10,
-             seed: int = 0, ordinal: bool | None = None, max_users: int | None = None) -> dict[str, Any]:
+             seed: int = 0, ordinal: bool | None = None, max_users: int | None = None,
+             weights: str = "fit") -> dict[str, Any]:
+    one_blas_thread()
     if ordinal is None:   # row ordinals (Annict) versus seconds
         ordinal = max((it.ts for it in ds.interactions), default=0) < 1e7
     train, test = split(ds, protocol, n)
     data = TrainData.build(train, ds.items)
     users = sorted(u for u in test if u in data.uix)
-    if max_users is not None:
-        users = users[:max_users]
-    oracle = PersonaOracle(data, ordinal=ordinal, seed=seed)
-    genres = oracle.genres
+    if max_users is not None and len(users) > max_users:
+        import random
+        users = sorted(random.Random(seed).sample(users, max_users))
+    strategies = expand(strategies)
+    world = build_world(data, ordinal=ordinal, seed=seed)
+    cache = PersonaCache(world, seed)
+    genres = genre_matrix(data)
     gnorm = None
     if genres is not None:
         gn = np.linalg.norm(genres, axis=1, keepdims=True)
         gnorm = genres / np.where(gn > 0, gn, 1)
     out: dict[str, Any] = {"k": k, "users": len(users), "protocol": protocol if ds.test is None else "test-file",
-                           "dataset": ds.name, "strategies": {}, "details": {}}
+                           "dataset": ds.name, "weights": weights, "strategies": {}, "details": {}}
     for name in strategies:
         t0 = time.perf_counter()
-        strat = make(name, protocol if ds.test is None else "time-cut", ordinal, seed, oracle)
+        strat = make(name, protocol if ds.test is None else "time-cut", ordinal, seed, weights=weights)
+        if isinstance(strat, Multitudes):
+            strat.share(world, cache)                     # the same deployment the metrics look at
         strat.fit(data)
         fit_s = time.perf_counter() - t0
         rec_items: set[str] = set()
@@ -126,11 +180,9 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
                 if p.sum() > 0 and q.sum() > 0:
                     klsum += kl(p / p.sum(), q / q.sum())
                     n_kl += 1
-            pv = oracle.vectors(data, u)
-            major = [i for i, w in enumerate(pv.weights) if w >= 0.1]
-            if major and ix:
-                got = set(pv.assign(oracle.space.matrix[ix]).tolist())
-                pcov += sum(1 for p_ in major if p_ in got) / len(major)
+            cov = persona_coverage(world, cache, u, recs)
+            if cov is not None:
+                pcov += cov
                 n_pc += 1
         nu = max(1, len(users))
         out["strategies"][name] = {
@@ -141,5 +193,6 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
             "persona_coverage": round(pcov / n_pc, 4) if n_pc else None,
         }
         out["details"][name] = {"fit_s": round(fit_s, 2), "total_s": round(time.perf_counter() - t0, 2),
-                                **({"tuning": strat.tuning} if isinstance(strat, Multitudes) else {})}
+                                **({"tuning": strat.tuning, "profile": strat.profile.model_dump(
+                                    exclude={"provenance"})} if isinstance(strat, Multitudes) else {})}
     return out

@@ -124,7 +124,7 @@ class Popular(Base):
 
 
 class Trending(Base):
-    """Popularity over the most recent ``window`` share of the training interactions."""
+    """Popularity over the most recent ``window`` share of the training time."""
 
     name = "trending"
 
@@ -135,8 +135,9 @@ class Trending(Base):
 
     def fit(self, data: TrainData) -> None:
         super().fit(data)
-        ts = sorted(it.ts for it in data.interactions)
-        cut = ts[int(len(ts) * (1 - self.window))] if ts else 0.0
+        ts = [it.ts for it in data.interactions]
+        lo, hi = (min(ts), max(ts)) if ts else (0.0, 0.0)
+        cut = hi - self.window * (hi - lo)
         trend = np.zeros(len(data.item_ids))
         seen: set[tuple[str, str]] = set()
         for it in data.interactions:

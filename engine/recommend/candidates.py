@@ -1,8 +1,9 @@
-"""Candidate sources, gathered concurrently; each candidate remembers every source that proposed it.
+"""The outside lists a request asks (with Trakt and/or TMDB configured), gathered concurrently; each candidate
+remembers every list that proposed it and its rank there.
 
-Live (with Trakt and/or TMDB): Trakt related / recommendations / trending / popular / anticipated, TMDB
-recommendations / similar / discover per persona; everywhere: collaborative neighbours among the people the store
-knows, and the watchlist. Offline (demo): the bundled catalogue stands in for the live lists.
+Trakt related / recommendations / trending / popular / anticipated, TMDB recommendations / similar / discover per
+persona. The sources every deployment has — the catalogue index, popularity and co-watching from the population,
+the watchlist — are the pipeline's own (``engine.recommend.pipeline.index_sources``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from ..catalogue import Catalogue
 from ..errors import MultitudesError
 from ..meta import EMPTY, ShowMeta
 from ..models import PersonaReport, ShowIds, ShowRef
 from ..sources.tmdb import SLUG_TO_TMDB, TmdbClient
 from ..sources.trakt import PublicList, TraktPort
-from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +61,8 @@ async def _safe(name: str, aw: Awaitable[None]) -> None:
         log.warning("candidate source %s failed: %s", name, e)
 
 
-class CandidateSources:
-    def __init__(self, store: Store, catalogue: Catalogue, *, trakt: TraktPort | None,
-                 tmdb: TmdbClient | None) -> None:
-        self.store = store
-        self.catalogue = catalogue
+class LiveSources:
+    def __init__(self, *, trakt: TraktPort | None, tmdb: TmdbClient | None) -> None:
         self.trakt = trakt
         self.tmdb = tmdb
 
@@ -77,12 +71,10 @@ class CandidateSources:
         return self.trakt is not None or self.tmdb is not None
 
     async def gather(self, person_id: int, report: PersonaReport, seeds: list[dict[str, Any]],
-                     linked: bool, like: ShowMeta | None = None) -> Pool:
-        """``seeds``: shows to expand from ({show_id, trakt_id, tmdb_id, persona_id}), best first."""
+                     linked: bool, like: ShowMeta | None = None) -> list[Candidate]:
+        """``seeds``: shows to expand from ({show_id, trakt_id, tmdb_id}), best first."""
         pool = Pool()
-        jobs: list[tuple[str, Awaitable[None]]] = [
-            ("cowatch", self._cowatch(pool, person_id)), ("watchlist", self._watchlist(pool, person_id)),
-        ]
+        jobs: list[tuple[str, Awaitable[None]]] = []
         if self.tmdb is not None:
             for s in seeds[:8]:
                 if s.get("tmdb_id"):
@@ -99,10 +91,8 @@ class CandidateSources:
                 jobs.append((src, self._trakt_public(pool, src)))
             if linked:
                 jobs.append(("trakt_recommendations", self._trakt_recs(pool, person_id)))
-        if not self.live:
-            jobs.append(("catalogue", self._catalogue(pool, report, seeds, like)))
         await asyncio.gather(*(_safe(n, j) for n, j in jobs))
-        return pool
+        return list(pool.items.values())
 
     async def _tmdb_related(self, pool: Pool, tmdb_id: int, kind: str) -> None:
         assert self.tmdb is not None
@@ -134,60 +124,3 @@ class CandidateSources:
         assert self.trakt is not None
         for rank, ref in enumerate(await self.trakt.recommendations(person_id, 50)):
             pool.add(ref, "trakt_recommendations", rank)
-
-    async def _cowatch(self, pool: Pool, person_id: int) -> None:
-        """Shows watched by the people who share most shows with this person (item-to-item co-watching)."""
-        async with self.store.read() as uow:
-            rows = await uow.history.cowatch_neighbours(person_id, limit=200)
-            shows = await uow.shows.many(sid for sid, _ in rows)
-        for rank, (sid, _) in enumerate(rows):
-            if sid in shows:
-                rec = shows[sid]
-                pool.add(rec.ref, "cowatch", rank, rec.meta if rec.has_meta and not rec.meta.empty else None)
-
-    async def _watchlist(self, pool: Pool, person_id: int) -> None:
-        async with self.store.read() as uow:
-            listed = await uow.history.watchlist(person_id)
-            shows = await uow.shows.many(listed)
-        for rank, sid in enumerate(listed):
-            if sid in shows:
-                rec = shows[sid]
-                pool.add(rec.ref, "watchlist", rank, rec.meta if rec.has_meta and not rec.meta.empty else None)
-
-    async def _catalogue(self, pool: Pool, report: PersonaReport, seeds: list[dict[str, Any]],
-                         like: ShowMeta | None) -> None:
-        """Offline stand-in for the live lists: the catalogue shows closest to each persona's genres, plus the
-        catalogue's own popular and airing shows."""
-        entries = self.catalogue.entries
-        shows = self.catalogue.shows
-        vocab = sorted({g for e in entries for g in e["genres"]})
-        gi = {g: j for j, g in enumerate(vocab)}
-        G = np.zeros((len(entries), len(vocab)))
-        for i, e in enumerate(entries):
-            for g in e["genres"]:
-                G[i, gi[g]] = 1.0
-        G /= np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-9)
-        pop = np.log1p(np.array([e["imdb_votes"] for e in entries], dtype=float))
-        pop /= pop.max() or 1.0
-        profiles = [list(p.genres) for p in report.personas]
-        if like:
-            profiles.append(list(like.genres))
-        for n, genres in enumerate(profiles):
-            v = np.zeros(len(vocab))
-            for g in genres:
-                if g in gi:
-                    v[gi[g]] = 1.0
-            if not v.any():
-                continue
-            sim = G @ (v / np.linalg.norm(v)) + 0.15 * pop
-            for rank, i in enumerate(np.argsort(-sim, kind="stable")[:80]):
-                c = shows[int(i)]
-                pool.add(c.ref, "catalogue_like" if like and n == len(profiles) - 1 else "catalogue_persona",
-                         rank, c.meta)
-        for rank, c in enumerate(sorted(shows, key=lambda c: (-(c.meta.popularity or 0), c.ids.trakt or 0))[:60]):
-            pool.add(c.ref, "catalogue_popular", rank, c.meta)
-        airing = [c for c in shows if c.meta.status == "Returning Series"]
-        for rank, c in enumerate(sorted(airing, key=lambda c: (-(c.meta.popularity or 0), c.ids.trakt or 0))[:40]):
-            pool.add(c.ref, "catalogue_airing", rank, c.meta)
-
-

@@ -1,32 +1,42 @@
-"""The live recommender: personas -> candidates -> exclusion -> scoring per mode -> diversity -> explanation.
+"""``/recommend`` for a person in the store: gather what the pipeline needs, run it off the event loop, record.
 
-Scores combine persona affinity (cosine of a show's features to a persona's centroid, in one feature space built
-over the person's shows and the candidates), collaborative evidence (how many sources and co-watchers proposed
-it), quality (Bayesian-averaged rating), lifecycle (airing now, new season, freshly trending) and context (the
-personas usually watched at this hour and weekday count more). Modes pick from the same scores.
+    read (one unit: the person, what they played and when, what is excluded, what they said no to)
+      -> live lists (Trakt related / recommendations / trending…, TMDB recommendations / similar / discover,
+         the watchlist), materialised into the store
+      -> worker thread: index sources, exclusion, every scorer, the mode's selector, template explanations
+         (``engine.recommend.pipeline``, the code ``multitudes eval`` measures)
+      -> the one grounded LLM call (optional): it picks from the shortlist and words the reasons
+      -> recorder: every shown pick becomes an event (feedback, adoption and the bandit trace back to it)
+
+What a request reads is bounded whatever the history: the persona report (cached with its fingerprint), one
+aggregated row per played show, and the deployment snapshot (``engine.recommend.deployment``) that already holds
+every show's feature row and the population model. Persona centroids and representatives are derived from the
+snapshot once per report and kept.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import adapt
 from ..adapt import ArmState, ArmStats
 from ..catalogue import Catalogue, norm_title
 from ..clock import Clock
+from ..compute import offload
 from ..errors import MultitudesError
 from ..feedback import FeedbackService
 from ..filters import passes
 from ..llm import LLM
-from ..meta import EMPTY, ShowMeta
+from ..meta import ShowMeta
 from ..models import (
     FeedbackKind,
     Filters,
@@ -40,13 +50,26 @@ from ..models import (
 )
 from ..store import Store
 from ..store.records import NewEvent
-from ..taste.features import FeatureSpace, build_features
-from ..taste.history import PersonHistory
-from ..taste.service import PersonaService, load_history
 from ..taste.temporal import local
-from .candidates import Candidate, CandidateSources
+from .candidates import Candidate, LiveSources
+from .deployment import Deployment, Deployments, seconds
 from .explain import ShortItem, pick_and_explain
-from .rerank import PersonaVectors, ensure_coverage, persona_vectors
+from .pipeline import (
+    REPRESENTATIVES,
+    Adaptation,
+    PersonaVec,
+    PersonView,
+    Pick,
+    Pool,
+    Scored,
+    explain,
+    genre_distribution,
+    index_sources,
+    like_sources,
+    score,
+    select,
+)
+from .weights import SIGNALS, Profile, shipped
 
 log = logging.getLogger(__name__)
 
@@ -65,138 +88,213 @@ MOODS: dict[str, tuple[str, ...]] = {
     "drama": ("drama",), "mystery": ("mystery",),
 }
 SHORT_WORDS = {"short", "quick", "bite-sized", "lunch"}
-REPRESENTATIVES = 40
+SHORT_MINUTES = 35
+EVIDENCE_MIN = 3            # picks an arm needs behind it before the bandit's draws for it count
+
+
+@dataclass(frozen=True, slots=True)
+class Mood:
+    """How a mood was read: the genres it asks for and whether episodes must be short. A pick satisfies it only
+    if it has one of the genres and, when short, a known runtime within ``SHORT_MINUTES``."""
+    text: str
+    genres: tuple[str, ...]
+    short: bool
+
+    def fits(self, m: ShowMeta) -> bool:
+        if self.genres and not set(self.genres) & set(m.genres):
+            return False
+        return not self.short or (m.runtime is not None and 0 < m.runtime <= SHORT_MINUTES)
+
+    @property
+    def words(self) -> str:
+        parts = [" or ".join(self.genres)] if self.genres else []
+        if self.short:
+            parts.append(f"episodes under {SHORT_MINUTES} min")
+        return ", ".join(parts)
+
+
+def read_mood(text: str) -> Mood:
+    words = {w.strip(".,!?'\"").lower() for w in text.split()}
+    genres: list[str] = []
+    for w in sorted(words):
+        for g in MOODS.get(w, ()):
+            if g not in genres:
+                genres.append(g)
+    return Mood(text, tuple(genres), bool(words & SHORT_WORDS))
 
 
 @dataclass
-class Scored:
-    cand: Candidate
-    aff: np.ndarray          # per persona
-    base: float              # everything but persona affinity
-    lifecycle: str | None
-
-
-def bayes(meta: ShowMeta, prior: float = 7.0, m: float = 300.0) -> float:
-    va, vc = meta.vote_average, meta.vote_count or 0
-    if va is None or not vc:
-        return prior
-    return float((va * vc + prior * m) / (vc + m))
-
-
-def lifecycle(meta: ShowMeta, now: datetime) -> tuple[float, str | None]:
-    nxt = meta.next_episode.at if meta.next_episode else None
-    last = meta.last_air_date and datetime.fromisoformat(meta.last_air_date[:10]).replace(tzinfo=now.tzinfo)
-    if nxt and now <= nxt <= now + timedelta(days=30):
-        ep = meta.next_episode
-        if ep is not None and ep.episode == 1:
-            return 1.0, f"season {ep.season} starts {nxt:%b %d}"
-        return 0.8, "new episodes airing now"
-    if last and now - last <= timedelta(days=120) and meta.airing:
-        return 0.6, "a new season just aired"
-    if meta.ended and (meta.number_of_seasons or 0) >= 1:
-        return 0.2, f"complete in {meta.number_of_seasons} season(s): binge-ready"
-    return 0.0, None
+class PersonaCache:
+    """A person's personas as vectors in the deployment's feature layout, and what explanations need."""
+    report_at: datetime
+    deployment: tuple[Any, ...]
+    vecs: list[PersonaVec]
+    titles: dict[int, str]                     # representatives' titles
+    genres: dict[str, float]                   # the person's genre distribution (calibration target)
+    sims: NDArray[np.float32] | None = None    # every indexed show's cosine to each persona
 
 
 @dataclass
-class Adaptation:
-    sources: dict[str, float]       # one Thompson draw per candidate source
-    personas: dict[int, float]      # one per persona id
-    ignored: dict[int, int]         # show id -> times shown and ignored
-    strategies: dict[str, tuple[float, float]] = field(default_factory=dict)   # Beta posterior per strategy
+class Job:
+    """Everything one request hands to the worker: plain values only."""
+    req: RecommendRequest
+    dep: Deployment
+    person: PersonView
+    mode: Mode
+    persona: int | None = None
+    bridge: tuple[int, int] | None = None
+    like: tuple[int | None, ShowMeta] | None = None
+    ok: Callable[[ShowMeta], bool] | None = None
+    filters: Filters = field(default_factory=Filters)
+    mood: Mood | None = None
+    live: list[Candidate] = field(default_factory=list)
+    watchlist: list[tuple[int, ShowMeta | None]] = field(default_factory=list)
+    adaptation: Adaptation | None = None
+    titles: dict[int, str] = field(default_factory=dict)
+    now: datetime | None = None
+    group: list[tuple[str, list[int]]] = field(default_factory=list)   # (member name, their persona indexes)
+    sims: NDArray[np.float32] | None = None     # the index's cosine to each persona (kept with the personas)
+
+
+@dataclass
+class Ranked:
+    scored: Scored
+    picks: list[Pick]
+    reasons: list[str]
+    shortlist: list[int]                       # pool indexes, best first (the LLM's choice)
 
 
 class Recommender:
-    def __init__(self, store: Store, clock: Clock, personas: PersonaService, sources: CandidateSources,
+    def __init__(self, store: Store, clock: Clock, personas: Any, deployments: Deployments, sources: LiveSources,
                  catalogue: Catalogue, enrich: Callable[[Sequence[int]], Awaitable[int]], llm: LLM | None,
-                 feedback: FeedbackService, *,
-                 max_watched_episodes: int = 1, recent_days: int = 14, adaptive: bool = True,
-                 seed: int | None = None) -> None:
+                 feedback: FeedbackService, *, profile: Profile | None = None, max_watched_episodes: int = 0,
+                 recent_days: int = 14, adaptive: bool = True, seed: int | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.personas = personas
+        self.personas = personas                # PersonaService
+        self.deployments = deployments
         self.sources = sources
         self.catalogue = catalogue
-        self.enrich = enrich          # async (person_id or None) -> int: fills missing show metadata
+        self.enrich = enrich                    # async (show ids) -> int: fills missing show metadata
         self.llm = llm
         self.feedback = feedback
+        self.profile = profile or shipped().profile()
         self.max_watched_episodes = max_watched_episodes
         self.recent_days = recent_days
-        self.adaptive = adaptive          # Thompson sampling over candidate sources (off: the static engine)
+        self.adaptive = adaptive
         self._rng = np.random.default_rng(seed)
         self._global_arms: tuple[datetime, dict[str, dict[str, ArmStats]]] | None = None
+        self._people: OrderedDict[int, PersonaCache] = OrderedDict()
 
+    # -- reads ---------------------------------------------------------------------------------------------------
     async def excluded(self, person_id: int) -> set[int]:
-        """Internal show ids never to recommend: watched beyond the threshold, rated, hidden or dropped,
-        dismissed, or recommended within ``recent_days``."""
+        """Internal show ids never to recommend now: played beyond ``max_watched_episodes`` (by default any play),
+        rated, hidden or dropped, dismissed, or recommended within ``recent_days``."""
         since = self.clock.now() - timedelta(days=self.recent_days)
         async with self.store.read() as uow:
             return await uow.events.excluded(person_id, self.max_watched_episodes, since)
 
+    async def _vectors(self, person_id: int, report: PersonaReport, dep: Deployment) -> PersonaCache:
+        got = self._people.get(person_id)
+        if got is not None and got.report_at == report.computed_at and got.deployment == dep.key:
+            self._people.move_to_end(person_id)
+            return got
+        cache = await offload(persona_vectors, report, dep)
+        self._people[person_id] = cache
+        while len(self._people) > 256:         # ~0.3 MB each for a 20,000-show index
+            self._people.popitem(last=False)
+        return cache
+
+    async def _person(self, req: RecommendRequest, report: PersonaReport, dep: Deployment
+                      ) -> tuple[PersonView, PersonaCache, Filters, bool, list[tuple[int, ShowMeta | None]]]:
+        pid = req.person_id
+        since = self.clock.now() - timedelta(days=self.recent_days)
+        async with self.store.read() as uow:
+            person = await uow.people.get(pid)
+            linked = await uow.tokens.exists(pid)
+            played = await uow.history.last_watched(pid)
+            excluded = (await uow.events.not_again(pid, since) if self.max_watched_episodes == 0
+                        else await uow.events.excluded(pid, self.max_watched_episodes, since))
+            nope = await uow.feedback.dismissed(pid, FeedbackKind.NOT_FOR_ME)
+            listed = await uow.history.watchlist(pid)
+            stored = await uow.shows.many([s for s in listed if s not in dep.catalogue.pos])
+        pc = await self._vectors(pid, report, dep)
+        times = seconds([t for _, t in played]) if played else np.zeros(0)
+        watched = {sid: float(t) for (sid, _), t in zip(played, times, strict=True)}
+        now = self.clock.now()
+        tz = person.timezone if person else None
+        view = PersonView(list(pc.vecs), (excluded | set(watched)) if self.max_watched_episodes == 0 else excluded,
+                          watched, max(watched.values()) if watched else None,
+                          local(now, tz) if req.use_context else None, nope, pc.genres)
+        filters = req.filters
+        if req.apply_defaults and person is not None:
+            filters = filters.over(person.settings.default_filters)
+        metas = {sid: r.meta for sid, r in stored.items() if r.has_meta and not r.meta.empty}
+        watchlist = [(s, dep.catalogue.meta(s) or metas.get(s)) for s in listed if s not in view.seen]
+        return view, pc, filters, linked, watchlist
+
+    # -- the request ---------------------------------------------------------------------------------------------
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
         if not 1 <= req.k <= 20:
             raise MultitudesError(f"k={req.k}", user_message="Ask for between 1 and 20 recommendations.")
         report = await self.personas.personas(req.person_id)
         if not report.personas:
             raise MultitudesError("no personas", user_message="I need some history first: run /sync or /import.")
-        async with self.store.read() as uow:
-            history, metas = await load_history(uow, req.person_id)
-            linked = await uow.tokens.exists(req.person_id)
-            person = await uow.people.get(req.person_id)
-        note = ""
+        dep = await self.deployments.current()
+        view, pc, filters, linked, watchlist = await self._person(req, report, dep)
         personas = list(report.personas)
-        filters = req.filters
-        if req.apply_defaults and person is not None:
-            filters = filters.over(person.settings.default_filters)
-        like_meta: ShowMeta | None = None
+        job = Job(req, dep, view, req.mode, titles=pc.titles, now=self.clock.now(), sims=pc.sims)
+        note = ""
+        mood: Mood | None = None
         if req.mode == Mode.PERSONA:
-            chosen = self._find_persona(personas, req.persona)
-            personas = [chosen]
+            job.persona = personas.index(self._find_persona(personas, req.persona))
         elif req.mode == Mode.BRIDGE:
             a, b = req.bridge or (None, None)
             pa = self._find_persona(personas, a) if a else personas[0]
             pb = self._find_persona(personas, b) if b else next((p for p in personas if p.id != pa.id), pa)
             if pa.id == pb.id:
                 raise MultitudesError("one persona", user_message="A bridge needs two different personas.")
-            personas = [pa, pb]
+            job.bridge = (personas.index(pa), personas.index(pb))
         elif req.mode == Mode.LIKE:
-            like_meta = self._find_show(req.like or "", metas)
+            job.like = await self._find_show(req.like or "", dep)
         elif req.mode == Mode.MOOD:
-            filters, note = self._mood(req.mood or "", filters)
-        seeds = await self._seeds(req.person_id, personas, like_meta)
-        pool = await self.sources.gather(req.person_id, PersonaReport(report.person_id, tuple(personas),
-                                                                      report.periods, report.computed_at),
-                                         seeds, linked, like_meta)
-        cands = await self._materialise(req.person_id, list(pool.items.values()))
-        excluded = await self.excluded(req.person_id)
-        cands = [c for c in cands if c.show_id not in excluded and not c.meta.empty and passes(c.meta, filters)]
-        if not cands:
+            mood = read_mood(req.mood or "")
+            if not mood.genres and not mood.short:
+                note = f"I could not read a genre into “{req.mood}”, so here is your usual mix."
+                job.mode = Mode.AUTO
+            else:
+                note = f"Read “{req.mood}” as: {mood.words}."
+        job.ok, job.filters, job.mood = _ok(filters, mood), filters, mood
+        job.watchlist = watchlist
+        if self.sources.live:
+            seeds = await self._seeds(report, job)
+            job.live = await self._materialise(await self.sources.gather(
+                req.person_id, report, seeds, linked, job.like[1] if job.like else None))
+        if self.adaptive and job.mode in (Mode.AUTO, Mode.MOOD, Mode.LIKE, Mode.PERSONA):
+            job.adaptation = await self._adaptation(req.person_id, personas, req.k)
+        ranked = await offload(rank, job, self.profile)
+        if not ranked.picks:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
-        penalties = await self._dismissed_metas(req.person_id)
-        adaptation = await self._adaptation(req.person_id, personas) if self.adaptive else None
-        scored, space, pv = self._score(cands, report, personas, metas, history, req, like_meta, penalties,
-                                        adaptation)
-        picks = self._select(scored, pv, personas, req, adaptation)
-        items = self._explain(picks, pv, personas, space, metas, bridge=req.mode == Mode.BRIDGE)
+        ids = await self._ids(ranked)
+        items = [self._item(ranked, p, reason, n + 1, personas, ids) for n, (p, reason) in
+                 enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         llm_calls = llm_tokens = 0
         llm_used = False
-        if self.llm is not None and req.use_llm and items:
+        if self.llm is not None and req.use_llm:
             calls_before = self.llm.stats.calls
-
-            def explain_one(s: Scored) -> Recommendation:
-                j = int(np.argmax(s.aff)) if len(s.aff) else None
-                return self._explain([(s, j, 0.0, "llm")], pv, personas, space, metas)[0]
-
-            items, llm_used, llm_tokens = await self._llm(items, scored, pv, personas, req, explain_one)
+            items, llm_used, llm_tokens = await self._llm(items, ranked, personas, req, job, ids)
             llm_calls = self.llm.stats.calls - calls_before
         request_id = uuid.uuid4().hex[:12]
-        items = await self._record(req, request_id, items, llm_used)
+        items = await self._record(req, request_id, items, llm_used, ranked)
         if len(items) < req.k:
-            note = (note + " " if note else "") + f"Only {len(items)} new shows fit; the rest would repeat."
+            why = (f"Only {len(items)} new shows fit “{req.mood}”." if mood is not None
+                   else f"Only {len(items)} new shows fit; the rest would repeat.")
+            note = (note + " " if note else "") + why
         return RecommendationList(request_id, req.mode, tuple(items), note=note.strip(), llm_used=llm_used,
                                   llm_calls=llm_calls, prompt_tokens=llm_tokens)
 
+    # -- group watch ---------------------------------------------------------------------------------------------
     async def group_for(self, person_ids: Sequence[int], k: int = 3, *,
                         platform: str | None = None) -> RecommendationList:
         """Least misery over everyone's personas; only people who opted in to group picks take part."""
@@ -224,75 +322,53 @@ class Recommender:
         return await self.group_for(members, k, platform=platform)
 
     async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
-        """Least-misery group picks: never a show any member has seen, rated, dropped or dismissed."""
+        """A pick nobody has started, seen, rated, dropped or dismissed, that every member's best-fitting persona
+        can live with (least misery)."""
         reports = [await self.personas.personas(p) for p in person_ids]
         if any(not r.personas for r in reports):
             raise MultitudesError("member without history",
                                   user_message="Everyone in the group needs some history first (/sync or /import).")
+        dep = await self.deployments.current()
         async with self.store.read() as uow:
             people = {p.id: p for p in await uow.people.many(person_ids)}
-        names = {p: (people[p].display_name if p in people and people[p].display_name else f"person {p}")
-                 for p in person_ids}
-        all_personas = [pp for r in reports for pp in r.personas]
-        combined = PersonaReport(person_ids[0], tuple(all_personas), (), self.clock.now())
-        seeds = await self._seeds(person_ids[0], all_personas, None)
-        pool = await self.sources.gather(person_ids[0], combined, seeds, False)
-        cands = await self._materialise(person_ids[0], list(pool.items.values()))
-        excluded: set[int] = set()
-        metas: dict[int, ShowMeta] = {}
-        for p in person_ids:
-            excluded |= await self.excluded(p)
-            async with self.store.read() as uow:
-                excluded |= await uow.history.played_shows(p)      # a group pick nobody has started
-                _, person_metas = await load_history(uow, p)
-            metas.update(person_metas)
-        cands = [c for c in cands if c.show_id not in excluded and not c.meta.empty]
-        if not cands:
+            since = self.clock.now() - timedelta(days=self.recent_days)
+            seen: set[int] = set()
+            for p in person_ids:
+                seen |= await uow.events.excluded(p, 0, since)
+                seen |= await uow.history.played_shows(p)
+        names: dict[int, str] = {p: (people[p].display_name if p in people else None) or f"person {p}"
+                                 for p in person_ids}
+        vecs: list[PersonaVec] = []
+        titles: dict[int, str] = {}
+        groups: list[tuple[str, list[int]]] = []
+        genres: dict[str, float] = {}
+        for p, r in zip(person_ids, reports, strict=True):
+            pc = await self._vectors(p, r, dep)
+            major = [v for v in pc.vecs if v.weight >= 0.1] or pc.vecs
+            groups.append((names[p], list(range(len(vecs), len(vecs) + len(major)))))
+            vecs += [replace(v, weight=v.weight / len(person_ids)) for v in major]
+            titles |= pc.titles
+            for g, share in pc.genres.items():
+                genres[g] = genres.get(g, 0.0) + share / len(person_ids)
+        view = PersonView(vecs, seen, {}, None, None, [], genres)
+        job = Job(RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform), dep, view, Mode.GROUP,
+                  titles=titles, now=self.clock.now(), group=groups)
+        ranked = await offload(rank, job, self.profile)
+        if not ranked.picks:
             return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),
                                       note="Nothing new fits everyone right now.")
-        reps = {m for pp in all_personas for m in pp.member_ids[:REPRESENTATIVES]}
-        space_metas: dict[int, ShowMeta] = {m: metas[m] for m in reps if m in metas}
-        for c in cands:
-            assert c.show_id is not None
-            space_metas[c.show_id] = c.meta
-        space = build_features(space_metas)
-        rows = space.rows([c.show_id for c in cands if c.show_id is not None])
-        per_member = []
-        for r in reports:
-            major = [pp for pp in r.personas if pp.weight >= 0.1] or list(r.personas)
-            pv = persona_vectors([pp.member_ids[:REPRESENTATIVES] for pp in major],
-                                 [[1.0] * len(pp.member_ids[:REPRESENTATIVES]) for pp in major],
-                                 [pp.weight for pp in major], space.index, space.matrix)
-            aff = pv.affinity(rows)
-            per_member.append((major, aff))
-        fits = np.stack([a.max(axis=1) for _, a in per_member], axis=1)          # (candidates, members)
-        base = np.array([0.25 * (bayes(c.meta) - 7.0) / 1.5 + 0.1 * math.log1p(len(c.sources)) for c in cands])
-        score = fits.min(axis=1) + 0.1 * fits.mean(axis=1) + 0.2 * base           # least misery, then the rest
-        order = np.argsort(-score, kind="stable")[:k]
+        ids = await self._ids(ranked)
+        items = [self._item(ranked, p, reason, n + 1, (), ids) for n, (p, reason) in
+                 enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         request_id = uuid.uuid4().hex[:12]
-        items: list[Recommendation] = []
-        for rank, i in enumerate(order, start=1):
-            c = cands[int(i)]
-            assert c.show_id is not None
-            who = []
-            for (major, aff), p in zip(per_member, person_ids, strict=True):
-                best = major[int(np.argmax(aff[int(i)]))]
-                who.append(f"{names[p]}'s {best.name.lower()} side")
-            m = c.meta
-            items.append(Recommendation(
-                show_id=c.show_id, title=m.title or c.ref.title, year=m.first_year or c.ref.year, persona_id=None,
-                persona_name=None, reason="Nobody has seen it; it suits " + ", ".join(who[:-1]) + f" and {who[-1]}.",
-                score=round(float(score[int(i)]), 4), sources=tuple(sorted(c.sources)), rank=rank,
-                overview=m.overview[:400], genres=m.genres, providers=m.providers, status=m.status,
-                tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None))
         first = RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform)
-        recorded = await self._record(first, request_id, items, False)
+        recorded = await self._record(first, request_id, items, False, ranked)
         for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
             await self._record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, items,
-                               False)
+                               False, ranked)
         return RecommendationList(request_id, Mode.GROUP, tuple(recorded))
 
-    # -- pieces ------------------------------------------------------------------------------------------------
+    # -- pieces --------------------------------------------------------------------------------------------------
     @staticmethod
     def _find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
         if key:
@@ -306,48 +382,47 @@ class Recommender:
         names = ", ".join(p.name for p in personas)
         raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
 
-    def _find_show(self, title: str, metas: Mapping[int, ShowMeta]) -> ShowMeta:
-        want = norm_title(title)
-        for m in metas.values():
-            if norm_title(m.title) == want:
-                return m
-        for hit in self.catalogue.search(title):
-            found = self.catalogue.find(ShowIds(tmdb=hit.tmdb_id))
-            if found is not None:
-                return found.meta
+    async def _find_show(self, title: str, dep: Deployment) -> tuple[int | None, ShowMeta]:
+        """The show asked for in ``like:``: the indexed show with that title (the most voted of namesakes), else
+        the catalogue's."""
+        if norm_title(title):
+            cat = dep.catalogue
+            hits = cat.titled(title)
+            if hits:
+                best = max(hits, key=lambda i: float(cat.metas[i].vote_count or 0))    # the best known namesake
+                return int(cat.ids[best]), cat.metas[best]
+            for hit in self.catalogue.search(title):
+                found = self.catalogue.find(ShowIds(tmdb=hit.tmdb_id))
+                if found is not None:
+                    return None, found.meta
         raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}.")
 
-    @staticmethod
-    def _mood(text: str, f: Filters) -> tuple[Filters, str]:
-        words = {w.strip(".,!?'\"").lower() for w in text.split()}
-        genres: list[str] = []
-        for w in words:
-            for g in MOODS.get(w, ()):
-                if g not in genres:
-                    genres.append(g)
-        max_rt = 35 if words & SHORT_WORDS else f.max_runtime
-        if not genres and max_rt is None:
-            return f, f"I could not read a genre into “{text}”, so here is your usual mix."
-        new = Filters(tuple(genres) or f.genres_in, f.genres_out, f.anime, max_rt, f.min_runtime, f.language,
-                      f.provider, f.status)
-        return new, f"Read “{text}” as: {', '.join(genres) or 'any genre'}" + (
-            f", episodes under {max_rt} min" if max_rt else "") + "."
-
-    async def _seeds(self, person_id: int, personas: Sequence[Persona],
-                     like: ShowMeta | None) -> list[dict[str, Any]]:
-        ids: list[int] = []
-        for p in personas:
-            ids += [p.medoid.show_id, *[s.show_id for s in p.shows[:2]]]
+    async def _seeds(self, report: PersonaReport, job: Job) -> list[dict[str, Any]]:
+        """Shows to expand from with the live lists: the asked-for show, then each persona's medoid and best
+        representatives."""
+        personas = list(report.personas)
+        if job.persona is not None:
+            personas = [personas[job.persona]]
+        elif job.bridge is not None:
+            personas = [personas[job.bridge[0]], personas[job.bridge[1]]]
+        ids = [sid for p in personas for sid in [p.medoid.show_id, *[s.show_id for s in p.shows[:2]]]]
+        like_id = job.like[0] if job.like is not None else None
         async with self.store.read() as uow:
-            rows = await uow.shows.many(ids)
+            rows = await uow.shows.many(ids + ([like_id] if like_id is not None else []))
         out: list[dict[str, Any]] = [{"show_id": i, "trakt_id": rows[i].ids.trakt, "tmdb_id": rows[i].ids.tmdb}
                                      for i in ids if i in rows]
-        if like:
-            out.insert(0, {"show_id": None, "trakt_id": None, "tmdb_id": like.tmdb_id})
+        if job.like is not None:
+            lid, lmeta = job.like
+            known = rows.get(lid) if lid is not None else None
+            out.insert(0, {"show_id": lid, "trakt_id": known.ids.trakt if known else None,
+                           "tmdb_id": lmeta.tmdb_id or (known.ids.tmdb if known else None)})
         return out
 
-    async def _materialise(self, person_id: int, cands: list[Candidate]) -> list[Candidate]:
-        """Give every candidate an internal show id and, where the list payload was thin, full metadata."""
+    async def _materialise(self, cands: list[Candidate]) -> list[Candidate]:
+        """Give every candidate of a live list an internal show id and, where the list payload was thin, full
+        metadata."""
+        if not cands:
+            return []
         async with self.store.unit() as uow:
             ids = await uow.shows.upsert(c.ref for c in cands)
         for c in cands:
@@ -373,19 +448,7 @@ class Recommender:
                 fill["year"] = c.ref.year
             if fill:
                 c.meta = c.meta.with_(**fill)
-        # keep what the lists told us about shows we hold no metadata for (feedback on them needs it later)
-        known = [(c.show_id, c.meta) for c in cands if c.show_id is not None and not c.meta.partial
-                 and not c.meta.empty]
-        if known:
-            now = self.clock.now()
-            async with self.store.unit() as uow:
-                await uow.shows.save_missing_metas(known, now, now + timedelta(days=7))
         return [c for c in cands if c.show_id is not None]
-
-    async def _dismissed_metas(self, person_id: int) -> dict[int, ShowMeta]:
-        async with self.store.read() as uow:
-            shows = await uow.shows.many(await uow.feedback.dismissed(person_id, FeedbackKind.NOT_FOR_ME))
-        return {sid: r.meta for sid, r in shows.items() if r.has_meta and not r.meta.empty}
 
     async def arm_states(self, person_id: int, personas: Sequence[Persona] = (), *,
                          fresh: bool = False) -> list[ArmState]:
@@ -408,237 +471,109 @@ class Recommender:
                     for arm, (a, b) in adapt.posteriors(mine[kind], prior).items() if allowed is None or arm in allowed]
         return out
 
-    async def _adaptation(self, person_id: int, personas: Sequence[Persona]) -> Adaptation:
+    async def _adaptation(self, person_id: int, personas: Sequence[Persona], k: int) -> Adaptation:
+        """The feedback loop's say in this request: Thompson draws (made here, on the loop, so the worker gets
+        plain numbers), the strategy for each slot, and how often each show was shown and ignored."""
         states = await self.arm_states(person_id, personas)
-        sources = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "source"}, self._rng)
-        by_persona = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "persona"}, self._rng)
+        # an arm nobody has any evidence on draws nothing: with no data a draw is pure noise, and persona weights
+        # jittering at random from one request to the next reads as a broken list
+        sources = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "source"
+                              and s.alpha + s.beta > 2 + EVIDENCE_MIN}, self._rng)
+        by_persona = adapt.draw({s.arm: (s.alpha, s.beta) for s in states if s.kind == "persona"
+                                 and s.shown >= EVIDENCE_MIN}, self._rng)
+        post = {s.arm: (s.alpha, s.beta) for s in states if s.kind == "strategy"}
+        slots = iter([adapt.pick_strategy(post, self._rng) for _ in range(k)] + ["blend"] * 40)
         before = self.clock.now() - timedelta(days=self.recent_days)
-        return Adaptation(sources, {int(k): v for k, v in by_persona.items()},
-                          await self.feedback.ignored(person_id, before),
-                          {s.arm: (s.alpha, s.beta) for s in states if s.kind == "strategy"})
+        # persona draws are keyed by persona id; the pipeline's persona vectors carry the same ids
+        return Adaptation(sources, {int(a): v for a, v in by_persona.items()},
+                          await self.feedback.ignored(person_id, before), post, lambda: next(slots))
 
-    def _score(self, cands: list[Candidate], report: PersonaReport, personas: Sequence[Persona],
-               metas: Mapping[int, ShowMeta], history: PersonHistory, req: RecommendRequest,
-               like: ShowMeta | None, penalties: Mapping[int, ShowMeta] | None = None,
-               adaptation: Adaptation | None = None) -> tuple[list[Scored], FeatureSpace, PersonaVectors]:
-        now = self.clock.now()
-        # each persona is represented by its most central shows: bounded work however long the history
-        reps = {m for p in personas for m in p.member_ids[:REPRESENTATIVES]}
-        all_metas: dict[int, ShowMeta] = {m: metas[m] for m in reps if m in metas}
-        for c in cands:
-            assert c.show_id is not None
-            all_metas[c.show_id] = c.meta
-        if like:
-            all_metas[-1] = like
-        for sid, m in (penalties or {}).items():
-            all_metas.setdefault(sid, m)
-        space = build_features(all_metas)
-        pv = persona_vectors([p.member_ids[:REPRESENTATIVES] for p in personas],
-                             [[1.0] * len(p.member_ids[:REPRESENTATIVES]) for p in personas],
-                             [p.weight for p in personas], space.index, space.matrix)
-        weights = pv.weights.copy()
-        if req.use_context and req.mode in (Mode.AUTO, Mode.MOOD) and len(weights) > 1:
-            t = local(now, history.timezone)
-            for j, p in enumerate(personas[: len(weights)]):
-                hours = p.hours or (0.0,) * 24
-                ctx = sum(hours[(t.hour + d) % 24] for d in (-1, 0, 1)) + (p.weekdays or (0.0,) * 7)[t.weekday()]
-                weights[j] *= 1.0 + ctx
-            weights /= weights.sum()
-        if adaptation is not None and len(weights) > 1:       # personas whose picks get watched weigh more
-            tilt = adapt.persona_multipliers([adaptation.personas.get(p.id, float("nan"))
-                                              for p in personas[: len(weights)]])
-            if np.isfinite(tilt).all():
-                weights = weights * tilt
-                weights /= weights.sum()
-        pv = PersonaVectors(weights, pv.centroids)
-        rows = space.rows([c.show_id for c in cands if c.show_id is not None])
-        aff = pv.affinity(rows)
-        like_sim = (rows @ space.rows([-1]).T).ravel() if like else None
-        nope = [s for s in (penalties or {}) if s in space.index]
-        # "not for me" also lowers its close neighbours
-        nope_sim = (rows @ space.rows(nope).T).max(axis=1) if nope else np.zeros(len(cands))
-        arms = adaptation.sources if adaptation is not None else {}
-        arm_mean = float(np.mean(list(arms.values()))) if arms else 0.0
-        out = []
-        for i, c in enumerate(cands):
-            q = (bayes(c.meta) - 7.0) / 1.5
-            life, label = lifecycle(c.meta, now)
-            src = len(c.sources)
-            trend = 0.3 if any(s in c.sources for s in ("trending", "anticipated", "catalogue_airing")) else 0.0
-            collab = 0.4 * math.log1p(src - 1) + (0.3 if "cowatch" in c.sources else 0.0) + (
-                0.3 if "trakt_recommendations" in c.sources else 0.0)
-            base = 0.25 * q + 0.25 * life + trend + collab + (0.15 if "watchlist" in c.sources else 0.0)
-            base -= 1.5 * max(0.0, float(nope_sim[i]) - 0.6)
-            if adaptation is not None:
-                if arms:
-                    base += adapt.source_bonus(c.sources, arms, arm_mean)
-                base -= adapt.ignored_penalty(adaptation.ignored.get(c.show_id or 0, 0))
-            if like_sim is not None:
-                base += 2.0 * float(like_sim[i])
-            out.append(Scored(c, aff[i], base, label))
-        return out, space, pv
+    def _item(self, ranked: Ranked, p: Pick, reason: str, rank_: int, personas: Sequence[Persona],
+              ids: Mapping[int, ShowIds]) -> Recommendation:
+        sc = ranked.scored
+        sid = sc.pool.ids[p.index]
+        m = sc.pool.metas[p.index]
+        ref = ids.get(sid)
+        persona = personas[p.persona] if 0 <= p.persona < len(personas) else None
+        poster = m.poster_path
+        slug = ref.slug if ref is not None else None
+        trakt = ref.trakt if ref is not None else None
+        tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
+        return Recommendation(
+            show_id=sid, title=m.display_title, year=m.first_year, persona_id=persona.id if persona else None,
+            persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
+            sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_, overview=m.overview[:400], genres=m.genres,
+            network=m.networks[0] if m.networks else None, providers=m.providers,
+            poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
+            trakt_url=f"https://trakt.tv/shows/{slug or trakt}" if (slug or trakt) else None,
+            tmdb_url=f"https://www.themoviedb.org/tv/{tmdb}" if tmdb else None,
+            status=m.status, lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
+            imdb_id=m.imdb_id or (ref.imdb if ref is not None else None), trakt_id=trakt, tmdb_id=tmdb)
 
-    def _select(self, scored: list[Scored], pv: PersonaVectors, personas: Sequence[Persona],
-                req: RecommendRequest, adaptation: Adaptation | None = None
-                ) -> list[tuple[Scored, int | None, float, str]]:
-        """(candidate, persona index, score, strategy) in order."""
-        k = req.k
-        if not len(pv.weights):
-            by_base = sorted(scored, key=lambda s: -s.base)
-            return [(s, None, s.base, "blend") for s in by_base[:k]]
-        A = np.array([s.aff for s in scored])
-        base = np.array([s.base for s in scored])
-        if req.mode == Mode.BRIDGE and A.shape[1] >= 2:
-            both = np.minimum(A[:, 0], A[:, 1]) * 2 + 0.5 * (A[:, 0] + A[:, 1])
-            rel = both * 2.0 + 0.5 * base
-            order = np.argsort(-rel, kind="stable")[:k]
-            return [(scored[i], int(np.argmax(A[i])), float(rel[i]), "blend") for i in order]
-        if req.mode == Mode.ALL:
-            picks: list[tuple[Scored, int | None, float, str]] = []
-            used: set[int] = set()
-            for j in range(A.shape[1]):
-                rel = 2.0 * A[:, j] + 0.5 * base
-                for i in np.argsort(-rel, kind="stable"):
-                    if i not in used and int(np.argmax(A[i])) == j:
-                        used.add(int(i))
-                        picks.append((scored[i], j, float(rel[i]), "blend"))
-                        break
-            return picks
-        if req.mode == Mode.PERSONA:
-            rel = 2.0 * A[:, 0] + 0.5 * base
-            order = np.argsort(-rel, kind="stable")[:k]
-            return [(scored[i], 0, float(rel[i]), "blend") for i in order]
-        # auto / mood / like: relevance to the weighted personas, then MMR diversity and persona coverage
-        fit = np.maximum(A, 0) @ pv.weights
-        ranks = {"blend": 2.0 * fit + 0.5 * base, "taste": 3.0 * fit + 0.2 * base, "crowd": 1.0 * fit + 1.0 * base}
-        rel = ranks["blend"]
-        if req.mode == Mode.LIKE:
-            rel = ranks["blend"] = 0.5 * rel + base
-        mixing = adaptation is not None and req.mode in ("auto", "mood")
-        assign = np.argmax(A, axis=1)
-        chosen: list[int] = []
-        strategy: dict[int, str] = {}
-        pools = {name: list(np.argsort(-r, kind="stable")[: max(60, 6 * k)]) for name, r in ranks.items()}
-        while len(chosen) < k:
-            # each slot: the strategy the bandit draws for this person (always the blend when not adapting)
-            name = adapt.pick_strategy(adaptation.strategies, self._rng) if mixing and adaptation else "blend"
-            pool = [i for i in pools[name] if int(i) not in strategy]
-            if not pool:
-                pool = [i for i in pools["blend"] if int(i) not in strategy]
-                name = "blend"
-            if not pool:
-                break
-            r = ranks[name]
+    async def _ids(self, ranked: Ranked) -> dict[int, ShowIds]:
+        """Outside ids (Trakt, TMDB, IMDb) of the picks and of the LLM's shortlist."""
+        want = {ranked.scored.pool.ids[i] for i in [p.index for p in ranked.picks] + ranked.shortlist[:60]}
+        async with self.store.read() as uow:
+            recs = await uow.shows.many(want)
+        return {sid: r.ids for sid, r in recs.items()}
 
-            def mmr(i: int, r: np.ndarray = r) -> float:
-                same = sum(1 for j in chosen if assign[j] == assign[i])
-                return float(r[i]) - 0.35 * same
-            best = int(max(pool, key=mmr))
-            chosen.append(best)
-            strategy[best] = name
-        if req.mode == Mode.AUTO:
-            chosen = ensure_coverage(chosen, rel, assign.astype(np.int64), pv.weights, k, min_share=0.15)
-        return [(scored[i], int(assign[i]), float(rel[i]), strategy.get(i, "blend")) for i in chosen]
-
-    def _explain(self, picks: list[tuple[Scored, int | None, float, str]], pv: PersonaVectors,
-                 personas: Sequence[Persona], space: FeatureSpace,
-                 metas: Mapping[int, ShowMeta], *, bridge: bool = False) -> list[Recommendation]:
-        out = []
-
-        def closest(p: Persona, show_id: int, n: int) -> list[str]:
-            members = [m for m in p.member_ids if m in space.index]
-            if not members:
-                return []
-            sims = space.rows(members) @ space.rows([show_id]).T
-            best = [members[i] for i in np.argsort(-sims.ravel(), kind="stable")[:n]]
-            return [(metas.get(b) or EMPTY).title or "?" for b in best]
-
-        for rank, (s, j, score, strategy) in enumerate(picks, start=1):
-            c = s.cand
-            assert c.show_id is not None
-            persona = personas[j] if j is not None and j < len(personas) else None
-            reason = "Popular with people whose viewing overlaps yours."
-            if bridge and len(personas) == 2:
-                a, b = personas
-                ta, tb = closest(a, c.show_id, 1), closest(b, c.show_id, 1)
-                if ta and tb:
-                    reason = (f"Bridges your {a.name.lower()} and {b.name.lower()} sides: for the fan of {ta[0]} "
-                              f"and of {tb[0]}.")
-            elif persona is not None:
-                titles = closest(persona, c.show_id, 2)
-                if titles:
-                    reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
-            if s.lifecycle:
-                reason += f" {s.lifecycle[0].upper()}{s.lifecycle[1:]}."
-            m = c.meta
-            poster = m.poster_path
-            out.append(Recommendation(
-                show_id=c.show_id, title=m.title or c.ref.title, year=m.first_year or c.ref.year,
-                persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
-                reason=reason, score=round(score, 4), sources=tuple(sorted(c.sources)), rank=rank,
-                overview=m.overview[:400], genres=m.genres, network=m.networks[0] if m.networks else None,
-                providers=m.providers,
-                poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
-                trakt_url=f"https://trakt.tv/shows/{c.ref.ids.slug or c.ref.ids.trakt}" if (
-                    c.ref.ids.slug or c.ref.ids.trakt) else None,
-                tmdb_url=f"https://www.themoviedb.org/tv/{c.ref.ids.tmdb}" if c.ref.ids.tmdb else None,
-                status=m.status, lifecycle=s.lifecycle, strategy=strategy,
-            ))
-        return out
-
-    async def _llm(self, items: list[Recommendation], scored: list[Scored], pv: PersonaVectors,
-                   personas: Sequence[Persona], req: RecommendRequest,
-                   explain_one: Callable[[Scored], Recommendation]) -> tuple[list[Recommendation], bool, int]:
-        """Offer the LLM a shortlist (our picks first, then the next best); keep what validates, backfill."""
+    async def _llm(self, items: list[Recommendation], ranked: Ranked, personas: Sequence[Persona],
+                   req: RecommendRequest, job: Job, ids: Mapping[int, ShowIds]
+                   ) -> tuple[list[Recommendation], bool, int]:
+        """Offer the LLM a shortlist (our picks first, then the next best); it chooses and words the reasons.
+        The persona each pick serves stays ours; what does not validate is dropped and backfilled."""
         assert self.llm is not None
-        by_id = {r.show_id: r for r in items}
-        extra = sorted(scored, key=lambda s: -(float(np.maximum(s.aff, 0) @ pv.weights) if len(pv.weights) else 0)
-                       - s.base)
+        sc = ranked.scored
+        chosen = [p.index for p in ranked.picks]
+        order = chosen + [i for i in ranked.shortlist if i not in set(chosen)]
         short: list[ShortItem] = []
-        seen: set[int] = set()
-        for r in items:
-            seen.add(r.show_id)
-            short.append(ShortItem(r.show_id, f"{r.show_id} | {r.title} ({r.year}) | {', '.join(r.genres[:3])} | "
-                                              f"{r.persona_name or '-'} | {r.lifecycle or ''}"))
-        for s in extra:
-            sid = s.cand.show_id
-            if sid is None or sid in seen or len(short) >= max(3 * req.k, 15):
-                continue
-            seen.add(sid)
-            m = s.cand.meta
-            short.append(ShortItem(sid, f"{sid} | {m.title} ({m.first_year}) | "
-                                        f"{', '.join(m.genres[:3])} | | {s.lifecycle or ''}"))
+        for i in order[: max(3 * req.k, 15)]:
+            m = sc.pool.metas[i]
+            a = int(sc.assign[i])
+            pname = personas[a].name if 0 <= a < len(personas) else "-"
+            short.append(ShortItem(sc.pool.ids[i], f"{sc.pool.ids[i]} | {m.display_title} ({m.first_year}) | "
+                                                   f"{', '.join(m.genres[:3])} | {pname} | "
+                                                   f"{sc.lifecycle_label[i] or ''}"))
         lines = [f"{p.id}: {p.name} ({p.weight:.0%}) — e.g. {p.medoid.title}, "
                  + ", ".join(x.title for x in p.shows[:2]) for p in personas]
+        like = job.like[1].display_title if job.like else req.like
         task = {"all": "One pick per persona.", "bridge": "Shows that suit both personas at once.",
-                "persona": "Picks for this one persona.", "like": f"Shows like {req.like}.",
+                "persona": "Picks for this one persona.", "like": f"Shows like {like}; name it in each reason.",
                 "mood": f"The person's mood: {req.mood!r}."}.get(req.mode, "A varied list across the personas.")
         choice = await pick_and_explain(self.llm, lines, short, len(items), task)
         if choice is None or not choice.picks:
             return items, False, 0
-        persona_by_id = {p.id: p for p in personas}
-        extra_by_id = {s.cand.show_id: s for s in scored}
+        by_id = {r.show_id: r for r in items}
+        index_of = {sc.pool.ids[i]: i for i in order}
         out: list[Recommendation] = []
         for p in choice.picks:
-            base = by_id.get(p.id) or explain_one(extra_by_id[p.id])
-            persona = persona_by_id.get(p.persona_id) if p.persona_id is not None else None
-            out.append(_replace(base, reason=p.reason.strip(), persona_id=persona.id if persona else base.persona_id,
-                                persona_name=persona.name if persona else base.persona_name))
+            base = by_id.get(p.id)
+            if base is None:
+                i = index_of[p.id]
+                a = int(sc.assign[i])
+                base = self._item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids)
+            out.append(replace(base, reason=p.reason.strip(), strategy="llm" if p.id not in by_id else base.strategy))
         for r in items:                                     # backfill what the LLM dropped or invented
             if len(out) >= len(items):
                 break
             if r.show_id not in {o.show_id for o in out}:
                 out.append(r)
-        return [_replace(r, rank=i + 1) for i, r in enumerate(out)], True, choice.prompt_tokens
+        return [replace(r, rank=i + 1) for i, r in enumerate(out)], True, choice.prompt_tokens
 
     async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
-                      llm_used: bool) -> list[Recommendation]:
+                      llm_used: bool, ranked: Ranked) -> list[Recommendation]:
         events = [NewEvent(req.person_id, r.show_id, request_id, "group" if req.mode == Mode.GROUP else r.strategy,
                            r.persona_id, tuple(r.sources), r.rank, req.mode, r.score, r.reason, llm_used, req.platform)
                   for r in items]
+        metas = {sid: m for sid, m in zip(ranked.scored.pool.ids, ranked.scored.pool.metas, strict=True)}
+        now = self.clock.now()
         async with self.store.unit() as uow:
-            ids = await uow.events.record(events, self.clock.now())
-        return [_replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
+            ids = await uow.events.record(events, now)
+            # what we showed must be known later (feedback, alerts, adoption) even if nobody's history holds it
+            await uow.shows.save_missing_metas([(r.show_id, metas[r.show_id]) for r in items
+                                                if r.show_id in metas and not metas[r.show_id].partial],
+                                               now, now + timedelta(days=7))
+        return [replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
 
 
 def _own(stats: Mapping[str, ArmStats], arm: str) -> tuple[int, int]:
@@ -646,6 +581,116 @@ def _own(stats: Mapping[str, ArmStats], arm: str) -> tuple[int, int]:
     return (round(st.shown), round(st.adopted)) if st else (0, 0)
 
 
-def _replace(r: Recommendation, **kw: Any) -> Recommendation:
-    from dataclasses import replace
-    return replace(r, **kw)
+def _ok(filters: Filters, mood: Mood | None) -> Callable[[ShowMeta], bool] | None:
+    if mood is None and filters == Filters():
+        return None
+
+    def ok(m: ShowMeta) -> bool:
+        return passes(m, filters) and (mood is None or mood.fits(m))
+    return ok
+
+
+# -- the worker's part -------------------------------------------------------------------------------------------
+def persona_vectors(report: PersonaReport, dep: Deployment) -> PersonaCache:
+    """Each persona as a unit centroid of its members' rows (weighted by engagement) in the deployment's layout,
+    its representatives (most central first), and the person's genre distribution."""
+    vecs: list[PersonaVec] = []
+    titles: dict[int, str] = {}
+    weighted: list[ShowMeta] = []
+    ws: list[float] = []
+    cat = dep.catalogue
+    for p in report.personas:
+        members = [m for m in p.member_ids if m in cat.pos]
+        if not members:
+            continue
+        mw = dict(zip(p.member_ids, p.member_weights or (1.0,) * len(p.member_ids), strict=False))
+        w = np.array([max(mw.get(m, 1.0), 0.0) for m in members])
+        rows = cat.rows[[cat.pos[m] for m in members]]
+        c = np.asarray(rows.T @ w).ravel()
+        norm = float(np.linalg.norm(c))
+        if norm <= 0:
+            continue
+        for m in members[:REPRESENTATIVES]:
+            meta = cat.meta(m)
+            titles[m] = meta.display_title if meta is not None else f"show {m}"
+        vecs.append(PersonaVec(p.id, p.name, p.weight, c / norm, members, p.trend, p.hours, p.weekdays, p.genres))
+        total = float(w.sum()) or 1.0
+        for m, x in zip(members, w, strict=True):
+            meta = cat.meta(m)
+            if meta is not None:
+                weighted.append(meta)
+                ws.append(p.weight * x / total)
+    sims = cat.affinity(vecs) if vecs and len(cat.ids) else None
+    return PersonaCache(report.computed_at, dep.key, vecs, titles, genre_distribution(weighted, ws), sims)
+
+
+def rank(job: Job, profile: Profile) -> Ranked:
+    """Sources, exclusion, scorers, the mode's selector and template reasons (in a worker thread)."""
+    dep, person = job.dep, job.person
+    now = job.now or datetime.now().astimezone()
+    now_ts = now.timestamp()
+    pool = Pool()
+    for c in job.live:
+        assert c.show_id is not None
+        for src, r in c.sources.items():
+            pool.add(c.show_id, c.meta, src, r)
+    for r, (sid, meta) in enumerate(job.watchlist):
+        pool.add(sid, meta, "watchlist", r)
+    allowed = None
+    if job.ok is not None:
+        mood = job.mood
+        allowed = dep.catalogue.matching(job.filters, mood.genres if mood else (),
+                                         SHORT_MINUTES if mood is not None and mood.short else None)
+    like_row = None
+    if job.like is not None:
+        lid, lmeta = job.like
+        like_row = dep.rows([lid]) if lid is not None and lid in dep.catalogue.pos else dep.row_of(lmeta)
+        like_sources(pool, person, dep.catalogue, dep.population, like_row, lid, allowed=allowed)
+    index_sources(pool, person, dep.catalogue, dep.population, profile, now_ts, allowed=allowed, bridge=job.bridge,
+                  sims=job.sims)
+    if job.like is not None and job.like[0] is not None:
+        person = replace(person, seen=person.seen | {job.like[0]})
+    metas = dict(zip(pool.ids, pool.metas, strict=True))
+    pool = pool.keep(lambda sid, m: sid not in person.seen and not m.empty and (job.ok is None or job.ok(m)))
+    if job.like is not None:
+        target, before = job.like[1], pool
+        pool = pool.keep(lambda sid, m: _related(m, target, before.sources[before.index(sid)]))
+    scored = score(pool, person, lambda ids: dep.rows(ids, metas), dep.population, profile, now=now, now_ts=now_ts,
+                   adaptation=job.adaptation, like=like_row, focus=job.mood.genres if job.mood else (),
+                   catalogue=dep.catalogue)
+    if job.mode == Mode.GROUP:
+        picks = _group_picks(scored, job, profile)
+    else:
+        picks = select(scored, job.mode, job.req.k, profile, persona=job.persona, bridge=job.bridge,
+                       adaptation=job.adaptation, genres=person.genres)
+    reasons = explain(scored, picks, person, lambda ids: dep.rows(ids, metas), lambda s: job.titles.get(s, "?"),
+                      mode=job.mode, bridge=job.bridge, like=job.like[1] if job.like else None,
+                      group=job.group)
+    rel = scored.relevance(profile)
+    shortlist = [int(i) for i in np.argsort(-rel, kind="stable")[:60] if np.isfinite(rel[i])]
+    return Ranked(scored, picks, reasons, shortlist)
+
+
+def _related(m: ShowMeta, like: ShowMeta, sources: Mapping[str, int]) -> bool:
+    """A ``like:`` pick is related to the show asked for: a list relates them, or they share a genre other than
+    the catch-all drama, or a keyword."""
+    if {"like", "trakt_related", "tmdb_recommendations", "tmdb_similar"} & set(sources) and (
+            set(m.genres) & set(like.genres)):
+        return True
+    specific = (set(m.genres) & set(like.genres)) - {"drama"}
+    return bool(specific) or bool({k.lower() for k in m.keywords} & {k.lower() for k in like.keywords})
+
+
+def _group_picks(scored: Scored, job: Job, profile: Profile) -> list[Pick]:
+    """Least misery: each member's fit is their best persona's affinity; the pick maximises the worst fit, then
+    the mean, then everything else the profile weighs."""
+    if not len(scored.pool) or not job.group:
+        return []
+    A = scored.affinity
+    fits = np.stack([A[:, cols].max(axis=1) for _, cols in job.group], axis=1)
+    w = np.array([0.0 if s in ("persona", "tone") else profile.weight(s) for s in SIGNALS])
+    rel = scored.Z @ w
+    rel = (rel - rel.mean()) / (rel.std() or 1.0)
+    total = 3.0 * fits.min(axis=1) + 0.5 * fits.mean(axis=1) + 0.3 * rel - scored.penalty
+    order = [int(i) for i in np.argsort(-total, kind="stable") if np.isfinite(total[i])][: job.req.k]
+    return [Pick(i, int(scored.assign[i]), float(total[i]), "group") for i in order]

@@ -7,13 +7,14 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from ..clock import Clock
 from ..meta import EMPTY, ShowMeta
 from ..models import Persona, PersonaReport, PersonaShow
 from ..store import Store, Unit
 from .build import PersonaBuild, PersonaDraft, build_personas
-from .features import Matrix, cowatch_embeddings
+from .features import Matrix
 from .history import PersonHistory, ShowHistory, Watch
 from .personas import match_identities
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 Namer = Callable[[Sequence[PersonaDraft], Mapping[int, ShowMeta]], Awaitable[list[tuple[str, str]] | None]]
 Tagger = Callable[[list[int]], Awaitable[int]]
-CowatchPeople = Callable[[], Awaitable[list[int] | None]]
+Cowatch = Callable[[], Awaitable[Any]]       # the deployment's population (its ``cf`` co-watching embeddings)
 
 
 async def load_history(uow: Unit, person_id: int) -> tuple[PersonHistory, dict[int, ShowMeta]]:
@@ -54,28 +55,23 @@ async def load_history(uow: Unit, person_id: int) -> tuple[PersonHistory, dict[i
 
 class PersonaService:
     def __init__(self, store: Store, clock: Clock, *, namer: Namer | None = None, tagger: Tagger | None = None,
-                 cowatch_people: CowatchPeople | None = None, seed: int = 0) -> None:
+                 cowatch: Cowatch | None = None, seed: int = 0) -> None:
         self.store = store
         self.clock = clock
         self.namer = namer            # optional LLM namer: (drafts, metas) -> [(name, description)] | None
         self.tagger = tagger          # optional: (show ids) -> how many shows got LLM tone tags
-        self.cowatch_people = cowatch_people    # whose histories may shape co-watching (None: everyone's)
+        self.cowatch = cowatch        # the population whose co-watching shapes the feature rows (one for all)
         self.seed = seed
-        self._cf: tuple[tuple[object, ...], dict[int, Matrix]] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def fingerprint(self, uow: Unit, person_id: int) -> str:
         return hashlib.sha1(repr(await uow.history.fingerprint(person_id)).encode()).hexdigest()[:16]
 
     async def _cowatch(self) -> dict[int, Matrix]:
-        allowed = await self.cowatch_people() if self.cowatch_people is not None else None
-        async with self.store.read() as uow:
-            key = (await uow.history.population_key(), tuple(allowed) if allowed is not None else None)
-            if self._cf is not None and self._cf[0] == key:
-                return self._cf[1]
-            inter = await uow.history.person_show_pairs(allowed)
-        cf = await asyncio.to_thread(cowatch_embeddings, inter, 24, self.seed)
-        self._cf = (key, cf)
+        """Co-watching embeddings of the deployment's population: personas and candidates share one layout."""
+        if self.cowatch is None:
+            return {}
+        cf: dict[int, Matrix] = (await self.cowatch()).cf
         return cf
 
     async def stored(self, person_id: int) -> PersonaReport | None:
