@@ -1,12 +1,20 @@
-"""Recommendation benchmark: latency of the engine (no LLM) for a 3,000-show history over a 20,000-show
-catalogue, and the LLM's cost per request (prompt tokens, calls) against a loopback OpenAI-compatible server.
+"""Recommendation benchmark: latency, CPU and event-loop health of the engine (no LLM) for a 3,000-show history
+over a 20,000-show catalogue, and the LLM's cost per request (prompt tokens, calls) against a loopback
+OpenAI-compatible server.
 
     python bench/recommend.py --json
 
 The 20,000-show catalogue is the bundled one (1,500 real shows) cloned with new ids; the person watched 3,000 of
 them (two episodes each, spread over six years) with the bundled taste structure. Requests cycle through the
-modes (auto, all, persona, bridge, like, mood); each is timed end to end through the façade, personas cached as
-in production (computed once before the timed loop, reported separately).
+modes (auto, all, persona, bridge, like, mood); each is timed end to end through the façade, personas and the
+deployment (catalogue index, population) built once before the timed loop, as in a running bot (reported
+separately: ``personas_s``, ``deployment_s``).
+
+- ``p50_ms``, ``p95_ms``: wall time per request.
+- ``cpu_p95_ms``: process CPU time per request (every thread: the loop and the worker), p95.
+- ``loop_lag_max_ms``: the longest a 5 ms ticker task on the event loop was late during the requests — how long
+  the loop was blocked, i.e. how long a Discord heartbeat or a Telegram update would have waited.
+- ``peak_rss_mb``: the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import argparse
 import asyncio
 import json
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -90,6 +99,9 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
                     pid = await engine.person("console", "bench")
                     await engine.import_history(pid, "history.json", export_of(plays))
                     t0 = time.perf_counter()
+                    await engine.warm()
+                    deployment_s = time.perf_counter() - t0
+                    t0 = time.perf_counter()
                     report = await engine.personas(pid)
                     personas_s = time.perf_counter() - t0
                     names = [p.name for p in report.personas]
@@ -98,29 +110,57 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
                             RecommendRequest(pid, mode="bridge", k=5),
                             RecommendRequest(pid, mode="like", like=cat.entries[watched[0]]["title"], k=5),
                             RecommendRequest(pid, mode="mood", mood="something funny and short", k=5)]
-                    times, tokens, calls = [], [], []
+                    times, cpu, tokens, calls = [], [], [], []
+                    lags: list[float] = []
+                    for n in range(len(reqs)):                # one of each first: lazily built caches
+                        await engine.recommend(reqs[n])
+                    stop = asyncio.Event()
+                    tick = asyncio.create_task(ticker(stop, lags))
                     for n in range(a.requests):
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), time.process_time()
                         r = await engine.recommend(reqs[n % len(reqs)])
                         times.append(1000 * (time.perf_counter() - t0))
+                        cpu.append(1000 * (time.process_time() - c0))
                         tokens.append(r.prompt_tokens)
                         calls.append(r.llm_calls)
                         assert r.items, "no recommendations"
+                    stop.set()
+                    await tick
                 finally:
                     await engine.close()
-            times.sort()
             key = "llm_" if with_llm else ""
             out[f"{key}p50_ms"] = round(statistics.median(times), 1)
-            out[f"{key}p95_ms"] = round(times[min(len(times) - 1, int(0.95 * len(times)))], 1)
+            out[f"{key}p95_ms"] = round(p95(times), 1)
+            if not with_llm:
+                out["cpu_p50_ms"] = round(statistics.median(cpu), 1)
+                out["cpu_p95_ms"] = round(p95(cpu), 1)
+                out["loop_lag_max_ms"] = round(1000 * max(lags, default=0.0), 1)
+                out["loop_lag_p99_ms"] = round(1000 * p95(lags, 0.99), 1)
             if with_llm:
                 out["prompt_tokens"] = round(statistics.fmean(tokens), 1)
                 out["prompt_tokens_max"] = max(tokens)
                 out["llm_calls"] = round(statistics.fmean(calls), 2)
             else:
                 out["personas_s"] = round(personas_s, 2)
+                out["deployment_s"] = round(deployment_s, 2)
                 out["personas"] = len(names)
     out["requests"] = a.requests
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
+
+
+def p95(xs: list[float], q: float = 0.95) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else 0.0
+
+
+async def ticker(stop: asyncio.Event, lags: list[float], every: float = 0.005) -> None:
+    """How late a task that wants to run every ``every`` seconds gets: the loop's blocked time."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        t = loop.time()
+        await asyncio.sleep(every)
+        lags.append(max(0.0, loop.time() - t - every))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -43,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--user", help="console identity of the person")
     pe.add_argument("--json", action="store_true", help="print JSON (a list of personas)")
     pe.add_argument("--chart", help="also write a PNG chart of persona weights over time to this file")
+    rc = sub.add_parser("recommend", help="a person's /recommend, as the bot would answer it (JSON with --json)")
+    who = rc.add_mutually_exclusive_group(required=True)
+    who.add_argument("--sample", action="store_true", help="the bundled sample person (offline)")
+    who.add_argument("--user", help="console identity of a person in the configured database")
+    rc.add_argument("--json", action="store_true", help="print one JSON document: picks and note")
+    rc.add_argument("--no-llm", action="store_true", help="templates only, even with an LLM configured")
+    rc.add_argument("request", nargs="*", help='the /recommend grammar, e.g. all | like:"Fargo" | mood:"light" k:3')
     ev = sub.add_parser("eval", help="offline evaluation of every strategy side by side")
     ev.add_argument("--interactions", required=True, help="interactions.csv (user_id,item_id,timestamp[,rating])")
     ev.add_argument("--items", required=True, help="items.csv (item_id,title[,genres][,keywords][,year]…)")
@@ -52,7 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--strategies", default="popular,trending,itemknn,ease,multitudes")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--weights", default="fit",
+                    help="multitudes' weights: fit (tune on the training split first, as `multitudes tune` does; "
+                         "the default) or the name of a profile shipped in engine/recommend/weights.json")
+    ev.add_argument("--max-users", type=int, help="evaluate a random sample of this many people (seeded)")
     ev.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
+    tu = sub.add_parser("tune", help="fit the recommender's weights on a dataset's training split; write a profile")
+    tu.add_argument("--interactions", required=True)
+    tu.add_argument("--items", required=True)
+    tu.add_argument("--test", help="test.csv of held-out pairs (then all interactions are training data)")
+    tu.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
+    tu.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
+    tu.add_argument("--name", required=True, help="profile name to write (e.g. annict, movielens)")
+    tu.add_argument("--dataset", help="how the provenance names the data (default: the profile name)")
+    tu.add_argument("--users", type=int, default=200, help="validation people per fold")
+    tu.add_argument("--seed", type=int, default=0)
+    tu.add_argument("--out", default=None, help="weights file to update (default: the shipped weights.json)")
     ds = sub.add_parser("dataset", help="dataset tools")
     dsub = ds.add_subparsers(dest="dataset_cmd", required=True)
     conv = dsub.add_parser("convert", help="convert a public dataset to the generic evaluation format")
@@ -98,6 +121,7 @@ async def _serve(settings: Settings) -> int:
         if settings.secrets.discord_token:
             from .discord import DiscordFrontend
             frontends.append(DiscordFrontend(engine, settings.secrets.discord_token))
+        await engine.warm()                  # the catalogue index and population, before the first request
         for fe in frontends:
             await fe.start()
         if settings.alerts.enabled and frontends:
@@ -138,9 +162,7 @@ async def _personas(settings: Settings, args: argparse.Namespace) -> int:
     tmp = None
     if args.sample:
         tmp = tempfile.TemporaryDirectory()
-        settings = settings.model_copy(update={"storage": StorageSettings(path=f"{tmp.name}/sample.db")})
-        settings = settings.model_copy(update={"secrets": settings.secrets.model_copy(
-            update={"trakt_client_id": None, "trakt_client_secret": None, "tmdb_api_key": None})})
+        settings = _offline(settings, f"{tmp.name}/sample.db")
     try:
         engine = await bootstrap(settings)
         async with engine:
@@ -157,6 +179,38 @@ async def _personas(settings: Settings, args: argparse.Namespace) -> int:
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+async def _recommend(settings: Settings, args: argparse.Namespace) -> int:
+    from .grammar import parse_recommend
+    parsed = parse_recommend(list(args.request))           # a grammar error stops before anything is opened
+    tmp = None
+    if args.sample:
+        tmp = tempfile.TemporaryDirectory()
+        settings = _offline(settings, f"{tmp.name}/sample.db")
+    try:
+        engine = await bootstrap(settings)
+        async with engine:
+            pid = await engine.person("console", "sample" if args.sample else args.user)
+            if args.sample:
+                await engine.load_sample(pid)
+            req = parsed.request(pid, "console")
+            if args.no_llm:
+                req = dataclasses.replace(req, use_llm=False)
+            result = await engine.recommend(req)
+            print(json.dumps(render.recommendations_json(result), ensure_ascii=False, indent=2) if args.json
+                  else render.recommendations(result))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+def _offline(settings: Settings, path: str) -> Settings:
+    """A throwaway database and no outside services: the bundled sample, offline."""
+    settings = settings.model_copy(update={"storage": StorageSettings(path=path)})
+    return settings.model_copy(update={"secrets": settings.secrets.model_copy(
+        update={"trakt_client_id": None, "trakt_client_secret": None, "tmdb_api_key": None})})
 
 
 async def _alerts(settings: Settings, args: argparse.Namespace) -> int:
@@ -188,7 +242,8 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.evaluation.runner import evaluate
     ds = load(args.interactions, args.items, args.test)
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    result = evaluate(ds, strategies=names, protocol=args.protocol, n=args.n, k=args.k, seed=args.seed)
+    result = evaluate(ds, strategies=names, protocol=args.protocol, n=args.n, k=args.k, seed=args.seed,
+                      weights=args.weights, max_users=args.max_users)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(result, indent=2))
     print(f"{result['users']} people, k={result['k']}, protocol {result['protocol']}")
@@ -201,6 +256,16 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from engine.evaluation.tune import tune_dataset
+    info = tune_dataset(args.interactions, args.items, args.test, protocol=args.protocol, n=args.n,
+                        users=args.users, seed=args.seed, dataset=args.dataset or args.name,
+                        command=shlex.join(["multitudes", *argv]), name=args.name, out=args.out,
+                        log=lambda m: print(m, flush=True))
+    print(json.dumps(info, indent=2))
+    return 0
+
+
 def _convert(args: argparse.Namespace) -> int:
     from engine.evaluation.datasets import CONVERTERS, write
     ds = CONVERTERS[args.kind](args.src)
@@ -210,6 +275,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.cmd == "keygen":
         print(TokenCipher.generate_key())
@@ -229,10 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.user, args.file))
         if args.cmd == "personas":
             return asyncio.run(_personas(settings, args))
+        if args.cmd == "recommend":
+            return asyncio.run(_recommend(settings, args))
         if args.cmd == "alerts":
             return asyncio.run(_alerts(settings, args))
         if args.cmd == "eval":
             return _eval(args)
+        if args.cmd == "tune":
+            return _tune(args, argv)
         if args.cmd == "dataset":
             return _convert(args)
     except MultitudesError as e:

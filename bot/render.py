@@ -173,6 +173,17 @@ def recommendations(r: RecommendationList) -> str:
     return "\n".join(lines)
 
 
+def recommendations_json(r: RecommendationList) -> dict[str, Any]:
+    """``multitudes recommend --json``: what an operator's script needs of a list."""
+    return {
+        "request_id": r.request_id, "mode": str(r.mode), "note": r.note or None,
+        "picks": [{"title": it.title, "year": it.year,
+                   "ids": {"trakt": it.trakt_id, "tmdb": it.tmdb_id, "imdb": it.imdb_id},
+                   "persona": it.persona_name, "reason": it.reason, "sources": list(it.sources),
+                   "score": it.score, "genres": list(it.genres), "lifecycle": it.lifecycle} for it in r.items],
+    }
+
+
 def upcoming(items: list[Upcoming]) -> str:
     if not items:
         return "Nothing announced in the next two months for the shows you watch."
