@@ -176,6 +176,9 @@ async def test_mood_picks_satisfy_the_reading_and_say_when_fewer_fit(panel: tupl
         meta = meta_of(cat, it.title)
         assert "comedy" in it.genres and meta.runtime is not None and meta.runtime <= 35, listing("sam", r)
     assert r.items[0].genres[0] == "comedy" or set(r.items[0].genres) <= {"comedy", "animation"}, listing("sam", r)
+    sides = [p.name for p in (await engine.personas(people["sam"])).personas if "comed" in p.name.lower()]
+    assert sides, "sam has a comedies side"           # and "something funny" is served by it first
+    assert r.items[0].persona_name in sides and r.items[1].persona_name in sides, listing("sam", r)
     few = await engine.recommend(RecommendRequest(people["sam"], mode=Mode.MOOD, mood="a short western",
                                                   k=20, use_llm=False))
     assert len(few.items) < 20 and f"Only {len(few.items)} new shows fit" in few.note, listing("sam", few)

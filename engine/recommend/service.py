@@ -263,7 +263,8 @@ class Recommender:
                 note = f"I could not read a genre into “{req.mood}”, so here is your usual mix."
                 job.mode = Mode.AUTO
             else:
-                note = f"Read “{req.mood}” as: {mood.words}."
+                asked = (req.mood or "").strip('"“”')
+                note = f"Read “{asked}” as: {mood.words}."
         job.ok, job.filters, job.mood = _ok(filters, mood), filters, mood
         job.watchlist = watchlist
         if self.sources.live:
@@ -658,17 +659,37 @@ def rank(job: Job, profile: Profile) -> Ranked:
     scored = score(pool, person, lambda ids: dep.rows(ids, metas), dep.population, profile, now=now, now_ts=now_ts,
                    adaptation=job.adaptation, like=like_row, focus=job.mood.genres if job.mood else (),
                    catalogue=dep.catalogue)
+    if job.mood is not None and job.mood.genres:
+        scored = replace(scored, weights=_mood_weights(scored.weights, person, dep, job.mood))
     if job.mode == Mode.GROUP:
         picks = _group_picks(scored, job, profile)
     else:
         picks = select(scored, job.mode, job.req.k, profile, persona=job.persona, bridge=job.bridge,
                        adaptation=job.adaptation, genres=person.genres)
+        if job.mood is not None and job.mood.genres:    # the side that holds such shows speaks first
+            picks.sort(key=lambda p: -float(scored.weights[p.persona]) if p.persona >= 0 else 0.0)
     reasons = explain(scored, picks, person, lambda ids: dep.rows(ids, metas), lambda s: job.titles.get(s, "?"),
                       mode=job.mode, bridge=job.bridge, like=job.like[1] if job.like else None,
                       group=job.group)
     rel = scored.relevance(profile)
     shortlist = [int(i) for i in np.argsort(-rel, kind="stable")[:60] if np.isfinite(rel[i])]
     return Ranked(scored, picks, reasons, shortlist)
+
+
+def _mood_weights(weights: NDArray[np.float64], person: PersonView, dep: Deployment, mood: Mood) -> NDArray[np.float64]:
+    """A mood's list leans on the personas that already hold such shows: "something funny" is served mostly by a
+    comedies side, not by whichever side is largest. Each persona's weight is scaled by the share of its
+    representatives in the mood's genres (a floor keeps the others in reach)."""
+    cat = dep.catalogue
+    wanted = set(mood.genres)
+    fit = np.zeros(len(person.personas))
+    for j, p in enumerate(person.personas):
+        ms = [cat.metas[n] for m in p.members[:REPRESENTATIVES] if (n := cat.pos.get(m)) is not None]
+        fit[j] = sum(bool(wanted & set(m.genres)) for m in ms) / len(ms) if ms else 0.0
+    if len(fit) != len(weights) or not fit.any():
+        return weights
+    w = weights * (0.1 + fit)
+    return np.asarray(w / w.sum() * weights.sum(), dtype=np.float64)
 
 
 def _related(m: ShowMeta, like: ShowMeta, sources: Mapping[str, int]) -> bool:
