@@ -295,6 +295,10 @@ class DiscordFrontend:
         msg = await (await self._destination(target)).send(render.alert(alert))
         return str(msg.id)
 
+    async def send_notice(self, target: str, text: str) -> str:
+        msg = await (await self._destination(target)).send(text[:1900])
+        return str(msg.id)
+
     async def send_digest(self, target: str, digest: Digest) -> str:
         dest = await self._destination(target)
         msg = await dest.send(render.digest(digest)[:1900])

@@ -247,6 +247,11 @@ class TelegramFrontend:
         msg = await self.app.bot.send_message(chat, render.alert(alert), disable_web_page_preview=True)
         return f"{chat}:{msg.message_id}"
 
+    async def send_notice(self, target: str, text: str) -> str:
+        chat = self._target(target)
+        msg = await self.app.bot.send_message(chat, text, disable_web_page_preview=True)
+        return f"{chat}:{msg.message_id}"
+
     async def send_digest(self, target: str, digest: Digest) -> str:
         chat = self._target(target)
         msg = await self.app.bot.send_message(chat, render.digest(digest), disable_web_page_preview=True)

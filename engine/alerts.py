@@ -75,6 +75,10 @@ class Notifier(Protocol):
         (``Engine.attach_message``) so buttons and reactions on them count as feedback."""
         ...
 
+    async def send_notice(self, target: str, text: str) -> str:
+        """A short plain-text message about the person's account (e.g. their Trakt link ended), same targets."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ScanReport:
@@ -462,6 +466,19 @@ class AlertService:
                 await uow.alerts.sent(r.id, self.clock.now(), f"{notifier.platform}:{target}", ref)
             sent += 1
         return DeliveryReport(sent, skipped, deferred, failed)
+
+    async def notify(self, person_id: int, text: str, notifiers: Mapping[str, Notifier]) -> bool:
+        """Tell a person something where their alerts go; False when no front end reaches them now."""
+        async with self.store.read() as uow:
+            person = await uow.people.get(person_id)
+        if person is None:
+            return False
+        route = await self.route(person_id, person.settings, notifiers)
+        if route is None:
+            return False
+        notifier, target = route
+        await notifier.send_notice(target, text)
+        return True
 
     async def route(self, person_id: int, prefs: PersonSettings,
                     notifiers: Mapping[str, Notifier]) -> tuple[Notifier, str] | None:

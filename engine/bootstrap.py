@@ -28,6 +28,7 @@ from .people import PeopleService
 from .recommend.candidates import LiveSources
 from .recommend.deployment import Deployments
 from .recommend.service import Recommender
+from .refresh import BackgroundSync
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient
@@ -111,9 +112,12 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
             return list(dict.fromkeys(h.name for h in await tmdb.search_tv(text) if h.name))[:limit]
         return catalogue.titles_like(text, limit)
 
+    library = LibraryService(store, clock, settings.imports, enricher, feedback, syncer)
+    background = (BackgroundSync(store, clock, settings.sync, library.sync, lambda: trakt.requests)
+                  if trakt is not None else None)
     services = Services(
         store=store, people=PeopleService(store, clock, settings, trakt), linking=LinkingService(store, clock, trakt),
-        library=LibraryService(store, clock, settings.imports, enricher, feedback, syncer), personas=personas,
+        library=library, background=background, personas=personas,
         recommender=recommender, feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles)

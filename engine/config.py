@@ -139,8 +139,13 @@ class StorageSettings(_Section):
 
 
 class SyncSettings(_Section):
-    stale_after_minutes: float = Field(60, ge=0)
+    stale_after_minutes: float = Field(60, ge=0)     # a linked person's history is refreshed once older than this
     lease_seconds: float = Field(900, gt=0)
+    background: bool = True                          # the scheduler's sync wave (needs the bot running)
+    wave_minutes: float = Field(5, gt=0)             # how often the wave runs
+    wave_requests: int = Field(250, gt=0)            # Trakt requests one wave may spend (Trakt: 1,000 GETs / 5 min)
+    wave_people: int = Field(500, gt=0)              # at most this many people considered per wave
+    wave_concurrency: int = Field(4, gt=0)           # syncs at once within a wave
 
 
 class ImportSettings(_Section):

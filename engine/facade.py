@@ -35,6 +35,7 @@ from .models import (
 )
 from .people import PeopleService
 from .recommend.service import Recommender
+from .refresh import BackgroundSync, WaveReport
 from .stats import StatsService
 from .store import Store
 from .sync import Progress
@@ -48,6 +49,7 @@ class Services:
     people: PeopleService
     linking: LinkingService
     library: LibraryService
+    background: BackgroundSync | None
     personas: PersonaService
     recommender: Recommender
     feedback: FeedbackService
@@ -136,6 +138,17 @@ class Engine:
     # -- sync, imports, reading back -------------------------------------------------------------------------
     async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
         return await self._s.library.sync(person_id, progress)
+
+    async def sync_wave(self, notifiers: Mapping[str, Notifier]) -> WaveReport:
+        """Sync everyone who is due, within the wave's Trakt budget (the scheduler's job); people whose Trakt
+        authorisation was revoked are unlinked and told once, where their alerts go."""
+        if self._s.background is None:
+            return WaveReport()
+
+        async def notify(person_id: int, text: str) -> bool:
+            return await self._s.alerts.notify(person_id, text, notifiers)
+
+        return await self._s.background.wave(notify)
 
     async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
         return await self._s.library.import_history(person_id, name, data)

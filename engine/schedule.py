@@ -1,7 +1,10 @@
 """The one scheduler in the bot process (APScheduler 3, asyncio, UTC, jobs persisted in their own SQLite file).
 
-Three fixed jobs, each a module-level function (a persistent job store keeps a reference, not an object):
+Fixed jobs, each a module-level function (a persistent job store keeps a reference, not an object):
 
+* ``sync.wave`` every ``sync.wave_minutes`` (with Trakt configured and ``sync.background``): incremental syncs of
+  everyone whose history is older than ``sync.stale_after_minutes``, within a Trakt request budget
+  (``Engine.sync_wave``), so adoption, the bandit and the alert scan read fresh history;
 * ``alerts.scan`` every ``alerts.scan_every_hours``: decide alerts (``Engine.scan_alerts``), then deliver;
 * ``alerts.deliver`` every ``alerts.deliver_every_minutes``: send what is due (``Engine.deliver_alerts``);
 * ``digest.weekly`` hourly: send the opt-in weekly digests that are due in each person's time zone.
@@ -14,6 +17,7 @@ APScheduler too and is not used: one scheduler only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -25,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .alerts import Notifier
+from .refresh import summary
 
 if TYPE_CHECKING:
     from .facade import Engine
@@ -46,6 +51,12 @@ async def deliver_job() -> None:
         await s.run_deliver()
 
 
+async def sync_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_sync()
+
+
 async def digest_job() -> None:
     s = _CURRENT.get("scheduler")
     if s is not None:
@@ -60,15 +71,38 @@ class Scheduler:
         db = Path(engine.settings.storage.path)
         self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
-        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0}
+        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0}
+        self._ran = asyncio.Condition()
+
+    async def _done(self, kind: str) -> None:
+        self.runs[kind] += 1
+        async with self._ran:
+            self._ran.notify_all()
+
+    async def wait_runs(self, kind: str, n: int) -> None:
+        """Until job ``kind`` has run ``n`` times in this process (tests and operators: no polling)."""
+        async with self._ran:
+            await self._ran.wait_for(lambda: self.runs[kind] >= n)
+
+    def run_soon(self, job_id: str) -> None:
+        """Run a fixed job now, outside its cadence (its next regular run is planned from then)."""
+        assert self._sched is not None, "not started"
+        job = self._sched.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        job.modify(next_run_time=datetime.now(UTC))
 
     def jobs(self) -> dict[str, tuple[Any, IntervalTrigger]]:
         s = self.settings
-        return {
+        jobs: dict[str, tuple[Any, IntervalTrigger]] = {
             "alerts.scan": (scan_job, IntervalTrigger(hours=s.scan_every_hours, timezone=UTC)),
             "alerts.deliver": (deliver_job, IntervalTrigger(minutes=s.deliver_every_minutes, timezone=UTC)),
             "digest.weekly": (digest_job, IntervalTrigger(hours=1, timezone=UTC)),
         }
+        sync = self.engine.settings.sync
+        if sync.background and not self.engine.demo:
+            jobs["sync.wave"] = (sync_job, IntervalTrigger(minutes=sync.wave_minutes, timezone=UTC))
+        return jobs
 
     async def start(self) -> None:
         if "scheduler" in _CURRENT:
@@ -80,12 +114,16 @@ class Scheduler:
         _CURRENT["scheduler"] = self
         sched.start(paused=True)
         now = datetime.now(UTC)
-        for job_id, (func, trigger) in self.jobs().items():
+        wanted = self.jobs()
+        for job in sched.get_jobs():
+            if job.id not in wanted:                       # e.g. background sync switched off since
+                job.remove()
+        for job_id, (func, trigger) in wanted.items():
             ref = f"{func.__module__}:{func.__name__}"
             have = sched.get_job(job_id)
             if have is not None and have.func_ref == ref and str(have.trigger) == str(trigger):
                 continue                                  # keep the persisted cadence across restarts
-            first = now + timedelta(seconds=5) if job_id == "alerts.scan" else None
+            first = now + timedelta(seconds=5) if job_id in ("alerts.scan", "sync.wave") else None
             sched.add_job(ref, trigger, id=job_id, name=job_id, replace_existing=True,
                           **({"next_run_time": first} if first else {}))
         sched.resume()
@@ -106,25 +144,34 @@ class Scheduler:
         try:
             rep = await self.engine.scan_alerts()
             log.info("alert scan: %s", rep)
-            self.runs["scan"] += 1
         except Exception:
             log.exception("alert scan failed")
         await self.run_deliver()
+        await self._done("scan")
 
     async def run_deliver(self) -> None:
         try:
             rep = await self.engine.deliver_alerts(self.notifiers)
             if rep.sent or rep.failed:
                 log.info("alerts delivered: %s", rep)
-            self.runs["deliver"] += 1
         except Exception:
             log.exception("alert delivery failed")
+        await self._done("deliver")
 
     async def run_digest(self) -> None:
         try:
             n = await self.engine.send_digests(self.notifiers)
             if n:
                 log.info("weekly digests sent: %s", n)
-            self.runs["digest"] += 1
         except Exception:
             log.exception("weekly digest failed")
+        await self._done("digest")
+
+    async def run_sync(self) -> None:
+        try:
+            rep = await self.engine.sync_wave(self.notifiers)
+            if rep.due:
+                log.info("sync wave: %s", summary(rep))
+        except Exception:
+            log.exception("sync wave failed")
+        await self._done("sync")

@@ -31,6 +31,6 @@ class StoreVault:
             gen = await uow.tokens.save(person_id, blob, tokens.expires_at, self.clock.now())
         return Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at, gen)
 
-    async def delete(self, person_id: int) -> None:
+    async def delete(self, person_id: int, generation: int | None = None) -> None:
         async with self.store.unit() as uow:
-            await uow.tokens.delete(person_id)
+            await uow.tokens.delete(person_id, generation)

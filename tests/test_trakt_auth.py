@@ -14,6 +14,7 @@ from engine.errors import (
     LinkDenied,
     LinkExpired,
     LinkUnknown,
+    NotLinked,
     TraktAccountLocked,
     TraktForbidden,
     TraktReauthRequired,
@@ -168,6 +169,11 @@ async def test_revoked_refresh_token_asks_to_relink(fake_trakt: FakeTrakt, make_
     with pytest.raises(TraktReauthRequired) as e:
         await engine.sync(pid)
     assert "/link" in e.value.user_message
+    tries = fake_trakt.count("/oauth/token")
+    assert tries >= 1
+    with pytest.raises(NotLinked):                            # unlinked at once: the dead token is not retried
+        await engine.sync(pid)
+    assert fake_trakt.count("/oauth/token") == tries
 
 
 async def test_forbidden_locked_and_vip_become_clear_messages(tmp_path: Any, fake_trakt: FakeTrakt,

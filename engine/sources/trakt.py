@@ -77,7 +77,7 @@ class TokenVault(Protocol):
 
     async def save(self, person_id: int, tokens: Tokens) -> Tokens: ...
 
-    async def delete(self, person_id: int) -> None: ...
+    async def delete(self, person_id: int, generation: int | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +417,10 @@ class TraktClient:
                 if again is not None and again.generation != current.generation:
                     self._cache[person_id] = again
                     return again
+                # revoked or expired for good: unlink now, so the next request says "link again" at once
+                # instead of trying a dead refresh token every time
                 self._cache.pop(person_id, None)
+                await self.vault.delete(person_id, current.generation)
                 raise TraktReauthRequired(f"refresh refused ({resp.status_code})")
             self._raise_for_status(resp)
             self.refreshes += 1

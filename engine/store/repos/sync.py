@@ -69,3 +69,14 @@ class SyncRepo:
         else:
             await self.db.execute("UPDATE sync_state SET lease_owner=NULL, lease_until=NULL, last_error=? "
                                   "WHERE person_id=? AND lease_owner=?", error, person_id, owner)
+
+    async def due(self, finished_before: datetime, now: datetime, limit: int) -> list[int]:
+        """Linked people whose last sync finished before ``finished_before`` (or never), whose lease is free:
+        the longest-untried first, so a person whose syncs keep failing does not hold the head of the queue."""
+        rows = await self.db.fetch(
+            "SELECT t.person_id FROM trakt_tokens t LEFT JOIN sync_state s ON s.person_id = t.person_id "
+            "WHERE (s.last_finished_at IS NULL OR s.last_finished_at < ?) "
+            "AND (s.lease_until IS NULL OR s.lease_until < ?) "
+            "ORDER BY COALESCE(s.last_started_at, '') , t.person_id LIMIT ?",
+            iso(finished_before), iso(now), limit)
+        return [int(r[0]) for r in rows]

@@ -28,8 +28,13 @@ class TokenRepo:
     async def exists(self, person_id: int) -> bool:
         return await self.db.fetchone("SELECT 1 FROM trakt_tokens WHERE person_id=?", person_id) is not None
 
-    async def delete(self, person_id: int) -> None:
-        await self.db.execute("DELETE FROM trakt_tokens WHERE person_id=?", person_id)
+    async def delete(self, person_id: int, generation: int | None = None) -> None:
+        """Delete the tokens (only those of ``generation`` when given: a newer pair saved meanwhile stays)."""
+        if generation is None:
+            await self.db.execute("DELETE FROM trakt_tokens WHERE person_id=?", person_id)
+        else:
+            await self.db.execute("DELETE FROM trakt_tokens WHERE person_id=? AND generation=?", person_id,
+                                  generation)
 
     async def linked_people(self) -> list[int]:
         return [int(r[0]) for r in await self.db.fetch("SELECT person_id FROM trakt_tokens ORDER BY person_id")]
