@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
+
 from engine import bootstrap  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.crypto import TokenCipher  # noqa: E402
@@ -37,60 +39,114 @@ from tests.fakes.trakt import FakeTrakt, list_row, rating_row  # noqa: E402
 SECTIONS = 7   # last_activities, settings, watched, ratings, watchlist, hidden, dropped
 
 
-async def run_once(rows: list[dict], latency: float, parallel: int, page_concurrency: int) -> dict[str, float]:
+async def serve_fake(args: argparse.Namespace) -> None:
+    """The Trakt fake in its own process (``--serve-fake``): the benchmark's figure is then the client's own time,
+    not the fake's JSON work on the same event loop. A few control routes stand in for the fake's test methods."""
+    from aiohttp import web
+
+    rows = history_rows(args.plays, args.shows, years=6.0, seed=11)
     cat = catalogue()
-    async with FakeTrakt(parallel_per_user=parallel) as fake:
-        fake.add_user("heavy", history=[dict(r) for r in rows],
-                      ratings=[rating_row(e, 7) for e in cat[:150]], watchlist=[list_row(e) for e in cat[1200:1250]],
-                      hidden={"progress_watched": [list_row(e, "hidden_at") for e in cat[1300:1305]],
-                              "dropped": [list_row(e, "hidden_at") for e in cat[1310:1313]]})
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(None, env={
-                "MULTITUDES_STORAGE__PATH": f"{tmp}/bench.db", "MULTITUDES_TRAKT__BASE_URL": fake.url,
-                "MULTITUDES_TRAKT_CLIENT_ID": fake.client_id, "MULTITUDES_TRAKT_CLIENT_SECRET": fake.client_secret,
-                "MULTITUDES_SECRET_KEY": TokenCipher.generate_key(),
-                "MULTITUDES_TRAKT__PAGE_LIMIT": str(fake.max_limit),
-                "MULTITUDES_TRAKT__PAGE_CONCURRENCY": str(page_concurrency)})
-            engine = await bootstrap(settings)
-            probe = await open_probe(f"{tmp}/bench.db")
-            try:
-                pid = await engine.person("console", "heavy")
-                link = await engine.start_link(pid)                # the device flow, approved at once
-                fake.approve(link.user_code, "heavy")
-                assert await engine.poll_link(pid) == "heavy"
-                fake.latency = latency
-                before = len(fake.requests)
-                t0 = time.perf_counter()
-                report = await engine.sync(pid)
-                wall = time.perf_counter() - t0
-                made = len(fake.requests) - before
-                stored = await count(probe, "plays", person_id=pid)
-                assert stored == len(rows) == report.new_plays, "incomplete sync"
-                before = len(fake.requests)
-                await engine.sync(pid)
-                resync = len(fake.requests) - before
-                now = datetime.now(UTC) - timedelta(minutes=5)
-                fake.add_plays("heavy", [(cat[3], 9, 1, now), (cat[3], 9, 2, now), (cat[1400], 1, 1, now)])
-                before = len(fake.requests)
-                await engine.sync(pid)
-                incremental = len(fake.requests) - before
-                return {"wall_s": wall, "requests_made": made, "resync_requests": resync,
-                        "incremental_requests": incremental, "rate_limited": fake.rate_limited,
-                        "max_limit": fake.max_limit, "capacity": fake.rate_capacity, "refill": fake.rate_refill}
-            finally:
-                await probe.close()
-                await engine.close()
+    fake = FakeTrakt(parallel_per_user=args.parallel)
+    fake.add_user("heavy", history=rows, ratings=[rating_row(e, 7) for e in cat[:150]],
+                  watchlist=[list_row(e) for e in cat[1200:1250]],
+                  hidden={"progress_watched": [list_row(e, "hidden_at") for e in cat[1300:1305]],
+                          "dropped": [list_row(e, "hidden_at") for e in cat[1310:1313]]})
+
+    async def approve(request: web.Request) -> web.Response:
+        body = await request.json()
+        fake.approve(body["user_code"], body["username"])
+        return web.json_response({})
+
+    async def latency(request: web.Request) -> web.Response:
+        fake.latency = float((await request.json())["latency"])
+        return web.json_response({})
+
+    async def add_plays(request: web.Request) -> web.Response:
+        now = datetime.now(UTC) - timedelta(minutes=5)
+        fake.add_plays("heavy", [(cat[i], s, n, now) for i, s, n in (await request.json())["plays"]])
+        return web.json_response({})
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"requests": sum(not r.path.startswith("/_control") for r in fake.requests),
+                                  "rate_limited": fake.rate_limited, "max_limit": fake.max_limit,
+                                  "capacity": fake.rate_capacity, "refill": fake.rate_refill})
+
+    fake.app.router.add_post("/_control/approve", approve)
+    fake.app.router.add_post("/_control/latency", latency)
+    fake.app.router.add_post("/_control/add_plays", add_plays)
+    fake.app.router.add_get("/_control/stats", stats)
+    async with fake:
+        print(fake.url, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)    # until the parent closes it
+
+
+async def run_once(args: argparse.Namespace, page_concurrency: int) -> dict[str, float]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve-fake", "--plays", str(args.plays), "--shows", str(args.shows),
+        "--parallel", str(args.parallel), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    url = (await proc.stdout.readline()).decode().strip()
+    fake = FakeTrakt()                      # only for its client id and secret (the defaults the server uses)
+    try:
+        headers = {"trakt-api-key": fake.client_id, "trakt-api-version": "2"}    # the fake checks them on every path
+        async with httpx.AsyncClient(base_url=url, headers=headers) as ctl:
+            async def made() -> int:
+                return int((await ctl.get("/_control/stats")).json()["requests"])
+
+            with tempfile.TemporaryDirectory() as tmp:
+                info = (await ctl.get("/_control/stats")).json()
+                settings = load_settings(None, env={
+                    "MULTITUDES_STORAGE__PATH": f"{tmp}/bench.db", "MULTITUDES_TRAKT__BASE_URL": url,
+                    "MULTITUDES_TRAKT_CLIENT_ID": fake.client_id,
+                    "MULTITUDES_TRAKT_CLIENT_SECRET": fake.client_secret,
+                    "MULTITUDES_SECRET_KEY": TokenCipher.generate_key(),
+                    "MULTITUDES_TRAKT__PAGE_LIMIT": str(info["max_limit"]),
+                    "MULTITUDES_TRAKT__PAGE_CONCURRENCY": str(page_concurrency)})
+                engine = await bootstrap(settings)
+                probe = await open_probe(f"{tmp}/bench.db")
+                try:
+                    pid = await engine.person("console", "heavy")
+                    link = await engine.start_link(pid)                # the device flow, approved at once
+                    await ctl.post("/_control/approve", json={"user_code": link.user_code, "username": "heavy"})
+                    assert await engine.poll_link(pid) == "heavy"
+                    await ctl.post("/_control/latency", json={"latency": args.latency})
+                    before = await made()
+                    t0 = time.perf_counter()
+                    c0 = time.process_time()
+                    report = await engine.sync(pid)
+                    wall = time.perf_counter() - t0
+                    cpu = time.process_time() - c0
+                    requests = await made() - before
+                    stored = await count(probe, "plays", person_id=pid)
+                    assert stored == args.plays == report.new_plays, "incomplete sync"
+                    before = await made()
+                    await engine.sync(pid)
+                    resync = await made() - before
+                    await ctl.post("/_control/add_plays", json={"plays": [[3, 9, 1], [3, 9, 2], [1400, 1, 1]]})
+                    before = await made()
+                    await engine.sync(pid)
+                    incremental = await made() - before
+                    info = (await ctl.get("/_control/stats")).json()
+                    return {"wall_s": wall, "cpu_s": cpu, "requests_made": requests, "resync_requests": resync,
+                            "incremental_requests": incremental, "rate_limited": info["rate_limited"],
+                            "max_limit": info["max_limit"], "capacity": info["capacity"],
+                            "refill": info["refill"]}
+                finally:
+                    await probe.close()
+                    await engine.close()
+    finally:
+        proc.stdin.close()
+        await proc.wait()
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, object]:
-    rows = history_rows(args.plays, args.shows, years=6.0, seed=11)
-    fast = await run_once(rows, args.latency, args.parallel, args.parallel)
-    slow = await run_once(rows, args.latency, args.parallel, 1)
-    minimal = math.ceil(len(rows) / fast["max_limit"]) + SECTIONS
+    fast = await run_once(args, args.parallel)
+    slow = await run_once(args, 1)
+    minimal = math.ceil(args.plays / fast["max_limit"]) + SECTIONS
     rate_wait = max(0.0, (minimal - fast["capacity"]) / fast["refill"])
     floor = math.ceil(minimal / args.parallel) * args.latency + rate_wait
     return {
-        "plays": len(rows), "shows": args.shows, "latency_s": args.latency, "server_parallel": args.parallel,
+        "plays": args.plays, "shows": args.shows, "latency_s": args.latency, "server_parallel": args.parallel,
         "requests_made": int(fast["requests_made"]), "requests_minimal": minimal,
         "requests_ratio": round(fast["requests_made"] / minimal, 3),
         "resync_requests": int(fast["resync_requests"]), "incremental_requests": int(fast["incremental_requests"]),
@@ -98,7 +154,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         "wall_ratio": round(fast["wall_s"] / floor, 2),
         "wall_s_one_page_at_a_time": round(slow["wall_s"], 3),
         "speedup_vs_one_page_at_a_time": round(slow["wall_s"] / fast["wall_s"], 2),
-        "plays_per_s": round(len(rows) / fast["wall_s"]),
+        "plays_per_s": round(args.plays / fast["wall_s"]),
+        "client_cpu_s": round(fast["cpu_s"], 3), "client_cpu_ms_per_play": round(fast["cpu_s"] * 1000 / args.plays, 4),
         "rate_limited_responses": int(fast["rate_limited"]),
     }
 
@@ -110,7 +167,11 @@ def main() -> None:
     ap.add_argument("--shows", type=int, default=1_000)
     ap.add_argument("--latency", type=float, default=0.03, help="seconds the fake adds to each request")
     ap.add_argument("--parallel", type=int, default=4, help="requests the fake serves at once per user")
+    ap.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve_fake:
+        asyncio.run(serve_fake(args))
+        return
     out = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps(out))

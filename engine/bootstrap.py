@@ -105,7 +105,8 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
                               adaptive=rec.adaptive, seed=seed)
     alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
-    syncer = TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency) if trakt else None
+    syncer = (TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency,
+                        on_shows=enricher.prefetch) if trakt else None)
 
     async def titles(text: str, limit: int) -> list[str]:
         if tmdb is not None and text.strip():

@@ -24,6 +24,8 @@ from .store import ShowRecord, Store
 
 log = logging.getLogger(__name__)
 
+SAVE_BATCH = 100
+
 
 class MetadataSource(Protocol):
     async def metadata(self, ids: ShowIds) -> tuple[ShowMeta, timedelta] | None: ...
@@ -75,6 +77,19 @@ class Enricher:
         self.source = source
         self.clock = clock
         self.concurrency = concurrency
+        self._early: set[asyncio.Task[int]] = set()
+
+    def prefetch(self, show_ids: Sequence[int]) -> None:
+        """Start fetching these shows' metadata now, in the background (a sync calls this as pages land, so the
+        look-ups overlap the remaining pages); ``settle`` waits for them."""
+        if show_ids:
+            task = asyncio.create_task(self.enrich_quietly(list(show_ids)))
+            self._early.add(task)
+            task.add_done_callback(self._early.discard)
+
+    async def settle(self) -> None:
+        if self._early:
+            await asyncio.gather(*list(self._early), return_exceptions=True)
 
     async def enrich(self, person_id: int | None = None) -> int:
         """Fetch metadata for shows (of one person, or all) whose cache is missing or expired."""
@@ -98,24 +113,37 @@ class Enricher:
             return 0
 
     async def _fetch(self, shows: list[ShowRecord]) -> int:
+        """Fetch concurrently; save in batches (one unit per ``SAVE_BATCH`` shows, not one per show), so a crash
+        loses at most one batch of fetched metadata and a catalogue-sized pass is not a thousand transactions."""
         if not shows:
             return 0
         sem = asyncio.Semaphore(self.concurrency)
+        got_all: list[tuple[ShowRecord, tuple[ShowMeta, timedelta] | None]] = []
+        lock = asyncio.Lock()
         done = 0
 
-        async def one(show: ShowRecord) -> None:
+        async def flush() -> None:
             nonlocal done
+            batch, got_all[:] = list(got_all), []
+            if not batch:
+                return
+            now = self.clock.now()
+            items = [(show.id, got[0] if got else None, now + (got[1] if got else timedelta(days=1)))
+                     for show, got in batch]       # unknown to the source: remembered for a day, not re-asked
+            async with self.store.unit() as uow:
+                await uow.shows.save_metas(items, now)
+            done += sum(got is not None for _, got in batch)
+
+        async def one(show: ShowRecord) -> None:
             async with sem:
                 got = await self.source.metadata(show.ids)
-            now = self.clock.now()
-            async with self.store.unit() as uow:
-                if got is None:   # unknown to the source: remember that for a day rather than asking every time
-                    await uow.shows.save_meta(show.id, None, now, now + timedelta(days=1))
-                    return
-                meta, ttl = got
-                await uow.shows.save_meta(show.id, meta, now, now + ttl,
-                                          ShowIds(tmdb=meta.tmdb_id, imdb=meta.imdb_id, tvdb=meta.tvdb_id))
-            done += 1
+            async with lock:
+                got_all.append((show, got))
+                if len(got_all) >= SAVE_BATCH:
+                    await flush()
 
-        await run_all(one(s) for s in shows)
+        try:
+            await run_all(one(s) for s in shows)
+        finally:                  # what was fetched before a failure is kept
+            await flush()
         return done

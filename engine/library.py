@@ -51,6 +51,7 @@ class LibraryService:
         if progress:
             progress("fetching show metadata")
         try:
+            await self.enricher.settle()            # what the sync started as its pages landed
             return await self.enricher.enrich(person_id)
         except ServiceUnavailable as e:   # metadata can wait; the history is safe
             log.warning("metadata enrichment stopped: %s", e)

@@ -75,6 +75,7 @@ class Play:
     history_id: int | None = None
     action: str | None = None
     episode_title: str | None = None
+    stamp: str | None = None            # ``watched_at`` as ``clock.iso`` writes it, when the source sent that form
 
 
 @dataclass(frozen=True, slots=True)

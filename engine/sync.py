@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], Any]
 
+FLUSH_PLAYS = 500          # history pages are committed in batches of about this many plays
+
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("settings", "account", "settings_at"),
     ("history", "episodes", "watched_at"),
@@ -72,12 +74,13 @@ def lease_is_stale(owner: str) -> bool:
 
 class TraktSync:
     def __init__(self, store: Store, trakt: TraktPort, clock: Clock, settings: SyncSettings,
-                 page_concurrency: int = 4) -> None:
+                 page_concurrency: int = 4, on_shows: Callable[[list[int]], Any] | None = None) -> None:
         self.store = store
         self.trakt = trakt
         self.clock = clock
         self.settings = settings
         self.page_concurrency = page_concurrency
+        self.on_shows = on_shows        # told the internal ids of shows as their plays land (metadata can start)
         self._running: dict[int, asyncio.Task[SyncReport]] = {}
 
     async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
@@ -121,9 +124,14 @@ class TraktSync:
             if (stamp := _stamp(acts, group, key)) != done.get(name) or (name == "history" and state.job)
         ]
         counts: dict[str, int] = {}
-        for name, stamp in todo:
+
+        async def section(name: str, stamp: str | None) -> None:
             progress(f"syncing {name}")
             counts.update(await getattr(self, f"_sync_{name}")(person_id, stamp, state))
+
+        # the sections are independent (each commits its own rows and its own mark): read them side by side, so
+        # the small ones ride along the history's pages instead of queueing after them
+        await run_all(section(name, stamp) for name, stamp in todo)
         return SyncReport(
             new_plays=counts.get("added", 0), removed_plays=counts.get("removed", 0),
             shows_touched=counts.get("shows", 0), ratings=counts.get("ratings", 0),
@@ -151,21 +159,49 @@ class TraktSync:
         added = 0
         in_window: Counter[int] = Counter()
 
-        async def on_page(n: int, plays: list[Play]) -> None:
-            nonlocal added
-            in_window.update(p.show.ids.trakt for p in plays if p.show.ids.trakt is not None)
-            snapshot = dict(job, pages_done=sorted(committed | {n}))
-            async with self.store.unit() as uow:          # the page and the resume point land together
-                got = await uow.history.add_plays(person_id, plays, "trakt")
-                await uow.sync.set_job(person_id, snapshot)
-            added += got
-            committed.add(n)
+        buffered: dict[int, list[Play]] = {}
+        writing = asyncio.Lock()
 
-        await self.trakt.history(person_id, start_at=job.get("start_at"), end_at=job.get("end_at"), on_page=on_page,
-                                 skip_pages=frozenset(committed - {1}))
+        async def flush() -> None:
+            nonlocal added
+            async with writing:
+                batch = dict(buffered)
+                buffered.clear()
+                if not batch:
+                    return
+                snapshot = dict(job, pages_done=sorted(committed | set(batch)))
+                shows: set[int] = set()
+                async with self.store.unit() as uow:      # the pages and the resume point land together
+                    got = await uow.history.add_plays(person_id, [p for ps in batch.values() for p in ps], "trakt",
+                                                      shows)
+                    await uow.sync.set_job(person_id, snapshot)
+                added += got
+                committed.update(batch)
+                if self.on_shows is not None:
+                    self.on_shows(sorted(shows))
+
+        async def on_page(n: int, plays: list[Play]) -> None:
+            in_window.update(p.show.ids.trakt for p in plays if p.show.ids.trakt is not None)
+            buffered[n] = plays
+            # a few pages per transaction: fewer round trips to the database while the next pages are in
+            # flight; a crash loses at most the buffered pages, which the next run reads again
+            if sum(len(ps) for ps in buffered.values()) >= FLUSH_PLAYS and not writing.locked():
+                await flush()
+
+        # the play-count check is one request that does not depend on the pages: it rides along with them
+        watched_task = asyncio.create_task(self.trakt.watched_shows(person_id))
+        try:
+            await self.trakt.history(person_id, start_at=job.get("start_at"), end_at=job.get("end_at"),
+                                     on_page=on_page, skip_pages=frozenset(committed - {1}))
+        except BaseException:
+            watched_task.cancel()
+            await asyncio.gather(watched_task, return_exceptions=True)
+            raise
+        finally:
+            await flush()                                   # what arrived before a failure is kept
         # Verify per show: a play count that disagrees, or a show Trakt says changed (last_updated_at) while the
         # window brought none of its plays, means back-dated or removed plays; re-read exactly those shows.
-        watched = await self.trakt.watched_shows(person_id)
+        watched = await watched_task
         remote = {w.show.ids.trakt: w for w in watched if w.show.ids.trakt is not None}
         updated = {t: (w.plays, w.last_updated_at) for t, w in remote.items()}
         async with self.store.unit() as uow:

@@ -135,23 +135,25 @@ async def test_backdated_and_removed_plays_are_reconciled(fake_trakt: FakeTrakt,
 
 
 async def test_two_syncs_of_one_person_never_overlap(fake_trakt: FakeTrakt, make_engine: Any,
-                                                     probe: SqliteStore) -> None:
+                                                     probe: SqliteStore, secret_key: str) -> None:
     fake_trakt.add_user("bob", history=history_rows(500, 30, years=2, seed=5))
     fake_trakt.latency = 0.01
-    engine = await make_engine(trakt=fake_trakt)
+    engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)
     pid = await link_person(engine, fake_trakt, "bob")
     r1, r2 = await asyncio.gather(engine.sync(pid), engine.sync(pid))
     assert r1 == r2                                       # the second joined the first
     assert fake_trakt.count("/sync/last_activities") == 1
     # a second engine (another process) sharing the database is refused while the lease is held
-    other = await make_engine(trakt=fake_trakt)
+    other = await make_engine(trakt=fake_trakt, secret_key=secret_key)    # same keys, as another process has
     fake_trakt.add_plays("bob", [(catalogue()[7], 1, 1, datetime.now(UTC) - timedelta(hours=1))])
     in_history = asyncio.Event()
     fake_trakt.on_page = lambda path, page: in_history.set()
+    fake_trakt.gate = asyncio.Event()        # the page is held: the first engine stays mid-sync, lease held
     task = asyncio.create_task(engine.sync(pid))
-    await in_history.wait()                  # the first engine is mid-sync and holds the lease
+    await in_history.wait()
     with pytest.raises(SyncInProgress):
         await other.sync(pid)
+    fake_trakt.gate.set()
     await task
     async with probe.read() as uow:
         assert (await uow.sync.state(pid)).lease_owner is None

@@ -135,12 +135,21 @@ async def test_sigkill_mid_sync_resumes_with_nothing_lost_or_duplicated(tmp_path
 
     def on_page(path: str, page: int) -> None:
         served.append(page)
-        if len(served) == 12:
-            os.kill(proc.pid, signal.SIGKILL)
+        if len(served) == 12:                 # later pages wait: the child cannot run ahead of the kill
+            fake_trakt.gate = asyncio.Event()
 
     fake_trakt.on_page = on_page
+    # kill once the child reports committed pages (its resume point in the database), not at a guessed moment
+    deadline = asyncio.get_running_loop().time() + 60
+    while not (await sync_state(probe, pid)).job or len((await sync_state(probe, pid)).job["pages_done"]) < 5:
+        assert proc.returncode is None and asyncio.get_running_loop().time() < deadline, "the child never committed"
+        await asyncio.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
     await asyncio.wait_for(proc.wait(), 60)
     assert proc.returncode == -signal.SIGKILL
+    assert fake_trakt.gate is not None
+    fake_trakt.gate.set()
+    fake_trakt.gate = None
 
     fake_trakt.on_page = None
     engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)

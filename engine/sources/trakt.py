@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ import msgspec
 
 from ..aio import run_all
 from ..caching import CachedLookups
-from ..clock import Clock, parse_ts
+from ..clock import Clock, iso, parse_ts
 from ..config import TraktSettings
 from ..errors import (
     LinkAlreadyUsed,
@@ -235,6 +236,9 @@ def parse_history_item(item: Mapping[str, Any]) -> Play | None:
                 episode_title=ep.get("title") if isinstance(ep.get("title"), str) else None)
 
 
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z").match    # what ``iso`` writes
+
+
 def parse_history_page(raw: bytes) -> list[Play]:
     """A page of /sync/history/shows: typed decoding, each show's ids turned into a ShowRef once."""
     try:
@@ -247,9 +251,16 @@ def parse_history_page(raw: bytes) -> list[Play]:
     for r in rows:
         if r.type != "episode" or r.show is None or r.episode is None or r.episode.season is None:
             continue
-        watched = parse_ts(r.watched_at)
-        if watched is None:
+        stamp = r.watched_at
+        if stamp is None:
             continue
+        if _CANONICAL(stamp):                         # Trakt's own form: parsed once, stored as sent
+            watched = datetime.fromisoformat(stamp)
+        else:
+            parsed = parse_ts(stamp)
+            if parsed is None:
+                continue
+            watched, stamp = parsed, iso(parsed)
         s = r.show
         ids = s.ids or _Ids()
         key = (ids.trakt, ids.tmdb, ids.imdb, ids.tvdb, ids.slug, s.title, s.year, s.aired_episodes)
@@ -258,7 +269,7 @@ def parse_history_page(raw: bytes) -> list[Play]:
             ref = shows[key] = ShowRef(
                 ShowIds(trakt=ids.trakt or None, tmdb=ids.tmdb or None, imdb=ids.imdb or None, tvdb=ids.tvdb or None,
                         slug=ids.slug or None), s.title or "?", s.year, s.aired_episodes)
-        out.append(Play(ref, r.episode.season, r.episode.number, watched, r.id, r.action, r.episode.title))
+        out.append(Play(ref, r.episode.season, r.episode.number, watched, r.id, r.action, r.episode.title, stamp))
     return out
 
 

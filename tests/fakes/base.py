@@ -123,8 +123,6 @@ class FakeServer:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
             for inj in self.injections:
                 if inj.count > 0 and request.path.startswith(inj.path_prefix):
                     inj.count -= 1
@@ -138,7 +136,9 @@ class FakeServer:
                 seen.response_headers = dict(early.headers)
                 return early
             try:
-                async with self.slot(request):
+                async with self.slot(request):     # a slot is held for the whole answer, latency included
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
                     resp = await handler(request)
             except web.HTTPException as e:
                 if isinstance(e, web.HTTPNotFound) and request.match_info.route.resource is None:

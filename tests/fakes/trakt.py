@@ -108,6 +108,7 @@ class FakeTrakt(FakeServer):
         self._parallel: dict[str, asyncio.Semaphore] = {}
         self.parallel_per_user = parallel_per_user
         self.on_page: Callable[[str, int], None] | None = None
+        self.gate: asyncio.Event | None = None
         self.next_history_id = 10_000_000
         self._filtered: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         r = self.app.router
@@ -233,6 +234,8 @@ class FakeTrakt(FakeServer):
         pages = max(1, math.ceil(len(rows) / limit))
         if self.on_page is not None:
             self.on_page(request.path, page)
+        if self.gate is not None:                 # a test holds this page's answer until it opens the gate
+            await self.gate.wait()
         return json_response(rows[(page - 1) * limit : page * limit], headers={
             "X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
             "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(rows)),

@@ -30,13 +30,19 @@ class HistoryRepo:
         self.shows = shows
 
     # -- writing -----------------------------------------------------------------------------------------------
-    async def add_plays(self, person_id: int, plays: Sequence[Play], source: str) -> int:
-        """Insert plays (a play already stored under its key is left alone); returns how many were new."""
+    async def add_plays(self, person_id: int, plays: Sequence[Play], source: str,
+                        shows: set[int] | None = None) -> int:
+        """Insert plays (a play already stored under its key is left alone); returns how many were new and adds
+        the shows' internal ids to ``shows`` when given."""
         if not plays:
             return 0
-        ids = await self.shows.upsert(p.show for p in plays)
-        rows = [(person_id, play_key(p, source), lookup(ids, p.show.ids), p.season, p.episode, p.episode_title,
-                 iso(p.watched_at), p.history_id, p.action, source) for p in plays]
+        refs = {id(p.show): p.show for p in plays}          # a page's plays share one ref per show
+        ids = await self.shows.upsert(refs.values())
+        sid = {k: lookup(ids, r.ids) for k, r in refs.items()}
+        if shows is not None:
+            shows.update(sid.values())
+        rows = [(person_id, play_key(p, source), sid[id(p.show)], p.season, p.episode, p.episode_title,
+                 p.stamp or iso(p.watched_at), p.history_id, p.action, source) for p in plays]
         added = 0
         for chunk in chunks(rows, 500):
             got = await self.db.fetch(

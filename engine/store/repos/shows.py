@@ -28,6 +28,10 @@ def keys(ids: ShowIds) -> list[ShowKey]:
     return out
 
 
+def _snap(ref: ShowRef) -> tuple[Any, ...]:
+    return (ref.title, ref.year, ref.aired_episodes, ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb)
+
+
 def lookup(found: dict[ShowKey, int], ids: ShowIds) -> int:
     for k in keys(ids):
         if k in found:
@@ -54,46 +58,84 @@ class ShowRepo:
 
     async def upsert(self, refs: Iterable[ShowRef]) -> dict[ShowKey, int]:
         """Insert or merge shows; a map from every id key (``("trakt", 1)``…) to the internal id. Shows already
-        stored as given cost no query. An id another row owns is never taken (the two stay apart)."""
+        stored as given cost no query; the rest cost a few statements per batch, not per show (a history page of
+        100 new shows is one look-up per id kind, one insert, one read-back). An id another row owns is never
+        taken (the two stay apart)."""
         out: dict[ShowKey, int] = {}
+        todo: list[tuple[ShowRef, list[ShowKey]]] = []
+        firsts: set[ShowKey] = set()
         for ref in refs:
             ks = keys(ref.ids)
             if not ks:
                 raise ValueError(f"show without ids: {ref.title}")
-            if ks[0] in out:
+            if ks[0] in firsts:
                 continue
-            snap = (ref.title, ref.year, ref.aired_episodes, ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb)
+            firsts.add(ks[0])
             hit = self._pending.get(ks[0]) or self._committed.get(ks[0])
-            if hit is not None and all(v is None or v == h for v, h in zip(snap, hit[1], strict=True)):
+            if hit is not None and all(v is None or v == h for v, h in zip(_snap(ref), hit[1], strict=True)):
                 for k in ks:
                     out[k] = hit[0]
                 continue
-            sid: int | None = None
-            for kind, val in ks:
-                row = await self.db.fetchone(f"SELECT id FROM shows WHERE {kind}_id=?", val)
-                if row is not None:
-                    sid = int(row[0])
-                    break
-            if sid is None:
-                row = await self.db.fetchone(
-                    "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
-                    "VALUES (?,?,?,?,?,?,?,?) RETURNING id", ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb,
-                    ref.ids.tvdb, ref.ids.slug, ref.title, ref.year, ref.aired_episodes)
-                assert row is not None
-                sid = int(row[0])
-            else:
-                await self.db.execute(
-                    "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
-                    "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
-                    ref.title or None, ref.year, ref.aired_episodes, ref.ids.slug, sid)
-                await self._adopt_ids(sid, ref.ids)
-            stored = await self.db.fetchone(
-                "SELECT title, year, aired_episodes, trakt_id, tmdb_id, imdb_id, tvdb_id FROM shows WHERE id=?", sid)
+            todo.append((ref, ks))
+        if not todo:
+            return out
+        found = await self._find([k for _, ks in todo for k in ks])
+        new = [(ref, ks) for ref, ks in todo if not any(k in found for k in ks)]
+        if new:
+            await self.db.executemany(
+                "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                [(r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year, r.aired_episodes)
+                 for r, _ in new])
+            found |= await self._find([k for _, ks in new for k in ks])
+        fresh = {id(r) for r, _ in new}
+        merged: list[tuple[ShowRef, int]] = []
+        for ref, ks in todo:
+            sid = next((found[k] for k in ks if k in found), None)
+            if sid is None:                       # cannot happen unless a row vanished meanwhile
+                raise KeyError(f"show not stored: {ref.ids}")
             for k in ks:
                 out[k] = sid
-                if stored is not None:
-                    self._pending[k] = (sid, tuple(stored))
+            if id(ref) not in fresh:
+                merged.append((ref, sid))
+        if merged:                                # known shows: fill what they lack, adopt free ids
+            await self.db.executemany(
+                "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
+                "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
+                [(r.title or None, r.year, r.aired_episodes, r.ids.slug, sid) for r, sid in merged])
+            for col, kind in (("trakt_id", "trakt"), ("tmdb_id", "tmdb"), ("imdb_id", "imdb")):
+                rows = [(v, sid, v) for r, sid in merged if (v := getattr(r.ids, kind)) is not None]
+                if rows:
+                    await self.db.executemany(
+                        f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
+                        f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", rows)
+            tvdb = [(r.ids.tvdb, sid) for r, sid in merged if r.ids.tvdb is not None]
+            if tvdb:
+                await self.db.executemany("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", tvdb)
+        sids = sorted({out[ks[0]] for _, ks in todo})
+        stored: dict[int, tuple[Any, ...]] = {}
+        for chunk in chunks(sids):
+            for r in await self.db.fetch(
+                    "SELECT id, title, year, aired_episodes, trakt_id, tmdb_id, imdb_id, tvdb_id FROM shows "
+                    f"WHERE id IN ({marks(len(chunk))})", *chunk):
+                stored[int(r[0])] = tuple(r)[1:]
+        for _, ks in todo:
+            sid = out[ks[0]]
+            if sid in stored:
+                for k in ks:
+                    self._pending[k] = (sid, stored[sid])
         return out
+
+    async def _find(self, wanted: Sequence[ShowKey]) -> dict[ShowKey, int]:
+        """The rows that own these id keys (one query per id kind and chunk)."""
+        found: dict[ShowKey, int] = {}
+        for kind, col in ID_COLUMNS:
+            vals = sorted({v for k, v in wanted if k == kind}, key=str)
+            for chunk in chunks(vals):
+                for r in await self.db.fetch(f"SELECT {col}, id FROM shows WHERE {col} IN ({marks(len(chunk))})",
+                                             *chunk):
+                    found[(kind, r[0])] = int(r[1])
+        return found
 
     async def ensure(self, refs: Sequence[ShowRef]) -> list[int | None]:
         """Bulk: make sure every show is stored (new rows for unknown ones, existing rows left as they are) and
@@ -207,6 +249,24 @@ class ShowRepo:
                               encode(meta) if meta is not None else "{}", iso(fetched_at), iso(expires_at), show_id)
         if ids is not None:
             await self._adopt_ids(show_id, ShowIds(tmdb=ids.tmdb, imdb=ids.imdb, tvdb=ids.tvdb))
+
+    async def save_metas(self, items: Sequence[tuple[int, ShowMeta | None, datetime]], fetched_at: datetime) -> None:
+        """``save_meta`` for many shows in a few statements: (show id, metadata or None, expires at)."""
+        if not items:
+            return
+        await self.db.executemany(
+            "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=?",
+            [(encode(m) if m is not None else "{}", iso(fetched_at), iso(exp), sid) for sid, m, exp in items])
+        known = [(sid, m) for sid, m, _ in items if m is not None]
+        for col, attr in (("tmdb_id", "tmdb_id"), ("imdb_id", "imdb_id")):
+            rows = [(v, sid, v) for sid, m in known if (v := getattr(m, attr))]
+            if rows:
+                await self.db.executemany(
+                    f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
+                    f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", rows)
+        tvdb = [(m.tvdb_id, sid) for sid, m in known if m.tvdb_id]
+        if tvdb:
+            await self.db.executemany("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", tvdb)
 
     async def save_missing_metas(self, metas: Sequence[tuple[int, ShowMeta]], fetched_at: datetime,
                                  expires_at: datetime) -> None:

@@ -31,9 +31,9 @@ class SyncRepo:
 
     async def set_job(self, person_id: int, job: dict[str, Any] | None) -> None:
         """The history job's resume point (None: no job pending)."""
-        await self._ensure(person_id)
-        await self.db.execute("UPDATE sync_state SET job=? WHERE person_id=?",
-                              json.dumps(job) if job is not None else None, person_id)
+        await self.db.execute("INSERT INTO sync_state(person_id, job) VALUES (?, ?) "
+                              "ON CONFLICT(person_id) DO UPDATE SET job=excluded.job",
+                              person_id, json.dumps(job) if job is not None else None)
 
     async def mark_section(self, person_id: int, section: str, stamp: str | None, *,
                            history_cursor: str | None = None, clear_job: bool = False) -> None:
