@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .clock import Clock
 from .config import ImportSettings
@@ -102,9 +103,16 @@ class LibraryService:
 def _export_timezone(raw: bytes) -> str | None:
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if isinstance(doc, dict):
-        tz = ((doc.get("settings") or {}).get("account") or {}).get("timezone")
-        return tz if isinstance(tz, str) else None
+        settings = doc.get("settings")
+        account = settings.get("account") if isinstance(settings, dict) else None
+        tz = account.get("timezone") if isinstance(account, dict) else None
+        if isinstance(tz, str) and len(tz) < 64:
+            try:
+                ZoneInfo(tz)                 # only a real time zone is kept; anything else is ignored
+                return tz
+            except (ZoneInfoNotFoundError, ValueError):
+                log.info("import: ignored time zone %r", tz[:64])
     return None

@@ -183,3 +183,62 @@ def test_year_disambiguation_never_guesses() -> None:
     assert pick_match("Shameless", 2012, cands).tmdb_id == 2      # type: ignore[union-attr]
     assert pick_match("Shameless", 2001, cands) is None      # neither had started: report, don't guess
     assert pick_match("Shameless Heart", 2020, cands) is None
+
+
+async def test_an_upload_never_rewrites_a_shared_show(make_engine: Any, probe: Any) -> None:
+    """An export naming a show someone else has cannot change its title, year or episode counts for anyone."""
+    from engine.store.testing import show_row
+    engine = await make_engine()
+    alice, mallory = await engine.person("console", "alice"), await engine.person("console", "mallory")
+    doc = export_doc()
+    await engine.import_history(alice, "export.json", json.dumps(doc).encode())
+    target = doc["history"][0]["show"]
+    before = await show_row(probe, target["ids"]["trakt"])
+    evil = json.loads(json.dumps(doc))
+    for row in evil["history"]:
+        if row["show"]["ids"]["trakt"] == target["ids"]["trakt"]:
+            row["show"].update(title="VISIT evil.example", year=1900, aired_episodes=1)
+            row["show"]["ids"].update(tmdb=999_999_999, imdb="tt0000000")
+    for row in evil["ratings"]:
+        row["show"].update(title="VISIT evil.example")
+    await engine.import_history(mallory, "export.json", json.dumps(evil).encode())
+    assert await show_row(probe, target["ids"]["trakt"]) == before
+    assert "evil" not in " ".join(h.title for h in await engine.history(alice, limit=500))
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+])
+async def test_hostile_json_gets_a_clear_error(make_engine: Any, name: str, data: bytes, words: str) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    with pytest.raises(InvalidImport) as e:
+        await engine.import_history(pid, name, data)
+    assert words in e.value.user_message
+
+
+async def test_a_zip_that_understates_its_size_is_refused(make_engine: Any, probe: Any) -> None:
+    engine = await make_engine(MULTITUDES_IMPORTS__MAX_BYTES="50000")
+    pid = await engine.person("console", "u")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("history.json", "[" + " " * 200_000 + "]")
+    raw = bytearray(buf.getvalue())
+    # rewrite the declared uncompressed size (local header and central directory) to 10 bytes
+    local = raw.find(b"PK\x03\x04")
+    raw[local + 22:local + 26] = (10).to_bytes(4, "little")
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 24:central + 28] = (10).to_bytes(4, "little")
+    with pytest.raises(InvalidImport) as e:
+        await engine.import_history(pid, "liar.zip", bytes(raw))
+    assert "Nothing was imported" in e.value.user_message
+    assert await count(probe, pid) == 0
+
+
+async def test_an_exports_time_zone_is_checked(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    doc = export_doc()
+    doc["settings"]["account"]["timezone"] = "Mars/Olympus_Mons'; DROP TABLE people;--"
+    await engine.import_history(pid, "export.json", json.dumps(doc).encode())
+    assert (await engine.person_settings(pid)).timezone in (None, "UTC")

@@ -70,9 +70,18 @@ def _json_documents(name: str, data: bytes, max_bytes: int) -> Iterable[tuple[st
         total = sum(i.file_size for i in zf.infolist())
         if total > max_bytes:
             raise InvalidImport(f"the export unpacks to {total:,} bytes, more than the {max_bytes:,} allowed.")
+        left = max_bytes
         for info in zf.infolist():
             if info.filename.endswith(".json") and not info.is_dir():
-                yield info.filename, _loads(info.filename, zf.read(info))
+                try:                         # read bounded: a zip may understate what a member unpacks to
+                    with zf.open(info) as f:
+                        raw = f.read(left + 1)
+                except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
+                    raise InvalidImport(f"{info.filename!r} in the zip does not unpack ({type(e).__name__}).") from e
+                if len(raw) > left:
+                    raise InvalidImport(f"the export unpacks to more than the {max_bytes:,} bytes allowed.")
+                left -= len(raw)
+                yield info.filename, _loads(info.filename, raw)
         return
     yield name, _loads(name, data)
 
@@ -82,6 +91,8 @@ def _loads(name: str, data: bytes) -> Any:
         return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InvalidImport(f"{name!r} is not valid JSON ({e}).") from e
+    except RecursionError as e:
+        raise InvalidImport(f"{name!r} is nested too deeply to be a Trakt export.") from e
 
 
 def _shape(rows: list[Any]) -> str | None:

@@ -59,3 +59,11 @@ async def query_plan(store: SqliteStore, sql: str) -> list[str]:
     """SQLite's plan for a statement: one line per step ("SEARCH plays USING COVERING INDEX …", "SCAN …")."""
     async with store.read() as uow:
         return [str(r[3]) for r in await uow.db.fetch("EXPLAIN QUERY PLAN " + sql)]
+
+
+async def show_row(store: SqliteStore, trakt_id: int) -> tuple[object, ...] | None:
+    """A stored show's shared facts by Trakt id: (title, year, aired episodes, tmdb id, imdb id)."""
+    async with store.read() as uow:
+        row = await uow.db.fetchone("SELECT title, year, aired_episodes, tmdb_id, imdb_id FROM shows "
+                                    "WHERE trakt_id=?", trakt_id)
+    return tuple(row) if row is not None else None

@@ -17,6 +17,9 @@ Listed = tuple[ShowRef, str | None, Any]      # (show, when, value): a rating's 
 EPISODE = "CAST(p.season AS TEXT) || ':' || COALESCE(CAST(p.episode AS TEXT), p.episode_title)"
 
 
+UPLOADED = frozenset({"trakt-export", "netflix"})     # sources a person's file speaks for: never trusted on shows
+
+
 def play_key(p: Play, source: str) -> str:
     if p.history_id is not None and source in ("trakt", "trakt-export"):
         return f"trakt:{p.history_id}"
@@ -37,7 +40,7 @@ class HistoryRepo:
         if not plays:
             return 0
         refs = {id(p.show): p.show for p in plays}          # a page's plays share one ref per show
-        ids = await self.shows.upsert(refs.values())
+        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED)
         sid = {k: lookup(ids, r.ids) for k, r in refs.items()}
         if shows is not None:
             shows.update(sid.values())
@@ -83,8 +86,9 @@ class HistoryRepo:
 
     async def add_listed(self, person_id: int, ratings: Sequence[Listed] = (), watchlist: Sequence[Listed] = (),
                          hidden: Sequence[Listed] = ()) -> None:
-        """Ratings, watchlist entries and hidden shows from an import, added to what is there."""
-        ids = await self.shows.upsert(r for r, _, _ in (*ratings, *watchlist, *hidden))
+        """Ratings, watchlist entries and hidden shows from an import, added to what is there (the shows they
+        name are never changed by it)."""
+        ids = await self.shows.upsert((r for r, _, _ in (*ratings, *watchlist, *hidden)), trusted=False)
         await self._ratings(person_id, ids, ratings)
         await self._watchlist(person_id, ids, watchlist)
         await self._hidden(person_id, ids, hidden, "hidden")

@@ -56,11 +56,12 @@ class ShowRepo:
         self._committed = committed
         self._pending = pending
 
-    async def upsert(self, refs: Iterable[ShowRef]) -> dict[ShowKey, int]:
+    async def upsert(self, refs: Iterable[ShowRef], *, trusted: bool = True) -> dict[ShowKey, int]:
         """Insert or merge shows; a map from every id key (``("trakt", 1)``…) to the internal id. Shows already
         stored as given cost no query; the rest cost a few statements per batch, not per show (a history page of
         100 new shows is one look-up per id kind, one insert, one read-back). An id another row owns is never
-        taken (the two stay apart)."""
+        taken (the two stay apart). Untrusted refs (from an upload) only ever add shows: a show already stored
+        is shared by everyone, and what a file says about it (title, year, episodes, ids) changes nothing."""
         out: dict[ShowKey, int] = {}
         todo: list[tuple[ShowRef, list[ShowKey]]] = []
         firsts: set[ShowKey] = set()
@@ -72,7 +73,8 @@ class ShowRepo:
                 continue
             firsts.add(ks[0])
             hit = self._pending.get(ks[0]) or self._committed.get(ks[0])
-            if hit is not None and all(v is None or v == h for v, h in zip(_snap(ref), hit[1], strict=True)):
+            if hit is not None and (not trusted
+                                    or all(v is None or v == h for v, h in zip(_snap(ref), hit[1], strict=True))):
                 for k in ks:
                     out[k] = hit[0]
                 continue
@@ -98,7 +100,7 @@ class ShowRepo:
                 out[k] = sid
             if id(ref) not in fresh:
                 merged.append((ref, sid))
-        if merged:                                # known shows: fill what they lack, adopt free ids
+        if merged and trusted:                    # known shows: fill what they lack, adopt free ids
             await self.db.executemany(
                 "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
                 "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
