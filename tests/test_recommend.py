@@ -372,3 +372,30 @@ async def test_ignored_picks_decay_with_every_showing(make_engine: Any, monkeypa
     async with probe.read() as uow:
         counts = await uow.feedback.ignored_counts(pid, engine.clock.now())
     assert liked not in counts and all(counts[s] == 1 for s in ignored)
+
+
+async def test_llm_reasons_reach_people_as_plain_words(make_engine: Any) -> None:
+    """Links, bare domains, mentions and markup from the model never reach a chat; a reason with nothing left is
+    replaced by the engine's own."""
+    hostile = ["@everyone VISIT evil.example now https://evil.example/x <@123> **Tense** like [Ozark](http://a.b)",
+               "<@&42> www.spam.test"]
+
+    def responder(req: dict[str, Any]) -> Any:
+        if is_tagging(req):
+            return tags_answer(req)
+        if is_naming(req):
+            return names_answer(req, "Side")
+        ids = shortlist_ids(req)
+        return as_json({"picks": [{"id": ids[0], "persona_id": None, "reason": hostile[0]},
+                                  {"id": ids[1], "persona_id": None, "reason": hostile[1]}]})
+
+    async with FakeOpenAI(responder) as fake:
+        engine = await make_engine(llm=fake)
+        pid = await engine.person("console", "s")
+        await engine.load_sample(pid)
+        r = await engine.recommend(RecommendRequest(pid, k=2))
+    first, second = (i.reason for i in r.items[:2])
+    for bad in ("@", "evil", "http", "www", "<", "*", "[", "spam"):
+        assert bad not in first + second, (first, second)
+    assert "Tense like Ozark" in first
+    assert second.startswith(("Because you watched", "Popular")), second

@@ -3,6 +3,8 @@ shortlist, invented or duplicate picks dropped and backfilled by the engine's ow
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +17,36 @@ SYSTEM = (
     "requested number of shows ONLY from the shortlist (use their ids), spread over the personas when asked, and "
     "give each pick a one-line, specific reason grounded in the person's shows. Never invent shows."
 )
+
+
+REASON_MAX = 200
+_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*")
+_DOMAIN = re.compile(r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:[a-z]{2,24})(?:/\S*)?\b")
+_MENTION = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@\w+")
+_MARKUP = re.compile(r"[`*_~|<>\[\]{}#\\]")
+
+
+def clean_reason(text: str) -> str | None:
+    """A reason from the model as plain words: no links or bare domains, no mentions (``@everyone``, ``<@id>``),
+    no markup or control characters, one line, capped. None when too little is left to show."""
+    t = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    t = _URL.sub(" ", t)
+    t = _MENTION.sub(" ", t)
+    t = _DOMAIN.sub(lambda m: " " if _looks_like_domain(m.group(0)) else m.group(0), t)
+    t = _MARKUP.sub(" ", t)
+    t = re.sub(r"\(\s*\)|\(\s*$", " ", re.sub(r"\s+", " ", t))
+    t = re.sub(r"\s+", " ", t).strip(" -:;,")
+    if len(t) > REASON_MAX:
+        t = t[:REASON_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+    return t if len(t) >= 3 else None
+
+
+def _looks_like_domain(s: str) -> bool:
+    """"evil.example", "bit.ly/x" — not "Mr. Robot" or "e.g." (letters on both sides of a dot, no spaces)."""
+    head, _, tail = s.partition("/")
+    parts = head.split(".")
+    return len(parts) >= 2 and all(parts) and parts[-1].isalpha() and len(parts[-1]) >= 2 and (
+        bool(tail) or len(parts[-2]) >= 2)
 
 
 class Pick(BaseModel):

@@ -53,7 +53,7 @@ from ..store.records import NewEvent
 from ..taste.temporal import local
 from .candidates import Candidate, LiveSources
 from .deployment import Deployment, Deployments, seconds
-from .explain import ShortItem, pick_and_explain
+from .explain import ShortItem, clean_reason, pick_and_explain
 from .pipeline import (
     REPRESENTATIVES,
     Adaptation,
@@ -553,7 +553,8 @@ class Recommender:
                 i = index_of[p.id]
                 a = int(sc.assign[i])
                 base = self._item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids)
-            out.append(replace(base, reason=p.reason.strip(), strategy="llm" if p.id not in by_id else base.strategy))
+            reason = clean_reason(p.reason) or base.reason      # the model's words, as plain text, or ours
+            out.append(replace(base, reason=reason, strategy="llm" if p.id not in by_id else base.strategy))
         for r in items:                                     # backfill what the LLM dropped or invented
             if len(out) >= len(items):
                 break
