@@ -348,17 +348,36 @@ class Conversation:
             await chat.reply(result.note or ("Nothing fits everyone right now." if group
                                              else "Nothing new to recommend right now."))
             return
-        await chat.reply(heading or render.heading(result))
+        try:
+            await chat.reply(heading or render.heading(result))
+        except Exception:
+            await self.engine.withdraw_picks([r.event_id for r in result.items])    # none of them reached anyone
+            raise
         await self.deliver_picks(chat, result, group=group)
         if group:
             await chat.offer_reroll(result.request_id)
 
     async def deliver_picks(self, chat: Chat, result: RecommendationList | None, *, group: bool = False) -> None:
         """Each pick as its own message with its buttons, attached to its event so reactions on it count."""
+        undelivered: list[int] = []
+        failure: BaseException | None = None
         for r in result.items if result is not None else ():
-            ref = await chat.send_pick(r, group=group)
+            if failure is not None:                 # the platform refused one after its own retries: stop there
+                undelivered.append(r.event_id)
+                continue
+            try:
+                ref = await chat.send_pick(r, group=group)
+            except Exception as e:
+                failure = e
+                undelivered.append(r.event_id)
+                continue
             if ref is not None:
                 await self.engine.attach_message([r.event_id], chat.platform, ref)
+        if undelivered:                             # recorded as shown only once delivered
+            await self.engine.withdraw_picks(undelivered)
+            log.warning("%s: %d picks not delivered (%s); withdrawn", chat.platform, len(undelivered),
+                        type(failure).__name__)
+            raise MultitudesError("undelivered", user_message="Some picks could not be sent; ask again in a moment.")
 
 
 def _tokens(args: str) -> list[str]:

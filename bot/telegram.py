@@ -22,6 +22,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -41,6 +42,7 @@ from .conversation import COMMANDS, Conversation
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+RETRIES = 5                                         # sends retried after a 429 before giving up
 REACTABLE = ("👍", "👎", "👀")                      # in Telegram's reaction set
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
 
@@ -158,6 +160,9 @@ class TelegramFrontend:
         tg = engine.settings.telegram
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
+            # PTB's own limiter: keeps under Telegram's flood limits and, on a 429, waits the retry_after the
+            # server names and sends again (a reply is never dropped for a rate limit)
+            .rate_limiter(AIORateLimiter(max_retries=RETRIES))
             .concurrent_updates(True).build())
         for name in (*COMMANDS, "start"):
             self.app.add_handler(CommandHandler(name, self.on_command))

@@ -202,6 +202,10 @@ class Engine:
         """Front ends call this once a pick's message is sent, so reactions on it find their picks."""
         await self._s.feedback.attach_message(event_ids, platform, message_ref)
 
+    async def withdraw_picks(self, event_ids: Sequence[int]) -> int:
+        """Picks a front end could not deliver: recorded as never shown (they do not rest, do not count)."""
+        return await self._s.feedback.withdraw(event_ids)
+
     async def events_for_message(self, platform: str, message_ref: str) -> list[int]:
         return await self._s.feedback.events_for_message(platform, message_ref)
 

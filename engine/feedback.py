@@ -149,6 +149,10 @@ class FeedbackService:
         async with self.store.unit() as uow:
             await uow.events.attach(event_ids, platform, message_ref)
 
+    async def withdraw(self, event_ids: Sequence[int]) -> int:
+        async with self.store.unit() as uow:
+            return await uow.events.withdraw(event_ids)
+
     async def events_for_message(self, platform: str, message_ref: str) -> list[int]:
         async with self.store.read() as uow:
             return await uow.events.for_message(platform, message_ref)

@@ -14,6 +14,7 @@ from typing import Any
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
 from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
+from engine.store.testing import count
 from tests.fakes.catalogue import history_rows
 from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.telegram import FakeTelegram
@@ -202,6 +203,37 @@ async def test_telegram_import_of_a_netflix_csv(make_engine: Any) -> None:
             tg.document(UID, "broken.json", b'[{"watched_at": ')
             await tg.wait_sent(3)
             assert "not valid JSON" in tg.sent[2]["text"]
+            assert not tg.unhandled
+        finally:
+            await fe.stop()
+
+
+async def test_telegram_flood_limits_are_waited_out_and_undelivered_picks_withdrawn(make_engine: Any,
+                                                                                    probe: SqliteStore) -> None:
+    """A 429 (retry_after) on sendMessage is retried, not dropped; picks the platform never took are recorded as
+    never shown (they do not rest for two weeks)."""
+    async with FakeTelegram() as tg:
+        engine = await make_engine(MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            pid = await engine.person("telegram", str(UID), "Alice")
+            await engine.load_sample(pid)
+            tg.flood["sendMessage"] = 1                           # Telegram says: retry after 1 s
+            tg.command(UID, "/recommend k:3")
+            await tg.wait_sent(4)
+            assert tg.flooded == 1 and all(m.get("reply_markup") for m in tg.sent[1:4])
+            assert await count(probe, "rec_events", person_id=pid) == 3
+            tg.blocked["sendMessage"] = 2                         # refused: the heading and the error reply
+            tg.command(UID, "/recommend k:3")
+            await _until(lambda: tg.blocked["sendMessage"] == 0)
+            await _until_async(lambda: count(probe, "rec_events", person_id=pid), 3)
+            tg.command(UID, "/recommend k:3")
+            fresh = (await tg.wait_sent(8))[5:8]
+            assert await count(probe, "rec_events", person_id=pid) == 6
+            first = {m["text"].split("\n")[0] for m in tg.sent[1:4]}
+            assert not first & {m["text"].split("\n")[0] for m in fresh}        # shown picks rest; withdrawn don't
             assert not tg.unhandled
         finally:
             await fe.stop()

@@ -33,6 +33,9 @@ class FakeTelegram(FakeServer):
         self.allowed_updates: list[list[str]] = []
         self.answered: list[dict[str, Any]] = []
         self.new_message = asyncio.Event()
+        self.flood: dict[str, int] = {}                  # method -> how many 429s to answer before serving it
+        self.flooded = 0
+        self.blocked: dict[str, int] = {}                # method -> how many 403s to answer
         self.files: dict[str, bytes] = {}
         self.app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         self.app.router.add_post("/bot{token}/{method}", self.dispatch)
@@ -120,6 +123,15 @@ class FakeTelegram(FakeServer):
         method = request.match_info["method"]
         p = await self._params(request)
         self.calls.append((method, p))
+        if self.flood.get(method, 0) > 0:          # Bot API flood control: 429 with parameters.retry_after
+            self.flood[method] -= 1
+            self.flooded += 1
+            return json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                  "parameters": {"retry_after": 1}}, status=429)
+        if self.blocked.get(method, 0) > 0:        # the person blocked the bot
+            self.blocked[method] -= 1
+            return json_response({"ok": False, "error_code": 403,
+                                  "description": "Forbidden: bot was blocked by the user"}, status=403)
         ok = {"ok": True, "result": True}
         match method:
             case "getMe":

@@ -41,6 +41,16 @@ class EventRepo:
         await self.db.executemany("UPDATE rec_events SET platform=?, message_ref=? WHERE id=?",
                                   [(platform, message_ref, e) for e in event_ids])
 
+    async def withdraw(self, event_ids: Sequence[int]) -> int:
+        """Picks that never reached the person: as if never shown (no rest, no success-rate row). Events that
+        already carry feedback stay."""
+        n = 0
+        for chunk in chunks(list(event_ids)):
+            n += await self.db.execute(
+                f"DELETE FROM rec_events WHERE id IN ({marks(len(chunk))}) "
+                "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.event_id = rec_events.id)", *chunk)
+        return n
+
     async def for_message(self, platform: str, message_ref: str) -> list[int]:
         rows = await self.db.fetch("SELECT id FROM rec_events WHERE platform=? AND message_ref=? ORDER BY rank, id",
                                    platform, message_ref)
