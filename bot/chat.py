@@ -44,6 +44,11 @@ class Chat(Protocol):
     @property
     def is_group(self) -> bool: ...
 
+    @property
+    def group_id(self) -> str | None:
+        """The community a group watch happens in (a Telegram group, a Discord server); None in private."""
+        ...
+
     async def reply(self, text: str, *, private: bool = False) -> None:
         """Answer where the person spoke (``private``: only they see it — ephemeral, or their private chat)."""
         ...

@@ -79,6 +79,10 @@ class ConsoleChat:
     def is_group(self) -> bool:
         return True
 
+    @property
+    def group_id(self) -> str | None:
+        return CHAT_ID
+
     async def reply(self, text: str, *, private: bool = False) -> None:
         self.console.say(text)
 

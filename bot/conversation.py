@@ -186,8 +186,8 @@ class Conversation:
     async def _person(self, chat: Chat) -> int:
         s = chat.speaker
         pid = await self.engine.person(s.platform, s.user_id, s.display_name)
-        if chat.is_group and chat.chat_id is not None:
-            await self.engine.note_chat_member(s.platform, chat.chat_id, pid)
+        if chat.is_group and chat.group_id is not None:
+            await self.engine.note_chat_member(s.platform, chat.group_id, pid)
         return pid
 
     # -- commands ----------------------------------------------------------------------------------------------
@@ -273,22 +273,43 @@ class Conversation:
         pid = await self._person(chat)
         changes = resolve_channel(parse_settings(_tokens(args)), chat.platform,
                                   chat.chat_id if chat.is_group else None)
+        if "group_opt_in" in changes:          # group picks are opted into where they happen, nowhere else
+            if not (chat.is_group and chat.group_id is not None):
+                raise MultitudesError("group opt-in in private", user_message=(
+                    "Opt in to group picks inside the group or server where you watch together: "
+                    "/settings group:on there."))
+            await self.engine.set_group_opt_in(chat.platform, chat.group_id, pid, bool(changes["group_opt_in"]))
         now = await (self.engine.update_settings(pid, **changes) if changes else self.engine.person_settings(pid))
         await chat.reply(settings_text(now), private=True)
 
     async def _cmd_groupwatch(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
-        if mentions:                                 # named people (Discord: /groupwatch @a @b)
-            members = [pid, *[await self.engine.person(m.platform, m.user_id, m.display_name) for m in mentions]]
-            heading = "Group picks for you all — vote with the buttons:"
-        elif chat.is_group and chat.chat_id is not None:
-            members = await self.engine.opted_in_members(chat.platform, chat.chat_id)
-            if pid not in members:
-                raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on.")
-            heading = f"Group picks for {len(members)} of you — vote with the buttons:"
-        else:
+        if not (chat.is_group and chat.group_id is not None):
             raise MultitudesError("private", user_message="Use /groupwatch in a group chat with the people to watch "
-                                  "with; each of them opts in with /settings group:on.")
+                                  "with; each of them opts in there with /settings group:on.")
+        here = await self.engine.opted_in_members(chat.platform, chat.group_id)
+        if pid not in here:
+            raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on (here).")
+        if mentions:                                 # named people (Discord: /groupwatch @a @b): only those who
+            members = [pid]                          # opted in here; nobody is created, nobody's tastes named
+            missing: list[str] = []
+            for m in mentions:
+                try:
+                    who = await self.engine.find_person(m.platform, m.user_id)
+                except MultitudesError:
+                    who = None
+                if who is None or who not in here:
+                    missing.append(m.display_name or "someone")
+                elif who not in members:
+                    members.append(who)
+            if missing:
+                raise MultitudesError("not opted in here", user_message=(
+                    f"{', '.join(missing)} must opt in to group picks here first (/settings group:on in this "
+                    "server or group)."))
+            heading = "Group picks for you all — vote with the buttons:"
+        else:
+            members = here
+            heading = f"Group picks for {len(members)} of you — vote with the buttons:"
         result = await self.engine.group_recommend(members, k=3, platform=chat.platform)
         await self._deliver(chat, result, group=True, heading=heading)
 

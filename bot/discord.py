@@ -157,6 +157,12 @@ class DiscordChat:
     def is_group(self) -> bool:
         return self.interaction is not None and self.interaction.guild_id is not None
 
+    @property
+    def group_id(self) -> str | None:
+        if self.interaction is not None and self.interaction.guild_id is not None:
+            return str(self.interaction.guild_id)
+        return None
+
     async def _send(self, *, private: bool = False, **kw: Any) -> discord.Message | None:
         if self.interaction is not None:
             return await self.interaction.followup.send(ephemeral=private or self._private, wait=True, **kw)

@@ -61,6 +61,10 @@ class MemoryChat:
         return self._group is not None
 
     @property
+    def group_id(self) -> str | None:
+        return self._group
+
+    @property
     def _where(self) -> str:
         return self._group or self._speaker.user_id
 

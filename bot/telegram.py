@@ -108,6 +108,10 @@ class TelegramChat:
     def is_group(self) -> bool:
         return self._user is not None and self._chat_id != self._user.id
 
+    @property
+    def group_id(self) -> str | None:
+        return self.chat_id
+
     async def reply(self, text: str, *, private: bool = False) -> None:
         if private and self.is_group and await self.tell_privately(text):
             return

@@ -106,6 +106,9 @@ class Engine:
     async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:
         await self._s.people.note_chat_member(platform, chat_id, person_id)
 
+    async def set_group_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool) -> None:
+        await self._s.people.set_group_opt_in(platform, chat_id, person_id, on)
+
     async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
         """People seen in this group chat who opted in to group picks."""
         return await self._s.people.opted_in_members(platform, chat_id)

@@ -97,11 +97,14 @@ class PeopleService:
             await uow.people.note_chat_member(platform, chat_id, person_id, self.clock.now())
 
     async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
-        """People seen in this group chat who opted in to group picks."""
+        """People who opted in to group picks in this group chat or server (``/settings group:on`` said there)."""
         async with self.store.read() as uow:
-            members = await uow.people.chat_members(platform, chat_id)
-            people = {p.id: p for p in await uow.people.many(members)}
-        return [m for m in members if m in people and people[m].settings.group_opt_in]
+            return await uow.people.chat_members(platform, chat_id, opted_in=True)
+
+    async def set_group_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool) -> None:
+        """Opt in to (or out of) group picks in one group chat or server."""
+        async with self.store.unit() as uow:
+            await uow.people.set_chat_opt_in(platform, chat_id, person_id, on, self.clock.now())
 
     async def names(self, person_ids: Sequence[int]) -> dict[int, str]:
         async with self.store.read() as uow:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.discord import DiscordFrontend
 from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
+from engine.store.testing import count
 from tests.fakes.catalogue import history_rows
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.tmdb import FakeTmdb
@@ -129,9 +130,18 @@ async def test_discord_groupwatch_needs_opt_in_and_skips_what_anyone_saw(fake_tr
 
             await groupwatch()
             refusal = (await dc.wait_sent(3))[2]["content"]
-            assert "Not everyone opted in" in refusal and "cat" in refusal.lower()
+            assert "must opt in to group picks here" in refusal and "cat" in refusal.lower()
+            # opting in elsewhere (a private chat, another server) does not count here
+            await engine.update_settings(pids[103], group_opt_in=True)
+            await engine.set_group_opt_in("discord", "another-server", pids[103], True)
+            people_before = await count(probe, "people")
+            dc.user(104, "dan")                                   # never used the bot
+            await dc.slash(101, "groupwatch", users={"a": 103, "b": 104})
+            refusal = (await dc.wait_sent(4))[3]["content"]
+            assert "must opt in to group picks here" in refusal and "cat" in refusal.lower()
+            assert await count(probe, "people") == people_before   # nobody created for a mention
             await dc.slash(103, "settings", {"group": "on"})
-            await dc.wait_sent(4)
+            await dc.wait_sent(5)
             n = len(dc.sent)
             await groupwatch()
             msgs = (await dc.wait_sent(n + 4))[n:n + 4]

@@ -126,7 +126,14 @@ class PeopleRepo:
                               "ON CONFLICT(platform, chat_id, person_id) DO UPDATE SET seen_at=excluded.seen_at",
                               platform, chat_id, person_id, iso(at))
 
-    async def chat_members(self, platform: str, chat_id: str) -> list[int]:
-        rows = await self.db.fetch("SELECT person_id FROM chat_members WHERE platform=? AND chat_id=? ORDER BY seen_at",
+    async def chat_members(self, platform: str, chat_id: str, *, opted_in: bool = False) -> list[int]:
+        rows = await self.db.fetch("SELECT person_id FROM chat_members WHERE platform=? AND chat_id=? "
+                                   + ("AND opted_in=1 " if opted_in else "") + "ORDER BY seen_at",
                                    platform, chat_id)
         return [int(r[0]) for r in rows]
+
+    async def set_chat_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool, at: datetime) -> None:
+        await self.db.execute("INSERT INTO chat_members(platform, chat_id, person_id, seen_at, opted_in) "
+                              "VALUES (?,?,?,?,?) ON CONFLICT(platform, chat_id, person_id) DO UPDATE SET "
+                              "seen_at=excluded.seen_at, opted_in=excluded.opted_in",
+                              platform, chat_id, person_id, iso(at), int(on))
