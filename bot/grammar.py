@@ -5,6 +5,7 @@
               [provider:Netflix] [status:airing|ended] [k:5]
     settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
               [premiere|binge|returning|catchup:on|off] [watchlist:on|off] [digest:on|off] [channel:here|dm]
+              [cowatch:on|off]  (let your history shape "people who watched X also watched" picks for others)
               [filters:"genre:-horror anime:no"]
 """
 
@@ -112,6 +113,8 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             raise GrammarError(f"{tok} needs a value, e.g. group:on.", SETTINGS_HINT)
         if key == "group":
             out["group_opt_in"] = _switch(key, val)
+        elif key in ("cowatch", "share"):
+            out["share_cowatch"] = _switch(key, val)
         elif key in ("tz", "timezone"):
             out["timezone"] = val
         elif key == "quiet":
@@ -164,5 +167,6 @@ def settings_text(s: PersonSettings) -> str:
             f"quiet hours: {q} · alerts: {'on' if s.alerts else 'off'}{kinds} · "
             f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
             f"weekly digest: {'on' if s.digest else 'off'} · "
+            f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
             f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
             f"default filters: {filters_text(s.default_filters) or 'none'}")

@@ -93,7 +93,9 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
 
     feedback = FeedbackService(store, clock, finish_share=settings.feedback.finish_share, trakt=trakt)
     rec = settings.recommend
-    deployments = Deployments(store, clock, catalogue, seed=seed or 0,
+    people = PeopleService(store, clock, settings, trakt)
+    # co-watching (and "popular here") come only from people who said their history may shape others' picks
+    deployments = Deployments(store, clock, catalogue, seed=seed or 0, cowatch_people=people.cowatch_people,
                               rebuild_every_s=rec.rebuild_minutes * 60.0)
     closers.append(deployments.close)
     personas = PersonaService(
@@ -117,7 +119,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
     background = (BackgroundSync(store, clock, settings.sync, library.sync, lambda: trakt.requests)
                   if trakt is not None else None)
     services = Services(
-        store=store, people=PeopleService(store, clock, settings, trakt), linking=LinkingService(store, clock, trakt),
+        store=store, people=people, linking=LinkingService(store, clock, trakt),
         library=library, background=background, personas=personas,
         recommender=recommender, feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),

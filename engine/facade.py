@@ -101,7 +101,10 @@ class Engine:
 
     async def update_settings(self, person_id: int, **changes: Any) -> PersonSettings:
         """Change a person's settings; unknown keys and bad values are refused and change nothing."""
-        return await self._s.people.update_settings(person_id, **changes)
+        now = await self._s.people.update_settings(person_id, **changes)
+        if "share_cowatch" in changes:      # consent changed: the next list is built on the new population
+            self._s.recommender.deployments.invalidate()
+        return now
 
     async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:
         await self._s.people.note_chat_member(platform, chat_id, person_id)

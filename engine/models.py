@@ -388,6 +388,7 @@ class PersonSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     group_opt_in: bool = False
+    share_cowatch: bool = False         # their history may shape co-watching picks for others (never shown)
     timezone: str | None = None
     quiet_hours: tuple[int, int] | None = None
     alerts: bool = True

@@ -101,6 +101,11 @@ class PeopleService:
         async with self.store.read() as uow:
             return await uow.people.chat_members(platform, chat_id, opted_in=True)
 
+    async def cowatch_people(self) -> list[int]:
+        """People whose histories may shape co-watching for others (``/settings cowatch:on``)."""
+        async with self.store.read() as uow:
+            return sorted(p.id for p in await uow.people.many() if p.settings.share_cowatch)
+
     async def set_group_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool) -> None:
         """Opt in to (or out of) group picks in one group chat or server."""
         async with self.store.unit() as uow:

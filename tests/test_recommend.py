@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from engine.models import FeedbackKind, Filters, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
 from tests.conftest import link_person
-from tests.fakes.catalogue import history_rows
+from tests.fakes.catalogue import history_rows, play_row
 from tests.fakes.clock import FakeClock
 from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.tmdb import FakeTmdb
@@ -142,7 +144,7 @@ async def test_console_recommend(sample: tuple[Any, int]) -> None:
 
 async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any,
                                              probe: SqliteStore) -> None:
-    from tests.fakes.catalogue import catalogue
+    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
     fake_trakt.add_user("liv", history=history_rows(400, 25, seed=31),
                         watchlist=[list_row(e) for e in catalogue()[1000:1003]])
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -271,7 +273,7 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
 
 
 async def test_upcoming_lists_announced_episodes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
-    from tests.fakes.catalogue import catalogue
+    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
     airing = [e for e in catalogue() if e["status"] == "returning series" and e["tmdb_id"] % 3 == 0][:3]
     fake_trakt.add_user("una", history=[r for r in history_rows(200, 40, seed=61)])
     from datetime import UTC, datetime
@@ -293,7 +295,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     from datetime import UTC, datetime, timedelta
 
     from engine.feedback import wilson
-    from tests.fakes.catalogue import catalogue
+    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
     fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
     pid = await link_person(engine, fake_trakt, "ada")
@@ -399,3 +401,34 @@ async def test_llm_reasons_reach_people_as_plain_words(make_engine: Any) -> None
         assert bad not in first + second, (first, second)
     assert "Tense like Ozark" in first
     assert second.startswith(("Because you watched", "Popular")), second
+
+
+async def test_co_watching_uses_only_people_who_opted_in(make_engine: Any) -> None:
+    """Another person's history shapes my picks (co-watching, popular here) only once they said so."""
+    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
+    engine = await make_engine()
+    cat = [e for e in catalogue() if e.get("tmdb_id")]
+    me = await engine.person("console", "me")
+    others = [await engine.person("console", f"other{i}") for i in range(5)]
+    shared, theirs = cat[:25], cat[25:45]
+
+    def export(shows: list[dict[str, Any]]) -> bytes:
+        rows = [play_row(10_000 * k + i, datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=k, hours=i), e, 1, 1)
+                for k, e in enumerate(shows) for i in range(2)]
+        return json.dumps({"history": rows}).encode()
+
+    await engine.import_history(me, "me.json", export(shared))
+    for o in others:                                   # co-watching needs five people (three on a show)
+        await engine.import_history(o, "other.json", export(shared + theirs))
+
+    async def cowatched() -> set[int]:
+        r = await engine.recommend(RecommendRequest(me, k=10, use_llm=False))
+        return {i.show_id for i in r.items if "cowatch" in i.sources}
+
+    assert not await cowatched()                       # nobody opted in: their histories are not used
+    for o in others:
+        await engine.update_settings(o, share_cowatch=True)
+    assert await cowatched(), "opted-in neighbours' shows come in through co-watching"
+    await engine.update_settings(others[0], share_cowatch=False)
+    assert not await cowatched()                       # an opt-out holds from the next request on
+

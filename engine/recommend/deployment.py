@@ -144,6 +144,7 @@ class Deployments:
         self._checked = 0.0
         self._building: asyncio.Task[Deployment] | None = None
         self._catalogue_ids: list[tuple[int, ShowMeta]] | None = None
+        self._stale = False
 
     async def current(self, *, fresh: bool = False) -> Deployment:
         """The latest snapshot. The first call builds it; later calls return at once and start a background
@@ -152,6 +153,8 @@ class Deployments:
         as it is now (the CLI, tests)."""
         now = time.monotonic()
         cur = self._current
+        if self._stale:
+            fresh, self._stale = True, False
         if cur is not None and not fresh and (now - self._checked < self.check_every_s
                                               or now - cur.built_at < self.rebuild_every_s):
             return cur
@@ -164,6 +167,11 @@ class Deployments:
         if cur is None or fresh:
             return await asyncio.shield(self._building)
         return cur
+
+    def invalidate(self) -> None:
+        """Whose histories may be used changed (an opt-out must hold from the next request on): the next
+        ``current`` waits for a snapshot of the store as it is then."""
+        self._stale = True
 
     async def population(self) -> Population:
         return (await self.current()).population
