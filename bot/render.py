@@ -76,6 +76,9 @@ def import_report(r: ImportReport) -> str:
     if r.unmatched:
         shown = ", ".join(r.unmatched[:10]) + (f" and {len(r.unmatched) - 10} more" if len(r.unmatched) > 10 else "")
         out.append(f"Not matched to a show (left out, not guessed): {shown}.")
+    if r.not_looked_up:
+        out.append(f"{len(r.not_looked_up)} more titles were not looked up: one import searches at most the shows "
+                   "you watched most. Send the rest in a second file if you want them.")
     if r.skipped:
         out.append(f"Skipped {len(r.skipped)} titles that are not TV episodes (films, specials).")
     return "\n".join(out)

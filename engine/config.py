@@ -151,6 +151,7 @@ class SyncSettings(_Section):
 class ImportSettings(_Section):
     max_bytes: int = Field(50_000_000, gt=0)
     max_rows: int = Field(500_000, gt=0)
+    max_lookups: int = Field(300, gt=0)      # title searches one Netflix import may make (most-watched first)
 
 
 class LoggingSettings(_Section):

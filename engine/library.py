@@ -69,7 +69,8 @@ class LibraryService:
             parsed = await asyncio.to_thread(parse_trakt_export, name, data, cfg.max_rows, cfg.max_bytes)
             source = "trakt-export"
         else:
-            parsed = await parse_netflix(name, data, cfg.max_rows, self.enricher.source.search)
+            parsed = await parse_netflix(name, data, cfg.max_rows, self.enricher.source.search,
+                                         max_lookups=cfg.max_lookups)
             source = "netflix"
         return await self._store_import(person_id, parsed, source, data if kind == "trakt" else None)
 
@@ -87,6 +88,7 @@ class LibraryService:
             kind=parsed.kind, plays_added=added, plays_seen=len(parsed.plays),
             shows=len({p.show.ids.trakt or p.show.ids.tmdb for p in parsed.plays}), ratings=len(parsed.ratings),
             watchlist=len(parsed.watchlist), unmatched=tuple(parsed.unmatched), skipped=tuple(parsed.skipped),
+            not_looked_up=tuple(parsed.not_looked_up),
         )
 
     async def load_sample(self, person_id: int) -> ImportReport:

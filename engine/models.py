@@ -115,6 +115,7 @@ class ImportReport:
     watchlist: int = 0
     unmatched: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    not_looked_up: tuple[str, ...] = ()    # titles past the look-up bound (``imports.max_lookups``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,3 +242,17 @@ async def test_an_exports_time_zone_is_checked(make_engine: Any) -> None:
     doc["settings"]["account"]["timezone"] = "Mars/Olympus_Mons'; DROP TABLE people;--"
     await engine.import_history(pid, "export.json", json.dumps(doc).encode())
     assert (await engine.person_settings(pid)).timezone in (None, "UTC")
+
+
+async def test_a_huge_netflix_file_is_bounded_in_tmdb_lookups(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    """A file with hundreds of titles spends at most ``imports.max_lookups`` searches (the shows watched most
+    first) and says what it did not look up."""
+    from bot.render import import_report
+    engine = await make_engine(tmdb=fake_tmdb, MULTITUDES_IMPORTS__MAX_LOOKUPS="10")
+    pid = await engine.person("console", "u")
+    rows = [(f"Ozark: Season 1: Episode {n}", f"1/{n}/22") for n in range(1, 6)]
+    rows += [(f"Made Up Show {i}: Season 1: Pilot", "1/6/22") for i in range(200)]
+    rep = await engine.import_history(pid, "viewing.csv", netflix_csv(rows))
+    assert fake_tmdb.count("/3/search/tv") == 10
+    assert rep.plays_added == 5 and len(rep.not_looked_up) == 191        # Ozark (most watched) was looked up
+    assert "191 more titles were not looked up" in import_report(rep)

@@ -8,17 +8,20 @@ never guessed.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import re
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..aio import run_all
 from ..catalogue import norm_title
 from ..clock import parse_ts
 from ..errors import InvalidImport
@@ -37,6 +40,7 @@ class ParsedImport:
     unmatched: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     rows: int = 0
+    not_looked_up: list[str] = field(default_factory=list)     # past the look-up bound: reported, not guessed
 
 
 def detect_kind(name: str, data: bytes) -> str:
@@ -304,21 +308,35 @@ def pick_match(title: str, first_watched_year: int, results: list[SearchHit]) ->
     return max(started, key=lambda r: (r.year or 0, -r.tmdb_id))
 
 
-async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn) -> ParsedImport:
-    rows, dates, skipped = parse_netflix_rows(name, data, max_rows)
+async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn, *, max_lookups: int = 300,
+                        concurrency: int = 4) -> ParsedImport:
+    """Rows parsed off the loop, then one title search per distinct show — a few at a time, and at most
+    ``max_lookups`` of them (the shows watched most first): a 3,000-title file must not spend the bot's shared
+    TMDB key on 3,000 searches. Titles past the bound are reported, not guessed."""
+    rows, dates, skipped = await asyncio.to_thread(parse_netflix_rows, name, data, max_rows)
     out = ParsedImport(kind="netflix", skipped=skipped, rows=len(rows) + len(skipped))
     first_seen: dict[str, int] = {}
+    watched: Counter[str] = Counter()
     for r, d in zip(rows, dates, strict=True):
         first_seen[r.show] = min(first_seen.get(r.show, 9999), d.year)
-    matched: dict[str, ShowRef | None] = {}
-    for show, year in first_seen.items():
-        hit = pick_match(show, year, await search(show))
+        watched[r.show] += 1
+    ranked = sorted(first_seen, key=lambda s: (-watched[s], s))
+    looked, out.not_looked_up = ranked[:max_lookups], sorted(ranked[max_lookups:])
+    matched: dict[str, ShowRef | None] = dict.fromkeys(out.not_looked_up)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(show: str) -> None:
+        async with sem:
+            hits = await search(show)
+        hit = pick_match(show, first_seen[show], hits)
         matched[show] = None if hit is None else ShowRef(
             ShowIds(tmdb=hit.tmdb_id, trakt=hit.trakt_id, imdb=hit.imdb_id), hit.name or show, hit.year)
+
+    await run_all(one(s) for s in looked)
     for r, d in zip(rows, dates, strict=True):
         ref = matched[r.show]
         if ref is None:
             continue
         out.plays.append(Play(ref, r.season, None, d, episode_title=r.episode_title))
-    out.unmatched = sorted(s for s, ref in matched.items() if ref is None)
+    out.unmatched = sorted(s for s in looked if matched[s] is None)
     return out
