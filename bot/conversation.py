@@ -42,7 +42,7 @@ COMMANDS: dict[str, Command] = {
     "bridge": Command("shows between two of your personas: bridge A + B", limited=True),
     "personas": Command("your taste personas", limited=True),
     "sync": Command("fetch your new plays from Trakt", limited=True),
-    "link": Command("connect your Trakt account", private=True),
+    "link": Command("connect your Trakt account", private=True, limited=True),
     "unlink": Command("disconnect your Trakt account", private=True),
     "history": Command("your last plays", private=True),
     "stats": Command("your viewing in numbers, and how my picks fared", private=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from .errors import LinkPending, LinkSlowDown, NotLinked
 from .models import DeviceLink
 from .sources.trakt import TraktPort
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -81,8 +84,14 @@ class LinkingService:
                 return name
 
     async def unlink(self, person_id: int) -> None:
+        """Unlinking always works here: revoking at Trakt is best effort (Trakt down, tokens that no longer
+        decrypt after a key change); the tokens are deleted either way."""
+        self.cancel(person_id)
         if self.trakt is not None:
-            await self.trakt.revoke(person_id)
+            try:
+                await self.trakt.revoke(person_id)
+            except Exception as e:
+                log.warning("revoke failed while unlinking person %s: %s", person_id, type(e).__name__)
             await self.trakt.forget_tokens(person_id)
         async with self.store.unit() as uow:
             await uow.people.set_trakt_user(person_id, None)

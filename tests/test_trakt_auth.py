@@ -200,3 +200,19 @@ async def test_forbidden_locked_and_vip_become_clear_messages(tmp_path: Any, fak
         assert "403" in e3.value.user_message
     finally:
         await bad.close()
+
+
+async def test_unlink_works_when_trakt_is_down_or_the_tokens_no_longer_decrypt(
+        fake_trakt: FakeTrakt, make_engine: Any, probe: SqliteStore, secret_key: str) -> None:
+    from engine.store.testing import count
+    fake_trakt.add_user("una")
+    fake_trakt.add_user("vic")
+    engine = await make_engine(trakt=fake_trakt, secret_key=secret_key)
+    una = await link_person(engine, fake_trakt, "una")
+    vic = await link_person(engine, fake_trakt, "vic")
+    fake_trakt.inject(503, 10, path_prefix="/oauth/revoke")             # Trakt is down
+    await engine.unlink(una)
+    assert await count(probe, "trakt_tokens", person_id=una) == 0
+    other_key = await make_engine(trakt=fake_trakt)                     # a new secret key: tokens do not decrypt
+    await other_key.unlink(vic)
+    assert await count(probe, "trakt_tokens", person_id=vic) == 0
