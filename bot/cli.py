@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import shlex
 import signal
@@ -141,6 +142,10 @@ async def _serve(settings: Settings) -> int:
 
 
 async def _sync(settings: Settings, user: str) -> int:
+    if not settings.trakt_enabled:       # never the bundled sample into a real database by mistake
+        print("multitudes: Trakt is not configured (set MULTITUDES_TRAKT_CLIENT_ID, MULTITUDES_TRAKT_CLIENT_SECRET "
+              "and MULTITUDES_SECRET_KEY). The console demo (./dev run) shows the bundled sample.", file=sys.stderr)
+        return 2
     engine = await bootstrap(settings)
     async with engine:
         pid = await engine.person("console", user, user)
@@ -310,7 +315,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as e:               # no network, a platform refusing the token…: one clear line, details logged
+        if not _unreachable(e):
+            raise
+        logging.getLogger("multitudes").info("start-up failed", exc_info=True)     # the file, not the console
+        print(f"multitudes: could not reach a service it needs ({_describe(e)}). Check the network and the tokens; "
+              "details are in the log file.", file=sys.stderr)
+        return 3
     return 0
+
+
+def _unreachable(e: BaseException) -> bool:
+    """Network failures and refused credentials from any of the clients (httpx, python-telegram-bot, discord.py,
+    aiohttp), however wrapped."""
+    seen: BaseException | None = e
+    while seen is not None:
+        mod = type(seen).__module__.split(".")[0]
+        if isinstance(seen, OSError | TimeoutError) or mod in ("httpx", "httpcore", "telegram", "discord", "aiohttp"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _describe(e: BaseException) -> str:
+    return f"{type(e).__module__.split('.')[0]}: {type(e).__name__}: {str(e)[:160]}"
+
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ async def test_console_recommend(sample: tuple[Any, int]) -> None:
 
 async def test_live_sources_through_the_fakes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any,
                                              probe: SqliteStore) -> None:
-    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
+    from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("liv", history=history_rows(400, 25, seed=31),
                         watchlist=[list_row(e) for e in catalogue()[1000:1003]])
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -273,7 +273,7 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
 
 
 async def test_upcoming_lists_announced_episodes(fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any) -> None:
-    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
+    from tests.fakes.catalogue import catalogue
     airing = [e for e in catalogue() if e["status"] == "returning series" and e["tmdb_id"] % 3 == 0][:3]
     fake_trakt.add_user("una", history=[r for r in history_rows(200, 40, seed=61)])
     from datetime import UTC, datetime
@@ -295,7 +295,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
     from datetime import UTC, datetime, timedelta
 
     from engine.feedback import wilson
-    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
+    from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
     pid = await link_person(engine, fake_trakt, "ada")
@@ -405,7 +405,7 @@ async def test_llm_reasons_reach_people_as_plain_words(make_engine: Any) -> None
 
 async def test_co_watching_uses_only_people_who_opted_in(make_engine: Any) -> None:
     """Another person's history shapes my picks (co-watching, popular here) only once they said so."""
-    from tests.fakes.catalogue import catalogue  # noqa: PLC0415
+    from tests.fakes.catalogue import catalogue
     engine = await make_engine()
     cat = [e for e in catalogue() if e.get("tmdb_id")]
     me = await engine.person("console", "me")

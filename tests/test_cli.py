@@ -1,0 +1,35 @@
+"""The command line answers bad situations with one clear line, never a traceback, and never writes the sample
+into a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def test_sync_without_trakt_refuses_instead_of_writing_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "real.db"
+    monkeypatch.setenv("MULTITUDES_STORAGE__PATH", str(db))
+    monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
+    assert main(["sync", "--user", "bob"]) == 2
+    assert "Trakt is not configured" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_start_up_without_network_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("MULTITUDES_STORAGE__PATH", str(tmp_path / "m.db"))
+    monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
+    monkeypatch.setenv("MULTITUDES_TELEGRAM_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("MULTITUDES_TELEGRAM__BASE_URL", "http://127.0.0.1:9/bot")    # nothing listens there
+    with caplog.at_level("INFO"):
+        assert main(["run"]) == 3
+    err = capsys.readouterr().err
+    assert "could not reach a service" in err and "Traceback" not in err
+    kept = [r for r in caplog.records if r.getMessage() == "start-up failed"]
+    assert kept and kept[0].exc_info and kept[0].levelname == "INFO"    # details for the log file, not the console
