@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.models import Recommendation
+from engine.models import GroupTally, Recommendation
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,10 @@ class Chat(Protocol):
 
     async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
         """One pick with its feedback buttons; the message reference reactions will carry (None: not sent)."""
+        ...
+
+    async def show_tally(self, tally: GroupTally) -> None:
+        """Show a group pick's vote count on the message whose button was pressed (where the platform can)."""
         ...
 
     async def offer_reroll(self, request_id: str) -> None:

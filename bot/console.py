@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine import Engine
-from engine.models import Recommendation
+from engine.models import GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
@@ -34,6 +34,7 @@ HELP = """Commands:
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
   like N | nope N | seen N | pin N   feedback on pick N of the last list (pin: add to your watchlist)
+  vote N up|down     your vote on pick N of the last group watch
   upcoming           new episodes and seasons coming for your shows, and the alerts to come
   settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
             filters:"genre:-horror"]   your settings
@@ -43,7 +44,7 @@ HELP = """Commands:
   forget             delete everything stored about you (asks first)
   help               this list
   quit               leave"""
-LOCAL = ("help", "import", "personas", "quit", "exit", *render.BY_VERB)
+LOCAL = ("help", "import", "personas", "quit", "exit", "vote", *render.BY_VERB)
 
 
 class _Progress:
@@ -95,6 +96,9 @@ class ConsoleChat:
         self.console.last[rec.rank] = rec.event_id
         self.console.say(render.pick(rec))
         return ref
+
+    async def show_tally(self, tally: GroupTally) -> None:
+        self.console.say(f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}")
 
     async def offer_reroll(self, request_id: str) -> None:
         self.console.say("(run groupwatch again for other picks)")
@@ -174,6 +178,8 @@ class Console:
             await self._chart(args.strip()[len("chart"):].strip())
         elif name in render.BY_VERB:
             await self._feedback(name, args.strip())
+        elif name == "vote":
+            await self._vote(args.strip())
         elif name in COMMANDS:
             await self.conversation.command(self.chat, name, args)
         else:
@@ -226,6 +232,14 @@ class Console:
             self.say(f"Usage: {verb} N, with N a pick of the last list{shown}.")
             return
         await self.conversation.button(self.chat, f"fb:{self.last[int(arg)]}:{action.kind}")
+
+
+    async def _vote(self, arg: str) -> None:
+        n, _, way = arg.partition(" ")
+        if not (n.isascii() and n.isdigit()) or int(n) not in self.last or way.strip() not in ("up", "down"):
+            self.say("Usage: vote N up|down, with N a pick of the last group watch.")
+            return
+        await self.conversation.button(self.chat, f"gv:{self.last[int(n)]}:{way.strip()}")
 
 
 def _whoami() -> str:

@@ -121,6 +121,8 @@ class Conversation:
                 await self._confirmed(chat, rest)
             elif kind == "rr":
                 await self._reroll(chat, rest)
+            elif kind == "gv":
+                await self._group_vote(chat, rest)
             else:
                 await chat.ack("That button is no longer valid.")
         await self._guard(chat, run, button=True)
@@ -351,6 +353,25 @@ class Conversation:
             await self.engine.forget(await self.engine.person(chat.platform, chat.speaker.user_id))
             await chat.ack("Deleted.")
             await chat.reply("Everything about you is deleted.", private=True)
+
+    async def _group_vote(self, chat: Chat, rest: str) -> None:
+        event, _, vote = rest.partition(":")
+        if not (event.isascii() and event.isdigit()) or vote not in ("up", "down"):
+            await chat.ack("That button is no longer valid.")
+            return
+        try:
+            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
+        except MultitudesError:                     # someone who never used the bot is no member
+            await chat.ack("Only people in this group watch can vote.", alert=True)
+            return
+        t = await self.engine.group_vote(int(event), pid, vote == "up")
+        await chat.ack(f"Counted. {t.title}: 👍 {t.up} · 👎 {t.down} ({t.voted} of {t.members} voted).")
+        try:
+            await chat.show_tally(t)
+        except Exception:                           # the vote counted; only its display lags
+            log.warning("%s: could not show a group vote count", chat.platform, exc_info=True)
+        if t.done and t.winner:
+            await chat.reply(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}). Enjoy!")
 
     async def _reroll(self, chat: Chat, request_id: str) -> None:
         if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):

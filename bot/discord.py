@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine
-from engine.models import Alert, Digest, Recommendation
+from engine.models import Alert, Digest, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
@@ -47,7 +47,7 @@ def _frontend(interaction: discord.Interaction[Any]) -> DiscordFrontend:
     return fe
 
 
-class _Routed(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?P<data>(?:fb|cf|rr):[A-Za-z0-9_:]+)"):
+class _Routed(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?P<data>(?:fb|cf|rr|gv):[A-Za-z0-9_:]+)"):
     """Every button of ours: its custom id is the conversation's button data."""
 
     def __init__(self, data: str, label: str = "?", emoji: str | None = None,
@@ -103,6 +103,17 @@ def pick_embed(r: Recommendation) -> discord.Embed:
         e.set_thumbnail(url=r.poster_url)
     e.set_footer(text="This product uses the TMDB API but is not endorsed or certified by TMDB.")
     return e
+
+
+def vote_view(event_id: int, up: int = 0, down: int = 0) -> discord.ui.View:
+    """A group pick's vote buttons; their labels carry the live count."""
+    view = discord.ui.View(timeout=None)
+    counted = bool(up or down)
+    view.add_item(_Routed(f"gv:{event_id}:up", str(up) if counted else "Vote for it", "👍",
+                          discord.ButtonStyle.success))
+    view.add_item(_Routed(f"gv:{event_id}:down", str(down) if counted else "Not this one", "👎",
+                          discord.ButtonStyle.secondary))
+    return view
 
 
 def feedback_view(event_id: int) -> discord.ui.View:
@@ -192,15 +203,29 @@ class DiscordChat:
         return True
 
     async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
-        msg = await self._send(embed=pick_embed(rec), view=feedback_view(rec.event_id))
+        msg = await self._send(embed=pick_embed(rec),
+                               view=vote_view(rec.event_id) if group else feedback_view(rec.event_id))
         if msg is None:
             return None
+        if group:
+            return str(msg.id)
         for f in render.FEEDBACK:
             try:
                 await msg.add_reaction(f.emoji)
             except discord.HTTPException:
                 break   # no permission to react here: the buttons still work
         return str(msg.id)
+
+    async def show_tally(self, tally: GroupTally) -> None:
+        message = self.interaction.message if self.interaction is not None else None
+        raw: Any = self.interaction.data if self.interaction is not None else None
+        data = raw.get("custom_id") if isinstance(raw, dict) else None
+        if message is None or not isinstance(data, str) or not data.startswith("gv:"):
+            return
+        try:
+            await message.edit(view=vote_view(int(data.split(":")[1]), tally.up, tally.down))
+        except discord.HTTPException as e:
+            log.warning("could not update a group vote count: %s", e.status)
 
     async def offer_reroll(self, request_id: str) -> None:
         view = discord.ui.View(timeout=None)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.models import Recommendation
+from engine.models import GroupTally, Recommendation
 
 from .chat import Progress, Speaker
 from .conversation import Conversation
@@ -87,6 +87,9 @@ class MemoryChat:
 
     async def offer_reroll(self, request_id: str) -> None:
         self._add(Sent("reroll", "None of these?", self._where, token=f"rr:{request_id}"))
+
+    async def show_tally(self, tally: GroupTally) -> None:
+        self._add(Sent("tally", f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}", self._where))
 
     async def send_image(self, png: bytes, caption: str) -> None:
         self._add(Sent("image", caption, self._where))

@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from engine import Engine
-from engine.models import Alert, Digest, Recommendation
+from engine.models import Alert, Digest, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
@@ -45,6 +45,13 @@ PLATFORM = "telegram"
 RETRIES = 5                                         # sends retried after a 429 before giving up
 REACTABLE = ("👍", "👎", "👀")                      # in Telegram's reaction set
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
+
+
+def vote_keyboard(event_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
+    """A group pick's vote buttons; their labels carry the live count."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(f"👍 {up}" if up or down else "👍 Vote for it", callback_data=f"gv:{event_id}:up"),
+        InlineKeyboardButton(f"👎 {down}" if up or down else "👎 Not this one", callback_data=f"gv:{event_id}:down")]])
 
 
 def feedback_keyboard(event_id: int) -> InlineKeyboardMarkup:
@@ -128,9 +135,22 @@ class TelegramChat:
         return True
 
     async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        keyboard = vote_keyboard(rec.event_id) if group else feedback_keyboard(rec.event_id)
         msg = await self.bot.send_message(self._chat_id, pick_text(rec), parse_mode=ParseMode.HTML,
-                                          reply_markup=feedback_keyboard(rec.event_id), disable_web_page_preview=True)
+                                          reply_markup=keyboard, disable_web_page_preview=True)
         return f"{self._chat_id}:{msg.message_id}"
+
+    async def show_tally(self, tally: GroupTally) -> None:
+        q = self.update.callback_query if self.update is not None else None
+        data = q.data if q is not None else None
+        if q is None or not data or not data.startswith("gv:"):
+            return
+        event = int(data.split(":")[1])
+        try:
+            await q.edit_message_reply_markup(vote_keyboard(event, tally.up, tally.down))
+        except BadRequest as e:                     # "message is not modified": the count did not change
+            if "not modified" not in str(e).lower():
+                raise
 
     async def offer_reroll(self, request_id: str) -> None:
         await self.bot.send_message(self._chat_id, "None of these?", reply_markup=InlineKeyboardMarkup(

@@ -21,6 +21,7 @@ from .models import (
     Alert,
     DeviceLink,
     FeedbackKind,
+    GroupTally,
     HistoryItem,
     ImportReport,
     Learning,
@@ -204,6 +205,10 @@ class Engine:
         return await self._s.recommender.reroll_group(request_id, person_id, k, platform=platform)
 
     # -- feedback ------------------------------------------------------------------------------------------------
+    async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
+        """A member's 👍/👎 on one pick of a group watch; the tally, and the result once everyone voted."""
+        return await self._s.recommender.group_vote(event_id, person_id, up)
+
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         """Front ends call this once a pick's message is sent, so reactions on it find their picks."""
         await self._s.feedback.attach_message(event_ids, platform, message_ref)

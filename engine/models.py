@@ -363,6 +363,23 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupTally:
+    """Where a group watch's vote stands after one vote: this pick's count, and the result once every member
+    voted on every pick."""
+    request_id: str
+    rank: int
+    title: str
+    up: int
+    down: int
+    members: int
+    voted: int                          # members who voted on this pick
+    done: bool = False                  # everyone voted on every pick
+    winner: str | None = None           # the pick with the most 👍 minus 👎 (ties: the higher-ranked)
+    winner_up: int = 0
+    winner_down: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RecommendationList:
     request_id: str
     mode: Mode

@@ -72,6 +72,8 @@ class Driver(Protocol):
 
     async def press(self, who: Person, pick: Reply, kind: FeedbackKind) -> str: ...
 
+    async def vote(self, who: Person, pick: Reply, up: bool, *, result: bool = False) -> str: ...
+
     async def react(self, who: Person, pick: Reply, emoji: str) -> None: ...
 
 
@@ -108,6 +110,10 @@ class MemoryDriver:
     async def press(self, who: Person, pick: Reply, kind: FeedbackKind) -> str:
         got = await self.p.press(str(who.uid), f"fb:{pick.event_id}:{kind}")
         return next(s.text for s in got if s.kind == "ack")
+
+    async def vote(self, who: Person, pick: Reply, up: bool, *, result: bool = False) -> str:
+        got = await self.p.press(str(who.uid), f"gv:{pick.event_id}:{'up' if up else 'down'}", group="g")
+        return "\n".join(s.text for s in got)
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.p.react(str(who.uid), pick.raw.ref, emoji)
@@ -157,6 +163,9 @@ class ConsoleDriver:
                 FeedbackKind.WATCHLIST: "pin"}[kind]
         return await self._console(who).handle(f"{verb} {pick.event_id}") or ""
 
+    async def vote(self, who: Person, pick: Reply, up: bool, *, result: bool = False) -> str:
+        return await self._console(who).handle(f"vote {pick.event_id} {'up' if up else 'down'}") or ""
+
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         assert emoji == "👀"
         await self.press(who, pick, FeedbackKind.SEEN)       # a terminal has no reactions: the same feedback
@@ -182,7 +191,7 @@ class TelegramDriver:
         for m in self.tg.sent[start:]:
             rows = (m.get("reply_markup") or {}).get("inline_keyboard") or []
             data = [b.get("callback_data", "") for row in rows for b in row]
-            fb = next((d for d in data if d.startswith("fb:")), None)
+            fb = next((d for d in data if d.startswith(("fb:", "gv:"))), None)
             kind = "pick" if fb else ("image" if m.get("photo") else "text")
             out.append(Reply(m.get("text") or m.get("caption") or "", kind, int(fb.split(":")[1]) if fb else None, m))
         return Seen(out)
@@ -200,6 +209,16 @@ class TelegramDriver:
         self.tg.press(who.uid, pick.raw, f"fb:{pick.event_id}:{kind}", name=who.name.title())
         await wait(lambda: len(self.tg.answered) > n)
         return str(self.tg.answered[n].get("text", ""))
+
+    async def vote(self, who: Person, pick: Reply, up: bool, *, result: bool = False) -> str:
+        n, m = len(self.tg.answered), len(self.tg.sent)
+        data = pick.raw["reply_markup"]["inline_keyboard"][0][0 if up else 1]["callback_data"]
+        self.tg.press(who.uid, pick.raw, data, name=who.name.title())
+        await wait(lambda: len(self.tg.answered) > n)
+        if result:                                    # the result follows the answer
+            await wait(lambda: any("Everyone voted" in str(x.get("text", "")) for x in self.tg.sent[m:]))
+        answer = str(self.tg.answered[n].get("text", ""))
+        return "\n".join([answer] + [str(x.get("text", "")) for x in self.tg.sent[m:]])
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         self.tg.react(who.uid, pick.raw, [], [emoji], name=who.name.title())
@@ -226,7 +245,7 @@ class DiscordDriver:
         out = []
         for m in self.dc.sent[start:]:
             ids = [c.get("custom_id", "") for row in m.get("components") or [] for c in row.get("components", [])]
-            fb = next((i for i in ids if i.startswith("fb:")), None)
+            fb = next((i for i in ids if i.startswith(("fb:", "gv:"))), None)
             text = m.get("content") or " ".join(f"{e.get('title', '')} {e.get('description', '')}"
                                                 for e in m.get("embeds") or [])
             out.append(Reply(text, "pick" if fb else "text", int(fb.split(":")[1]) if fb else None, m))
@@ -247,6 +266,15 @@ class DiscordDriver:
         await self.dc.click(who.uid, pick.raw, f"fb:{pick.event_id}:{kind}")
         await wait(lambda: len(self.dc.sent) > n)
         return str(self.dc.sent[n]["content"])
+
+    async def vote(self, who: Person, pick: Reply, up: bool, *, result: bool = False) -> str:
+        n = len(self.dc.sent)
+        data = pick.raw["components"][0]["components"][0 if up else 1]["custom_id"]
+        await self.dc.click(who.uid, pick.raw, data)
+        await wait(lambda: len(self.dc.sent) > n)
+        if result:                                    # the result follows the answer
+            await wait(lambda: any("Everyone voted" in str(x.get("content", "")) for x in self.dc.sent[n:]))
+        return "\n".join(str(x.get("content", "")) for x in self.dc.sent[n:])
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.dc.react(who.uid, pick.raw, emoji)
@@ -350,3 +378,15 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
             shown = await uow.events.of_person(ann)
         group_shows = {e.show_id for e in shown if e.mode == "group"}
         assert len(group_shows) == 3 and not group_shows & watched
+        # every member votes on the same messages; the count shows; everyone voted: a result (a terminal shows
+        # the list to the one who asked: its `vote N` is theirs only)
+        if d.platform == "console":
+            return
+        one, two, three = seen.picks()[:3]
+        assert "1 of 2 voted" in await d.vote(BEN, one, up=True)
+        assert "👍 2" in await d.vote(ANN, one, up=True)
+        for pick in (two, three):
+            await d.vote(ANN, pick, up=False)
+        await d.vote(BEN, two, up=False)
+        done = await d.vote(BEN, three, up=False, result=True)
+        assert "Everyone voted" in done and "(👍 2 · 👎 0)" in done          # the first pick won

@@ -40,6 +40,7 @@ from ..meta import ShowMeta
 from ..models import (
     FeedbackKind,
     Filters,
+    GroupTally,
     Mode,
     Persona,
     PersonaReport,
@@ -321,6 +322,37 @@ class Recommender:
         if person_id not in members:
             raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
         return await self.group_for(members, k, platform=platform)
+
+    async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
+        """A member's vote on one pick of a group watch (the pick's message carries one event of it; any member
+        may vote, once per pick, changeable)."""
+        async with self.store.read() as uow:
+            ev = await uow.events.get(event_id)
+            events = await uow.events.of_request(ev.request_id) if ev is not None else []
+        group = [e for e in events if e.mode == Mode.GROUP]
+        if ev is None or not group:
+            raise MultitudesError("not a group pick", user_message="That vote is no longer valid.")
+        members = sorted({e.person_id for e in group})
+        if person_id not in members:
+            raise MultitudesError("not a member", user_message="Only people in this group watch can vote.")
+        ranks = {e.rank: e.show_id for e in group}
+        async with self.store.unit() as uow:
+            await uow.events.vote(ev.request_id, ev.rank, person_id, up, self.clock.now())
+            votes = await uow.events.votes(ev.request_id)
+            titles = {sid: rec.title for sid, rec in (await uow.shows.many(set(ranks.values()))).items()}
+        here = [v for v in votes if v[0] == ev.rank]
+        done = all(any(v[0] == r and v[1] == m for v in votes) for r in ranks for m in members)
+        winner = None
+        score: dict[int, tuple[int, int]] = {}
+        for r in ranks:
+            ups = sum(1 for v in votes if v[0] == r and v[2])
+            score[r] = (ups, sum(1 for v in votes if v[0] == r and not v[2]))
+        if done:
+            winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r))
+        return GroupTally(ev.request_id, ev.rank, titles.get(ev.show_id, "?"), sum(v[2] for v in here),
+                          sum(not v[2] for v in here), len(members), len(here), done,
+                          titles.get(ranks[winner], "?") if winner is not None else None,
+                          *(score[winner] if winner is not None else (0, 0)))
 
     async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
         """A pick nobody has started, seen, rated, dropped or dismissed, that every member's best-fitting persona

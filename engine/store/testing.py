@@ -11,7 +11,7 @@ from .sqlite import SqliteStore
 
 TABLES = frozenset({"people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden",
                     "sync_state", "trakt_show_state", "api_cache", "personas", "persona_state", "rec_events",
-                    "dismissed", "feedback", "chat_members", "adoptions", "alerts", "digests"})
+                    "dismissed", "feedback", "chat_members", "adoptions", "alerts", "digests", "group_votes"})
 
 
 async def open_probe(path: str | Path) -> SqliteStore:

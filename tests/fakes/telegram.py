@@ -169,6 +169,17 @@ class FakeTelegram(FakeServer):
                 photo = [{"file_id": f"ph{self.next_message}", "file_unique_id": "u", "width": 800, "height": 400}]
                 return json_response({"ok": True, "result": self._message(
                     p["chat_id"], photo=photo, caption=p.get("caption", ""), **extra)})
+            case "editMessageReplyMarkup":
+                for m in self.sent:
+                    if m["message_id"] == int(p["message_id"]):
+                        if m.get("reply_markup") == p.get("reply_markup"):
+                            return json_response({"ok": False, "error_code": 400, "description": (
+                                "Bad Request: message is not modified: specified new message content and reply "
+                                "markup are exactly the same as a current content and reply markup of the message")},
+                                status=400)
+                        m["reply_markup"] = p.get("reply_markup")
+                        return json_response({"ok": True, "result": m})
+                return json_response({"ok": False, "error_code": 400, "description": "message not found"}, status=400)
             case "editMessageText":
                 for m in self.sent:
                     if m["message_id"] == int(p["message_id"]):

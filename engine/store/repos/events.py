@@ -103,3 +103,17 @@ class EventRepo:
                                          f"({marks(len(chunk))}) GROUP BY person_id", *chunk):
                 out[int(r[0])] = int(r[1])
         return out
+
+    async def vote(self, request_id: str, rank: int, person_id: int, up: bool, at: datetime) -> None:
+        """A member's vote on one pick of a group watch (a second vote replaces the first)."""
+        await self.db.execute(
+            "INSERT INTO group_votes(request_id, rank, person_id, up, voted_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(request_id, rank, person_id) DO UPDATE SET up=excluded.up, voted_at=excluded.voted_at",
+            request_id, rank, person_id, int(up), iso(at))
+
+    async def votes(self, request_id: str) -> list[tuple[int, int, bool]]:
+        """(rank, person, up) of every vote on a group watch."""
+        rows = await self.db.fetch("SELECT rank, person_id, up FROM group_votes WHERE request_id=? "
+                                   "ORDER BY rank, person_id", request_id)
+        return [(int(r[0]), int(r[1]), bool(r[2])) for r in rows]
+
