@@ -101,7 +101,8 @@ async def world(args: argparse.Namespace) -> None:
                 got = await answer(where, n, count, want)
             except TimeoutError:
                 stats["lost_replies"] += 1
-                lost_by[text.split()[0]] = lost_by.get(text.split()[0], 0) + 1
+                verb = text.split(maxsplit=1)[0]
+                lost_by[verb] = lost_by.get(verb, 0) + 1
                 return []
             check(got)
             return got
@@ -188,7 +189,8 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
             "MULTITUDES_TELEGRAM_TOKEN": info["token"], "MULTITUDES_TELEGRAM__BASE_URL": f"{info['telegram']}/bot",
             "MULTITUDES_TELEGRAM__BASE_FILE_URL": f"{info['telegram']}/file/bot",
             "MULTITUDES_TRAKT__BASE_URL": info["trakt"], "MULTITUDES_TRAKT_CLIENT_ID": info["client_id"],
-            "MULTITUDES_TRAKT_CLIENT_SECRET": info["client_secret"], "MULTITUDES_SECRET_KEY": TokenCipher.generate_key(),
+            "MULTITUDES_TRAKT_CLIENT_SECRET": info["client_secret"],
+            "MULTITUDES_SECRET_KEY": TokenCipher.generate_key(),
             "MULTITUDES_SYNC__STALE_AFTER_MINUTES": "0.25", "MULTITUDES_SYNC__WAVE_MINUTES": "0.25",
             "MULTITUDES_ALERTS__SCHEDULER_STORE": f"{tmp}/jobs.db"})
         setup_logging(settings)
