@@ -18,7 +18,7 @@ from .config import Settings
 from .crypto import TokenCipher
 from .digests import DigestService
 from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
-from .facade import Engine, Services
+from .facade import Engine
 from .feedback import FeedbackService
 from .http import HttpService
 from .library import LibraryService
@@ -29,6 +29,7 @@ from .recommend.candidates import LiveSources
 from .recommend.deployment import Deployments
 from .recommend.service import Recommender
 from .refresh import BackgroundSync
+from .services import Services
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
 from .sources.trakt import TraktClient

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from .alerts import AlertService, DeliveryReport, Notifier, ScanReport
+from .alerts import DeliveryReport, Notifier, ScanReport
 from .clock import Clock
 from .config import Settings
-from .digests import DigestService
 from .errors import MultitudesError
-from .feedback import FeedbackService
-from .library import LibraryService
-from .linking import LinkingService
 from .models import (
     Alert,
     DeviceLink,
@@ -34,30 +30,10 @@ from .models import (
     SyncReport,
     Upcoming,
 )
-from .people import PeopleService
-from .recommend.service import Recommender
-from .refresh import BackgroundSync, WaveReport
-from .stats import StatsService
-from .store import Store
+from .refresh import WaveReport
+from .services import Services
 from .sync import Progress
 from .taste.chart import persona_chart
-from .taste.service import PersonaService
-
-
-@dataclass
-class Services:
-    store: Store
-    people: PeopleService
-    linking: LinkingService
-    library: LibraryService
-    background: BackgroundSync | None
-    personas: PersonaService
-    recommender: Recommender
-    feedback: FeedbackService
-    alerts: AlertService
-    digests: DigestService
-    stats: StatsService
-    titles: Callable[[str, int], Awaitable[list[str]]]
 
 
 class Engine:
@@ -147,15 +123,9 @@ class Engine:
         return await self._s.library.sync(person_id, progress)
 
     async def sync_wave(self, notifiers: Mapping[str, Notifier]) -> WaveReport:
-        """Sync everyone who is due, within the wave's Trakt budget (the scheduler's job); people whose Trakt
-        authorisation was revoked are unlinked and told once, where their alerts go."""
-        if self._s.background is None:
-            return WaveReport()
-
-        async def notify(person_id: int, text: str) -> bool:
-            return await self._s.alerts.notify(person_id, text, notifiers)
-
-        return await self._s.background.wave(notify)
+        """The scheduler's sync wave; people whose Trakt link was revoked are told where their alerts go."""
+        bg = self._s.background
+        return await bg.wave(partial(self._s.alerts.notify, notifiers=notifiers)) if bg else WaveReport()
 
     async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
         return await self._s.library.import_history(person_id, name, data)
@@ -184,19 +154,16 @@ class Engine:
 
     # -- recommendations -----------------------------------------------------------------------------------------
     async def warm(self) -> None:
-        """Build what every request shares (the catalogue index with its feature rows, the population model)
-        now, off the event loop, rather than on the first request."""
+        """Build what every request shares (catalogue index, population) now, off the loop."""
         await self._s.recommender.deployments.current(fresh=True)
 
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
-        """Recommendations in any mode, never a show already seen; the person's default filters apply under the
-        request's own."""
+        """Recommendations in any mode, never a show already seen; default filters apply under the request's."""
         return await self._s.recommender.recommend(req)
 
     async def group_recommend(self, person_ids: Sequence[int], k: int = 3, *,
                               platform: str | None = None) -> RecommendationList:
-        """Shows nobody in the group has seen that every member's personas can live with; only people who opted
-        in take part (the others are named in a clear refusal)."""
+        """Shows nobody in the group has seen that every member's personas can live with (opted-in people)."""
         return await self._s.recommender.group_for(person_ids, k, platform=platform)
 
     async def reroll_group(self, request_id: str, person_id: int, k: int = 3,

@@ -1,0 +1,34 @@
+"""The use-case services ``bootstrap()`` builds and the façade delegates to, in one typed bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from .alerts import AlertService
+from .digests import DigestService
+from .feedback import FeedbackService
+from .library import LibraryService
+from .linking import LinkingService
+from .people import PeopleService
+from .recommend.service import Recommender
+from .refresh import BackgroundSync
+from .stats import StatsService
+from .store import Store
+from .taste.service import PersonaService
+
+
+@dataclass
+class Services:
+    store: Store
+    people: PeopleService
+    linking: LinkingService
+    library: LibraryService
+    background: BackgroundSync | None
+    personas: PersonaService
+    recommender: Recommender
+    feedback: FeedbackService
+    alerts: AlertService
+    digests: DigestService
+    stats: StatsService
+    titles: Callable[[str, int], Awaitable[list[str]]]
