@@ -2,7 +2,8 @@
 
     python bench/sync.py --json
 
-The fake adds ``--latency`` seconds to every request, serves at most ``--parallel`` requests of one user at once,
+The fake runs in its own process (so the figures are the client's, not the fake's JSON work on the same loop),
+adds ``--latency`` seconds to every request inside its slot, serves at most ``--parallel`` requests of one user at once,
 and applies Trakt's documented rate limit (1,000 GETs per 5 minutes per user). Measured in one run, side by side:
 the engine as configured (pages fetched concurrently after page 1) and the same engine reading one page at a time.
 
