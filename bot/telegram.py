@@ -82,7 +82,11 @@ class _Progress:
         pass                                        # one edit at the end: edits are rate-limited too
 
     async def done(self, text: str) -> None:
-        await self.message.edit_text(text)
+        try:
+            await self.message.edit_text(text)
+        except BadRequest as e:                     # "message is not modified": it already says that
+            if "not modified" not in str(e).lower():
+                raise
 
 
 class TelegramChat:
