@@ -102,7 +102,12 @@ async def _console(settings: Settings, user: str | None) -> int:
         settings = _demo_settings(settings)
     engine = await bootstrap(settings)
     async with engine:
-        await Console(engine, user=user).run()
+        read_any = await Console(engine, user=user).run()
+    if not read_any and not sys.stdin.isatty():     # e.g. a container without tokens: say so, never exit 0 quietly
+        print("multitudes: no chat token is configured (MULTITUDES_TELEGRAM_TOKEN or MULTITUDES_DISCORD_TOKEN) and "
+              "there is no terminal for the console demo. Set a token to run the bot, or attach a terminal "
+              "(docker run -it …) for the console.", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -188,15 +188,21 @@ class Console:
             self.say(f"Unknown command `{name}`.{hint} Type `help` for the list.")
         return True
 
-    async def run(self) -> None:
+    async def run(self) -> bool:
+        """Until quit or the end of input; whether any line was read at all."""
         await self.start()
+        read_any = False
         try:
             while True:
                 line = await self._read("multitudes> ")
-                if line is None or await self.handle(line) is None:
+                if line is None:
+                    break
+                read_any = True
+                if await self.handle(line) is None:
                     break
         finally:
             await self.conversation.close()
+        return read_any
 
     # -- what only a terminal does -------------------------------------------------------------------------------
     async def _import(self, arg: str) -> None:

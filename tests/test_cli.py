@@ -33,3 +33,17 @@ def test_start_up_without_network_is_one_clear_line(tmp_path: Path, monkeypatch:
     assert "could not reach a service" in err and "Traceback" not in err
     kept = [r for r in caplog.records if r.getMessage() == "start-up failed"]
     assert kept and kept[0].exc_info and kept[0].levelname == "INFO"    # details for the log file, not the console
+
+
+def test_no_tokens_and_no_terminal_is_an_error_not_a_quiet_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """In a container without chat tokens the console has nobody to talk to: a clear message and a failing exit
+    code, not exit 0 (a restart loop under a restart policy)."""
+    import io
+    monkeypatch.setenv("MULTITUDES_STORAGE__PATH", str(tmp_path / "m.db"))
+    monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["run"]) == 2
+    assert "no chat token is configured" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("help\n"))                # piped commands still work
+    assert main(["run"]) == 0
