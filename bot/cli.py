@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -12,11 +13,12 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from engine import MultitudesError, bootstrap, load_settings
+from engine import Engine, MultitudesError, bootstrap, load_settings
 from engine.config import Settings, StorageSettings
 from engine.crypto import TokenCipher
 
@@ -168,51 +170,42 @@ async def _import(settings: Settings, user: str, file: str) -> int:
     return 0
 
 
-async def _personas(settings: Settings, args: argparse.Namespace) -> int:
-    tmp = None
-    if args.sample:
-        tmp = tempfile.TemporaryDirectory()
-        settings = _offline(settings, f"{tmp.name}/sample.db")
-    try:
+@asynccontextmanager
+async def _person_engine(settings: Settings, args: argparse.Namespace) -> AsyncIterator[tuple[Engine, int]]:
+    """The engine and the person a one-shot command is about: ``--sample`` (the bundled history in a throwaway
+    database, offline) or ``--user NAME``."""
+    with tempfile.TemporaryDirectory() if args.sample else contextlib.nullcontext() as tmp:
+        if tmp is not None:
+            settings = _offline(settings, f"{tmp}/sample.db")
         engine = await bootstrap(settings)
         async with engine:
             pid = await engine.person("console", "sample" if args.sample else args.user)
             if args.sample:
                 await engine.load_sample(pid)
-            report = await engine.personas(pid)
-            if args.chart:
-                png = await engine.persona_chart(pid)
-                await asyncio.to_thread(Path(args.chart).write_bytes, png)
-            print(json.dumps(render.personas_json(report), ensure_ascii=False, indent=2) if args.json
-                  else render.personas(report))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+            yield engine, pid
+
+
+async def _personas(settings: Settings, args: argparse.Namespace) -> int:
+    async with _person_engine(settings, args) as (engine, pid):
+        report = await engine.personas(pid)
+        if args.chart:
+            png = await engine.persona_chart(pid)
+            await asyncio.to_thread(Path(args.chart).write_bytes, png)
+        print(json.dumps(render.personas_json(report), ensure_ascii=False, indent=2) if args.json
+              else render.personas(report))
     return 0
 
 
 async def _recommend(settings: Settings, args: argparse.Namespace) -> int:
     from .grammar import parse_recommend
     parsed = parse_recommend(list(args.request))           # a grammar error stops before anything is opened
-    tmp = None
-    if args.sample:
-        tmp = tempfile.TemporaryDirectory()
-        settings = _offline(settings, f"{tmp.name}/sample.db")
-    try:
-        engine = await bootstrap(settings)
-        async with engine:
-            pid = await engine.person("console", "sample" if args.sample else args.user)
-            if args.sample:
-                await engine.load_sample(pid)
-            req = parsed.request(pid, "console")
-            if args.no_llm:
-                req = dataclasses.replace(req, use_llm=False)
-            result = await engine.recommend(req)
-            print(json.dumps(render.recommendations_json(result), ensure_ascii=False, indent=2) if args.json
-                  else render.recommendations(result))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    async with _person_engine(settings, args) as (engine, pid):
+        req = parsed.request(pid, "console")
+        if args.no_llm:
+            req = dataclasses.replace(req, use_llm=False)
+        result = await engine.recommend(req)
+        print(json.dumps(render.recommendations_json(result), ensure_ascii=False, indent=2) if args.json
+              else render.recommendations(result))
     return 0
 
 

@@ -105,15 +105,7 @@ class ShowRepo:
                 "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
                 "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
                 [(r.title or None, r.year, r.aired_episodes, r.ids.slug, sid) for r, sid in merged])
-            for col, kind in (("trakt_id", "trakt"), ("tmdb_id", "tmdb"), ("imdb_id", "imdb")):
-                rows = [(v, sid, v) for r, sid in merged if (v := getattr(r.ids, kind)) is not None]
-                if rows:
-                    await self.db.executemany(
-                        f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
-                        f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", rows)
-            tvdb = [(r.ids.tvdb, sid) for r, sid in merged if r.ids.tvdb is not None]
-            if tvdb:
-                await self.db.executemany("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", tvdb)
+            await self._adopt_ids([(sid, r.ids) for r, sid in merged])
         sids = sorted({out[ks[0]] for _, ks in todo})
         stored: dict[int, tuple[Any, ...]] = {}
         for chunk in chunks(sids):
@@ -173,15 +165,17 @@ class ShowRepo:
                                    "AND meta <> '{}' ORDER BY id", after_id)
         return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
 
-    async def _adopt_ids(self, sid: int, ids: ShowIds) -> None:
-        """Fill ids the row lacks, unless another row owns them (then keep the two apart rather than guess)."""
-        for col, val in (("trakt_id", ids.trakt), ("tmdb_id", ids.tmdb), ("imdb_id", ids.imdb)):
-            if val is not None:
-                await self.db.execute(
-                    f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
-                    f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", val, sid, val)
-        if ids.tvdb is not None:
-            await self.db.execute("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", ids.tvdb, sid)
+    async def _adopt_ids(self, rows: Sequence[tuple[int, ShowIds]]) -> None:
+        """Fill ids rows lack, unless another row owns them (then keep the two apart rather than guess); one
+        statement per id kind however many rows."""
+        for col, kind in (("trakt_id", "trakt"), ("tmdb_id", "tmdb"), ("imdb_id", "imdb")):
+            args = [(v, sid, v) for sid, ids in rows if (v := getattr(ids, kind)) is not None]
+            if args:
+                await self.db.executemany(f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
+                                          f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", args)
+        tvdb = [(ids.tvdb, sid) for sid, ids in rows if ids.tvdb is not None]
+        if tvdb:
+            await self.db.executemany("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", tvdb)
 
     async def by_ids(self, ids: ShowIds) -> ShowRecord | None:
         for kind, val in keys(ids):
@@ -244,31 +238,16 @@ class ShowRepo:
                 iso(now), limit)
         return [record(r) for r in rows]
 
-    async def save_meta(self, show_id: int, meta: ShowMeta | None, fetched_at: datetime, expires_at: datetime,
-                        ids: ShowIds | None = None) -> None:
-        """Metadata from the source (None: the source does not know the show; remembered until ``expires_at``)."""
-        await self.db.execute("UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=?",
-                              encode(meta) if meta is not None else "{}", iso(fetched_at), iso(expires_at), show_id)
-        if ids is not None:
-            await self._adopt_ids(show_id, ShowIds(tmdb=ids.tmdb, imdb=ids.imdb, tvdb=ids.tvdb))
-
     async def save_metas(self, items: Sequence[tuple[int, ShowMeta | None, datetime]], fetched_at: datetime) -> None:
-        """``save_meta`` for many shows in a few statements: (show id, metadata or None, expires at)."""
+        """Metadata from the source for many shows, in a few statements: (show id, metadata or None — the source
+        does not know the show, remembered until its expiry —, expires at); the ids it names are adopted."""
         if not items:
             return
         await self.db.executemany(
             "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=?",
             [(encode(m) if m is not None else "{}", iso(fetched_at), iso(exp), sid) for sid, m, exp in items])
-        known = [(sid, m) for sid, m, _ in items if m is not None]
-        for col, attr in (("tmdb_id", "tmdb_id"), ("imdb_id", "imdb_id")):
-            rows = [(v, sid, v) for sid, m in known if (v := getattr(m, attr))]
-            if rows:
-                await self.db.executemany(
-                    f"UPDATE shows SET {col}=? WHERE id=? AND {col} IS NULL "
-                    f"AND NOT EXISTS (SELECT 1 FROM shows o WHERE o.{col}=?)", rows)
-        tvdb = [(m.tvdb_id, sid) for sid, m in known if m.tvdb_id]
-        if tvdb:
-            await self.db.executemany("UPDATE shows SET tvdb_id=? WHERE id=? AND tvdb_id IS NULL", tvdb)
+        await self._adopt_ids([(sid, ShowIds(tmdb=m.tmdb_id, imdb=m.imdb_id, tvdb=m.tvdb_id))
+                               for sid, m, _ in items if m is not None])
 
     async def save_missing_metas(self, metas: Sequence[tuple[int, ShowMeta]], fetched_at: datetime,
                                  expires_at: datetime) -> None:
