@@ -57,7 +57,7 @@ class HttpPolicy(_Section):
 class TraktSettings(_Section):
     base_url: str = "https://api.trakt.tv"
     page_limit: int = Field(100, ge=1, le=1000)
-    page_concurrency: int = Field(4, ge=1, le=16)
+    page_concurrency: int = Field(6, ge=1, le=16)
     refresh_margin_s: int = Field(300, ge=0)
     user_agent: str = "Multitudes/0.1"
     http: HttpPolicy = HttpPolicy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ class FakeServer:
         self.latency = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.slot_seconds = 0.0     # time requests held a slot (latency and the fake's own work): a server's busy time
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -137,9 +139,13 @@ class FakeServer:
                 return early
             try:
                 async with self.slot(request):     # a slot is held for the whole answer, latency included
-                    if self.latency:
-                        await asyncio.sleep(self.latency)
-                    resp = await handler(request)
+                    held = time.perf_counter()
+                    try:
+                        if self.latency:
+                            await asyncio.sleep(self.latency)
+                        resp = await handler(request)
+                    finally:
+                        self.slot_seconds += time.perf_counter() - held
             except web.HTTPException as e:
                 if isinstance(e, web.HTTPNotFound) and request.match_info.route.resource is None:
                     self.unhandled.append(f"{request.method} {request.path}")   # no route: the fake lacks it
