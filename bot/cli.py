@@ -24,6 +24,7 @@ from engine.crypto import TokenCipher
 
 from . import render
 from .console import Console
+from .health import check, heartbeat, heartbeat_path
 from .logs import setup_logging
 
 DEMO_DB = "var/demo.db"
@@ -32,6 +33,8 @@ DEMO_DB = "var/demo.db"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="multitudes", description="TV recommendations from your Trakt history.")
     p.add_argument("--config", help="TOML config file (default: $MULTITUDES_CONFIG or ./config.toml)")
+    p.add_argument("--fresh", action="store_true",
+                   help="console demo: start again from the bundled sample (the demo database is kept otherwise)")
     sub = p.add_subparsers(dest="cmd")
     sub.add_parser("run", help="start the bot; with no chat tokens, the console (demo when Trakt is not set up)")
     c = sub.add_parser("console", help="the console front end")
@@ -89,19 +92,41 @@ def _parser() -> argparse.ArgumentParser:
     al.add_argument("--user", help="also list this console identity's alerts")
     al.add_argument("--json", action="store_true")
     sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
+    h = sub.add_parser("health", help="exit 0 when the running bot's heartbeat is fresh (a container HEALTHCHECK)")
+    h.add_argument("--max-age", type=float, default=90.0, help="seconds a heartbeat stays fresh (default 90)")
+    db = sub.add_parser("db", help="database tools")
+    dbsub = db.add_subparsers(dest="db_cmd", required=True)
+    bk = dbsub.add_parser("backup", help="an online, verified copy of the SQLite database (safe while the bot runs)")
+    bk.add_argument("dest", help="the copy's path (must not exist)")
     return p
 
 
-def _demo_settings(settings: Settings) -> Settings:
-    """No Trakt credentials: use a fresh demo database so the sample loads cleanly every time."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(DEMO_DB + suffix).unlink(missing_ok=True)
+def _demo_settings(settings: Settings, fresh: bool) -> Settings:
+    """No Trakt credentials: the demo database, kept between runs (what was imported, liked or dismissed stays);
+    ``--fresh`` starts again from the bundled sample."""
+    Path(DEMO_DB).parent.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(DEMO_DB + suffix).unlink(missing_ok=True)
     return settings.model_copy(update={"storage": StorageSettings(path=DEMO_DB)})
 
 
-async def _console(settings: Settings, user: str | None) -> int:
+def _backup(settings: Settings, dest: str) -> int:
+    from engine.maintenance import backup_database
+    try:
+        rep = asyncio.run(backup_database(settings.storage.path, dest))
+    except MultitudesError as e:
+        print(f"multitudes: {e.user_message}", file=sys.stderr)
+        return 1
+    rows = sum(rep.tables.values())
+    print(f"Backed up {rep.source} to {rep.dest}: {rep.bytes:,} bytes, {len(rep.tables)} tables, {rows:,} rows; "
+          "integrity check ok.")
+    return 0
+
+
+async def _console(settings: Settings, user: str | None, *, fresh: bool = False) -> int:
     if not settings.trakt_enabled and "MULTITUDES_STORAGE__PATH" not in os.environ:
-        settings = _demo_settings(settings)
+        settings = _demo_settings(settings, fresh)
     engine = await bootstrap(settings)
     async with engine:
         read_any = await Console(engine, user=user).run()
@@ -118,6 +143,7 @@ async def _serve(settings: Settings) -> int:
     engine = await bootstrap(settings)
     frontends: list[Any] = []
     scheduler: Any = None
+    beat: asyncio.Task[None] | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -136,10 +162,15 @@ async def _serve(settings: Settings) -> int:
             from engine.schedule import Scheduler
             scheduler = Scheduler(engine, {fe.platform: fe for fe in frontends})
             await scheduler.start()
+        beat_path = heartbeat_path(settings.storage.path)
+        if beat_path is not None:
+            beat = asyncio.create_task(heartbeat(beat_path))
         print(f"Multitudes is running ({', '.join(type(f).__name__ for f in frontends)})"
               + (" with release alerts" if scheduler is not None else "") + "; stop with Ctrl-C.", flush=True)
         await stop.wait()
     finally:
+        if beat is not None:
+            beat.cancel()
         if scheduler is not None:
             await scheduler.stop()
         for fe in reversed(frontends):
@@ -286,12 +317,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         setup_logging(settings)
+        if args.cmd == "health":
+            ok, why = check(heartbeat_path(settings.storage.path), args.max_age)
+            print(why, file=sys.stdout if ok else sys.stderr)
+            return 0 if ok else 1
+        if args.cmd == "db":
+            return _backup(settings, args.dest)
         if args.cmd in (None, "run"):
             if settings.secrets.telegram_token or settings.secrets.discord_token:
                 return asyncio.run(_serve(settings))
-            return asyncio.run(_console(settings, None))
+            return asyncio.run(_console(settings, None, fresh=args.fresh))
         if args.cmd == "console":
-            return asyncio.run(_console(settings, args.user))
+            return asyncio.run(_console(settings, args.user, fresh=args.fresh))
         if args.cmd == "sync":
             return asyncio.run(_sync(settings, args.user))
         if args.cmd == "import":

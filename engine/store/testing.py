@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from .db import fetchval
@@ -67,3 +68,31 @@ async def show_row(store: SqliteStore, trakt_id: int) -> tuple[object, ...] | No
         row = await uow.db.fetchone("SELECT title, year, aired_episodes, tmdb_id, imdb_id FROM shows "
                                     "WHERE trakt_id=?", trakt_id)
     return tuple(row) if row is not None else None
+
+
+@contextmanager
+def uncommitted_delete(path: str | Path, table: str) -> Iterator[None]:
+    """Another writer in the middle of a transaction: ``table`` emptied but not committed (rolled back after)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"DELETE FROM {table}")
+        yield
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def inspect_file(path: str | Path, table: str) -> tuple[int, str, str]:
+    """A database file's rows in ``table``, its integrity check and its journal mode (synchronously)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    conn = sqlite3.connect(path)
+    try:
+        n = int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        return n, str(conn.execute("PRAGMA integrity_check").fetchone()[0]), \
+            str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        conn.close()

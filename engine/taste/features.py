@@ -197,6 +197,8 @@ def rows_with(content: Rows, cf: Matrix | None = None) -> Rows:
     """Full, unit rows: content rows (from ``encode``) joined by the collaborative block (zeros where a show has
     no co-watching embedding)."""
     n = content.shape[0]
+    if n == 0:                       # a person with no shows yet: no rows (scikit-learn refuses empty input)
+        return sparse.csr_matrix((0, content.shape[1] + CF_DIMS))
     cfb = sparse.csr_matrix((n, CF_DIMS)) if cf is None else sparse.csr_matrix(normalize(cf) * BLOCK_WEIGHTS["cf"])
     full: sparse.csr_matrix = normalize(sparse.hstack([content, cfb], format="csr"))
     return full
