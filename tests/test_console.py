@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,43 @@ async def test_settings_and_default_filters(make_engine: Any, probe: Any) -> Non
     assert len(events) == 3
     for show in shows.values():
         assert "drama" not in show.meta.genres and show.meta.ended                    # defaults applied
+
+
+def _demo(tmp_path: Path, lines: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], check=False, input=lines, text=True,
+                          capture_output=True, cwd=tmp_path, env=env, timeout=180)
+
+
+def _lists(text: str) -> list[list[str]]:
+    """The recommendation lists in console output, as titles in order."""
+    out: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith("Recommendations") or line.startswith("One pick per persona"):
+            out.append([])
+        elif out and (m := re.match(r"^(\d+)\. (.+?) \(\d{4}\) — ", line)):
+            out[-1].append(m.group(2))
+    return out
+
+
+def test_a_newcomers_path_through_a_pipe(tmp_path: Path) -> None:
+    """recommend → nope 1 → recommend (the dismissed show never returns) → a chart to a bad path (a message, the
+    session goes on) → stats; then a second run keeps the demo database, and --fresh starts again."""
+    proc = _demo(tmp_path, "recommend\nnope 1\nrecommend\npersonas chart /no/such/dir.png\nstats\n")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    first, second = _lists(proc.stdout)
+    assert len(first) == 5 and len(second) == 5
+    dismissed = first[0]
+    assert dismissed not in second
+    assert "Noted: it won't come back." in proc.stdout
+    assert "Could not write the chart" in proc.stdout and "Traceback" not in proc.stdout
+    stats = proc.stdout.split("Could not write the chart", 1)[1]
+    assert "490 plays" in stats and "1 not for you" in stats           # the session went on, and counted it
+
+    again = _demo(tmp_path, "recommend k:10\n")                        # the demo database is kept between runs
+    assert "Loaded the bundled sample" not in again.stdout
+    assert dismissed not in _lists(again.stdout)[0]
+    fresh = _demo(tmp_path, "recommend\n", "--fresh")
+    assert "Loaded the bundled sample" in fresh.stdout
+    assert dismissed in _lists(fresh.stdout)[0]                        # a new start forgets the dismissal
