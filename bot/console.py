@@ -145,7 +145,7 @@ class Console:
             if st.plays == 0:
                 rep = await self.engine.load_sample(pid)
                 self.say(f"Demo mode: no Trakt credentials configured. Loaded the bundled sample history "
-                         f"({rep.plays_added} plays over {rep.shows} real shows).")
+                         f"({render.plural(rep.plays_added, 'play')} over {render.plural(rep.shows, 'real show')}).")
         self.say("Multitudes console. Type `help` for commands, `quit` to leave.")
 
     async def handle(self, line: str) -> str | None:

@@ -30,6 +30,11 @@ from engine.models import (
 )
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``plural(1, "play")`` → "1 play", ``plural(3, "play")`` → "3 plays" (``many`` for irregular forms)."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def episode_code(season: int, episode: int | None, title: str | None) -> str:
     if episode is not None:
         return f"S{season:02d}E{episode:02d}"
@@ -43,7 +48,8 @@ def history(items: list[HistoryItem]) -> str:
     for h in items:
         year = f" ({h.year})" if h.year else ""
         code = episode_code(h.season, h.episode, h.episode_title)
-        lines.append(f"{h.watched_at:%Y-%m-%d %H:%M}  {h.title}{year} {code}")
+        when = f"{h.watched_at:%Y-%m-%d %H:%M}" if h.timed else f"{h.watched_at:%Y-%m-%d}      "
+        lines.append(f"{when}  {h.title}{year} {code}")
     return "\n".join(lines)
 
 
@@ -53,34 +59,46 @@ def sync_report(r: SyncReport) -> str:
     elif r.unchanged:
         return f"Already up to date ({r.requests} request{'s' if r.requests != 1 else ''} to Trakt)."
     else:
-        head = f"Synced {', '.join(r.sections) or 'nothing'} with {r.requests} requests to Trakt."
-    parts = [f"{r.new_plays} new plays"]
+        head = f"Synced {', '.join(r.sections) or 'nothing'} with {plural(r.requests, 'request')} to Trakt."
+    parts = [plural(r.new_plays, "new play")]
     if r.removed_plays:
         parts.append(f"{r.removed_plays} removed")
     if r.ratings:
-        parts.append(f"{r.ratings} ratings")
+        parts.append(plural(r.ratings, "rating"))
     if r.watchlist:
         parts.append(f"{r.watchlist} on the watchlist")
     if r.hidden:
         parts.append(f"{r.hidden} hidden or dropped")
     if r.enriched:
-        parts.append(f"metadata for {r.enriched} shows")
+        parts.append(f"metadata for {plural(r.enriched, 'show')}")
     return f"{head} {', '.join(parts)}."
 
 
 def import_report(r: ImportReport) -> str:
     src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity"}.get(r.kind, r.kind)
-    extra = (f", {r.ratings} ratings" if r.ratings else "") + (
-        f", {r.watchlist} watchlist items" if r.watchlist else "")
-    out = [f"Imported {src}: {r.plays_added} new plays ({r.plays_seen} read) over {r.shows} shows{extra}."]
+    extra = (f", {plural(r.ratings, 'rating')}" if r.ratings else "") + (
+        f", {plural(r.watchlist, 'watchlist item')}" if r.watchlist else "")
+    again = r.plays_seen - r.plays_added
+    kept = f" ({again} already stored)" if again else ""
+    out = [f"Imported {src}: {plural(r.plays_added, 'new play')}{kept} over {plural(r.shows, 'show')}{extra}."]
+    if r.rows:
+        out.append(f"{plural(r.rows, 'row')} read: {plural(r.plays_seen, 'episode')} matched"
+                   + (f", {plural(r.rows_unmatched, 'episode')} of titles not matched" if r.rows_unmatched else "")
+                   + (f", {plural(r.rows_not_looked_up, 'episode')} not looked up" if r.rows_not_looked_up else "")
+                   + (f", {plural(len(r.skipped), 'film or special', 'films or specials')} skipped"
+                      if r.skipped else "")
+                   + (f", {plural(len(r.bad), 'unreadable row')} skipped" if r.bad else "") + ".")
     if r.unmatched:
         shown = ", ".join(r.unmatched[:10]) + (f" and {len(r.unmatched) - 10} more" if len(r.unmatched) > 10 else "")
         out.append(f"Not matched to a show (left out, not guessed): {shown}.")
     if r.not_looked_up:
-        out.append(f"{len(r.not_looked_up)} more titles were not looked up: one import searches at most the shows "
-                   "you watched most. Send the rest in a second file if you want them.")
-    if r.skipped:
-        out.append(f"Skipped {len(r.skipped)} titles that are not TV episodes (films, specials).")
+        out.append(f"{plural(len(r.not_looked_up), 'more title')} not looked up: one import searches at most the "
+                   "shows you watched most. Send the rest in a second file if you want them.")
+    if r.bad:
+        out.append("Unreadable: " + "; ".join(r.bad[:5]) + (f"; and {len(r.bad) - 5} more" if len(r.bad) > 5 else "")
+                   + ".")
+    if r.skipped and not r.rows:
+        out.append(f"Skipped {plural(len(r.skipped), 'title')} that are not TV episodes (films, specials).")
     return "\n".join(out)
 
 
@@ -89,7 +107,8 @@ def stats(s: Stats) -> str:
         return "No history yet. Run `sync` or `import FILE`."
     span = f"{s.first_play:%Y-%m-%d} → {s.last_play:%Y-%m-%d}" if s.first_play and s.last_play else ""
     lines = [
-        f"{s.plays} plays · {s.episodes} episodes · {s.shows} shows · about {s.hours_watched:.0f} hours · {span}",
+        f"{plural(s.plays, 'play')} · {plural(s.episodes, 'episode')} · {plural(s.shows, 'show')} · "
+        f"about {plural(round(s.hours_watched), 'hour')} · {span}",
         f"{s.ratings} ratings · {s.watchlist} on the watchlist · {s.hidden} hidden or dropped",
     ]
     if s.top_genres:
@@ -99,7 +118,7 @@ def stats(s: Stats) -> str:
     lines.append("Most watched:")
     for t in s.top_shows:
         comp = f"{t.completion:.0%} of {t.aired_episodes} aired" if t.completion is not None else "completion unknown"
-        lines.append(f"  {t.title} ({t.year}) — {t.plays} plays, {t.episodes} episodes, {comp}")
+        lines.append(f"  {t.title} ({t.year}) — {plural(t.plays, 'play')}, {plural(t.episodes, 'episode')}, {comp}")
     if s.last_sync:
         lines.append(f"Last sync: {s.last_sync:%Y-%m-%d %H:%M} UTC")
     return "\n".join(lines)
@@ -124,7 +143,7 @@ def personas(r: PersonaReport) -> str:
         return "No personas yet: I need some history first. Run `sync` or `import FILE`."
     lines = [f"Your taste personas ({len(r.personas)}):"]
     for i, p in enumerate(r.personas, start=1):
-        lines.append(f"{i}. {p.name} — {p.weight:.0%} of your viewing · {p.size} shows · "
+        lines.append(f"{i}. {p.name} — {p.weight:.0%} of your viewing · {plural(p.size, 'show')} · "
                      f"{STYLE.get(p.style, p.style)} · {p.when} · {TREND.get(p.trend, p.trend)}")
         also = ", ".join(s.title for s in p.shows)
         lines.append(f"   Most typical: {p.medoid.title}{_year(p.medoid.year)}." + (f" Also: {also}." if also else ""))
@@ -276,18 +295,19 @@ def alert(a: Alert) -> str:
         case CatchupAlert() if a.related:
             because = " and ".join(a.related)
             return (f"{icon} Before it returns: {name} season {a.season} starts {day}, and it is close to {because}, "
-                    f"which you watched. The earlier seasons are {a.episodes_left} episode(s) — a good time to start.")
+                    f"which you watched. The earlier seasons are {plural(a.episodes_left, 'episode')} — "
+                    "a good time to start.")
         case CatchupAlert():
             verb = "You have" if a.started else "It's on your watchlist:"
             return (f"{icon} Catch up before the premiere: {name} season {a.season} starts {day}. {verb} "
-                    f"{a.episodes_left} episode(s) to go.")
+                    f"{plural(a.episodes_left, 'episode')} to go.")
     return f"🔔 {name}: season {a.season}, {day}."
 
 
 def digest(d: Digest) -> str:
     lines = [f"Your week on Multitudes ({d.week})."]
     if d.shown_last_week:
-        lines.append(f"Last week I suggested {d.shown_last_week} show(s); you started {d.started_last_week}.")
+        lines.append(f"Last week I suggested {plural(d.shown_last_week, 'show')}; you started {d.started_last_week}.")
     if d.upcoming:
         lines.append("Airing this week for your shows:")
         for u in d.upcoming[:8]:

@@ -88,7 +88,8 @@ class LibraryService:
             kind=parsed.kind, plays_added=added, plays_seen=len(parsed.plays),
             shows=len({p.show.ids.trakt or p.show.ids.tmdb for p in parsed.plays}), ratings=len(parsed.ratings),
             watchlist=len(parsed.watchlist), unmatched=tuple(parsed.unmatched), skipped=tuple(parsed.skipped),
-            not_looked_up=tuple(parsed.not_looked_up),
+            not_looked_up=tuple(parsed.not_looked_up), rows=parsed.rows, bad=tuple(parsed.bad),
+            rows_unmatched=parsed.rows_unmatched, rows_not_looked_up=parsed.rows_not_looked_up,
         )
 
     async def load_sample(self, person_id: int) -> ImportReport:

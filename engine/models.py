@@ -116,6 +116,10 @@ class ImportReport:
     unmatched: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     not_looked_up: tuple[str, ...] = ()    # titles past the look-up bound (``imports.max_lookups``)
+    rows: int = 0                           # a file of rows (Netflix): rows read, and where each one went —
+    bad: tuple[str, ...] = ()               # unreadable rows ("line N: why"), skipped
+    rows_unmatched: int = 0                 # plays_seen + len(skipped) + len(bad) + rows_unmatched
+    rows_not_looked_up: int = 0             #   + rows_not_looked_up == rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class HistoryItem:
     episode: int | None
     episode_title: str | None
     watched_at: datetime
+    timed: bool = True                  # False: the source gave only the date
 
 
 @dataclass(frozen=True, slots=True)

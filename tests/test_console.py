@@ -49,7 +49,7 @@ async def test_import_and_forget_through_the_console(tmp_path: Path, make_engine
         [f"import {csv}", "forget", "no", "forget", "yes", "stats", "quit"]))
     await con.run()
     text = out.getvalue()
-    assert "1 new plays" in text and "Baby Reindeer" in text
+    assert "1 new play over 1 show" in text and "Baby Reindeer" in text
     assert "Nothing deleted." in text and "Everything about you is deleted." in text
     assert text.rstrip().endswith("No history yet. Run `sync` or `import FILE`.\n\nNo recommendations shown yet.")
 

@@ -175,7 +175,7 @@ async def test_discord_import_attachment(make_engine: Any) -> None:
             await dc.upload(UID, "import", "file", "NetflixViewingHistory.csv",
                             b'Title,Date\n"Ozark: Season 1: Sugarwood","1/5/22"\n')
             sent = await dc.wait_sent(1)
-            assert "Imported Netflix viewing activity: 1 new plays" in sent[0]["content"] and sent[0]["flags"] & 64
+            assert "Imported Netflix viewing activity: 1 new play " in sent[0]["content"] and sent[0]["flags"] & 64
             assert not dc.unhandled
         finally:
             await fe.stop()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot import render
 from engine.errors import InvalidImport
 from engine.sources.imports import pick_match, split_netflix_title
 from engine.sources.tmdb import SearchHit
@@ -152,11 +153,12 @@ async def test_netflix_through_tmdb_search_and_day_first_dates(fake_tmdb: FakeTm
     assert first.date().isoformat() == "2020-03-25"
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"Title,Date\nOzark: Season 1: Sugarwood,someday\n", "not a date"),
+@pytest.mark.parametrize(("data", "words"), [             # files that are mostly unreadable are refused whole
+    (b"Title,Date\nOzark: Season 1: Sugarwood,someday\n", "line 2: 'someday' is not a date"),
     (b"Title,Date\nOzark: Season 1: Sugarwood,31/02/2021\n", "not a valid DMY date"),
     (b"Title;Date\n", "no viewing rows"),
-    (b"Title,Date\nOzark: Season 1: Sugarwood\n", "line 2 has 1 columns"),
+    (b"Title,Date\nOzark: Season 1: Sugarwood\n", "line 2: 1 column"),
+    (b"Title,Date\nOzark: Season 1: A,1/5/22\nOzark: Season 1: B,x\nOzark: Season 1: C,y\n", "2 of 3 rows"),
 ])
 async def test_netflix_malformed(make_engine: Any, probe: Any, data: bytes, words: str) -> None:
     engine = await make_engine()
@@ -255,4 +257,68 @@ async def test_a_huge_netflix_file_is_bounded_in_tmdb_lookups(fake_tmdb: FakeTmd
     rep = await engine.import_history(pid, "viewing.csv", netflix_csv(rows))
     assert fake_tmdb.count("/3/search/tv") == 10
     assert rep.plays_added == 5 and len(rep.not_looked_up) == 191        # Ozark (most watched) was looked up
-    assert "191 more titles were not looked up" in import_report(rep)
+    assert "191 more titles not looked up" in import_report(rep)
+
+
+# Netflix's real title shapes, each named (netflix.com/viewingactivity exports "Show: Season part: Episode")
+SHAPES = {
+    "season": ("The Witcher: Season 1: The End's Beginning", ("The Witcher", 1, "The End's Beginning")),
+    "show name repeated with a number": ("Stranger Things: Stranger Things 4: Chapter One: The Hellfire Club",
+                                         ("Stranger Things", 4, "Chapter One: The Hellfire Club")),
+    "limited series": ("The Queen's Gambit: Limited Series: Openings", ("The Queen's Gambit", 1, "Openings")),
+    "part": ("Money Heist: Part 2: Episode 3", ("Money Heist", 2, "Episode 3")),
+    "volume": ("Love, Death & Robots: Volume 1: Sonnie's Edge", ("Love, Death & Robots", 1, "Sonnie's Edge")),
+    "vol.": ("Love, Death & Robots: Vol. 2: Snow in the Desert", ("Love, Death & Robots", 2, "Snow in the Desert")),
+    "book in words": ("Avatar: The Last Airbender: Book One: Water: The Boy in the Iceberg",
+                      ("Avatar: The Last Airbender", 1, "Water: The Boy in the Iceberg")),
+    "colon in the show name": ("Narcos: Mexico: Season 1: Camelot", ("Narcos: Mexico", 1, "Camelot")),
+    "chapters as episodes": ("House of Cards: Season 1: Chapter 1", ("House of Cards", 1, "Chapter 1")),
+    "comma in the episode": ("Squid Game: Season 1: Red Light, Green Light",
+                             ("Squid Game", 1, "Red Light, Green Light")),
+    "unicode, other locale": ("Élite: Temporada 2: Bienvenidos", ("Élite", 2, "Bienvenidos")),
+    "german locale": ("Dark: Staffel 1: Geheimnisse", ("Dark", 1, "Geheimnisse")),
+    "korean locale": ("오징어 게임: 시즌 1: 무궁화 꽃이 피었습니다", ("오징어 게임", 1, "무궁화 꽃이 피었습니다")),
+    "roman numerals": ("Lupin: Part II: Chapter 6", ("Lupin", 2, "Chapter 6")),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_netflix_title_shape(shape: str) -> None:
+    title, want = SHAPES[shape]
+    assert split_netflix_title(title) == want
+
+
+async def test_a_netflix_file_with_every_shape_imports_with_every_show_matched(make_engine: Any) -> None:
+    engine = await make_engine()          # matched against the bundled catalogue (no TMDB here)
+    pid = await engine.person("console", "u")
+    shapes = [t for k, (t, _) in SHAPES.items() if k != "korean locale"]    # a title the catalogue spells in English
+    data = netflix_csv([(t, f"{3 + i % 9}/{1 + i}/23") for i, t in enumerate(shapes)] + [
+        ("Glass Onion: A Knives Out Mystery", "2/3/23"),                     # a film: skipped, counted
+        ("Dark: Staffel 1: Lügen", "not a date"),                            # unreadable: skipped, reported
+    ])
+    rep = await engine.import_history(pid, "NetflixViewingHistory.csv", data)
+    assert rep.unmatched == () and rep.rows_unmatched == 0
+    assert rep.plays_seen == len(shapes) == rep.plays_added
+    assert rep.shows == len({SHAPES[k][1][0] for k in SHAPES if k != "korean locale"})
+    assert rep.bad == ("line 16: 'not a date' is not a date",)
+    assert rep.plays_seen + len(rep.skipped) + len(rep.bad) + rep.rows_unmatched + rep.rows_not_looked_up \
+        == rep.rows == len(shapes) + 2                                        # every row accounted for
+    text = render.import_report(rep)
+    assert "15 rows read: 13 episodes matched, 1 film or special skipped, 1 unreadable row skipped." in text
+    titles = {h.title for h in await engine.history(pid, 50)}
+    assert {"Stranger Things", "Elite", "Avatar: The Last Airbender", "Narcos: Mexico"} <= titles
+
+
+async def test_netflix_plays_have_a_date_but_no_time_of_day(make_engine: Any) -> None:
+    """Netflix gives dates only: nothing that needs a time of day reads them, and history shows the date alone."""
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    rows = [(f"Ozark: Season 1: E{i}", f"1/{1 + i}/22") for i in range(12)]
+    await engine.import_history(pid, "NetflixViewingHistory.csv", netflix_csv(rows))
+    report = await engine.personas(pid)
+    assert report.personas and all(sum(p.hours) == 0 for p in report.personas)   # no invented evening
+    assert all("evening" not in p.when for p in report.personas)
+    assert all(abs(sum(p.weekdays) - 1) < 1e-3 for p in report.personas)        # the date still tells the weekday
+    items = await engine.history(pid, 3)
+    assert items and not any(h.timed for h in items)
+    assert "20:00" not in render.history(items)

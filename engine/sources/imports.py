@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -41,6 +42,9 @@ class ParsedImport:
     skipped: list[str] = field(default_factory=list)
     rows: int = 0
     not_looked_up: list[str] = field(default_factory=list)     # past the look-up bound: reported, not guessed
+    bad: list[str] = field(default_factory=list)               # "line N: why", rows skipped as unreadable
+    rows_unmatched: int = 0                                    # episode rows of titles not matched to a show
+    rows_not_looked_up: int = 0                                # episode rows of titles past the look-up bound
 
 
 def detect_kind(name: str, data: bytes) -> str:
@@ -188,13 +192,22 @@ def _row(shape: str, row: dict[str, Any], out: ParsedImport, watched: list[Play]
 
 
 # -- Netflix viewing activity ------------------------------------------------------------------------------------
+# The season part of a Netflix title, in the words Netflix uses (English and the main locales it exports in)
 SEASON_RE = re.compile(
-    r"^(?:(?:season|series|part|volume|vol\.|book|chapter|collection|temporada|staffel|saison)\s+(\w+)|"
-    r"(limited series|miniseries|the complete series))\b",
+    r"^(?:(?:season|series|part|volume|vol\.|book|collection|temporada|parte|staffel|teil|saison|partie|stagione|"
+    r"seizoen|deel|sezon|säsong|sæson|sesong|kausi|temporada|시즌|シーズン|第)\s*(\w+)|"
+    r"(limited series|miniseries|the complete series|mini-series|miniserie|série limitée|serie limitada))\b",
     re.IGNORECASE,
 )
+CHAPTER_RE = re.compile(r"^chapter\s+(\w+)\b", re.IGNORECASE)        # only when nothing better names a season
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
          "ten": 10, "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+ROMAN_OR_DIGITS = r"(\d{1,2}|[ivx]{1,4})"
+
+
+def _number(tok: str) -> int:
+    tok = tok.lower()
+    return int(tok) if tok.isdigit() else WORDS.get(tok, 0)
 DATE_RE = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})$")
 
 
@@ -205,21 +218,32 @@ class NetflixRow:
     episode_title: str | None
     day: tuple[int, int, int]   # parsed later once the date order is known
     raw_date: str
+    line: int = 0
 
 
 def split_netflix_title(title: str) -> tuple[str, int, str | None] | None:
-    """'Breaking Bad: Season 1: Pilot' -> ('Breaking Bad', 1, 'Pilot'); None for movies and specials."""
-    segs = [s.strip() for s in title.split(": ")]
+    """A Netflix viewing-activity title as (show, season, episode title); None for films and specials.
+
+    'Breaking Bad: Season 1: Pilot' → ('Breaking Bad', 1, 'Pilot'); the show name repeated with a number
+    ('Stranger Things: Stranger Things 4: Chapter One: The Hellfire Club') → season 4; 'Limited Series' → 1;
+    'Part 2', 'Volume 1', 'Book One', 'Temporada 2', 'Staffel 3', '시즌 1' …; 'Chapter N' names a season only when
+    nothing else does (House of Cards calls its episodes chapters)."""
+    segs = [s.strip() for s in unicodedata.normalize("NFC", title).split(": ")]
     for i in range(1, len(segs)):
+        show = ": ".join(segs[:i])
+        again = re.match(re.escape(show) + r"[\s:]*(?:season\s*)?" + ROMAN_OR_DIGITS + r"$", segs[i], re.IGNORECASE)
+        if again and _number(again.group(1)):
+            return show, _number(again.group(1)), (": ".join(segs[i + 1:]) or None)
         m = SEASON_RE.match(segs[i])
         if m:
-            num = 1
-            if m.group(1):
-                tok = m.group(1).lower()
-                num = int(tok) if tok.isdigit() else WORDS.get(tok, 0)
-                if num == 0:
-                    continue
-            return ": ".join(segs[:i]), num, (": ".join(segs[i + 1 :]) or None)
+            num = _number(m.group(1)) if m.group(1) else 1
+            if num == 0:
+                continue
+            return show, num, (": ".join(segs[i + 1:]) or None)
+    for i in range(1, len(segs)):
+        m = CHAPTER_RE.match(segs[i])
+        if m and _number(m.group(1)):
+            return ": ".join(segs[:i]), 1, segs[i] + (": " + ": ".join(segs[i + 1:]) if i + 1 < len(segs) else "")
     return None
 
 
@@ -230,9 +254,12 @@ def _date_parts(raw: str) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
-def _resolve_dates(rows: list[NetflixRow]) -> list[datetime]:
-    """Netflix writes dates in the account's locale: decide Y-M-D, D-M-Y or M-D-Y once for the whole file."""
+def _resolve_dates(rows: list[NetflixRow], bad: list[str]) -> tuple[list[NetflixRow], list[datetime]]:
+    """Netflix writes dates in the account's locale: decide Y-M-D, D-M-Y or M-D-Y once for the whole file. A date
+    that does not exist in that order (31/02) is a bad row: reported in ``bad`` and left out."""
     parts = [r.day for r in rows]
+    if not rows:
+        return [], []
     if all(p[0] > 31 for p in parts):
         order = "ymd"
     elif any(p[0] > 12 for p in parts):
@@ -241,19 +268,34 @@ def _resolve_dates(rows: list[NetflixRow]) -> list[datetime]:
         order = "mdy"
     else:
         order = "dmy" if any("." in r.raw_date for r in rows) else "mdy"
-    out = []
+    kept, out = [], []
     for r, (a, b, c) in zip(rows, parts, strict=True):
         y, mo, d = (a, b, c) if order == "ymd" else ((c, b, a) if order == "dmy" else (c, a, b))
         if y < 100:
             y += 2000
         try:
-            out.append(datetime(y, mo, d, 20, 0, tzinfo=UTC))   # Netflix gives no time: assume an evening
-        except ValueError as e:
-            raise InvalidImport(f"date {r.raw_date!r} is not a valid {order.upper()} date.") from e
-    return out
+            # Netflix gives a date only: the time is a fixed placeholder (plays keep their keys across imports);
+            # the source marks these plays date-only, and nothing that needs a time of day reads them
+            out.append(datetime(y, mo, d, 20, 0, tzinfo=UTC))
+        except ValueError:
+            bad.append(f"line {r.line}: {r.raw_date!r} is not a valid {order.upper()} date")
+            continue
+        kept.append(r)
+    return kept, out
 
 
-def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> tuple[list[NetflixRow], list[datetime], list[str]]:
+@dataclass
+class NetflixRows:
+    rows: list[NetflixRow]
+    dates: list[datetime]
+    skipped: list[str]          # titles that are not TV episodes
+    bad: list[str]              # "line N: why"
+    total: int                  # data rows read (blank lines aside)
+
+
+def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> NetflixRows:
+    """Rows that cannot be read (no date, a date that does not exist, a missing column) are reported and skipped;
+    the file is refused only when most of it is unreadable."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -270,29 +312,41 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int) -> tuple[list[Netf
     ti, di = header.index("title"), header.index("date")
     rows: list[NetflixRow] = []
     skipped: list[str] = []
+    bad: list[str] = []
+    total = 0
     try:
         for n, rec in enumerate(reader, start=2):
             if not rec or all(not c.strip() for c in rec):
                 continue
-            if len(rec) <= max(ti, di):
-                raise InvalidImport(f"line {n} has {len(rec)} columns; expected Title and Date.")
-            if len(rows) + len(skipped) >= max_rows:
+            total += 1
+            if total > max_rows:
                 raise InvalidImport(f"the file has more than {max_rows:,} rows.")
+            if len(rec) <= max(ti, di):
+                bad.append(f"line {n}: {len(rec)} column(s), expected Title and Date")
+                continue
             title, raw_date = rec[ti].strip(), rec[di].strip()
             try:
                 day = _date_parts(raw_date)
-            except ValueError as e:
-                raise InvalidImport(f"line {n}: {raw_date!r} is not a date.") from e
+            except ValueError:
+                bad.append(f"line {n}: {raw_date!r} is not a date")
+                continue
+            if not title:
+                bad.append(f"line {n}: no title")
+                continue
             parts = split_netflix_title(title)
             if parts is None:
                 skipped.append(title)
                 continue
-            rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date))
+            rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date, n))
     except csv.Error as e:
         raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
-    if not rows and not skipped:
+    if total == 0:
         raise InvalidImport(f"{name!r} has no viewing rows.")
-    return rows, _resolve_dates(rows) if rows else [], skipped
+    rows, dates = _resolve_dates(rows, bad)
+    if len(bad) * 2 > total:
+        raise InvalidImport(f"{name!r}: {len(bad)} of {total} rows cannot be read ({bad[0]}); is it the viewing "
+                            "activity CSV from netflix.com/viewingactivity?")
+    return NetflixRows(rows, dates, skipped, bad, total)
 
 
 SearchFn = Callable[[str], Awaitable[list[SearchHit]]]
@@ -313,8 +367,9 @@ async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn,
     """Rows parsed off the loop, then one title search per distinct show — a few at a time, and at most
     ``max_lookups`` of them (the shows watched most first): a 3,000-title file must not spend the bot's shared
     TMDB key on 3,000 searches. Titles past the bound are reported, not guessed."""
-    rows, dates, skipped = await asyncio.to_thread(parse_netflix_rows, name, data, max_rows)
-    out = ParsedImport(kind="netflix", skipped=skipped, rows=len(rows) + len(skipped))
+    parsed = await asyncio.to_thread(parse_netflix_rows, name, data, max_rows)
+    rows, dates = parsed.rows, parsed.dates
+    out = ParsedImport(kind="netflix", skipped=parsed.skipped, rows=parsed.total, bad=parsed.bad)
     first_seen: dict[str, int] = {}
     watched: Counter[str] = Counter()
     for r, d in zip(rows, dates, strict=True):
@@ -333,9 +388,14 @@ async def parse_netflix(name: str, data: bytes, max_rows: int, search: SearchFn,
             ShowIds(tmdb=hit.tmdb_id, trakt=hit.trakt_id, imdb=hit.imdb_id), hit.name or show, hit.year)
 
     await run_all(one(s) for s in looked)
+    past = set(out.not_looked_up)
     for r, d in zip(rows, dates, strict=True):
         ref = matched[r.show]
         if ref is None:
+            if r.show in past:
+                out.rows_not_looked_up += 1
+            else:
+                out.rows_unmatched += 1
             continue
         out.plays.append(Play(ref, r.season, None, d, episode_title=r.episode_title))
     out.unmatched = sorted(s for s in looked if matched[s] is None)

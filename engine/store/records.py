@@ -32,6 +32,7 @@ class WatchRow:
     season: int
     episode: int | str | None            # the number, or the title when an import knows only that
     at: datetime
+    timed: bool = True                   # False: the source gave a date only (``at`` is a placeholder time)
 
 
 @dataclass(frozen=True, slots=True)

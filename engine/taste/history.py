@@ -11,6 +11,7 @@ class Watch:
     season: int
     episode: int | str | None
     at: datetime
+    timed: bool = True          # False: a date without a time of day (a Netflix import); hour features skip it
 
 
 @dataclass

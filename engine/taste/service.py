@@ -45,7 +45,7 @@ async def load_history(uow: Unit, person_id: int) -> tuple[PersonHistory, dict[i
         return shows[sid]
 
     for w in watches:
-        show(w.show_id).watches.append(Watch(w.season, w.episode, w.at))
+        show(w.show_id).watches.append(Watch(w.season, w.episode, w.at, w.timed))
     for sid, rating in ratings.items():
         show(sid).rating = rating
     for sid in hidden:

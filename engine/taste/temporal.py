@@ -74,24 +74,29 @@ class Context:
 
 
 def context(watches: Iterable[Watch], tz: str | None) -> Context:
+    """Hours from plays with a time of day only; weekdays also from date-only plays (their date, unshifted)."""
     hours: list[float] = [0.0] * 24
     days: list[float] = [0.0] * 7
-    n = 0
+    n = timed = 0
     for w in watches:
-        t = local(w.at, tz)
-        hours[t.hour] += 1
-        days[t.weekday()] += 1
+        if w.timed:
+            t = local(w.at, tz)
+            hours[t.hour] += 1
+            days[t.weekday()] += 1
+            timed += 1
+        else:
+            days[w.at.weekday()] += 1
         n += 1
     if n == 0:
         return Context(tuple(hours), tuple(days), "no pattern yet")
-    hours = [h / n for h in hours]
+    hours = [h / timed for h in hours] if timed else hours
     days = [d / n for d in days]
     part: dict[str, float] = {}
     for name, rng in DAYPARTS:
         part[name] = part.get(name, 0.0) + sum(hours[h] for h in rng)
     top = max(part, key=lambda k: part[k])
     noun = {"late night": "late nights", "morning": "mornings", "afternoon": "afternoons",
-            "evening": "evenings"}[top] if part[top] >= 0.45 else None
+            "evening": "evenings"}[top] if timed and part[top] >= 0.45 else None
     dayname = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     best_day = max(range(7), key=lambda d: days[d])
     weekend = days[5] + days[6]

@@ -18,6 +18,7 @@ EPISODE = "CAST(p.season AS TEXT) || ':' || COALESCE(CAST(p.episode AS TEXT), p.
 
 
 UPLOADED = frozenset({"trakt-export", "netflix"})     # sources a person's file speaks for: never trusted on shows
+UNTIMED = frozenset({"netflix"})                      # sources that give a date but no time of day
 
 
 def play_key(p: Play, source: str) -> str:
@@ -139,11 +140,11 @@ class HistoryRepo:
     # -- reading -------------------------------------------------------------------------------------------------
     async def recent(self, person_id: int, limit: int = 20, offset: int = 0) -> list[HistoryItem]:
         rows = await self.db.fetch(
-            "SELECT s.title, s.year, p.season, p.episode, p.episode_title, p.watched_at FROM plays p "
+            "SELECT s.title, s.year, p.season, p.episode, p.episode_title, p.watched_at, p.source FROM plays p "
             "JOIN shows s ON s.id=p.show_id WHERE p.person_id=? ORDER BY p.watched_at DESC, p.play_key DESC "
             "LIMIT ? OFFSET ?", person_id, limit, offset)
-        return [HistoryItem(r[0], r[1], r[2], r[3], r[4], parse_ts(r[5]) or datetime.min.replace(tzinfo=UTC))
-                for r in rows]
+        return [HistoryItem(r[0], r[1], r[2], r[3], r[4], parse_ts(r[5]) or datetime.min.replace(tzinfo=UTC),
+                            r[6] not in UNTIMED) for r in rows]
 
     async def plays(self, person_id: int) -> list[PlayRow]:
         """Every stored play of a person, in Trakt history id order (then time)."""
@@ -156,13 +157,14 @@ class HistoryRepo:
     async def watches(self, person_id: int) -> list[WatchRow]:
         """Every play, oldest first."""
         rows = await self.db.fetch(
-            "SELECT show_id, season, COALESCE(CAST(episode AS TEXT), episode_title) AS ep, episode, watched_at "
-            "FROM plays WHERE person_id=? ORDER BY watched_at", person_id)
+            "SELECT show_id, season, COALESCE(CAST(episode AS TEXT), episode_title) AS ep, episode, watched_at, "
+            "source FROM plays WHERE person_id=? ORDER BY watched_at", person_id)
         out = []
         for r in rows:
             at = parse_ts(r[4])
             if at is not None:
-                out.append(WatchRow(int(r[0]), int(r[1]), int(r[3]) if r[3] is not None else r[2], at))
+                out.append(WatchRow(int(r[0]), int(r[1]), int(r[3]) if r[3] is not None else r[2], at,
+                                    r[5] not in UNTIMED))
         return out
 
     async def ratings(self, person_id: int) -> dict[int, int]:
