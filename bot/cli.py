@@ -23,7 +23,7 @@ from engine.config import Settings, StorageSettings
 from engine.crypto import TokenCipher
 
 from . import render
-from .console import Console
+from .console import Console, chart_paths
 from .health import check, heartbeat, heartbeat_path
 from .logs import setup_logging
 
@@ -220,8 +220,9 @@ async def _personas(settings: Settings, args: argparse.Namespace) -> int:
     async with _person_engine(settings, args) as (engine, pid):
         report = await engine.personas(pid)
         if args.chart:
-            png = await engine.persona_chart(pid)
-            await asyncio.to_thread(Path(args.chart).write_bytes, png)
+            charts = await engine.persona_charts(pid)
+            for path, chart in zip(chart_paths(Path(args.chart), charts), charts, strict=True):
+                await asyncio.to_thread(path.write_bytes, chart.png)
         print(json.dumps(render.personas_json(report), ensure_ascii=False, indent=2) if args.json
               else render.personas(report))
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine import Engine
-from engine.models import GroupTally, Recommendation
+from engine.models import Chart, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
@@ -222,14 +222,16 @@ class Console:
         await self.conversation.document(self.chat, path.name, data)
 
     async def _chart(self, arg: str) -> None:
-        target = await asyncio.to_thread(lambda: Path(arg or "personas.png").expanduser())
-        try:
-            png = await self.engine.persona_chart(await self.engine.person(PLATFORM, self.user, self.user))
-            await asyncio.to_thread(target.write_bytes, png)
-        except OSError as e:
-            self.say(f"Could not write the chart to {target}: {e.strerror or e}.")
-            return
-        self.say(f"Wrote the persona chart to {target}.")
+        """`personas chart [FILE]`: FILE (tastes over time), FILE-when.png and FILE-map.png."""
+        target = await asyncio.to_thread(lambda: Path(arg.strip("\"'") or "personas.png").expanduser())
+        charts = await self.engine.persona_charts(await self.engine.person(PLATFORM, self.user, self.user))
+        for path, chart in zip(chart_paths(target, charts), charts, strict=True):
+            try:
+                await asyncio.to_thread(path.write_bytes, chart.png)
+            except OSError as e:
+                self.say(f"Could not write the chart to {path}: {e.strerror or e}.")
+                return
+            self.say(f"Wrote “{chart.caption}” to {path}.")
 
     async def _feedback(self, verb: str, arg: str) -> None:
         action = render.BY_VERB[verb]
@@ -246,6 +248,13 @@ class Console:
             self.say("Usage: vote N up|down, with N a pick of the last group watch.")
             return
         await self.conversation.button(self.chat, f"gv:{self.last[int(n)]}:{way.strip()}")
+
+
+def chart_paths(target: Path, charts: list[Chart]) -> list[Path]:
+    """personas.png → personas.png, personas-when.png, personas-map.png."""
+    base = target.with_suffix("") if target.suffix.lower() == ".png" else target
+    return [target.with_suffix(".png") if i == 0 else base.with_name(f"{base.name}-{c.name}.png")
+            for i, c in enumerate(charts)]
 
 
 def _whoami() -> str:

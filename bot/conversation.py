@@ -242,7 +242,8 @@ class Conversation:
         report = await self.engine.personas(pid)
         await chat.reply(render.personas(report))
         if report.personas:
-            await chat.send_image(await self.engine.persona_chart(pid), "Your personas over time")
+            for chart in await self.engine.persona_charts(pid):
+                await chat.send_image(chart.png, chart.caption)
 
     async def _cmd_recommend(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
@@ -15,6 +14,7 @@ from .config import Settings
 from .errors import MultitudesError
 from .models import (
     Alert,
+    Chart,
     DeviceLink,
     FeedbackKind,
     GroupTally,
@@ -33,7 +33,6 @@ from .models import (
 from .refresh import WaveReport
 from .services import Services
 from .sync import Progress
-from .taste.chart import persona_chart
 
 
 class Engine:
@@ -148,9 +147,10 @@ class Engine:
         """The person's taste personas (recomputed only when their history changed; ids stay stable)."""
         return await self._s.personas.personas(person_id, force=force)
 
-    async def persona_chart(self, person_id: int) -> bytes:
-        """A PNG of persona weights over time."""
-        return await asyncio.to_thread(persona_chart, await self.personas(person_id))
+    async def persona_charts(self, person_id: int) -> list[Chart]:
+        """PNG charts: tastes over time (plays per period by persona), when they watch (weekday × local hour), and
+        a map of their shows coloured by persona."""
+        return await self._s.personas.charts(person_id)
 
     # -- recommendations -----------------------------------------------------------------------------------------
     async def warm(self) -> None:

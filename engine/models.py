@@ -291,6 +291,13 @@ class Persona:
 
 
 @dataclass(frozen=True, slots=True)
+class Chart:
+    name: str            # taste | when | map
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class PersonaReport:
     person_id: int
     personas: tuple[Persona, ...]

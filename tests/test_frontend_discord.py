@@ -50,8 +50,10 @@ async def test_discord_link_sync_personas_recommend_feedback(fake_trakt: FakeTra
             await dc.wait_sent(3)
             assert "Synced" in dc.sent[2]["content"] and dc.callbacks[-1]["type"] == 5
             await dc.slash(UID, "personas")
-            await dc.wait_sent(5)
-            assert "Your taste personas" in dc.sent[3]["content"]     # then the chart
+            await dc.wait_sent(7)
+            assert "Your taste personas" in dc.sent[3]["content"]     # then the three charts
+            assert [m["content"] for m in dc.sent[4:7]] == ["Your tastes over time", "When you watch",
+                                                           "Your shows by persona"]
             # /recommend: a heading, one embed per pick, three buttons each, the bot seeds the reactions
             n = len(dc.sent)
             await dc.slash(UID, "recommend", {"filters": "k:3"})

@@ -56,10 +56,12 @@ async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTr
             tg.command(UID, "/sync")
             await tg.wait_sent(3)
             await _until(lambda: "Synced" in tg.sent[-1]["text"])
-            # /personas: text and the chart
+            # /personas: text and the three charts, each a photo with its caption
             tg.command(UID, "/personas")
-            await tg.wait_sent(5)
-            assert "Your taste personas" in tg.sent[3]["text"] and tg.sent[4]["photo"]
+            await tg.wait_sent(7)
+            assert "Your taste personas" in tg.sent[3]["text"] and all(m["photo"] for m in tg.sent[4:7])
+            assert [m.get("caption") for m in tg.sent[4:7]] == ["Your tastes over time", "When you watch",
+                                                               "Your shows by persona"]
             # /recommend: a heading, then one message per pick, each with the three buttons
             n = len(tg.sent)
             tg.command(UID, "/recommend k:3")

@@ -167,14 +167,6 @@ async def test_personas_never_block_the_event_loop(make_engine: Any) -> None:
     assert ticks >= max(2, int(took / 0.005 * 0.3))             # the loop kept ticking while clustering ran
 
 
-async def test_chart_is_a_png(make_engine: Any) -> None:
-    engine = await make_engine()
-    pid = await engine.person("console", "s")
-    await engine.load_sample(pid)
-    png = await engine.persona_chart(pid)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-
-
 def test_cli_personas_sample_json(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
     env["PYTHONPATH"] = str(ROOT)

@@ -1,38 +1,203 @@
-"""A PNG chart of persona weights over time (matplotlib, headless)."""
+"""Charts of a person's viewing (matplotlib, headless, one dark look readable in Discord and Telegram).
+
+- ``taste_chart``: plays per period, stacked by persona (counts; ``percent=True`` for shares), the current, partial
+  period hatched and labelled "so far".
+- ``when_chart``: a heatmap of plays by weekday and local hour (plays with a date only are left out, and counted).
+- ``map_chart``: a 2-D projection of the person's shows, coloured by persona, representatives labelled.
+
+Each ``draw_*`` returns the matplotlib figure (tests read what was drawn); ``png`` turns a figure into bytes.
+"""
 
 from __future__ import annotations
 
 import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
+from matplotlib.figure import Figure
 
-from ..models import PersonaReport
+from ..models import Chart
+from .temporal import local, period_key
+
+BG, FG, GRID, MUTED = "#1e1f22", "#dbdee1", "#3a3c42", "#949ba4"
+PALETTE = ["#5865f2", "#57f287", "#fee75c", "#eb459e", "#ed4245", "#3ba5dc", "#f0a35e", "#b5bac1"]
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def persona_chart(report: PersonaReport, title: str = "Your taste personas over time") -> bytes:
-    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
-    periods = list(report.periods)
-    if periods and report.personas:
-        xs = list(range(len(periods)))
-        ys = [list(p.timeline) + [0.0] * (len(periods) - len(p.timeline)) for p in report.personas]
-        labels = [f"{p.name} ({p.weight:.0%})" for p in report.personas]
-        ax.stackplot(xs, ys, labels=labels, alpha=0.85)
-        ax.set_xticks(xs)
-        crowded = len(periods) > 8
-        ax.set_xticklabels(periods, rotation=45 if crowded else 0, ha="right" if crowded else "center")
-        ax.set_xlim(0, max(1, len(xs) - 1))
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("share of plays")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    else:
-        ax.text(0.5, 0.5, "No history yet", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-    ax.set_title(title)
+@dataclass(frozen=True)
+class ChartData:
+    personas: list[tuple[str, list[int]]]                 # (name, member show ids), the persona order
+    plays: list[tuple[int, datetime, bool]]               # (show id, when, has a time of day)
+    tz: str | None
+    now: datetime
+    coords: dict[int, tuple[float, float]] = field(default_factory=dict)     # show id → 2-D position
+    labels: dict[int, str] = field(default_factory=dict)                     # representatives: show id → title
+
+
+def _style(fig: Figure, ax: Axes, title: str) -> None:
+    fig.patch.set_facecolor(BG)
+    ax.set_facecolor(BG)
+    ax.set_title(title, color=FG, fontsize=12, loc="left", pad=10)
+    ax.tick_params(colors=MUTED, labelsize=8)
+    for spine in ax.spines.values():
+        spine.set_color(GRID)
+    ax.xaxis.label.set_color(MUTED)
+    ax.yaxis.label.set_color(MUTED)
+
+
+def _empty(fig: Figure, ax: Axes, text: str) -> Figure:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=FG)
+    ax.set_axis_off()
+    return fig
+
+
+def _persona_of(data: ChartData) -> dict[int, int]:
+    return {sid: i for i, (_, members) in enumerate(data.personas) for sid in members}
+
+
+def period_unit(data: ChartData) -> str:
+    if not data.plays:
+        return "year"
+    first = min(at for _, at, _ in data.plays)
+    return "year" if (data.now - first).days > 3 * 365 else "quarter"
+
+
+def period_counts(data: ChartData) -> tuple[list[str], np.ndarray]:
+    """Plays per period (rows: periods, oldest first, with empty periods in between; columns: personas, then
+    "other" for shows in no persona)."""
+    unit = period_unit(data)
+    owner = _persona_of(data)
+    n = len(data.personas)
+    counts: Counter[tuple[str, int]] = Counter()
+    for sid, at, _ in data.plays:
+        counts[(period_key(at.date(), unit), owner.get(sid, n))] += 1
+    if not counts:
+        return [], np.zeros((0, n + 1))
+    first = min(at for _, at, _ in data.plays).date()
+    last = max(data.now.date(), max(at for _, at, _ in data.plays).date())
+    periods: list[str] = []
+    y, q = first.year, (first.month - 1) // 3
+    while (y, q) <= (last.year, (last.month - 1) // 3):
+        key = str(y) if unit == "year" else f"{y}-Q{q + 1}"
+        if not periods or periods[-1] != key:
+            periods.append(key)
+        y, q = (y + 1, 0) if unit == "year" or q == 3 else (y, q + 1)
+    table = np.zeros((len(periods), n + 1))
+    index = {p: i for i, p in enumerate(periods)}
+    for (p, g), c in counts.items():
+        table[index[p], g] += c
+    return periods, table
+
+
+def draw_taste(data: ChartData, *, percent: bool = False) -> Figure:
+    fig, ax = plt.subplots(figsize=(9, 4.6), dpi=110)
+    _style(fig, ax, "Your tastes over time" + (" (share of plays)" if percent else " (plays)"))
+    periods, table = period_counts(data)
+    if not periods:
+        return _empty(fig, ax, "No history yet")
+    values = table / np.maximum(table.sum(axis=1, keepdims=True), 1) * 100 if percent else table
+    names = [name for name, _ in data.personas] + ["other shows"]
+    current = period_key(data.now.date(), period_unit(data))
+    xs = np.arange(len(periods))
+    bottom = np.zeros(len(periods))
+    for g, name in enumerate(names):
+        col = values[:, g]
+        if not col.any():
+            continue
+        colour = PALETTE[g % len(PALETTE)] if g < len(data.personas) else MUTED
+        bars = ax.bar(xs, col, bottom=bottom, color=colour, label=name, width=0.8, edgecolor=BG, linewidth=0.5)
+        if periods[-1] == current:
+            bars[-1].set_hatch("///")
+            bars[-1].set_alpha(0.55)
+        bottom += col
+    labels = [f"{p}\n(so far)" if p == current else p for p in periods]
+    step = max(1, len(periods) // 12)
+    ax.set_xticks(xs[::step], labels[::step])
+    ax.set_ylabel("% of plays" if percent else "plays")
+    ax.grid(axis="y", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    for text in legend.get_texts():
+        text.set_color(FG)
     fig.tight_layout()
+    return fig
+
+
+def hour_weekday_counts(data: ChartData) -> tuple[np.ndarray, int]:
+    """(7 × 24 plays by local weekday and hour, plays left out for having no time of day)."""
+    grid = np.zeros((7, 24))
+    undated = 0
+    for _, at, timed in data.plays:
+        if not timed:
+            undated += 1
+            continue
+        t = local(at, data.tz)
+        grid[t.weekday(), t.hour] += 1
+    return grid, undated
+
+
+def draw_when(data: ChartData) -> Figure:
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
+    grid, undated = hour_weekday_counts(data)
+    tz = data.tz or "UTC"
+    _style(fig, ax, f"When you watch (plays by hour, {tz})")
+    if not grid.any():
+        return _empty(fig, ax, "No plays with a time of day yet")
+    # square-root colour scale: a habit of 5 plays stays visible next to a 100-play binge slot
+    im = ax.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest",
+                   norm=PowerNorm(0.5, vmin=0, vmax=max(1.0, float(grid.max()))))
+    ax.set_yticks(range(7), DAYS)
+    ax.set_xticks(range(0, 24, 3), [f"{h:02d}h" for h in range(0, 24, 3)])
+    bar = fig.colorbar(im, ax=ax, pad=0.01)
+    bar.ax.tick_params(colors=MUTED, labelsize=8)
+    bar.set_label("plays", color=MUTED)
+    if undated:
+        what = "1 play" if undated == 1 else f"{undated:,} plays"
+        ax.set_xlabel(f"{what} without a time of day (imports that give dates only) not shown")
+    fig.tight_layout()
+    return fig
+
+
+def draw_map(data: ChartData) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    _style(fig, ax, "Your shows, by persona (closer = more alike)")
+    if not data.coords:
+        return _empty(fig, ax, "Not enough shows for a map yet")
+    for g, (name, members) in enumerate(data.personas):
+        pts = [data.coords[s] for s in members if s in data.coords]
+        if pts:
+            xy = np.array(pts)
+            ax.scatter(xy[:, 0], xy[:, 1], s=36, color=PALETTE[g % len(PALETTE)], label=name, alpha=0.9,
+                       edgecolors=BG, linewidths=0.6)
+    for sid, title in data.labels.items():
+        if sid in data.coords:
+            x, y = data.coords[sid]
+            ax.annotate(title, (x, y), xytext=(4, 4), textcoords="offset points", color=FG, fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    for text in legend.get_texts():
+        text.set_color(FG)
+    fig.tight_layout()
+    return fig
+
+
+def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
     plt.close(fig)
     return buf.getvalue()
+
+
+def all_charts(data: ChartData) -> list[Chart]:
+    return [Chart("taste", "Your tastes over time", png(draw_taste(data))),
+            Chart("when", "When you watch", png(draw_when(data))),
+            Chart("map", "Your shows by persona", png(draw_map(data)))]

@@ -11,10 +11,11 @@ from typing import Any
 
 from ..clock import Clock
 from ..meta import EMPTY, ShowMeta
-from ..models import Persona, PersonaReport, PersonaShow
+from ..models import Chart, Persona, PersonaReport, PersonaShow
 from ..store import Store, Unit
 from .build import PersonaBuild, PersonaDraft, build_personas
-from .features import Matrix
+from .chart import ChartData, all_charts
+from .features import Matrix, build_features
 from .history import PersonHistory, ShowHistory, Watch
 from .personas import match_identities
 
@@ -79,6 +80,18 @@ class PersonaService:
         async with self.store.read() as uow:
             got = await uow.personas.stored(person_id)
         return got[1] if got is not None else None
+
+    async def charts(self, person_id: int) -> list[Chart]:
+        """Tastes over time, when the person watches, and the map of their shows (built in a worker thread)."""
+        data = await self.chart_data(person_id)
+        return await asyncio.to_thread(all_charts, data)
+
+    async def chart_data(self, person_id: int) -> ChartData:
+        """What the charts draw: plays, personas, time zone, and a 2-D layout of the persona shows."""
+        report = await self.personas(person_id)
+        async with self.store.read() as uow:
+            history, metas = await load_history(uow, person_id)
+        return await asyncio.to_thread(_chart_data, report, history, metas, self.clock.now())
 
     async def personas(self, person_id: int, *, force: bool = False) -> PersonaReport:
         async with self._locks.setdefault(person_id, asyncio.Lock()):
@@ -150,3 +163,18 @@ def to_persona(persona_id: int, d: PersonaDraft, metas: Mapping[int, ShowMeta]) 
         trend=d.trend, timeline=tuple(round(x, 4) for x in d.timeline), cohesion=round(c.cohesion, 3),
         member_ids=tuple(c.members), member_weights=tuple(round(w, 4) for w in c.weights),
     )
+
+
+def _chart_data(report: PersonaReport, history: PersonHistory, metas: Mapping[int, ShowMeta],
+                now: datetime) -> ChartData:
+    plays = [(sid, w.at, w.timed) for sid, s in history.shows.items() for w in s.watches]
+    members = [(p.name, list(p.member_ids)) for p in report.personas]
+    ids = sorted({s for _, m in members for s in m})
+    coords: dict[int, tuple[float, float]] = {}
+    if len(ids) >= 3:
+        from sklearn.decomposition import TruncatedSVD
+        rows = build_features({sid: metas.get(sid) or EMPTY for sid in ids}).matrix
+        xy = TruncatedSVD(n_components=2, random_state=0).fit_transform(rows)
+        coords = {sid: (float(x), float(y)) for sid, (x, y) in zip(ids, xy, strict=True)}
+    labels = {p.medoid.show_id: p.medoid.title for p in report.personas}
+    return ChartData(members, plays, history.timezone, now, coords, labels)
