@@ -269,7 +269,7 @@ class Conversation:
                 return
             await chat.reply(render.learning(await self.engine.learning(None)), private=True)
             return
-        await chat.reply(render.stats(await self.engine.stats(pid)) + "\n\n" + render.learning(
+        await chat.reply(render.stats(await self.engine.stats(pid)) + "\n\n" + render.picks_summary(
             await self.engine.learning(pid)), private=True)
 
     async def _cmd_settings(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:

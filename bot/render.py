@@ -109,7 +109,7 @@ def stats(s: Stats) -> str:
     lines = [
         f"{plural(s.plays, 'play')} · {plural(s.episodes, 'episode')} · {plural(s.shows, 'show')} · "
         f"about {plural(round(s.hours_watched), 'hour')} · {span}",
-        f"{s.ratings} ratings · {s.watchlist} on the watchlist · {s.hidden} hidden or dropped",
+        f"{plural(s.ratings, 'rating')} · {s.watchlist} on the watchlist · {s.hidden} hidden or dropped",
     ]
     if s.top_genres:
         lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in s.top_genres))
@@ -172,6 +172,8 @@ HEADINGS = {Mode.ALL: "One pick per persona:", Mode.BRIDGE: "Shows that bridge t
 
 def heading(r: RecommendationList) -> str:
     """The line before a list of picks (with its note, when there is one)."""
+    if r.items and all(it.strategy == "cold" for it in r.items):       # no history yet: say so, then the picks
+        return "To start with, popular and airing shows:" + (f"\n{r.note}" if r.note else "")
     head = HEADINGS.get(r.mode, "Recommendations across your personas:")
     return f"{head} ({r.note})" if r.note else head
 
@@ -227,6 +229,27 @@ def rates(items: list[Rate], title: str = "How my picks fared (started share wit
     return "\n".join(lines)
 
 
+def picks_summary(lg: Learning) -> str:
+    """How the picks fared for one person, in their words: totals, then by persona (no internal names)."""
+    rows = lg.rates.get("strategy", [])
+    shown = sum(r.shown for r in rows)
+    if not shown:
+        return "No recommendations shown yet: try `recommend`."
+    started, finished = sum(r.started for r in rows), sum(r.finished for r in rows)
+    liked, nope = sum(r.liked for r in rows), sum(r.dismissed for r in rows)
+    lines = [f"My picks for you: {plural(shown, 'show')} suggested · {started} started · {finished} finished · "
+             f"{liked} liked · {nope} not for you."]
+    sides = [r for r in lg.rates.get("persona", []) if r.shown]
+    if sides:
+        lines.append("By side of your taste: " + " · ".join(
+            f"{r.key} {r.started}/{r.shown} started" + (f", {r.liked} liked" if r.liked else "") for r in sides))
+    best = [a for a in lg.arms if a.kind == "persona" and a.shown >= 3]
+    if best:
+        top = max(best, key=lambda a: a.mean)
+        lines.append(f"Picks for your {top.arm} side work best so far; I give it a little more room.")
+    return "\n".join(lines)
+
+
 def learning(lg: Learning, *, detail: bool = True) -> str:
     """Success rates by strategy, mode, persona and source, and (for one person) what the bandit believes."""
     whose = "everyone's" if lg.person_id is None else "your"
@@ -241,7 +264,7 @@ def learning(lg: Learning, *, detail: bool = True) -> str:
     if learned:
         lines = ["What I have learned for you (chance a pick gets started; more evidence, more weight):"]
         for a in sorted(learned, key=lambda a: (a.kind, -a.mean)):
-            lines.append(f"  {a.kind} {a.arm}: {a.mean:.0%} ({a.adopted} of your {a.shown} pick(s) worked)")
+            lines.append(f"  {a.kind} {a.arm}: {a.mean:.0%} ({a.adopted} of {plural(a.shown, 'pick')} worked)")
         parts.append("\n".join(lines))
     return "\n".join(parts)
 

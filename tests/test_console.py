@@ -51,7 +51,8 @@ async def test_import_and_forget_through_the_console(tmp_path: Path, make_engine
     text = out.getvalue()
     assert "1 new play over 1 show" in text and "Baby Reindeer" in text
     assert "Nothing deleted." in text and "Everything about you is deleted." in text
-    assert text.rstrip().endswith("No history yet. Run `sync` or `import FILE`.\n\nNo recommendations shown yet.")
+    assert text.rstrip().endswith(
+        "No history yet. Run `sync` or `import FILE`.\n\nNo recommendations shown yet: try `recommend`.")
 
 
 def test_readme_first_command_runs_the_offline_demo(tmp_path: Path) -> None:

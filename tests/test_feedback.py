@@ -65,7 +65,8 @@ async def test_stats_show_rates_and_the_bandit_and_only_owners_see_everyone(make
     assert len(personas) == len((await engine.personas(pid)).personas)
     chat = MemoryPlatform(Conversation(engine), name="console")
     text = (await chat.say("pat", "/stats"))[-1].text
-    assert "2 liked" in text and "What I have learned for you" in text
+    assert "My picks for you: 5 shows suggested" in text and "2 liked · 1 not for you" in text
+    assert not any(w in text for w in ("strategy", "blend", "popular_here", "source "))   # no internal names
     assert "Only the bot owner" in (await chat.say("pat", "/stats all"))[-1].text
     everyone = (await chat.say("boss", "/stats all"))[-1].text
     assert "everyone's" in everyone and "What I have learned" not in everyone

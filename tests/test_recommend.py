@@ -100,6 +100,24 @@ async def test_dismissed_never_returns_and_recent_picks_rest(make_engine: Any) -
     assert {i.show_id for i in third[0].items} & {i.show_id for i in first.items}     # the others come back
 
 
+async def test_a_person_with_no_history_gets_a_cold_start_list_that_learns(make_engine: Any) -> None:
+    engine, _ = await sample_engine(make_engine)                   # someone else's history is in the database
+    pid = await engine.person("console", "newcomer")
+    got = await engine.recommend(RecommendRequest(pid, k=5))
+    assert len(got.items) == 5 and "no viewing history" in got.note
+    assert all(it.strategy == "cold" and it.reason and it.event_id for it in got.items)
+    assert all(("rated" in it.reason) for it in got.items)            # saying why
+    genres = [it.genres[0] for it in got.items if it.genres]
+    assert max(genres.count(g) for g in genres) <= 2                    # not five of one kind
+    nope = got.items[0]
+    await engine.record_feedback(pid, nope.event_id, FeedbackKind.NOT_FOR_ME)
+    engine.clock.advance(days=30)                                       # past the rest for recently shown picks
+    later = [await engine.recommend(RecommendRequest(pid, k=10)) for _ in range(2)]
+    assert nope.show_id not in {it.show_id for r in later for it in r.items}
+    only = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("comedy",))))
+    assert only.items and all("comedy" in it.genres for it in only.items)
+
+
 async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:
     engine, pid = sample
     r = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("western",), status="airing")))

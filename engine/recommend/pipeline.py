@@ -25,6 +25,7 @@ Penalties on top: close to a show they said "not for me" to, shown and ignored b
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -792,3 +793,47 @@ def shared_traits(meta: ShowMeta, like: ShowMeta) -> str:
     if tones:
         parts.append(" and ".join(tones[:2]))
     return ", ".join(parts) if parts else "close to it in tone and style"
+
+
+# -- cold start -------------------------------------------------------------------------------------------------
+def cold_start(catalogue: CatalogueIndex, population: Population, seen: set[int],
+               ok: Callable[[ShowMeta], bool] | None, now: datetime, k: int, half_life_days: float,
+               ) -> list[tuple[int, str, str, str | None]]:
+    """For a person with no history: well-rated shows people watch now, airing ones first, at most two per main
+    genre. Returns (catalogue position, reason, source, lifecycle words) in order."""
+    n = len(catalogue.ids)
+    if n == 0:
+        return []
+    sig = catalogue.signals
+    rating = np.where(np.isnan(sig[:, 2]), np.nan, sig[:, 2])
+    rated = ~np.isnan(rating)
+    trust = population.confidence if not population.empty else 0.0
+    here = population.popular_at(now.timestamp(), half_life_days * 86400, list(catalogue.ids)) if trust \
+        else np.zeros(n)
+    life = [lifecycle(m, now) for m in catalogue.metas]
+    score = _z(sig[:, 0]) + _z(np.where(rated, rating, np.nanmean(rating) if rated.any() else 0.0)) \
+        + trust * _z(here) + np.array([v for v, _ in life])
+    order = np.argsort(-score, kind="stable")
+    per_genre: Counter[str] = Counter()
+    out: list[tuple[int, str, str, str | None]] = []
+    for i in order:
+        sid, m = int(catalogue.ids[i]), catalogue.metas[i]
+        if sid in seen or not rated[i] or (ok is not None and not ok(m)):
+            continue
+        main = m.genres[0] if m.genres else ""
+        if per_genre[main] >= 2:
+            continue
+        per_genre[main] += 1
+        words = life[i][1]
+        votes = f" ({int(m.vote_count):,} votes)" if m.vote_count else ""
+        score_words = f"rated {m.vote_average:.1f}/10{votes}" if m.vote_average is not None else "well rated"
+        if words:
+            reason, source = f"{words[0].upper()}{words[1:]}, and {score_words}.", "airing"
+        elif trust and here[i] > 0:
+            reason, source = f"Popular with people here right now, and {score_words}.", "popular_here"
+        else:
+            reason, source = f"Widely watched right now, and {score_words}.", "popular"
+        out.append((int(i), reason, source, words))
+        if len(out) >= k:
+            break
+    return out

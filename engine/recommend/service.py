@@ -63,6 +63,7 @@ from .pipeline import (
     Pick,
     Pool,
     Scored,
+    cold_start,
     explain,
     genre_distribution,
     index_sources,
@@ -240,7 +241,7 @@ class Recommender:
             raise MultitudesError(f"k={req.k}", user_message="Ask for between 1 and 20 recommendations.")
         report = await self.personas.personas(req.person_id)
         if not report.personas:
-            raise MultitudesError("no personas", user_message="I need some history first: run /sync or /import.")
+            return await self._cold_start(req)
         dep = await self.deployments.current()
         view, pc, filters, linked, watchlist = await self._person(req, report, dep)
         personas = list(report.personas)
@@ -594,12 +595,54 @@ class Recommender:
                 out.append(r)
         return [replace(r, rank=i + 1) for i, r in enumerate(out)], True, choice.prompt_tokens
 
+    async def _cold_start(self, req: RecommendRequest) -> RecommendationList:
+        """No history yet: popular and airing picks that say why, recorded like any list (feedback works)."""
+        dep = await self.deployments.current()
+        async with self.store.read() as uow:
+            person = await uow.people.get(req.person_id)
+            since = self.clock.now() - timedelta(days=self.recent_days)
+            excluded = await uow.events.excluded(req.person_id, self.max_watched_episodes, since)
+        filters = req.filters
+        if req.apply_defaults and person is not None:
+            filters = filters.over(person.settings.default_filters)
+        picks = await offload(cold_start, dep.catalogue, dep.population, excluded, _ok(filters, None),
+                              self.clock.now(), req.k, self.profile.half_life_days)
+        note = ("You have no viewing history here yet, so these are popular and airing shows. Link Trakt or import "
+                "your history (a Trakt export or Netflix viewing activity) and I will learn your tastes.")
+        if not picks:
+            return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=note)
+        cat = dep.catalogue
+        async with self.store.read() as uow:
+            recs = await uow.shows.many([int(cat.ids[i]) for i, _, _, _ in picks])
+        items = []
+        for rank_, (i, reason, source, words) in enumerate(picks, start=1):
+            sid, m = int(cat.ids[i]), cat.metas[i]
+            ref = recs[sid].ids if sid in recs else None
+            slug, trakt = (ref.slug, ref.trakt) if ref is not None else (None, None)
+            tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
+            items.append(Recommendation(
+                show_id=sid, title=m.display_title, year=m.first_year, persona_id=None, persona_name=None,
+                reason=reason, score=0.0, sources=(source,), rank=rank_, overview=m.overview[:400], genres=m.genres,
+                network=m.networks[0] if m.networks else None, providers=m.providers,
+                poster_url=f"https://image.tmdb.org/t/p/w342{m.poster_path}" if m.poster_path else None,
+                trakt_url=f"https://trakt.tv/shows/{slug or trakt}" if (slug or trakt) else None,
+                tmdb_url=f"https://www.themoviedb.org/tv/{tmdb}" if tmdb else None, status=m.status,
+                lifecycle=words, strategy="cold", imdb_id=m.imdb_id or (ref.imdb if ref is not None else None),
+                trakt_id=trakt, tmdb_id=tmdb))
+        request_id = uuid.uuid4().hex[:12]
+        items = await self._record(req, request_id, items, False, metas={int(cat.ids[i]): cat.metas[i]
+                                                                         for i, _, _, _ in picks})
+        return RecommendationList(request_id, req.mode, tuple(items), note=note)
+
     async def _record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
-                      llm_used: bool, ranked: Ranked) -> list[Recommendation]:
+                      llm_used: bool, ranked: Ranked | None = None, *,
+                      metas: Mapping[int, ShowMeta] | None = None) -> list[Recommendation]:
         events = [NewEvent(req.person_id, r.show_id, request_id, "group" if req.mode == Mode.GROUP else r.strategy,
                            r.persona_id, tuple(r.sources), r.rank, req.mode, r.score, r.reason, llm_used, req.platform)
                   for r in items]
-        metas = {sid: m for sid, m in zip(ranked.scored.pool.ids, ranked.scored.pool.metas, strict=True)}
+        if metas is None:
+            assert ranked is not None
+            metas = {sid: m for sid, m in zip(ranked.scored.pool.ids, ranked.scored.pool.metas, strict=True)}
         now = self.clock.now()
         async with self.store.unit() as uow:
             ids = await uow.events.record(events, now)
