@@ -8,10 +8,15 @@ by number (`nope 2`), since a terminal has no buttons.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import difflib
 import getpass
 import itertools
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +27,8 @@ from engine.models import Chart, GroupTally, Recommendation
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, Conversation
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 CHAT_ID = "local"
@@ -132,6 +139,9 @@ class Console:
         self.last: dict[int, int] = {}                 # rank -> event id of the last list shown
         self.pending_confirmation: str | None = None
         self._captured: list[str] | None = None
+        self._leave = asyncio.Event()
+        self._running: asyncio.Task[str | None] | None = None
+        self._last_interrupt = -10.0
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -189,20 +199,55 @@ class Console:
         return True
 
     async def run(self) -> bool:
-        """Until quit or the end of input; whether any line was read at all."""
+        """Until quit or the end of input; whether any line was read at all. Ctrl-C cancels the command that is
+        running (twice in a row at the prompt leaves); an error in a command is reported and the session goes on."""
         await self.start()
         read_any = False
+        loop = asyncio.get_running_loop()
+        handled = _on_sigint(loop, self.interrupt)
         try:
-            while True:
-                line = await self._read("multitudes> ")
+            while not self._leave.is_set():
+                reading = asyncio.ensure_future(self._read("multitudes> "))
+                leaving = asyncio.ensure_future(self._leave.wait())
+                await asyncio.wait({reading, leaving}, return_when=asyncio.FIRST_COMPLETED)
+                leaving.cancel()
+                if not reading.done():
+                    break                       # leaving; the blocked read ends with the process
+                line = reading.result()
                 if line is None:
                     break
                 read_any = True
-                if await self.handle(line) is None:
-                    break
+                self._running = running = asyncio.create_task(self.handle(line))
+                try:
+                    if await running is None:
+                        break
+                except asyncio.CancelledError:
+                    if not running.cancelled():
+                        raise
+                    self.say("(cancelled)")
+                except Exception:
+                    log.exception("console command failed: %s", line.split(" ", 1)[0])
+                    self.say("Something went wrong with that command; the details are in the log file.")
+                finally:
+                    self._running = None
         finally:
+            if handled:
+                loop.remove_signal_handler(signal.SIGINT)
             await self.conversation.close()
         return read_any
+
+    def interrupt(self) -> None:
+        """Ctrl-C: cancel the running command; at the prompt, twice within two seconds leaves."""
+        if self._running is not None and not self._running.done():
+            self._running.cancel()
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._last_interrupt < 2.0:
+            self.say("\nBye.")
+            self._leave.set()
+        else:
+            self.say("\n(Ctrl-C again, Ctrl-D or `quit` to leave)")
+        self._last_interrupt = now
 
     # -- what only a terminal does -------------------------------------------------------------------------------
     async def _import(self, arg: str) -> None:
@@ -264,8 +309,46 @@ def _whoami() -> str:
         return "me"
 
 
+def _on_sigint(loop: asyncio.AbstractEventLoop, handler: Callable[[], None]) -> bool:
+    """Route Ctrl-C to ``handler`` when this is the main thread of a terminal session (not in tests or pipes)."""
+    if not sys.stdin.isatty() or threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        loop.add_signal_handler(signal.SIGINT, handler)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
+
+
+HISTORY = Path("var/console_history")
+
+
+def _readline() -> None:
+    """Line editing and a history kept between sessions, where the platform has readline."""
+    try:
+        import readline
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        HISTORY.parent.mkdir(parents=True, exist_ok=True)
+        readline.read_history_file(HISTORY)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(HISTORY)
+    atexit.register(save)
+
+
+_READLINE = False
+
+
 async def _stdin_line(prompt: str) -> str | None:
+    global _READLINE
     interactive = sys.stdin.isatty()
+    if interactive and not _READLINE:
+        _READLINE = True
+        _readline()
 
     def read() -> str | None:
         if interactive:
@@ -276,4 +359,21 @@ async def _stdin_line(prompt: str) -> str | None:
         line = sys.stdin.readline()
         return None if line == "" else line.rstrip("\n")
 
-    return await asyncio.to_thread(read)
+    # a daemon thread, not the default executor: leaving while a read is blocked must not wait for Enter
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(result: str | None, error: BaseException | None) -> None:
+        if not fut.done():
+            fut.set_exception(error) if error is not None else fut.set_result(result)
+
+    def worker() -> None:
+        try:
+            got, err = read(), None
+        except BaseException as e:          # handed to the loop
+            got, err = None, e
+        with contextlib.suppress(RuntimeError):          # the loop may be gone: the session ended meanwhile
+            loop.call_soon_threadsafe(deliver, got, err)
+
+    threading.Thread(target=worker, name="console-input", daemon=True).start()
+    return await fut

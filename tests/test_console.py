@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.console import Console
+from bot.conversation import Conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,3 +140,57 @@ def test_a_newcomers_path_through_a_pipe(tmp_path: Path) -> None:
     fresh = _demo(tmp_path, "recommend\n", "--fresh")
     assert "Loaded the bundled sample" in fresh.stdout
     assert dismissed in _lists(fresh.stdout)[0]                        # a new start forgets the dismissal
+
+
+class _SlowOrBroken(Conversation):
+    """A stand-in for a command that takes long (``stats``) or fails outright (``history``)."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.started = asyncio.Event()
+
+    async def command(self, chat: Any, name: str, args: str = "", **kw: Any) -> None:
+        if name == "stats":
+            self.started.set()
+            await asyncio.sleep(3600)
+        if name == "history":
+            raise RuntimeError("boom")
+        await super().command(chat, name, args, **kw)
+
+
+async def test_ctrl_c_cancels_the_running_command_and_errors_never_end_the_session(make_engine: Any) -> None:
+    engine = await make_engine()
+    out = io.StringIO()
+    conv = _SlowOrBroken(engine)
+    con = Console(engine, out=out, user="cc", conversation=conv,
+                  read_line=scripted(["stats", "history", "help", "quit"]))
+    session = asyncio.create_task(con.run())
+    await asyncio.wait_for(conv.started.wait(), 30)
+    con.interrupt()                                     # what Ctrl-C does in a terminal
+    assert await asyncio.wait_for(session, 30) is True
+    text = out.getvalue()
+    assert "(cancelled)" in text
+    assert "Something went wrong with that command" in text and "Traceback" not in text
+    assert "Commands:" in text                          # the session went on to `help`
+
+
+async def test_ctrl_c_twice_at_the_prompt_leaves(make_engine: Any) -> None:
+    engine = await make_engine()
+    out = io.StringIO()
+    never = asyncio.Event()
+
+    async def blocked(prompt: str) -> str | None:
+        await never.wait()
+        return None
+
+    con = Console(engine, out=out, user="cc2", read_line=blocked)
+    session = asyncio.create_task(con.run())
+    for _ in range(100):
+        if "Type `help`" in out.getvalue():
+            break
+        await asyncio.sleep(0.01)
+    con.interrupt()
+    assert "Ctrl-C again" in out.getvalue() and not session.done()
+    con.interrupt()
+    await asyncio.wait_for(session, 30)
+    assert out.getvalue().rstrip().endswith("Bye.")
