@@ -175,6 +175,9 @@ def heading(r: RecommendationList) -> str:
     if r.items and all(it.strategy == "cold" for it in r.items):       # no history yet: say so, then the picks
         return "To start with, popular and airing shows:" + (f"\n{r.note}" if r.note else "")
     head = HEADINGS.get(r.mode, "Recommendations across your personas:")
+    sides = [it.persona_name for it in r.items]
+    if r.mode == Mode.ALL and len(sides) > len(set(sides)):
+        head = "Picks for each of your personas:"
     return f"{head} ({r.note})" if r.note else head
 
 

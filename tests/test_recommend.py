@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
 from engine.errors import MultitudesError
-from engine.models import FeedbackKind, Filters, RecommendRequest
+from engine.models import FeedbackKind, Filters, Mode, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
 from tests.conftest import link_person
@@ -116,6 +117,17 @@ async def test_a_person_with_no_history_gets_a_cold_start_list_that_learns(make_
     assert nope.show_id not in {it.show_id for r in later for it in r.items}
     only = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("comedy",))))
     assert only.items and all("comedy" in it.genres for it in only.items)
+
+
+async def test_all_with_a_larger_k_gives_several_per_persona_without_a_false_note(sample: tuple[Any, int]) -> None:
+    engine, pid = sample
+    personas = (await engine.personas(pid)).personas
+    got = await engine.recommend(RecommendRequest(pid, mode=Mode.ALL, k=20))
+    per = 20 // len(personas)
+    assert len(got.items) == per * len(personas) and not got.note
+    counts = Counter(it.persona_name for it in got.items)
+    assert set(counts.values()) == {per} and set(counts) == {p.name for p in personas}
+    assert [it.persona_name for it in got.items[:len(personas)]] == [p.name for p in personas]   # rounds
 
 
 async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:

@@ -610,7 +610,7 @@ def select(scored: Scored, mode: Mode, k: int, profile: Profile, *, persona: int
     rel = scored.relevance(profile)
     P = scored.affinity.shape[1]
     if mode == Mode.ALL and P:
-        return _one_per_persona(scored, rel, profile)
+        return _one_per_persona(scored, rel, profile, per=per_persona(k, P))
     if mode == Mode.PERSONA and persona is not None:
         aff = _z(scored.affinity[:, persona])
         r = rel + profile.weight("persona") * (2.0 * aff - scored.Z[:, 0])
@@ -631,17 +631,26 @@ def select(scored: Scored, mode: Mode, k: int, profile: Profile, *, persona: int
     return _across(scored, rel, k, profile, mode, adaptation, target_for(scored, genres or {}))
 
 
-def _one_per_persona(scored: Scored, rel: F, profile: Profile) -> list[Pick]:
-    out: list[Pick] = []
+def per_persona(k: int, personas: int) -> int:
+    """Mode ``all``: one pick per persona, or ``k // personas`` each when more are asked (``all k:20``)."""
+    return max(1, k // max(1, personas))
+
+
+def _one_per_persona(scored: Scored, rel: F, profile: Profile, per: int = 1) -> list[Pick]:
+    """``per`` picks for each persona, in rounds (every persona's best first, then every persona's second…)."""
     used: set[int] = set()
+    ranked: list[list[Pick]] = []
     for j in range(scored.affinity.shape[1]):
         r = rel + profile.weight("persona") * _z(scored.affinity[:, j])
+        mine: list[Pick] = []
         for i in np.argsort(-r, kind="stable"):
             if int(i) not in used and scored.assign[i] == j and np.isfinite(r[i]):
                 used.add(int(i))
-                out.append(Pick(int(i), j, float(r[i]), "blend"))
-                break
-    return out
+                mine.append(Pick(int(i), j, float(r[i]), "blend"))
+                if len(mine) >= per:
+                    break
+        ranked.append(mine)
+    return [picks[n] for n in range(per) for picks in ranked if n < len(picks)]
 
 
 def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adaptation: Adaptation | None,

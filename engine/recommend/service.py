@@ -68,6 +68,7 @@ from .pipeline import (
     genre_distribution,
     index_sources,
     like_sources,
+    per_persona,
     score,
     select,
 )
@@ -290,7 +291,8 @@ class Recommender:
             llm_calls = self.llm.stats.calls - calls_before
         request_id = uuid.uuid4().hex[:12]
         items = await self._record(req, request_id, items, llm_used, ranked)
-        if len(items) < req.k:
+        wanted = per_persona(req.k, len(personas)) * len(personas) if job.mode == Mode.ALL else req.k
+        if len(items) < wanted:
             why = (f"Only {len(items)} new shows fit “{req.mood}”." if mood is not None
                    else f"Only {len(items)} new shows fit; the rest would repeat.")
             note = (note + " " if note else "") + why
