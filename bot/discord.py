@@ -90,15 +90,17 @@ class _LegacyReroll(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"r
 
 def pick_embed(r: Recommendation) -> discord.Embed:
     e = discord.Embed(title=f"{r.rank}. {r.title}" + (f" ({r.year})" if r.year else ""), description=r.reason,
-                      url=r.trakt_url or r.tmdb_url)
+                      url=r.trakt_url or r.tmdb_url or r.imdb_url)
     if r.persona_name:
         e.add_field(name="Persona", value=r.persona_name)
     where = ", ".join(r.providers[:2]) or (r.network or "")
     if where:
         e.add_field(name="Where", value=where)
-    if r.tmdb_url:
-        e.add_field(name="Links", value=" · ".join(f"[{n}]({u})" for n, u in (("Trakt", r.trakt_url),
-                                                                              ("TMDB", r.tmdb_url)) if u))
+    if r.scores:
+        e.add_field(name="Critics", value=render.scores_line(r))
+    if r.trakt_url or r.tmdb_url or r.imdb_url:
+        e.add_field(name="Links", value=" · ".join(f"[{n}]({u})" for n, u in (
+            ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u))
     if r.poster_url:
         e.set_thumbnail(url=r.poster_url)
     e.set_footer(text="This product uses the TMDB API but is not endorsed or certified by TMDB.")

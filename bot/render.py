@@ -181,13 +181,21 @@ def heading(r: RecommendationList) -> str:
     return f"{head} ({r.note})" if r.note else head
 
 
+def scores_line(it: Recommendation) -> str:
+    """'IMDb 8.7 · Rotten Tomatoes 94% · Metacritic 81'."""
+    return " · ".join(f"{name} {value}" for name, value in it.scores)
+
+
 def pick(it: Recommendation) -> str:
     side = f" — your {it.persona_name} side" if it.persona_name else ""
     lines = [f"{it.rank}. {it.title}{_year(it.year)}{side}", f"   {it.reason}"]
     where = ", ".join(it.providers[:2]) or (it.network or "")
-    extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or "") if x)
+    extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or it.imdb_url or "")
+                       if x)
     if extra:
         lines.append(f"   {extra}")
+    if it.scores:
+        lines.append("   " + scores_line(it))
     return "\n".join(lines)
 
 

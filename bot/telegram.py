@@ -66,11 +66,13 @@ def pick_text(r: Recommendation) -> str:
     side = f" — your <i>{html.escape(r.persona_name, quote=False)}</i> side" if r.persona_name else ""
     year = f" ({r.year})" if r.year else ""
     where = ", ".join(r.providers[:2]) or (r.network or "")
-    links = " · ".join(f'<a href="{html.escape(u)}">{n}</a>' for n, u in (("Trakt", r.trakt_url),
-                                                                          ("TMDB", r.tmdb_url)) if u)
+    links = " · ".join(f'<a href="{html.escape(u)}">{n}</a>' for n, u in (
+        ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u)
     lines = [f"<b>{r.rank}. {html.escape(r.title, quote=False)}</b>{year}{side}", html.escape(r.reason, quote=False)]
     if where or links:
         lines.append(" · ".join(x for x in (html.escape(where, quote=False), links) if x))
+    if r.scores:
+        lines.append(html.escape(render.scores_line(r), quote=False))
     return "\n".join(lines)
 
 
@@ -139,8 +141,17 @@ class TelegramChat:
         return True
 
     async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
+        """A pick with its poster (a photo with the card as caption) when TMDB has one, else a text message."""
         keyboard = vote_keyboard(rec.event_id) if group else feedback_keyboard(rec.event_id)
-        msg = await self.bot.send_message(self._chat_id, pick_text(rec), parse_mode=ParseMode.HTML,
+        text = pick_text(rec)
+        if rec.poster_url and len(text) <= 1024:          # Telegram's caption limit
+            try:
+                msg = await self.bot.send_photo(self._chat_id, rec.poster_url, caption=text,
+                                                parse_mode=ParseMode.HTML, reply_markup=keyboard)
+                return f"{self._chat_id}:{msg.message_id}"
+            except BadRequest as e:                   # Telegram could not fetch the image: the card alone
+                log.info("poster refused for %s: %s", rec.title, e)
+        msg = await self.bot.send_message(self._chat_id, text, parse_mode=ParseMode.HTML,
                                           reply_markup=keyboard, disable_web_page_preview=True)
         return f"{self._chat_id}:{msg.message_id}"
 

@@ -75,7 +75,7 @@ def catalogue_meta(entry: dict[str, Any]) -> ShowMeta:
         origin_country=tuple(entry["countries"]), vote_average=entry["tmdb_rating"], vote_count=entry["imdb_votes"],
         popularity=entry["tmdb_popularity"], certification=entry["certification"],
         providers=tuple(entry["providers"]), imdb_id=entry["imdb_id"], imdb_rating=entry["imdb_rating"],
-        imdb_votes=entry["imdb_votes"])
+        imdb_votes=entry["imdb_votes"], synthesised=tuple(entry.get("synthesised", ())))
 
 
 @dataclass(frozen=True, slots=True)

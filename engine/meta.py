@@ -87,6 +87,10 @@ class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc
     rotten_tomatoes: float | None = None
     tone: tuple[str, ...] | None = None     # LLM tags; None: never tagged
     partial: bool = False                   # from a list summary: fetch the details before relying on it
+    synthesised: tuple[str, ...] = ()       # bundled demo data: fields no source gave (never shown as fact)
+
+    def made_up(self, what: str) -> bool:
+        return what in self.synthesised
 
     @property
     def display_title(self) -> str:
@@ -161,3 +165,15 @@ def _lenient(d: Any) -> ShowMeta:
             continue
         good[k] = v
     return msgspec.convert(good, ShowMeta, strict=False)
+
+
+def critic_scores(m: ShowMeta) -> tuple[tuple[str, str], ...]:
+    """The critic scores a card shows (OMDb: IMDb rating, Rotten Tomatoes, Metacritic), in that order."""
+    out: list[tuple[str, str]] = []
+    if m.imdb_rating is not None:
+        out.append(("IMDb", f"{m.imdb_rating:.1f}"))
+    if m.rotten_tomatoes is not None:
+        out.append(("Rotten Tomatoes", f"{m.rotten_tomatoes:.0f}%"))
+    if m.metacritic is not None:
+        out.append(("Metacritic", f"{m.metacritic:.0f}"))
+    return tuple(out)

@@ -372,6 +372,8 @@ class Recommendation:
     trakt_id: int | None = None
     tmdb_id: int | None = None
     imdb_id: str | None = None
+    scores: tuple[tuple[str, str], ...] = ()    # critic reception: ("IMDb", "8.7"), ("Rotten Tomatoes", "94%"), …
+    imdb_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,8 @@ class StatsService:
             for g in r.meta.genres:
                 genres[g] += r.plays
             minutes += r.plays * float(r.meta.runtime or 45)
-            shows.append(ShowStat(r.title, r.year, r.plays, r.episodes, r.aired_episodes or r.meta.number_of_episodes,
+            shows.append(ShowStat(r.title, r.year, r.plays, r.episodes, None if r.meta.made_up("episodes_per_season")
+                                  else r.aired_episodes or r.meta.number_of_episodes,
                                   r.last or datetime.min.replace(tzinfo=UTC)))
         shows.sort(key=lambda x: (-x.plays, x.title))
         return Stats(

@@ -144,10 +144,13 @@ def main() -> None:
             "providers": sorted(platforms[r["id"]]),
             "status": status,
             "keywords": kws,
+            # what no source gave: made up (deterministically) for the fakes and the demo, never shown as fact
+            "synthesised": ["trakt_id", "slug", "episodes_per_season", "status", "keywords"]
+            + ([] if t else ["tmdb_id"]),
         })
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(a.out, "wt", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
+    Path(a.out).write_bytes(gzip.compress(json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode(),
+                                          mtime=0))      # byte-for-byte reproducible
     real = sum(1 for s in out if s["tmdb_id_real"])
     print(f"wrote {len(out)} shows ({real} with real TMDB ids) to {a.out}")
 

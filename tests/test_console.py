@@ -34,7 +34,7 @@ async def test_demo_conversation(make_engine: Any) -> None:
     await con.run()
     text = out.getvalue()
     assert "Demo mode" in text and "490 plays" in text
-    assert "Most watched:" in text and "of 40 aired" in text
+    assert "Most watched:" in text and "completion unknown" in text     # the demo's episode counts are made up
     assert text.count("S0") >= 3
     assert "0 new plays" in text                                  # sync of the sample is idempotent
     assert "Unknown command `histroy`. Did you mean `history`?" in text

@@ -68,7 +68,10 @@ async def test_telegram_link_sync_personas_recommend_feedback(fake_trakt: FakeTr
             picks = (await tg.wait_sent(n + 4))[n + 1:n + 4]
             assert "Recommendations across your personas" in tg.sent[n]["text"]
             assert all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in picks)
-            assert all("LLM reason for" in m["text"] for m in picks)              # explained by the LLM fake
+            assert all("LLM reason for" in (m.get("caption") or m["text"]) for m in picks)   # the LLM fake's words
+            photos = [m for m in picks if "photo" in m]              # a pick with a TMDB poster is sent as a photo
+            assert photos and all(tg.photo_urls[m["message_id"]].startswith("https://image.tmdb.org/t/p/w342/")
+                                  for m in photos)
             assert "Tina&#x27;s side" not in tg.sent[3]["text"] and "Tina's side 0" in tg.sent[3]["text"]
             first, second = picks[0], picks[1]
             event = int(first["reply_markup"]["inline_keyboard"][0][1]["callback_data"].split(":")[1])

@@ -14,6 +14,7 @@ import pytest
 
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
+from engine.catalogue import load_catalogue
 from engine.errors import MultitudesError
 from engine.models import FeedbackKind, Filters, Mode, RecommendRequest
 from engine.store import SqliteStore
@@ -128,6 +129,24 @@ async def test_all_with_a_larger_k_gives_several_per_persona_without_a_false_not
     counts = Counter(it.persona_name for it in got.items)
     assert set(counts.values()) == {per} and set(counts) == {p.name for p in personas}
     assert [it.persona_name for it in got.items[:len(personas)]] == [p.name for p in personas]   # rounds
+
+
+async def test_demo_cards_link_only_real_ids_and_never_state_made_up_facts(sample: tuple[Any, int]) -> None:
+    """The bundled catalogue's Trakt ids, slugs and some TMDB ids are made up (marked ``synthesised`` in the data):
+    cards link only real ids, and stats do not present made-up episode counts as completion."""
+    engine, pid = sample
+    entries = {e["imdb_id"]: e for e in load_catalogue()}
+    assert all("trakt_id" in e["synthesised"] for e in entries.values())
+    got = await engine.recommend(RecommendRequest(pid, k=10))
+    assert got.items
+    for it in got.items:
+        e = entries[it.imdb_id]
+        assert it.trakt_url is None
+        assert (it.tmdb_url is not None) == e["tmdb_id_real"]
+        assert it.imdb_url == f"https://www.imdb.com/title/{e['imdb_id']}/"
+        assert it.scores[0] == ("IMDb", f"{e['imdb_rating']:.1f}")          # a real score (JustWatch, MIT)
+    stats = await engine.stats(pid)
+    assert all(t.completion is None for t in stats.top_shows)
 
 
 async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:

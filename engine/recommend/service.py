@@ -36,7 +36,7 @@ from ..errors import MultitudesError
 from ..feedback import FeedbackService
 from ..filters import passes
 from ..llm import LLM
-from ..meta import ShowMeta
+from ..meta import ShowMeta, critic_scores
 from ..models import (
     FeedbackKind,
     Filters,
@@ -535,16 +535,17 @@ class Recommender:
         slug = ref.slug if ref is not None else None
         trakt = ref.trakt if ref is not None else None
         tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
+        imdb = m.imdb_id or (ref.imdb if ref is not None else None)
+        trakt_url, tmdb_url, imdb_url = links(m, slug, trakt, tmdb, imdb)
         return Recommendation(
             show_id=sid, title=m.display_title, year=m.first_year, persona_id=persona.id if persona else None,
             persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
             sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_, overview=m.overview[:400], genres=m.genres,
             network=m.networks[0] if m.networks else None, providers=m.providers,
             poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
-            trakt_url=f"https://trakt.tv/shows/{slug or trakt}" if (slug or trakt) else None,
-            tmdb_url=f"https://www.themoviedb.org/tv/{tmdb}" if tmdb else None,
             status=m.status, lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
-            imdb_id=m.imdb_id or (ref.imdb if ref is not None else None), trakt_id=trakt, tmdb_id=tmdb)
+            imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb, scores=critic_scores(m), trakt_url=trakt_url,
+            tmdb_url=tmdb_url, imdb_url=imdb_url)
 
     async def _ids(self, ranked: Ranked) -> dict[int, ShowIds]:
         """Outside ids (Trakt, TMDB, IMDb) of the picks and of the LLM's shortlist."""
@@ -622,15 +623,15 @@ class Recommender:
             ref = recs[sid].ids if sid in recs else None
             slug, trakt = (ref.slug, ref.trakt) if ref is not None else (None, None)
             tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
+            imdb = m.imdb_id or (ref.imdb if ref is not None else None)
+            trakt_url, tmdb_url, imdb_url = links(m, slug, trakt, tmdb, imdb)
             items.append(Recommendation(
                 show_id=sid, title=m.display_title, year=m.first_year, persona_id=None, persona_name=None,
                 reason=reason, score=0.0, sources=(source,), rank=rank_, overview=m.overview[:400], genres=m.genres,
                 network=m.networks[0] if m.networks else None, providers=m.providers,
                 poster_url=f"https://image.tmdb.org/t/p/w342{m.poster_path}" if m.poster_path else None,
-                trakt_url=f"https://trakt.tv/shows/{slug or trakt}" if (slug or trakt) else None,
-                tmdb_url=f"https://www.themoviedb.org/tv/{tmdb}" if tmdb else None, status=m.status,
-                lifecycle=words, strategy="cold", imdb_id=m.imdb_id or (ref.imdb if ref is not None else None),
-                trakt_id=trakt, tmdb_id=tmdb))
+                status=m.status, lifecycle=words, strategy="cold", imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb,
+                scores=critic_scores(m), trakt_url=trakt_url, tmdb_url=tmdb_url, imdb_url=imdb_url))
         request_id = uuid.uuid4().hex[:12]
         items = await self._record(req, request_id, items, False, metas={int(cat.ids[i]): cat.metas[i]
                                                                          for i, _, _, _ in picks})
@@ -653,6 +654,16 @@ class Recommender:
                                                 if r.show_id in metas and not metas[r.show_id].partial],
                                                now, now + timedelta(days=7))
         return [replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
+
+
+def links(m: ShowMeta, slug: str | None, trakt: int | None, tmdb: int | None,
+          imdb: str | None) -> tuple[str | None, str | None, str | None]:
+    """(Trakt, TMDB, IMDb) links of a card, built only from real ids (the bundled demo data's made-up Trakt and
+    TMDB ids would link nowhere, or to another show)."""
+    real_trakt = not (m.made_up("trakt_id") or m.made_up("slug"))
+    return (f"https://trakt.tv/shows/{slug or trakt}" if real_trakt and (slug or trakt) else None,
+            f"https://www.themoviedb.org/tv/{tmdb}" if tmdb and not m.made_up("tmdb_id") else None,
+            f"https://www.imdb.com/title/{imdb}/" if imdb else None)
 
 
 def _own(stats: Mapping[str, ArmStats], arm: str) -> tuple[int, int]:

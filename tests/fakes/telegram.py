@@ -28,6 +28,8 @@ class FakeTelegram(FakeServer):
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.next_update = 1
         self.next_message = 100
+        self.photo_urls: dict[int, str] = {}      # message id -> the URL a photo was sent from
+        self.refuse_photo_urls = False            # answer photo URLs as Telegram does a page it cannot use
         self.sent: list[dict[str, Any]] = []            # messages the bot sent (and edited)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.allowed_updates: list[list[str]] = []
@@ -165,10 +167,17 @@ class FakeTelegram(FakeServer):
                 return json_response({"ok": True, "result": self._message(p["chat_id"], text=p.get("text", ""),
                                                                            **extra)})
             case "sendPhoto":
+                url = p.get("photo") if isinstance(p.get("photo"), str) else None
+                if url is not None and (self.refuse_photo_urls or not url.startswith("https://")):
+                    # Telegram downloads a photo given by URL itself; a page it cannot use is refused
+                    return json_response({"ok": False, "error_code": 400, "description":
+                                          "Bad Request: wrong type of the web page content"}, status=400)
                 extra = {"reply_markup": p["reply_markup"]} if p.get("reply_markup") else {}
                 photo = [{"file_id": f"ph{self.next_message}", "file_unique_id": "u", "width": 800, "height": 400}]
-                return json_response({"ok": True, "result": self._message(
-                    p["chat_id"], photo=photo, caption=p.get("caption", ""), **extra)})
+                msg = self._message(p["chat_id"], photo=photo, caption=p.get("caption", ""), **extra)
+                if url is not None:
+                    self.photo_urls[msg["message_id"]] = url      # what was asked for (a test reads it)
+                return json_response({"ok": True, "result": msg})
             case "editMessageReplyMarkup":
                 for m in self.sent:
                     if m["message_id"] == int(p["message_id"]):
