@@ -242,3 +242,22 @@ async def test_telegram_flood_limits_are_waited_out_and_undelivered_picks_withdr
             assert not tg.unhandled
         finally:
             await fe.stop()
+
+
+async def test_a_poster_telegram_cannot_fetch_falls_back_to_the_card(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    async with FakeTelegram() as tg:
+        engine = await make_engine(tmdb=fake_tmdb, MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        await engine.load_sample(await engine.person("telegram", str(UID)))
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            tg.refuse_photo_urls = True
+            tg.command(UID, "/recommend k:3")
+            picks = (await tg.wait_sent(4))[1:4]
+            refused = [p for m, p in tg.calls if m == "sendPhoto"]
+            assert refused                                           # a poster was tried…
+            assert all("text" in m and "photo" not in m for m in picks)       # …and every card still arrived
+            assert all(len(m["reply_markup"]["inline_keyboard"][0]) == 3 for m in picks)
+        finally:
+            await fe.stop()
