@@ -20,7 +20,7 @@ from engine.models import Filters, Mode, PersonSettings, RecommendRequest
 
 RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend bridge Comedies + Documentaries`, "
                   "`recommend like:\"Fargo\"`, `recommend mood:\"something light\" runtime:<35`.")
-SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on "
+SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off digest:on "
                  "watchlist:on channel:here`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
 OFF = frozenset({"off", "no", "n", "false", "0"})
@@ -117,6 +117,14 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             out["share_cowatch"] = _switch(key, val)
         elif key in ("tz", "timezone"):
             out["timezone"] = val
+        elif key in ("region", "country"):
+            if val.lower() in OFF | {"none", "default"}:
+                out["region"] = None
+                continue
+            if not (len(val) == 2 and val.isascii() and val.isalpha()):
+                raise GrammarError(f"region:{val} should be a two-letter country code, e.g. region:GB or region:DE.",
+                                   SETTINGS_HINT)
+            out["region"] = val.upper()
         elif key == "quiet":
             if val.lower() in OFF | {"none"}:
                 out["quiet_hours"] = None
@@ -168,5 +176,6 @@ def settings_text(s: PersonSettings) -> str:
             f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
             f"weekly digest: {'on' if s.digest else 'off'} · "
             f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
+            f"where to watch, in: {s.region or 'the default region'} · "
             f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
             f"default filters: {filters_text(s.default_filters) or 'none'}")

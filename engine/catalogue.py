@@ -74,7 +74,8 @@ def catalogue_meta(entry: dict[str, Any]) -> ShowMeta:
         seasons=tuple(SeasonInfo(n, per, None) for n in range(1, seasons + 1)), runtime=entry["runtime"],
         origin_country=tuple(entry["countries"]), vote_average=entry["tmdb_rating"], vote_count=entry["imdb_votes"],
         popularity=entry["tmdb_popularity"], certification=entry["certification"],
-        providers=tuple(entry["providers"]), imdb_id=entry["imdb_id"], imdb_rating=entry["imdb_rating"],
+        providers=tuple(entry["providers"]), providers_region="US", imdb_id=entry["imdb_id"],
+        imdb_rating=entry["imdb_rating"],
         imdb_votes=entry["imdb_votes"], synthesised=tuple(entry.get("synthesised", ())))
 
 

@@ -125,7 +125,7 @@ def passes(meta: ShowMeta, f: Filters) -> bool:
         return False
     if f.provider:
         want = f.provider.lower()
-        if not any(want in p.lower() for p in (*meta.providers, *meta.networks)):
+        if not any(want in p.lower() for p in (*meta.providers_in(f.region), *meta.networks)):
             return False
     if f.status == "airing" and not meta.airing:
         return False

@@ -78,7 +78,9 @@ class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc
     popularity: float | None = None
     poster_path: str | None = None
     certification: str | None = None
-    providers: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()                             # streaming in the bot's default region
+    providers_region: str | None = None                         # the country ``providers`` is for
+    regional_providers: tuple[tuple[str, tuple[str, ...]], ...] = ()    # (country, providers) for the others
     imdb_id: str | None = None
     tvdb_id: int | None = None
     imdb_rating: float | None = None
@@ -91,6 +93,15 @@ class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc
 
     def made_up(self, what: str) -> bool:
         return what in self.synthesised
+
+    def providers_in(self, region: str | None) -> tuple[str, ...]:
+        """Where it streams in ``region`` (ISO 3166-1 code): the default list when unset; nothing when only other
+        countries are known (never another country's services as if they were yours)."""
+        if not region or region == self.providers_region:
+            return self.providers
+        if self.providers_region is None and not self.regional_providers:
+            return self.providers                   # stored before countries were kept: as it was
+        return dict(self.regional_providers).get(region, ())
 
     @property
     def display_title(self) -> str:

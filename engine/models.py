@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .adapt import ArmState
 
@@ -315,6 +315,7 @@ class Filters:
     language: str | None = None
     provider: str | None = None
     status: str | None = None           # airing | ended
+    region: str | None = None           # the person's country: ``provider`` and "where to watch" read its list
 
     def over(self, defaults: Filters) -> Filters:
         """These filters on top of a person's defaults: genres add up, anything set here wins."""
@@ -324,7 +325,8 @@ class Filters:
             self.anime if self.anime is not None else defaults.anime,
             self.max_runtime if self.max_runtime is not None else defaults.max_runtime,
             self.min_runtime if self.min_runtime is not None else defaults.min_runtime,
-            self.language or defaults.language, self.provider or defaults.provider, self.status or defaults.status)
+            self.language or defaults.language, self.provider or defaults.provider, self.status or defaults.status,
+            self.region or defaults.region)
 
     @property
     def empty(self) -> bool:
@@ -431,6 +433,7 @@ class PersonSettings(BaseModel):
     trakt_watchlist: bool = False
     digest: bool = False
     alert_channel: str = ""             # "platform:chat id" where alerts go; empty: privately
+    region: str | None = Field(None, pattern=r"^[A-Z]{2}$")   # ISO 3166-1 country for "where to watch"
     default_filters: Filters = Filters()
 
     @field_validator("default_filters", mode="before")

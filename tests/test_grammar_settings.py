@@ -10,20 +10,22 @@ from engine.models import Filters, PersonSettings
 
 def test_every_setting_parses_to_what_the_engine_stores() -> None:
     got = parse_settings(["group:on", "tz:Europe/Paris", "quiet:23-08", "alerts:on", "binge:off", "premiere:yes",
-                          "returning:off", "catchup:on", "digest:on", "watchlist:on", "channel:here"])
+                          "returning:off", "catchup:on", "digest:on", "watchlist:on", "channel:here", "region:gb"])
     assert got == {"group_opt_in": True, "timezone": "Europe/Paris", "quiet_hours": (23, 8), "alerts": True,
                    "alert_binge": False, "alert_premiere": True, "alert_returning": False, "alert_catchup": True,
-                   "digest": True, "trakt_watchlist": True, "alert_channel": "here"}
+                   "digest": True, "trakt_watchlist": True, "alert_channel": "here", "region": "GB"}
+    assert parse_settings(["region:default"]) == {"region": None}
     assert resolve_channel(dict(got), "telegram", "-100500")["alert_channel"] == "telegram:-100500"
     assert resolve_channel(parse_settings(["channel:dm"]), "discord", "1")["alert_channel"] == ""
     text = settings_text(PersonSettings.model_validate({**got, "alert_channel": "telegram:-1"}))
     assert "(not: binge, returning)" in text and "weekly digest: on" in text and "a chosen chat" in text
+    assert "where to watch, in: GB" in text
 
 
 @pytest.mark.parametrize("tokens, words", [
     (["quiet:late"], "quiet:23-08"), (["colour:blue"], "don't know the setting"), (["digest"], "needs a value"),
     (["channel:everywhere"], "channel:here"), (["alerts:nah"], "alerts:on or alerts:off"),
-    (["quiet:²-3"], "quiet:23-08"),
+    (["quiet:²-3"], "quiet:23-08"), (["region:Britain"], "two-letter country code"), (["region:G1"], "region:GB"),
 ])
 def test_bad_settings_say_what_would_work(tokens: list[str], words: str) -> None:
     with pytest.raises(GrammarError) as e:

@@ -149,6 +149,22 @@ async def test_demo_cards_link_only_real_ids_and_never_state_made_up_facts(sampl
     assert all(t.completion is None for t in stats.top_shows)
 
 
+async def test_where_to_watch_follows_the_persons_region(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    engine = await make_engine(tmdb=fake_tmdb, clock=FakeClock())
+    pid = await engine.person("console", "uk")
+    await engine.load_sample(pid)
+    with pytest.raises(MultitudesError, match="region"):
+        await engine.update_settings(pid, region="Britain")               # two letters, or nothing changes
+    await engine.update_settings(pid, region="GB")
+    got = await engine.recommend(RecommendRequest(pid, k=10, filters=Filters(provider="Sky Go")))
+    assert got.items and all("Sky Go" in it.providers for it in got.items)   # TMDB's British list, filtered
+    assert not any("HBO Max" in it.providers for it in got.items)
+    await engine.update_settings(pid, region=None)
+    engine.clock.advance(days=30)
+    us = await engine.recommend(RecommendRequest(pid, k=10, filters=Filters(provider="HBO Max")))
+    assert us.items and all("HBO Max" in it.providers for it in us.items)
+
+
 async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:
     engine, pid = sample
     r = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("western",), status="airing")))

@@ -145,8 +145,8 @@ class CatalogueIndex:
             out &= (lang == "") | (lang == f.language)
         if f.provider:
             want = f.provider.lower()
-            out &= np.array([any(want in p.lower() for p in (*m.providers, *m.networks)) for m in self.metas],
-                            dtype=bool)
+            out &= np.array([any(want in p.lower() for p in (*m.providers_in(f.region), *m.networks))
+                             for m in self.metas], dtype=bool)
         if f.status == "airing":
             out &= c["airing"]
         elif f.status == "ended":

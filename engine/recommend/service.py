@@ -232,6 +232,8 @@ class Recommender:
         filters = req.filters
         if req.apply_defaults and person is not None:
             filters = filters.over(person.settings.default_filters)
+        if person is not None and person.settings.region and not filters.region:
+            filters = replace(filters, region=person.settings.region)
         metas = {sid: r.meta for sid, r in stored.items() if r.has_meta and not r.meta.empty}
         watchlist = [(s, dep.catalogue.meta(s) or metas.get(s)) for s in listed if s not in view.seen]
         return view, pc, filters, linked, watchlist
@@ -281,7 +283,7 @@ class Recommender:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
         ids = await self._ids(ranked)
-        items = [self._item(ranked, p, reason, n + 1, personas, ids) for n, (p, reason) in
+        items = [self._item(ranked, p, reason, n + 1, personas, ids, filters.region) for n, (p, reason) in
                  enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         llm_calls = llm_tokens = 0
         llm_used = False
@@ -525,7 +527,7 @@ class Recommender:
                           await self.feedback.ignored(person_id, before), post, lambda: next(slots))
 
     def _item(self, ranked: Ranked, p: Pick, reason: str, rank_: int, personas: Sequence[Persona],
-              ids: Mapping[int, ShowIds]) -> Recommendation:
+              ids: Mapping[int, ShowIds], region: str | None = None) -> Recommendation:
         sc = ranked.scored
         sid = sc.pool.ids[p.index]
         m = sc.pool.metas[p.index]
@@ -541,7 +543,7 @@ class Recommender:
             show_id=sid, title=m.display_title, year=m.first_year, persona_id=persona.id if persona else None,
             persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
             sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_, overview=m.overview[:400], genres=m.genres,
-            network=m.networks[0] if m.networks else None, providers=m.providers,
+            network=m.networks[0] if m.networks else None, providers=m.providers_in(region),
             poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
             status=m.status, lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
             imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb, scores=critic_scores(m), trakt_url=trakt_url,
@@ -588,7 +590,7 @@ class Recommender:
             if base is None:
                 i = index_of[p.id]
                 a = int(sc.assign[i])
-                base = self._item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids)
+                base = self._item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids, job.filters.region)
             reason = clean_reason(p.reason) or base.reason      # the model's words, as plain text, or ours
             out.append(replace(base, reason=reason, strategy="llm" if p.id not in by_id else base.strategy))
         for r in items:                                     # backfill what the LLM dropped or invented
@@ -608,6 +610,8 @@ class Recommender:
         filters = req.filters
         if req.apply_defaults and person is not None:
             filters = filters.over(person.settings.default_filters)
+        region = person.settings.region if person is not None else None
+        filters = replace(filters, region=filters.region or region)
         picks = await offload(cold_start, dep.catalogue, dep.population, excluded, _ok(filters, None),
                               self.clock.now(), req.k, self.profile.half_life_days)
         note = ("You have no viewing history here yet, so these are popular and airing shows. Link Trakt or import "
@@ -628,7 +632,7 @@ class Recommender:
             items.append(Recommendation(
                 show_id=sid, title=m.display_title, year=m.first_year, persona_id=None, persona_name=None,
                 reason=reason, score=0.0, sources=(source,), rank=rank_, overview=m.overview[:400], genres=m.genres,
-                network=m.networks[0] if m.networks else None, providers=m.providers,
+                network=m.networks[0] if m.networks else None, providers=m.providers_in(filters.region),
                 poster_url=f"https://image.tmdb.org/t/p/w342{m.poster_path}" if m.poster_path else None,
                 status=m.status, lifecycle=words, strategy="cold", imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb,
                 scores=critic_scores(m), trakt_url=trakt_url, tmdb_url=tmdb_url, imdb_url=imdb_url))

@@ -75,9 +75,16 @@ def normalise_tv(raw: dict[str, Any], region: str = "US") -> ShowMeta:
                      if isinstance(k, dict) and k.get("name"))
     ratings = {r.get("iso_3166_1"): r.get("rating") for r in (raw.get("content_ratings") or {}).get("results") or []
                if isinstance(r, dict)}
-    prov_region = ((raw.get("watch/providers") or {}).get("results") or {}).get(region) or {}
-    providers = tuple(str(p.get("provider_name")) for p in prov_region.get("flatrate") or []
-                      if isinstance(p, dict) and p.get("provider_name"))
+    by_country = (raw.get("watch/providers") or {}).get("results") or {}
+
+    def flatrate(country: str) -> tuple[str, ...]:
+        got = by_country.get(country) or {}
+        return tuple(str(p.get("provider_name")) for p in got.get("flatrate") or []
+                     if isinstance(p, dict) and p.get("provider_name"))
+
+    providers = flatrate(region)
+    regional = tuple(sorted((str(c), flatrate(c)) for c in by_country
+                            if isinstance(c, str) and c != region and flatrate(c)))
     ext = raw.get("external_ids") or {}
     runtime = raw.get("episode_run_time") or []
     last_ep = raw.get("last_episode_to_air") or None
@@ -101,6 +108,7 @@ def normalise_tv(raw: dict[str, Any], region: str = "US") -> ShowMeta:
         vote_average=_num(raw.get("vote_average")), vote_count=_num(raw.get("vote_count")),
         popularity=_num(raw.get("popularity")), poster_path=_str(raw.get("poster_path")),
         certification=ratings.get(region) or next(iter(ratings.values()), None), providers=providers,
+        providers_region=region, regional_providers=regional,
         imdb_id=_str(ext.get("imdb_id")), tvdb_id=_int(ext.get("tvdb_id")))
 
 

@@ -72,9 +72,15 @@ def tv_payload(e: dict[str, Any], today: date, lifecycle: Lifecycle | None = Non
         "_external_ids": {"imdb_id": e["imdb_id"], "tvdb_id": None},
         "_content_ratings": {"results": [{"iso_3166_1": "US", "rating": e["certification"]}]
                              if e["certification"] else []},
-        "_providers": {"results": {"US": {"link": "https://www.themoviedb.org/", "flatrate": [
-            {"provider_id": i + 1, "provider_name": p} for i, p in enumerate(e["providers"])]}}},
+        "_providers": {"results": {  # per country, as TMDB answers (GB: the same shows on British services)
+            "US": {"link": "https://www.themoviedb.org/", "flatrate": [
+                {"provider_id": i + 1, "provider_name": p} for i, p in enumerate(e["providers"])]},
+            "GB": {"link": "https://www.themoviedb.org/", "flatrate": [
+                {"provider_id": 100 + i, "provider_name": GB.get(p, p)} for i, p in enumerate(e["providers"])]}}},
     }
+
+
+GB = {"Hulu": "Disney Plus", "HBO Max": "Sky Go", "Peacock": "NOW", "Paramount+": "Paramount Plus"}
 
 
 class FakeTmdb(FakeServer):
