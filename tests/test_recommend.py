@@ -165,6 +165,25 @@ async def test_where_to_watch_follows_the_persons_region(fake_tmdb: FakeTmdb, ma
     assert us.items and all("HBO Max" in it.providers for it in us.items)
 
 
+async def test_like_finds_a_show_nobody_here_knows_through_tmdb_search(fake_tmdb: FakeTmdb,
+                                                                        make_engine: Any) -> None:
+    fresh = dict(next(e for e in fake_tmdb.shows.values() if "crime" in e["genres"]))
+    fresh.update(tmdb_id=990_123, title="Thursday Murder Club Files", imdb_id="tt99990123", year=2026)
+    fake_tmdb.shows[fresh["tmdb_id"]] = fresh                 # on TMDB, not in the bundled catalogue
+    assert not any(e["title"] == fresh["title"] for e in load_catalogue())
+    offline, opid = await sample_engine(make_engine)
+    with pytest.raises(MultitudesError) as refused:
+        await offline.recommend(RecommendRequest(opid, mode=Mode.LIKE, like="Thursday Murder Club Files"))
+    assert "don't know a show called" in refused.value.user_message
+    engine = await make_engine(tmdb=fake_tmdb, clock=FakeClock())
+    pid = await engine.person("console", "l")
+    await engine.load_sample(pid)
+    got = await engine.recommend(RecommendRequest(pid, mode=Mode.LIKE, like="thursday murder club files", k=5))
+    assert got.items and any("Thursday Murder Club Files" in it.reason for it in got.items)
+    assert fake_tmdb.count("/3/search/tv") >= 1 and fake_tmdb.count("/3/tv/990123") >= 1
+    assert await engine.search_titles("Thursday Murder", 5) == ["Thursday Murder Club Files"]   # autocomplete
+
+
 async def test_backfill_and_small_results_are_explained(sample: tuple[Any, int]) -> None:
     engine, pid = sample
     r = await engine.recommend(RecommendRequest(pid, k=5, filters=Filters(genres_in=("western",), status="airing")))

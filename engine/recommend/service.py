@@ -433,7 +433,25 @@ class Recommender:
                 found = self.catalogue.find(ShowIds(tmdb=hit.tmdb_id))
                 if found is not None:
                     return None, found.meta
+            live = await self._search_live(title)
+            if live is not None:
+                return None, live
         raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}.")
+
+    async def _search_live(self, title: str) -> ShowMeta | None:
+        """A show nobody here knows, from TMDB's title search (the exact title first, else TMDB's best match)."""
+        tmdb = self.sources.tmdb
+        if tmdb is None:
+            return None
+        try:
+            hits = await tmdb.search_tv(title)
+            want = norm_title(title)
+            exact = [h for h in hits if want in (norm_title(h.name), norm_title(h.original_name or ""))]
+            best = (exact or hits[:1])
+            return await tmdb.tv(best[0].tmdb_id) if best else None
+        except MultitudesError as e:            # TMDB down: the offline answer stands
+            log.info("live title search failed: %s", e)
+            return None
 
     async def _seeds(self, report: PersonaReport, job: Job) -> list[dict[str, Any]]:
         """Shows to expand from with the live lists: the asked-for show, then each persona's medoid and best
