@@ -324,7 +324,8 @@ def alert(a: Alert) -> str:
                                                                        else "") + " — ready to binge.")
         case ReturningAlert():
             years = round(a.gap_days / 365, 1)
-            return (f"{icon} {name} is back after {years:g} year(s): season {a.season} starts {day}. "
+            span = "a year" if years == 1 else f"{years:g} years"
+            return (f"{icon} {name} is back after {span}: season {a.season} starts {day}. "
                     "A recap of the last season might help.")
         case CatchupAlert() if a.related:
             because = " and ".join(a.related)

@@ -834,8 +834,7 @@ def cold_start(catalogue: CatalogueIndex, population: Population, seen: set[int]
             continue
         per_genre[main] += 1
         words = life[i][1]
-        votes = f" ({int(m.vote_count):,} votes)" if m.vote_count else ""
-        score_words = f"rated {m.vote_average:.1f}/10{votes}" if m.vote_average is not None else "well rated"
+        score_words = f"rated {m.vote_average:.1f}/10" if m.vote_average is not None else "well rated"
         if words:
             reason, source = f"{words[0].upper()}{words[1:]}, and {score_words}.", "airing"
         elif trust and here[i] > 0:
