@@ -182,3 +182,20 @@ def test_shared_tone_tags_lift_a_show(shows: list[ShowMeta]) -> None:
     light, dark = len(metas) - 2, len(metas) - 1
     out = ranked(cat, person, pool_of(cat, [light, dark, *of_genre(metas, "comedy", 15, skip=30)]), k=17)
     assert rank_of(out, dark) < rank_of(out, light)
+
+
+def test_lifecycle_labels_only_what_is_true_now() -> None:
+    """'binge-ready' means a season finished lately — never a show that ended decades ago (Knight Rider, 1986)."""
+    from engine.recommend.pipeline import lifecycle
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    ended_long_ago = ShowMeta(title="Knight Rider", status="Ended",
+                              last_episode=EpisodeAir(season=4, episode=21, air_date="1986-04-04", type="finale"))
+    assert lifecycle(ended_long_ago, now) == (0.0, None)
+    fresh = ShowMeta(title="Slow Horses", status="Returning Series",
+                     last_episode=EpisodeAir(season=5, episode=6, air_date="2026-10-29", type="finale"))
+    value, words = lifecycle(fresh, now)
+    assert value > 0 and words == "season 5 finished Oct 29: binge-ready"
+    soon = ShowMeta(title="Severance", status="Returning Series",
+                    next_episode=EpisodeAir(season=3, episode=1, air_date="2026-12-12"))
+    assert lifecycle(soon, now)[1] == "season 3 starts Dec 12"
+    assert lifecycle(soon, now - timedelta(days=60))[1] is None      # too far ahead to say yet
