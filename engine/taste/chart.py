@@ -18,7 +18,6 @@ from datetime import datetime
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
@@ -98,7 +97,8 @@ def period_counts(data: ChartData) -> tuple[list[str], np.ndarray]:
 
 
 def draw_taste(data: ChartData, *, percent: bool = False) -> Figure:
-    fig, ax = plt.subplots(figsize=(9, 4.6), dpi=110)
+    fig = Figure(figsize=(9, 4.6), dpi=110)       # no pyplot: nothing kept in a global figure registry
+    ax = fig.subplots()
     _style(fig, ax, "Your tastes over time" + (" (share of plays)" if percent else " (plays)"))
     periods, table = period_counts(data)
     if not periods:
@@ -145,7 +145,8 @@ def hour_weekday_counts(data: ChartData) -> tuple[np.ndarray, int]:
 
 
 def draw_when(data: ChartData) -> Figure:
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
+    fig = Figure(figsize=(9, 3.6), dpi=110)       # no pyplot: nothing kept in a global figure registry
+    ax = fig.subplots()
     grid, undated = hour_weekday_counts(data)
     tz = data.tz or "UTC"
     _style(fig, ax, f"When you watch (plays by hour, {tz})")
@@ -167,7 +168,8 @@ def draw_when(data: ChartData) -> Figure:
 
 
 def draw_map(data: ChartData) -> Figure:
-    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    fig = Figure(figsize=(8, 6), dpi=110)       # no pyplot: nothing kept in a global figure registry
+    ax = fig.subplots()
     _style(fig, ax, "Your shows, by persona (closer = more alike)")
     if not data.coords:
         return _empty(fig, ax, "Not enough shows for a map yet")
@@ -193,7 +195,6 @@ def draw_map(data: ChartData) -> Figure:
 def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
-    plt.close(fig)
     return buf.getvalue()
 
 
