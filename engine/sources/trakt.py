@@ -631,6 +631,21 @@ class TraktClient:
                 out.append(CalendarEntry(parse_show(show), int(ep["season"]), int(ep.get("number") or 0), at))
         return out
 
+    async def public_page(self, path: str, page: int = 1, limit: int | None = None) -> Page | None:
+        """One page of a public endpoint (no person's token); None when Trakt will not show it to us: a private
+        or deleted member (401, 403, 404). Rate limits and outages go through the shared HTTP policy."""
+        url = f"{self.base}{path}"
+        resp = await self.http.request("GET", url, params={"page": page, "limit": limit or self.settings.page_limit},
+                                       headers=self._headers())
+        if resp.status_code in (401, 403, 404):
+            return None
+        self._raise_for_status(resp)
+        h = resp.headers
+        total = h.get("X-Pagination-Item-Count")
+        items = msgspec.json.decode(resp.content) if resp.content else []
+        return Page(items if isinstance(items, list) else [], page, int(h.get("X-Pagination-Page-Count") or 1),
+                    int(total) if total else None)
+
     async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None:
         body = {k: v for k, v in (("trakt", ids.trakt), ("tmdb", ids.tmdb), ("imdb", ids.imdb),
                                   ("slug", ids.slug)) if v}

@@ -111,6 +111,7 @@ class FakeTrakt(FakeServer):
         self.gate: asyncio.Event | None = None
         self.next_history_id = 10_000_000
         self._filtered: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        self.public: dict[str, PublicUser] = {}              # other Trakt members, seen through public endpoints
         r = self.app.router
         r.add_post("/oauth/device/code", self.device_code)
         r.add_post("/oauth/device/token", self.device_token)
@@ -129,6 +130,10 @@ class FakeTrakt(FakeServer):
         r.add_get("/shows/popular", self.popular)
         r.add_get("/shows/anticipated", self.anticipated)
         r.add_get("/shows/{id}/related", self.related)
+        r.add_get("/shows/{id}/comments/{sort}", self.show_comments)
+        r.add_get("/shows/{id}/comments", self.show_comments)
+        r.add_get("/users/{user}/ratings/shows", self.user_ratings)
+        r.add_get("/users/{user}/watched/shows", self.user_watched)
         r.add_get("/recommendations/shows", self.recommendations)
         r.add_get("/calendars/all/shows/{start}/{days}", self.calendar)
         r.add_get("/calendars/all/shows/{which}/{start}/{days}", self.calendar)
@@ -424,6 +429,53 @@ class FakeTrakt(FakeServer):
             return web.Response(status=404, text="")
         return await self._paged(request, [trakt_show(x) for x in _similar(e, cat, 30)])
 
+    # -- Trakt's public graph: other members' comments, ratings and watched shows ------------------------------
+    def add_public_user(self, username: str, ratings: list[tuple[dict[str, Any], int]], *, private: bool = False,
+                        watched: list[tuple[dict[str, Any], int]] | None = None) -> None:
+        """A member who rated (and watched) shows; their comments on rated shows carry ``user_stats.rating``.
+        A private member's profile answers 401 without their OAuth; their comments still show."""
+        self.public[username] = PublicUser(username, private, ratings, watched or [(e, 1) for e, _ in ratings])
+
+    async def show_comments(self, request: web.Request) -> web.Response:
+        key = request.match_info["id"]
+        sort = request.match_info.get("sort", "newest")
+        if sort not in ("newest", "oldest", "likes", "replies", "highest", "lowest", "plays"):
+            return web.Response(status=404, text="")
+        rows = []
+        for n, u in enumerate(sorted(self.public.values(), key=lambda u: u.username)):
+            for e, rating in u.ratings:
+                if str(e["trakt_id"]) == key or e["slug"] == key:
+                    rows.append(comment_row(u, e, rating, 100_000 + 1000 * n + int(e["trakt_id"]) % 1000))
+        if sort == "highest":
+            rows.sort(key=lambda r: -(r["user_stats"]["rating"] or 0))
+        elif sort == "lowest":
+            rows.sort(key=lambda r: r["user_stats"]["rating"] or 0)
+        elif sort in ("likes", "replies"):
+            rows.sort(key=lambda r: (-r[sort], r["id"]))
+        return await self._paged(request, rows)
+
+    def _public_user(self, request: web.Request) -> PublicUser | web.Response:
+        u = self.public.get(request.match_info["user"])
+        if u is None:
+            return web.Response(status=404, text="")
+        if u.private:                  # needs the member's own OAuth (or a follow): Trakt answers 401
+            return web.Response(status=401, text="")
+        return u
+
+    async def user_ratings(self, request: web.Request) -> web.Response:
+        u = self._public_user(request)
+        if isinstance(u, web.Response):
+            return u
+        return await self._paged(request, [rating_row(e, r) for e, r in u.ratings], optional=True)
+
+    async def user_watched(self, request: web.Request) -> web.Response:
+        u = self._public_user(request)
+        if isinstance(u, web.Response):
+            return u
+        return json_response([{"plays": plays, "last_watched_at": "2025-06-01T20:00:00.000Z",
+                               "last_updated_at": "2025-06-01T20:00:00.000Z", "show": trakt_show(e)}
+                              for e, plays in u.watched])
+
     async def recommendations(self, request: web.Request) -> web.Response:
         u = await self._authed(request)
         limit = min(100, int(request.query.get("limit", 10)))
@@ -460,6 +512,24 @@ def _similar(e: dict[str, Any], pool: tuple[dict[str, Any], ...], n: int) -> lis
         return (-len(g & h) / max(1, len(g | h)) - 0.001 * min(x["imdb_votes"], 10**6) / 10**6, x["trakt_id"])
 
     return sorted((x for x in pool if x["trakt_id"] != e["trakt_id"]), key=score)[:n]
+
+
+@dataclass
+class PublicUser:
+    username: str
+    private: bool
+    ratings: list[tuple[dict[str, Any], int]]
+    watched: list[tuple[dict[str, Any], int]]
+
+
+def comment_row(u: PublicUser, e: dict[str, Any], rating: int, cid: int) -> dict[str, Any]:
+    """A show comment as Trakt sends it (``user`` a profile, ``user_stats.rating`` the author's rating of the show)."""
+    return {"id": cid, "parent_id": 0, "created_at": "2025-06-01T20:00:00.000Z",
+            "updated_at": "2025-06-01T20:00:00.000Z", "comment": f"{e['title']} review by {u.username}",
+            "spoiler": False, "review": False, "replies": cid % 3, "likes": cid % 17, "user_rating": rating,
+            "user_stats": {"rating": rating, "play_count": 10, "completed_count": 1},
+            "user": {"username": u.username, "private": u.private, "deleted": False, "name": None, "vip": False,
+                     "vip_ep": False, "director": False, "ids": {"slug": u.username.lower(), "trakt": cid}}}
 
 
 def rating_row(e: dict[str, Any], rating: int, when: str = "2025-06-01T20:00:00.000Z") -> dict[str, Any]:
