@@ -1,12 +1,14 @@
 """Issue 14 groundwork: Trakt's public graph read through the real client against the fake, within a request
-budget, private members skipped, answers cached; and taste neighbours per persona from those ratings."""
+budget, private members skipped, answers cached — and the evaluation's dataset adapter asked exactly the same."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.recommend.neighbours import neighbour_scores, taste_neighbours
-from engine.sources.public_graph import Budget, Member, PublicGraph
+from engine.evaluation.datasets import Interaction
+from engine.evaluation.lone import DatasetPublic
+from engine.evaluation.strategies import TrainData
+from engine.sources.public_graph import Budget, PublicGraph
 from tests.conftest import trakt_client
 from tests.fakes.catalogue import catalogue
 from tests.fakes.trakt import FakeTrakt
@@ -48,16 +50,33 @@ async def test_public_graph_stays_within_budget_skips_private_members_and_caches
         assert await graph.ratings("nobody-at-all", Budget(0)) is None           # no budget: no request
 
 
-def test_taste_neighbours_agree_with_the_persona_and_surface_its_unseen_favourites() -> None:
-    crime_seen = {1: 1.0, 2: 0.8, 3: 0.6}
-    fans = [Member(f"fan{i}", {1: 9, 2: 9, 3: 8, 50: 10, 60: 4}) for i in range(5)]
-    haters = [Member(f"hater{i}", {1: 2, 2: 3, 70: 10, 71: 9}) for i in range(5)]
-    one_show = [Member("tourist", {1: 10, 80: 10, 81: 2})]
-    near = taste_neighbours(crime_seen, fans + haters + one_show)
-    names = [m.username for m, _ in near]
-    assert names[:5] == [f"fan{i}" for i in range(5)] and not any(n.startswith("hater") for n in names)
-    sims = dict((m.username, s) for m, s in near)
-    assert sims["tourist"] < sims["fan0"]                     # one shared show counts for less (shrinkage)
-    scores = neighbour_scores(near, exclude=set(crime_seen))
-    assert max(scores, key=lambda s: scores[s]) == 50         # what the persona's neighbours love
-    assert 60 not in scores and 70 not in scores              # disliked by the neighbours; the haters' taste
+async def test_the_evaluation_adapter_makes_the_same_calls_as_the_live_client(
+        fake_trakt: FakeTrakt, make_engine: Any, probe: Any) -> None:
+    """`multitudes eval --strategies lone` answers the public graph from a dataset; for the same people it must be
+    asked exactly what Trakt is asked, in the same order, within the same budget."""
+    crime, _ = _population(fake_trakt)
+    # the same people as a dataset: item ids are the shows' Trakt ids, ratings on MovieLens' 0.5-5 scale
+    rows = [Interaction(u.username, str(e["trakt_id"]), float(1000 + n), r / 2)
+            for u in fake_trakt.public.values() if not u.private for n, (e, r) in enumerate(u.ratings)]
+    rows += [Interaction("me", str(e["trakt_id"]), 1.0, 4.5) for e in crime[:6]]
+    data = TrainData.build(rows, {})
+    adapter = DatasetPublic(data)
+    adapter.exclude = "me"
+    seeds = [e["trakt_id"] for e in crime[:6]]
+    offline = await PublicGraph(adapter, None).around([data.iix[str(t)] for t in seeds], Budget(60))
+    engine = await make_engine(trakt=fake_trakt)
+    async with trakt_client(engine.settings, probe) as client:
+        before = len(fake_trakt.requests)
+        live = await PublicGraph(client, None).around(seeds, Budget(60))
+        asked = [r.path for r in fake_trakt.requests[before:]]
+
+    def as_trakt(path: str) -> str:                 # the adapter's show ids are the dataset's item positions
+        parts = path.split("/")
+        if parts[1] == "shows":
+            parts[2] = data.item_ids[int(parts[2])]
+        return "/".join(parts)
+
+    assert [as_trakt(p) for p in adapter.calls] == asked and len(asked) <= 60
+    assert [m.username for m in offline] == [m.username for m in live]
+    assert all({data.item_ids[i] for i in o.ratings} == {str(t) for t in m.ratings}
+               for o, m in zip(offline, live, strict=True))

@@ -33,7 +33,7 @@ def world() -> tuple[Dataset, TrainData]:
     return ds, TrainData.build(ds.interactions, ds.items)
 
 
-@pytest.mark.parametrize("name", expand(ALL))
+@pytest.mark.parametrize("name", [*expand(ALL), "lone", "lone-offline"])
 def test_strategy_contract(name: str, world: tuple[Dataset, TrainData]) -> None:
     _, data = world
     s = make(name, "last-n", False, 0)
@@ -55,6 +55,14 @@ def test_strategy_contract(name: str, world: tuple[Dataset, TrainData]) -> None:
     s2 = make(name, "last-n", False, 0)
     s2.fit(data)
     assert s2.recommend("u5", 10, data.seen("u5")) == s.recommend("u5", 10, data.seen("u5"))
+
+
+def test_a_person_alone_reads_the_public_graph_within_budget(world: tuple[Dataset, TrainData]) -> None:
+    ds, _ = world
+    r = evaluate(ds, strategies=["lone-offline", "lone"], protocol="last-n", n=3, k=5)
+    lone = r["strategies"]["lone"]
+    assert 0 < lone["requests_per_person"] <= lone["requests_max"] <= 60
+    assert "requests_per_person" not in r["strategies"]["lone-offline"]
 
 
 def test_eval_reports_every_metric(world: tuple[Dataset, TrainData]) -> None:

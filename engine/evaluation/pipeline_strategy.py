@@ -10,7 +10,7 @@ data (``engine.evaluation.tune``, the code behind ``multitudes tune``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,12 +64,16 @@ class World:
         return self.space.matrix[list(ids)]
 
 
-def build_world(data: TrainData, *, ordinal: bool, seed: int = 0) -> World:
+def build_world(data: TrainData, *, ordinal: bool, seed: int = 0, collaborative: bool = True) -> World:
+    """``collaborative=False``: a fresh deployment's view — what everyone watches (Trakt's public lists: trending,
+    popular) but no co-watching (no EASE, no co-watching embeddings in the feature rows)."""
     metas = [from_dict(data.items.get(it) or {"title": it}) for it in data.item_ids]
     events = [Event(data.uix[it.user], data.iix[it.item], seconds(it.ts, ordinal),
                     None if it.rating is None else float(it.rating) * 2.0) for it in data.interactions]
     population = build_population(events, seed=seed)
-    space = build_features(dict(enumerate(metas)), cf=population.cf, seed=seed)
+    if not collaborative:
+        population = replace(population, B=None, keep=np.zeros(0, dtype=np.int64), cf={})
+    space = build_features(dict(enumerate(metas)), cf=population.cf or None, seed=seed)
     counts = np.asarray(data.X.sum(axis=0)).ravel().astype(float)
     catalogue = CatalogueIndex(np.arange(len(metas), dtype=np.int64), metas, space.matrix, np.log1p(counts))
     end = max((seconds(it.ts, ordinal) for it in data.interactions), default=0.0)

@@ -22,6 +22,7 @@ from ..errors import InvalidImport
 from ..recommend.pipeline import closeness
 from ..recommend.weights import shipped
 from .datasets import Dataset, Interaction
+from .lone import Lone
 from .pipeline_strategy import Multitudes, PersonaCache, World, build_world
 from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, kl
 
@@ -88,6 +89,12 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "
             return ItemKNN(seed=seed)
         case "ease":
             return Ease(seed=seed)
+        case "lone" | "lone-offline":
+            profiles = shipped().profiles
+            profile = profiles.get(weights) if weights != "fit" else None
+            if weights != "fit" and profile is None:
+                raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
+            return Lone(public=name == "lone", ordinal=ordinal, seed=seed, profile=profile)
         case "multitudes":
             if weights == "fit":
                 return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, fit_weights=True)
@@ -96,7 +103,7 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "
                 raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
             return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, profile=profiles[weights],
                               fit_weights=False)
-    raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join(ALL)}")
+    raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join((*ALL, 'lone', 'lone-offline'))}")
 
 
 def persona_coverage(world: World, personas: PersonaCache, user: str, recs: Sequence[str]) -> float | None:
@@ -192,6 +199,10 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
             "calibration_kl": round(klsum / n_kl, 4) if n_kl else None,
             "persona_coverage": round(pcov / n_pc, 4) if n_pc else None,
         }
+        if isinstance(strat, Lone) and strat.public:
+            out["strategies"][name]["requests_per_person"] = round(
+                sum(strat.requests) / max(1, len(strat.requests)), 1)
+            out["strategies"][name]["requests_max"] = max(strat.requests, default=0)
         out["details"][name] = {"fit_s": round(fit_s, 2), "total_s": round(time.perf_counter() - t0, 2),
                                 **({"tuning": strat.tuning, "profile": strat.profile.model_dump(
                                     exclude={"provenance"})} if isinstance(strat, Multitudes) else {})}

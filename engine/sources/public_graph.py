@@ -1,9 +1,10 @@
 """Trakt's public graph: the members who rated a show (found through its comments, each carrying the author's
 rating) and their public show ratings — read only as far as a request budget allows, cached in the store.
 
-Groundwork for collaborative filtering for a person alone (issue 14): the neighbours it finds are not yet a
-candidate source of the pipeline. Private and deleted members are skipped (and remembered as such); strangers are
-never named to anyone.
+Collaborative filtering for a person alone (issue 14): ``multitudes eval --strategies lone`` measures it (the members
+found become a small co-watching population beside the global lists, ``engine.evaluation.lone``); the live bot does
+not read the graph yet. Private and deleted members are skipped (and remembered as such); strangers are never named
+to anyone.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from ..caching import CachedLookups
-from .trakt import TraktClient
+from .trakt import Page
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,15 @@ class Member:
     ratings: dict[int, int] = field(default_factory=dict)      # Trakt show id -> rating 1-10
 
 
+class PublicSource(Protocol):
+    """What the graph reads: one page of a public Trakt endpoint, None when it is not public. ``TraktClient`` is
+    one; the evaluation's adapter over a dataset's other people is another (the same calls, counted the same)."""
+
+    async def public_page(self, path: str, page: int = 1, limit: int | None = None) -> Page | None: ...
+
+
 class PublicGraph:
-    def __init__(self, trakt: TraktClient, cache: CachedLookups | None, *, page_limit: int = 100) -> None:
+    def __init__(self, trakt: PublicSource, cache: CachedLookups | None, *, page_limit: int = 100) -> None:
         self.trakt = trakt
         self.cache = cache
         self.page_limit = page_limit
