@@ -1,9 +1,12 @@
 """A person alone in a fresh deployment, evaluated (issue 14): ``lone-offline`` sees only Trakt's global public lists
 (answered from the training data: popularity now and over all time, no co-watching); ``lone`` also reads Trakt's
-public graph — the members who rated the person's persona shows and their ratings — through the same
+public graph — the members who rated the person's last shows (then their personas' most typical) and those
+members' ratings — through the same
 ``PublicGraph`` code the bot runs, answered by ``DatasetPublic`` from the dataset's other people with the same page
 sizes, budget and request counting. The members found become a small co-watching population (EASE over their
-ratings) beside the global lists; everything else is the live pipeline.
+ratings) beside the global lists; everything else is the live pipeline. Seeding from the last watched shows
+measured better than from the personas' medoids on both datasets (MovieLens last-5, 300 people: 0.069 vs 0.059
+Recall@10 with the same budget), which reward what a person watches now.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from .pipeline_strategy import PersonaCache, World, build_world, seconds
 from .strategies import Base, TrainData, top_k
 
 BUDGET = 60          # requests per person and refresh, as the bot's default
-SEEDS = 10           # persona shows to look for people around (the most typical of each persona first)
-PEOPLE = 50          # members read (their ratings): what the budget leaves after finding them
+SEEDS = 5            # shows to look for people around: the last watched, then each persona's most typical
+PEOPLE = 55          # members read (their ratings): what the budget leaves after finding them
 LAM = 300.0          # EASE's ridge over the members' ratings
+RECENT = 5           # seeds taken from the last watched shows before the personas' own (measured best)
 LIKED = 0            # ratings below this do not count as watching (every rated show was watched)
 
 
@@ -113,7 +117,7 @@ class Lone(Base):
         for rank in range(3):                           # round robin: each persona's most typical show first
             seeds += [p.members[rank] for p in order if rank < len(p.members)]
         recent = sorted(view.watched, key=lambda i: -view.watched[i])     # then what they watched last
-        seeds = list(dict.fromkeys(seeds + recent))[:SEEDS]
+        seeds = list(dict.fromkeys((recent[:RECENT] + seeds + recent) if RECENT else (seeds + recent)))[:SEEDS]
         self.source.exclude = user
         budget = Budget(self.budget)
         members = asyncio.run(PublicGraph(self.source, None).around(seeds, budget, people=PEOPLE))
