@@ -725,7 +725,10 @@ def persona_vectors(report: PersonaReport, dep: Deployment) -> PersonaCache:
         for m in members[:REPRESENTATIVES]:
             meta = cat.meta(m)
             titles[m] = meta.display_title if meta is not None else f"show {m}"
-        vecs.append(PersonaVec(p.id, p.name, p.weight, c / norm, members, p.trend, p.hours, p.weekdays, p.genres))
+        # float32: this vector lives in a per-person cache of up to 256 people; single precision is plenty for
+        # cosines and halves what the cache holds
+        vecs.append(PersonaVec(p.id, p.name, p.weight, (c / norm).astype(np.float32), members, p.trend, p.hours,
+                               p.weekdays, p.genres))
         total = float(w.sum()) or 1.0
         for m, x in zip(members, w, strict=True):
             meta = cat.meta(m)
