@@ -548,24 +548,11 @@ class Recommender:
               ids: Mapping[int, ShowIds], region: str | None = None) -> Recommendation:
         sc = ranked.scored
         sid = sc.pool.ids[p.index]
-        m = sc.pool.metas[p.index]
-        ref = ids.get(sid)
         persona = personas[p.persona] if 0 <= p.persona < len(personas) else None
-        poster = m.poster_path
-        slug = ref.slug if ref is not None else None
-        trakt = ref.trakt if ref is not None else None
-        tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
-        imdb = m.imdb_id or (ref.imdb if ref is not None else None)
-        trakt_url, tmdb_url, imdb_url = links(m, slug, trakt, tmdb, imdb)
-        return Recommendation(
-            show_id=sid, title=m.display_title, year=m.first_year, persona_id=persona.id if persona else None,
-            persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
-            sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_, overview=m.overview[:400], genres=m.genres,
-            network=m.networks[0] if m.networks else None, providers=m.providers_in(region),
-            poster_url=f"https://image.tmdb.org/t/p/w342{poster}" if poster else None,
-            status=m.status, lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
-            imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb, scores=critic_scores(m), trakt_url=trakt_url,
-            tmdb_url=tmdb_url, imdb_url=imdb_url)
+        return card(sid, sc.pool.metas[p.index], ids.get(sid), region, persona_id=persona.id if persona else None,
+                    persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
+                    sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_,
+                    lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy)
 
     async def _ids(self, ranked: Ranked) -> dict[int, ShowIds]:
         """Outside ids (Trakt, TMDB, IMDb) of the picks and of the LLM's shortlist."""
@@ -639,21 +626,10 @@ class Recommender:
         cat = dep.catalogue
         async with self.store.read() as uow:
             recs = await uow.shows.many([int(cat.ids[i]) for i, _, _, _ in picks])
-        items = []
-        for rank_, (i, reason, source, words) in enumerate(picks, start=1):
-            sid, m = int(cat.ids[i]), cat.metas[i]
-            ref = recs[sid].ids if sid in recs else None
-            slug, trakt = (ref.slug, ref.trakt) if ref is not None else (None, None)
-            tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
-            imdb = m.imdb_id or (ref.imdb if ref is not None else None)
-            trakt_url, tmdb_url, imdb_url = links(m, slug, trakt, tmdb, imdb)
-            items.append(Recommendation(
-                show_id=sid, title=m.display_title, year=m.first_year, persona_id=None, persona_name=None,
-                reason=reason, score=0.0, sources=(source,), rank=rank_, overview=m.overview[:400], genres=m.genres,
-                network=m.networks[0] if m.networks else None, providers=m.providers_in(filters.region),
-                poster_url=f"https://image.tmdb.org/t/p/w342{m.poster_path}" if m.poster_path else None,
-                status=m.status, lifecycle=words, strategy="cold", imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb,
-                scores=critic_scores(m), trakt_url=trakt_url, tmdb_url=tmdb_url, imdb_url=imdb_url))
+        items = [card(int(cat.ids[i]), cat.metas[i], recs[int(cat.ids[i])].ids if int(cat.ids[i]) in recs else None,
+                      filters.region, persona_id=None, persona_name=None, reason=reason, score=0.0, sources=(source,),
+                      rank=rank_, lifecycle=words, strategy="cold")
+                 for rank_, (i, reason, source, words) in enumerate(picks, start=1)]
         request_id = uuid.uuid4().hex[:12]
         items = await self._record(req, request_id, items, False, metas={int(cat.ids[i]): cat.metas[i]
                                                                          for i, _, _, _ in picks})
@@ -676,6 +652,24 @@ class Recommender:
                                                 if r.show_id in metas and not metas[r.show_id].partial],
                                                now, now + timedelta(days=7))
         return [replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
+
+
+def card(sid: int, m: ShowMeta, ref: ShowIds | None, region: str | None, *, persona_id: int | None,
+         persona_name: str | None, reason: str, score: float, sources: tuple[str, ...], rank: int,
+         lifecycle: str | None, strategy: str) -> Recommendation:
+    """A pick as every front end shows it: what the metadata says, where it streams in ``region``, critic scores,
+    and links from real ids only."""
+    trakt = ref.trakt if ref is not None else None
+    tmdb = (ref.tmdb if ref is not None else None) or m.tmdb_id
+    imdb = m.imdb_id or (ref.imdb if ref is not None else None)
+    trakt_url, tmdb_url, imdb_url = links(m, ref.slug if ref is not None else None, trakt, tmdb, imdb)
+    return Recommendation(
+        show_id=sid, title=m.display_title, year=m.first_year, persona_id=persona_id, persona_name=persona_name,
+        reason=reason, score=score, sources=sources, rank=rank, overview=m.overview[:400], genres=m.genres,
+        network=m.networks[0] if m.networks else None, providers=m.providers_in(region),
+        poster_url=f"https://image.tmdb.org/t/p/w342{m.poster_path}" if m.poster_path else None,
+        status=m.status, lifecycle=lifecycle, strategy=strategy, imdb_id=imdb, trakt_id=trakt, tmdb_id=tmdb,
+        scores=critic_scores(m), trakt_url=trakt_url, tmdb_url=tmdb_url, imdb_url=imdb_url)
 
 
 def links(m: ShowMeta, slug: str | None, trakt: int | None, tmdb: int | None,

@@ -109,15 +109,13 @@ class PublicGraph:
     async def around(self, seeds: Sequence[int], budget: Budget, *, people: int = 40) -> list[Member]:
         """Members near these shows: who rated several of them (and liked them) first, then their ratings, while
         the budget lasts. Half the budget at most goes to finding people, the rest to reading them."""
-        finding = Budget(min(len(seeds), budget.left // 2 or 1))
+        finding_until = budget.spent + min(len(seeds), budget.left // 2 or 1)
         seen: dict[str, list[int]] = {}
         for tid in seeds:
-            if not finding.left:
+            if budget.spent >= finding_until:
                 break
-            before = finding.spent
-            for name, rating in await self.raters(tid, finding):
+            for name, rating in await self.raters(tid, budget):
                 seen.setdefault(name, []).append(rating)
-            budget.spent += finding.spent - before
         ranked = sorted(seen, key=lambda u: (-len(seen[u]), -sum(seen[u]) / len(seen[u]), u))
         out: list[Member] = []
         for name in ranked[:people]:
