@@ -37,7 +37,7 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "recommend": Command("shows for you (all, bridge A + B, persona NAME, like:SHOW, mood:\"…\", filters)",
+    "recommend": Command("shows for you (all, crowd, bridge A + B, persona NAME, like:SHOW, mood:\"…\", filters)",
                          limited=True),
     "bridge": Command("shows between two of your personas: bridge A + B", limited=True),
     "personas": Command("your taste personas", limited=True),
@@ -58,7 +58,9 @@ LIMITED = frozenset(n for n, c in COMMANDS.items() if c.limited) | {"import"}
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
         "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
         "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
-        "/recommend [all | bridge A + B | persona NAME | like:SHOW | mood:\"…\"] [genre:-horror runtime:<45 k:5]\n"
+        "/recommend [all | crowd | bridge A + B | persona NAME | like:SHOW | mood:\"…\"]\n"
+        "  [genre:-horror runtime:<45 k:5]\n"
+        "(crowd: what Trakt members who share your tastes rate highly)\n"
         "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
         "/settings — time zone, quiet hours, alerts per kind, weekly digest. /forget deletes everything about you.\n"
         "This product uses the TMDB API but is not endorsed or certified by TMDB.")
@@ -240,7 +242,7 @@ class Conversation:
     async def _cmd_personas(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         report = await self.engine.personas(pid)
-        await chat.reply(render.personas(report))
+        await chat.reply(render.personas(report, await self.engine.crowd_lately(pid) if report.personas else None))
         if report.personas:
             for chart in await self.engine.persona_charts(pid):
                 await chat.send_image(chart.png, chart.caption)

@@ -354,7 +354,7 @@ class DiscordFrontend:
                     for t in await fe.engine.search_titles(current, 25)]
 
         @tree.command(name="recommend", description="TV shows for you, from your taste personas")
-        @app_commands.describe(persona="one of your personas", mode="auto, all or bridge",
+        @app_commands.describe(persona="one of your personas", mode="auto, all, crowd or bridge",
                                like="a show you liked", mood="how you feel, in words",
                                filters="e.g. genre:-horror runtime:<45 k:3")
         @app_commands.autocomplete(persona=persona_names, like=show_titles)

@@ -1,6 +1,6 @@
 """The text grammar every front end shares: /recommend and /settings.
 
-    recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"]
+    recommend [all | crowd | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"]
               [genre:+comedy] [genre:-horror] [anime:yes|no] [runtime:<45] [runtime:>20] [lang:en]
               [provider:Netflix] [status:airing|ended] [k:5]
     settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
@@ -18,8 +18,9 @@ from engine.errors import MultitudesError
 from engine.filters import FILTER_KEYS, FilterBuilder, FilterError, filters_text, number, parse_filter_tokens
 from engine.models import Filters, Mode, PersonSettings, RecommendRequest
 
-RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend bridge Comedies + Documentaries`, "
-                  "`recommend like:\"Fargo\"`, `recommend mood:\"something light\" runtime:<35`.")
+RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
+                  "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
+                  "`recommend mood:\"something light\" runtime:<35`.")
 SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off digest:on "
                  "watchlist:on channel:here`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
@@ -78,6 +79,8 @@ def parse_recommend(tokens: list[str]) -> Parsed:
         head, rest = free[0].lower(), " ".join(free[1:]).strip()
         if head == "all" and not rest:
             p.mode = Mode.ALL
+        elif head == "crowd" and not rest:
+            p.mode = Mode.CROWD
         elif head == "bridge":
             p.mode = Mode.BRIDGE
             if rest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,7 +139,8 @@ def _year(y: int | None) -> str:
     return f" ({y})" if y else ""
 
 
-def personas(r: PersonaReport) -> str:
+def personas(r: PersonaReport, crowd: Mapping[int, Sequence[str]] | None = None) -> str:
+    """The personas; ``crowd``: per persona, what the Trakt members who share that side rated highly lately."""
     if not r.personas:
         return "No personas yet: I need some history first. Run `sync` or `import FILE`."
     lines = [f"Your taste personas ({len(r.personas)}):"]
@@ -149,6 +151,9 @@ def personas(r: PersonaReport) -> str:
         lines.append(f"   Most typical: {p.medoid.title}{_year(p.medoid.year)}." + (f" Also: {also}." if also else ""))
         if p.description:
             lines.append(f"   {p.description}")
+        lately = (crowd or {}).get(p.id)
+        if lately:
+            lines.append(f"   Lately rated highly by people who share this side: {', '.join(lately)}.")
     return "\n".join(lines)
 
 
@@ -167,7 +172,7 @@ def personas_json(r: PersonaReport) -> list[dict[str, Any]]:
 
 HEADINGS = {Mode.ALL: "One pick per persona:", Mode.BRIDGE: "Shows that bridge two of your sides:",
             Mode.PERSONA: "For one of your personas:", Mode.LIKE: "If you liked that:", Mode.MOOD: "For your mood:",
-            Mode.GROUP: "Group picks:"}
+            Mode.GROUP: "Group picks:", Mode.CROWD: "What people who share your tastes rate highly:"}
 
 
 def heading(r: RecommendationList) -> str:

@@ -16,6 +16,7 @@ from .catalogue import Catalogue
 from .clock import Clock, SystemClock
 from .compute import one_blas_thread
 from .config import Settings
+from .crowd import CrowdService
 from .crypto import TokenCipher
 from .digests import DigestService
 from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
@@ -107,10 +108,12 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
         store, clock, namer=LlmNamer(llm) if llm is not None else None,
         tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None,
         cowatch=deployments.population)
+    crowd = CrowdService(store, clock, settings.crowd, trakt, lookups, personas, enricher.enrich_quietly,
+                         seed=seed or 0)
     recommender = Recommender(store, clock, personas, deployments, LiveSources(trakt=trakt, tmdb=tmdb),
                               catalogue, enricher.enrich_quietly, llm, feedback,
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
-                              adaptive=rec.adaptive, seed=seed)
+                              adaptive=rec.adaptive, seed=seed, crowd=crowd)
     alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
     syncer = (TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency,
                         on_shows=enricher.prefetch) if trakt else None)
@@ -125,7 +128,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
                   if trakt is not None else None)
     services = Services(
         store=store, people=people, linking=LinkingService(store, clock, trakt),
-        library=library, background=background, personas=personas,
+        library=library, background=background, crowd=crowd, personas=personas,
         recommender=recommender, feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles)

@@ -148,6 +148,16 @@ class SyncSettings(_Section):
     wave_concurrency: int = Field(4, gt=0)           # syncs at once within a wave
 
 
+class CrowdSettings(_Section):
+    """Similar people from Trakt's public graph (``engine.crowd``): refreshed in the background, never on a request."""
+    enabled: bool = True
+    budget: int = Field(60, gt=0, le=1000)           # Trakt requests one person's refresh may spend
+    refresh_days: float = Field(7, gt=0)             # a person's crowd is refreshed once older than this
+    retry_hours: float = Field(6, gt=0)              # after a failed refresh, wait this long
+    every_minutes: float = Field(30, gt=0)           # how often the scheduler looks for people due
+    run_requests: int = Field(300, gt=0)             # Trakt requests one run may spend over everyone
+
+
 class ImportSettings(_Section):
     max_bytes: int = Field(50_000_000, gt=0)
     max_rows: int = Field(500_000, gt=0)
@@ -188,6 +198,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     sync: SyncSettings = SyncSettings()
+    crowd: CrowdSettings = CrowdSettings()
     recommend: RecommendSettings = RecommendSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     alerts: AlertSettings = AlertSettings()

@@ -11,6 +11,7 @@ from typing import Any
 from .alerts import DeliveryReport, Notifier, ScanReport
 from .clock import Clock
 from .config import Settings
+from .crowd import CrowdWave, RefreshReport
 from .errors import MultitudesError
 from .models import (
     Alert,
@@ -125,6 +126,20 @@ class Engine:
         """The scheduler's sync wave; people whose Trakt link was revoked are told where their alerts go."""
         bg = self._s.background
         return await bg.wave(partial(self._s.alerts.notify, notifiers=notifiers)) if bg else WaveReport()
+
+    async def crowd_wave(self) -> CrowdWave:
+        """The scheduler's crowd refresh: similar Trakt members for the people who are due, within a budget."""
+        return await self._s.crowd.wave()
+
+    async def refresh_crowd(self, person_id: int, budget: int | None = None) -> RefreshReport:
+        """Find this person's similar Trakt members now (operators, tests; the scheduler does it in the
+        background). Never called on a request's path."""
+        return await self._s.crowd.refresh(person_id, budget=budget)
+
+    async def crowd_lately(self, person_id: int) -> dict[int, list[str]]:
+        """Per persona id, titles the Trakt members who share that side rated highly lately (from the store)."""
+        report = await self._s.personas.personas(person_id)
+        return await self._s.crowd.lately(person_id, report, await self._s.recommender.seen(person_id))
 
     async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
         return await self._s.library.import_history(person_id, name, data)

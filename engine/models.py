@@ -26,6 +26,7 @@ class Mode(StrEnum):
     LIKE = "like"            # like one show
     MOOD = "mood"            # a mood in words
     GROUP = "group"          # several people
+    CROWD = "crowd"          # only what the person's crowd (similar Trakt members) rates highly
 
 
 class FeedbackKind(StrEnum):

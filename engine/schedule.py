@@ -7,7 +7,10 @@ Fixed jobs, each a module-level function (a persistent job store keeps a referen
   (``Engine.sync_wave``), so adoption, the bandit and the alert scan read fresh history;
 * ``alerts.scan`` every ``alerts.scan_every_hours``: decide alerts (``Engine.scan_alerts``), then deliver;
 * ``alerts.deliver`` every ``alerts.deliver_every_minutes``: send what is due (``Engine.deliver_alerts``);
-* ``digest.weekly`` hourly: send the opt-in weekly digests that are due in each person's time zone.
+* ``digest.weekly`` hourly: send the opt-in weekly digests that are due in each person's time zone;
+* ``crowd.refresh`` every ``crowd.every_minutes`` (with Trakt configured and ``crowd.enabled``): similar Trakt
+  members for the people whose crowd is missing or older than ``crowd.refresh_days``, within ``crowd.run_requests``
+  (``Engine.crowd_wave``) — the only place the public graph is read.
 
 What must survive a restart lives in the engine's database (alert and digest rows, claimed before sending); the
 job store keeps the cadence, so a restart neither rescans at once nor forgets a scan that fell due while the bot
@@ -57,6 +60,12 @@ async def sync_job() -> None:
         await s.run_sync()
 
 
+async def crowd_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_crowd()
+
+
 async def digest_job() -> None:
     s = _CURRENT.get("scheduler")
     if s is not None:
@@ -71,7 +80,7 @@ class Scheduler:
         db = Path(engine.settings.storage.path)
         self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
-        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0}
+        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0, "crowd": 0}
         self._ran = asyncio.Condition()
 
     async def _done(self, kind: str) -> None:
@@ -102,6 +111,9 @@ class Scheduler:
         sync = self.engine.settings.sync
         if sync.background and not self.engine.demo:
             jobs["sync.wave"] = (sync_job, IntervalTrigger(minutes=sync.wave_minutes, timezone=UTC))
+        crowd = self.engine.settings.crowd
+        if crowd.enabled and not self.engine.demo:
+            jobs["crowd.refresh"] = (crowd_job, IntervalTrigger(minutes=crowd.every_minutes, timezone=UTC))
         return jobs
 
     async def start(self) -> None:
@@ -123,7 +135,8 @@ class Scheduler:
             have = sched.get_job(job_id)
             if have is not None and have.func_ref == ref and str(have.trigger) == str(trigger):
                 continue                                  # keep the persisted cadence across restarts
-            first = now + timedelta(seconds=5) if job_id in ("alerts.scan", "sync.wave") else None
+            first = (now + timedelta(seconds=5) if job_id in ("alerts.scan", "sync.wave")
+                     else now + timedelta(minutes=2) if job_id == "crowd.refresh" else None)
             sched.add_job(ref, trigger, id=job_id, name=job_id, replace_existing=True,
                           **({"next_run_time": first} if first else {}))
         sched.resume()
@@ -166,6 +179,16 @@ class Scheduler:
         except Exception:
             log.exception("weekly digest failed")
         await self._done("digest")
+
+    async def run_crowd(self) -> None:
+        try:
+            rep = await self.engine.crowd_wave()
+            if rep.due:
+                log.info("crowd refresh: %s due, %s refreshed, %s failed, %s requests", rep.due, rep.refreshed,
+                         rep.failed, rep.requests)
+        except Exception:
+            log.exception("crowd refresh failed")
+        await self._done("crowd")
 
     async def run_sync(self) -> None:
         try:

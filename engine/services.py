@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .alerts import AlertService
+from .crowd import CrowdService
 from .digests import DigestService
 from .feedback import FeedbackService
 from .library import LibraryService
@@ -25,6 +26,7 @@ class Services:
     linking: LinkingService
     library: LibraryService
     background: BackgroundSync | None
+    crowd: CrowdService
     personas: PersonaService
     recommender: Recommender
     feedback: FeedbackService

@@ -11,7 +11,8 @@ fed by the store, Trakt and TMDB; in the evaluation by a dataset.
 Scorers (``SIGNALS``, each a column, standardised over the candidates, weighted by the ``Profile``):
   persona       fit to the person's personas (cosine to each centroid), weights tilted by taste evolution
                 (emerging personas gain, fading ones lose), time of day and weekday, and what the bandit learned
-  collab        co-watching: EASE scores from the population (the dataset's other people; the bot's people)
+  collab        co-watching: EASE scores from the population (the dataset's other people; the bot's people), and
+                from the person's crowd (Trakt members whose ratings overlap theirs, ``engine.recommend.crowd``)
   popular_now   popularity around now, each watch halving in weight every ``half_life_days`` (learned)
   popular_then  popularity around the person's own last activity (what was airing when they last watched)
   popular_all   all-time popularity (the population's counts; TMDB vote counts)
@@ -40,6 +41,7 @@ from ..catalogue import norm_title
 from ..meta import EMPTY, ShowMeta
 from ..models import Filters, Mode
 from ..taste.features import LAYOUT, genres_of
+from .crowd import Crowd
 from .population import Population, history_weights
 from .weights import SIGNALS, Profile
 
@@ -48,7 +50,7 @@ Ints = NDArray[np.int64]
 RowSource = Callable[[Sequence[int]], sparse.csr_matrix]
 
 # the pipeline's own sources (the indexes) — they say nothing beyond the scorers, so they carry no evidence
-INDEX_SOURCES = ("persona", "bridge", "like", "popular_here", "cowatch")
+INDEX_SOURCES = ("persona", "bridge", "like", "popular_here", "cowatch", "crowd")
 # outside lists and the watchlist: being proposed by one is evidence in itself (``evidence`` scorer)
 EVIDENCE = {"trakt_related": 1.0, "trakt_recommendations": 1.2, "tmdb_recommendations": 1.0, "tmdb_similar": 0.7,
             "trending": 0.8, "anticipated": 0.5, "popular": 0.3, "watchlist": 1.5}
@@ -81,6 +83,7 @@ class PersonView:
     local_time: datetime | None = None    # now, in their time zone (time-of-day context); None: no context
     nope: list[int] = field(default_factory=list)       # shows they said "not for me" to
     genres: dict[str, float] = field(default_factory=dict)   # their genre distribution (calibration target)
+    crowd: Crowd | None = None            # Trakt members whose ratings overlap theirs (public graph)
 
 
 @dataclass
@@ -240,7 +243,8 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
                   popular: int = 150, cowatch: int = 200, bridge: tuple[int, int] | None = None,
                   sims: NDArray[np.float32] | None = None) -> None:
     """Propose from the indexes: the catalogue shows closest to each persona (with ``bridge``, to both of two
-    personas at once), what is popular now, and what the population co-watches with the person's shows.
+    personas at once), what is popular now, and what the population — and the person's crowd — co-watches with
+    the person's shows.
     ``allowed``: a mask over the catalogue (filters, a mood); ``sims``: the catalogue's cosine to each persona
     when the caller keeps it (it changes only with the personas)."""
     if catalogue is not None and len(catalogue.ids):
@@ -267,12 +271,19 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
         scores = population.collab(history, population.items)
         for rank, sid in enumerate(population.top(scores, cowatch, person.seen)):
             pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "cowatch", rank)
+    crowd = person.crowd.population if person.crowd is not None else None
+    if crowd is not None and person.watched and crowd.B is not None:
+        history = history_weights(person.watched, decay_items=profile.history_decay)
+        scores = crowd.collab(history, crowd.items)
+        for rank, sid in enumerate(crowd.top(scores, cowatch, person.seen)):
+            if allowed is None or catalogue is None or sid not in catalogue.pos or allowed[catalogue.pos[sid]]:
+                pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "crowd", rank)
 
 
 def like_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | None, population: Population,
                  like_row: sparse.csr_matrix, like_id: int | None, *, allowed: NDArray[np.bool_] | None = None,
                  n: int = 150) -> None:
-    """``like:X``: the catalogue shows closest to X, and what the population co-watches with X."""
+    """``like:X``: the catalogue shows closest to X, and what the population and the crowd co-watch with X."""
     if catalogue is not None and len(catalogue.ids):
         sims = np.asarray(catalogue.rows @ dense(like_row).ravel(), dtype=float)
         sims[catalogue.blocked(person.seen, allowed)] = -np.inf
@@ -282,6 +293,11 @@ def like_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | Non
     if like_id is not None and not population.empty and population.B is not None:
         scores = population.collab({like_id: 1.0}, population.items)
         for rank, sid in enumerate(population.top(scores, n // 3, person.seen | {like_id})):
+            pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "like", rank)
+    crowd = person.crowd.population if person.crowd is not None else None
+    if like_id is not None and crowd is not None and crowd.B is not None:
+        scores = crowd.collab({like_id: 1.0}, crowd.items)
+        for rank, sid in enumerate(crowd.top(scores, n // 3, person.seen | {like_id})):
             pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "like", rank)
 
 
@@ -433,11 +449,13 @@ def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Popula
     # what the population says counts as much as the population is large (``Population.confidence``); the
     # metadata's own measures (TMDB popularity, vote counts, ratings) stand in for it in a small deployment
     trust = population.confidence if not population.empty else 0.0
+    history = history_weights(person.watched, decay_items=profile.history_decay)
+    cols["collab"] = np.zeros(n)
     if trust and population.B is not None:
-        history = history_weights(person.watched, decay_items=profile.history_decay)
         cols["collab"] = trust * _z(population.collab(history, ids))
-    else:
-        cols["collab"] = np.zeros(n)
+    crowd = person.crowd
+    if crowd is not None and crowd.population.B is not None:       # the person's own neighbours, beside everyone's
+        cols["collab"] = cols["collab"] + crowd.confidence * _z(crowd.population.collab(history, ids))
     hl = profile.half_life_days * 86400
     cols["popular_now"] = trust * _z(population.popular_at(now_ts, hl, ids)) if trust else np.zeros(n)
     then = person.last_active
@@ -770,15 +788,24 @@ def explain(scored: Scored, picks: Sequence[Pick], person: PersonView, rows_of: 
             titles = [title_of(m) for m in closest_members(scored, p.index, persona, rows_of, 2, {sid})]
             if titles:
                 reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
+            if crowd_backs(person, persona.id, sid):
+                reason += (" People on Trakt who share that side rate it highly." if reason else
+                           f"People on Trakt who share your {persona.name.lower()} side rate it highly.")
         if not reason:
             src = scored.pool.sources[p.index]
             reason = ("What people are watching now." if {"trending", "popular", "popular_here"} & set(src)
+                      else "Rated highly by Trakt members whose ratings overlap yours." if "crowd" in src
                       else "Popular with people whose viewing overlaps yours.")
         label = scored.lifecycle_label[p.index]
         if label:
             reason += f" {label[0].upper()}{label[1:]}."
         out.append(reason)
     return out
+
+
+def crowd_backs(person: PersonView, persona_id: int, sid: int) -> bool:
+    """At least two of the Trakt members closest to this persona rate the show highly."""
+    return person.crowd is not None and sid in person.crowd.support.get(persona_id, {})
 
 
 def _words(xs: Sequence[str]) -> str:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,6 +73,9 @@ from .pipeline import (
     select,
 )
 from .weights import SIGNALS, Profile, shipped
+
+if TYPE_CHECKING:
+    from ..crowd import CrowdService
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +174,8 @@ class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: Any, deployments: Deployments, sources: LiveSources,
                  catalogue: Catalogue, enrich: Callable[[Sequence[int]], Awaitable[int]], llm: LLM | None,
                  feedback: FeedbackService, *, profile: Profile | None = None, max_watched_episodes: int = 0,
-                 recent_days: int = 14, adaptive: bool = True, seed: int | None = None) -> None:
+                 recent_days: int = 14, adaptive: bool = True, seed: int | None = None,
+                 crowd: CrowdService | None = None) -> None:
         self.store = store
         self.clock = clock
         self.personas = personas                # PersonaService
@@ -185,6 +189,7 @@ class Recommender:
         self.max_watched_episodes = max_watched_episodes
         self.recent_days = recent_days
         self.adaptive = adaptive
+        self.crowd = crowd                      # the person's similar Trakt members, read from the store only
         self._rng = np.random.default_rng(seed)
         self._global_arms: tuple[datetime, dict[str, dict[str, ArmStats]]] | None = None
         self._people: OrderedDict[int, PersonaCache] = OrderedDict()
@@ -196,6 +201,11 @@ class Recommender:
         since = self.clock.now() - timedelta(days=self.recent_days)
         async with self.store.read() as uow:
             return await uow.events.excluded(person_id, self.max_watched_episodes, since)
+
+    async def seen(self, person_id: int) -> set[int]:
+        """Shows the person played, rated, hid, dropped or dismissed (what was recently shown to them is not)."""
+        async with self.store.read() as uow:
+            return await uow.events.excluded(person_id, self.max_watched_episodes, self.clock.now())
 
     async def _vectors(self, person_id: int, report: PersonaReport, dep: Deployment) -> PersonaCache:
         got = self._people.get(person_id)
@@ -247,6 +257,12 @@ class Recommender:
             return await self._cold_start(req)
         dep = await self.deployments.current()
         view, pc, filters, linked, watchlist = await self._person(req, report, dep)
+        if self.crowd is not None:                     # built in the background; read here, never fetched
+            view = replace(view, crowd=await self.crowd.crowd(req.person_id, report))
+        if req.mode == Mode.CROWD and (view.crowd is None or view.crowd.population.B is None):
+            return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(
+                "I have not found people who share your tastes yet: I look for them on Trakt in the background "
+                "(Trakt must be configured here). Try `recommend` meanwhile."))
         personas = list(report.personas)
         job = Job(req, dep, view, req.mode, titles=pc.titles, now=self.clock.now(), sims=pc.sims)
         note = ""
@@ -276,7 +292,7 @@ class Recommender:
             seeds = await self._seeds(report, job)
             job.live = await self._materialise(await self.sources.gather(
                 req.person_id, report, seeds, linked, job.like[1] if job.like else None))
-        if self.adaptive and job.mode in (Mode.AUTO, Mode.MOOD, Mode.LIKE, Mode.PERSONA):
+        if self.adaptive and job.mode in (Mode.AUTO, Mode.MOOD, Mode.LIKE, Mode.PERSONA, Mode.CROWD):
             job.adaptation = await self._adaptation(req.person_id, personas, req.k)
         ranked = await offload(rank, job, self.profile)
         if not ranked.picks:
@@ -583,7 +599,9 @@ class Recommender:
         like = job.like[1].display_title if job.like else req.like
         task = {"all": "One pick per persona.", "bridge": "Shows that suit both personas at once.",
                 "persona": "Picks for this one persona.", "like": f"Shows like {like}; name it in each reason.",
-                "mood": f"The person's mood: {req.mood!r}."}.get(req.mode, "A varied list across the personas.")
+                "mood": f"The person's mood: {req.mood!r}.",
+                "crowd": "Shows that people who share the person's tastes rate highly."
+                }.get(req.mode, "A varied list across the personas.")
         choice = await pick_and_explain(self.llm, lines, short, len(items), task)
         if choice is None or not choice.picks:
             return items, False, 0
@@ -764,6 +782,9 @@ def rank(job: Job, profile: Profile) -> Ranked:
     if job.like is not None:
         target, before = job.like[1], pool
         pool = pool.keep(lambda sid, m: _related(m, target, before.sources[before.index(sid)]))
+    if job.mode == Mode.CROWD:                  # only what the person's crowd proposes
+        backed = {sid for sid, src in zip(pool.ids, pool.sources, strict=True) if "crowd" in src}
+        pool = pool.keep(lambda sid, m: sid in backed)
     scored = score(pool, person, lambda ids: dep.rows(ids, metas), dep.population, profile, now=now, now_ts=now_ts,
                    adaptation=job.adaptation, like=like_row, focus=job.mood.genres if job.mood else (),
                    catalogue=dep.catalogue)
@@ -772,7 +793,8 @@ def rank(job: Job, profile: Profile) -> Ranked:
     if job.mode == Mode.GROUP:
         picks = _group_picks(scored, job, profile)
     else:
-        picks = select(scored, job.mode, job.req.k, profile, persona=job.persona, bridge=job.bridge,
+        picks = select(scored, Mode.AUTO if job.mode == Mode.CROWD else job.mode, job.req.k, profile,
+                       persona=job.persona, bridge=job.bridge,
                        adaptation=job.adaptation, genres=person.genres)
         if job.mood is not None and job.mood.genres:    # the side that holds such shows speaks first
             picks.sort(key=lambda p: -float(scored.weights[p.persona]) if p.persona >= 0 else 0.0)

@@ -2,9 +2,9 @@
 rating) and their public show ratings — read only as far as a request budget allows, cached in the store.
 
 Collaborative filtering for a person alone (issue 14): ``multitudes eval --strategies lone`` measures it (the members
-found become a small co-watching population beside the global lists, ``engine.evaluation.lone``); the live bot does
-not read the graph yet. Private and deleted members are skipped (and remembered as such); strangers are never named
-to anyone.
+found become a small co-watching population beside the global lists, ``engine.evaluation.lone``) and the live bot
+reads it in the background (``engine.crowd``), never on a request's path. Private and deleted members are skipped
+(and remembered as such); strangers are never named to anyone.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from ..caching import CachedLookups
-from .trakt import Page
+from ..clock import parse_ts
+from ..models import ShowRef
+from .trakt import Page, parse_show
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ class Budget:
 class Member:
     username: str
     ratings: dict[int, int] = field(default_factory=dict)      # Trakt show id -> rating 1-10
+    rated_at: dict[int, float] = field(default_factory=dict)   # Trakt show id -> when (epoch seconds), if known
+    shows: dict[int, ShowRef] = field(default_factory=dict)    # Trakt show id -> the show as Trakt named it
+
+
+@dataclass(frozen=True)
+class Rated:
+    trakt_id: int
+    rating: int
+    at: float | None
+    show: ShowRef
 
 
 class PublicSource(Protocol):
@@ -90,20 +102,22 @@ class PublicGraph:
                 out.append((name, rating))
         return out
 
-    async def ratings(self, username: str, budget: Budget) -> dict[int, int] | None:
+    async def ratings(self, username: str, budget: Budget) -> list[Rated] | None:
         """A member's public show ratings (first page, the most recent); None for a private profile or when the
         budget is spent."""
         rows = await self._cached(f"trakt:user-ratings:{username}:{self.page_limit}", budget,
                                   f"/users/{quote(username, safe='')}/ratings/shows")
         if not isinstance(rows, list):
             return None
-        out: dict[int, int] = {}
+        out: list[Rated] = []
         for r in rows:
             show = r.get("show") if isinstance(r, dict) else None
             tid = ((show or {}).get("ids") or {}).get("trakt") if isinstance(show, dict) else None
             rating = r.get("rating") if isinstance(r, dict) else None
-            if isinstance(tid, int) and isinstance(rating, int) and 1 <= rating <= 10:
-                out[tid] = rating
+            if isinstance(show, dict) and isinstance(tid, int) and isinstance(rating, int) and 1 <= rating <= 10:
+                when = r.get("rated_at")
+                at = parse_ts(when) if isinstance(when, str) else None
+                out.append(Rated(tid, rating, at.timestamp() if at is not None else None, parse_show(show)))
         return out
 
     async def around(self, seeds: Sequence[int], budget: Budget, *, people: int = 40) -> list[Member]:
@@ -121,7 +135,9 @@ class PublicGraph:
         for name in ranked[:people]:
             got = await self.ratings(name, budget)
             if got:
-                out.append(Member(name, got))
+                out.append(Member(name, {r.trakt_id: r.rating for r in got},
+                                  {r.trakt_id: r.at for r in got if r.at is not None},
+                                  {r.trakt_id: r.show for r in got}))
             elif not budget.left:
                 break
         return out

@@ -7,6 +7,7 @@ from typing import Any
 from .db import Db
 from .repos.alerts import AlertRepo
 from .repos.cache import CacheRepo
+from .repos.crowd import CrowdRepo
 from .repos.events import EventRepo
 from .repos.feedback import FeedbackRepo
 from .repos.history import HistoryRepo
@@ -45,6 +46,7 @@ class Unit:
         self.feedback = FeedbackRepo(db)
         self.alerts = AlertRepo(db)
         self.cache = CacheRepo(db)
+        self.crowd = CrowdRepo(db)
 
     def committed(self) -> None:
         self._cache.committed.update(self._pending)
