@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Enrich = Callable[[Sequence[int]], Awaitable[int]]
 ENRICH = 120                  # shows given metadata per refresh: the ones most members rate highly
+CACHE_BYTES = 128 * 2**20     # crowd models kept built in memory (the most recently used people's)
 
 
 @dataclass(slots=True)
@@ -177,20 +178,25 @@ class CrowdService:
         if not self.settings.enabled:
             return None
         async with self.store.read() as uow:
-            row = await uow.crowd.get(person_id)
-        if row is None or row.computed_at is None or not row.members:
+            at = await uow.crowd.computed_at(person_id)
+        if at is None:
             return None
-        key = (row.computed_at, report.computed_at)
+        key = (at, report.computed_at)
         got = self._built.get(person_id)
         if got is not None and got[0] == key:
             self._built.move_to_end(person_id)
             return got[1]
+        async with self.store.read() as uow:
+            row = await uow.crowd.get(person_id)
+        if row is None or row.computed_at is None or not row.members:
+            return None
+        key = (row.computed_at, report.computed_at)
         t0 = time.perf_counter()
-        members = [[Rating(s, r, a) for s, r, a in m] for m in row.members]
-        built = await offload(crowds.build, members, _sides(report), row.computed_at.timestamp(), seed=self.seed)
+        built = await offload(_build, row.members, _sides(report), row.computed_at.timestamp(), self.seed)
         log.debug("crowd model of person %s built in %.3f s", person_id, time.perf_counter() - t0)
         self._built[person_id] = (key, built)
-        while len(self._built) > 128:
+        # bounded by memory: a crowd's EASE matrix is (shows several members rated)² float32, ~1-4 MB
+        while len(self._built) > 1 and sum(_nbytes(c) for _, c in self._built.values()) > CACHE_BYTES:
             self._built.popitem(last=False)
         return built
 
@@ -211,6 +217,14 @@ class CrowdService:
             if titles:
                 out[pid] = titles
         return out
+
+
+def _build(rows: list[list[tuple[int, int, float | None]]], sides: list[Side], end: float, seed: int) -> Crowd | None:
+    return crowds.build([[Rating(s, r, a) for s, r, a in m] for m in rows], sides, end, seed=seed)
+
+
+def _nbytes(c: Crowd | None) -> int:
+    return int(c.population.B.nbytes) if c is not None and c.population.B is not None else 0
 
 
 def _sides(report: PersonaReport) -> list[Side]:

@@ -125,6 +125,10 @@ async def test_the_crowd_needs_trakt_and_is_forgotten_with_the_person(fake_trakt
                                                                        probe: Any) -> None:
     demo = await make_engine()
     assert (await demo.crowd_wave()).due == 0                          # no Trakt: no crowd job, no requests
+    me = await demo.person("console", "me")
+    await demo.load_sample(me)
+    got = await demo.recommend(RecommendRequest(me, mode=Mode.CROWD, k=3))
+    assert not got.items and "Trakt must be configured" in got.note
     _world(fake_trakt)
     engine = await make_engine(trakt=fake_trakt)
     pid = await link_person(engine, fake_trakt, "solo")

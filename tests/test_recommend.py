@@ -204,6 +204,7 @@ def test_grammar() -> None:
     assert (p.mode, p.like, f.genres_out, f.anime, f.max_runtime, f.status) == (
         "like", "Breaking Bad", ("horror",), False, 45, "ended")
     assert parse_recommend(["Comedies"]).persona == "Comedies"
+    assert parse_recommend(["crowd", "k:3"]).mode == "crowd"
     for bad in (["k:99"], ["runtime:soon"], ["bridge", "A"], ["colour:blue"], ["anime:maybe"], ["k:²"],
                 ["runtime:<²"]):
         with pytest.raises(GrammarError):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.evaluation.datasets import Dataset, Interaction
-from engine.evaluation.runner import ALL, evaluate, expand, make
+from engine.evaluation.runner import ALL, EXTRA, evaluate, expand, make
 from engine.evaluation.strategies import TrainData
 
 GENRES = ["drama", "comedy", "crime", "documentary", "science-fiction", "animation"]
@@ -33,7 +33,7 @@ def world() -> tuple[Dataset, TrainData]:
     return ds, TrainData.build(ds.interactions, ds.items)
 
 
-@pytest.mark.parametrize("name", [*expand(ALL), "lone", "lone-offline"])
+@pytest.mark.parametrize("name", [*expand(ALL), *EXTRA])
 def test_strategy_contract(name: str, world: tuple[Dataset, TrainData]) -> None:
     _, data = world
     s = make(name, "last-n", False, 0)
@@ -59,9 +59,10 @@ def test_strategy_contract(name: str, world: tuple[Dataset, TrainData]) -> None:
 
 def test_a_person_alone_reads_the_public_graph_within_budget(world: tuple[Dataset, TrainData]) -> None:
     ds, _ = world
-    r = evaluate(ds, strategies=["lone-offline", "lone"], protocol="last-n", n=3, k=5)
-    lone = r["strategies"]["lone"]
-    assert 0 < lone["requests_per_person"] <= lone["requests_max"] <= 60
+    r = evaluate(ds, strategies=["lone-offline", "lone", "lone-naive"], protocol="last-n", n=3, k=5)
+    for name in ("lone", "lone-naive"):
+        got = r["strategies"][name]
+        assert 0 < got["requests_per_person"] <= got["requests_max"] <= 60
     assert "requests_per_person" not in r["strategies"]["lone-offline"]
 
 

@@ -13,10 +13,14 @@ Recall@10 with the same budget), which reward what a person watches now.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
+
+import numpy as np
+from scipy import sparse
 
 from ..models import Mode
 from ..recommend import crowd as crowds
@@ -27,7 +31,7 @@ from ..recommend.weights import Profile, shipped
 from ..sources.public_graph import Budget, Member, PublicGraph
 from ..sources.trakt import Page
 from .pipeline_strategy import PersonaCache, World, build_world, seconds
-from .strategies import Base, TrainData, top_k
+from .strategies import Base, TrainData, knn_vote, top_k
 
 
 class DatasetPublic:
@@ -130,6 +134,46 @@ class Lone(Base):
         return out[:k]
 
 
+class LoneNaive(Base):
+    """``lone-naive``: the naive neighbourhood a lone person could have within the same budget — the people who
+    rated their last watched shows (the same ``PublicGraph`` finding and reading), cosine over those people's
+    histories, the most similar voting for their shows; no personas, no pipeline. What ``lone`` must beat."""
+
+    name = "lone-naive"
+
+    def __init__(self, *, seed: int = 0, budget: int = BUDGET) -> None:
+        super().__init__(seed)
+        self.budget = budget
+        self.requests: list[int] = []
+        self.source: DatasetPublic | None = None
+
+    def fit(self, data: TrainData) -> None:
+        super().fit(data)
+        self.source = DatasetPublic(data)
+
+    def recommend(self, user: str, k: int, exclude: set[str]) -> list[str]:
+        assert self.data is not None and self.source is not None
+        d = self.data
+        watched = {d.iix[it.item]: it.ts for it in d.by_user.get(user, [])}
+        scores = None
+        if watched:
+            seeds = sorted(watched, key=lambda i: (-watched[i], i))[:crowds.SEEDS]
+            self.source.exclude = user
+            budget = Budget(self.budget)
+            members = asyncio.run(PublicGraph(self.source, None).around(seeds, budget, people=PEOPLE))
+            self.requests.append(budget.spent)
+            if members:
+                rows = [(n, i) for n, m in enumerate(members) for i in m.ratings]
+                r, c = zip(*rows, strict=True)
+                M = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(members), len(d.item_ids)))
+                mine = np.zeros(len(d.item_ids))
+                mine[list(watched)] = 1.0
+                norms = np.sqrt(np.asarray(M.sum(axis=1)).ravel()) * math.sqrt(len(watched))
+                sims = np.asarray(M @ mine).ravel() / np.maximum(norms, 1e-12)
+                scores = knn_vote(sims, M, len(members))
+        return top_k(d, scores, self._pop, k, exclude | d.seen(user))
+
+
 def ratings_of(members: list[Member]) -> list[list[Rating]]:
     """The members' ratings by show (a dataset's items are its own show ids)."""
     return [[Rating(t, r, m.rated_at.get(t)) for t, r in m.ratings.items()] for m in members]
@@ -140,4 +184,4 @@ def _utc(ts: float) -> Any:
     return datetime.fromtimestamp(ts, UTC)
 
 
-__all__ = ["DatasetPublic", "Lone", "seconds"]
+__all__ = ["DatasetPublic", "Lone", "LoneNaive", "seconds"]

@@ -22,11 +22,12 @@ from ..errors import InvalidImport
 from ..recommend.pipeline import closeness
 from ..recommend.weights import shipped
 from .datasets import Dataset, Interaction
-from .lone import Lone
+from .lone import Lone, LoneNaive
 from .pipeline_strategy import Multitudes, PersonaCache, World, build_world
-from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, kl
+from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, UserKNN, kl
 
 ALL = ("popular", "trending", "itemknn", "ease", "multitudes")
+EXTRA = ("userknn", "lone", "lone-offline", "lone-naive")      # asked for by name (``--strategies``)
 WINDOWS = (0.02, 0.05, 0.10)          # "trending": popularity over the last 2%, 5% and 10% of training time
 
 
@@ -89,6 +90,10 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "
             return ItemKNN(seed=seed)
         case "ease":
             return Ease(seed=seed)
+        case "userknn":
+            return UserKNN(seed=seed)
+        case "lone-naive":
+            return LoneNaive(seed=seed)
         case "lone" | "lone-offline":
             profiles = shipped().profiles
             profile = profiles.get(weights) if weights != "fit" else None
@@ -103,7 +108,7 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "
                 raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
             return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, profile=profiles[weights],
                               fit_weights=False)
-    raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join((*ALL, 'lone', 'lone-offline'))}")
+    raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join((*ALL, *EXTRA))}")
 
 
 def persona_coverage(world: World, personas: PersonaCache, user: str, recs: Sequence[str]) -> float | None:
@@ -199,7 +204,7 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
             "calibration_kl": round(klsum / n_kl, 4) if n_kl else None,
             "persona_coverage": round(pcov / n_pc, 4) if n_pc else None,
         }
-        if isinstance(strat, Lone) and strat.public:
+        if (isinstance(strat, Lone) and strat.public) or isinstance(strat, LoneNaive):
             out["strategies"][name]["requests_per_person"] = round(
                 sum(strat.requests) / max(1, len(strat.requests)), 1)
             out["strategies"][name]["requests_max"] = max(strat.requests, default=0)

@@ -190,6 +190,41 @@ class ItemKNN(Base):
         return np.asarray((self.data.X[u] @ self.S).todense()).ravel()
 
 
+class UserKNN(Base):
+    """User-based kNN over everyone's histories: cosine between people's (binary) rows, the ``neighbours`` most
+    similar people vote for their items with their similarity. The full-population reference a lone person's
+    neighbourhood is compared with (``lone-naive``, ``lone``)."""
+
+    name = "userknn"
+
+    def __init__(self, neighbours: int = 50, seed: int = 0) -> None:
+        super().__init__(seed)
+        self.neighbours = neighbours
+        self.Xn: sparse.csr_matrix | None = None
+
+    def fit(self, data: TrainData) -> None:
+        super().fit(data)
+        norms = np.sqrt(np.asarray(data.X.multiply(data.X).sum(axis=1)).ravel())
+        self.Xn = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ data.X)
+
+    def scores(self, user: str) -> F | None:
+        assert self.data is not None and self.Xn is not None
+        u = self.data.uix.get(user)
+        if u is None:
+            return None
+        sims = np.asarray((self.Xn @ self.Xn[u].T).todense()).ravel()
+        sims[u] = 0.0
+        return knn_vote(sims, self.data.X, self.neighbours)
+
+
+def knn_vote(sims: F, X: sparse.csr_matrix, k: int) -> F:
+    """The ``k`` most similar rows (positive similarity only) vote for their items with their similarity."""
+    top = np.argpartition(-sims, min(k, len(sims) - 1))[:k] if len(sims) > k else np.arange(len(sims))
+    top = top[sims[top] > 0]
+    out: F = np.asarray(X[top].T @ sims[top]).ravel() if len(top) else np.zeros(X.shape[1])
+    return out
+
+
 class Ease(Base):
     """EASE^R on items with at least ``min_count`` interactions (others score 0)."""
 

@@ -35,6 +35,11 @@ class CrowdRepo:
         members = [[(int(s), int(r), float(a) if a is not None else None) for s, r, a in m] for m in raw]
         return CrowdRow(members, int(row[1]), parse_ts(row[2]), parse_ts(row[3]), row[4])
 
+    async def computed_at(self, person_id: int) -> datetime | None:
+        """When this person's crowd was last refreshed (None: never, or never with anyone found)."""
+        row = await self.db.fetchone("SELECT computed_at FROM crowd WHERE person_id=? AND people > 0", person_id)
+        return parse_ts(row[0]) if row is not None else None
+
     async def attempt(self, person_id: int, now: datetime) -> None:
         await self.db.execute("INSERT INTO crowd(person_id, attempted_at) VALUES (?, ?) ON CONFLICT(person_id) "
                               "DO UPDATE SET attempted_at=excluded.attempted_at", person_id, iso(now))
