@@ -6,7 +6,8 @@ to that side. Pure and CPU-bound (a worker builds it); the live bot (``engine.cr
     seeds          the shows to look for people around: the last watched first (measured better than the personas'
                    medoids on MovieLens and Annict), then each persona's most typical
     population     EASE over the members' ratings (every rated show was watched): the ``crowd`` candidate source
-                   and the crowd's part of the ``collab`` scorer
+                   and, with a cosine user-kNN vote among the members (``Crowd.vote``), the crowd's part of the
+                   ``collab`` scorer
     by persona     each member's overlap with a persona: the persona's engagement weights times the member's
                    centred ratings of its shows, shrunk by ``n / (n + SHRINK)`` for an overlap of ``n`` shows;
                    a persona's neighbours say which picks "people who share your X side" rate highly, and what
@@ -17,11 +18,13 @@ Strangers are never named: a member is a row of ratings here, nothing more.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from .population import Event, Population, build_population
 
@@ -60,6 +63,24 @@ class Crowd:
     people: int
     support: dict[int, dict[int, float]] = field(default_factory=dict)   # persona id -> show -> neighbours' say
     lately: dict[int, list[int]] = field(default_factory=dict)           # persona id -> shows, latest first
+    M: sparse.csr_matrix | None = None    # members × the population's items: who rated what (cosine rows)
+
+    def vote(self, watched: Mapping[int, float], ids: Sequence[int] | NDArray[np.int64]) -> NDArray[np.float64]:
+        """User-kNN within the crowd: each member's cosine to the person's shows, summed over the members who
+        rated each of ``ids``."""
+        out = np.zeros(len(ids))
+        if self.M is None or not watched:
+            return out
+        pos = self.population.positions(list(watched))
+        mine = np.zeros(self.M.shape[1])
+        mine[pos[pos >= 0]] = 1.0
+        if not mine.any():
+            return out
+        sims = np.asarray(self.M @ mine).ravel() / math.sqrt(len(watched))
+        scores = np.asarray(self.M.T @ sims).ravel()
+        p = self.population.positions(ids)
+        out[p >= 0] = scores[p[p >= 0]]
+        return out
 
     @property
     def confidence(self) -> float:
@@ -84,7 +105,13 @@ def build(members: Sequence[Sequence[Rating]], sides: Sequence[Side], end: float
     if not events:
         return None
     population = build_population(events, seed=seed, min_count=2, lam=LAM)
-    crowd = Crowd(population, len(members), {}, {})
+    rows = [(n, population.pos[r.show]) for n, m in enumerate(members) for r in m]
+    r_, c_ = zip(*rows, strict=True)
+    M = sparse.csr_matrix((np.ones(len(r_)), (r_, c_)), shape=(len(members), len(population.items)))
+    M.data[:] = 1.0                                                    # a member who rated a show twice: once
+    norms = np.sqrt(np.asarray(M.sum(axis=1)).ravel())
+    M = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ M)
+    crowd = Crowd(population, len(members), {}, {}, M)
     seen = seen or set()
     for side in sides:
         sims = _overlap(side, members)

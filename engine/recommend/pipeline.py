@@ -455,7 +455,8 @@ def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Popula
         cols["collab"] = trust * _z(population.collab(history, ids))
     crowd = person.crowd
     if crowd is not None and crowd.population.B is not None:       # the person's own neighbours, beside everyone's
-        cols["collab"] = cols["collab"] + crowd.confidence * _z(crowd.population.collab(history, ids))
+        cols["collab"] = cols["collab"] + crowd.confidence * (_z(crowd.population.collab(history, ids))
+                                                              + _z(crowd.vote(person.watched, ids)))
     hl = profile.half_life_days * 86400
     cols["popular_now"] = trust * _z(population.popular_at(now_ts, hl, ids)) if trust else np.zeros(n)
     then = person.last_active
