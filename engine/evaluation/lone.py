@@ -134,6 +134,9 @@ class Lone(Base):
         return out[:k]
 
 
+NAIVE_SEEDS = 6      # the naive neighbourhood's seeds: the last six watched shows
+
+
 class LoneNaive(Base):
     """``lone-naive``: the naive neighbourhood a lone person could have within the same budget — the people who
     rated their last watched shows (the same ``PublicGraph`` finding and reading), cosine over those people's
@@ -157,7 +160,7 @@ class LoneNaive(Base):
         watched = {d.iix[it.item]: it.ts for it in d.by_user.get(user, [])}
         scores = None
         if watched:
-            seeds = sorted(watched, key=lambda i: (-watched[i], i))[:crowds.SEEDS]
+            seeds = sorted(watched, key=lambda i: (-watched[i], i))[:NAIVE_SEEDS]
             self.source.exclude = user
             budget = Budget(self.budget)
             members = asyncio.run(PublicGraph(self.source, None).around(seeds, budget, people=PEOPLE))
