@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_cmd", required=True)
     bk = dbsub.add_parser("backup", help="an online, verified copy of the SQLite database (safe while the bot runs)")
     bk.add_argument("dest", help="the copy's path (must not exist)")
+    mt = dbsub.add_parser("migrate-to", help="copy the SQLite database into an empty PostgreSQL database, verified "
+                          "row by row (then set storage.url)")
+    mt.add_argument("url", help="postgresql://user@host/db (the password from PGPASSWORD)")
     return p
 
 
@@ -109,6 +112,18 @@ def _demo_settings(settings: Settings, fresh: bool) -> Settings:
         for suffix in ("", "-wal", "-shm"):
             Path(DEMO_DB + suffix).unlink(missing_ok=True)
     return settings.model_copy(update={"storage": StorageSettings(path=DEMO_DB)})
+
+
+def _migrate_to(settings: Settings, url: str) -> int:
+    from engine.maintenance import migrate_database
+    try:
+        rep = asyncio.run(migrate_database(settings.storage.path, url))
+    except MultitudesError as e:
+        print(f"multitudes: {e.user_message}", file=sys.stderr)
+        return 1
+    print(f"Copied {rep.source} into PostgreSQL: {len(rep.tables)} tables, {rep.rows:,} rows, every row verified. "
+          "Set storage.url (or MULTITUDES_STORAGE__URL) to use it.")
+    return 0
 
 
 def _backup(settings: Settings, dest: str) -> int:
@@ -323,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(why, file=sys.stdout if ok else sys.stderr)
             return 0 if ok else 1
         if args.cmd == "db":
+            if args.db_cmd == "migrate-to":
+                return _migrate_to(settings, args.url)
             return _backup(settings, args.dest)
         if args.cmd in (None, "run"):
             if settings.secrets.telegram_token or settings.secrets.discord_token:

@@ -81,6 +81,7 @@ class Conversation:
         self.limiter = limiter or PersonLimiter()
         self._confirmations: dict[str, _Confirmation] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._reacting: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def close(self) -> None:
         """Stop background work (link polls) started by this conversation."""
@@ -134,6 +135,19 @@ class Conversation:
         action = render.BY_EMOJI.get(emoji)
         if action is None:
             return
+        # one person's reactions on one message apply in the order they arrived (add, remove, add ends added),
+        # whatever runs them concurrently (PTB's concurrent updates, a server database's parallel units)
+        key = (chat.platform, chat.speaker.user_id, message_ref)
+        lock = self._reacting.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await self._react(chat, message_ref, action, added, at)
+        finally:
+            if not lock.locked():
+                self._reacting.pop(key, None)
+
+    async def _react(self, chat: Chat, message_ref: str, action: render.FeedbackAction, added: bool,
+                     at: datetime | None) -> None:
         events = await self.engine.events_for_message(chat.platform, message_ref)
         if not events:
             return

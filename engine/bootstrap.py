@@ -23,6 +23,7 @@ from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
 from .facade import Engine
 from .feedback import FeedbackService
 from .http import HttpService
+from .leases import Leases
 from .library import LibraryService
 from .linking import LinkingService
 from .llm import LLM
@@ -52,7 +53,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
     """``seed`` makes the recommender's exploration reproducible (tests, benchmarks); production leaves it None."""
     one_blas_thread()                # numerical work runs in worker threads, one BLAS thread each (engine.compute)
     clock = clock or SystemClock()
-    store = store or open_store(settings.storage.path)
+    store = store or open_store(settings.storage.target)
     await store.open()
     sec = settings.secrets
     clients: list[httpx.AsyncClient] = []
@@ -128,7 +129,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
                   if trakt is not None else None)
     services = Services(
         store=store, people=people, linking=LinkingService(store, clock, trakt),
-        library=library, background=background, crowd=crowd, personas=personas,
+        library=library, background=background, crowd=crowd, leases=Leases(store, clock), personas=personas,
         recommender=recommender, feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles)

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -135,7 +136,21 @@ class AlertSettings(_Section):
 
 
 class StorageSettings(_Section):
-    path: str = "var/multitudes.db"
+    path: str = "var/multitudes.db"      # the embedded SQLite database (the default)
+    url: str = ""                        # postgresql://user@host/db: the shared PostgreSQL store instead (empty:
+                                         # SQLite); the password from PGPASSWORD or MULTITUDES_STORAGE__URL
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_only(cls, v: str) -> str:
+        if v and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("storage.url must be a postgresql:// URL (or empty for SQLite)")
+        return v
+
+    @property
+    def target(self) -> str:
+        """What ``open_store`` opens: the PostgreSQL URL when set, else the SQLite path."""
+        return self.url or self.path
 
 
 class SyncSettings(_Section):
@@ -279,6 +294,11 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
                 user_message=f"Config file {p} contains secrets ({names}). Secrets belong in the environment: "
                 + ", ".join(sorted(SECRET_ENV.values())),
             )
+    storage = data.get("storage")
+    if isinstance(storage, Mapping) and isinstance(storage.get("url"), str) and urlsplit(storage["url"]).password:
+        raise ConfigError("a password in storage.url", user_message=(
+            f"Config file {path} has a password in storage.url. Secrets belong in the environment: PGPASSWORD, or "
+            "the whole URL in MULTITUDES_STORAGE__URL."))
     _apply_env(data, env)
     secrets = Secrets(**{k: (env.get(v) or None) for k, v in SECRET_ENV.items()})
     try:

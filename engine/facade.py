@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -127,13 +127,16 @@ class Engine:
         bg = self._s.background
         return await bg.wave(partial(self._s.alerts.notify, notifiers=notifiers)) if bg else WaveReport()
 
+    async def lead(self, name: str, owner: str, ttl: timedelta) -> bool:
+        """Take or renew a lease shared by every process on the database (the scheduler's leadership)."""
+        return await self._s.leases.hold(name, owner, ttl)
+
     async def crowd_wave(self) -> CrowdWave:
         """The scheduler's crowd refresh: similar Trakt members for the people who are due, within a budget."""
         return await self._s.crowd.wave()
 
     async def refresh_crowd(self, person_id: int, budget: int | None = None) -> RefreshReport:
-        """Find this person's similar Trakt members now (operators, tests; the scheduler does it in the
-        background). Never called on a request's path."""
+        """Find this person's similar Trakt members now (operators, tests); never on a request's path."""
         return await self._s.crowd.refresh(person_id, budget=budget)
 
     async def crowd_lately(self, person_id: int) -> dict[int, list[str]]:

@@ -101,7 +101,7 @@ class FeedbackService:
         changed."""
         stamp = at or self.clock.now()
         async with self.store.unit() as uow:
-            ev = await uow.events.get(event_id)
+            ev = await uow.events.hold(event_id)
             if ev is None or ev.person_id != person_id:
                 raise MultitudesError(f"event {event_id} for person {person_id}",
                                       user_message="That recommendation is not yours, or no longer exists.")

@@ -1,4 +1,4 @@
-"""Operator tasks on the store that need no running engine: an online backup."""
+"""Operator tasks on the store that need no running engine: an online backup, the move to PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import sqlite3
 
 from .errors import MultitudesError
 from .store.backup import BackupReport, backup_sqlite
+from .store.copy import CopyError, CopyReport, migrate_to
 
-__all__ = ["BackupReport", "backup_database"]
+__all__ = ["BackupReport", "CopyReport", "backup_database", "migrate_database"]
 
 
 async def backup_database(storage_path: str, dest: str) -> BackupReport:
@@ -17,3 +18,13 @@ async def backup_database(storage_path: str, dest: str) -> BackupReport:
         return await asyncio.to_thread(backup_sqlite, storage_path, dest)
     except (OSError, sqlite3.Error) as e:
         raise MultitudesError(f"backup failed: {e}", user_message=f"backup failed: {e}") from e
+
+
+async def migrate_database(storage_path: str, url: str) -> CopyReport:
+    """Copy the SQLite database into an empty PostgreSQL database, verified row by row (all or nothing)."""
+    import asyncpg
+    try:
+        return await migrate_to(storage_path, url)
+    except (CopyError, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        raise MultitudesError(f"migrate-to failed: {e}", user_message=f"The copy to PostgreSQL failed, nothing "
+                              f"was kept there: {e}") from e

@@ -12,6 +12,11 @@ Fixed jobs, each a module-level function (a persistent job store keeps a referen
   members for the people whose crowd is missing or older than ``crowd.refresh_days``, within ``crowd.run_requests``
   (``Engine.crowd_wave``) — the only place the public graph is read.
 
+With several processes on one PostgreSQL database, every process runs a scheduler but only the one holding the
+``scheduler`` lease (``Engine.lead``) does the jobs' work; it renews the lease at every job it runs (at least every
+``alerts.deliver_every_minutes``), and when it dies another process takes over once the lease lapses
+(``LEADER_TTL``). Sending stays exactly-once regardless: alerts and digests are claimed by single statements.
+
 What must survive a restart lives in the engine's database (alert and digest rows, claimed before sending); the
 job store keeps the cadence, so a restart neither rescans at once nor forgets a scan that fell due while the bot
 was down (``coalesce``: many missed runs become one; no misfire grace limit). python-telegram-bot's JobQueue is an
@@ -22,6 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CURRENT: dict[str, Scheduler] = {}
+LEADER_TTL = timedelta(minutes=15)
 
 
 async def scan_job() -> None:
@@ -81,6 +90,9 @@ class Scheduler:
         self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
         self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0, "crowd": 0}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.ttl = max(LEADER_TTL, timedelta(minutes=3 * self.settings.deliver_every_minutes))
+        self.followed = 0                   # job runs skipped because another process leads
         self._ran = asyncio.Condition()
 
     async def _done(self, kind: str) -> None:
@@ -153,7 +165,20 @@ class Scheduler:
         return {j.id: j.next_run_time for j in self._sched.get_jobs()} if self._sched else {}
 
     # -- what the jobs do (never raise into the scheduler) ---------------------------------------------------
+    async def leading(self) -> bool:
+        """Whether this process leads (taking or renewing the lease); an error counts as not leading."""
+        try:
+            if await self.engine.lead("scheduler", self.owner, self.ttl):
+                return True
+        except Exception:
+            log.exception("could not take the scheduler lease")
+        self.followed += 1
+        return False
+
     async def run_scan(self) -> None:
+        if not await self.leading():
+            await self._done("scan")
+            return
         try:
             rep = await self.engine.scan_alerts()
             log.info("alert scan: %s", rep)
@@ -163,6 +188,9 @@ class Scheduler:
         await self._done("scan")
 
     async def run_deliver(self) -> None:
+        if not await self.leading():
+            await self._done("deliver")
+            return
         try:
             rep = await self.engine.deliver_alerts(self.notifiers)
             if rep.sent or rep.failed:
@@ -172,6 +200,9 @@ class Scheduler:
         await self._done("deliver")
 
     async def run_digest(self) -> None:
+        if not await self.leading():
+            await self._done("digest")
+            return
         try:
             n = await self.engine.send_digests(self.notifiers)
             if n:
@@ -181,6 +212,9 @@ class Scheduler:
         await self._done("digest")
 
     async def run_crowd(self) -> None:
+        if not await self.leading():
+            await self._done("crowd")
+            return
         try:
             rep = await self.engine.crowd_wave()
             if rep.due:
@@ -191,6 +225,9 @@ class Scheduler:
         await self._done("crowd")
 
     async def run_sync(self) -> None:
+        if not await self.leading():
+            await self._done("sync")
+            return
         try:
             rep = await self.engine.sync_wave(self.notifiers)
             if rep.due:

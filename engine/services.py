@@ -9,6 +9,7 @@ from .alerts import AlertService
 from .crowd import CrowdService
 from .digests import DigestService
 from .feedback import FeedbackService
+from .leases import Leases
 from .library import LibraryService
 from .linking import LinkingService
 from .people import PeopleService
@@ -27,6 +28,7 @@ class Services:
     library: LibraryService
     background: BackgroundSync | None
     crowd: CrowdService
+    leases: Leases
     personas: PersonaService
     recommender: Recommender
     feedback: FeedbackService

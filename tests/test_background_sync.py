@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.models import Mode, RecommendRequest
 from engine.refresh import RELINK_NOTICE
 from engine.schedule import Scheduler
@@ -17,6 +19,8 @@ from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.clock import FakeClock
 from tests.fakes.trakt import FakeTrakt
+
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -75,3 +75,16 @@ def test_bad_secret_key_is_reported_at_start(tmp_path: Path) -> None:
         load_settings(None, env={"MULTITUDES_TRAKT_CLIENT_ID": "a", "MULTITUDES_TRAKT_CLIENT_SECRET": "b",
                                  "MULTITUDES_SECRET_KEY": "not-a-fernet-key"})
     assert "keygen" in e.value.user_message
+
+
+def test_a_postgresql_url_is_checked_and_never_carries_a_password_in_the_file(tmp_path: Path) -> None:
+    ok = load_settings(None, env={"MULTITUDES_STORAGE__URL": "postgresql://bot:pw@db/multitudes"})
+    assert ok.storage.target == "postgresql://bot:pw@db/multitudes"      # from the environment: fine
+    assert load_settings(None, env={}).storage.target == "var/multitudes.db"
+    with pytest.raises(ConfigError, match="postgresql://"):
+        load_settings(None, env={"MULTITUDES_STORAGE__URL": "mysql://db/x"})
+    f = tmp_path / "c.toml"
+    f.write_text('[storage]\nurl = "postgresql://bot:hunter2@db/multitudes"\n')
+    with pytest.raises(ConfigError) as e:
+        load_settings(f, env={})
+    assert "PGPASSWORD" in e.value.user_message and "hunter2" not in e.value.user_message

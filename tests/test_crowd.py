@@ -12,12 +12,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot import render
 from engine.models import Mode, RecommendRequest
 from engine.schedule import Scheduler
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
 from tests.fakes.trakt import FakeTrakt
+
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
 
 
 def _public(path: str) -> bool:

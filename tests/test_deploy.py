@@ -60,6 +60,10 @@ def test_compose_runs_the_bot_with_its_volume_and_healthcheck() -> None:
     assert bot["healthcheck"]["test"] == ["CMD", "multitudes", "health"]
     assert bot["restart"] == "unless-stopped"
     assert doc["services"]["llm"]["profiles"] == ["llm"]          # optional services stay behind a profile
+    db = doc["services"]["db"]                                    # PostgreSQL, for several processes
+    assert db["profiles"] == ["postgres"] and "pg_isready" in db["healthcheck"]["test"]
+    assert db["volumes"][0].partition(":")[0] in doc["volumes"]
+    assert bot["depends_on"]["db"] == {"condition": "service_healthy", "required": False}
     assert "docker compose up" in (ROOT / "README.md").read_text()
 
 

@@ -17,6 +17,8 @@ from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 
 async def test_add_to_watchlist_writes_to_trakt_only_when_allowed_and_a_full_list_is_explained(
         fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb, make_engine: Any, probe: SqliteStore) -> None:

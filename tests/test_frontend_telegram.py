@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
 from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
@@ -20,6 +22,8 @@ from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
+
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
 
 UID = 4242
 ROOT = Path(__file__).resolve().parents[1]

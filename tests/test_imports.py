@@ -20,6 +20,8 @@ from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import list_row, rating_row
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 
 async def count(probe: Any, pid: int, table: str = "plays") -> int:
     return await count_rows(probe, table, person_id=pid)

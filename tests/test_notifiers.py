@@ -19,6 +19,8 @@ from tests.fakes.lifecycle import Lifecycle
 from tests.fakes.telegram import FakeTelegram
 from tests.test_alerts import NOW, OTHER, PARIS, RECENT, Recorder, lifecycle, world
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 __all__ = ["lifecycle"]
 
 

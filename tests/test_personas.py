@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.meta import ShowMeta
 from engine.models import Play, ShowIds, ShowRef
 from engine.store import SqliteStore
@@ -20,6 +22,8 @@ from engine.taste.history import PersonHistory, ShowHistory, Watch
 from engine.taste.temporal import BINGE, CASUAL, WEEKLY, context, evolution, season_style
 from tests.fakes.catalogue import catalogue, export_of
 from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, names_answer, tags_answer, user_text
+
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2024, 1, 6, 20, 0, tzinfo=UTC)   # a Saturday

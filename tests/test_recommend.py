@@ -26,6 +26,8 @@ from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt, list_row
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 
 async def forbidden(probe: SqliteStore, pid: int) -> set[int]:
     """Shows a list must never hold: played at all (``max_watched_episodes = 0``), rated, hidden or dropped,

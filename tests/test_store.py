@@ -10,19 +10,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from engine.models import FeedbackKind, Play, ShowIds, ShowRef
-from engine.store import SqliteStore
+from engine.store import PostgresStore, SqliteStore, Store
 from engine.store.records import NewEvent
 from engine.store.sqlite import migrations
-from engine.store.testing import count
+from engine.store.testing import count, open_transactions
+from tests.conftest import pg_database
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "file"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
+@pytest.fixture(params=["memory", "file", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "postgresql":
+        async with pg_database(request.getfixturevalue("pg_server")) as url, PostgresStore(url) as pg:
+            yield pg
+        return
     s = SqliteStore(":memory:" if request.param == "memory" else tmp_path / "s.db")
     await s.open()
     yield s
@@ -33,16 +39,16 @@ def ref(trakt: int | None = None, tmdb: int | None = None, imdb: str | None = No
     return ShowRef(ShowIds(trakt=trakt, tmdb=tmdb, imdb=imdb), title, 2020)
 
 
-async def test_migrations_and_foreign_keys(store: SqliteStore) -> None:
+async def test_migrations_and_foreign_keys(store: Store) -> None:
     assert await store.schema_version() == max(n for n, _ in migrations())
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)):
         async with store.unit() as uow:
             await uow.people.note_chat_member("telegram", "-1", 999, NOW)      # nobody 999: refused
     await store.migrate()                                                       # idempotent
     assert await store.schema_version() == max(n for n, _ in migrations())
 
 
-async def test_shows_merge_ids_from_different_sources(store: SqliteStore) -> None:
+async def test_shows_merge_ids_from_different_sources(store: Store) -> None:
     async with store.unit() as uow:
         a = await uow.shows.upsert([ref(trakt=1, title="Show")])
         b = await uow.shows.upsert([ref(tmdb=10, imdb="tt1", title="Show")])
@@ -54,7 +60,7 @@ async def test_shows_merge_ids_from_different_sources(store: SqliteStore) -> Non
     assert got is not None and got.ids.tmdb is None                          # never steals an id another row owns
 
 
-async def test_plays_deduplicate_by_key_and_forget_cascades(store: SqliteStore) -> None:
+async def test_plays_deduplicate_by_key_and_forget_cascades(store: Store) -> None:
     async with store.unit() as uow:
         pid = await uow.people.create("discord", "1", "A", NOW)
         plays = [Play(ref(trakt=5), 1, n, NOW, history_id=100 + n) for n in range(1, 4)]
@@ -66,7 +72,7 @@ async def test_plays_deduplicate_by_key_and_forget_cascades(store: SqliteStore) 
     assert await count(store, "plays") == 0 and await count(store, "identities") == 0
 
 
-async def test_same_trakt_account_from_two_platforms_is_one_person(store: SqliteStore) -> None:
+async def test_same_trakt_account_from_two_platforms_is_one_person(store: Store) -> None:
     async with store.unit() as uow:
         d = await uow.people.create("discord", "1", "A", NOW)
         t = await uow.people.create("telegram", "2", "A", NOW)
@@ -76,7 +82,7 @@ async def test_same_trakt_account_from_two_platforms_is_one_person(store: Sqlite
         assert await uow.people.find("telegram", "2") == d
 
 
-async def test_a_failed_unit_leaves_nothing(store: SqliteStore) -> None:
+async def test_a_failed_unit_leaves_nothing(store: Store) -> None:
     async with store.unit() as uow:
         pid = await uow.people.create("console", "x", None, NOW)
     with pytest.raises(RuntimeError):
@@ -88,14 +94,14 @@ async def test_a_failed_unit_leaves_nothing(store: SqliteStore) -> None:
     assert person is not None and person.display_name is None
 
 
-async def test_units_do_not_nest(store: SqliteStore) -> None:
+async def test_units_do_not_nest(store: Store) -> None:
     async with store.unit():
         with pytest.raises(RuntimeError, match="do not nest"):
             async with store.read():
                 pass
 
 
-async def _write(store: SqliteStore, n: int) -> None:
+async def _write(store: Store, n: int) -> None:
     """One unit with several statements of several kinds."""
     async with store.unit() as uow:
         pid = await uow.people.create("console", f"u{n}", "X", NOW)
@@ -106,11 +112,21 @@ async def _write(store: SqliteStore, n: int) -> None:
                                           "r", "blend", None, (), 1, "auto", None, "", False, None)], NOW)
 
 
-def _cancel_at(store: SqliteStore, k: int) -> Callable[[], int]:
-    """Cancel the current task while it awaits the k-th statement it sends (the statement is already queued)."""
-    conn = store.conn
+def _cancel_at(store: Store, k: int) -> Callable[[], int]:
+    """Cancel the current task while it awaits the k-th statement it sends (the statement is already queued).
+    PostgreSQL: every statement and transaction command of asyncpg's connections, BEGIN and COMMIT included."""
+    conn: Any
+    if isinstance(store, PostgresStore):
+        import asyncpg
+        conn = asyncpg.connection.Connection
+        names: tuple[str, ...] = ("execute", "fetch", "fetchrow", "executemany")
+        txn = asyncpg.transaction.Transaction
+        originals = {name: getattr(conn, name) for name in names}
+        originals |= {f"txn.{name}": getattr(txn, name) for name in ("start", "commit")}
+    else:
+        conn, txn = store.conn, None
+        originals = {name: getattr(conn, name) for name in ("execute", "execute_fetchall", "executemany")}
     seen = 0
-    originals = {name: getattr(conn, name) for name in ("execute", "execute_fetchall", "executemany")}
 
     def wrap(name: str) -> Any:
         orig = originals[name]
@@ -125,17 +141,22 @@ def _cancel_at(store: SqliteStore, k: int) -> Callable[[], int]:
             return await orig(*a, **kw)
         return call
 
+    def target(name: str) -> tuple[Any, str]:
+        return (txn, name[4:]) if name.startswith("txn.") else (conn, name)
+
     for name in originals:
-        setattr(conn, name, wrap(name))
+        setattr(*target(name), wrap(name))
 
     def restore() -> int:
         for name, orig in originals.items():
-            setattr(conn, name, orig)
+            setattr(*target(name), orig)
         return seen
     return restore
 
 
-async def test_a_unit_cancelled_at_any_await_leaves_no_transaction_open(store: SqliteStore) -> None:
+
+
+async def test_a_unit_cancelled_at_any_await_leaves_no_transaction_open(store: Store) -> None:
     restore = _cancel_at(store, 10**9)              # count the awaits of one unit first
     await _write(store, 0)
     awaits = restore()
@@ -151,7 +172,7 @@ async def test_a_unit_cancelled_at_any_await_leaves_no_transaction_open(store: S
         finally:
             restore()
         assert cancelled or k == awaits, k
-        assert not store.in_transaction, f"cancelled at await {k} of {awaits}: a transaction stayed open"
+        assert not await open_transactions(store), f"cancelled at await {k} of {awaits}: a transaction stayed open"
         async with store.read() as uow:               # the next unit works, and the cancelled one is all or nothing
             pid = await uow.people.find("console", f"u{k}")
             plays = len(await uow.history.recent(pid)) if pid is not None else 0
@@ -159,7 +180,7 @@ async def test_a_unit_cancelled_at_any_await_leaves_no_transaction_open(store: S
         assert (pid is None and plays == 0) or (plays == 3 and events == 1), (k, pid, plays, events)
 
 
-async def test_ids_are_never_reused(store: SqliteStore) -> None:
+async def test_ids_are_never_reused(store: Store) -> None:
     async with store.unit() as uow:
         alice = await uow.people.create("telegram", "1", "Alice", NOW)
     async with store.unit() as uow:

@@ -19,6 +19,8 @@ from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.trakt import FakeTrakt, list_row, rating_row
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 HEAVY_PLAYS, HEAVY_SHOWS = 20_000, 1_000
 
 
@@ -82,7 +84,7 @@ async def test_heavy_user_syncs_completely_with_minimal_requests(fake_trakt: Fak
     # nothing changed: exactly one request
     before = len(fake_trakt.requests)
     again = await engine.sync(pid)
-    assert len(fake_trakt.requests) - before == 1
+    assert len(fake_trakt.requests) - before == 1, [r.path for r in fake_trakt.requests[before:]]
     assert fake_trakt.requests[-1].path == "/sync/last_activities"
     assert again.unchanged and again.new_plays == 0
 

@@ -19,6 +19,8 @@ from tests.conftest import FAST, link_person, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -121,6 +123,7 @@ async def test_sigkill_mid_sync_resumes_with_nothing_lost_or_duplicated(tmp_path
     env.update(FAST)
     env.update({
         "MULTITUDES_STORAGE__PATH": str(tmp_path / "multitudes.db"),
+        **({"MULTITUDES_STORAGE__URL": engine.settings.storage.url} if engine.settings.storage.url else {}),
         "MULTITUDES_LOGGING__FILE": str(tmp_path / "sub.log"),
         "MULTITUDES_TRAKT__BASE_URL": fake_trakt.url,
         "MULTITUDES_TRAKT_CLIENT_ID": fake_trakt.client_id,

@@ -26,6 +26,8 @@ from tests.conftest import link_person, settings_for, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt
 
+pytestmark = pytest.mark.both_stores        # the engine on SQLite and on PostgreSQL
+
 
 async def test_device_link_pending_then_approved_then_409_on_reuse(fake_trakt: FakeTrakt, make_engine: Any,
                                                                    probe: SqliteStore, tmp_path: Path) -> None:

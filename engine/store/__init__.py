@@ -5,18 +5,24 @@
     async with store.read() as uow:          # one consistent read
         person = await uow.people.get(person_id)
 
-SQL exists only in this package. SQLite (``SqliteStore``) is the embedded default.
+SQL exists only in this package. SQLite (``SqliteStore``) is the embedded default; PostgreSQL (``PostgresStore``)
+serves several processes on one database (``storage.url = "postgresql://…"``).
 """
 
+from .postgres import PostgresStore
 from .records import ShowRecord
 from .sqlite import SqliteStore
 from .unit import Unit
 
-Store = SqliteStore
+Store = SqliteStore | PostgresStore
 
-__all__ = ["ShowRecord", "SqliteStore", "Store", "Unit", "open_store"]
+__all__ = ["PostgresStore", "ShowRecord", "SqliteStore", "Store", "Unit", "is_postgres", "open_store"]
 
 
-def open_store(url: str) -> SqliteStore:
-    """A store for ``storage.path`` (a file path, or ``:memory:``)."""
-    return SqliteStore(url)
+def is_postgres(target: str | None) -> bool:
+    return bool(target) and str(target).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: str) -> Store:
+    """A store for ``storage.url`` (``postgresql://…``) or ``storage.path`` (a SQLite file, or ``:memory:``)."""
+    return PostgresStore(target) if is_postgres(target) else SqliteStore(target)

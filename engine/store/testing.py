@@ -6,13 +6,18 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .db import fetchval
 from .sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    from . import Store
+
 TABLES = frozenset({"people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden",
                     "sync_state", "trakt_show_state", "api_cache", "personas", "persona_state", "rec_events",
-                    "dismissed", "feedback", "chat_members", "adoptions", "alerts", "digests", "group_votes"})
+                    "dismissed", "feedback", "chat_members", "adoptions", "alerts", "digests", "group_votes",
+                    "crowd", "leases"})
 
 
 async def open_probe(path: str | Path) -> SqliteStore:
@@ -20,7 +25,7 @@ async def open_probe(path: str | Path) -> SqliteStore:
     return await SqliteStore(path).open()
 
 
-async def count(store: SqliteStore, table: str, **where: object) -> int:
+async def count(store: Store, table: str, **where: object) -> int:
     """Rows of ``table`` matching ``column=value`` conditions (``None`` matches NULL)."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
@@ -38,7 +43,7 @@ async def count(store: SqliteStore, table: str, **where: object) -> int:
         return int(await fetchval(uow.db, sql, *args) or 0)
 
 
-async def cache_keys(store: SqliteStore, prefix: str) -> list[str]:
+async def cache_keys(store: Store, prefix: str) -> list[str]:
     async with store.read() as uow:
         return [str(r[0]) for r in await uow.db.fetch("SELECT key FROM api_cache WHERE key LIKE ? ORDER BY key",
                                                         prefix.replace("%", "") + "%")]
@@ -96,3 +101,23 @@ def inspect_file(path: str | Path, table: str) -> tuple[int, str, str]:
             str(conn.execute("PRAGMA journal_mode").fetchone()[0])
     finally:
         conn.close()
+
+
+async def open_transactions(store: Store) -> bool:
+    """Whether a transaction was left open: SQLite's connection, or any session of a PostgreSQL database."""
+    from .postgres import PostgresStore
+    if isinstance(store, PostgresStore):
+        async with store.pool.acquire() as conn:
+            n = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND state LIKE 'idle in transaction%'")
+        return bool(n)
+    return store.in_transaction
+
+
+async def orphan_play(store: SqliteStore, person_id: int, show_id: int) -> None:
+    """A play of a show that is not there (foreign keys off for the statement): a database SQLite let rot."""
+    await store.conn.execute("PRAGMA foreign_keys=OFF")
+    await store.conn.execute("INSERT INTO plays(person_id, play_key, show_id, season, episode, watched_at, source) "
+                             "VALUES (?, 'orphan', ?, 1, 1, '2026-01-01T00:00:00.000Z', 'sample')",
+                             (person_id, show_id))
+    await store.conn.execute("PRAGMA foreign_keys=ON")

@@ -11,6 +11,7 @@ from .repos.crowd import CrowdRepo
 from .repos.events import EventRepo
 from .repos.feedback import FeedbackRepo
 from .repos.history import HistoryRepo
+from .repos.leases import LeaseRepo
 from .repos.people import PeopleRepo
 from .repos.personas import PersonaRepo
 from .repos.shows import ShowRepo
@@ -47,6 +48,7 @@ class Unit:
         self.alerts = AlertRepo(db)
         self.cache = CacheRepo(db)
         self.crowd = CrowdRepo(db)
+        self.leases = LeaseRepo(db)
 
     def committed(self) -> None:
         self._cache.committed.update(self._pending)

@@ -60,6 +60,13 @@ class EventRepo:
         row = await self.db.fetchone(f"SELECT {COLUMNS} FROM rec_events WHERE id=?", event_id)
         return event(row) if row is not None else None
 
+    async def hold(self, event_id: int) -> RecEvent | None:
+        """The pick, with its row held until the unit ends: on a server engine, concurrent feedback on one pick
+        (add, remove, add a reaction) is applied one after another, each reading what the last one wrote. (A no-op
+        update takes the row lock; SQLite's units are serial already.)"""
+        await self.db.execute("UPDATE rec_events SET id=id WHERE id=?", event_id)
+        return await self.get(event_id)
+
     async def of_request(self, request_id: str) -> list[RecEvent]:
         rows = await self.db.fetch(f"SELECT {COLUMNS} FROM rec_events WHERE request_id=? ORDER BY id", request_id)
         return [event(r) for r in rows]

@@ -39,6 +39,9 @@ class SyncRepo:
                            history_cursor: str | None = None, clear_job: bool = False) -> None:
         """A section is synced up to ``stamp`` (Trakt's last_activities value for it)."""
         await self._ensure(person_id)
+        # sections finish concurrently in units of their own: take the row's lock first (a no-op update), so on a
+        # server engine the read below sees the other sections' committed marks and no update is lost
+        await self.db.execute("UPDATE sync_state SET activities=activities WHERE person_id=?", person_id)
         row = await self.db.fetchone("SELECT activities FROM sync_state WHERE person_id=?", person_id)
         acts = json.loads(row[0] if row is not None and row[0] else "{}")
         acts[section] = stamp
@@ -54,13 +57,17 @@ class SyncRepo:
                             is_stale: Callable[[str], bool] | None = None) -> bool:
         """Take the per-person sync lease unless a live owner holds it (``is_stale`` may free dead owners)."""
         await self._ensure(person_id)
-        row = await self.db.fetchone("SELECT lease_owner, lease_until FROM sync_state WHERE person_id=?", person_id)
-        holder, held_until = (row[0], parse_ts(row[1])) if row is not None else (None, None)
-        if holder and holder != owner and held_until and held_until > now and not (is_stale and is_stale(holder)):
-            return False
-        await self.db.execute("UPDATE sync_state SET lease_owner=?, lease_until=?, last_started_at=? "
-                              "WHERE person_id=?", owner, iso(until), iso(now), person_id)
-        return True
+        # compare-and-set in one statement: two processes (or machines) asking at once cannot both win
+        take = ("UPDATE sync_state SET lease_owner=?, lease_until=?, last_started_at=? WHERE person_id=? AND ")
+        if await self.db.execute(take + "(lease_owner IS NULL OR lease_owner=? OR lease_until IS NULL "
+                                 "OR lease_until <= ?)", owner, iso(until), iso(now), person_id, owner, iso(now)):
+            return True
+        row = await self.db.fetchone("SELECT lease_owner FROM sync_state WHERE person_id=?", person_id)
+        holder = row[0] if row is not None else None
+        if holder and is_stale is not None and is_stale(holder):      # a dead process on this machine held it
+            return bool(await self.db.execute(take + "lease_owner=?", owner, iso(until), iso(now), person_id,
+                                              holder))
+        return False
 
     async def release_lease(self, person_id: int, owner: str, error: str | None, now: datetime) -> None:
         if error is None:
