@@ -128,6 +128,10 @@ def _migrate_to(settings: Settings, url: str) -> int:
 
 def _backup(settings: Settings, dest: str) -> int:
     from engine.maintenance import backup_database
+    if settings.storage.url:
+        print("multitudes: the store is PostgreSQL (storage.url): back it up with pg_dump, e.g. "
+              "pg_dump -Fc -f multitudes.dump \"$URL\"", file=sys.stderr)
+        return 1
     try:
         rep = asyncio.run(backup_database(settings.storage.path, dest))
     except MultitudesError as e:

@@ -124,3 +124,11 @@ def test_backup_of_a_missing_database_is_a_clear_error(tmp_path: Path, monkeypat
     monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
     assert main(["db", "backup", str(tmp_path / "b.db")]) == 1
     assert "no database" in capsys.readouterr().err
+
+
+def test_backup_of_a_postgresql_store_points_to_pg_dump(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MULTITUDES_STORAGE__URL", "postgresql://bot@db/multitudes")
+    monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
+    assert main(["db", "backup", str(tmp_path / "b.db")]) == 1
+    assert "pg_dump" in capsys.readouterr().err and not (tmp_path / "b.db").exists()
