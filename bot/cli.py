@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true",
                    help="console demo: start again from the bundled sample (the demo database is kept otherwise)")
     sub = p.add_subparsers(dest="cmd")
-    sub.add_parser("run", help="start the bot; with no chat tokens, the console (demo when Trakt is not set up)")
+    r = sub.add_parser("run", help="start the bot; with no chat tokens, the console (demo when Trakt is not set up)")
+    r.add_argument("--shard", metavar="I/N", help="serve Discord shard I of N (several processes on one PostgreSQL "
+                   "store); Telegram is polled by shard 0 only")
     c = sub.add_parser("console", help="the console front end")
     c.add_argument("--user", help="console identity (default: your login name)")
     s = sub.add_parser("sync", help="sync one person's Trakt history")
@@ -157,8 +159,22 @@ async def _console(settings: Settings, user: str | None, *, fresh: bool = False)
     return 0
 
 
-async def _serve(settings: Settings) -> int:
-    """The bot: engine and every front end with a token, in one process and one event loop, until SIGTERM."""
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``I/N`` (0 ≤ I < N) as (I, N); None for no sharding."""
+    if text is None:
+        return None
+    a, sep, b = text.partition("/")
+    if not (sep and a.isdigit() and b.isdigit() and 0 <= int(a) < int(b)):
+        raise MultitudesError(f"shard {text!r}", user_message=f"--shard {text}: write I/N with 0 <= I < N, e.g. 0/3.")
+    return int(a), int(b)
+
+
+async def _serve(settings: Settings, shard: tuple[int, int] | None = None) -> int:
+    """The bot: engine and every front end with a token, in one process and one event loop, until SIGTERM.
+    ``shard``: this process serves Discord shard I of N; Telegram allows one getUpdates poller per bot token (a
+    second one gets 409 Conflict), so only shard 0 polls it. Every process runs the scheduler; only the one holding
+    the ``scheduler`` lease does the jobs' work, and any process can deliver any alert (both platforms send over
+    their HTTP APIs)."""
     engine = await bootstrap(settings)
     frontends: list[Any] = []
     scheduler: Any = None
@@ -168,12 +184,12 @@ async def _serve(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        if settings.secrets.telegram_token:
+        if settings.secrets.telegram_token and (shard is None or shard[0] == 0):
             from .telegram import TelegramFrontend
             frontends.append(TelegramFrontend(engine, settings.secrets.telegram_token))
         if settings.secrets.discord_token:
             from .discord import DiscordFrontend
-            frontends.append(DiscordFrontend(engine, settings.secrets.discord_token))
+            frontends.append(DiscordFrontend(engine, settings.secrets.discord_token, shard=shard))
         await engine.warm()                  # the catalogue index and population, before the first request
         for fe in frontends:
             await fe.start()
@@ -346,8 +362,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _migrate_to(settings, args.url)
             return _backup(settings, args.dest)
         if args.cmd in (None, "run"):
+            shard = parse_shard(getattr(args, "shard", None))
+            if shard is not None and shard[1] > 1 and not settings.storage.url:
+                raise MultitudesError("shards on SQLite", user_message="Several processes need the PostgreSQL store: "
+                                      "set storage.url (SQLite serves one process).")
             if settings.secrets.telegram_token or settings.secrets.discord_token:
-                return asyncio.run(_serve(settings))
+                return asyncio.run(_serve(settings, shard))
             return asyncio.run(_console(settings, None, fresh=args.fresh))
         if args.cmd == "console":
             return asyncio.run(_console(settings, args.user, fresh=args.fresh))

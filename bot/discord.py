@@ -258,7 +258,8 @@ class MultitudesBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(_Routed, _LegacyReroll)
-        await self.tree.sync()
+        if self.frontend.shard is None or self.frontend.shard[0] == 0:       # registered once, not per shard
+            await self.tree.sync()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self.frontend.on_reaction(payload, True)
@@ -271,12 +272,17 @@ class DiscordFrontend:
     platform = PLATFORM
 
     def __init__(self, engine: Engine, token: str, *, guild_ready_timeout: float = 2.0,
-                 conversation: Conversation | None = None) -> None:
+                 conversation: Conversation | None = None, shard: tuple[int, int] | None = None) -> None:
+        """``shard``: (id, count) — this process serves only that share of the servers (Discord requires sharding
+        past 2,500 servers); slash commands are registered by shard 0 only. DMs and replies go over REST and work
+        from any shard, so any process can deliver any alert."""
         self.engine = engine
         self.token = token
         self.conversation = conversation or Conversation(engine)
+        self.shard = shard
         point_at(engine.settings.discord.api_base, engine.settings.discord.gateway_url)
-        self.bot = MultitudesBot(self, guild_ready_timeout=guild_ready_timeout)
+        sharding = {"shard_id": shard[0], "shard_count": shard[1]} if shard is not None else {}
+        self.bot = MultitudesBot(self, guild_ready_timeout=guild_ready_timeout, **sharding)
         self._task: asyncio.Task[None] | None = None
         self._register()
 

@@ -7,7 +7,10 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
+
 from bot.discord import DiscordFrontend
+from engine.errors import MultitudesError
 from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
@@ -181,3 +184,33 @@ async def test_discord_import_attachment(make_engine: Any) -> None:
             assert not dc.unhandled
         finally:
             await fe.stop()
+
+
+async def test_a_shard_identifies_as_its_share_and_only_shard_zero_registers_commands(make_engine: Any) -> None:
+    """`multitudes run --shard I/N`: IDENTIFY carries [I, N] (Discord routes that share of the servers to this
+    process); the slash commands are registered once, by shard 0."""
+    for shard, registers in (((1, 3), False), ((0, 3), True)):
+        async with FakeDiscord() as dc:
+            engine = await make_engine(MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
+                                       MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+            fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05, shard=shard)
+            await asyncio.wait_for(fe.start(), 20)
+            try:
+                assert dc.identify[-1]["shard"] == list(shard)
+                assert bool(dc.commands) is registers
+                assert not dc.unhandled
+            finally:
+                await fe.stop()
+
+
+def test_shards_are_checked_and_need_the_shared_store(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
+    from bot.cli import main, parse_shard
+    assert parse_shard("2/3") == (2, 3) and parse_shard(None) is None
+    for bad in ("3/3", "a/b", "1", "-1/2"):
+        with pytest.raises(MultitudesError):
+            parse_shard(bad)
+    monkeypatch.setenv("MULTITUDES_STORAGE__PATH", str(tmp_path / "m.db"))
+    monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(tmp_path / "m.log"))
+    monkeypatch.setenv("MULTITUDES_DISCORD_TOKEN", "fake-bot-token")
+    assert main(["run", "--shard", "1/2"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err

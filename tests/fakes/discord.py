@@ -37,6 +37,7 @@ class FakeDiscord(FakeServer):
         self.ws: web.WebSocketResponse | None = None
         self.seq = 0
         self.identified = asyncio.Event()
+        self.identify: list[dict[str, Any]] = []                # every IDENTIFY payload (``shard``: [id, count])
         self.messages: dict[str, dict[str, Any]] = {}           # every message the bot created, by id
         self.sent: list[dict[str, Any]] = []                    # in order
         self.callbacks: list[dict[str, Any]] = []               # interaction callbacks (type, data)
@@ -99,7 +100,10 @@ class FakeDiscord(FakeServer):
             if data["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif data["op"] == 2:
+                self.identify.append(data["d"])
+                shard = data["d"].get("shard")
                 await self.send(0, {
+                    **({"shard": shard} if shard else {}),
                     "v": 10, "user": {"id": str(BOT_ID), "username": "multitudes", "discriminator": "0",
                                       "bot": True, "avatar": None},
                     "guilds": [{"id": str(GUILD_ID), "unavailable": True}], "session_id": "s1",
