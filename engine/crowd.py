@@ -35,6 +35,7 @@ from .recommend.crowd import Crowd, Rating, Side
 from .recommend.deployment import seconds
 from .sources.public_graph import Budget, Member, PublicGraph, PublicSource
 from .store import Store
+from .store.repos.crowd import decode
 
 if TYPE_CHECKING:
     from .taste.service import PersonaService
@@ -187,12 +188,13 @@ class CrowdService:
             self._built.move_to_end(person_id)
             return got[1]
         async with self.store.read() as uow:
-            row = await uow.crowd.get(person_id)
-        if row is None or row.computed_at is None or not row.members:
+            row = await uow.crowd.get_raw(person_id)
+        if row is None or row[2] is None:
             return None
-        key = (row.computed_at, report.computed_at)
+        text, computed_at = row[0], row[2]
+        key = (computed_at, report.computed_at)
         t0 = time.perf_counter()
-        built = await offload(_build, row.members, _sides(report), row.computed_at.timestamp(), self.seed)
+        built = await offload(_build, text, _sides(report), computed_at.timestamp(), self.seed)
         log.debug("crowd model of person %s built in %.3f s", person_id, time.perf_counter() - t0)
         self._built[person_id] = (key, built)
         # bounded by memory: a crowd's EASE matrix is (shows several members rated)² float32, ~1-4 MB
@@ -219,8 +221,9 @@ class CrowdService:
         return out
 
 
-def _build(rows: list[list[tuple[int, int, float | None]]], sides: list[Side], end: float, seed: int) -> Crowd | None:
-    return crowds.build([[Rating(s, r, a) for s, r, a in m] for m in rows], sides, end, seed=seed)
+def _build(text: str, sides: list[Side], end: float, seed: int) -> Crowd | None:
+    """The stored members (JSON) as the crowd's model: decoding and fitting both in the worker."""
+    return crowds.build([[Rating(s, r, a) for s, r, a in m] for m in decode(text)], sides, end, seed=seed)
 
 
 def _nbytes(c: Crowd | None) -> int:

@@ -22,18 +22,25 @@ class CrowdRow:
     error: str | None
 
 
+def decode(text: str) -> list[Member]:
+    return [[(int(s), int(r), float(a) if a is not None else None) for s, r, a in m] for m in json.loads(text)]
+
+
 class CrowdRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
 
     async def get(self, person_id: int) -> CrowdRow | None:
+        got = await self.get_raw(person_id)
+        return CrowdRow(decode(got[0]), *got[1:]) if got is not None else None
+
+    async def get_raw(self, person_id: int) -> tuple[str, int, datetime | None, datetime | None, str | None] | None:
+        """The row with its members still JSON text (``decode`` them off the event loop)."""
         row = await self.db.fetchone("SELECT members, requests, computed_at, attempted_at, error FROM crowd "
                                      "WHERE person_id=?", person_id)
         if row is None:
             return None
-        raw = json.loads(row[0]) if row[0] else []
-        members = [[(int(s), int(r), float(a) if a is not None else None) for s, r, a in m] for m in raw]
-        return CrowdRow(members, int(row[1]), parse_ts(row[2]), parse_ts(row[3]), row[4])
+        return str(row[0] or "[]"), int(row[1]), parse_ts(row[2]), parse_ts(row[3]), row[4]
 
     async def computed_at(self, person_id: int) -> datetime | None:
         """When this person's crowd was last refreshed (None: never, or never with anyone found)."""
