@@ -30,7 +30,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -175,63 +175,50 @@ class Scheduler:
         self.followed += 1
         return False
 
+    async def _job(self, kind: str, what: str, work: Callable[[], Awaitable[None]]) -> None:
+        """One run of a fixed job: its work only while this process leads; a failure is logged, never raised into
+        the scheduler; the run is counted either way."""
+        if await self.leading():
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", what)
+        await self._done(kind)
+
     async def run_scan(self) -> None:
-        if not await self.leading():
-            await self._done("scan")
-            return
+        await self._job("scan", "alert scan", self._scan)
+
+    async def _scan(self) -> None:
         try:
-            rep = await self.engine.scan_alerts()
-            log.info("alert scan: %s", rep)
-        except Exception:
-            log.exception("alert scan failed")
-        await self.run_deliver()
-        await self._done("scan")
+            log.info("alert scan: %s", await self.engine.scan_alerts())
+        finally:
+            await self.run_deliver()                 # what the scan decided goes out now, even after a failure
 
     async def run_deliver(self) -> None:
-        if not await self.leading():
-            await self._done("deliver")
-            return
-        try:
+        async def deliver() -> None:
             rep = await self.engine.deliver_alerts(self.notifiers)
             if rep.sent or rep.failed:
                 log.info("alerts delivered: %s", rep)
-        except Exception:
-            log.exception("alert delivery failed")
-        await self._done("deliver")
+        await self._job("deliver", "alert delivery", deliver)
 
     async def run_digest(self) -> None:
-        if not await self.leading():
-            await self._done("digest")
-            return
-        try:
+        async def digest() -> None:
             n = await self.engine.send_digests(self.notifiers)
             if n:
                 log.info("weekly digests sent: %s", n)
-        except Exception:
-            log.exception("weekly digest failed")
-        await self._done("digest")
+        await self._job("digest", "weekly digest", digest)
 
     async def run_crowd(self) -> None:
-        if not await self.leading():
-            await self._done("crowd")
-            return
-        try:
+        async def crowd() -> None:
             rep = await self.engine.crowd_wave()
             if rep.due:
                 log.info("crowd refresh: %s due, %s refreshed, %s failed, %s requests", rep.due, rep.refreshed,
                          rep.failed, rep.requests)
-        except Exception:
-            log.exception("crowd refresh failed")
-        await self._done("crowd")
+        await self._job("crowd", "crowd refresh", crowd)
 
     async def run_sync(self) -> None:
-        if not await self.leading():
-            await self._done("sync")
-            return
-        try:
+        async def sync() -> None:
             rep = await self.engine.sync_wave(self.notifiers)
             if rep.due:
                 log.info("sync wave: %s", summary(rep))
-        except Exception:
-            log.exception("sync wave failed")
-        await self._done("sync")
+        await self._job("sync", "sync wave", sync)

@@ -20,7 +20,6 @@ together migrate once.
 
 from __future__ import annotations
 
-import contextvars
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -32,9 +31,8 @@ import asyncpg
 
 from .db import Row
 from .sqlite import _split_sql, migrations
-from .unit import ShowIdCache, Unit
+from .unit import ShowIdCache, Unit, inside, is_inside, not_nested
 
-_inside: contextvars.ContextVar[PostgresStore | None] = contextvars.ContextVar("multitudes_pg_unit", default=None)
 MIGRATION_LOCK = 0x6D756C7469          # "multi": the advisory lock key migrations run under
 
 
@@ -177,28 +175,26 @@ class PostgresStore:
 
     @asynccontextmanager
     async def _transaction(self, *, readonly: bool) -> AsyncIterator[Unit]:
-        if _inside.get() is self:
-            raise RuntimeError("units of work do not nest: finish the outer one first")
+        not_nested(self)
         async with self.pool.acquire() as conn:
-            token = _inside.set(self)
-            unit = Unit(PostgresDb(conn), self.shows)
-            tr = conn.transaction(isolation="repeatable_read" if readonly else "read_committed", readonly=readonly)
-            try:
-                await tr.start()
+            with inside(self):
+                unit = Unit(PostgresDb(conn), self.shows)
+                tr = conn.transaction(isolation="repeatable_read" if readonly else "read_committed",
+                                      readonly=readonly)
                 try:
-                    yield unit
+                    await tr.start()
+                    try:
+                        yield unit
+                    except BaseException:
+                        await tr.rollback()
+                        raise
+                    await tr.commit()
                 except BaseException:
-                    await tr.rollback()
+                    unit.discard()
                     raise
-                await tr.commit()
-            except BaseException:
-                unit.discard()
-                raise
-            else:
-                unit.committed()
-            finally:
-                _inside.reset(token)
+                else:
+                    unit.committed()
 
     @property
     def in_transaction(self) -> bool:
-        return _inside.get() is self
+        return is_inside(self)

@@ -13,7 +13,6 @@ never leaves a transaction open. Units do not nest (that would deadlock on the l
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -24,9 +23,7 @@ from typing import Any
 import aiosqlite
 
 from .db import Row
-from .unit import ShowIdCache, Unit
-
-_inside: contextvars.ContextVar[SqliteStore | None] = contextvars.ContextVar("multitudes_unit", default=None)
+from .unit import ShowIdCache, Unit, inside, not_nested
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -165,24 +162,21 @@ class SqliteStore:
 
     @asynccontextmanager
     async def _transaction(self, begin: str) -> AsyncIterator[Unit]:
-        if _inside.get() is self:
-            raise RuntimeError("units of work do not nest: finish the outer one first")
+        not_nested(self)
         conn = self.conn
         async with self._lock:
-            token = _inside.set(self)
-            unit = Unit(SqliteDb(conn), self.shows)
-            try:
-                await conn.execute(begin)
-                yield unit
-                await conn.execute("COMMIT")
-            except BaseException:
-                unit.discard()
-                await _rollback(conn)
-                raise
-            else:
-                unit.committed()
-            finally:
-                _inside.reset(token)
+            with inside(self):
+                unit = Unit(SqliteDb(conn), self.shows)
+                try:
+                    await conn.execute(begin)
+                    yield unit
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    unit.discard()
+                    await _rollback(conn)
+                    raise
+                else:
+                    unit.committed()
 
     @property
     def in_transaction(self) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .db import Db
@@ -19,6 +22,29 @@ from .repos.sync import SyncRepo
 from .repos.tokens import TokenRepo
 
 ShowKey = tuple[str, Any]
+
+_inside: contextvars.ContextVar[object | None] = contextvars.ContextVar("multitudes_unit", default=None)
+
+
+def not_nested(store: object) -> None:
+    """Refuse a unit inside another unit of the same store (checked before waiting for the connection: a nested
+    unit would wait for the one it sits in)."""
+    if _inside.get() is store:
+        raise RuntimeError("units of work do not nest: finish the outer one first")
+
+
+@contextmanager
+def inside(store: object) -> Iterator[None]:
+    """Mark this task as inside a unit of ``store`` for the block."""
+    token = _inside.set(store)
+    try:
+        yield
+    finally:
+        _inside.reset(token)
+
+
+def is_inside(store: object) -> bool:
+    return _inside.get() is store
 
 
 class ShowIdCache:
