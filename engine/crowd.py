@@ -3,13 +3,15 @@ last, found through Trakt's public graph (``engine.sources.public_graph``) — r
 scheduler, within a request budget per person, and never while someone waits for a list.
 
     refresh (scheduler, ``crowd.every_minutes``; each person once every ``crowd.refresh_days``)
-      seeds: the person's last watched shows with a real Trakt id, then each persona's most typical
+      seeds: the person's 6 last watched shows, then the most typical show of the largest persona they miss
+      (shows the store knows a Trakt id of)
       -> PublicGraph.around(seeds, Budget(crowd.budget)): who rated them (show comments carry the author's
          rating), then those members' public ratings; private members skipped; answers cached a week
       -> the members' shows mapped to internal shows (stored by their Trakt/TMDB/IMDb ids), the ones several
          members rate highly given metadata, the members stored as rows of ratings — never a username
     request (``/recommend``, ``/personas``): the stored crowd, built once per refresh into a model in a worker
-      (``engine.recommend.crowd``: EASE over the members' ratings, and each persona's closest members)
+      (``engine.recommend.crowd``: EASE over the members' ratings, a cosine vote among them, and each persona's
+      closest members)
 
 The same ``engine.recommend.crowd`` code builds the crowd in ``multitudes eval --strategies lone``.
 """
