@@ -172,9 +172,9 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 async def _serve(settings: Settings, shard: tuple[int, int] | None = None) -> int:
     """The bot: engine and every front end with a token, in one process and one event loop, until SIGTERM.
     ``shard``: this process serves Discord shard I of N; Telegram allows one getUpdates poller per bot token (a
-    second one gets 409 Conflict), so only shard 0 polls it. Every process runs the scheduler; only the one holding
-    the ``scheduler`` lease does the jobs' work, and any process can deliver any alert (both platforms send over
-    their HTTP APIs)."""
+    second one gets 409 Conflict), so only shard 0 polls it and the others only send. Every process runs the
+    scheduler: the leader (``scheduler`` lease) scans, every process delivers its claimed share of the alerts and
+    digests and syncs who is due (both platforms send over their HTTP APIs, so any process reaches anyone)."""
     engine = await bootstrap(settings)
     frontends: list[Any] = []
     scheduler: Any = None
@@ -184,9 +184,10 @@ async def _serve(settings: Settings, shard: tuple[int, int] | None = None) -> in
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        if settings.secrets.telegram_token and (shard is None or shard[0] == 0):
+        if settings.secrets.telegram_token:
             from .telegram import TelegramFrontend
-            frontends.append(TelegramFrontend(engine, settings.secrets.telegram_token))
+            frontends.append(TelegramFrontend(engine, settings.secrets.telegram_token,
+                                              poll=shard is None or shard[0] == 0))
         if settings.secrets.discord_token:
             from .discord import DiscordFrontend
             frontends.append(DiscordFrontend(engine, settings.secrets.discord_token, shard=shard))

@@ -193,8 +193,12 @@ class TelegramChat:
 class TelegramFrontend:
     platform = PLATFORM
 
-    def __init__(self, engine: Engine, token: str, *, conversation: Conversation | None = None) -> None:
+    def __init__(self, engine: Engine, token: str, *, conversation: Conversation | None = None,
+                 poll: bool = True) -> None:
+        """``poll=False``: send only (alerts, digests, notices) — Telegram allows one getUpdates poller per token,
+        so the other processes of a sharded deployment deliver without polling."""
         self.engine = engine
+        self.poll = poll
         self.conversation = conversation or Conversation(engine)
         tg = engine.settings.telegram
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
@@ -211,6 +215,8 @@ class TelegramFrontend:
 
     async def start(self) -> None:
         await self.app.initialize()
+        if not self.poll:
+            return                           # the bot's HTTP client is ready: enough to send
         await self.app.bot.set_my_commands([BotCommand(c, d.description[:256]) for c, d in COMMANDS.items()])
         await self.app.start()
         assert self.app.updater is not None

@@ -15,16 +15,22 @@ two requests per scan, cached. Then, per person and show:
 Each becomes at most one row per person, show, season and kind (``alerts``), due at the person's
 ``morning_hour`` in their time zone and outside their quiet hours.
 
-**Delivery** (every ``alerts.deliver_every_minutes``): due rows are re-checked (opted out since? stale? quiet hours
-now?), *claimed* (pending -> sending in one statement), sent through the front end's notifier, then marked sent. A
-restart between scan and send sends once; a crash between claim and send leaves the row claimed and unsent rather
-than risk a duplicate.
+**Delivery** (every ``alerts.deliver_every_minutes``, in every process on the database): due rows are *claimed* in
+batches of ``CLAIM_BATCH`` (pending -> claimed in one statement; on PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so
+several processes split the due rows without waiting on each other), re-checked (opted out since? stale? quiet hours
+now? a front end reaching the person in this process?), moved claimed -> sending right before the platform call,
+then marked sent. What cannot go out now goes back to pending. A restart between scan and send sends once; a batch
+claimed by a process that died is claimed again after ``alerts.claim_minutes`` (none of it was tried); a crash
+between "sending" and "sent" leaves that one row unsent rather than risk a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +64,8 @@ from .taste.temporal import BINGE, WEEKLY, season_style
 log = logging.getLogger(__name__)
 
 KINDS = tuple(AlertKind)
+CLAIM_BATCH = 50            # alerts one process claims at a time
+RUN_LIMIT = 2000            # alerts one delivery run looks at (the next run goes on)
 MAX_ATTEMPTS = 3
 RELATED_PER_MONTH = 2
 
@@ -179,6 +187,7 @@ class AlertService:
         self.settings = settings
         self.trakt = trakt            # public calendars and related shows (None: TMDB dates only)
         self.enrich = enrich          # (show ids) -> how many got fresh metadata
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"     # whose claims are whose
 
     # -- scan --------------------------------------------------------------------------------------------------
     async def scan(self, person_ids: Sequence[int] | None = None) -> ScanReport:
@@ -418,54 +427,70 @@ class AlertService:
     # -- delivery ----------------------------------------------------------------------------------------------
     async def deliver(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:
         now = self.clock.now()
-        async with self.store.read() as uow:
-            rows = await uow.alerts.due(now)
-            people = {p.id: p for p in await uow.people.many(sorted({r.person_id for r in rows}))}
         sent = skipped = deferred = failed = 0
-        for r in rows:
-            person = people.get(r.person_id)
-            if person is None:
-                continue
-            prefs = person.settings
-            reason = None
-            if not prefs.alert_on(AlertKind(r.kind)):
-                reason = "opted out"
-            elif r.expires_at <= now:
-                reason = "stale: the moment passed while nothing could send it"
-            if reason:
-                async with self.store.unit() as uow:
-                    await uow.alerts.skip(r.id, reason)
-                skipped += 1
-                continue
-            ok_at = allowed_at(now, tz_of(person.timezone), prefs.quiet_hours)
-            if ok_at > now:                                    # quiet hours now (maybe changed since the scan)
-                async with self.store.unit() as uow:
-                    await uow.alerts.defer(r.id, ok_at)
-                deferred += 1
-                continue
-            route = await self.route(r.person_id, prefs, notifiers)
-            if route is None:                                  # no front end for this person is running now
-                deferred += 1
-                continue
-            notifier, target = route
+        after: tuple[datetime, int] | None = None
+        seen = 0
+        abandoned = now - timedelta(minutes=self.settings.claim_minutes)
+        while seen < RUN_LIMIT:
             async with self.store.unit() as uow:
-                if not await uow.alerts.claim(r.id):
-                    continue                                   # another process took it
-            try:
-                ref = await notifier.send_alert(target, typed(r))
-            except Exception as e:   # a platform error must not stop the others; retried a few times
-                attempts = r.attempts + 1
-                async with self.store.unit() as uow:
-                    await uow.alerts.failed(r.id, attempts, attempts >= MAX_ATTEMPTS,
-                                            f"send failed: {type(e).__name__}")
-                log.warning("alert %s to %s failed (%s), attempt %s", r.id, notifier.platform,
-                            type(e).__name__, attempts)
-                failed += 1
-                continue
-            async with self.store.unit() as uow:
-                await uow.alerts.sent(r.id, self.clock.now(), f"{notifier.platform}:{target}", ref)
-            sent += 1
+                rows = await uow.alerts.claim_due(now, self.owner, CLAIM_BATCH, abandoned_before=abandoned,
+                                                  after=after)
+            if not rows:
+                break
+            seen += len(rows)
+            after = (rows[-1].due_at, rows[-1].id)
+            async with self.store.read() as uow:
+                people = {p.id: p for p in await uow.people.many(sorted({r.person_id for r in rows}))}
+            for r in rows:
+                outcome = await self._deliver_one(r, people.get(r.person_id), now, notifiers)
+                if outcome == "sent":
+                    sent += 1
+                elif outcome == "skipped":
+                    skipped += 1
+                elif outcome == "deferred":
+                    deferred += 1
+                elif outcome == "failed":
+                    failed += 1
         return DeliveryReport(sent, skipped, deferred, failed)
+
+    async def _deliver_one(self, r: AlertRow, person: Person | None, now: datetime,
+                           notifiers: Mapping[str, Notifier]) -> str:
+        """One claimed alert: skipped, deferred (back to pending), sent, failed — or "lost" when the claim lapsed
+        and another process took the row."""
+        if person is None:
+            return "lost"                                      # forgotten since: the row went with the person
+        prefs = person.settings
+        reason = None
+        if not prefs.alert_on(AlertKind(r.kind)):
+            reason = "opted out"
+        elif r.expires_at <= now:
+            reason = "stale: the moment passed while nothing could send it"
+        if reason:
+            async with self.store.unit() as uow:
+                await uow.alerts.skip(r.id, reason)
+            return "skipped"
+        ok_at = allowed_at(now, tz_of(person.timezone), prefs.quiet_hours)
+        route = None if ok_at > now else await self.route(r.person_id, prefs, notifiers)
+        if route is None:           # quiet hours now (maybe changed since the scan), or no front end reaches them here
+            async with self.store.unit() as uow:
+                await uow.alerts.release(r.id, self.owner, ok_at if ok_at > now else None)
+            return "deferred"
+        notifier, target = route
+        async with self.store.unit() as uow:
+            if not await uow.alerts.begin(r.id, self.owner):
+                return "lost"
+        try:
+            ref = await notifier.send_alert(target, typed(r))
+        except Exception as e:   # a platform error must not stop the others; retried a few times
+            attempts = r.attempts + 1
+            async with self.store.unit() as uow:
+                await uow.alerts.failed(r.id, attempts, attempts >= MAX_ATTEMPTS, f"send failed: {type(e).__name__}")
+            log.warning("alert %s to %s failed (%s), attempt %s", r.id, notifier.platform, type(e).__name__,
+                        attempts)
+            return "failed"
+        async with self.store.unit() as uow:
+            await uow.alerts.sent(r.id, self.clock.now(), f"{notifier.platform}:{target}", ref)
+        return "sent"
 
     async def notify(self, person_id: int, text: str, notifiers: Mapping[str, Notifier]) -> bool:
         """Tell a person something where their alerts go; False when no front end reaches them now."""

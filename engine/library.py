@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import logging
+from datetime import datetime
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,7 +35,10 @@ class LibraryService:
         self.feedback = feedback
         self.syncer = syncer
 
-    async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
+    async def sync(self, person_id: int, progress: Progress | None = None, *,
+                   due_before: datetime | None = None) -> SyncReport:
+        """Sync one person (``due_before``: only if their last sync finished before it, else SyncInProgress — the
+        sync wave's guard against syncing again someone another process just synced)."""
         if self.syncer is None:
             sample = await self.load_sample(person_id)
             return SyncReport(new_plays=sample.plays_added, shows_touched=sample.shows, ratings=sample.ratings,
@@ -43,7 +47,7 @@ class LibraryService:
             linked = await uow.tokens.exists(person_id)
         if not linked:
             raise NotLinked(f"person {person_id}")
-        rep = await self.syncer.sync(person_id, progress)
+        rep = await self.syncer.sync(person_id, progress, due_before=due_before)
         enriched = await self._enrich(person_id, progress)
         await self.feedback.update_adoption(person_id)
         return SyncReport(**{**{f: getattr(rep, f) for f in rep.__dataclass_fields__}, "enriched": enriched})

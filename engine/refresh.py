@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import SyncSettings
@@ -49,7 +49,7 @@ class WaveReport:
 
 class BackgroundSync:
     def __init__(self, store: Store, clock: Clock, settings: SyncSettings,
-                 sync: Callable[[int], Awaitable[SyncReport]], requests: Callable[[], int]) -> None:
+                 sync: Callable[..., Awaitable[SyncReport]], requests: Callable[[], int]) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
@@ -69,6 +69,7 @@ class BackgroundSync:
         start = self._requests()
         queue = list(due)
         lock = asyncio.Lock()
+        stale = now - timedelta(minutes=s.stale_after_minutes)
 
         async def worker() -> None:
             while True:
@@ -77,18 +78,18 @@ class BackgroundSync:
                     if not queue or self._requests() - start >= s.wave_requests:
                         return
                     pid = queue.pop(0)
-                await self._one(pid, rep, notify)
+                await self._one(pid, rep, notify, stale)
 
         await asyncio.gather(*(worker() for _ in range(max(1, s.wave_concurrency))))
         rep.requests = self._requests() - start
         rep.left = len(queue)
         return rep
 
-    async def _one(self, person_id: int, rep: WaveReport, notify: Notify | None) -> None:
+    async def _one(self, person_id: int, rep: WaveReport, notify: Notify | None, stale: datetime) -> None:
         try:
-            got = await self._sync(person_id)
+            got = await self._sync(person_id, due_before=stale)
         except SyncInProgress:
-            return                                      # a /sync of theirs is running: it is fresh enough
+            return                       # a sync of theirs is running, or another process just did it: fresh enough
         except TraktReauthRequired:
             rep.unlinked += 1
             await self._unlinked(person_id, notify)

@@ -12,10 +12,15 @@ Fixed jobs, each a module-level function (a persistent job store keeps a referen
   members for the people whose crowd is missing or older than ``crowd.refresh_days``, within ``crowd.run_requests``
   (``Engine.crowd_wave``) — the only place the public graph is read.
 
-With several processes on one PostgreSQL database, every process runs a scheduler but only the one holding the
-``scheduler`` lease (``Engine.lead``) does the jobs' work; it renews the lease at every job it runs (at least every
-``alerts.deliver_every_minutes``), and when it dies another process takes over once the lease lapses
-(``LEADER_TTL``). Sending stays exactly-once regardless: alerts and digests are claimed by single statements.
+With several processes on one PostgreSQL database, every process runs a scheduler, and the jobs split in two:
+
+* work only one process should do — the alert *scan* and the crowd refresh (both read public data for everyone) —
+  runs in the process holding the ``scheduler`` lease (``Engine.lead``); every job run takes or renews it (so at
+  least every ``alerts.deliver_every_minutes``), and when the leader dies another process takes over once the lease
+  lapses (``LEADER_TTL``);
+* work that divides — alert *delivery*, the weekly digests, the sync wave — runs in every process: alerts are
+  claimed in batches (``FOR UPDATE SKIP LOCKED``), a digest per person and week by one insert, a sync by the
+  person's lease taken only while they are still due; so three processes send three shares, and each thing once.
 
 What must survive a restart lives in the engine's database (alert and digest rows, claimed before sending); the
 job store keeps the cadence, so a restart neither rescans at once nor forgets a scan that fell due while the bot
@@ -147,7 +152,7 @@ class Scheduler:
             have = sched.get_job(job_id)
             if have is not None and have.func_ref == ref and str(have.trigger) == str(trigger):
                 continue                                  # keep the persisted cadence across restarts
-            first = (now + timedelta(seconds=5) if job_id in ("alerts.scan", "sync.wave")
+            first = (now + timedelta(seconds=5) if job_id in ("alerts.scan", "sync.wave", "digest.weekly")
                      else now + timedelta(minutes=2) if job_id == "crowd.refresh" else None)
             sched.add_job(ref, trigger, id=job_id, name=job_id, replace_existing=True,
                           **({"next_run_time": first} if first else {}))
@@ -168,21 +173,22 @@ class Scheduler:
     async def leading(self) -> bool:
         """Whether this process leads (taking or renewing the lease); an error counts as not leading."""
         try:
-            if await self.engine.lead("scheduler", self.owner, self.ttl):
-                return True
+            return await self.engine.lead("scheduler", self.owner, self.ttl)
         except Exception:
             log.exception("could not take the scheduler lease")
-        self.followed += 1
-        return False
+            return False
 
-    async def _job(self, kind: str, what: str, work: Callable[[], Awaitable[None]]) -> None:
-        """One run of a fixed job: its work only while this process leads; a failure is logged, never raised into
-        the scheduler; the run is counted either way."""
-        if await self.leading():
+    async def _job(self, kind: str, what: str, work: Callable[[], Awaitable[None]], *, shared: bool = False) -> None:
+        """One run of a fixed job. Every run takes or renews the leadership; a ``shared`` job (its work claimed row
+        by row) works in every process, the others only in the leader. A failure is logged, never raised into the
+        scheduler; the run is counted either way."""
+        if await self.leading() or shared:
             try:
                 await work()
             except Exception:
                 log.exception("%s failed", what)
+        else:
+            self.followed += 1
         await self._done(kind)
 
     async def run_scan(self) -> None:
@@ -199,14 +205,14 @@ class Scheduler:
             rep = await self.engine.deliver_alerts(self.notifiers)
             if rep.sent or rep.failed:
                 log.info("alerts delivered: %s", rep)
-        await self._job("deliver", "alert delivery", deliver)
+        await self._job("deliver", "alert delivery", deliver, shared=True)
 
     async def run_digest(self) -> None:
         async def digest() -> None:
             n = await self.engine.send_digests(self.notifiers)
             if n:
                 log.info("weekly digests sent: %s", n)
-        await self._job("digest", "weekly digest", digest)
+        await self._job("digest", "weekly digest", digest, shared=True)
 
     async def run_crowd(self) -> None:
         async def crowd() -> None:
@@ -221,4 +227,4 @@ class Scheduler:
             rep = await self.engine.sync_wave(self.notifiers)
             if rep.due:
                 log.info("sync wave: %s", summary(rep))
-        await self._job("sync", "sync wave", sync)
+        await self._job("sync", "sync wave", sync, shared=True)

@@ -18,7 +18,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from .aio import run_all
@@ -83,11 +83,13 @@ class TraktSync:
         self.on_shows = on_shows        # told the internal ids of shows as their plays land (metadata can start)
         self._running: dict[int, asyncio.Task[SyncReport]] = {}
 
-    async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
-        """Run (or join the already running) sync of one person."""
+    async def sync(self, person_id: int, progress: Progress | None = None, *,
+                   due_before: datetime | None = None) -> SyncReport:
+        """Run (or join the already running) sync of one person; with ``due_before``, only if their last sync
+        finished before it (SyncInProgress otherwise: another process synced them since they were found due)."""
         task = self._running.get(person_id)
         if task is None or task.done():
-            task = asyncio.create_task(self._leased(person_id, progress))
+            task = asyncio.create_task(self._leased(person_id, progress, due_before))
             self._running[person_id] = task
         try:
             return await asyncio.shield(task)
@@ -95,14 +97,15 @@ class TraktSync:
             if task.done() and self._running.get(person_id) is task:
                 del self._running[person_id]
 
-    async def _leased(self, person_id: int, progress: Progress | None) -> SyncReport:
+    async def _leased(self, person_id: int, progress: Progress | None, due_before: datetime | None) -> SyncReport:
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         now = self.clock.now()
         async with self.store.unit() as uow:
             ok = await uow.sync.acquire_lease(person_id, owner, now + timedelta(seconds=self.settings.lease_seconds),
-                                              now, lease_is_stale)
+                                              now, lease_is_stale, due_before=due_before)
         if not ok:
-            raise SyncInProgress(f"person {person_id} is being synced by another process")
+            raise SyncInProgress(f"person {person_id} is being synced by another process (or was just synced)")
+        log.info("sync of person %s started (%s)", person_id, owner)
         error: str | None = None
         try:
             return await self._run(person_id, progress or (lambda _m: None))
@@ -112,6 +115,7 @@ class TraktSync:
         finally:
             async with self.store.unit() as uow:
                 await uow.sync.release_lease(person_id, owner, error, self.clock.now())
+            log.info("sync of person %s ended (%s)%s", person_id, owner, f": {error.split(':')[0]}" if error else "")
 
     async def _run(self, person_id: int, progress: Progress) -> SyncReport:
         start_requests = self.trakt.requests

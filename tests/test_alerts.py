@@ -4,6 +4,7 @@ in their own files)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import engine.alerts as alerts_module
 from engine import Engine
 from engine.models import Alert, CatchupAlert
-from engine.store import SqliteStore
+from engine.store import SqliteStore, Store
 from engine.store.testing import cache_keys
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
@@ -197,6 +199,47 @@ async def test_a_restart_between_scan_and_send_sends_exactly_once(tmp_path: Path
         assert len(sent) == len(set(sent))
         mine = [a for a in await third.person_alerts(crashed.person_id) if a.id == crashed.id]
         assert [a.status for a in mine] == ["sending"]
+
+
+async def test_two_processes_delivering_at_once_send_each_alert_once(tmp_path: Path, lifecycle: Lifecycle,
+                                                                    make_engine: Any, probe: Store,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alerts_module, "CLAIM_BATCH", 1)          # one alert per claim: the two interleave
+    clock = FakeClock(NOW)
+    async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, a):
+        await a.scan_alerts()
+        clock.advance(days=3, hours=6)                           # Friday noon UTC: outside everyone's quiet hours
+        b = await make_engine(trakt=trakt, tmdb=tmdb, clock=clock)         # another process, same database
+        ra, rb = Recorder(), Recorder()
+        reps = await asyncio.gather(a.deliver_alerts({"console": ra}), b.deliver_alerts({"console": rb}))
+        ids = [x.id for _, x in ra.sent + rb.sent]
+        assert len(ids) == len(set(ids)) == sum(r.sent for r in reps) >= 2
+        async with probe.read() as uow:
+            assert await uow.alerts.due(clock.now()) == []     # nothing due was left behind
+        assert (await b.deliver_alerts({"console": rb})).sent == 0
+
+
+async def test_a_batch_claimed_by_a_process_that_died_goes_out_once_its_claim_lapses(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any, probe: Store) -> None:
+    clock = FakeClock(NOW)
+    async with world(tmp_path, lifecycle, make_engine, clock) as (_trakt, _tmdb, engine):
+        await engine.scan_alerts()
+        clock.advance(days=3, hours=6)
+        dead = "elsewhere:1:dead"
+        async with probe.unit() as uow:      # a process claims every due alert, starts sending one, and dies
+            claimed = await uow.alerts.claim_due(clock.now(), dead, 50,
+                                                 abandoned_before=clock.now() - timedelta(minutes=5))
+            assert len(claimed) >= 2
+            assert await uow.alerts.begin(claimed[0].id, dead)
+        rec = Recorder()
+        assert (await engine.deliver_alerts({"console": rec})).sent == 0      # its claim is fresh: left alone
+        clock.advance(minutes=6)                                               # alerts.claim_minutes = 5
+        rep = await engine.deliver_alerts({"console": rec})
+        assert rep.sent == len(rec.sent) == len(claimed) - 1
+        assert {a.id for _, a in rec.sent} == {c.id for c in claimed[1:]}   # the untried ones, once each
+        assert (await engine.deliver_alerts({"console": rec})).sent == 0
+        started = [a for a in await engine.person_alerts(claimed[0].person_id) if a.id == claimed[0].id]
+        assert [a.status for a in started] == ["sending"]     # the one it may have sent is not sent again
 
 
 async def test_opting_out_of_a_kind_means_none_of_it(tmp_path: Path, lifecycle: Lifecycle,

@@ -72,6 +72,24 @@ async def test_a_wave_syncs_who_is_stale_and_costs_one_request_each_when_nothing
     assert changed.synced == 3 and changed.unchanged == 2
 
 
+async def test_two_processes_waving_at_once_sync_each_stale_person_once(fake_trakt: FakeTrakt, make_engine: Any,
+                                                                        secret_key: str) -> None:
+    names = ["hal", "ida", "jon", "kim", "lea", "max"]
+    a, clock, pids = await _world(fake_trakt, make_engine, names, MULTITUDES_SYNC__WAVE_CONCURRENCY="1",
+                                  secret_key=secret_key)
+    for p in pids:
+        await a.sync(p)
+    b = await make_engine(trakt=fake_trakt, clock=clock, MULTITUDES_SYNC__WAVE_CONCURRENCY="1",
+                          secret_key=secret_key)                       # another process, same database and key
+    clock.advance(minutes=61)
+    before = fake_trakt.count("/sync/last_activities")
+    ra, rb = await asyncio.gather(a.sync_wave({}), b.sync_wave({}))
+    assert ra.due == rb.due == len(names)                   # both found everyone due…
+    assert ra.synced + rb.synced == len(names)              # …and between them synced each once
+    assert fake_trakt.count("/sync/last_activities") - before == len(names)
+    assert (await a.sync_wave({})).due == (await b.sync_wave({})).due == 0
+
+
 async def test_the_budget_bounds_a_wave_and_the_rest_wait_their_turn(fake_trakt: FakeTrakt,
                                                                      make_engine: Any) -> None:
     engine, clock, pids = await _world(fake_trakt, make_engine, ["dan", "eve", "fay", "gus"],

@@ -1,5 +1,6 @@
-"""Issue 15: the scheduler's fixed jobs run in one process at a time — the one holding the ``scheduler`` lease in the
-shared database — and another process takes over when the leader stops renewing it. On SQLite and PostgreSQL."""
+"""Issue 15: the scheduler's scan and crowd jobs run in one process at a time — the one holding the ``scheduler``
+lease in the shared database — and another process takes over when the leader stops renewing it; delivery, digests
+and the sync wave run everywhere (claimed row by row). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -45,7 +46,11 @@ async def test_a_follower_scheduler_runs_its_jobs_without_doing_their_work(tmp_p
     try:
         s.run_soon("alerts.scan")
         await asyncio.wait_for(s.wait_runs("scan", 1), 60)
+        assert s.followed == 1                            # it asked, and another process leads: no scan here
+        for job, kind in (("alerts.deliver", "deliver"), ("digest.weekly", "digest")):
+            s.run_soon(job)                               # work claimed row by row is done in every process
+            await asyncio.wait_for(s.wait_runs(kind, 1), 60)
+        assert s.followed == 1
     finally:
         await s.stop()
-    assert s.followed >= 1                                # it asked, and another process leads
     assert not await engine.lead("scheduler", s.owner, s.ttl)

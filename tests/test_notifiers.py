@@ -99,6 +99,26 @@ async def test_telegram_sends_alerts_privately_and_the_digest_with_buttons(
             await fe.stop()
 
 
+async def test_a_telegram_process_that_does_not_poll_still_delivers(tmp_path: Path, lifecycle: Lifecycle,
+                                                                   make_engine: Any) -> None:
+    """Shards 1..N-1 of a sharded deployment: Telegram allows one getUpdates poller per token, so they only send."""
+    clock = FakeClock(NOW)
+    async with FakeTelegram() as tg, world(tmp_path, lifecycle, make_engine, clock, platform="telegram",
+                                           MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                           MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot") as (_, _t, engine):
+        fe = TelegramFrontend(engine, tg.token, poll=False)
+        await fe.start()
+        try:
+            await engine.scan_alerts()
+            clock.advance(days=3, hours=6)
+            rep = await engine.deliver_alerts({"telegram": fe})
+            assert rep.sent >= 2 and rep.failed == 0 and len(tg.sent) == rep.sent
+        finally:
+            await fe.stop()
+        called = {m for m, _ in tg.calls}
+        assert "sendMessage" in called and not called & {"getUpdates", "setMyCommands", "deleteWebhook"}
+
+
 async def test_discord_sends_alerts_by_direct_message_or_to_a_chosen_channel(
         tmp_path: Path, lifecycle: Lifecycle, make_engine: Any) -> None:
     clock = FakeClock(NOW)

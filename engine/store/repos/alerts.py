@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ...clock import iso, parse_ts
-from ..db import Db, Row
+from ..db import Db, Row, marks
 from ..records import AlertRow, NewAlert
 
 COLUMNS = ("a.id, a.person_id, a.show_id, s.title, s.year, a.season, a.kind, a.event_at, a.due_at, a.expires_at, "
@@ -58,11 +58,41 @@ class AlertRepo:
                                    "WHERE a.person_id=? ORDER BY a.due_at, a.id", person_id)
         return [alert_row(r) for r in rows]
 
-    async def defer(self, alert_id: int, due_at: datetime) -> None:
-        await self.db.execute("UPDATE alerts SET due_at=? WHERE id=? AND status='pending'", iso(due_at), alert_id)
+    async def claim_due(self, now: datetime, owner: str, limit: int, *, abandoned_before: datetime,
+                        after: tuple[datetime, int] | None = None) -> list[AlertRow]:
+        """Claim up to ``limit`` due alerts for ``owner`` (pending -> claimed), soonest first, past ``after`` (the
+        last (due_at, id) this run claimed). A claim older than ``abandoned_before`` was left by a process that died
+        before trying any of it and is taken again. On PostgreSQL the rows are locked with SKIP LOCKED: processes
+        claiming at once split the due rows instead of queueing on them."""
+        skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        cursor, args = ("AND (due_at > ? OR (due_at = ? AND id > ?)) ", [iso(after[0]), iso(after[0]), after[1]]) \
+            if after else ("", [])
+        got = await self.db.fetch(
+            "UPDATE alerts SET status='claimed', claimed_by=?, claimed_at=? WHERE id IN (SELECT id FROM alerts WHERE "
+            "((status='pending' AND due_at <= ?) OR (status='claimed' AND claimed_at < ?)) " + cursor +
+            "ORDER BY due_at, id LIMIT ?" + skip + ") AND status IN ('pending', 'claimed') RETURNING id",
+            owner, iso(now), iso(now), iso(abandoned_before), *args, limit)
+        if not got:
+            return []
+        ids = [int(r[0]) for r in got]
+        rows = await self.db.fetch(f"SELECT {COLUMNS} FROM alerts a JOIN shows s ON s.id=a.show_id WHERE a.id IN "
+                                   f"({marks(len(ids))}) ORDER BY a.due_at, a.id", *ids)
+        return [alert_row(r) for r in rows]
+
+    async def begin(self, alert_id: int, owner: str) -> bool:
+        """claimed -> sending, right before the platform call; False when the claim is no longer ``owner``'s (it
+        lapsed and another process took the row)."""
+        return await self.db.execute("UPDATE alerts SET status='sending' WHERE id=? AND status='claimed' AND "
+                                     "claimed_by=?", alert_id, owner) == 1
+
+    async def release(self, alert_id: int, owner: str, due_at: datetime | None = None) -> None:
+        """Back to pending (not sendable now: quiet hours, no front end reaching the person), optionally later."""
+        await self.db.execute("UPDATE alerts SET status='pending', claimed_by=NULL, claimed_at=NULL, "
+                              "due_at=COALESCE(?, due_at) WHERE id=? AND status='claimed' AND claimed_by=?",
+                              iso(due_at) if due_at else None, alert_id, owner)
 
     async def claim(self, alert_id: int) -> bool:
-        """pending -> sending, in one statement: whoever changes the row sends it."""
+        """pending -> sending in one statement, outside a batch (operators, tests)."""
         return await self.db.execute("UPDATE alerts SET status='sending' WHERE id=? AND status='pending'",
                                      alert_id) == 1
 

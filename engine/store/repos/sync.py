@@ -54,19 +54,25 @@ class SyncRepo:
             await self.db.execute("UPDATE sync_state SET job=NULL WHERE person_id=?", person_id)
 
     async def acquire_lease(self, person_id: int, owner: str, until: datetime, now: datetime,
-                            is_stale: Callable[[str], bool] | None = None) -> bool:
-        """Take the per-person sync lease unless a live owner holds it (``is_stale`` may free dead owners)."""
+                            is_stale: Callable[[str], bool] | None = None, *,
+                            due_before: datetime | None = None) -> bool:
+        """Take the per-person sync lease unless a live owner holds it (``is_stale`` may free dead owners); with
+        ``due_before``, only while the person's last sync finished before it (another process may have just
+        synced them)."""
         await self._ensure(person_id)
         # compare-and-set in one statement: two processes (or machines) asking at once cannot both win
-        take = ("UPDATE sync_state SET lease_owner=?, lease_until=?, last_started_at=? WHERE person_id=? AND ")
-        if await self.db.execute(take + "(lease_owner IS NULL OR lease_owner=? OR lease_until IS NULL "
-                                 "OR lease_until <= ?)", owner, iso(until), iso(now), person_id, owner, iso(now)):
+        take = "UPDATE sync_state SET lease_owner=?, lease_until=?, last_started_at=? WHERE person_id=? AND "
+        due, due_args = ("(last_finished_at IS NULL OR last_finished_at < ?) AND ", [iso(due_before)]) \
+            if due_before is not None else ("", [])
+        if await self.db.execute(take + due + "(lease_owner IS NULL OR lease_owner=? OR lease_until IS NULL "
+                                 "OR lease_until <= ?)", owner, iso(until), iso(now), person_id, *due_args, owner,
+                                 iso(now)):
             return True
         row = await self.db.fetchone("SELECT lease_owner FROM sync_state WHERE person_id=?", person_id)
         holder = row[0] if row is not None else None
         if holder and is_stale is not None and is_stale(holder):      # a dead process on this machine held it
-            return bool(await self.db.execute(take + "lease_owner=?", owner, iso(until), iso(now), person_id,
-                                              holder))
+            return bool(await self.db.execute(take + due + "lease_owner=?", owner, iso(until), iso(now), person_id,
+                                              *due_args, holder))
         return False
 
     async def release_lease(self, person_id: int, owner: str, error: str | None, now: datetime) -> None:
