@@ -125,7 +125,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
         return catalogue.titles_like(text, limit)
 
     library = LibraryService(store, clock, settings.imports, enricher, feedback, syncer)
-    background = (BackgroundSync(store, clock, settings.sync, library.sync, lambda: trakt.requests)
+    background = (BackgroundSync(store, clock, settings.sync, library.sync, trakt.http.name)
                   if trakt is not None else None)
     services = Services(
         store=store, people=people, linking=LinkingService(store, clock, trakt),

@@ -5,6 +5,8 @@
 - 5xx, Cloudflare 520–522, timeouts and connection errors: exponential backoff with full jitter.
 - After ``max_attempts`` the call raises ``ServiceUnavailable`` (resumable), never a raw httpx error.
 Concurrency per host is bounded by a semaphore. URLs are logged by path only (query strings can hold API keys).
+``counting()`` tallies the requests one piece of work makes (its tasks included), apart from everything else the
+process sends at the same time — what a budget (the sync wave's) must count.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -42,6 +47,20 @@ def retry_after_seconds(resp: httpx.Response, now_ts: float) -> float | None:
         return None
 
 
+_TALLY: ContextVar[Counter[str] | None] = ContextVar("http_tally", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    """Requests per service name made inside the block and by the tasks it starts (they inherit the context)."""
+    tally: Counter[str] = Counter()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+
+
 class HttpService:
     """An httpx client bound to one service, with the shared retry policy and a request counter."""
 
@@ -69,6 +88,8 @@ class HttpService:
             try:
                 async with self._sem:
                     self.requests += 1
+                    if (tally := _TALLY.get()) is not None:
+                        tally[self.name] += 1
                     resp = await self.client.request(
                         method, url, params=params, json=json, headers=headers, timeout=self.policy.timeout_s
                     )

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from .clock import Clock
 from .config import SyncSettings
 from .errors import MultitudesError, SyncInProgress, TraktReauthRequired
+from .http import counting
 from .models import SyncReport
 from .store import Store
 
@@ -49,12 +50,12 @@ class WaveReport:
 
 class BackgroundSync:
     def __init__(self, store: Store, clock: Clock, settings: SyncSettings,
-                 sync: Callable[..., Awaitable[SyncReport]], requests: Callable[[], int]) -> None:
+                 sync: Callable[..., Awaitable[SyncReport]], service: str = "Trakt") -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self._sync = sync
-        self._requests = requests           # the Trakt client's request counter
+        self.service = service              # whose requests the budget counts (the HTTP service's name)
 
     async def wave(self, notify: Notify | None = None) -> WaveReport:
         """Sync the people who are due, within the budget; ``notify(person, text)`` tells a person something
@@ -66,22 +67,22 @@ class BackgroundSync:
         rep = WaveReport(due=len(due))
         if not due:
             return rep
-        start = self._requests()
         queue = list(due)
         lock = asyncio.Lock()
         stale = now - timedelta(minutes=s.stale_after_minutes)
+        with counting() as spent:          # the wave's own requests, not what /recommend sends meanwhile
 
-        async def worker() -> None:
-            while True:
-                async with lock:
-                    # each sync costs at least one request: start one only while the budget has room for it
-                    if not queue or self._requests() - start >= s.wave_requests:
-                        return
-                    pid = queue.pop(0)
-                await self._one(pid, rep, notify, stale)
+            async def worker() -> None:
+                while True:
+                    async with lock:
+                        # each sync costs at least one request: start one only while the budget has room for it
+                        if not queue or spent[self.service] >= s.wave_requests:
+                            return
+                        pid = queue.pop(0)
+                    await self._one(pid, rep, notify, stale)
 
-        await asyncio.gather(*(worker() for _ in range(max(1, s.wave_concurrency))))
-        rep.requests = self._requests() - start
+            await asyncio.gather(*(worker() for _ in range(max(1, s.wave_concurrency))))
+        rep.requests = spent[self.service]
         rep.left = len(queue)
         return rep
 

@@ -104,6 +104,21 @@ async def test_the_budget_bounds_a_wave_and_the_rest_wait_their_turn(fake_trakt:
     assert (w2.due, w2.synced, w2.left) == (2, 2, 0)                        # the others, not the same two again
 
 
+async def test_the_budget_counts_the_waves_own_requests_not_the_rest_of_the_bot(fake_trakt: FakeTrakt,
+                                                                                 make_engine: Any) -> None:
+    """Under load the bot talks to Trakt for /sync and /recommend too; that must not eat the wave's budget."""
+    engine, clock, pids = await _world(fake_trakt, make_engine, ["nia", "oli", "pam", "quy", "rob"],
+                                       MULTITUDES_SYNC__WAVE_REQUESTS="2", MULTITUDES_SYNC__WAVE_PEOPLE="2",
+                                       MULTITUDES_SYNC__WAVE_CONCURRENCY="1")
+    for p in pids:
+        await engine.sync(p)
+    clock.advance(minutes=61)
+    before = fake_trakt.count("/sync/")
+    rep, *_ = await asyncio.gather(engine.sync_wave({}), *(engine.sync(p) for p in pids[2:]))
+    assert (rep.due, rep.synced, rep.requests) == (2, 2, 2)        # nia and oli, one request each
+    assert fake_trakt.count("/sync/") - before > rep.requests       # the others' syncs were counted apart
+
+
 async def test_adoption_is_noticed_without_anyone_typing_sync(fake_trakt: FakeTrakt, make_engine: Any,
                                                               probe: SqliteStore) -> None:
     engine, clock, (pid,) = await _world(fake_trakt, make_engine, ["hal"])

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
+from ..compute import offload
 from ..meta import EMPTY, ShowMeta
 from ..models import Chart, Persona, PersonaReport, PersonaShow
 from ..store import Store, Unit
@@ -84,14 +85,14 @@ class PersonaService:
     async def charts(self, person_id: int) -> list[Chart]:
         """Tastes over time, when the person watches, and the map of their shows (built in a worker thread)."""
         data = await self.chart_data(person_id)
-        return await asyncio.to_thread(all_charts, data)
+        return await offload(all_charts, data)
 
     async def chart_data(self, person_id: int) -> ChartData:
         """What the charts draw: plays, personas, time zone, and a 2-D layout of the persona shows."""
         report = await self.personas(person_id)
         async with self.store.read() as uow:
             history, metas = await load_history(uow, person_id)
-        return await asyncio.to_thread(_chart_data, report, history, metas, self.clock.now())
+        return await offload(_chart_data, report, history, metas, self.clock.now())
 
     async def personas(self, person_id: int, *, force: bool = False) -> PersonaReport:
         async with self._locks.setdefault(person_id, asyncio.Lock()):
@@ -113,7 +114,7 @@ class PersonaService:
                 previous = await uow.personas.active(person_id)
             now = self.clock.now()
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)   # as precise as it is stored
-            build = await asyncio.to_thread(build_personas, history, metas, now, cf=cf, seed=self.seed,
+            build = await offload(build_personas, history, metas, now, cf=cf, seed=self.seed,
                                             previous=[m for _, m in previous] or None)
             return await self._persist(person_id, build, metas, fp, now, previous)
 

@@ -4,6 +4,10 @@ Point discord.py here with ``discord.http.Route.BASE`` and ``DiscordWebSocket.DE
 ``bot.discord.point_at``). The gateway says HELLO, answers IDENTIFY with READY (+ GUILD_CREATE), ACKs heartbeats and
 dispatches the interactions and reactions a test pushes. REST covers what the bot uses: login, command sync,
 interaction callbacks (returning the message, so components route), follow-ups, channel messages, reactions, DMs.
+
+Sharding as Discord does it: each gateway connection IDENTIFYs with [shard id, shard count] and is sent the guilds
+whose ``(guild_id >> 22) % count`` is its id; an interaction in a guild goes to that guild's shard (DMs to shard 0).
+``add_guild`` adds servers; ``replies`` keeps every message answering an interaction, by interaction id.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ class FakeDiscord(FakeServer):
         self.reactions: list[tuple[str, str]] = []              # (message id, emoji) the bot added
         self.new_message = asyncio.Event()
         self.users: dict[int, dict[str, Any]] = {}
+        self.guilds: dict[int, str] = {GUILD_ID: "Watchers"}     # guild id -> name
+        self.shards: dict[int, tuple[web.WebSocketResponse, int]] = {}   # shard id -> (connection, shard count)
+        self.seqs: dict[int, int] = {}                               # sequence number per connection
+        self.replies: dict[str, list[dict[str, Any]]] = {}           # interaction id -> messages answering it
+        self.replied = asyncio.Event()
         r = self.app.router
         r.add_get("/gateway", self.gateway_info)
         r.add_get("/ws", self.gateway)
@@ -70,6 +79,13 @@ class FakeDiscord(FakeServer):
     def _next(self) -> str:
         return snowflake(next(self._ids))
 
+    def add_guild(self, guild_id: int, name: str) -> None:
+        self.guilds[guild_id] = name
+
+    @staticmethod
+    def channel_of(guild_id: int) -> int:
+        return CHANNEL_ID if guild_id == GUILD_ID else guild_id + 1
+
     def user(self, uid: int, name: str = "alice") -> dict[str, Any]:
         u = {"id": str(uid), "username": name, "discriminator": "0", "global_name": name.title(), "avatar": None}
         self.users[uid] = u
@@ -80,19 +96,47 @@ class FakeDiscord(FakeServer):
         return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
             "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
 
-    async def send(self, op: int, d: Any, t: str | None = None) -> None:
-        assert self.ws is not None
+    def _connection(self, guild_id: int | None) -> web.WebSocketResponse | None:
+        """The connection of the shard serving ``guild_id`` (DMs: shard 0); the latest one when unsharded."""
+        if not self.shards:
+            return self.ws
+        count_ = next(iter(self.shards.values()))[1]
+        got = self.shards.get((guild_id >> 22) % count_ if guild_id else 0)
+        return got[0] if got else None
+
+    async def send(self, op: int, d: Any, t: str | None = None, *, ws: web.WebSocketResponse | None = None) -> None:
+        """A gateway payload to ``ws``, or to the shard of the payload's guild. Raises ConnectionError when that
+        shard has no live connection (its process is down)."""
+        ws = ws or self._connection(int(d["guild_id"]) if isinstance(d, dict) and d.get("guild_id") else None)
+        if ws is None or ws.closed:
+            raise ConnectionError("no live gateway connection for that shard")
         payload: dict[str, Any] = {"op": op, "d": d}
         if op == 0:
             self.seq += 1
-            payload.update(s=self.seq, t=t)
-        await self.ws.send_str(json.dumps(payload))
+            self.seqs[id(ws)] = self.seqs.get(id(ws), 0) + 1
+            payload.update(s=self.seqs[id(ws)], t=t)
+        await ws.send_str(json.dumps(payload))
+
+    def _guild_create(self, gid: int) -> dict[str, Any]:
+        return {
+            "id": str(gid), "name": self.guilds[gid], "owner_id": "1", "unavailable": False,
+            "member_count": 3, "large": False, "roles": [{"id": str(gid), "name": "@everyone",
+                                                           "permissions": "0", "position": 0, "color": 0,
+                                                           "hoist": False, "managed": False,
+                                                           "mentionable": False}],
+            "channels": [{"id": str(self.channel_of(gid)), "type": 0, "name": "tv", "position": 0,
+                          "permission_overwrites": []}],
+            "members": [], "voice_states": [], "presences": [], "emojis": [], "stickers": [],
+            "features": [], "threads": [], "stage_instances": [], "guild_scheduled_events": [],
+            "joined_at": "2026-01-01T00:00:00+00:00", "premium_tier": 0, "preferred_locale": "en-US",
+            "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
+            "mfa_level": 0, "nsfw_level": 0, "system_channel_flags": 0}
 
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.ws = ws
-        await self.send(10, {"heartbeat_interval": 41250})
+        await self.send(10, {"heartbeat_interval": 41250}, ws=ws)
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -102,32 +146,25 @@ class FakeDiscord(FakeServer):
             elif data["op"] == 2:
                 self.identify.append(data["d"])
                 shard = data["d"].get("shard")
+                sid, n = shard if shard else (0, 1)
+                if shard:
+                    self.shards[sid] = (ws, n)
+                mine = [g for g in self.guilds if (g >> 22) % n == sid]
                 await self.send(0, {
                     **({"shard": shard} if shard else {}),
                     "v": 10, "user": {"id": str(BOT_ID), "username": "multitudes", "discriminator": "0",
                                       "bot": True, "avatar": None},
-                    "guilds": [{"id": str(GUILD_ID), "unavailable": True}], "session_id": "s1",
+                    "guilds": [{"id": str(g), "unavailable": True} for g in mine], "session_id": f"s{sid}",
                     "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0}},
-                    "READY")
-                await self.send(0, {
-                    "id": str(GUILD_ID), "name": "Watchers", "owner_id": "1", "unavailable": False,
-                    "member_count": 3, "large": False, "roles": [{"id": str(GUILD_ID), "name": "@everyone",
-                                                                   "permissions": "0", "position": 0, "color": 0,
-                                                                   "hoist": False, "managed": False,
-                                                                   "mentionable": False}],
-                    "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "tv", "position": 0,
-                                  "permission_overwrites": []}],
-                    "members": [], "voice_states": [], "presences": [], "emojis": [], "stickers": [],
-                    "features": [], "threads": [], "stage_instances": [], "guild_scheduled_events": [],
-                    "joined_at": "2026-01-01T00:00:00+00:00", "premium_tier": 0, "preferred_locale": "en-US",
-                    "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-                    "mfa_level": 0, "nsfw_level": 0, "system_channel_flags": 0}, "GUILD_CREATE")
+                    "READY", ws=ws)
+                for g in mine:
+                    await self.send(0, self._guild_create(g), "GUILD_CREATE", ws=ws)
                 self.identified.set()
         return ws
 
     # -- test controls -----------------------------------------------------------------------------------------
     async def slash(self, uid: int, name: str, options: dict[str, str] | None = None, *,
-                    users: dict[str, int] | None = None) -> str:
+                    users: dict[str, int] | None = None, guild: int = GUILD_ID) -> str:
         """A slash command from ``uid``: string options, and user options (``users``: option -> user id)."""
         iid = self._next()
         opts: list[dict[str, Any]] = [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]
@@ -139,8 +176,7 @@ class FakeDiscord(FakeServer):
             "id": iid, "application_id": str(APP_ID), "type": 2, "token": f"tok{iid}", "version": 1,
             "data": {"id": "1", "name": name, "type": 1, "options": opts, **({"resolved": resolved} if resolved
                                                                               else {})},
-            "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
-            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tv"},
+            **self._where(guild),
             "member": {"user": self.users.get(uid) or self.user(uid), "roles": [],
                        "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
                        "permissions": "1024", "flags": 0},
@@ -172,13 +208,17 @@ class FakeDiscord(FakeServer):
         data = self.files.get(request.match_info["id"])
         return web.Response(body=data) if data is not None else web.Response(status=404)
 
-    async def click(self, uid: int, message: dict[str, Any], custom_id: str) -> str:
+    def _where(self, guild: int) -> dict[str, Any]:
+        ch = str(self.channel_of(guild))
+        return {"guild_id": str(guild), "channel_id": ch,
+                "channel": {"id": ch, "type": 0, "guild_id": str(guild), "name": "tv"}}
+
+    async def click(self, uid: int, message: dict[str, Any], custom_id: str, *, guild: int = GUILD_ID) -> str:
         iid = self._next()
         await self.send(0, {
             "id": iid, "application_id": str(APP_ID), "type": 3, "token": f"tok{iid}", "version": 1,
             "data": {"custom_id": custom_id, "component_type": 2}, "message": message,
-            "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
-            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tv"},
+            **self._where(guild),
             "member": {"user": self.users.get(uid) or self.user(uid), "roles": [],
                        "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False, "permissions": "1024",
                        "flags": 0},
@@ -202,6 +242,12 @@ class FakeDiscord(FakeServer):
             m.get("content"), [e.get("title") for e in m.get("embeds", [])]))
 
     # -- REST --------------------------------------------------------------------------------------------------
+    def _reply(self, iid: str, msg: dict[str, Any] | None) -> None:
+        self.replies.setdefault(iid, [])
+        if msg is not None:
+            self.replies[iid].append(msg)
+        self.replied.set()
+
     def _message(self, channel_id: str, body: dict[str, Any], *, interaction: str | None = None,
                  ephemeral: bool = False) -> dict[str, Any]:
         mid = self._next()
@@ -258,6 +304,7 @@ class FakeDiscord(FakeServer):
                                                "response_message_id": msg["id"] if msg else None,
                                                "response_message_loading": kind == 5,
                                                "response_message_ephemeral": bool(msg and msg["flags"] & 64)}}
+        self._reply(iid, msg)
         if msg is not None:
             out["resource"] = {"type": kind, "message": msg}
         else:
@@ -266,12 +313,15 @@ class FakeDiscord(FakeServer):
 
     async def followup(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        return json_response(self._message(str(CHANNEL_ID), body, interaction="followup",
-                                           ephemeral=bool((body.get("flags") or 0) & 64)))
+        msg = self._message(str(CHANNEL_ID), body, interaction="followup",
+                            ephemeral=bool((body.get("flags") or 0) & 64))
+        self._reply(request.match_info["token"].removeprefix("tok"), msg)
+        return json_response(msg)
 
     async def edit_webhook(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         msg = self._message(str(CHANNEL_ID), body, interaction="original")
+        self._reply(request.match_info["token"].removeprefix("tok"), msg)
         return json_response(msg)
 
     async def post_message(self, request: web.Request) -> web.Response:
