@@ -54,3 +54,13 @@ async def test_a_follower_scheduler_runs_its_jobs_without_doing_their_work(tmp_p
     finally:
         await s.stop()
     assert not await engine.lead("scheduler", s.owner, s.ttl)
+
+
+async def test_two_processes_seeing_a_new_person_at_once_make_one(make_engine: Any) -> None:
+    """A Discord user in two servers served by two shards speaks in both at once: one person, no error."""
+    a = await make_engine()
+    b = await make_engine()
+    for uid in range(20):
+        got = await asyncio.gather(a.person("discord", str(uid), "x"), b.person("discord", str(uid), "x"),
+                                   a.person("discord", str(uid), "x"))
+        assert len(set(got)) == 1

@@ -260,3 +260,18 @@ async def test_recommending_does_not_trigger_persona_recomputation(make_engine: 
     from engine.models import RecommendRequest
     await engine.recommend(RecommendRequest(pid, k=5))      # stores metadata of the candidates it saw
     assert (await engine.personas(pid)).computed_at == first.computed_at
+
+
+async def test_two_processes_computing_one_persons_personas_at_once_keep_one_set(make_engine: Any,
+                                                                                probe: SqliteStore) -> None:
+    """The person spoke in two servers served by two processes: one set of active personas, the same for both."""
+    a = await make_engine()
+    b = await make_engine()
+    pid = await a.person("discord", "77", "Sam")
+    await a.load_sample(pid)
+    ra, rb = await asyncio.gather(a.personas(pid), b.personas(pid))
+    async with probe.read() as uow:
+        active = [p for p, _ in await uow.personas.active(pid)]
+        stored = await uow.personas.stored(pid)
+    assert stored is not None and sorted(active) == sorted(p.id for p in stored[1].personas)
+    assert [p.id for p in ra.personas] == [p.id for p in rb.personas] == [p.id for p in stored[1].personas]

@@ -102,6 +102,7 @@ class PersonaService:
                 played = sorted(await uow.history.played_shows(person_id)) if self.tagger is not None else []
             if got is not None and got[0] == fp and not force:
                 return got[1]
+            seen = got[1].computed_at if got is not None else None
             if self.tagger is not None:
                 try:
                     await self.tagger(played)
@@ -116,10 +117,11 @@ class PersonaService:
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)   # as precise as it is stored
             build = await offload(build_personas, history, metas, now, cf=cf, seed=self.seed,
                                             previous=[m for _, m in previous] or None)
-            return await self._persist(person_id, build, metas, fp, now, previous)
+            return await self._persist(person_id, build, metas, fp, now, previous, seen)
 
     async def _persist(self, person_id: int, build: PersonaBuild, metas: Mapping[int, ShowMeta], fp: str,
-                       now: datetime, previous: list[tuple[int, dict[int, float]]]) -> PersonaReport:
+                       now: datetime, previous: list[tuple[int, dict[int, float]]],
+                       seen: datetime | None) -> PersonaReport:
         ids = match_identities(previous, [d.cluster for d in build.personas])
         if self.namer is not None and build.personas:
             try:
@@ -132,8 +134,14 @@ class PersonaService:
                     d.name, d.description = name, desc
         personas: list[Persona] = []
         async with self.store.unit() as uow:
+            # another process may be persisting this person's personas too (the person spoke in two shards)
+            await uow.people.hold(person_id)
+            stored = await uow.personas.stored(person_id)
+            if stored is not None and stored[0] == fp and stored[1].computed_at != seen:
+                return stored[1]                     # it finished first, from the same history: that is the answer
             keep = {i for i in ids if i is not None}
-            await uow.personas.retire([p for p, _ in previous if p not in keep], now)
+            current = await uow.personas.active(person_id)
+            await uow.personas.retire([p for p, _ in current if p not in keep], now)
             for d, maybe_id in zip(build.personas, ids, strict=True):
                 c = d.cluster
                 persona_id = await uow.personas.put(

@@ -32,12 +32,11 @@ class AlertRepo:
             have = await self.db.fetchone("SELECT status, event_at, payload FROM alerts WHERE person_id=? AND "
                                           "show_id=? AND season=? AND kind=?", a.person_id, a.show_id, a.season, a.kind)
             payload = json.dumps(a.payload, sort_keys=True)
-            if have is None:
-                await self.db.execute(
+            if have is None:         # another process's scan (a /alerts there) may insert it first: then it is theirs
+                created += await self.db.execute(
                     "INSERT INTO alerts(person_id, show_id, season, kind, event_at, due_at, expires_at, payload, "
-                    "created_at) VALUES (?,?,?,?,?,?,?,?,?)", a.person_id, a.show_id, a.season, a.kind,
-                    iso(a.event_at), iso(a.due_at), iso(a.expires_at), payload, iso(now))
-                created += 1
+                    "created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", a.person_id, a.show_id, a.season,
+                    a.kind, iso(a.event_at), iso(a.due_at), iso(a.expires_at), payload, iso(now))
             elif have[0] == "pending" and (have[1], json.loads(have[2] or "{}")) != (iso(a.event_at),
                                                                               json.loads(payload)):
                 await self.db.execute(

@@ -51,13 +51,24 @@ class PeopleRepo:
                                      platform, platform_user_id)
         return int(row[0]) if row is not None else None
 
+    async def hold(self, person_id: int) -> None:
+        """Hold the person's row until the unit ends: work on one person that must not interleave across
+        processes (a persona update) queues here. (A no-op update takes the row lock; SQLite's units are serial.)"""
+        await self.db.execute("UPDATE people SET id=id WHERE id=?", person_id)
+
     async def create(self, platform: str, platform_user_id: str, display_name: str | None, now: datetime) -> int:
         row = await self.db.fetchone("INSERT INTO people(display_name, created_at) VALUES (?, ?) RETURNING id",
                                      display_name, iso(now))
         assert row is not None
         pid = int(row[0])
-        await self.db.execute("INSERT INTO identities(platform, platform_user_id, person_id, created_at) "
-                              "VALUES (?,?,?,?)", platform, platform_user_id, pid, iso(now))
+        got = await self.db.fetchone("INSERT INTO identities(platform, platform_user_id, person_id, created_at) "
+                                     "VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING person_id",
+                                     platform, platform_user_id, pid, iso(now))
+        if got is None:     # another process made this identity's person since we looked (it waited for its commit)
+            await self.db.execute("DELETE FROM people WHERE id=?", pid)
+            other = await self.find(platform, platform_user_id)
+            assert other is not None
+            return other
         return pid
 
     async def get(self, person_id: int) -> Person | None:
