@@ -1,13 +1,23 @@
-"""Trakt tokens at rest: encrypted with Fernet in the store; each save bumps a generation counter."""
+"""Trakt tokens at rest: encrypted with Fernet in the store; each save bumps a generation counter. A refresh holds
+the lease ``trakt-refresh:<person>`` in the store, so two processes never spend one single-use refresh token."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 from .clock import Clock
 from .crypto import TokenCipher
 from .sources.trakt import Tokens
 from .store import Store
+
+REFRESH_TTL = timedelta(seconds=60)     # longer than a refresh takes with its retries; a dead holder's lapses
+REFRESH_POLL_S = 0.2
 
 
 class StoreVault:
@@ -15,6 +25,28 @@ class StoreVault:
         self.store = store
         self.cipher = cipher
         self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    @asynccontextmanager
+    async def refreshing(self, person_id: int) -> AsyncIterator[None]:
+        """Wait until no other process is refreshing this person's tokens, then hold the lease while we do; the
+        caller re-reads the tokens inside (the other process's new ones, most of the time)."""
+        name = f"trakt-refresh:{person_id}"
+        waited = 0.0
+        while True:
+            now = self.clock.now()
+            async with self.store.unit() as uow:
+                if await uow.leases.take(name, self.owner, now + REFRESH_TTL, now):
+                    break
+            if waited >= REFRESH_TTL.total_seconds():     # the holder is stuck past any refresh: go ahead
+                break
+            await asyncio.sleep(REFRESH_POLL_S)
+            waited += REFRESH_POLL_S
+        try:
+            yield
+        finally:
+            async with self.store.unit() as uow:
+                await uow.leases.release(name, self.owner)
 
     async def load(self, person_id: int) -> Tokens | None:
         async with self.store.read() as uow:

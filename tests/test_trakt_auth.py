@@ -127,6 +127,24 @@ async def test_five_concurrent_401s_cause_one_refresh(fake_trakt: FakeTrakt, mak
     assert fake_trakt.refresh_count == 1
 
 
+async def test_two_processes_hitting_401_at_once_refresh_once_and_stay_linked(fake_trakt: FakeTrakt,
+                                                                              make_engine: Any,
+                                                                              probe: SqliteStore) -> None:
+    """Refresh tokens are single use: a second process refreshing with the same one would be refused and unlink the
+    person. The refresh lease in the shared store makes the second wait and take the first one's new tokens."""
+    fake_trakt.add_user("ian")
+    engine = await make_engine(trakt=fake_trakt)
+    pid = await link_person(engine, fake_trakt, "ian")
+    fake_trakt.expire_access_tokens()
+    fake_trakt.latency = 0.02
+    async with trakt_client(engine.settings, probe) as a, trakt_client(engine.settings, probe) as b:   # 2 processes
+        results = await asyncio.gather(*(c.last_activities(pid) for c in (a, b, a, b)))
+    assert all("all" in r for r in results)
+    assert fake_trakt.refresh_count == 1 and fake_trakt.count("/oauth/token") == 1
+    async with probe.read() as uow:
+        assert await uow.tokens.exists(pid)
+
+
 async def test_refresh_is_proactive_before_expiry(make_engine: Any, probe: SqliteStore) -> None:
     async with FakeTrakt() as fake:
         fake.add_user("ivy")

@@ -4,7 +4,8 @@ parsed once into domain values (``ShowRef``, ``Play``…) at this edge.
 Wire facts (see docs.trakt.tv): required headers ``trakt-api-version: 2`` and ``trakt-api-key``; device polling
 answers 400 pending, 404 unknown, 409 already used, 410 expired, 418 denied, 429 slow down; refresh tokens are
 single use, so a new pair is saved atomically before it is used, and when several requests hit 401 at once only
-one of them refreshes (the others see the token generation move and retry with the new token).
+one of them refreshes (the others see the token generation move and retry with the new token) — in this process
+(a lock per person) and across processes (``TokenVault.refreshing``: a lease in the shared store).
 
 History pages are decoded with msgspec into typed rows (a show's ids are turned into a ``ShowRef`` once per
 page, however many plays it has); a row of an unexpected shape falls back to a lenient parse of that row.
@@ -16,6 +17,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -79,6 +81,11 @@ class TokenVault(Protocol):
     async def save(self, person_id: int, tokens: Tokens) -> Tokens: ...
 
     async def delete(self, person_id: int, generation: int | None = None) -> None: ...
+
+    def refreshing(self, person_id: int) -> AbstractAsyncContextManager[None]:
+        """Held while one process refreshes the person's tokens: refresh tokens are single use, so a second
+        process refreshing at the same time would be refused and take the person for unlinked."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,7 +415,7 @@ class TraktClient:
         return tok
 
     async def _refresh(self, person_id: int, seen_generation: int) -> Tokens:
-        async with self._lock(person_id):
+        async with self._lock(person_id), self.vault.refreshing(person_id):
             current = await self.vault.load(person_id)
             if current is None:
                 raise TraktReauthRequired("tokens deleted")
