@@ -250,3 +250,25 @@ async def test_a_request_reads_through_indexes(tmp_path: Path) -> None:
         assert not scans, scans
     finally:
         await engine.close()
+
+
+async def test_units_writing_overlapping_shows_in_opposite_orders_never_deadlock(store: Store) -> None:
+    """Shows are shared rows: two processes storing the same new shows (a related list, a page of history) in
+    different orders must queue on PostgreSQL, not deadlock."""
+    refs = [ref(trakt=10_000 + i, tmdb=50_000 + i, title=f"S{i}") for i in range(240)]
+
+    async def put(xs: list[ShowRef]) -> dict[Any, int]:
+        async with store.unit() as uow:
+            return await uow.shows.upsert(xs)
+
+    async def meta(ids: list[int]) -> None:
+        async with store.unit() as uow:
+            await uow.shows.save_metas([(i, None, datetime(2027, 1, 1, tzinfo=UTC)) for i in ids],
+                                       datetime(2026, 12, 1, tzinfo=UTC))
+
+    for n in range(4):
+        batch = refs[n * 60:(n + 1) * 60]
+        a, b, c = await asyncio.gather(put(batch), put(batch[::-1]), put(batch[30:] + batch[:30]))
+        assert a == b == c
+        ids = sorted(set(a.values()))
+        await asyncio.gather(meta(ids), meta(ids[::-1]), meta(ids[20:] + ids[:20]))

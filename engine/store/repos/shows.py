@@ -32,6 +32,13 @@ def _snap(ref: ShowRef) -> tuple[Any, ...]:
     return (ref.title, ref.year, ref.aired_episodes, ref.ids.trakt, ref.ids.tmdb, ref.ids.imdb, ref.ids.tvdb)
 
 
+def _lock_order(row: Sequence[Any]) -> tuple[Any, ...]:
+    """Shows are shared by everyone: statements writing many of them do it in one order (by their ids), so two
+    processes inserting or updating overlapping sets wait for each other instead of deadlocking on PostgreSQL."""
+    trakt, tmdb, imdb, tvdb = row[:4]
+    return (trakt is None, trakt or 0, tmdb is None, tmdb or 0, imdb or "", tvdb or 0)
+
+
 def lookup(found: dict[ShowKey, int], ids: ShowIds) -> int:
     for k in keys(ids):
         if k in found:
@@ -87,8 +94,8 @@ class ShowRepo:
             await self.db.executemany(
                 "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
                 "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                [(r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year, r.aired_episodes)
-                 for r, _ in new])
+                sorted(((r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year,
+                         r.aired_episodes) for r, _ in new), key=_lock_order))
             found |= await self._find([k for _, ks in new for k in ks])
         fresh = {id(r) for r, _ in new}
         merged: list[tuple[ShowRef, int]] = []
@@ -104,7 +111,8 @@ class ShowRepo:
             await self.db.executemany(
                 "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
                 "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
-                [(r.title or None, r.year, r.aired_episodes, r.ids.slug, sid) for r, sid in merged])
+                sorted(((r.title or None, r.year, r.aired_episodes, r.ids.slug, sid) for r, sid in merged),
+                       key=lambda a: a[-1]))
             await self._adopt_ids([(sid, r.ids) for r, sid in merged])
         sids = sorted({out[ks[0]] for _, ks in todo})
         stored: dict[int, tuple[Any, ...]] = {}
@@ -135,8 +143,8 @@ class ShowRepo:
         """Bulk: make sure every show is stored (new rows for unknown ones, existing rows left as they are) and
         return their ids in order (None for a ref whose ids point at two different rows). Two statements per
         chunk however many shows: for a whole catalogue, where ``upsert``'s per-show merging is not needed."""
-        rows = [(r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year, r.aired_episodes)
-                for r in refs]
+        rows = sorted(((r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year,
+                        r.aired_episodes) for r in refs), key=_lock_order)
         await self.db.executemany(
             "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
             "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows)
@@ -168,6 +176,7 @@ class ShowRepo:
     async def _adopt_ids(self, rows: Sequence[tuple[int, ShowIds]]) -> None:
         """Fill ids rows lack, unless another row owns them (then keep the two apart rather than guess); one
         statement per id kind however many rows."""
+        rows = sorted(rows, key=lambda r: r[0])
         for col, kind in (("trakt_id", "trakt"), ("tmdb_id", "tmdb"), ("imdb_id", "imdb")):
             args = [(v, sid, v) for sid, ids in rows if (v := getattr(ids, kind)) is not None]
             if args:
@@ -245,7 +254,8 @@ class ShowRepo:
             return
         await self.db.executemany(
             "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=?",
-            [(encode(m) if m is not None else "{}", iso(fetched_at), iso(exp), sid) for sid, m, exp in items])
+            [(encode(m) if m is not None else "{}", iso(fetched_at), iso(exp), sid)
+             for sid, m, exp in sorted(items, key=lambda i: i[0])])
         await self._adopt_ids([(sid, ShowIds(tmdb=m.tmdb_id, imdb=m.imdb_id, tvdb=m.tvdb_id))
                                for sid, m, _ in items if m is not None])
 
@@ -254,7 +264,7 @@ class ShowRepo:
         """Metadata for shows that have none yet (what a list told us about them)."""
         await self.db.executemany(
             "UPDATE shows SET meta=?, meta_fetched_at=?, meta_expires_at=? WHERE id=? AND meta IS NULL",
-            [(encode(m), iso(fetched_at), iso(expires_at), sid) for sid, m in metas])
+            [(encode(m), iso(fetched_at), iso(expires_at), sid) for sid, m in sorted(metas, key=lambda i: i[0])])
 
     async def set_meta(self, show_id: int, meta: ShowMeta) -> None:
         """Change stored metadata in place (e.g. LLM tone tags), keeping its expiry."""
