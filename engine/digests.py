@@ -11,6 +11,7 @@ from .alerts import AlertService, Notifier, in_quiet, tz_of
 from .clock import Clock
 from .config import FeedbackSettings
 from .errors import MultitudesError
+from .leases import new_owner
 from .models import Digest, RecommendationList, RecommendRequest
 from .store import Store
 
@@ -27,11 +28,14 @@ class DigestService:
         self.settings = settings
         self.alerts = alerts
         self.recommend = recommend
+        self.owner = new_owner()
+        self.claim_minutes = alerts.settings.claim_minutes
 
     async def send(self, notifiers: Mapping[str, Notifier]) -> int:
         """Send the digest to everyone who opted in whose local weekday and hour have come and who has not had
-        this week's: claimed per person and ISO week before sending, so a restart or a second process never
-        sends it twice."""
+        this week's: claimed per person and ISO week before the picks are computed (a process that dies then
+        leaves it to be claimed again after ``alerts.claim_minutes``), marked sending before the platform call (a
+        death after that loses it rather than sending it twice)."""
         now = self.clock.now()
         sent = 0
         async with self.store.read() as uow:
@@ -48,7 +52,8 @@ class DigestService:
             y, w, _ = loc.isocalendar()
             week = f"{y}-W{w:02d}"
             async with self.store.unit() as uow:
-                if not await uow.alerts.claim_digest(person.id, week):
+                if not await uow.alerts.claim_digest(person.id, week, self.owner, now,
+                                                     abandoned_before=now - timedelta(minutes=self.claim_minutes)):
                     continue
                 shown, started = await uow.events.shown_and_started(person.id, now - timedelta(days=7))
             try:
@@ -59,6 +64,9 @@ class DigestService:
                 picks = None
             digest = Digest(person.id, week, picks, tuple(await self.alerts.upcoming(person.id, days=7)), shown,
                             started)
+            async with self.store.unit() as uow:
+                if not await uow.alerts.begin_digest(person.id, week, self.owner):
+                    continue                                # computing took past the claim: another process has it
             try:
                 await notifier.send_digest(target, digest)
             except Exception as e:   # one person's platform error must not stop the others

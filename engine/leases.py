@@ -3,10 +3,19 @@ only in the process holding the ``scheduler`` lease; with one process (SQLite) t
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import timedelta
 
 from .clock import Clock
 from .store import Store
+
+
+def new_owner() -> str:
+    """Who holds a lease or a claim: ``host:pid:random`` — unique per holder, and a dead process on this host can be
+    told from its pid (``engine.sync.lease_is_stale``)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Leases:

@@ -32,9 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +42,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .alerts import Notifier
+from .leases import new_owner
 from .refresh import summary
 
 if TYPE_CHECKING:
@@ -95,7 +93,7 @@ class Scheduler:
         self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
         self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0, "crowd": 0}
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
         self.ttl = max(LEADER_TTL, timedelta(minutes=3 * self.settings.deliver_every_minutes))
         self.followed = 0                   # job runs skipped because another process leads
         self._ran = asyncio.Condition()

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import os
 import socket
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from .aio import run_all
 from .clock import Clock, iso
 from .config import SyncSettings
 from .errors import SyncInProgress
+from .leases import new_owner
 from .models import Play, ShowIds, ShowRef, SyncReport
 from .sources.trakt import TraktPort
 from .store import Store, Unit
@@ -98,7 +98,7 @@ class TraktSync:
                 del self._running[person_id]
 
     async def _leased(self, person_id: int, progress: Progress | None, due_before: datetime | None) -> SyncReport:
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        owner = new_owner()
         now = self.clock.now()
         async with self.store.unit() as uow:
             ok = await uow.sync.acquire_lease(person_id, owner, now + timedelta(seconds=self.settings.lease_seconds),

@@ -4,15 +4,13 @@ the lease ``trakt-refresh:<person>`` in the store, so two processes never spend 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from .clock import Clock
 from .crypto import TokenCipher
+from .leases import new_owner
 from .sources.trakt import Tokens
 from .store import Store
 
@@ -25,7 +23,7 @@ class StoreVault:
         self.store = store
         self.cipher = cipher
         self.clock = clock
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
 
     @asynccontextmanager
     async def refreshing(self, person_id: int) -> AsyncIterator[None]:

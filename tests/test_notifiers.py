@@ -4,6 +4,7 @@ Discord notifiers to their loopback fakes, and the one APScheduler with its pers
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,32 @@ async def test_one_scheduler_runs_the_jobs_and_keeps_their_cadence_across_restar
             assert len(rec.sent) == n                                                # nothing sent twice
         finally:
             await again.stop()
+
+
+class _Digests(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.digests: list[tuple[str, Any]] = []
+
+    async def send_digest(self, target: str, digest: Any) -> str:
+        self.digests.append((target, digest))
+        return f"d{len(self.digests)}"
+
+
+async def test_a_digest_claimed_by_a_process_that_died_goes_out_once_its_claim_lapses(
+        tmp_path: Path, lifecycle: Lifecycle, make_engine: Any, probe: SqliteStore) -> None:
+    clock = FakeClock(NOW)
+    async with world(tmp_path, lifecycle, make_engine, clock) as (_trakt, _tmdb, engine):
+        wendy = await engine.find_person("console", "wendy")
+        await engine.update_settings(wendy, digest=True)
+        to_digest_time(clock)
+        y, w, _ = clock.now().astimezone(PARIS).isocalendar()
+        async with probe.unit() as uow:          # a process claimed wendy's digest and died computing the picks
+            assert await uow.alerts.claim_digest(wendy, f"{y}-W{w:02d}", "elsewhere:1:dead", clock.now(),
+                                                 abandoned_before=clock.now() - timedelta(minutes=5))
+        rec = _Digests()
+        assert await engine.send_digests({"console": rec}) == 0 and not rec.digests    # a fresh claim: left
+        clock.advance(minutes=6)                                                      # alerts.claim_minutes = 5
+        assert await engine.send_digests({"console": rec}) == 1
+        assert await engine.send_digests({"console": rec}) == 0
+        assert [d.person_id for _, d in rec.digests] == [wendy]                       # sent, once

@@ -121,3 +121,29 @@ async def orphan_play(store: SqliteStore, person_id: int, show_id: int) -> None:
                              "VALUES (?, 'orphan', ?, 1, 1, '2026-01-01T00:00:00.000Z', 'sample')",
                              (person_id, show_id))
     await store.conn.execute("PRAGMA foreign_keys=ON")
+
+
+async def outcome(store: Store, now_iso: str, synced_since_iso: str) -> dict[str, object]:
+    """What a multi-process run left behind (``bench/scaleout.py``): the alert rows due by ``now`` and not
+    skipped (id, status, message ref), the alerts and digests still waiting, digest rows by status, people who
+    opted into the digest, people not synced since ``synced_since``, and the scheduler lease's holder."""
+    async with store.read() as uow:
+        db = uow.db
+        due = [(int(r[0]), str(r[1]), r[2]) for r in await db.fetch(
+            "SELECT id, status, message_ref FROM alerts WHERE due_at <= ? AND status <> 'skipped'", now_iso)]
+        waiting = await fetchval(db, "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'claimed') AND "
+                                     "due_at <= ?", now_iso)
+        opted = await fetchval(db, "SELECT COUNT(*) FROM people WHERE settings LIKE '%\"digest\": true%'")
+        digests = {str(r[0]): int(r[1]) for r in await db.fetch("SELECT status, COUNT(*) FROM digests GROUP BY 1")}
+        unsynced = await fetchval(db, "SELECT COUNT(*) FROM sync_state WHERE last_finished_at IS NULL OR "
+                                      "last_finished_at < ?", synced_since_iso)
+        created = await fetchval(db, "SELECT COUNT(*) FROM alerts")
+        leader = await fetchval(db, "SELECT owner FROM leases WHERE name='scheduler'")
+    return {"alerts_due": due, "alerts_waiting": int(waiting), "digest_people": int(opted), "digests": digests,
+            "unsynced": int(unsynced), "alerts_created": int(created), "leader": leader}
+
+
+async def everyone_due(store: Store) -> None:
+    """Every linked person's history counts as never synced (the next sync wave takes them all)."""
+    async with store.unit() as uow:
+        await uow.db.execute("UPDATE sync_state SET last_finished_at = NULL")

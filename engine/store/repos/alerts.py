@@ -117,9 +117,20 @@ class AlertRepo:
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     # -- the weekly digest -------------------------------------------------------------------------------------
-    async def claim_digest(self, person_id: int, week: str) -> bool:
-        return await self.db.execute("INSERT INTO digests(person_id, week, status) VALUES (?,?,'sending') "
-                                     "ON CONFLICT DO NOTHING", person_id, week) == 1
+    async def claim_digest(self, person_id: int, week: str, owner: str, now: datetime, *,
+                           abandoned_before: datetime) -> bool:
+        """This person's digest of ``week`` is ``owner``'s to send: a new row, or a claim older than
+        ``abandoned_before`` that never got as far as sending (its process died computing the picks)."""
+        return await self.db.execute(
+            "INSERT INTO digests(person_id, week, status, claimed_by, claimed_at) VALUES (?,?,'claimed',?,?) "
+            "ON CONFLICT(person_id, week) DO UPDATE SET claimed_by=excluded.claimed_by, "
+            "claimed_at=excluded.claimed_at WHERE digests.status='claimed' AND digests.claimed_at < ?",
+            person_id, week, owner, iso(now), iso(abandoned_before)) == 1
+
+    async def begin_digest(self, person_id: int, week: str, owner: str) -> bool:
+        """claimed -> sending, right before the first platform call; False when the claim lapsed to another."""
+        return await self.db.execute("UPDATE digests SET status='sending' WHERE person_id=? AND week=? AND "
+                                     "status='claimed' AND claimed_by=?", person_id, week, owner) == 1
 
     async def digest_sent(self, person_id: int, week: str, at: datetime, destination: str) -> None:
         await self.db.execute("UPDATE digests SET status='sent', sent_at=?, destination=? WHERE person_id=? AND "
