@@ -31,7 +31,9 @@ by the end, not skipped), ``alerts_sent`` (sent, with the Discord message id the
 the killed process: never retried), ``digests_due`` / ``digests_sent`` / ``digests_duplicated``, ``syncs`` /
 ``syncs_overlapping`` (two processes syncing one person at the same time, from each worker's log of sync
 start/end), ``errors`` (answers saying something went wrong + ERROR lines in the workers' logs), ``lost`` (actions
-never answered, retries included), ``retried`` and latency percentiles per run.
+never answered, retries included), ``retried``; per run (``runs``): latency and acknowledgement percentiles,
+answers per 10 s, and ``load_cpu_s`` — CPU seconds the workers, this process (fakes and people) and PostgreSQL
+used during the load, against its wall time: on a small host that says what bounds the ratio.
 """
 
 from __future__ import annotations
