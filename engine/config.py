@@ -127,7 +127,7 @@ class AlertSettings(_Section):
     enabled: bool = True
     scan_every_hours: float = Field(6, gt=0)
     deliver_every_minutes: float = Field(5, gt=0)
-    claim_minutes: float = Field(5, gt=0)    # a claimed batch nobody started sending is claimed again after this
+    claim_minutes: float = Field(5, gt=0)    # claimed alerts/digests nobody started sending: claimed again after
     scheduler_store: str = ""        # empty: beside the database, <name>.scheduler.db
     morning_hour: int = Field(9, ge=0, le=23)
     premiere_days: int = Field(14, ge=1, le=33)
