@@ -183,26 +183,25 @@ def postgres_pids() -> list[int]:
     return out
 
 
-async def state(pg_url: str, synced_since: datetime) -> dict[str, Any]:
-    from engine.store import PostgresStore
+async def state(store: Any, synced_since: datetime) -> dict[str, Any]:
     from engine.store.testing import outcome
-    async with PostgresStore(pg_url, max_size=1) as store:
-        return await outcome(store, datetime.now(UTC).isoformat(), synced_since.isoformat())
+    return await outcome(store, datetime.now(UTC).isoformat(), synced_since.isoformat())
 
 
-async def leader_pid(pg_url: str) -> int | None:
-    owner = (await state(pg_url, datetime.now(UTC)))["leader"]
+async def leader_pid(store: Any) -> int | None:
+    owner = (await state(store, datetime.now(UTC)))["leader"]
     return int(str(owner).split(":")[1]) if owner else None
 
 
 async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: dict[str, Any],
               uids: dict[int, int], *, kill: bool) -> tuple[Run, Any]:
+    from engine.store import PostgresStore
     from tests.fakes.discord import FakeDiscord
 
     r = Run(n)
     began = datetime.now(UTC)
 
-    async with FakeDiscord() as dc:
+    async with FakeDiscord() as dc, PostgresStore(pg_url, max_size=1) as probe:
         for g in range(GUILDS):
             dc.add_guild(guild_id(g), f"Server {g}")
         env = env_for(pg_url, tmp, {**fakes, "discord": dc}, f"w{n}")
@@ -296,7 +295,7 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
         async def killer() -> None:
             nonlocal dead_cpu
             await kill_now.wait()
-            pid = await leader_pid(pg_url)
+            pid = await leader_pid(probe)
             shard = next(s for s, ps in r.procs.items() if ps[-1].pid == pid) if pid else 1
             victim = r.procs[shard][-1]
             dead_cpu = proc_cpu(victim.pid) - start_cpu.get(victim.pid, 0.0)       # what it spent before dying
@@ -324,7 +323,7 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
         if k is not None:
             await k
         print(f"  {n} worker(s): {r.actions} actions in {r.seconds:.1f}s", file=sys.stderr, flush=True)
-        settled = await settle(args, pg_url, began)
+        settled = await settle(args, probe, began)
         for ps in r.procs.values():
             for p in ps:
                 if p.returncode is None:
@@ -332,27 +331,27 @@ async def run(args: argparse.Namespace, n: int, pg_url: str, tmp: Path, fakes: d
         for ps in r.procs.values():
             for p in ps:
                 await p.wait()
-        figures = await tally(pg_url, dc, logs, r, uids, settled)
+        figures = await tally(probe, dc, logs, r, uids, settled)
         figures["load_cpu_s"] = {k: round(v, 1) for k, v in r.cpu.items()}
     assert total > 0
     return r, figures
 
 
-async def settle(args: argparse.Namespace, pg_url: str, began: datetime) -> bool:
+async def settle(args: argparse.Namespace, probe: Any, began: datetime) -> bool:
     """Until nothing due is left unsent, every digest went out and everyone was synced since the run began (or
     ``--settle`` passed)."""
     deadline = time.monotonic() + args.settle
     while time.monotonic() < deadline:
-        st = await state(pg_url, began)
+        st = await state(probe, began)
         if st["alerts_waiting"] == 0 and st["digests"].get("sent", 0) >= st["digest_people"] and st["unsynced"] == 0:
             return True
         await asyncio.sleep(1)
     return False
 
 
-async def tally(pg_url: str, dc: Any, logs: list[Path], r: Run, uids: dict[int, int],
+async def tally(probe: Any, dc: Any, logs: list[Path], r: Run, uids: dict[int, int],
                 settled: bool) -> dict[str, Any]:
-    st = await state(pg_url, datetime.now(UTC))
+    st = await state(probe, datetime.now(UTC))
     rows = st["alerts_due"]
     digest_people, digests = st["digest_people"], st["digests"]
     digests_sent, digests_stuck, scans = digests.get("sent", 0), digests.get("sending", 0), st["alerts_created"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -425,7 +425,7 @@ class AlertService:
     # -- delivery ----------------------------------------------------------------------------------------------
     async def deliver(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:
         now = self.clock.now()
-        sent = skipped = deferred = failed = 0
+        outcomes: Counter[str] = Counter()
         after: tuple[datetime, int] | None = None
         seen = 0
         abandoned = now - timedelta(minutes=self.settings.claim_minutes)
@@ -440,16 +440,8 @@ class AlertService:
             async with self.store.read() as uow:
                 people = {p.id: p for p in await uow.people.many(sorted({r.person_id for r in rows}))}
             for r in rows:
-                outcome = await self._deliver_one(r, people.get(r.person_id), now, notifiers)
-                if outcome == "sent":
-                    sent += 1
-                elif outcome == "skipped":
-                    skipped += 1
-                elif outcome == "deferred":
-                    deferred += 1
-                elif outcome == "failed":
-                    failed += 1
-        return DeliveryReport(sent, skipped, deferred, failed)
+                outcomes[await self._deliver_one(r, people.get(r.person_id), now, notifiers)] += 1
+        return DeliveryReport(outcomes["sent"], outcomes["skipped"], outcomes["deferred"], outcomes["failed"])
 
     async def _deliver_one(self, r: AlertRow, person: Person | None, now: datetime,
                            notifiers: Mapping[str, Notifier]) -> str:

@@ -116,7 +116,7 @@ class PersonaService:
             now = self.clock.now()
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)   # as precise as it is stored
             build = await offload(build_personas, history, metas, now, cf=cf, seed=self.seed,
-                                            previous=[m for _, m in previous] or None)
+                                  previous=[m for _, m in previous] or None)
             return await self._persist(person_id, build, metas, fp, now, previous, seen)
 
     async def _persist(self, person_id: int, build: PersonaBuild, metas: Mapping[int, ShowMeta], fp: str,
