@@ -10,12 +10,17 @@
 - features_s: the shared feature space (genres, tags, era, co-watching SVD) for the whole catalogue.
 - Stability (``--users`` people with >= 40 ratings): adjusted Rand index of persona membership after removing a
   random 5% or adding the latest 5%, recomputed warm (the engine's way, from the previous personas) and cold.
+- Growth (``--growth`` people sampled with the seed): does the number of personas grow with the length of a history
+  of the same tastes? ``k_log_n_corr`` (correlation of the count with log history length), ``k_at_cap`` (people
+  at the cap of 8), ``small_persona_share`` (personas under 10% of a history), ``k_half_vs_full`` (the mean
+  count on a random half of each history against the whole).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import sys
@@ -70,6 +75,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=1000)
     ap.add_argument("--users", type=int, default=100, help="people for the stability measurement")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--growth", type=int, default=60, help="people for the growth measurement")
     a = ap.parse_args()
     real = ML.exists()
     t0 = time.perf_counter()
@@ -96,6 +102,16 @@ def main() -> None:
     stab_users = [u for u in sorted(p.users, key=lambda x: int(x) if x.isdigit() else 0)
                   if len({r.item for r in p.users[u]}) >= 40][: a.users]
     st = stability(p, stab_users)
+    grow_rng = random.Random(0)
+    sample = grow_rng.sample(sorted(p.users), min(a.growth, len(p.users)))
+    kfull, khalf, lens, small = [], [], [], []
+    for u in sample:
+        rows = p.users[u]
+        full = build_for(p, rows)
+        kfull.append(len(full.personas))
+        small += [d.cluster.share < 0.1 for d in full.personas]
+        lens.append(math.log(len({r.item for r in rows})))
+        khalf.append(len(build_for(p, grow_rng.sample(rows, len(rows) // 2)).personas))
     out = {
         "data": "movielens" if real else "synthetic", "features_s": round(features_s, 2),
         "build_s_5000": round(build_s_5000, 2), "personas_5000": len(b.personas),
@@ -104,6 +120,10 @@ def main() -> None:
         "personas_per_person_mean": round(statistics.fmean(ks), 2),
         "ms_per_person": round(1000 * build_s_1000 / a.people, 1),
         **{f"ari_{k}": summary(v) for k, v in st.items()},
+        "growth_people": len(sample), "k_mean": round(statistics.fmean(kfull), 2),
+        "k_log_n_corr": round(statistics.correlation(kfull, lens), 3) if len(set(kfull)) > 1 else 0.0,
+        "k_at_cap": sum(k >= 8 for k in kfull), "small_persona_share": round(statistics.fmean(small), 3),
+        "k_half_vs_full": [round(statistics.fmean(khalf), 2), round(statistics.fmean(kfull), 2)],
     }
     if a.json:
         print(json.dumps(out))

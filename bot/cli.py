@@ -66,22 +66,28 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
     ev.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
     ev.add_argument("--k", type=int, default=10)
-    ev.add_argument("--strategies", default="popular,trending,itemknn,ease,multitudes")
+    ev.add_argument("--strategies", default="popular,trending,itemknn,ease,live")
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--weights", default="fit",
-                    help="multitudes' weights: fit (tune on the training split first, as `multitudes tune` does; "
-                         "the default) or the name of a profile shipped in engine/recommend/weights.json")
+    ev.add_argument("--weights", default="live",
+                    help="live's weights: a profile shipped in engine/recommend/weights.json (default: live, the "
+                         "bot's own)")
+    ev.add_argument("--cowatch", choices=["all", "none"], default="all",
+                    help="live: everyone opted in to co-watching (all), or a fresh deployment (none)")
     ev.add_argument("--max-users", type=int, help="evaluate a random sample of this many people (seeded)")
     ev.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
-    tu = sub.add_parser("tune", help="fit the recommender's weights on a dataset's training split; write a profile")
-    tu.add_argument("--interactions", required=True)
-    tu.add_argument("--items", required=True)
+    tu = sub.add_parser("tune", help="fit the weights the bot runs on validation folds cut from the training part "
+                        "of one or more datasets (through the /recommend path); write the profile")
+    tu.add_argument("--data", action="append", metavar="FOLDER:PROTOCOL",
+                    help="a dataset folder (interactions.csv, items.csv[, test.csv]) and its protocol, e.g. "
+                         "var/annict:time-cut; repeat to fit one profile on several")
+    tu.add_argument("--interactions", help="interactions.csv (instead of --data)")
+    tu.add_argument("--items")
     tu.add_argument("--test", help="test.csv of held-out pairs (then all interactions are training data)")
     tu.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
     tu.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
-    tu.add_argument("--name", required=True, help="profile name to write (e.g. annict, movielens)")
-    tu.add_argument("--dataset", help="how the provenance names the data (default: the profile name)")
+    tu.add_argument("--name", default="live", help="profile name to write (default: live, the bot's)")
     tu.add_argument("--users", type=int, default=200, help="validation people per fold")
+    tu.add_argument("--folds", type=int, default=2, help="validation folds per dataset")
     tu.add_argument("--seed", type=int, default=0)
     tu.add_argument("--out", default=None, help="weights file to update (default: the shipped weights.json)")
     ds = sub.add_parser("dataset", help="dataset tools")
@@ -314,25 +320,44 @@ def _eval(args: argparse.Namespace) -> int:
     ds = load(args.interactions, args.items, args.test)
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
     result = evaluate(ds, strategies=names, protocol=args.protocol, n=args.n, k=args.k, seed=args.seed,
-                      weights=args.weights, max_users=args.max_users)
+                      weights=args.weights, max_users=args.max_users, cowatch=args.cowatch)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(result, indent=2))
     print(f"{result['users']} people, k={result['k']}, protocol {result['protocol']}")
-    print(f"{'strategy':12} {'recall':>8} {'ndcg':>8} {'coverage':>9} {'ild':>7} {'calib_kl':>9} {'persona_cov':>12}")
+    print(f"{'strategy':13} {'recall':>8} {'ndcg':>8} {'coverage':>9} {'ild':>7} {'calib_kl':>9} "
+          f"{'persona_cov':>12}  ratio to the best baseline [95% interval]")
+
+    def f(v: object) -> str:
+        return "—" if v is None else f"{v:.4f}"
     for name, m in result["strategies"].items():
-        def f(v: object) -> str:
-            return "—" if v is None else f"{v:.4f}"
-        print(f"{name:12} {f(m['recall']):>8} {f(m['ndcg']):>8} {f(m['coverage']):>9} {f(m['ild']):>7} "
-              f"{f(m['calibration_kl']):>9} {f(m['persona_coverage']):>12}")
+        ci = m.get("ratio_ci95")
+        ratio = f"  {m['ratio_to_best']:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}] of {m['best_baseline']}" if ci else ""
+        print(f"{name:13} {f(m['recall']):>8} {f(m['ndcg']):>8} {f(m['coverage']):>9} {f(m['ild']):>7} "
+              f"{f(m['calibration_kl']):>9} {f(m['persona_coverage']):>12}{ratio}")
     return 0
 
 
 def _tune(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from engine.evaluation.tune import tune_dataset
-    info = tune_dataset(args.interactions, args.items, args.test, protocol=args.protocol, n=args.n,
-                        users=args.users, seed=args.seed, dataset=args.dataset or args.name,
-                        command=shlex.join(["multitudes", *argv]), name=args.name, out=args.out,
-                        log=lambda m: print(m, flush=True))
+    from engine.evaluation.tune import tune_datasets
+    specs: list[tuple[str, str, str | None, str, int]] = []
+    for d in args.data or []:
+        folder, _, protocol = d.partition(":")
+        if protocol not in ("last-n", "time-cut"):
+            raise MultitudesError(f"--data {d!r}", user_message=f"--data {d}: give a folder and a protocol, e.g. "
+                                  "var/annict:time-cut or var/ml:last-n.")
+        test = Path(folder, "test.csv")
+        specs.append((str(Path(folder, "interactions.csv")), str(Path(folder, "items.csv")),
+                      str(test) if test.is_file() else None, protocol, args.n))
+    if args.interactions:
+        if not args.items:
+            raise MultitudesError("--items", user_message="--interactions needs --items.")
+        specs.append((args.interactions, args.items, args.test, args.protocol, args.n))
+    if not specs:
+        raise MultitudesError("no data", user_message="Give the data to fit on: --data FOLDER:PROTOCOL (repeatable), "
+                              "or --interactions and --items.")
+    info = tune_datasets(specs, users=args.users, seed=args.seed, folds=args.folds,
+                         command=shlex.join(["multitudes", *argv]), name=args.name, out=args.out,
+                         log=lambda m: print(m, flush=True))
     print(json.dumps(info, indent=2))
     return 0
 

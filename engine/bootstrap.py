@@ -30,7 +30,9 @@ from .llm import LLM
 from .people import PeopleService
 from .recommend.candidates import LiveSources
 from .recommend.deployment import Deployments
+from .recommend.group import GroupWatch
 from .recommend.service import Recommender
+from .recommend.weights import Profile
 from .refresh import BackgroundSync
 from .services import Services
 from .sources.omdb import OmdbClient
@@ -47,10 +49,18 @@ from .vault import StoreVault
 log = logging.getLogger(__name__)
 
 
-async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
+async def bootstrap(settings: Settings, **kw: Any) -> Engine:
+    """The engine for ``settings`` (see ``assemble`` for the keyword arguments)."""
+    return (await assemble(settings, **kw))[0]
+
+
+async def assemble(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
                     transport: httpx.AsyncBaseTransport | None = None, catalogue: Catalogue | None = None,
-                    seed: int | None = None) -> Engine:
-    """``seed`` makes the recommender's exploration reproducible (tests, benchmarks); production leaves it None."""
+                    seed: int | None = None, lists: LiveSources | None = None,
+                    profile: Profile | None = None) -> tuple[Engine, Services]:
+    """``seed`` is the base of the recommender's exploration draws (each person's are seeded per person and day, so
+    the same state gives the same list; production leaves it 0). ``lists``: where a request's outside lists come
+    from instead of the configured Trakt and TMDB (``multitudes eval`` answers them from a dataset)."""
     one_blas_thread()                # numerical work runs in worker threads, one BLAS thread each (engine.compute)
     clock = clock or SystemClock()
     store = store or open_store(settings.storage.target)
@@ -111,10 +121,10 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
         cowatch=deployments.population)
     crowd = CrowdService(store, clock, settings.crowd, trakt, lookups, personas, enricher.enrich_quietly,
                          seed=seed or 0)
-    recommender = Recommender(store, clock, personas, deployments, LiveSources(trakt=trakt, tmdb=tmdb),
+    recommender = Recommender(store, clock, personas, deployments, lists or LiveSources(trakt=trakt, tmdb=tmdb),
                               catalogue, enricher.enrich_quietly, llm, feedback,
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
-                              adaptive=rec.adaptive, seed=seed, crowd=crowd)
+                              adaptive=rec.adaptive, seed=seed, crowd=crowd, profile=profile)
     alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
     syncer = (TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency,
                         on_shows=enricher.prefetch) if trakt else None)
@@ -130,7 +140,7 @@ async def bootstrap(settings: Settings, *, clock: Clock | None = None, store: St
     services = Services(
         store=store, people=people, linking=LinkingService(store, clock, trakt),
         library=library, background=background, crowd=crowd, leases=Leases(store, clock), personas=personas,
-        recommender=recommender, feedback=feedback, alerts=alerts,
+        recommender=recommender, group=GroupWatch(recommender), feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles)
-    return Engine(settings, clock, services, demo=trakt is None, closers=closers)
+    return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

@@ -182,17 +182,17 @@ class Engine:
     async def group_recommend(self, person_ids: Sequence[int], k: int = 3, *,
                               platform: str | None = None) -> RecommendationList:
         """Shows nobody in the group has seen that every member's personas can live with (opted-in people)."""
-        return await self._s.recommender.group_for(person_ids, k, platform=platform)
+        return await self._s.group.group_for(person_ids, k, platform=platform)
 
     async def reroll_group(self, request_id: str, person_id: int, k: int = 3,
                            platform: str | None = None) -> RecommendationList:
         """New group picks for the same people (the ones just shown rest, like any recent pick)."""
-        return await self._s.recommender.reroll_group(request_id, person_id, k, platform=platform)
+        return await self._s.group.reroll_group(request_id, person_id, k, platform=platform)
 
     # -- feedback ------------------------------------------------------------------------------------------------
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
         """A member's 👍/👎 on one pick of a group watch; the tally, and the result once everyone voted."""
-        return await self._s.recommender.group_vote(event_id, person_id, up)
+        return await self._s.group.group_vote(event_id, person_id, up)
 
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         """Front ends call this once a pick's message is sent, so reactions on it find their picks."""

@@ -13,6 +13,7 @@ from .leases import Leases
 from .library import LibraryService
 from .linking import LinkingService
 from .people import PeopleService
+from .recommend.group import GroupWatch
 from .recommend.service import Recommender
 from .refresh import BackgroundSync
 from .stats import StatsService
@@ -31,6 +32,7 @@ class Services:
     leases: Leases
     personas: PersonaService
     recommender: Recommender
+    group: GroupWatch
     feedback: FeedbackService
     alerts: AlertService
     digests: DigestService

@@ -55,5 +55,5 @@ class StatsService:
         names = {str(p.id): p.name for p in personas}
         rates["persona"] = [replace(r, key=names.get(r.key.removeprefix("persona "), r.key)) for r in rates["persona"]]
         arms = [replace(a, arm=names.get(a.arm, a.arm)) if a.kind == "persona" else a
-                for a in await self.recommender.arm_states(person_id, personas, fresh=True)]
+                for a in await self.recommender.bandit.arm_states(person_id, personas, fresh=True)]
         return Learning(person_id, rates, tuple(arms))

@@ -108,7 +108,8 @@ def test_an_emerging_persona_gains_slots(shows: list[ShowMeta]) -> None:
     def crime_picks(trend: str) -> int:
         p = person_for(cat, shows, crime={"trend": trend})
         pool = pool_of(cat, [i for i in dict.fromkeys(cands) if i not in p.seen])
-        return sum("crime" in cat.metas[i].genres for i in ranked(cat, p, pool))
+        follow = shipped().profile().model_copy(update={"quota": 1.0})     # slots follow the persona weights
+        return sum("crime" in cat.metas[i].genres for i in ranked(cat, p, pool, follow))
     assert crime_picks("emerging") > crime_picks("steady") > crime_picks("fading")
 
 
@@ -119,7 +120,8 @@ def test_quality_puts_the_better_rated_of_two_twins_first(shows: list[ShowMeta])
     cat = index(metas)
     person = person_for(cat, metas)
     a, b = len(metas) - 2, len(metas) - 1
-    out = ranked(cat, person, pool_of(cat, [b, a, *of_genre(metas, "comedy", 20, skip=12)]), k=20)
+    rated = shipped().profile().model_copy(update={"signals": {**shipped().profile().signals, "quality": 1.0}})
+    out = ranked(cat, person, pool_of(cat, [b, a, *of_genre(metas, "comedy", 20, skip=12)]), rated, k=20)
     flat = shipped().profile().model_copy(update={"signals": {**shipped().profile().signals, "quality": 0.0}})
     out0 = ranked(cat, person, pool_of(cat, [b, a, *of_genre(metas, "comedy", 20, skip=12)]), flat, k=20)
     assert rank_of(out, b) - rank_of(out, a) > rank_of(out0, b) - rank_of(out0, a) + 3   # quality set them apart
@@ -164,9 +166,10 @@ def test_being_on_an_outside_list_is_evidence(shows: list[ShowMeta]) -> None:
     cat = index(shows)
     person = person_for(cat, shows)
     cands = [i for i in of_genre(shows, "comedy", 30, skip=12) if i not in person.seen]
-    plain = ranked(cat, person, pool_of(cat, cands), k=30)
+    p = shipped().profile().model_copy(update={"signals": {**shipped().profile().signals, "evidence": 1.0}})
+    plain = ranked(cat, person, pool_of(cat, cands), p, k=30)
     target = plain[len(plain) // 2]
-    listed = ranked(cat, person, pool_of(cat, cands, {target: {"trakt_recommendations": 0, "persona": 5}}), k=30)
+    listed = ranked(cat, person, pool_of(cat, cands, {target: {"trakt_recommendations": 0, "persona": 5}}), p, k=30)
     assert rank_of(listed, target) < rank_of(plain, target) - 5
 
 

@@ -71,8 +71,11 @@ def test_eval_reports_every_metric(world: tuple[Dataset, TrainData]) -> None:
     r = evaluate(ds, protocol="last-n", n=3, k=5)
     assert r["k"] == 5 and r["users"] > 0 and set(r["strategies"]) == set(expand(ALL))
     for m in r["strategies"].values():
-        assert set(m) == {"recall", "ndcg", "coverage", "ild", "calibration_kl", "persona_coverage"}
+        assert set(m) == {"recall", "ndcg", "coverage", "ild", "calibration_kl", "persona_coverage",
+                          "best_baseline", "ratio_to_best", "ratio_ci95"}
         assert 0 <= m["recall"] <= 1 and 0 <= m["ndcg"] <= 1 and m["ild"] is not None
+        lo, hi = m["ratio_ci95"]
+        assert lo <= m["ratio_to_best"] <= hi and m["best_baseline"] != "live"
     no_genres = Dataset(ds.interactions, {k: dict(v, genres=[]) for k, v in ds.items.items()})
     r2 = evaluate(no_genres, strategies=["popular"], protocol="time-cut", k=5)
     assert r2["strategies"]["popular"]["calibration_kl"] is None and r2["strategies"]["popular"]["ild"] is None

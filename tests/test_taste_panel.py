@@ -130,14 +130,15 @@ async def test_comedy_fan_gets_the_classics_before_the_filler(panel: tuple[Any, 
 
 async def test_every_pick_names_the_persona_whose_shows_it_is_closest_to(panel: tuple[Any, dict[str, int]],
                                                                          probe: SqliteStore) -> None:
-    """The persona a pick claims is the one whose own shows it is closest to (mean cosine to its three most
-    similar representatives), and "because you watched" names shows of that persona, never the pick."""
+    """The persona a pick claims is the one whose centroid (its shows' rows weighted by engagement) the pick is
+    closest to — the measure its persona score is made of — and "because you watched" names shows of that
+    persona, never the pick."""
     engine, people = panel
     pid = people["sam"]
     report = await engine.personas(pid)
     r = await engine.recommend(RecommendRequest(pid, k=10, use_context=False, use_llm=False))
     async with probe.read() as uow:
-        stored = await uow.shows.many({m for p in report.personas for m in p.member_ids[:40]}
+        stored = await uow.shows.many({m for p in report.personas for m in p.member_ids}
                                       | {i.show_id for i in r.items})
     metas = {sid: rec.meta for sid, rec in stored.items()}
     space = build_features(metas)
@@ -146,9 +147,10 @@ async def test_every_pick_names_the_persona_whose_shows_it_is_closest_to(panel: 
         row = space.rows([it.show_id])
         close = {}
         for p in report.personas:
-            members = [m for m in p.member_ids[:40] if m in space.index]
-            sims = np.sort(np.asarray((space.rows(members) @ row.T).todense()).ravel())[::-1]
-            close[p.name] = float(sims[:3].mean())
+            weights = dict(zip(p.member_ids, p.member_weights, strict=True))
+            members = [m for m in p.member_ids if m in space.index]
+            centroid = np.asarray(space.rows(members).T @ np.array([weights[m] for m in members])).ravel()
+            close[p.name] = float((row @ centroid)[0] / (np.linalg.norm(centroid) or 1.0))
         best = max(close, key=lambda n: close[n])
         named = [t for p in report.personas if p.name == it.persona_name
                  for t in (metas[m].display_title for m in p.member_ids if m in metas)]

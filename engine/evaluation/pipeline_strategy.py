@@ -1,6 +1,7 @@
-"""The engine's own pipeline as an evaluation strategy: a dataset becomes the catalogue (its items), the
-histories (its people) and the co-watching population (everyone else in the training data), and every list
-comes out of ``engine.recommend.pipeline`` — the same sources, exclusion, scorers and selector a person gets.
+"""A dataset as the pipeline's stages see it, without a store: the catalogue (its items), the histories (its people)
+and the co-watching population (everyone else in the training data). ``lone`` (a person alone, with and without
+the public graph), the feedback simulation and the evaluation's persona-coverage metric build on it; the list a
+person gets is measured by ``live`` (``engine.evaluation.live``), which goes through the store and the façade.
 
 What a dataset cannot provide stays empty: no Trakt or TMDB lists (``evidence``), no air dates (``lifecycle``),
 no tone tags, no time of day. Weights are the shipped profile, or fitted on a validation split of the training
@@ -12,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from ..meta import ShowMeta, from_dict
-from ..models import Mode
 from ..recommend.pipeline import (
     CatalogueIndex,
     PersonaVec,
@@ -29,20 +28,19 @@ from ..recommend.pipeline import (
     genre_distribution,
     index_sources,
     score,
-    select,
 )
 from ..recommend.population import Event, Population, build_population
-from ..recommend.weights import Profile, shipped
+from ..recommend.weights import Profile
 from ..taste.build import build_personas
 from ..taste.features import FeatureSpace, build_features
-from .datasets import Interaction
+from .datasets import Interaction, ts_seconds
 from .people import ItemIndex, person_history
-from .strategies import Base, TrainData, top_k
+from .strategies import TrainData
 
 
 def seconds(ts: float, ordinal: bool) -> float:
-    """Dataset time in seconds (row ordinals count as hours, as ``ts_to_datetime`` reads them)."""
-    return ts * 3600.0 if ordinal else ts
+    """Dataset time in seconds (row ordinals at the rate ``ts_to_datetime`` reads them)."""
+    return ts_seconds(ts, ordinal)
 
 
 @dataclass
@@ -130,53 +128,3 @@ def scored_for(world: World, view: PersonView, profile: Profile, exclude_ids: se
                         view.genres)
     return score(pool, person, world.rows, world.population, profile, now=datetime.fromtimestamp(world.end, UTC),
                  now_ts=world.end, metadata=False, genre_columns=True)
-
-
-class Multitudes(Base):
-    """``multitudes``: the live pipeline, mode "across your personas"."""
-
-    name = "multitudes"
-
-    def __init__(self, *, ordinal: bool = False, seed: int = 0, profile: Profile | None = None,
-                 fit_weights: bool = True, protocol: str = "last-n", tune_users: int = 200) -> None:
-        super().__init__(seed)
-        self.ordinal = ordinal
-        self.profile = profile or shipped().profile("live")
-        self.fit_weights = fit_weights
-        self.protocol = protocol
-        self.tune_users = tune_users
-        self.tuning: dict[str, Any] = {}
-        self.world: World | None = None
-        self.personas: PersonaCache | None = None
-
-    def share(self, world: World, personas: PersonaCache) -> None:
-        """Use a world already built from the same training data (the evaluation builds one for its metrics)."""
-        self.world, self.personas = world, personas
-
-    def fit(self, data: TrainData) -> None:
-        super().fit(data)
-        if self.fit_weights:
-            from .tune import fit_profile
-            self.profile, self.tuning = fit_profile(data, ordinal=self.ordinal, protocol=self.protocol,
-                                                    start=self.profile, users=self.tune_users, seed=self.seed)
-        if self.world is None or self.world.data is not data:
-            self.world = build_world(data, ordinal=self.ordinal, seed=self.seed)
-            self.personas = PersonaCache(self.world, self.seed)
-
-    def view(self, user: str) -> PersonView | None:
-        assert self.world is not None and self.personas is not None
-        return self.personas.view(user) if user in self.world.data.uix else None
-
-    def recommend(self, user: str, k: int, exclude: set[str]) -> list[str]:
-        assert self.world is not None and self.data is not None
-        w = self.world
-        view = self.view(user)
-        ex = {w.data.iix[i] for i in exclude if i in w.data.iix}
-        out: list[str] = []
-        if view is not None:
-            sc = scored_for(w, view, self.profile, ex)
-            picks = select(sc, Mode.AUTO, k, self.profile, genres=view.genres)
-            out = [w.data.item_ids[sc.pool.ids[p.index]] for p in picks]
-        if len(out) < k:                                 # a tiny catalogue or a stranger: the popular rest
-            out += [i for i in top_k(self.data, None, self._pop, k + len(out), exclude | set(out))][: k - len(out)]
-        return out[:k]

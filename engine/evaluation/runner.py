@@ -19,15 +19,18 @@ import numpy as np
 
 from ..compute import one_blas_thread
 from ..errors import InvalidImport
-from ..recommend.pipeline import closeness
-from ..recommend.weights import shipped
+from ..recommend.weights import Profile, shipped
 from .datasets import Dataset, Interaction
+from .live import Live
 from .lone import Lone, LoneNaive
-from .pipeline_strategy import Multitudes, PersonaCache, World, build_world
+from .pipeline_strategy import PersonaCache, World, build_world
 from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, UserKNN, kl
 
-ALL = ("popular", "trending", "itemknn", "ease", "multitudes")
-EXTRA = ("userknn", "lone", "lone-offline", "lone-naive")      # asked for by name (``--strategies``)
+ALL = ("popular", "trending", "itemknn", "ease", "live")
+EXTRA = ("userknn", "lone", "lone-offline", "lone-naive", "multitudes")      # asked for by name (``--strategies``);
+# ``multitudes`` is ``live`` under its old name
+OURS = ("live", "multitudes", "lone", "lone-offline")     # what the ratio intervals compare with the best baseline
+BOOTSTRAP = 2000
 WINDOWS = (0.02, 0.05, 0.10)          # "trending": popularity over the last 2%, 5% and 10% of training time
 
 
@@ -76,9 +79,9 @@ def split(ds: Dataset, protocol: str, n: int) -> tuple[list[Interaction], dict[s
     raise InvalidImport(f"unknown protocol {protocol!r}; use last-n or time-cut")
 
 
-def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "fit") -> Base:
-    """A strategy by name. ``multitudes`` fits its weights on the training data (``weights="fit"``, what
-    ``multitudes tune`` does) or takes a profile shipped in ``engine/recommend/weights.json`` by name."""
+def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "live", cowatch: str = "all") -> Base:
+    """A strategy by name. ``live`` (``multitudes``) is ``Engine.recommend`` over the training data with the
+    shipped ``live`` profile, or another profile of ``engine/recommend/weights.json`` by name."""
     if name.startswith("trending-") and name.endswith("%"):
         return Trending(window=float(name[len("trending-"):-1]) / 100, seed=seed)
     match name:
@@ -95,31 +98,23 @@ def make(name: str, protocol: str, ordinal: bool, seed: int, *, weights: str = "
         case "lone-naive":
             return LoneNaive(seed=seed)
         case "lone" | "lone-offline":
-            profiles = shipped().profiles
-            profile = profiles.get(weights) if weights != "fit" else None
-            if weights != "fit" and profile is None:
-                raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
-            return Lone(public=name == "lone", ordinal=ordinal, seed=seed, profile=profile)
-        case "multitudes":
-            if weights == "fit":
-                return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, fit_weights=True)
-            profiles = shipped().profiles
-            if weights not in profiles:
-                raise InvalidImport(f"no weights profile {weights!r}; choose fit or one of {', '.join(profiles)}")
-            return Multitudes(protocol=protocol, ordinal=ordinal, seed=seed, profile=profiles[weights],
-                              fit_weights=False)
+            return Lone(public=name == "lone", ordinal=ordinal, seed=seed, profile=_profile(weights))
+        case "live" | "multitudes":
+            return Live(ordinal=ordinal, seed=seed, cowatch=cowatch,
+                        profile=None if weights == "live" else _profile(weights))
     raise InvalidImport(f"unknown strategy {name!r}; choose from {', '.join((*ALL, *EXTRA))}")
 
 
 def persona_coverage(world: World, personas: PersonaCache, user: str, recs: Sequence[str]) -> float | None:
     """Share of the person's personas with >= 10% of their weight that get at least one pick, each pick going to
-    the persona whose own shows it is closest to (the pipeline's own assignment, ``closeness``)."""
+    the persona whose centroid it is closest to (the pipeline's own assignment)."""
     view = personas.view(user)
     major = [p for p in view.personas if p.weight >= 0.1]
     if not major or not recs:
         return None
-    near = closeness(world.rows([world.data.iix[r] for r in recs]), view.personas, world.rows)
-    served = {view.personas[int(j)].id for j, row in zip(np.argmax(near, axis=1), near, strict=True) if row.max() > 0}
+    C = np.stack([p.centroid for p in view.personas])
+    aff = np.asarray(world.rows([world.data.iix[r] for r in recs]) @ C.T)
+    served = {view.personas[int(j)].id for j, row in zip(np.argmax(aff, axis=1), aff, strict=True) if row.max() > 0}
     return sum(1 for p in major if p.id in served) / len(major)
 
 
@@ -144,7 +139,7 @@ def genre_matrix(data: TrainData) -> np.ndarray | None:
 
 def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "last-n", n: int = 5, k: int = 10,
              seed: int = 0, ordinal: bool | None = None, max_users: int | None = None,
-             weights: str = "fit") -> dict[str, Any]:
+             weights: str = "live", cowatch: str = "all") -> dict[str, Any]:
     one_blas_thread()
     if ordinal is None:   # row ordinals (Annict) versus seconds
         ordinal = max((it.ts for it in ds.interactions), default=0) < 1e7
@@ -163,21 +158,24 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
         gn = np.linalg.norm(genres, axis=1, keepdims=True)
         gnorm = genres / np.where(gn > 0, gn, 1)
     out: dict[str, Any] = {"k": k, "users": len(users), "protocol": protocol if ds.test is None else "test-file",
-                           "dataset": ds.name, "weights": weights, "strategies": {}, "details": {}}
+                           "dataset": ds.name, "weights": weights, "cowatch": cowatch, "strategies": {},
+                           "details": {}}
+    per_person: dict[str, list[float]] = {}
     for name in strategies:
         t0 = time.perf_counter()
-        strat = make(name, protocol if ds.test is None else "time-cut", ordinal, seed, weights=weights)
-        if isinstance(strat, Multitudes):
-            strat.share(world, cache)                     # the same deployment the metrics look at
+        strat = make(name, protocol if ds.test is None else "time-cut", ordinal, seed, weights=weights,
+                     cowatch=cowatch)
         strat.fit(data)
         fit_s = time.perf_counter() - t0
         rec_items: set[str] = set()
         recall = ndcg = ild = klsum = pcov = 0.0
         n_ild = n_kl = n_pc = 0
+        mine = per_person[name] = []
         for u in users:
             recs = strat.recommend(u, k, data.seen(u))
             hits = len(set(recs) & test[u])
             recall += hits / len(test[u])
+            mine.append(hits / len(test[u]))
             ndcg += _ndcg(recs, test[u], k)
             rec_items.update(recs)
             ix = [data.iix[r] for r in recs]
@@ -208,7 +206,41 @@ def evaluate(ds: Dataset, *, strategies: Sequence[str] = ALL, protocol: str = "l
             out["strategies"][name]["requests_per_person"] = round(
                 sum(strat.requests) / max(1, len(strat.requests)), 1)
             out["strategies"][name]["requests_max"] = max(strat.requests, default=0)
-        out["details"][name] = {"fit_s": round(fit_s, 2), "total_s": round(time.perf_counter() - t0, 2),
-                                **({"tuning": strat.tuning, "profile": strat.profile.model_dump(
-                                    exclude={"provenance"})} if isinstance(strat, Multitudes) else {})}
+        out["details"][name] = {"fit_s": round(fit_s, 2), "total_s": round(time.perf_counter() - t0, 2)}
+        if isinstance(strat, Live):
+            strat.close()
+    for name, iv in intervals(per_person, OURS, seed).items():
+        out["strategies"][name] |= iv
+    return out
+
+
+def _profile(name: str) -> Profile:
+    profiles = shipped().profiles
+    if name not in profiles:
+        raise InvalidImport(f"no weights profile {name!r}; choose one of {', '.join(profiles)}")
+    return profiles[name]
+
+
+def intervals(per_person: dict[str, list[float]], ours: Sequence[str], seed: int, rounds: int = BOOTSTRAP
+              ) -> dict[str, dict[str, Any]]:
+    """Each strategy's mean Recall as a ratio to the best baseline's (the best strategy that is not ours), with a
+    paired bootstrap 95% interval: people are resampled with replacement, the same people for both strategies in
+    every round."""
+    base = {n: v for n, v in per_person.items() if n not in ours}
+    if not base:
+        return {}
+    best = max(base, key=lambda n: (float(np.mean(base[n])) if base[n] else 0.0, n))
+    b = np.asarray(base[best], dtype=float)
+    if not len(b) or b.mean() <= 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(b), size=(rounds, len(b)))
+    bb = b[idx].mean(axis=1)
+    out: dict[str, dict[str, Any]] = {}
+    for n, v in per_person.items():
+        a = np.asarray(v, dtype=float)
+        ratio = a[idx].mean(axis=1) / np.where(bb > 0, bb, np.nan)
+        lo, hi = np.nanpercentile(ratio, [2.5, 97.5])
+        out[n] = {"best_baseline": best, "ratio_to_best": round(float(a.mean() / b.mean()), 4),
+                  "ratio_ci95": [round(float(lo), 4), round(float(hi), 4)]}
     return out

@@ -12,13 +12,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import MultitudesError
 from ..meta import EMPTY, ShowMeta
 from ..models import PersonaReport, ShowIds, ShowRef
-from ..sources.tmdb import SLUG_TO_TMDB, TmdbClient
-from ..sources.trakt import PublicList, TraktPort
+from ..sources.tmdb import SLUG_TO_TMDB, SearchHit
+from ..sources.trakt import PublicList
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,33 @@ async def _safe(name: str, aw: Awaitable[None]) -> None:
         log.warning("candidate source %s failed: %s", name, e)
 
 
+class TraktLists(Protocol):
+    """What a request asks of Trakt: its public lists, a show's related shows, a linked person's
+    recommendations (``engine.sources.trakt.TraktClient``; in ``multitudes eval``, the training data)."""
+
+    async def public_shows(self, which: PublicList, limit: int = 40) -> list[ShowRef]: ...
+
+    async def related(self, trakt_id: int, limit: int = 30) -> list[ShowRef]: ...
+
+    async def recommendations(self, person_id: int, limit: int = 50) -> list[ShowRef]: ...
+
+
+class TmdbLists(Protocol):
+    """What a request asks of TMDB: a show's recommendations and similar shows, discover by genre, title search
+    and a show's details (``engine.sources.tmdb.TmdbClient``; in ``multitudes eval``, the training data)."""
+
+    async def related(self, tmdb_id: int, kind: str = "recommendations") -> list[ShowMeta]: ...
+
+    async def discover(self, *, with_genres: list[int], without_genres: list[int] | None = None,
+                       min_votes: int = 100, page: int = 1) -> list[ShowMeta]: ...
+
+    async def search_tv(self, query: str, year: int | None = None) -> list[SearchHit]: ...
+
+    async def tv(self, tmdb_id: int) -> ShowMeta | None: ...
+
+
 class LiveSources:
-    def __init__(self, *, trakt: TraktPort | None, tmdb: TmdbClient | None) -> None:
+    def __init__(self, *, trakt: TraktLists | None, tmdb: TmdbLists | None) -> None:
         self.trakt = trakt
         self.tmdb = tmdb
 

@@ -20,6 +20,7 @@ from ..taste.features import cowatch_embeddings
 
 F = NDArray[np.float64]
 PRIOR_PEOPLE = 30
+NEIGHBOURS = 50               # people who vote in ``Population.neighbours``
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,14 @@ class Population:
     cf: dict[int, F] = field(default_factory=dict)   # item id -> co-watching embedding
     people: int = 0
     _keep_index: NDArray[np.int64] | None = field(default=None, repr=False)
+    # people x items: unit rows of who watched what (similarity), and when each pair was last watched (seconds)
+    Xn: sparse.csr_matrix | None = field(default=None, repr=False)
+    last: sparse.csr_matrix | None = field(default=None, repr=False)
+    person_ids: NDArray[np.int64] | None = field(default=None, repr=False)     # the rows' people
+    # one entry per (person, item) pair: the item's position, the pair's first and last play (seconds)
+    pair_item: NDArray[np.int64] | None = field(default=None, repr=False)
+    pair_first: F | None = field(default=None, repr=False)
+    pair_last: F | None = field(default=None, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -93,18 +102,20 @@ class Population:
         return self._keep_index
 
     def popular_at(self, t: float, half_life: float, ids: Sequence[int]) -> F:
-        """How much each item was being watched around time ``t``: every play (an episode) up to ``t`` counts 1,
-        halving every ``half_life`` since (log1p of the sum). Plays, not people: a show airing now gathers a
-        play a week from each of its viewers, one finished long ago nothing."""
+        """How many people were watching each item around time ``t`` (log1p): someone whose plays of it span
+        ``t`` counts 1, someone who last played it before ``t`` counts half for every ``half_life`` since, someone
+        who started it later nothing. People, not plays: a long-running show's loyal viewers log many episodes
+        each, and what matters is how many people it holds (Trakt's trending counts watchers the same way)."""
         out = np.zeros(len(ids))
-        if not len(self.at) or half_life <= 0:
+        if self.pair_item is None or not len(self.pair_item) or half_life <= 0:
             return out
-        upto = int(np.searchsorted(self.at, t, side="right"))
-        w = np.exp2(-(t - self.at[:upto]) / half_life)
-        decayed = np.bincount(self.event_items[:upto], weights=w, minlength=len(self.items))
+        first, last = self.pair_first, self.pair_last
+        assert first is not None and last is not None
+        w = np.where(last < t, np.exp2(-np.maximum(t - last, 0.0) / half_life), (first <= t).astype(float))
+        counts = np.bincount(self.pair_item, weights=w, minlength=len(self.items))
         pos = self.positions(ids)
         ok = pos >= 0
-        out[ok] = np.log1p(decayed[pos[ok]])
+        out[ok] = np.log1p(counts[pos[ok]])
         return out
 
     def all_time(self, ids: Sequence[int]) -> F:
@@ -119,6 +130,37 @@ class Population:
         out = np.full(len(ids), np.nan)
         ok = pos >= 0
         out[ok] = self.quality[pos[ok]]
+        return out
+
+    def neighbours(self, history: dict[int, float], ids: Sequence[int] | NDArray[np.int64], t: float,
+                   half_life: float, k: int = NEIGHBOURS, exclude: int | None = None) -> F:
+        """What the people most like this person watched around time ``t``: the ``k`` people whose histories are
+        closest to ``history`` (item -> weight; cosine) vote for the shows they watched, each vote halving every
+        ``half_life`` seconds before ``t`` (log1p of the sum). On a service where people follow what airs, this is
+        "people like you are watching it now"; with ``t`` at a person's last activity, what their peers watched
+        then."""
+        out = np.zeros(len(ids))
+        if self.Xn is None or self.last is None or not history or half_life <= 0:
+            return out
+        hp = self.positions(list(history))
+        ok = hp >= 0
+        if not ok.any():
+            return out
+        x = np.zeros(len(self.items))
+        x[hp[ok]] = np.fromiter(history.values(), dtype=float, count=len(history))[ok]
+        sims = np.asarray(self.Xn @ x).ravel() / (float(np.linalg.norm(x)) or 1.0)
+        if exclude is not None and self.person_ids is not None:
+            sims[self.person_ids == exclude] = 0.0          # the person themself is no neighbour
+        top = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
+        top = top[sims[top] > 0]
+        if not len(top):
+            return out
+        sub = self.last[top].tocoo()
+        w = np.where(sub.data <= t, np.exp2(-(t - sub.data) / half_life), 0.0) * sims[top][sub.row]
+        votes = np.bincount(sub.col, weights=w, minlength=len(self.items))
+        pos = self.positions(ids)
+        good = pos >= 0
+        out[good] = np.log1p(votes[pos[good]])
         return out
 
     def top(self, scores: F, n: int, exclude: set[int]) -> list[int]:
@@ -182,9 +224,23 @@ def build_population(events: Iterable[Event], *, lam: float = 300.0, min_count: 
     for e in evs:
         by_person.setdefault(e.person, []).append(e.item)
     cf = cowatch_embeddings(by_person, cf_dims, seed)
+    first: dict[tuple[int, int], float] = {}
+    last: dict[tuple[int, int], float] = {}
+    for e in evs:                                   # sorted by time: the first play of a pair stays, the last wins
+        key = (ppos[e.person], pos[e.item])
+        first.setdefault(key, e.at)
+        last[key] = e.at
+    lr, lc = zip(*last, strict=True)
+    last_at = np.fromiter(last.values(), dtype=float, count=len(last))
+    L = sparse.csr_matrix((last_at, (lr, lc)), shape=(len(people), len(items)))
+    norms = np.sqrt(np.asarray(X.sum(axis=1)).ravel())
+    Xn = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ X)
     return Population(items, pos, B, keep.astype(np.int64), np.array([e.at for e in evs], dtype=float),
                       np.array([pos[e.item] for e in evs], dtype=np.int64), counts, quality, float(evs[-1].at), cf,
-                      len(people))
+                      len(people), Xn=Xn, last=L, person_ids=np.array(people, dtype=np.int64),
+                      pair_item=np.array(lc, dtype=np.int64),
+                      pair_first=np.fromiter((first[k] for k in last), dtype=float, count=len(last)),
+                      pair_last=last_at)
 
 
 def history_weights(times: dict[int, float], *, decay_items: float = 10.0) -> dict[int, float]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SIGNALS = ("persona", "collab", "popular_now", "popular_then", "popular_all", "quality", "lifecycle", "evidence",
-           "tone")
+SIGNALS = ("persona", "collab", "neighbours", "continuation", "popular_now", "popular_then", "popular_all", "quality",
+           "lifecycle", "evidence", "tone")
 # what each ranking strategy of an "across your personas" list multiplies (the bandit draws one per slot)
 STRATEGY_TILT: dict[str, dict[str, float]] = {
     "blend": {},
@@ -43,13 +43,24 @@ class Profile(BaseModel):
     signals: dict[str, float]
     half_life_days: float = Field(30.0, gt=0)     # popularity "now" and "then": an event halves in weight
     history_decay: float = Field(10.0, gt=0)      # co-watching input: the n-th most recent show weighs 2^(-n/decay)
+    neighbours_days: float = Field(14.0, gt=0)    # "people like you watch it now": a watch halves every this
+    present_days: float = Field(365.0, gt=0)      # how much a person lives in the present: 2^(-idle days / this)
+    present_shift: float = Field(0.0, ge=0, le=1)  # for someone in the present, all-time co-watching counts this
+                                                   # much less (what people like them watch now speaks instead)
     calibration: float = Field(0.0, ge=0, le=0.95)   # genre calibration (Steck 2018) in the greedy selection
     quota: float = Field(1.0, ge=0, le=1.0)       # how firmly a list's slots follow the persona weights
     diversity: float = Field(0.0, ge=0)           # penalty per pick already from the same persona (over quota)
     provenance: dict[str, Provenance] = Field(default_factory=dict)   # per value or "all"
 
+    @property
+    def scale(self) -> float:
+        """The largest signal weight: weights are read relative to it, so the penalties and bonuses a list adds
+        on top (a "not for me" neighbour, a shown-and-ignored pick, the bandit's source bonus, quotas) keep their
+        size whatever scale a fit lands on."""
+        return max((abs(v) for v in self.signals.values()), default=1.0) or 1.0
+
     def weight(self, signal: str, strategy: str = "blend") -> float:
-        return self.signals.get(signal, 0.0) * STRATEGY_TILT.get(strategy, {}).get(signal, 1.0)
+        return self.signals.get(signal, 0.0) * STRATEGY_TILT.get(strategy, {}).get(signal, 1.0) / self.scale
 
     def vector(self, strategy: str = "blend") -> list[float]:
         return [self.weight(s, strategy) for s in SIGNALS]

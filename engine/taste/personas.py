@@ -98,9 +98,34 @@ def silhouette(X: Matrix, labels: np.ndarray) -> float:
     return float(s.mean())
 
 
+# a persona holds at least this share of the person's engagement — a taste, not a handful of shows: a longer history
+# of the same tastes makes small clusters possible, not more tastes (without it, MovieLens people with long
+# histories hit the cap of 8 and a third of all personas held under a tenth of a history)
+MIN_SHARE = 0.05
+
+
+def stability(X: Matrix, w: np.ndarray, labels: np.ndarray, k: int, seed: int, rounds: int = 2) -> float:
+    """How well ``labels`` survive resampling: k-means on random halves of the shows, every show assigned to the
+    nearest centre of each; the mean adjusted Rand index against ``labels``."""
+    from sklearn.metrics import adjusted_rand_score
+    rng = np.random.default_rng(seed + 1000 * k)
+    n = X.shape[0]
+    out = []
+    for _ in range(rounds):
+        half = rng.choice(n, size=n // 2, replace=False)
+        sub, _ = kmeans(X[half], w[half], k, rng, n_init=1)
+        C = np.zeros((k, X.shape[1]))
+        np.add.at(C, sub, X[half] * w[half, None])
+        C /= np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-12)
+        out.append(adjusted_rand_score(labels, np.argmax(X @ C.T, axis=1)))
+    return float(np.mean(out))
+
+
 def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float = 0.03,
-             min_silhouette: float = 0.08) -> tuple[int, np.ndarray, float]:
-    """(k, labels, silhouette): the smallest k whose cosine silhouette is within ``tolerance`` of the best."""
+             min_silhouette: float = 0.08, min_stability: float = 0.5) -> tuple[int, np.ndarray, float]:
+    """(k, labels, silhouette): among the k whose clusters survive resampling (``stability``), the smallest
+    whose cosine silhouette is within ``tolerance`` of the best. Without the resampling test k grew with the
+    length of a history: more shows let finer, accidental structure look separated."""
     n = X.shape[0]
     if n < 4 or max_k < 2:
         return 1, np.zeros(n, dtype=int), 0.0
@@ -109,6 +134,8 @@ def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float =
         labels, _ = kmeans(X, w, k, np.random.default_rng(seed + k))
         if len(set(labels.tolist())) < 2:
             continue
+        if n >= 4 * k and stability(X, w, labels, k, seed) < min_stability:
+            continue                      # a split that half the history would not make is not a taste
         scores[k] = (silhouette(X, labels), labels)
     if not scores:
         return 1, np.zeros(n, dtype=int), 0.0
@@ -120,10 +147,12 @@ def choose_k(X: Matrix, w: np.ndarray, max_k: int, seed: int, tolerance: float =
 
 
 def refine(X: Matrix, w: np.ndarray, labels: np.ndarray, max_k: int, seed: int, threshold: float = 0.3,
-           min_members: int = 3) -> np.ndarray:
-    """Split a persona in two where its own shows clearly separate (silhouette of the split >= ``threshold``):
-    a global silhouette favours the few largest splits and would leave crime and sci-fi fans in one persona."""
+           min_members: int = 3, min_share: float = 0.08) -> np.ndarray:
+    """Split a persona in two where its own shows clearly separate (silhouette of the split >= ``threshold``)
+    and each side holds ``min_share`` of the person's weight: a global silhouette favours the few largest splits
+    and would leave crime and sci-fi fans in one persona."""
     labels = labels.copy()
+    total = float(w.sum()) or 1.0
     changed = True
     while changed and len(set(labels.tolist())) < max_k:
         changed = False
@@ -134,6 +163,8 @@ def refine(X: Matrix, w: np.ndarray, labels: np.ndarray, max_k: int, seed: int, 
                 continue
             sub_labels, _ = kmeans(X[ix], w[ix], 2, np.random.default_rng(seed + 100 + g))
             if min(int((sub_labels == 0).sum()), int((sub_labels == 1).sum())) < min_members:
+                continue
+            if min(float(w[ix][sub_labels == h].sum()) for h in (0, 1)) / total < min_share:
                 continue
             score = silhouette(X[ix], sub_labels)
             if score >= threshold:
@@ -192,10 +223,11 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(labels):
         groups.setdefault(int(lab), []).append(i)
-    # a group below min_members is not a taste yet: fold it into the nearest group
+    # a group below min_members or MIN_SHARE is not a taste yet: fold it into the nearest group
     cents = {g: normalize(np.average(X[ix], axis=0, weights=w[ix]).reshape(1, -1))[0] for g, ix in groups.items()}
-    for g in sorted(groups, key=lambda g: len(groups[g])):
-        if len(groups) > 1 and len(groups[g]) < min_members:
+    total_w = float(w.sum()) or 1.0
+    for g in sorted(groups, key=lambda g: float(w[groups[g]].sum())):
+        if len(groups) > 1 and (len(groups[g]) < min_members or float(w[groups[g]].sum()) / total_w < MIN_SHARE):
             others = [h for h in groups if h != g]
             nearest = max(others, key=lambda h: float(cents[g] @ cents[h]))
             groups[nearest].extend(groups.pop(g))

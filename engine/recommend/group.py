@@ -1,0 +1,142 @@
+"""Group watch: a list every member can live with, votes on it, re-rolls."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ..compute import offload
+from ..errors import MultitudesError
+from ..models import (
+    GroupTally,
+    Mode,
+    RecommendationList,
+    RecommendRequest,
+)
+from .pipeline import (
+    PersonaVec,
+    PersonView,
+)
+from .ranking import Job, rank
+from .service import Recommender
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+class GroupWatch:
+    """Shows a group can watch together: least misery over everyone's personas, votes, re-rolls. Built on the
+    recommender (the same deployment, persona vectors, cards and recording)."""
+
+    def __init__(self, rec: Recommender) -> None:
+        self.rec = rec
+
+    async def group_for(self, person_ids: Sequence[int], k: int = 3, *,
+                        platform: str | None = None) -> RecommendationList:
+        """Least misery over everyone's personas; only people who opted in to group picks take part."""
+        ids = list(dict.fromkeys(person_ids))
+        if len(ids) < 2:
+            raise MultitudesError("group of one", user_message="A group watch needs at least two people.")
+        async with self.rec.store.read() as uow:
+            people = {p.id: p for p in await uow.people.many(ids)}
+        refused = [p for p in ids if p not in people or not people[p].settings.group_opt_in]
+        if refused:
+            names = [(people[p].display_name if p in people else None) or f"person {p}" for p in refused]
+            raise MultitudesError(
+                f"not opted in: {refused}",
+                user_message=f"Not everyone opted in to group picks: {', '.join(names)}. They can turn it on with "
+                             "/settings group:on — until then their history stays private.")
+        return await self.group(ids, k, platform=platform)
+
+    async def reroll_group(self, request_id: str, person_id: int, k: int = 3, *,
+                           platform: str | None = None) -> RecommendationList:
+        async with self.rec.store.read() as uow:
+            events = await uow.events.of_request(request_id)
+        members = list(dict.fromkeys(e.person_id for e in events if e.mode == Mode.GROUP))
+        if person_id not in members:
+            raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
+        return await self.group_for(members, k, platform=platform)
+
+    async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
+        """A member's vote on one pick of a group watch (the pick's message carries one event of it; any member
+        may vote, once per pick, changeable)."""
+        async with self.rec.store.read() as uow:
+            ev = await uow.events.get(event_id)
+            events = await uow.events.of_request(ev.request_id) if ev is not None else []
+        group = [e for e in events if e.mode == Mode.GROUP]
+        if ev is None or not group:
+            raise MultitudesError("not a group pick", user_message="That vote is no longer valid.")
+        members = sorted({e.person_id for e in group})
+        if person_id not in members:
+            raise MultitudesError("not a member", user_message="Only people in this group watch can vote.")
+        ranks = {e.rank: e.show_id for e in group}
+        async with self.rec.store.unit() as uow:
+            await uow.events.vote(ev.request_id, ev.rank, person_id, up, self.rec.clock.now())
+            votes = await uow.events.votes(ev.request_id)
+            titles = {sid: rec.title for sid, rec in (await uow.shows.many(set(ranks.values()))).items()}
+        here = [v for v in votes if v[0] == ev.rank]
+        done = all(any(v[0] == r and v[1] == m for v in votes) for r in ranks for m in members)
+        winner = None
+        score: dict[int, tuple[int, int]] = {}
+        for r in ranks:
+            ups = sum(1 for v in votes if v[0] == r and v[2])
+            score[r] = (ups, sum(1 for v in votes if v[0] == r and not v[2]))
+        if done:
+            winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r))
+        return GroupTally(ev.request_id, ev.rank, titles.get(ev.show_id, "?"), sum(v[2] for v in here),
+                          sum(not v[2] for v in here), len(members), len(here), done,
+                          titles.get(ranks[winner], "?") if winner is not None else None,
+                          *(score[winner] if winner is not None else (0, 0)))
+
+    async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
+        """A pick nobody has started, seen, rated, dropped or dismissed, that every member's best-fitting persona
+        can live with (least misery)."""
+        reports = [await self.rec.personas.personas(p) for p in person_ids]
+        if any(not r.personas for r in reports):
+            raise MultitudesError("member without history",
+                                  user_message="Everyone in the group needs some history first (/sync or /import).")
+        dep = await self.rec.deployments.current()
+        async with self.rec.store.read() as uow:
+            people = {p.id: p for p in await uow.people.many(person_ids)}
+            since = self.rec.clock.now() - timedelta(days=self.rec.recent_days)
+            seen: set[int] = set()
+            for p in person_ids:
+                seen |= await uow.events.excluded(p, 0, since)
+                seen |= await uow.history.played_shows(p)
+        names: dict[int, str] = {p: (people[p].display_name if p in people else None) or f"person {p}"
+                                 for p in person_ids}
+        vecs: list[PersonaVec] = []
+        titles: dict[int, str] = {}
+        groups: list[tuple[str, list[int]]] = []
+        genres: dict[str, float] = {}
+        for p, r in zip(person_ids, reports, strict=True):
+            pc = await self.rec.vectors(p, r, dep)
+            major = [v for v in pc.vecs if v.weight >= 0.1] or pc.vecs
+            groups.append((names[p], list(range(len(vecs), len(vecs) + len(major)))))
+            vecs += [replace(v, weight=v.weight / len(person_ids)) for v in major]
+            titles |= pc.titles
+            for g, share in pc.genres.items():
+                genres[g] = genres.get(g, 0.0) + share / len(person_ids)
+        view = PersonView(vecs, seen, {}, None, None, [], genres)
+        job = Job(RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform), dep, view, Mode.GROUP,
+                  titles=titles, now=self.rec.clock.now(), group=groups)
+        ranked = await offload(rank, job, self.rec.profile)
+        if not ranked.picks:
+            return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),
+                                      note="Nothing new fits everyone right now.")
+        ids = await self.rec.ids(ranked)
+        items = [self.rec.item(ranked, p, reason, n + 1, (), ids) for n, (p, reason) in
+                 enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
+        request_id = uuid.uuid4().hex[:12]
+        first = RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform)
+        recorded = await self.rec.record(first, request_id, items, False, ranked)
+        for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
+            await self.rec.record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, items,
+                               False, ranked)
+        return RecommendationList(request_id, Mode.GROUP, tuple(recorded))

@@ -1,0 +1,100 @@
+"""Stage 5, template explanations: the persona's own shows a pick is closest to, the show asked for, a group's sides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..meta import ShowMeta
+from ..models import Mode
+from ..taste.features import genres_of
+from .scoring import Scored, dense
+from .values import REPRESENTATIVES, PersonaVec, PersonView, Pick, RowSource
+
+
+def closest_members(scored: Scored, i: int, persona: PersonaVec, rows_of: RowSource, n: int,
+                    exclude: set[int]) -> list[int]:
+    members = [m for m in persona.members[:REPRESENTATIVES] if m not in exclude]
+    if not members:
+        return []
+    sims = (dense(rows_of(members)) @ dense(scored.rows[i]).ravel()).astype(float)
+    return [members[j] for j in np.argsort(-sims, kind="stable")[:n] if sims[j] > 0]
+
+
+
+def explain(scored: Scored, picks: Sequence[Pick], person: PersonView, rows_of: RowSource,
+            title_of: Callable[[int], str], *, mode: Mode, bridge: tuple[int, int] | None = None,
+            like: ShowMeta | None = None, group: Sequence[tuple[str, Sequence[int]]] = ()) -> list[str]:
+    """One reason per pick, in words a fan would use: the persona's own shows it is closest to (never the pick
+    itself), the show asked for, or, for a group, whose side of the taste it suits."""
+    out = []
+    for p in picks:
+        sid = scored.pool.ids[p.index]
+        meta = scored.pool.metas[p.index]
+        reason = ""
+        if mode == Mode.BRIDGE and bridge is not None:
+            a, b = (person.personas[bridge[0]], person.personas[bridge[1]])
+            ta = closest_members(scored, p.index, a, rows_of, 1, {sid})
+            tb = closest_members(scored, p.index, b, rows_of, 1, {sid})
+            if ta and tb:
+                reason = (f"Bridges your {a.name.lower()} and {b.name.lower()} sides: for the fan of "
+                          f"{title_of(ta[0])} and of {title_of(tb[0])}.")
+        elif mode == Mode.LIKE and like is not None:
+            reason = f"Like {like.display_title}: {shared_traits(meta, like)}."
+        elif mode == Mode.GROUP and group:
+            who = []
+            for name, cols in group:
+                best = max(cols, key=lambda j: scored.affinity[p.index, j])
+                who.append(f"{name}'s {person.personas[best].name.lower()} side")
+            reason = "Nobody has seen it; it suits " + (", ".join(who[:-1]) + f" and {who[-1]}"
+                                                         if len(who) > 1 else who[0]) + "."
+        elif 0 <= p.persona < len(person.personas):
+            persona = person.personas[p.persona]
+            titles = [title_of(m) for m in closest_members(scored, p.index, persona, rows_of, 2, {sid})]
+            if titles:
+                reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
+            if crowd_backs(person, persona.id, sid):
+                reason += (" People on Trakt who share that side rate it highly." if reason else
+                           f"People on Trakt who share your {persona.name.lower()} side rate it highly.")
+        if not reason:
+            src = scored.pool.sources[p.index]
+            reason = ("What people are watching now." if {"trending", "popular", "popular_here"} & set(src)
+                      else "Rated highly by Trakt members whose ratings overlap yours." if "crowd" in src
+                      else "Popular with people whose viewing overlaps yours.")
+        label = scored.lifecycle_label[p.index]
+        if label:
+            reason += f" {label[0].upper()}{label[1:]}."
+        out.append(reason)
+    return out
+
+
+
+def crowd_backs(person: PersonView, persona_id: int, sid: int) -> bool:
+    """At least two of the Trakt members closest to this persona rate the show highly."""
+    return person.crowd is not None and sid in person.crowd.support.get(persona_id, {})
+
+
+
+def _words(xs: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + f" and {xs[-1]}"
+
+
+
+def shared_traits(meta: ShowMeta, like: ShowMeta) -> str:
+    """What a show has in common with the one asked for, in words."""
+    parts = []
+    genres = [g for g in genres_of(meta) if g in set(genres_of(like))]
+    if genres:
+        parts.append("also " + _words([g.replace("-", " ") for g in genres[:3]]))
+    kws = [k for k in meta.keywords if k.lower() in {x.lower() for x in like.keywords}]
+    if kws:
+        parts.append("with " + _words(kws[:3]))
+    nets = [x for x in meta.networks if x in like.networks]
+    if nets:
+        parts.append(f"from {nets[0]}")
+    tones = [t for t in (meta.tone or ()) if t in set(like.tone or ())]
+    if tones:
+        parts.append(" and ".join(tones[:2]))
+    return ", ".join(parts) if parts else "close to it in tone and style"
