@@ -38,6 +38,7 @@ from engine.models import Alert, Digest, GroupTally, Recommendation
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, Conversation
+from .identity import Refusal, telegram_refusal, telegram_user_refusal
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +237,24 @@ class TelegramFrontend:
                             user=user)
 
     # -- platform events -> conversation events ---------------------------------------------------------------
+    async def _refused(self, update: Update, refusal: Refusal | None) -> bool:
+        """Say why an event is nobody's (``bot.identity``); True when it was refused."""
+        if refusal is None:
+            return False
+        chat = update.effective_chat
+        if refusal.reply and chat is not None:
+            try:
+                await self.app.bot.send_message(chat.id, refusal.reply)
+            except TelegramError:
+                log.info("telegram: could not tell a chat why its message was refused", exc_info=True)
+        return True
+
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or not message.text or update.effective_user is None:
+        if message is None or not message.text:
+            return
+        if await self._refused(update, telegram_refusal(message, update.effective_user,
+                                                        edited=update.edited_message is not None)):
             return
         head, _, args = message.text.partition(" ")
         name = head.lstrip("/").split("@", 1)[0].lower()
@@ -246,7 +262,7 @@ class TelegramFrontend:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         q = update.callback_query
-        if q is None:
+        if q is None or await self._refused(update, telegram_user_refusal(q.from_user)):
             return
         data = q.data or ""
         await self.conversation.button(self._chat(update), data)
@@ -261,8 +277,8 @@ class TelegramFrontend:
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         mr = update.message_reaction
-        if mr is None or mr.user is None:
-            return   # anonymous reactions cannot be attributed to a person
+        if mr is None or mr.user is None or telegram_user_refusal(mr.user) is not None:
+            return   # anonymous reactions (a chat reacting) and bots cannot be attributed to a person
         old = {r.emoji for r in mr.old_reaction if isinstance(r, ReactionTypeEmoji)}
         new = {r.emoji for r in mr.new_reaction if isinstance(r, ReactionTypeEmoji)}
         chat = TelegramChat(self, update, chat_id=mr.chat.id, user=mr.user)
@@ -274,6 +290,9 @@ class TelegramFrontend:
         """A Trakt export or Netflix viewing-activity CSV sent in a private chat is imported."""
         message = update.effective_message
         if message is None or message.document is None:
+            return
+        if await self._refused(update, telegram_refusal(message, update.effective_user,
+                                                        edited=update.edited_message is not None)):
             return
         chat = self._chat(update)
         doc = message.document

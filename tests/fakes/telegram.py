@@ -56,12 +56,26 @@ class FakeTelegram(FakeServer):
         self.updates.put_nowait(update)
 
     def command(self, uid: int, text: str, *, chat: int | None = None, name: str = "Alice",
-                kind: str = "private") -> None:
+                kind: str = "private", sender_chat: int | None = None, is_bot: bool = False,
+                forwarded_from: int | None = None, edited: bool = False) -> None:
+        """A command as Telegram delivers it: ``sender_chat`` for an anonymous admin or a channel post (``from``
+        is then the placeholder account ``uid`` names), ``forwarded_from`` for a forwarded message, ``edited``
+        for an edit of an earlier message."""
         cmd = text.split(maxsplit=1)[0]
         self.next_message += 1
-        self.push({"message": {"message_id": self.next_message, "date": int(time.time()),
-                               "chat": self._chat(chat or uid, kind), "from": self._user(uid, name), "text": text,
-                               "entities": [{"type": "bot_command", "offset": 0, "length": len(cmd)}]}})
+        msg: dict[str, Any] = {"message_id": self.next_message, "date": int(time.time()),
+                               "chat": self._chat(chat or uid, kind), "from": {**self._user(uid, name),
+                                                                               "is_bot": is_bot},
+                               "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(cmd)}]}
+        if sender_chat is not None:
+            msg["sender_chat"] = {"id": sender_chat, "type": "supergroup" if sender_chat == chat else "channel",
+                                  "title": "Group"}
+        if forwarded_from is not None:
+            msg["forward_origin"] = {"type": "user", "date": int(time.time()) - 60,
+                                     "sender_user": self._user(forwarded_from, "Someone")}
+        if edited:
+            msg["edit_date"] = int(time.time())
+        self.push({"edited_message" if edited else "message": msg})
 
     def document(self, uid: int, name: str, data: bytes, *, who: str = "Alice") -> None:
         fid = f"doc{len(self.files) + 1}"
