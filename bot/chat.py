@@ -53,6 +53,11 @@ class Chat(Protocol):
         """Answer where the person spoke (``private``: only they see it — ephemeral, or their private chat)."""
         ...
 
+    async def announce(self, text: str) -> None:
+        """Say something to everyone in the chat the event came from (a group vote's result), never only to the
+        speaker."""
+        ...
+
     async def tell_privately(self, text: str) -> bool:
         """A direct message to the speaker, outside this chat (a link code); False when the platform refuses."""
         ...

@@ -94,6 +94,9 @@ class ConsoleChat:
     async def reply(self, text: str, *, private: bool = False) -> None:
         self.console.say(text)
 
+    async def announce(self, text: str) -> None:
+        self.console.say(text)
+
     async def tell_privately(self, text: str) -> bool:
         self.console.say(text)
         return True

@@ -387,8 +387,8 @@ class Conversation:
             await chat.show_tally(t)
         except Exception:                           # the vote counted; only its display lags
             log.warning("%s: could not show a group vote count", chat.platform, exc_info=True)
-        if t.done and t.winner:
-            await chat.reply(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}). Enjoy!")
+        if t.announce and t.winner:                 # once, to everyone in the chat (not the last voter alone)
+            await chat.announce(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}). Enjoy!")
 
     async def _reroll(self, chat: Chat, request_id: str) -> None:
         if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):

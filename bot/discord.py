@@ -26,6 +26,7 @@ from engine.models import Alert, Digest, GroupTally, Recommendation
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, HELP, Conversation
+from .identity import discord_refusal
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,13 @@ class DiscordChat:
             return
         await self._send(content=text[:1900], private=private)
 
+    async def announce(self, text: str) -> None:
+        channel = self.interaction.channel if self.interaction is not None else self._channel
+        if channel is not None and hasattr(channel, "send"):      # a channel message: everyone there sees it
+            await channel.send(text[:1900])
+        else:
+            await self._send(content=text[:1900])
+
     async def tell_privately(self, text: str) -> bool:
         if self.interaction is not None:                  # an ephemeral follow-up: only the asker sees it
             await self.interaction.followup.send(text[:1900], ephemeral=True)
@@ -253,7 +261,10 @@ class DiscordChat:
 
 class MultitudesBot(commands.Bot):
     def __init__(self, frontend: DiscordFrontend, **kw: Any) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(), **kw)
+        # nothing the bot sends pings anyone: mood text, titles, persona names and reasons may echo what a person
+        # (or an LLM) typed, "@everyone" included
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+                         allowed_mentions=discord.AllowedMentions.none(), **kw)
         self.frontend = frontend
 
     async def setup_hook(self) -> None:
@@ -308,12 +319,18 @@ class DiscordFrontend:
     async def on_reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
         if self.bot.user is not None and payload.user_id == self.bot.user.id:
             return   # the bot's own seeding reactions
+        if payload.member is not None and discord_refusal(payload.member) is not None:
+            return   # another bot's reaction is nobody's feedback
         chat = DiscordChat(self, user=discord.Object(id=payload.user_id))
         await self.conversation.reaction(chat, str(payload.message_id), str(payload.emoji), added)
 
     async def _run(self, interaction: discord.Interaction[Any], name: str, args: str = "", *,
                    mentions: list[discord.abc.User] | None = None) -> None:
         private = COMMANDS[name].private if name in COMMANDS else True
+        refusal = discord_refusal(interaction.user)
+        if refusal is not None:
+            await interaction.response.send_message(refusal.reply or "No.", ephemeral=True)
+            return
         await interaction.response.defer(thinking=True, ephemeral=private)
         await self.conversation.command(DiscordChat(self, interaction, private=private), name, args,
                                         mentions=[Speaker(PLATFORM, str(u.id), u.display_name)

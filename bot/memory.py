@@ -74,6 +74,9 @@ class MemoryChat:
     async def reply(self, text: str, *, private: bool = False) -> None:
         self._add(Sent("text", text, self._speaker.user_id if private else self._where, private=private))
 
+    async def announce(self, text: str) -> None:
+        self._add(Sent("text", text, self._where))
+
     async def tell_privately(self, text: str) -> bool:
         if self._speaker.user_id in self._platform.no_private:
             return False

@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 RETRIES = 5                                         # sends retried after a 429 before giving up
 REACTABLE = ("👍", "👎", "👀")                      # in Telegram's reaction set
-ALLOWED_UPDATES = ["message", "callback_query", "message_reaction"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "message_reaction"]
+NO_DM = ("{name}: I can't message you privately yet, and that answer is only for you. Open a chat with me, press "
+         "Start, then ask again.")
 
 
 def vote_keyboard(event_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
@@ -126,8 +128,13 @@ class TelegramChat:
     def group_id(self) -> str | None:
         return self.chat_id
 
+    async def announce(self, text: str) -> None:
+        await self.bot.send_message(self._chat_id, text[:4096], disable_web_page_preview=True)
+
     async def reply(self, text: str, *, private: bool = False) -> None:
-        if private and self.is_group and await self.tell_privately(text):
+        if private and self.is_group:
+            if not await self.tell_privately(text):     # private stays private: only a pointer in the group
+                await self.bot.send_message(self._chat_id, NO_DM.format(name=self.speaker.display_name or "you"))
             return
         await self.bot.send_message(self._chat_id, text[:4096], disable_web_page_preview=True)
 

@@ -394,6 +394,7 @@ class GroupTally:
     winner: str | None = None           # the pick with the most 👍 minus 👎 (ties: the higher-ranked)
     winner_up: int = 0
     winner_down: int = 0
+    announce: bool = False              # this vote completed the tally: say the result (exactly once)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,10 @@ class Driver(Protocol):
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None: ...
 
+    async def result_is_public(self) -> bool:
+        """The group vote's result reached the whole chat (not only the last voter), exactly once."""
+        ...
+
 
 async def wait(cond: Callable[[], bool], within: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
@@ -117,6 +121,10 @@ class MemoryDriver:
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.p.react(str(who.uid), pick.raw.ref, emoji)
+
+    async def result_is_public(self) -> bool:
+        got = [s for s in self.p.sent if "Everyone voted" in s.text]
+        return len(got) == 1 and not got[0].private and got[0].to == "g"
 
     async def close(self) -> None:
         await self.p.conversation.close()
@@ -223,6 +231,10 @@ class TelegramDriver:
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         self.tg.react(who.uid, pick.raw, [], [emoji], name=who.name.title())
 
+    async def result_is_public(self) -> bool:
+        got = [m for m in self.tg.sent if "Everyone voted" in str(m.get("text", ""))]
+        return len(got) == 1 and got[0]["chat"]["id"] < 0                 # the group chat, not a private one
+
     async def close(self) -> None:
         await self.fe.stop()
         assert not self.tg.unhandled, self.tg.unhandled
@@ -278,6 +290,10 @@ class DiscordDriver:
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.dc.react(who.uid, pick.raw, emoji)
+
+    async def result_is_public(self) -> bool:
+        got = [m for m in self.dc.sent if "Everyone voted" in str(m.get("content", ""))]
+        return len(got) == 1 and not (got[0].get("flags", 0) & 64) and got[0]["type"] == 0     # a channel message
 
     async def close(self) -> None:
         await self.fe.stop()
@@ -390,3 +406,6 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
         await d.vote(BEN, two, up=False)
         done = await d.vote(BEN, three, up=False, result=True)
         assert "Everyone voted" in done and "(👍 2 · 👎 0)" in done          # the first pick won
+        assert await d.result_is_public()                                   # everyone there sees it, not the last voter
+        changed = await d.vote(ANN, two, up=True)                            # a later change of vote: no second result
+        assert "Everyone voted" not in changed

@@ -76,23 +76,27 @@ class GroupWatch:
         if person_id not in members:
             raise MultitudesError("not a member", user_message="Only people in this group watch can vote.")
         ranks = {e.rank: e.show_id for e in group}
+        announce = False
         async with self.rec.store.unit() as uow:
+            # votes on one group watch are counted one after another (the request's first pick held): the vote
+            # that completes the tally sees every other, and claims the announcement once
+            await uow.events.hold(min(e.id for e in group))
             await uow.events.vote(ev.request_id, ev.rank, person_id, up, self.rec.clock.now())
             votes = await uow.events.votes(ev.request_id)
             titles = {sid: rec.title for sid, rec in (await uow.shows.many(set(ranks.values()))).items()}
+            done = all(any(v[0] == r and v[1] == m for v in votes) for r in ranks for m in members)
+            score: dict[int, tuple[int, int]] = {}
+            for r in ranks:
+                ups = sum(1 for v in votes if v[0] == r and v[2])
+                score[r] = (ups, sum(1 for v in votes if v[0] == r and not v[2]))
+            winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r)) if done else None
+            if winner is not None:
+                announce = await uow.events.claim_result(ev.request_id, winner, self.rec.clock.now())
         here = [v for v in votes if v[0] == ev.rank]
-        done = all(any(v[0] == r and v[1] == m for v in votes) for r in ranks for m in members)
-        winner = None
-        score: dict[int, tuple[int, int]] = {}
-        for r in ranks:
-            ups = sum(1 for v in votes if v[0] == r and v[2])
-            score[r] = (ups, sum(1 for v in votes if v[0] == r and not v[2]))
-        if done:
-            winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r))
         return GroupTally(ev.request_id, ev.rank, titles.get(ev.show_id, "?"), sum(v[2] for v in here),
                           sum(not v[2] for v in here), len(members), len(here), done,
                           titles.get(ranks[winner], "?") if winner is not None else None,
-                          *(score[winner] if winner is not None else (0, 0)))
+                          *(score[winner] if winner is not None else (0, 0)), announce=announce)
 
     async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
         """A pick nobody has started, seen, rated, dropped or dismissed, that every member's best-fitting persona

@@ -118,6 +118,12 @@ class EventRepo:
             "ON CONFLICT(request_id, rank, person_id) DO UPDATE SET up=excluded.up, voted_at=excluded.voted_at",
             request_id, rank, person_id, int(up), iso(at))
 
+    async def claim_result(self, request_id: str, rank: int, at: datetime) -> bool:
+        """True for the one caller that announces a group watch's result (a later vote never announces again)."""
+        got = await self.db.fetch("INSERT INTO group_results(request_id, rank, announced_at) VALUES (?,?,?) "
+                                  "ON CONFLICT DO NOTHING RETURNING 1", request_id, rank, iso(at))
+        return bool(got)
+
     async def votes(self, request_id: str) -> list[tuple[int, int, bool]]:
         """(rank, person, up) of every vote on a group watch."""
         rows = await self.db.fetch("SELECT rank, person_id, up FROM group_votes WHERE request_id=? "
