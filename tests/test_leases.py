@@ -64,3 +64,20 @@ async def test_two_processes_seeing_a_new_person_at_once_make_one(make_engine: A
         got = await asyncio.gather(a.person("discord", str(uid), "x"), b.person("discord", str(uid), "x"),
                                    a.person("discord", str(uid), "x"))
         assert len(set(got)) == 1
+
+
+async def test_processes_starting_together_on_an_empty_postgresql_database_all_start(pg_server: str) -> None:
+    """Issue 24 (14): several shard processes opening one empty database at once — every one of them starts (the
+    migration table is created under the migration lock, not before it)."""
+    from engine.store import PostgresStore
+    from tests.conftest import pg_database
+    for _ in range(3):
+        async with pg_database(pg_server) as url:
+            stores = [PostgresStore(url) for _ in range(4)]
+            try:
+                await asyncio.gather(*(s.open() for s in stores))
+                versions = {await s.schema_version() for s in stores}
+                assert len(versions) == 1 and versions.pop() >= 16
+            finally:
+                for s in stores:
+                    await s.close()

@@ -144,8 +144,13 @@ class PostgresStore:
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
-            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
-                               "applied_at TEXT NOT NULL DEFAULT CAST(now() AS TEXT))")
+            # under the migration lock too: two processes starting together on an empty database would otherwise
+            # both create it (CREATE TABLE IF NOT EXISTS is not safe against a concurrent create: one of them fails
+            # with DuplicateTableError or a unique violation on pg_type)
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+                                   "applied_at TEXT NOT NULL DEFAULT CAST(now() AS TEXT))")
             for number, sql in pg_migrations():
                 if self.up_to is not None and number > self.up_to:
                     break
