@@ -25,7 +25,7 @@ from engine.crypto import TokenCipher
 from . import render
 from .console import Console, chart_paths
 from .health import check, heartbeat, heartbeat_path
-from .logs import setup_logging
+from .logs import redact, setup_logging
 
 DEMO_DB = "var/demo.db"
 
@@ -441,7 +441,7 @@ def _unreachable(e: BaseException) -> bool:
 
 
 def _describe(e: BaseException) -> str:
-    return f"{type(e).__module__.split('.')[0]}: {type(e).__name__}: {str(e)[:160]}"
+    return redact(f"{type(e).__module__.split('.')[0]}: {type(e).__name__}: {str(e)[:160]}")
 
 
 

@@ -47,3 +47,44 @@ def test_no_tokens_and_no_terminal_is_an_error_not_a_quiet_exit(tmp_path: Path, 
     assert "no chat token is configured" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("help\n"))                # piped commands still work
     assert main(["run"]) == 0
+
+
+def test_a_refused_telegram_token_is_never_printed_or_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24 (9): python-telegram-bot's InvalidToken names the token; a Bot API that refuses it (401) or a wrong
+    base URL (404) must not put it on the console or in the log file."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:                       # noqa: N802 (the http.server API)
+            status = 401 if "/bot" in self.path else 404
+            body = b'{"ok":false,"error_code":%d,"description":"Unauthorized"}' % status
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawZ"
+    log = tmp_path / "m.log"
+    try:
+        for base in ("bot", "nothing-here/bot"):
+            monkeypatch.setenv("MULTITUDES_STORAGE__PATH", str(tmp_path / "m.db"))
+            monkeypatch.setenv("MULTITUDES_LOGGING__FILE", str(log))
+            monkeypatch.setenv("MULTITUDES_TELEGRAM_TOKEN", token)
+            monkeypatch.setenv("MULTITUDES_TELEGRAM__BASE_URL", f"http://127.0.0.1:{server.server_port}/{base}")
+            assert main(["run"]) != 0
+            out = capsys.readouterr()
+            assert token not in out.err and token not in out.out
+            assert token.split(":")[1] not in out.err
+    finally:
+        server.shutdown()
+    assert log.exists() and token.split(":")[1] not in log.read_text()
