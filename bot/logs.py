@@ -9,7 +9,6 @@ from pathlib import Path
 
 from engine.config import Settings
 
-
 # what a secret looks like where a library may print it: a Telegram bot token (python-telegram-bot's InvalidToken
 # message, a 404 URL), a Discord token, a bearer header, an api_key query parameter
 SECRETS = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}\b"                                  # Telegram

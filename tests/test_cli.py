@@ -57,7 +57,7 @@ def test_a_refused_telegram_token_is_never_printed_or_logged(tmp_path: Path, mon
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Refuse(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:                       # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             status = 401 if "/bot" in self.path else 404
             body = b'{"ok":false,"error_code":%d,"description":"Unauthorized"}' % status
             self.send_response(status)
