@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import logging
+import uuid
 from datetime import datetime
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .clock import Clock
 from .config import ImportSettings
 from .enrich import Enricher
-from .errors import InvalidImport, NotLinked, ServiceUnavailable
+from .errors import InvalidImport, MultitudesError, NotLinked, ServiceUnavailable
 from .feedback import FeedbackService
 from .models import HistoryItem, ImportReport, SyncReport
 from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
@@ -21,6 +22,7 @@ from .store import Store
 from .sync import Progress, TraktSync
 
 log = logging.getLogger(__name__)
+CHUNK = 5000          # plays per unit of a large import
 
 SAMPLE_SOURCE = "sample"
 
@@ -34,6 +36,7 @@ class LibraryService:
         self.enricher = enricher
         self.feedback = feedback
         self.syncer = syncer
+        self._importing: set[int] = set()      # one import per person at a time (each may cost hundreds of look-ups)
 
     async def sync(self, person_id: int, progress: Progress | None = None, *,
                    due_before: datetime | None = None) -> SyncReport:
@@ -63,6 +66,16 @@ class LibraryService:
             return 0
 
     async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
+        if person_id in self._importing:
+            raise MultitudesError("import running", user_message=(
+                "An import of yours is still running; I'll tell you when it's done, then send the next file."))
+        self._importing.add(person_id)
+        try:
+            return await self._import(person_id, name, data)
+        finally:
+            self._importing.discard(person_id)
+
+    async def _import(self, person_id: int, name: str, data: bytes) -> ImportReport:
         cfg = self.settings
         if len(data) > cfg.max_bytes:
             raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
@@ -81,11 +94,27 @@ class LibraryService:
     async def _store_import(self, person_id: int, parsed: ParsedImport, source: str,
                             raw: bytes | None) -> ImportReport:
         tz = await asyncio.to_thread(_export_timezone, raw) if raw is not None else None
-        async with self.store.unit() as uow:            # all of it lands, or none of it
-            added = await uow.history.add_plays(person_id, parsed.plays, source)
-            await uow.history.add_listed(person_id, parsed.ratings, parsed.watchlist, parsed.hidden)
-            if tz:
-                await uow.people.set_timezone(person_id, tz)
+        plays = parsed.plays
+        staged = uuid.uuid4().hex if len(plays) > CHUNK else None
+        try:
+            if staged is not None:       # a large file: written in chunks, each its own short unit, others between
+                for n in range(0, len(plays), CHUNK):
+                    async with self.store.unit() as uow:
+                        await uow.history.stage_plays(staged, person_id, plays[n:n + CHUNK], source)
+                    await asyncio.sleep(0)
+            async with self.store.unit() as uow:            # all of it lands, or none of it
+                if staged is not None:
+                    added = await uow.history.commit_staged(staged)
+                else:
+                    added = await uow.history.add_plays(person_id, plays, source)
+                await uow.history.add_listed(person_id, parsed.ratings, parsed.watchlist, parsed.hidden)
+                if tz:
+                    await uow.people.set_timezone(person_id, tz)
+        except BaseException:
+            if staged is not None:   # a failed or cancelled import leaves nothing behind
+                async with self.store.unit() as uow:
+                    await uow.history.drop_staged(staged)
+            raise
         await self.feedback.update_adoption(person_id)
         await self._enrich(person_id)
         return ImportReport(

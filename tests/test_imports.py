@@ -324,3 +324,112 @@ async def test_netflix_plays_have_a_date_but_no_time_of_day(make_engine: Any) ->
     items = await engine.history(pid, 3)
     assert items and not any(h.timed for h in items)
     assert "20:00" not in render.history(items)
+
+
+async def test_max_rows_counts_what_a_watched_document_would_store(make_engine: Any, probe: Any) -> None:
+    """Issue 24 (6): one "watched" row of 200 episodes is 200 plays: with a limit of 10 the file is refused."""
+    engine = await make_engine(MULTITUDES_IMPORTS__MAX_ROWS="10")
+    pid = await engine.person("console", "u")
+    e = catalogue()[0]
+    watched = [{"plays": 200, "last_watched_at": "2024-01-01T20:00:00.000Z",
+                "show": {"title": e["title"], "year": e["year"], "ids": {"trakt": e["trakt_id"], "tmdb": e["tmdb_id"]}},
+                "seasons": [{"number": s, "episodes": [{"number": n, "plays": 1,
+                                                         "last_watched_at": "2024-01-01T20:00:00.000Z"}
+                                                        for n in range(1, 21)]} for s in range(1, 11)]}]
+    with pytest.raises(InvalidImport) as err:
+        await engine.import_history(pid, "watched.json", json.dumps(watched).encode())
+    assert "more than 10" in err.value.user_message
+    assert await count(probe, pid) == 0
+
+
+async def test_a_large_import_lands_in_chunks_all_or_nothing(make_engine: Any, probe: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24 (6): a large file is written in short units (others use the store between them) and still lands
+    whole or not at all — a failure after the chunks, or a cancellation during them, leaves nothing behind."""
+    import asyncio
+
+    from engine import library
+    monkeypatch.setattr(library, "CHUNK", 50)
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    units = 0
+    real_unit = engine._s.store.unit
+
+    def counting_unit() -> Any:
+        nonlocal units
+        units += 1
+        return real_unit()
+    monkeypatch.setattr(engine._s.store, "unit", counting_unit)
+    data = json.dumps({"history": history_rows(400, 15, seed=22)}).encode()
+    rep = await engine.import_history(pid, "export.json", data)
+    assert rep.plays_added == 400 and await count(probe, pid) == 400
+    assert units >= 8                                             # eight chunks of 50, then the last unit
+    assert await count_rows(probe, "import_staging") == 0
+    # a failure in the last unit: the chunks already written are dropped
+    other = await engine.person("console", "v")
+    from engine.store.repos.history import HistoryRepo
+
+    async def broken(*a: Any, **k: Any) -> None:
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(HistoryRepo, "add_listed", broken)
+    with pytest.raises(RuntimeError):
+        await engine.import_history(other, "export.json", data)
+    assert await count(probe, other) == 0 and await count_rows(probe, "import_staging") == 0
+    monkeypatch.undo()
+    monkeypatch.setattr(library, "CHUNK", 50)
+    # cancelled in the middle of the chunks: nothing stays either
+    third = await engine.person("console", "w")
+    task = asyncio.create_task(engine.import_history(third, "export.json", data))
+    while await count_rows(probe, "import_staging") == 0 and not task.done():
+        await asyncio.sleep(0.001)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await count(probe, third) == 0 and await count_rows(probe, "import_staging") == 0
+
+
+def test_a_crafted_netflix_title_costs_no_more_than_a_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24 (5): a title of 4,000 ': '-separated segments (a 10 KB file) compiled one pattern per prefix and took
+    77 s. Measured in work, not time: no pattern is built from a title any more, and a title is read only as far as
+    ``MAX_TITLE`` characters and ``MAX_SEGMENTS`` parts."""
+    import re
+
+    from engine.sources import imports
+    built: list[str] = []
+    real_match, real_compile = re.match, re.compile
+
+    def match(pattern: Any, *a: Any, **k: Any) -> Any:
+        built.append(str(pattern))
+        return real_match(pattern, *a, **k)
+
+    def compile_(pattern: Any, *a: Any, **k: Any) -> Any:
+        built.append(str(pattern))
+        return real_compile(pattern, *a, **k)
+    monkeypatch.setattr(imports.re, "match", match)
+    monkeypatch.setattr(imports.re, "compile", compile_)
+    crafted = "a: " * 4000 + "Season 2"
+    assert split_netflix_title(crafted) is None                         # no show is named 4,000 times over
+    assert split_netflix_title("Show: " * 3000 + "Season 2: Pilot") is None
+    assert split_netflix_title("Stranger Things: Stranger Things 4: Chapter One") == (
+        "Stranger Things", 4, "Chapter One")
+    assert built == []
+    rows = imports.parse_netflix_rows("NetflixViewingHistory.csv",
+                                      ("Title,Date\n" + f'"{crafted}",1/2/24\n' * 3).encode(), 100)
+    assert rows.total == 3
+
+
+async def test_one_import_per_person_at_a_time(make_engine: Any, probe: Any) -> None:
+    """Issue 24 (11): four imports sent at once by one person: one runs, the others are refused with a reply;
+    another person's import is not held up."""
+    import asyncio
+
+    from engine.errors import MultitudesError
+    engine = await make_engine()
+    pid, other = await engine.person("console", "u"), await engine.person("console", "v")
+    data = json.dumps(export_doc()).encode()
+    got = await asyncio.gather(*(engine.import_history(pid, "export.json", data) for _ in range(4)),
+                               engine.import_history(other, "export.json", data), return_exceptions=True)
+    refused = [g for g in got[:4] if isinstance(g, MultitudesError)]
+    assert len(refused) == 3 and all("still running" in r.user_message for r in refused)
+    assert not isinstance(got[4], BaseException) and got[4].plays_added == 400
+    assert await count(probe, pid) == 400

@@ -148,6 +148,10 @@ def parse_trakt_export(name: str, data: bytes, max_rows: int, max_bytes: int) ->
                 _row(shape, row, out, watched_fallback)
             except (KeyError, TypeError, ValueError) as e:
                 raise InvalidImport(f"{doc_name} row {i + 1} is malformed ({type(e).__name__}: {e}).") from e
+            # what counts is what the file would store: a "watched" row holds one play per episode
+            if len(out.plays) + len(watched_fallback) + len(out.ratings) + len(out.watchlist) + len(out.hidden) \
+                    > max_rows:
+                raise InvalidImport(f"the export has more than {max_rows:,} plays and list entries.")
 
     for doc_name, doc in _json_documents(name, data, max_bytes):
         visit(doc_name, doc)
@@ -203,6 +207,9 @@ CHAPTER_RE = re.compile(r"^chapter\s+(\w+)\b", re.IGNORECASE)        # only when
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
          "ten": 10, "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
 ROMAN_OR_DIGITS = r"(\d{1,2}|[ivx]{1,4})"
+SHOW_NUMBER_RE = re.compile(r"[\s:]*(?:season\s*)?" + ROMAN_OR_DIGITS + r"$", re.IGNORECASE)
+MAX_TITLE = 500            # Netflix titles are short; a longer cell is read only this far
+MAX_SEGMENTS = 12
 
 
 def _number(tok: str) -> int:
@@ -228,10 +235,16 @@ def split_netflix_title(title: str) -> tuple[str, int, str | None] | None:
     ('Stranger Things: Stranger Things 4: Chapter One: The Hellfire Club') → season 4; 'Limited Series' → 1;
     'Part 2', 'Volume 1', 'Book One', 'Temporada 2', 'Staffel 3', '시즌 1' …; 'Chapter N' names a season only when
     nothing else does (House of Cards calls its episodes chapters)."""
-    segs = [s.strip() for s in unicodedata.normalize("NFC", title).split(": ")]
+    segs = [s.strip() for s in unicodedata.normalize("NFC", title[:MAX_TITLE]).split(": ")]
+    if len(segs) > MAX_SEGMENTS:            # no show's title has that many parts: the rest is the episode's title
+        segs = [*segs[:MAX_SEGMENTS - 1], ": ".join(segs[MAX_SEGMENTS - 1:])]
+    show = ""
     for i in range(1, len(segs)):
-        show = ": ".join(segs[:i])
-        again = re.match(re.escape(show) + r"[\s:]*(?:season\s*)?" + ROMAN_OR_DIGITS + r"$", segs[i], re.IGNORECASE)
+        show = f"{show}: {segs[i - 1]}" if show else segs[0]
+        # the show's name repeated with a number: compared as text, not as a pattern built from the title (a
+        # pattern per prefix cost tens of seconds on a crafted 10 KB file)
+        head = segs[i][:len(show)]
+        again = SHOW_NUMBER_RE.match(segs[i][len(show):]) if head.casefold() == show.casefold() else None
         if again and _number(again.group(1)):
             return show, _number(again.group(1)), (": ".join(segs[i + 1:]) or None)
         m = SEASON_RE.match(segs[i])

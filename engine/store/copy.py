@@ -22,7 +22,8 @@ from .sqlite import SqliteStore
 # parents before children (foreign keys are checked as rows arrive)
 ORDER = ("people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden", "sync_state",
          "trakt_show_state", "api_cache", "personas", "persona_state", "rec_events", "dismissed", "feedback",
-         "chat_members", "adoptions", "alerts", "digests", "group_votes", "group_results", "crowd", "leases")
+         "chat_members", "adoptions", "alerts", "digests", "group_votes", "group_results", "crowd", "leases",
+         "import_staging")
 BATCH = 2000
 
 

@@ -56,6 +56,33 @@ class HistoryRepo:
             added += len(got)
         return added
 
+    async def stage_plays(self, import_id: str, person_id: int, plays: Sequence[Play], source: str) -> None:
+        """A chunk of a large import, kept aside until ``commit_staged`` (the shows it names are stored now)."""
+        if not plays:
+            return
+        refs = {id(p.show): p.show for p in plays}
+        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED)
+        sid = {k: lookup(ids, r.ids) for k, r in refs.items()}
+        rows = [(import_id, person_id, play_key(p, source), sid[id(p.show)], p.season, p.episode, p.episode_title,
+                 p.stamp or iso(p.watched_at), p.history_id, p.action, source) for p in plays]
+        await self.db.executemany(
+            "INSERT INTO import_staging(import_id, person_id, play_key, show_id, season, episode, episode_title, "
+            "watched_at, history_id, action, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    async def commit_staged(self, import_id: str) -> int:
+        """Move a staged import into the plays (a play already stored under its key is left alone); returns how
+        many were new."""
+        got = await self.db.fetch(
+            "INSERT INTO plays(person_id, play_key, show_id, season, episode, episode_title, watched_at, history_id, "
+            "action, source) SELECT person_id, play_key, show_id, season, episode, episode_title, watched_at, "
+            "history_id, action, source FROM import_staging WHERE import_id=? ON CONFLICT DO NOTHING RETURNING 1",
+            import_id)
+        await self.drop_staged(import_id)
+        return len(got)
+
+    async def drop_staged(self, import_id: str) -> None:
+        await self.db.execute("DELETE FROM import_staging WHERE import_id=?", import_id)
+
     async def replace_show_plays(self, person_id: int, show: ShowRef, plays: Sequence[Play]) -> tuple[int, int]:
         """Make this show's Trakt plays exactly ``plays`` (when counts disagree). Returns (added, removed)."""
         ids = await self.shows.upsert([show])
