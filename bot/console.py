@@ -27,6 +27,7 @@ from engine.models import Chart, GroupTally, Recommendation
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, Conversation
+from .ratelimit import NoLimits
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Console:
         self.out = out
         self.user = user or _whoami()
         self._read = read_line or _stdin_line
-        self.conversation = conversation or Conversation(engine)
+        self.conversation = conversation or Conversation(engine, limiter=NoLimits())
         self.chat = ConsoleChat(self)
         self.refs = itertools.count(1)
         self.last: dict[int, int] = {}                 # rank -> event id of the last list shown

@@ -24,7 +24,7 @@ from engine.models import FeedbackKind, RecommendationList
 from . import render
 from .chat import Chat, Speaker
 from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text
-from .ratelimit import PersonLimiter
+from .ratelimit import Admission, PersonLimiter
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ COMMANDS: dict[str, Command] = {
     "link": Command("connect your Trakt account", private=True, limited=True),
     "unlink": Command("disconnect your Trakt account", private=True),
     "history": Command("your last plays", private=True),
-    "stats": Command("your viewing in numbers, and how my picks fared", private=True),
-    "upcoming": Command("what is coming for your shows", private=True),
+    "stats": Command("your viewing in numbers, and how my picks fared", private=True, limited=True),
+    "upcoming": Command("what is coming for your shows", private=True, limited=True),
     "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
                         "channel:here filters:\"genre:-horror\"", private=True),
@@ -54,6 +54,11 @@ COMMANDS: dict[str, Command] = {
     "help": Command("how Multitudes works", private=True),
 }
 LIMITED = frozenset(n for n, c in COMMANDS.items() if c.limited) | {"import"}
+# requests parsed before any limit: a typo is answered at once and costs nothing
+CHECKS: dict[str, Callable[[str], object]] = {
+    "recommend": lambda args: parse_recommend(_tokens(args)),
+    "bridge": lambda args: parse_recommend(_tokens(f"bridge {args}".strip())),
+}
 
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
         "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
@@ -76,9 +81,13 @@ class _Confirmation:
 
 
 class Conversation:
-    def __init__(self, engine: Engine, *, limiter: PersonLimiter | None = None) -> None:
+    def __init__(self, engine: Engine, *, limiter: PersonLimiter | None = None,
+                 admission: Admission | None = None) -> None:
+        """``limiter``: per-person limits (the console passes ``NoLimits``: its one user shares it with nobody);
+        ``admission``: the global gate for expensive work (sheds with a "busy" reply beyond its line)."""
         self.engine = engine
         self.limiter = limiter or PersonLimiter()
+        self.admission = admission or Admission()
         self._confirmations: dict[str, _Confirmation] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reacting: dict[tuple[str, str, str], asyncio.Lock] = {}
@@ -108,8 +117,14 @@ class Conversation:
             return
 
         async def run() -> None:
+            check = CHECKS.get(name)
+            if check is not None:                   # a malformed request is answered before any limit counts it
+                check(args)
             if name in LIMITED:
                 self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", name)
+                async with self.admission.slot():
+                    await handler(chat, args, mentions)
+                return
             await handler(chat, args, mentions)
 
         await self._guard(chat, run, private=bool(spec and spec.private))
@@ -166,8 +181,9 @@ class Conversation:
     async def document(self, chat: Chat, filename: str, data: bytes) -> None:
         async def run() -> None:
             self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "import")
-            pid = await self._person(chat)
-            report = await self.engine.import_history(pid, filename or "upload", data)
+            async with self.admission.slot():
+                pid = await self._person(chat)
+                report = await self.engine.import_history(pid, filename or "upload", data)
             await chat.reply(render.import_report(report))
         await self._guard(chat, run, private=True)
 

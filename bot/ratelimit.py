@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from engine.errors import MultitudesError
 
@@ -31,3 +33,53 @@ class PersonLimiter:
             self._buckets[(person, command)] = (level, now)
             raise RateLimited((1 - level) * self.per)
         self._buckets[(person, command)] = (level - 1, now)
+
+
+class Busy(MultitudesError):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"shed: busy for ~{wait:.0f}s",
+                         user_message=f"I'm busy right now — try again in {max(1, round(wait))} s.")
+
+
+class Admission:
+    """A global gate for expensive work: at most ``running`` at once and ``waiting`` in line; whoever would wait
+    beyond that is told to come back (shed) instead of waiting in an unbounded queue. How long to wait is the
+    line's length times the recent mean duration, over the slots."""
+
+    def __init__(self, running: int = 8, waiting: int = 32, clock: Callable[[], float] = time.monotonic) -> None:
+        self.running = running
+        self.waiting = waiting
+        self.clock = clock
+        self._slots = asyncio.Semaphore(running)
+        self._queued = 0
+        self._mean = 1.0                                  # seconds per admitted job (moving average)
+        self.shed = 0                                     # jobs refused so far
+        self.admitted = 0
+
+    def _estimate(self) -> float:
+        return max(1.0, self._mean * (self._queued + 1) / self.running)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._slots.locked() and self._queued >= self.waiting:
+            self.shed += 1
+            raise Busy(self._estimate())
+        self._queued += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._queued -= 1
+        self.admitted += 1
+        t0 = self.clock()
+        try:
+            yield
+        finally:
+            self._slots.release()
+            self._mean = 0.9 * self._mean + 0.1 * (self.clock() - t0)
+
+
+class NoLimits(PersonLimiter):
+    """The console's one local user shares the bot with nobody: no per-person limit."""
+
+    def check(self, person: str, command: str) -> None:
+        return None
