@@ -89,16 +89,23 @@ class _LegacyReroll(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"r
         await fe.conversation.button(DiscordChat(fe, interaction), f"rr:{self.request_id}")
 
 
+def _fit(text: str, limit: int) -> str:
+    """Text within one of Discord's embed limits (title 256, field 1024, description 4096), cut with an ellipsis."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def pick_embed(r: Recommendation) -> discord.Embed:
-    e = discord.Embed(title=f"{r.rank}. {r.title}" + (f" ({r.year})" if r.year else ""), description=r.reason,
+    """A pick's card, every part within Discord's limits (the whole embed stays under its 6,000 characters)."""
+    e = discord.Embed(title=_fit(f"{r.rank}. {r.title}" + (f" ({r.year})" if r.year else ""), 256),
+                      description=_fit(discord.utils.escape_markdown(r.reason), 1500),
                       url=r.trakt_url or r.tmdb_url or r.imdb_url)
     if r.persona_name:
-        e.add_field(name="Persona", value=r.persona_name)
+        e.add_field(name="Persona", value=_fit(discord.utils.escape_markdown(r.persona_name), 256))
     where = ", ".join(r.providers[:2]) or (r.network or "")
     if where:
-        e.add_field(name="Where", value=where)
+        e.add_field(name="Where", value=_fit(where, 256))
     if r.scores:
-        e.add_field(name="Critics", value=render.scores_line(r))
+        e.add_field(name="Critics", value=_fit(render.scores_line(r), 256))
     if r.trakt_url or r.tmdb_url or r.imdb_url:
         e.add_field(name="Links", value=" · ".join(f"[{n}]({u})" for n, u in (
             ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u))

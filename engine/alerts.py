@@ -220,7 +220,8 @@ class AlertService:
                     break
         async with self.store.read() as uow:
             records = await uow.shows.many(shows)
-        metas: dict[int, tuple[ShowMeta, int | None]] = {sid: (r.meta, r.ids.trakt) for sid, r in records.items()}
+        metas: dict[int, tuple[ShowMeta, int | None]] = {sid: (r.meta, r.trusted_ids.trakt)
+                                                         for sid, r in records.items()}
         premieres, finales, premiering = await self._calendars(now)
         # 3. what is happening per show, once, whoever watches it
         events = {sid: ev for sid, (meta, tid) in metas.items()

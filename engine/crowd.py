@@ -152,7 +152,7 @@ class CrowdService:
         """The Trakt ids the store holds for these shows (as the live related lists use them)."""
         async with self.store.read() as uow:
             recs = await uow.shows.many(show_ids)
-        return {sid: r.ids.trakt for sid, r in recs.items() if r.ids.trakt is not None}
+        return {sid: r.trusted_ids.trakt for sid, r in recs.items() if r.trusted_ids.trakt is not None}
 
     async def _localise(self, members: list[Member], seen: set[int]
                         ) -> tuple[list[list[tuple[int, int, float | None]]], list[int]]:

@@ -125,7 +125,7 @@ class FeedbackService:
             linked = await uow.tokens.exists(person_id)
         if kind is FeedbackKind.WATCHLIST and active and self.trakt is not None and show is not None and linked \
                 and person is not None and person.settings.trakt_watchlist:
-            await self._watchlist_to_trakt(person_id, show.ids)
+            await self._watchlist_to_trakt(person_id, show.trusted_ids)
         return True
 
     async def _watchlist_to_trakt(self, person_id: int, ids: ShowIds) -> None:

@@ -439,3 +439,35 @@ async def test_one_import_per_person_at_a_time(make_engine: Any, probe: Any) -> 
     assert len(refused) == 3 and all("still running" in r.user_message for r in refused)
     assert not isinstance(got[4], BaseException) and got[4].plays_added == 400
     assert await count(probe, pid) == 400
+
+
+async def test_an_upload_that_names_a_show_first_never_poisons_it(make_engine: Any, probe: Any) -> None:
+    """Issue 24 (2): the file is first to name a show: its made-up slug and ids are refused at the edge, the row is
+    stored unverified (its ids are used for no link, no watchlist write, no outside look-up), and the first trusted
+    source to name the show replaces what the file said."""
+    from engine.models import ShowIds, ShowRef
+    from engine.recommend.cards import links
+    from engine.store.testing import show_facts
+    engine = await make_engine()
+    mallory = await engine.person("console", "mallory")
+    evil_slug = "x) · [Free Nitro](https://evil.example/claim"
+    play = {"id": 1, "watched_at": "2024-03-01T20:00:00.000Z", "action": "watch", "type": "episode",
+            "episode": {"season": 1, "number": 1, "title": "Winter", "ids": {"trakt": 1}},
+            "show": {"title": "x) · [Free Nitro](https://evil.example/claim)\n\u202e", "year": 2011,
+                     "ids": {"trakt": 1390, "slug": evil_slug * 40, "imdb": "javascript:alert(1)", "tmdb": -5}}}
+    await engine.import_history(mallory, "export.json", json.dumps({"history": [play]}).encode())
+    row = await show_facts(probe, 1390)
+    assert row is not None and row["slug"] is None and row["imdb_id"] is None and row["tmdb_id"] is None and row["verified"] == 0
+    title = str(row["title"])
+    assert "\n" not in title and "\u202e" not in title and len(title) <= 300
+    async with probe.read() as uow:
+        rec = await uow.shows.by_ids(ShowIds(trakt=1390))
+    assert rec is not None and rec.trusted_ids == ShowIds()             # no link, no watchlist write, no look-up
+    assert links(rec.meta, evil_slug, 1390, None, "javascript:alert(1)") == ("https://trakt.tv/shows/1390", None, None)
+    # Trakt (trusted) names the show: its fields replace the file's, and the row is verified
+    async with engine._s.store.unit() as uow:
+        await uow.shows.upsert([ShowRef(ShowIds(trakt=1390, slug="game-of-thrones", tmdb=1399, imdb="tt0944947"),
+                                        "Game of Thrones", 2011, 73)])
+    row = await show_facts(probe, 1390)
+    assert row is not None and (row["title"], row["slug"], row["tmdb_id"], row["verified"]) == ("Game of Thrones", "game-of-thrones",
+                                                                            1399, 1)

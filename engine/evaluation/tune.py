@@ -84,13 +84,13 @@ class Case:
     genres: dict[str, float]
     by_half_life: dict[float, tuple[np.ndarray, np.ndarray]]               # half-life -> (now ungated, then)
     by_decay: dict[float, tuple[np.ndarray, np.ndarray]]                   # history decay -> (collab, continuation)
-    neighbours: dict[tuple[float, float], np.ndarray]                      # (half-life, decay) -> neighbours
+    neighbours: dict[float, np.ndarray]                                    # half-life -> neighbours
     idle_days: float = 0.0                                                 # since the person's last watch
 
     def apply(self, p: Profile) -> Scored:
         """The scored candidates as profile ``p`` would have scored them (``pipeline.score``'s gating)."""
         now, then = self.by_half_life[p.half_life_days]
-        near = self.neighbours[(p.neighbours_days, p.history_decay)]
+        near = self.neighbours[p.neighbours_days]
         collab, cont = self.by_decay[p.history_decay]
         gate = float(np.exp2(-self.idle_days / p.present_days))
         Z = self.scored.Z
@@ -169,8 +169,7 @@ def live_cases(world: LiveWorld, hold: dict[str, set[str]], start: Profile) -> l
         ms = pool_signals(scored.pool, cat)
         now_ts = (job.now or world.cut).timestamp()
         by_hl = {hl: popularity_columns(ids, person, population, hl, now_ts, ms, math.inf) for hl in HALF_LIVES}
-        near = {(hl, d): neighbours_column(ids, person, population, hl, d, now_ts) for hl in NEIGHBOUR_DAYS
-                for d in DECAYS}
+        near = {hl: neighbours_column(ids, person, population, hl, now_ts) for hl in NEIGHBOUR_DAYS}
         by_decay = {}
         for d in DECAYS:
             cont = cat.continuations(person.watched, d)

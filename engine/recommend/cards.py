@@ -10,6 +10,7 @@ from ..models import (
     Recommendation,
     ShowIds,
 )
+from ..sources.trakt import IMDB_RE, SLUG_RE
 
 if TYPE_CHECKING:
     pass
@@ -40,6 +41,8 @@ def links(m: ShowMeta, slug: str | None, trakt: int | None, tmdb: int | None,
     """(Trakt, TMDB, IMDb) links of a card, built only from real ids (the bundled demo data's made-up Trakt and
     TMDB ids would link nowhere, or to another show)."""
     real_trakt = not (m.made_up("trakt_id") or m.made_up("slug"))
+    slug = slug if slug is not None and len(slug) <= 100 and SLUG_RE.fullmatch(slug) else None
+    imdb = imdb if imdb is not None and IMDB_RE.fullmatch(imdb) else None
     return (f"https://trakt.tv/shows/{slug or trakt}" if real_trakt and (slug or trakt) else None,
             f"https://www.themoviedb.org/tv/{tmdb}" if tmdb and not m.made_up("tmdb_id") else None,
             f"https://www.imdb.com/title/{imdb}/" if imdb else None)

@@ -80,13 +80,13 @@ class Outside:
         like_id = job.like[0] if job.like is not None else None
         async with self.store.read() as uow:
             rows = await uow.shows.many(ids + ([like_id] if like_id is not None else []))
-        out: list[dict[str, Any]] = [{"show_id": i, "trakt_id": rows[i].ids.trakt, "tmdb_id": rows[i].ids.tmdb}
-                                     for i in ids if i in rows]
+        out: list[dict[str, Any]] = [{"show_id": i, "trakt_id": rows[i].trusted_ids.trakt,
+                                      "tmdb_id": rows[i].trusted_ids.tmdb} for i in ids if i in rows]
         if job.like is not None:
             lid, lmeta = job.like
             known = rows.get(lid) if lid is not None else None
-            out.insert(0, {"show_id": lid, "trakt_id": known.ids.trakt if known else None,
-                           "tmdb_id": lmeta.tmdb_id or (known.ids.tmdb if known else None)})
+            out.insert(0, {"show_id": lid, "trakt_id": known.trusted_ids.trakt if known else None,
+                           "tmdb_id": lmeta.tmdb_id or (known.trusted_ids.tmdb if known else None)})
         return out
 
     async def materialise(self, cands: list[Candidate]) -> list[Candidate]:

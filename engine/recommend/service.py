@@ -273,7 +273,7 @@ class Recommender:
         want = {ranked.scored.pool.ids[i] for i in [p.index for p in ranked.picks] + ranked.shortlist[:60]}
         async with self.store.read() as uow:
             recs = await uow.shows.many(want)
-        return {sid: r.ids for sid, r in recs.items()}
+        return {sid: r.trusted_ids for sid, r in recs.items()}
 
     async def _cold_start(self, req: RecommendRequest) -> RecommendationList:
         """No history yet: popular and airing picks that say why, recorded like any list (feedback works)."""
@@ -296,7 +296,8 @@ class Recommender:
         cat = dep.catalogue
         async with self.store.read() as uow:
             recs = await uow.shows.many([int(cat.ids[i]) for i, _, _, _ in picks])
-        items = [card(int(cat.ids[i]), cat.metas[i], recs[int(cat.ids[i])].ids if int(cat.ids[i]) in recs else None,
+        items = [card(int(cat.ids[i]), cat.metas[i],
+                      recs[int(cat.ids[i])].trusted_ids if int(cat.ids[i]) in recs else None,
                       filters.region, persona_id=None, persona_name=None, reason=reason, score=0.0, sources=(source,),
                       rank=rank_, lifecycle=words, strategy="cold")
                  for rank_, (i, reason, source, words) in enumerate(picks, start=1)]

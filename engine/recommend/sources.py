@@ -10,7 +10,7 @@ from scipy import sparse
 from .index import CatalogueIndex
 from .pool import Pool
 from .population import Population, history_weights
-from .scoring import dense, zscore
+from .scoring import dense, whole_history, zscore
 from .values import F, PersonView
 from .weights import Profile
 
@@ -58,9 +58,8 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
         for rank, sid in enumerate(population.top(scores, cowatch, person.seen)):
             pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "cowatch", rank)
     if not population.empty and person.watched and population.Xn is not None:
-        history = history_weights(person.watched, decay_items=profile.history_decay)
-        votes = population.neighbours(history, population.items, now, profile.neighbours_days * 86400,
-                                      exclude=person.id)
+        votes = population.neighbours(whole_history(person), population.items, now,
+                                      profile.neighbours_days * 86400, exclude=person.id)
         for rank, sid in enumerate(population.top(votes, cowatch // 2, person.seen)):
             if allowed is None or catalogue is None or sid not in catalogue.pos or allowed[catalogue.pos[sid]]:
                 pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "neighbours", rank)

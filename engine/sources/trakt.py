@@ -208,22 +208,42 @@ def _clean_int(v: Any) -> int | None:
         return None
 
 
+IMDB_RE = re.compile(r"tt\d{5,10}")
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_ID = 2**31 - 1
+MAX_TITLE = 300
+
+
+def _id(v: Any) -> int | None:
+    n = _clean_int(v)
+    return n if n is not None and 0 < n <= MAX_ID else None
+
+
+def clean_title(v: Any) -> str:
+    """A title as text people can be shown: no control characters, no line breaks, at most ``MAX_TITLE``."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(v)) if v else ""
+    return " ".join(text.split())[:MAX_TITLE] or "?"
+
+
 def parse_ids(raw: Mapping[str, Any] | None) -> ShowIds:
+    """Ids as they must look (a positive integer, ``tt1234567``, a lower-case slug of at most 100 characters);
+    anything else is no id — a file or a payload never puts a link or a markup string into a shared show row."""
     raw = raw or {}
     imdb = raw.get("imdb")
     slug = raw.get("slug")
-    return ShowIds(trakt=_clean_int(raw.get("trakt")), tmdb=_clean_int(raw.get("tmdb")),
-                   imdb=imdb if isinstance(imdb, str) and imdb else None, tvdb=_clean_int(raw.get("tvdb")),
-                   slug=slug if isinstance(slug, str) and slug else None)
+    return ShowIds(trakt=_id(raw.get("trakt")), tmdb=_id(raw.get("tmdb")),
+                   imdb=imdb if isinstance(imdb, str) and IMDB_RE.fullmatch(imdb) else None,
+                   tvdb=_id(raw.get("tvdb")),
+                   slug=slug if isinstance(slug, str) and len(slug) <= 100 and SLUG_RE.fullmatch(slug) else None)
 
 
 def parse_show(raw: Mapping[str, Any]) -> ShowRef:
     aired = raw.get("aired_episodes")
     year = raw.get("year")
-    title = raw.get("title")
-    return ShowRef(ids=parse_ids(raw.get("ids")), title=str(title) if title else "?",
-                   year=year if isinstance(year, int) and not isinstance(year, bool) else None,
-                   aired_episodes=aired if isinstance(aired, int) and not isinstance(aired, bool) else None)
+    return ShowRef(ids=parse_ids(raw.get("ids")), title=clean_title(raw.get("title")),
+                   year=year if isinstance(year, int) and not isinstance(year, bool) and 1870 < year < 2200 else None,
+                   aired_episodes=aired if isinstance(aired, int) and not isinstance(aired, bool) and 0 <= aired
+                   < 100_000 else None)
 
 
 def parse_history_item(item: Mapping[str, Any]) -> Play | None:

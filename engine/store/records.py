@@ -20,6 +20,13 @@ class ShowRecord:
     meta: ShowMeta = EMPTY
     has_meta: bool = False               # a metadata row exists (possibly empty: unknown to the source)
     meta_expires_at: datetime | None = None
+    verified: bool = True                # named by a trusted source (an upload alone: False)
+
+    @property
+    def trusted_ids(self) -> ShowIds:
+        """The ids links, watchlist writes and outside look-ups may use: all of them once a trusted source named the
+        show; before that none (what a file claims could point anywhere)."""
+        return self.ids if self.verified else ShowIds()
 
     @property
     def ref(self) -> ShowRef:

@@ -67,6 +67,15 @@ async def query_plan(store: SqliteStore, sql: str) -> list[str]:
         return [str(r[3]) for r in await uow.db.fetch("EXPLAIN QUERY PLAN " + sql)]
 
 
+async def show_facts(store: SqliteStore, trakt_id: int) -> dict[str, object] | None:
+    """A stored show's row by Trakt id, by column."""
+    async with store.read() as uow:
+        row = await uow.db.fetchone("SELECT title, year, aired_episodes, tmdb_id, imdb_id, slug, verified FROM shows "
+                                    "WHERE trakt_id=?", trakt_id)
+    return dict(zip(("title", "year", "aired_episodes", "tmdb_id", "imdb_id", "slug", "verified"), tuple(row),
+                    strict=True)) if row is not None else None
+
+
 async def show_row(store: SqliteStore, trakt_id: int) -> tuple[object, ...] | None:
     """A stored show's shared facts by Trakt id: (title, year, aired episodes, tmdb id, imdb id)."""
     async with store.read() as uow:

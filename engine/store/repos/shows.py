@@ -14,7 +14,8 @@ from ..records import ShowRecord
 
 ShowKey = tuple[str, Any]
 ID_COLUMNS = (("trakt", "trakt_id"), ("tmdb", "tmdb_id"), ("imdb", "imdb_id"))
-COLUMNS = "id, trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes, meta, meta_expires_at"
+COLUMNS = ("id, trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes, meta, meta_expires_at, "
+           "verified")
 
 
 def keys(ids: ShowIds) -> list[ShowKey]:
@@ -53,7 +54,7 @@ def record(r: Row) -> ShowRecord:
         ids=ShowIds(trakt=r["trakt_id"], tmdb=r["tmdb_id"], imdb=r["imdb_id"], tvdb=r["tvdb_id"], slug=r["slug"]),
         title=r["title"], year=r["year"], aired_episodes=r["aired_episodes"],
         meta=decode(raw, title=r["title"], year=r["year"]), has_meta=raw is not None,
-        meta_expires_at=parse_ts(r["meta_expires_at"]))
+        meta_expires_at=parse_ts(r["meta_expires_at"]), verified=bool(r["verified"]))
 
 
 class ShowRepo:
@@ -91,11 +92,13 @@ class ShowRepo:
         found = await self._find([k for _, ks in todo for k in ks])
         new = [(ref, ks) for ref, ks in todo if not any(k in found for k in ks)]
         if new:
+            # a show only a file names is stored unverified and without a slug (the one field that becomes a link
+            # whatever the id): a trusted source replaces what the file said when it names the show
             await self.db.executemany(
-                "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes) "
-                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                sorted(((r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug, r.title, r.year,
-                         r.aired_episodes) for r, _ in new), key=_lock_order))
+                "INSERT INTO shows(trakt_id, tmdb_id, imdb_id, tvdb_id, slug, title, year, aired_episodes, verified) "
+                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                sorted(((r.ids.trakt, r.ids.tmdb, r.ids.imdb, r.ids.tvdb, r.ids.slug if trusted else None, r.title,
+                         r.year, r.aired_episodes, int(trusted)) for r, _ in new), key=_lock_order))
             found |= await self._find([k for _, ks in new for k in ks])
         fresh = {id(r) for r, _ in new}
         merged: list[tuple[ShowRef, int]] = []
@@ -108,6 +111,14 @@ class ShowRepo:
             if id(ref) not in fresh:
                 merged.append((ref, sid))
         if merged and trusted:                    # known shows: fill what they lack, adopt free ids
+            # a row only an upload had named takes the trusted source's fields outright, then counts as verified
+            await self.db.executemany(
+                "UPDATE shows SET title=CASE WHEN verified=0 THEN COALESCE(?, title) ELSE title END, "
+                "year=CASE WHEN verified=0 THEN ? ELSE year END, slug=CASE WHEN verified=0 THEN ? ELSE slug END, "
+                "aired_episodes=CASE WHEN verified=0 THEN ? ELSE aired_episodes END, verified=1 "
+                "WHERE id=? AND verified=0",
+                sorted(((r.title or None, r.year, r.ids.slug, r.aired_episodes, sid) for r, sid in merged),
+                       key=lambda a: a[-1]))
             await self.db.executemany(
                 "UPDATE shows SET title=COALESCE(?, title), year=COALESCE(?, year), "
                 "aired_episodes=COALESCE(?, aired_episodes), slug=COALESCE(slug, ?) WHERE id=?",
