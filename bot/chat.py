@@ -53,6 +53,10 @@ class Chat(Protocol):
         """Answer where the person spoke (``private``: only they see it — ephemeral, or their private chat)."""
         ...
 
+    async def is_member(self, user_id: str) -> bool:
+        """Whether this platform user is still in the group chat or server the event came from."""
+        ...
+
     async def announce(self, text: str) -> None:
         """Say something to everyone in the chat the event came from (a group vote's result), never only to the
         speaker."""

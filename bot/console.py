@@ -95,6 +95,9 @@ class ConsoleChat:
     async def reply(self, text: str, *, private: bool = False) -> None:
         self.console.say(text)
 
+    async def is_member(self, user_id: str) -> bool:
+        return True
+
     async def announce(self, text: str) -> None:
         self.console.say(text)
 

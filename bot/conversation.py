@@ -313,16 +313,20 @@ class Conversation:
                 raise MultitudesError("group opt-in in private", user_message=(
                     "Opt in to group picks inside the group or server where you watch together: "
                     "/settings group:on there."))
-            await self.engine.set_group_opt_in(chat.platform, chat.group_id, pid, bool(changes["group_opt_in"]))
+            await self.engine.set_group_opt_in(chat.platform, chat.group_id, pid, bool(changes.pop("group_opt_in")))
         now = await (self.engine.update_settings(pid, **changes) if changes else self.engine.person_settings(pid))
-        await chat.reply(settings_text(now), private=True)
+        here = None
+        if chat.is_group and chat.group_id is not None:
+            here = pid in {p for p, _ in await self.engine.group_members(chat.platform, chat.group_id)}
+        await chat.reply(settings_text(now, here), private=True)
 
     async def _cmd_groupwatch(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         if not (chat.is_group and chat.group_id is not None):
             raise MultitudesError("private", user_message="Use /groupwatch in a group chat with the people to watch "
                                   "with; each of them opts in there with /settings group:on.")
-        here = await self.engine.opted_in_members(chat.platform, chat.group_id)
+        opted = await self.engine.group_members(chat.platform, chat.group_id)
+        here = [p for p, uid in opted if await chat.is_member(uid)]     # who left the group is out of it
         if pid not in here:
             raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on (here).")
         if mentions:                                 # named people (Discord: /groupwatch @a @b): only those who
@@ -345,7 +349,7 @@ class Conversation:
         else:
             members = here
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
-        result = await self.engine.group_recommend(members, k=3, platform=chat.platform)
+        result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3)
         await self._deliver(chat, result, group=True, heading=heading)
 
     async def _cmd_forget(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
@@ -412,7 +416,10 @@ class Conversation:
             return
         self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "groupwatch")
         pid = await self._person(chat)
-        result = await self.engine.reroll_group(request_id, pid, platform=chat.platform)
+        if chat.group_id is None:
+            await chat.ack("That button is no longer valid.")
+            return
+        result = await self.engine.reroll_group(request_id, pid, (chat.platform, chat.group_id))
         await chat.ack("Re-rolling")
         await self._deliver(chat, result, group=True, heading="Re-rolled — vote with the buttons:")
 

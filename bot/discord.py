@@ -198,6 +198,16 @@ class DiscordChat:
             return
         await self._send(content=text[:1900], private=private)
 
+    async def is_member(self, user_id: str) -> bool:
+        guild = self.interaction.guild if self.interaction is not None else None
+        if guild is None:
+            return True
+        try:
+            await guild.fetch_member(int(user_id))
+        except discord.NotFound:
+            return False
+        return True
+
     async def announce(self, text: str) -> None:
         channel = self.interaction.channel if self.interaction is not None else self._channel
         if channel is not None and hasattr(channel, "send"):      # a channel message: everyone there sees it

@@ -170,11 +170,15 @@ def resolve_channel(changes: dict[str, Any], platform: str, chat_id: str | None)
     return changes
 
 
-def settings_text(s: PersonSettings) -> str:
+def settings_text(s: PersonSettings, group_here: bool | None = None) -> str:
+    """A person's settings in one line; ``group_here``: their group-pick opt-in in the group they asked from (it is
+    per group: None in a private chat)."""
     q = f"{s.quiet_hours[0]:02d}-{s.quiet_hours[1]:02d}" if s.quiet_hours else "none"
     off = [k for k in ALERT_KINDS if not getattr(s, f"alert_{k}")]
     kinds = f" (not: {', '.join(off)})" if off and s.alerts else ""
-    return (f"Group picks: {'on' if s.group_opt_in else 'off'} · time zone: {s.timezone or 'unset'} · "
+    group = (f"Group picks here: {'on' if group_here else 'off'}" if group_here is not None
+             else "Group picks: opt in inside each group (/settings group:on there)")
+    return (f"{group} · time zone: {s.timezone or 'unset'} · "
             f"quiet hours: {q} · alerts: {'on' if s.alerts else 'off'}{kinds} · "
             f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
             f"weekly digest: {'on' if s.digest else 'off'} · "

@@ -74,6 +74,9 @@ class MemoryChat:
     async def reply(self, text: str, *, private: bool = False) -> None:
         self._add(Sent("text", text, self._speaker.user_id if private else self._where, private=private))
 
+    async def is_member(self, user_id: str) -> bool:
+        return user_id not in self._platform.left.get(self._group or "", set())
+
     async def announce(self, text: str) -> None:
         self._add(Sent("text", text, self._where))
 
@@ -117,6 +120,7 @@ class MemoryPlatform:
         self.sent: list[Sent] = []
         self.refs = itertools.count(1)
         self.no_private: set[str] = set()          # people the platform will not let us message privately
+        self.left: dict[str, set[str]] = {}        # group -> people who left it
 
     def chat(self, user: str, name: str | None = None, *, group: str | None = None) -> MemoryChat:
         return MemoryChat(self, Speaker(self.name, user, name or user), group)

@@ -129,6 +129,13 @@ class TelegramChat:
     def group_id(self) -> str | None:
         return self.chat_id
 
+    async def is_member(self, user_id: str) -> bool:
+        try:
+            member = await self.bot.get_chat_member(self._chat_id, int(user_id))
+        except BadRequest:                          # "user not found": not in this chat
+            return False
+        return member.status not in ("left", "kicked")
+
     async def announce(self, text: str) -> None:
         await self.bot.send_message(self._chat_id, text[:4096], disable_web_page_preview=True)
 

@@ -89,9 +89,9 @@ class Engine:
     async def set_group_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool) -> None:
         await self._s.people.set_group_opt_in(platform, chat_id, person_id, on)
 
-    async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
-        """People seen in this group chat who opted in to group picks."""
-        return await self._s.people.opted_in_members(platform, chat_id)
+    async def group_members(self, platform: str, chat_id: str) -> list[tuple[int, str]]:
+        """(person, platform user id) of the people who opted in to group picks in this group chat."""
+        return await self._s.people.group_members(platform, chat_id)
 
     def is_owner(self, platform: str, platform_user_id: str) -> bool:
         return self._s.people.is_owner(platform, platform_user_id)
@@ -179,15 +179,15 @@ class Engine:
         """Recommendations in any mode, never a show already seen; default filters apply under the request's."""
         return await self._s.recommender.recommend(req)
 
-    async def group_recommend(self, person_ids: Sequence[int], k: int = 3, *,
-                              platform: str | None = None) -> RecommendationList:
-        """Shows nobody in the group has seen that every member's personas can live with (opted-in people)."""
-        return await self._s.group.group_for(person_ids, k, platform=platform)
+    async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
+        """Shows nobody in the group has seen that every member's personas can live with (people who opted in to
+        group picks in ``chat``: (platform, chat id))."""
+        return await self._s.group.group_for(person_ids, chat, k)
 
-    async def reroll_group(self, request_id: str, person_id: int, k: int = 3,
-                           platform: str | None = None) -> RecommendationList:
-        """New group picks for the same people (the ones just shown rest, like any recent pick)."""
-        return await self._s.group.reroll_group(request_id, person_id, k, platform=platform)
+    async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
+                           ) -> RecommendationList:
+        """New group picks for the same people who are still opted in here (the ones just shown rest)."""
+        return await self._s.group.reroll_group(request_id, person_id, chat, k)
 
     # -- feedback ------------------------------------------------------------------------------------------------
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:

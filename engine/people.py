@@ -96,10 +96,11 @@ class PeopleService:
         async with self.store.unit() as uow:
             await uow.people.note_chat_member(platform, chat_id, person_id, self.clock.now())
 
-    async def opted_in_members(self, platform: str, chat_id: str) -> list[int]:
-        """People who opted in to group picks in this group chat or server (``/settings group:on`` said there)."""
+    async def group_members(self, platform: str, chat_id: str) -> list[tuple[int, str]]:
+        """(person, platform user id) of the people who opted in to group picks in this group chat or server
+        (``/settings group:on`` said there; consent is per chat, never carried to another)."""
         async with self.store.read() as uow:
-            return await uow.people.chat_members(platform, chat_id, opted_in=True)
+            return await uow.people.chat_identities(platform, chat_id)
 
     async def cowatch_people(self) -> list[int]:
         """People whose histories may shape co-watching for others (``/settings cowatch:on``)."""

@@ -91,7 +91,7 @@ async def test_settings_and_default_filters(make_engine: Any, probe: Any) -> Non
     con = Console(engine, out=out, user="s2", read_line=read)
     await con.run()
     text = out.getvalue()
-    assert "Group picks: on · time zone: Europe/Paris · quiet hours: 23-08 · alerts: off" in text
+    assert "Group picks here: on · time zone: Europe/Paris · quiet hours: 23-08 · alerts: off" in text
     assert "quiet:25-99 should look like" in text and "I don't know the setting colour:" in text
     pid = await engine.find_person("console", "s2")
     async with probe.read() as uow:

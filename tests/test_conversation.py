@@ -384,7 +384,7 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
 
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):
-            await d.say(who, "/settings group:on", group=True, until=has("Group picks: on"))
+            await d.say(who, "/settings group:on", group=True, until=has("Group picks here: on"))
         seen = await d.say(ANN, "/groupwatch", group=True, mentions=(BEN,), until=picks(3))
         texts = [p.text.lower() for p in seen.picks()]
         assert all("ann's" in t and "ben's" in t for t in texts), texts

@@ -339,13 +339,17 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
         pid = await link_person(engine, fake_trakt, name)
         await engine.sync(pid)
         pids.append(pid)
-    await engine.update_settings(pids[0], group_opt_in=True)
-    await engine.update_settings(pids[1], group_opt_in=True)
+    here, elsewhere = ("console", "g"), ("console", "h")
+    for p in pids[:2]:
+        await engine.set_group_opt_in(*here, p, True)
+    await engine.set_group_opt_in(*elsewhere, pids[2], True)         # an opt-in in another group says nothing here
     with pytest.raises(MultitudesError) as e:
-        await engine.group_recommend(pids, k=3)
+        await engine.group_recommend(pids, here, k=3)
     assert "Cat" in e.value.user_message and "/settings group:on" in e.value.user_message
-    await engine.update_settings(pids[2], group_opt_in=True, timezone="Europe/Paris")
-    r = await engine.group_recommend(pids, k=3)
+    await engine.set_group_opt_in(*here, pids[2], True)
+    await engine.set_group_opt_in(*elsewhere, pids[0], False)        # nor does an opt-out there (issue 24, 3)
+    await engine.update_settings(pids[2], timezone="Europe/Paris")
+    r = await engine.group_recommend(pids, here, k=3)
     assert len(r.items) == 3
     seen: set[int] = set()
     async with probe.read() as uow:
@@ -355,6 +359,16 @@ async def test_group_watch_least_misery_and_opt_in(fake_trakt: FakeTrakt, make_e
     assert not {i.show_id for i in r.items} & seen
     assert all(all(n in i.reason for n in ("Ann's", "Ben's", "Cat's")) for i in r.items)
     assert {e.person_id for e in events} == set(pids)
+    # a re-roll asks the group again: whoever opted out here since is left out of it (issue 24, 3)
+    await engine.set_group_opt_in(*here, pids[2], False)
+    again = await engine.reroll_group(r.request_id, pids[0], here, k=3)
+    async with probe.read() as uow:
+        again_events = await uow.events.of_request(again.request_id)
+    assert {e.person_id for e in again_events} == set(pids[:2])
+    assert all("Cat's" not in i.reason for i in again.items)
+    await engine.set_group_opt_in(*here, pids[1], False)
+    with pytest.raises(MultitudesError):                              # one left: no group to re-roll for
+        await engine.reroll_group(r.request_id, pids[0], here, k=3)
     with pytest.raises(MultitudesError):
         await engine.update_settings(pids[0], timezone="Mars/Olympus")
     with pytest.raises(MultitudesError):
@@ -531,3 +545,20 @@ async def test_co_watching_uses_only_people_who_opted_in(make_engine: Any) -> No
     await engine.update_settings(others[0], share_cowatch=False)
     assert not await cowatched()                       # an opt-out holds from the next request on
 
+
+
+async def test_someone_who_left_the_group_is_out_of_its_group_watch(make_engine: Any) -> None:
+    """Issue 24 (3): opted in once, then left the group: their history is not in the group's picks."""
+    from bot.conversation import Conversation
+    from bot.memory import MemoryPlatform
+    engine = await make_engine(clock=FakeClock())
+    p = MemoryPlatform(Conversation(engine), name="memory")
+    for uid in ("1", "2", "3"):
+        pid = await engine.person("memory", uid, f"P{uid}")
+        await engine.load_sample(pid)
+        await p.say(uid, "/settings group:on", group="g1")
+    p.left["g1"] = {"3"}
+    got = await p.say("1", "/groupwatch", group="g1")
+    heading = next(s.text for s in got if s.kind == "text")
+    assert "for 2 of you" in heading, [s.text for s in got]
+    assert all("P3" not in s.text for s in got if s.kind == "pick")

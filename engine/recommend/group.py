@@ -37,31 +37,39 @@ class GroupWatch:
     def __init__(self, rec: Recommender) -> None:
         self.rec = rec
 
-    async def group_for(self, person_ids: Sequence[int], k: int = 3, *,
-                        platform: str | None = None) -> RecommendationList:
-        """Least misery over everyone's personas; only people who opted in to group picks take part."""
+    async def group_for(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
+        """Least misery over everyone's personas; only people who opted in to group picks in this chat take part
+        (an opt-in elsewhere, or an opt-out elsewhere, says nothing here)."""
+        platform, chat_id = chat
         ids = list(dict.fromkeys(person_ids))
         if len(ids) < 2:
             raise MultitudesError("group of one", user_message="A group watch needs at least two people.")
         async with self.rec.store.read() as uow:
             people = {p.id: p for p in await uow.people.many(ids)}
-        refused = [p for p in ids if p not in people or not people[p].settings.group_opt_in]
+            here = set(await uow.people.chat_members(platform, chat_id, opted_in=True))
+        refused = [p for p in ids if p not in people or p not in here]
         if refused:
             names = [(people[p].display_name if p in people else None) or f"person {p}" for p in refused]
             raise MultitudesError(
                 f"not opted in: {refused}",
-                user_message=f"Not everyone opted in to group picks: {', '.join(names)}. They can turn it on with "
-                             "/settings group:on — until then their history stays private.")
+                user_message=f"Not everyone opted in to group picks here: {', '.join(names)}. They can turn it on "
+                             "with /settings group:on (here) — until then their history stays private.")
         return await self.group(ids, k, platform=platform)
 
-    async def reroll_group(self, request_id: str, person_id: int, k: int = 3, *,
-                           platform: str | None = None) -> RecommendationList:
+    async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
+                           ) -> RecommendationList:
+        """The same group again, less whoever opted out here since (their history stays out of it)."""
         async with self.rec.store.read() as uow:
             events = await uow.events.of_request(request_id)
+            here = set(await uow.people.chat_members(chat[0], chat[1], opted_in=True))
         members = list(dict.fromkeys(e.person_id for e in events if e.mode == Mode.GROUP))
         if person_id not in members:
             raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
-        return await self.group_for(members, k, platform=platform)
+        staying = [m for m in members if m in here]
+        if person_id not in staying or len(staying) < 2:
+            raise MultitudesError("opted out", user_message=(
+                "Fewer than two of that group watch are opted in here now; start a new one with /groupwatch."))
+        return await self.group_for(staying, chat, k)
 
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
         """A member's vote on one pick of a group watch (the pick's message carries one event of it; any member

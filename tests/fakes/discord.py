@@ -69,8 +69,10 @@ class FakeDiscord(FakeServer):
         r.add_patch("/api/v10/channels/{cid}/messages/{mid}", self.edit_message)
         r.add_put("/api/v10/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", self.add_reaction)
         r.add_post("/api/v10/users/@me/channels", self.dm_channel)
+        r.add_get("/api/v10/guilds/{gid}/members/{uid}", self.guild_member)
         r.add_get("/attachments/{id}/{name}", self.attachment)
         self.files: dict[str, bytes] = {}
+        self.left: set[tuple[int, int]] = set()          # (guild, user): who left a server
 
     @property
     def gateway_url(self) -> str:
@@ -339,6 +341,13 @@ class FakeDiscord(FakeServer):
     async def add_reaction(self, request: web.Request) -> web.Response:
         self.reactions.append((request.match_info["mid"], request.match_info["emoji"]))
         return web.Response(status=204)
+
+    async def guild_member(self, request: web.Request) -> web.Response:
+        uid = int(request.match_info["uid"])
+        if (int(request.match_info["gid"]), uid) in self.left:
+            return json_response({"message": "Unknown Member", "code": 10007}, status=404)
+        return json_response({"user": self.users.get(uid, self.user(uid)), "roles": [], "joined_at":
+                              "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False, "flags": 0})
 
     async def dm_channel(self, request: web.Request) -> web.Response:
         body = await self._body(request)

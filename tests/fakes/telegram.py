@@ -31,6 +31,7 @@ class FakeTelegram(FakeServer):
         self.photo_urls: dict[int, str] = {}      # message id -> the URL a photo was sent from
         self.refuse_photo_urls = False            # answer photo URLs as Telegram does a page it cannot use
         self.sent: list[dict[str, Any]] = []            # messages the bot sent (and edited)
+        self.left: set[tuple[int, int]] = set()         # (chat, user): who left a group (getChatMember says so)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.allowed_updates: list[list[str]] = []
         self.answered: list[dict[str, Any]] = []
@@ -171,6 +172,10 @@ class FakeTelegram(FakeServer):
                 while not self.updates.empty():
                     got.append(self.updates.get_nowait())
                 return json_response({"ok": True, "result": got})
+            case "getChatMember":                    # left: (chat id, user id) pairs of people who left
+                uid = int(p["user_id"])
+                status = "left" if (int(p["chat_id"]), uid) in self.left else "member"
+                return json_response({"ok": True, "result": {"status": status, "user": self._user(uid, "x")}})
             case "getFile":
                 fid = str(p["file_id"])
                 return json_response({"ok": True, "result": {"file_id": fid, "file_unique_id": fid,

@@ -143,6 +143,14 @@ class PeopleRepo:
                                    platform, chat_id)
         return [int(r[0]) for r in rows]
 
+    async def chat_identities(self, platform: str, chat_id: str) -> list[tuple[int, str]]:
+        """(person, their platform user id) of everyone who opted in to group picks in this chat."""
+        rows = await self.db.fetch(
+            "SELECT c.person_id, i.platform_user_id FROM chat_members c JOIN identities i ON i.person_id=c.person_id "
+            "AND i.platform=c.platform WHERE c.platform=? AND c.chat_id=? AND c.opted_in=1 ORDER BY c.seen_at",
+            platform, chat_id)
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     async def set_chat_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool, at: datetime) -> None:
         await self.db.execute("INSERT INTO chat_members(platform, chat_id, person_id, seen_at, opted_in) "
                               "VALUES (?,?,?,?,?) ON CONFLICT(platform, chat_id, person_id) DO UPDATE SET "
