@@ -3,6 +3,7 @@ nothing; tests pass a clock or an httpx transport, and point base URLs (in the s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,8 +120,10 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         store, clock, namer=LlmNamer(llm) if llm is not None else None,
         tagger=(lambda ids: tag_shows(llm, store, ids)) if llm is not None else None,
         cowatch=deployments.population)
+    # strangers' pseudonyms are keyed by the deployment's secret, so hashing known usernames cannot reverse them
+    salt = hashlib.sha256(b"public-graph:" + sec.secret_key.encode()).digest() if sec.secret_key else None
     crowd = CrowdService(store, clock, settings.crowd, trakt, lookups, personas, enricher.enrich_quietly,
-                         seed=seed or 0)
+                         seed=seed or 0, **({"salt": salt} if salt else {}))
     recommender = Recommender(store, clock, personas, deployments, lists or LiveSources(trakt=trakt, tmdb=tmdb),
                               catalogue, enricher.enrich_quietly, llm, feedback,
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,

@@ -68,7 +68,8 @@ class CrowdWave:
 
 class CrowdService:
     def __init__(self, store: Store, clock: Clock, settings: CrowdSettings, source: PublicSource | None,
-                 lookups: CachedLookups | None, personas: PersonaService, enrich: Enrich, *, seed: int = 0) -> None:
+                 lookups: CachedLookups | None, personas: PersonaService, enrich: Enrich, *, seed: int = 0,
+                 salt: bytes = b"multitudes-public-graph") -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
@@ -77,6 +78,7 @@ class CrowdService:
         self.personas = personas              # PersonaService
         self.enrich = enrich
         self.seed = seed
+        self.salt = salt                      # the key of strangers' pseudonyms (``PublicGraph``)
         self._built: OrderedDict[int, tuple[tuple[object, ...], Crowd | None]] = OrderedDict()
 
     @property
@@ -134,7 +136,8 @@ class CrowdService:
         seeds = [trakt_ids[s] for s in order if s in trakt_ids][:crowds.SEEDS]
         rep.seeds = len(seeds)
         spend = Budget(budget if budget is not None else self.settings.budget)
-        members = (await PublicGraph(self.source, self.lookups).around(seeds, spend, people=crowds.PEOPLE)
+        members = (await PublicGraph(self.source, self.lookups, salt=self.salt).around(seeds, spend,
+                                                                                       people=crowds.PEOPLE)
                    if seeds else [])
         rep.requests = spend.spent
         rows, top = await self._localise(members, set(watched))

@@ -56,6 +56,12 @@ class LinkUnknown(MultitudesError):
 
 class TraktReauthRequired(MultitudesError):
     user_message = "Your Trakt authorisation was revoked or expired. Run /link again to re-connect."
+    generation: int | None = None            # the tokens found dead (deleting only those, never a newer link's)
+
+
+class TraktRenewalLost(TraktReauthRequired):
+    user_message = ("Trakt renewed your link while it was not answering me, so I never got the new keys. Run /link "
+                    "again to re-connect; nothing else is lost.")
 
 
 class TraktForbidden(MultitudesError):
@@ -86,6 +92,11 @@ class ServiceUnavailable(MultitudesError):
         if resumable:
             msg += " Nothing was lost: the next attempt continues where this one stopped."
         super().__init__(detail or msg, user_message=msg)
+
+
+class OutcomeUnknown(ServiceUnavailable):
+    """A request that must not be repeated (it spends a single-use token) went out and got no answer: it may or
+    may not have taken effect."""
 
 
 class SyncInProgress(MultitudesError):

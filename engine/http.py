@@ -25,7 +25,7 @@ import httpx
 
 from .clock import Clock
 from .config import HttpPolicy
-from .errors import ServiceUnavailable
+from .errors import OutcomeUnknown, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,11 @@ class HttpService:
 
     async def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                       json: Any = None, headers: Mapping[str, str] | None = None,
-                      retry_on: frozenset[int] = RETRY_STATUSES, retry_429: bool = True) -> httpx.Response:
+                      retry_on: frozenset[int] = RETRY_STATUSES, retry_429: bool = True,
+                      once: bool = False) -> httpx.Response:
+        """``once``: the request spends something single-use (a refresh token): after it may have reached the
+        server — a timeout, a broken connection, a 5xx — it is never sent again (``OutcomeUnknown``); only a refused
+        connection or a 429 (nothing was done) is retried."""
         last = ""
         for attempt in range(self.policy.max_attempts):
             try:
@@ -95,6 +99,8 @@ class HttpService:
                     )
             except (httpx.TimeoutException, httpx.TransportError) as e:
                 last = f"{type(e).__name__} on {method} {httpx.URL(url).path}"
+                if once and not isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
+                    raise OutcomeUnknown(self.name, f"{self.name}: {last}; not repeated") from e
                 delay = self._backoff(attempt)
             else:
                 if resp.status_code == 429 and retry_429:
@@ -107,6 +113,8 @@ class HttpService:
                     delay = wait if wait is not None else self._backoff(attempt)
                     last = f"429 on {method} {resp.url.path}"
                 elif resp.status_code in retry_on:
+                    if once:
+                        raise OutcomeUnknown(self.name, f"{self.name}: {resp.status_code} on {method}; not repeated")
                     delay = self._backoff(attempt)
                     last = f"{resp.status_code} on {method} {resp.url.path}"
                 else:

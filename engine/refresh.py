@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .config import SyncSettings
-from .errors import MultitudesError, SyncInProgress, TraktReauthRequired
+from .errors import MultitudesError, SyncInProgress, TraktReauthRequired, TraktRenewalLost
 from .http import counting
 from .models import SyncReport
 from .store import Store
@@ -34,6 +34,8 @@ Notify = Callable[[int, str], Awaitable[bool]]
 
 RELINK_NOTICE = ("Your Trakt authorisation was revoked or has expired, so I unlinked your account and stopped "
                  "syncing it. Run /link to connect it again; nothing you did here is lost.")
+RENEWAL_LOST_NOTICE = ("Trakt renewed your link while it was not answering me, so I never got the new keys and "
+                       "stopped syncing. Run /link to connect it again; nothing you did here is lost.")
 
 
 @dataclass(slots=True)
@@ -91,9 +93,9 @@ class BackgroundSync:
             got = await self._sync(person_id, due_before=stale)
         except SyncInProgress:
             return                       # a sync of theirs is running, or another process just did it: fresh enough
-        except TraktReauthRequired:
+        except TraktReauthRequired as e:
             rep.unlinked += 1
-            await self._unlinked(person_id, notify)
+            await self._unlinked(person_id, notify, e)
         except MultitudesError as e:                   # an outage or a rate limit: the next wave tries again
             rep.failed += 1
             rep.errors.append(f"{type(e).__name__}")
@@ -106,12 +108,14 @@ class BackgroundSync:
             rep.synced += 1
             rep.unchanged += got.unchanged
 
-    async def _unlinked(self, person_id: int, notify: Notify | None) -> None:
-        async with self.store.unit() as uow:
-            await uow.tokens.delete(person_id)          # the client dropped them already; make sure
+    async def _unlinked(self, person_id: int, notify: Notify | None, why: TraktReauthRequired) -> None:
+        if why.generation is not None:                  # only the tokens found dead: never a newer link's
+            async with self.store.unit() as uow:
+                await uow.tokens.delete(person_id, why.generation)
         if notify is not None:
             try:
-                told = await notify(person_id, RELINK_NOTICE)
+                told = await notify(person_id, RENEWAL_LOST_NOTICE if isinstance(why, TraktRenewalLost)
+                                    else RELINK_NOTICE)
             except Exception:
                 log.warning("could not tell person %s their Trakt link ended", person_id, exc_info=True)
                 told = False

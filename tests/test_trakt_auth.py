@@ -236,3 +236,27 @@ async def test_unlink_works_when_trakt_is_down_or_the_tokens_no_longer_decrypt(
     other_key = await make_engine(trakt=fake_trakt)                     # a new secret key: tokens do not decrypt
     await other_key.unlink(vic)
     assert await count(probe, "trakt_tokens", person_id=vic) == 0
+
+
+async def test_a_renewal_that_times_out_is_never_repeated_nor_read_as_a_revocation(fake_trakt: FakeTrakt,
+                                                                                  make_engine: Any,
+                                                                                  probe: SqliteStore) -> None:
+    """Issue 24 (7): Trakt renews the tokens but its answer does not arrive in time. The single-use refresh token
+    is not sent again (one /oauth/token), the stored tokens stay, the person is told Trakt is not answering — not
+    that their link was revoked. Only when the next renewal is refused is the link given up, saying what happened."""
+    from engine.errors import OutcomeUnknown, TraktRenewalLost
+    from engine.store.testing import count as count_rows
+    fake_trakt.add_user("lee")
+    engine = await make_engine(trakt=fake_trakt, MULTITUDES_TRAKT__HTTP__TIMEOUT_S="0.3")
+    pid = await link_person(engine, fake_trakt, "lee")
+    fake_trakt.expire_access_tokens()
+    fake_trakt.token_stall, fake_trakt.stall_s = 1, 1.0
+    with pytest.raises(OutcomeUnknown) as e:
+        await engine.sync(pid)
+    assert "not answering" in e.value.user_message and "revoked" not in e.value.user_message
+    assert fake_trakt.count("/oauth/token") == 1 and fake_trakt.refresh_count == 1      # renewed at Trakt, once
+    assert await count_rows(probe, "trakt_tokens", person_id=pid) == 1                 # nothing deleted
+    with pytest.raises(TraktRenewalLost) as lost:                                        # the spent token: refused
+        await engine.sync(pid)
+    assert "never got the new keys" in lost.value.user_message
+    assert fake_trakt.count("/oauth/token") == 2

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -146,9 +147,21 @@ class GroupWatch:
         items = [self.rec.item(ranked, p, reason, n + 1, (), ids) for n, (p, reason) in
                  enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         request_id = uuid.uuid4().hex[:12]
+        # what is stored names nobody: a member's name and taste side said to the group stay in that message, not
+        # in every other member's rows (forgetting one of them must leave no trace of them)
+        stored = [replace(i, reason=nameless(i.reason, names.values())) for i in items]
         first = RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform)
-        recorded = await self.rec.record(first, request_id, items, False, ranked)
+        recorded = await self.rec.record(first, request_id, stored, False, ranked)
         for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
-            await self.rec.record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, items,
-                               False, ranked)
-        return RecommendationList(request_id, Mode.GROUP, tuple(recorded))
+            await self.rec.record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, stored,
+                                  False, ranked)
+        spoken = {i.show_id: i.reason for i in items}
+        return RecommendationList(request_id, Mode.GROUP, tuple(replace(r, reason=spoken[r.show_id])
+                                                                for r in recorded))
+
+
+def nameless(reason: str, names: Iterable[str]) -> str:
+    """A group pick's reason without the members' names ("Ann's comedies side" -> "a member's comedies side")."""
+    for n in sorted(set(names), key=len, reverse=True):
+        reason = re.sub(rf"(?<!\w){re.escape(n)}'s\b", "a member's", reason)
+    return reason

@@ -9,6 +9,8 @@ reads it in the background (``engine.crowd``), never on a request's path. Privat
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,13 +69,26 @@ class PublicSource(Protocol):
 
 
 class PublicGraph:
-    def __init__(self, trakt: PublicSource, cache: CachedLookups | None, *, page_limit: int = 100) -> None:
+    """Strangers are known here only by a pseudonym (a keyed hash of their username); their usernames live in
+    memory for the length of one refresh (to ask for their ratings), and what is cached is reduced before it is
+    stored: (pseudonym, rating) pairs of a show's raters, a member's ratings by show — no name, no comment text."""
+
+    def __init__(self, trakt: PublicSource, cache: CachedLookups | None, *, page_limit: int = 100,
+                 salt: bytes = b"multitudes-public-graph") -> None:
+        """``salt``: the key of the pseudonyms (the bot derives it from its secret key, so a pseudonym cannot be
+        reversed by hashing known usernames; one salt gives one order, across refreshes and processes)."""
         self.trakt = trakt
         self.cache = cache
         self.page_limit = page_limit
+        self.salt = salt
+        self._names: dict[str, str] = {}                   # pseudonym -> username, this refresh only
 
-    async def _cached(self, key: str, budget: Budget, path: str) -> Any:
-        """The cached body, else one request if the budget allows (None: not affordable, or not public)."""
+    def pseudonym(self, username: str) -> str:
+        return hmac.new(self.salt, username.encode(), hashlib.sha256).hexdigest()[:20]
+
+    async def _cached(self, key: str, budget: Budget, path: str, reduce: Any) -> Any:
+        """The cached (reduced) body, else one request if the budget allows (None: not affordable, or not public).
+        ``reduce`` turns a page into what may be kept."""
         if self.cache is not None:
             hit = await self.cache.get(key)
             if hit is not None:
@@ -81,17 +96,15 @@ class PublicGraph:
         if not budget.take():
             return None
         page = await self.trakt.public_page(path, 1, self.page_limit)
-        body: Any = {"private": True} if page is None else page.items
+        body: Any = {"private": True} if page is None else reduce(page.items)
         if self.cache is not None:
             await self.cache.put(key, body, TTL)
         return body
 
-    async def raters(self, trakt_id: int, budget: Budget, sort: str = "likes") -> list[tuple[str, int]]:
-        """(username, their rating of the show) for public members who commented on it with a rating."""
-        rows = await self._cached(f"trakt:comments:{int(trakt_id)}:{sort}:{self.page_limit}", budget,
-                                  f"/shows/{int(trakt_id)}/comments/{sort}")
-        out: list[tuple[str, int]] = []
-        for r in rows if isinstance(rows, list) else []:
+    def _raters_of(self, rows: list[Any]) -> list[list[Any]]:
+        """A comment page as [pseudonym, rating] pairs; the usernames are remembered for this refresh only."""
+        out: list[list[Any]] = []
+        for r in rows:
             user = r.get("user") if isinstance(r, dict) else None
             stats = r.get("user_stats") if isinstance(r, dict) else None
             if not isinstance(user, dict) or user.get("private") or user.get("deleted"):
@@ -99,25 +112,48 @@ class PublicGraph:
             name = (user.get("ids") or {}).get("slug") or user.get("username")
             rating = (stats or {}).get("rating") if isinstance(stats, dict) else None
             if isinstance(name, str) and name and isinstance(rating, int) and 1 <= rating <= 10:
-                out.append((name, rating))
+                who = self.pseudonym(name)
+                self._names[who] = name
+                out.append([who, rating])
         return out
 
-    async def ratings(self, username: str, budget: Budget) -> list[Rated] | None:
-        """A member's public show ratings (first page, the most recent); None for a private profile or when the
-        budget is spent."""
-        rows = await self._cached(f"trakt:user-ratings:{username}:{self.page_limit}", budget,
-                                  f"/users/{quote(username, safe='')}/ratings/shows")
-        if not isinstance(rows, list):
-            return None
-        out: list[Rated] = []
+    async def raters(self, trakt_id: int, budget: Budget, sort: str = "likes") -> list[tuple[str, int]]:
+        """(pseudonym, their rating of the show) for public members who commented on it with a rating."""
+        rows = await self._cached(f"trakt:raters:{int(trakt_id)}:{sort}:{self.page_limit}", budget,
+                                  f"/shows/{int(trakt_id)}/comments/{sort}", self._raters_of)
+        return [(str(w), int(r)) for w, r in rows] if isinstance(rows, list) else []
+
+    @staticmethod
+    def _ratings_of(rows: list[Any]) -> list[dict[str, Any]]:
+        """A ratings page as the shows and ratings alone."""
+        out = []
         for r in rows:
             show = r.get("show") if isinstance(r, dict) else None
             tid = ((show or {}).get("ids") or {}).get("trakt") if isinstance(show, dict) else None
             rating = r.get("rating") if isinstance(r, dict) else None
             if isinstance(show, dict) and isinstance(tid, int) and isinstance(rating, int) and 1 <= rating <= 10:
                 when = r.get("rated_at")
-                at = parse_ts(when) if isinstance(when, str) else None
-                out.append(Rated(tid, rating, at.timestamp() if at is not None else None, parse_show(show)))
+                out.append({"rating": rating, "rated_at": when if isinstance(when, str) else None,
+                            "show": {k: show.get(k) for k in ("title", "year", "ids", "aired_episodes")}})
+        return out
+
+    async def ratings(self, who: str, budget: Budget) -> list[Rated] | None:
+        """A member's public show ratings (first page, the most recent) by pseudonym; None for a private profile,
+        when the budget is spent, or when their name is no longer known (only a cached page of raters)."""
+        key = f"trakt:member-ratings:{who}:{self.page_limit}"
+        name = self._names.get(who)
+        if name is None:
+            rows = await self.cache.get(key) if self.cache is not None else None
+        else:
+            rows = await self._cached(key, budget, f"/users/{quote(name, safe='')}/ratings/shows", self._ratings_of)
+        if not isinstance(rows, list):
+            return None
+        out: list[Rated] = []
+        for r in rows:
+            show = r["show"]
+            at = parse_ts(r["rated_at"]) if r.get("rated_at") else None
+            out.append(Rated(int(show["ids"]["trakt"]), int(r["rating"]), at.timestamp() if at is not None else None,
+                             parse_show(show)))
         return out
 
     async def around(self, seeds: Sequence[int], budget: Budget, *, people: int = 40) -> list[Member]:
@@ -140,4 +176,5 @@ class PublicGraph:
                                   {r.trakt_id: r.show for r in got}))
             elif not budget.left:
                 break
+        self._names.clear()
         return out

@@ -37,10 +37,12 @@ from ..errors import (
     LinkSlowDown,
     LinkUnknown,
     MultitudesError,
+    OutcomeUnknown,
     TraktAccountLimit,
     TraktAccountLocked,
     TraktForbidden,
     TraktReauthRequired,
+    TraktRenewalLost,
     TraktVipRequired,
 )
 from ..http import HttpService
@@ -338,6 +340,7 @@ class TraktClient:
         self.cache = cache              # CachedLookups (engine.caching) for the public, shared look-ups
         self._locks: dict[int, asyncio.Lock] = {}
         self._cache: dict[int, Tokens] = {}
+        self._in_doubt: dict[int, int] = {}      # person -> token generation whose renewal got no answer
         self.refreshes = 0
 
     @property
@@ -442,24 +445,34 @@ class TraktClient:
             if current.generation != seen_generation:   # someone refreshed while we waited
                 self._cache[person_id] = current
                 return current
-            resp = await self.http.request(
-                "POST", f"{self.base}/oauth/token",
-                json={"refresh_token": current.refresh_token, "client_id": self.client_id,
-                      "client_secret": self.client_secret, "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
-                      "grant_type": "refresh_token"},
-                headers=self._headers(),
-            )
+            try:
+                # the refresh token is single-use: a renewal that got no answer is never sent again (Trakt may
+                # have rotated it already; a second try would be refused and read as a revocation)
+                resp = await self.http.request(
+                    "POST", f"{self.base}/oauth/token",
+                    json={"refresh_token": current.refresh_token, "client_id": self.client_id,
+                          "client_secret": self.client_secret, "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+                          "grant_type": "refresh_token"},
+                    headers=self._headers(), once=True,
+                )
+            except OutcomeUnknown:
+                self._in_doubt[person_id] = current.generation      # the tokens stay: nothing is known yet
+                raise
             if resp.status_code in (400, 401):
                 # maybe another process rotated it first; its tokens are then in the vault
                 again = await self.vault.load(person_id)
                 if again is not None and again.generation != current.generation:
                     self._cache[person_id] = again
                     return again
-                # revoked or expired for good: unlink now, so the next request says "link again" at once
-                # instead of trying a dead refresh token every time
+                # revoked or expired for good (or spent by a renewal whose answer never came): unlink now, so the
+                # next request says "link again" at once instead of trying a dead refresh token every time
                 self._cache.pop(person_id, None)
                 await self.vault.delete(person_id, current.generation)
-                raise TraktReauthRequired(f"refresh refused ({resp.status_code})")
+                lost = self._in_doubt.pop(person_id, None) == current.generation
+                err = (TraktRenewalLost if lost else TraktReauthRequired)(f"refresh refused ({resp.status_code})")
+                err.generation = current.generation
+                raise err
+            self._in_doubt.pop(person_id, None)
             self._raise_for_status(resp)
             self.refreshes += 1
             return await self.store_new_tokens(person_id, Tokens.from_response(resp.json()))

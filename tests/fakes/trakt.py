@@ -103,6 +103,8 @@ class FakeTrakt(FakeServer):
         self.access: dict[str, tuple[str, float]] = {}      # token -> (username, expires at)
         self.refresh: dict[str, str] = {}                    # refresh token -> username (single use)
         self.refresh_count = 0
+        self.token_stall = 0                 # the next N renewals: done, but answered only after ``stall_s``
+        self.stall_s = 1.0
         self.rate_limited = 0
         self._buckets: dict[str, tuple[float, float]] = {}
         self._parallel: dict[str, asyncio.Semaphore] = {}
@@ -300,6 +302,14 @@ class FakeTrakt(FakeServer):
 
     async def token(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.token_stall > 0:            # Trakt renews the tokens but its answer is lost (a slow network)
+            self.token_stall -= 1
+            user = self.refresh.pop(body.get("refresh_token", ""), None)
+            if user is not None:
+                self.refresh_count += 1
+                self.issue_tokens(user)
+            await asyncio.sleep(self.stall_s)
+            return json_response({"error": "too late"}, status=504)
         if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
             return json_response({"error": "invalid_client"}, status=401)
         user = self.refresh.pop(body.get("refresh_token", ""), None)   # single use

@@ -20,6 +20,11 @@ class CacheRepo:
             return None
         return json.loads(row[0])
 
+    async def prune(self, now: datetime) -> int:
+        """Delete every expired entry; returns how many."""
+        got = await self.db.fetch("DELETE FROM api_cache WHERE expires_at <= ? RETURNING 1", iso(now))
+        return len(got)
+
     async def put(self, key: str, body: Any, now: datetime, expires_at: datetime) -> None:
         await self.db.execute(
             "INSERT INTO api_cache(key, body, fetched_at, expires_at) VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE "
