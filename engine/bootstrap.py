@@ -128,6 +128,7 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
                               catalogue, enricher.enrich_quietly, llm, feedback,
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
                               adaptive=rec.adaptive, seed=seed, crowd=crowd, profile=profile)
+    people.on_forget += [recommender.forget, crowd.forget]
     alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
     syncer = (TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency,
                         on_shows=enricher.prefetch) if trakt else None)

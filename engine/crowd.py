@@ -81,6 +81,10 @@ class CrowdService:
         self.salt = salt                      # the key of strangers' pseudonyms (``PublicGraph``)
         self._built: OrderedDict[int, tuple[tuple[object, ...], Crowd | None]] = OrderedDict()
 
+    def forget(self, person_id: int) -> None:
+        """Drop the person's crowd model from memory."""
+        self._built.pop(person_id, None)
+
     @property
     def enabled(self) -> bool:
         return self.source is not None and self.settings.enabled

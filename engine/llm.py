@@ -14,6 +14,7 @@ import json
 import logging
 import logging.handlers
 import time
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +27,33 @@ from .config import LlmSettings
 log = logging.getLogger(__name__)
 prompt_log = logging.getLogger("multitudes.prompts")
 prompt_log.propagate = False          # never reaches the console handlers on the root logger
+# whose request a prompt serves: every prompt-log line carries it, so forgetting a person removes their lines
+SUBJECT: ContextVar[str] = ContextVar("llm_subject", default="-")
+
+
+def subject_of(person_id: int) -> str:
+    return f"p{int(person_id)}"
+
+
+def about(person_id: int) -> Token[str]:
+    """Mark the LLM calls made from here on (in this task) as serving ``person_id``."""
+    return SUBJECT.set(subject_of(person_id))
+
+
+def forget_prompts(path: str | Path, person_id: int) -> int:
+    """Remove a person's lines from the prompt log and its rotated files; returns how many went."""
+    tag = f" subject={subject_of(person_id)} "
+    removed = 0
+    base = Path(path)
+    for f in [base, *sorted(base.parent.glob(base.name + ".*"))]:
+        if not f.is_file():
+            continue
+        lines = f.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        kept = [ln for ln in lines if tag not in ln]
+        if len(kept) != len(lines):
+            removed += len(lines) - len(kept)
+            f.write_text("".join(kept), encoding="utf-8")
+    return removed
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -92,7 +120,8 @@ class LLM:
             try:
                 return schema.model_validate_json(_strip_fences(content))
             except ValidationError as e:
-                prompt_log.info("task=%s attempt=%d invalid answer: %s", task, attempt + 1, e.errors()[:3])
+                prompt_log.info("task=%s subject=%s attempt=%d invalid answer: %s", task, SUBJECT.get(), attempt + 1,
+                                json.dumps(str(e.errors()[:3]), ensure_ascii=False))
                 messages = [*messages, {"role": "assistant", "content": content[:2000]},
                             {"role": "user", "content": "That was not valid JSON for the schema "
                              f"({e.error_count()} errors, first: {e.errors()[0]['msg']}). Answer again with only "
@@ -113,8 +142,8 @@ class LLM:
             kwargs["response_format"] = {"type": "json_object"}
             kwargs["messages"] = [{"role": "system", "content": messages[0]["content"] + "\nAnswer with one JSON "
                                    f"object matching this JSON schema: {json.dumps(schema_json)}"}, *messages[1:]]
-        prompt_log.info("task=%s model=%s request=%s", task, self.model, json.dumps(kwargs["messages"],
-                                                                                     ensure_ascii=False))
+        prompt_log.info("task=%s subject=%s model=%s request=%s", task, SUBJECT.get(), self.model,
+                        json.dumps(kwargs["messages"], ensure_ascii=False))
         self.stats.calls += 1
         try:
             resp = await self.client.chat.completions.create(**kwargs)
@@ -129,7 +158,7 @@ class LLM:
         except openai.OpenAIError as e:
             self.stats.failures += 1
             log.warning("LLM unavailable (%s); falling back", type(e).__name__)
-            prompt_log.info("task=%s error=%s", task, type(e).__name__)
+            prompt_log.info("task=%s subject=%s error=%s", task, SUBJECT.get(), type(e).__name__)
             return None
         usage = getattr(resp, "usage", None)
         pt = int(getattr(usage, "prompt_tokens", 0) or 0) or est
@@ -137,7 +166,9 @@ class LLM:
         self.stats.last_prompt_tokens = pt
         self.stats.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
         content = resp.choices[0].message.content if resp.choices else None
-        prompt_log.info("task=%s answer (%.2fs, %d prompt tokens)=%s", task, time.monotonic() - t0, pt, content)
+        # one line per record, whatever the answer holds: forgetting a person removes whole lines
+        prompt_log.info("task=%s subject=%s answer (%.2fs, %d prompt tokens)=%s", task, SUBJECT.get(),
+                        time.monotonic() - t0, pt, json.dumps(content, ensure_ascii=False))
         return content
 
 

@@ -3,8 +3,9 @@ seen in, and forgetting them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from .clock import Clock
 from .config import Settings
 from .errors import MultitudesError, UnknownPerson
+from .llm import forget_prompts
 from .models import SETTING_NAMES, Person, PersonSettings
 from .sources.trakt import TraktPort
 from .store import Store
@@ -26,6 +28,8 @@ class PeopleService:
         self.clock = clock
         self.settings = settings
         self.trakt = trakt
+        # what else holds a person in memory (models, persona vectors): told when they are forgotten
+        self.on_forget: list[Callable[[int], None]] = []
 
     async def person(self, platform: str, platform_user_id: str, display_name: str | None = None) -> int:
         """The person behind a platform identity, created on first sight."""
@@ -54,14 +58,23 @@ class PeopleService:
         return p
 
     async def forget(self, person_id: int) -> None:
-        """Delete everything about a person (tokens revoked at Trakt when possible)."""
+        """Delete everything about a person: their rows (every table refers to the person and goes with them),
+        their tokens (revoked at Trakt when possible, and dropped from memory), what memory holds of them (persona
+        vectors, their crowd's model) and their lines in the prompt log."""
         if self.trakt is not None:
             try:
                 await self.trakt.revoke(person_id)
             except Exception as e:  # forgetting must not fail because Trakt is down
                 log.warning("revoke failed while forgetting person %s: %s", person_id, type(e).__name__)
+            try:
+                await self.trakt.forget_tokens(person_id)
+            except Exception as e:
+                log.warning("could not drop the tokens of person %s: %s", person_id, type(e).__name__)
         async with self.store.unit() as uow:
             await uow.people.delete(person_id)
+        for forget in self.on_forget:
+            forget(person_id)
+        await asyncio.to_thread(forget_prompts, self.settings.logging.prompt_log, person_id)
 
     async def settings_of(self, person_id: int) -> PersonSettings:
         return (await self.get(person_id)).settings

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..llm import LLM
+from ..llm import LLM, about
 from ..models import (
     Persona,
     Recommendation,
@@ -51,6 +51,7 @@ async def choose(llm: LLM, items: list[Recommendation], ranked: Ranked, personas
             "mood": f"The person's mood: {req.mood!r}.",
             "crowd": "Shows that people who share the person's tastes rate highly."
             }.get(req.mode, "A varied list across the personas.")
+    about(req.person_id)                    # the prompt log marks these lines as the person's
     choice = await pick_and_explain(llm, lines, short, len(items), task)
     if choice is None or not choice.picks:
         return items, False, 0

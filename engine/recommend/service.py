@@ -94,6 +94,10 @@ class Recommender:
         self.outside = Outside(store, catalogue, sources, enrich)
         self._people: OrderedDict[int, PersonaCache] = OrderedDict()
 
+    def forget(self, person_id: int) -> None:
+        """Drop what memory holds of a person (their persona vectors)."""
+        self._people.pop(person_id, None)
+
     async def excluded(self, person_id: int) -> set[int]:
         """Internal show ids never to recommend now: played beyond ``max_watched_episodes`` (by default any play),
         rated, hidden or dropped, dismissed, or recommended within ``recent_days``."""

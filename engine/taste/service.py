@@ -11,6 +11,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..compute import offload
+from ..llm import about
 from ..meta import EMPTY, ShowMeta
 from ..models import Chart, Persona, PersonaReport, PersonaShow
 from ..store import Store, Unit
@@ -125,6 +126,7 @@ class PersonaService:
         ids = match_identities(previous, [d.cluster for d in build.personas])
         if self.namer is not None and build.personas:
             try:
+                about(person_id)                 # the prompt log marks these lines as the person's
                 named = await self.namer(build.personas, metas)
             except Exception as e:   # the LLM is optional: deterministic names stay
                 log.warning("persona naming by LLM failed: %s", type(e).__name__)
