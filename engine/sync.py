@@ -82,6 +82,8 @@ class TraktSync:
         self.page_concurrency = page_concurrency
         self.on_shows = on_shows        # told the internal ids of shows as their plays land (metadata can start)
         self._running: dict[int, asyncio.Task[SyncReport]] = {}
+        self._owners: dict[int, str] = {}          # person -> the lease owner of the sync running here
+        self._renewed: dict[int, datetime] = {}    # person -> when that lease was last extended
 
     async def sync(self, person_id: int, progress: Progress | None = None, *,
                    due_before: datetime | None = None) -> SyncReport:
@@ -97,6 +99,20 @@ class TraktSync:
             if task.done() and self._running.get(person_id) is task:
                 del self._running[person_id]
 
+    async def _keep_lease(self, person_id: int) -> None:
+        """Extend this process's lease on the person once a third of it has passed since it was last extended: a
+        long sync that makes progress never outlives its lease and overlaps another process's sync of them."""
+        owner = self._owners.get(person_id)
+        now = self.clock.now()
+        if owner is None or now - self._renewed.get(person_id, now) < timedelta(seconds=self.settings.lease_seconds
+                                                                                  / 3):
+            return
+        async with self.store.unit() as uow:
+            kept = await uow.sync.renew_lease(person_id, owner, now + timedelta(seconds=self.settings.lease_seconds))
+        self._renewed[person_id] = now
+        if not kept:
+            log.warning("sync of person %s: the lease lapsed and was taken (%s)", person_id, owner)
+
     async def _leased(self, person_id: int, progress: Progress | None, due_before: datetime | None) -> SyncReport:
         owner = new_owner()
         now = self.clock.now()
@@ -107,12 +123,16 @@ class TraktSync:
             raise SyncInProgress(f"person {person_id} is being synced by another process (or was just synced)")
         log.info("sync of person %s started (%s)", person_id, owner)
         error: str | None = None
+        self._owners[person_id] = owner
+        self._renewed[person_id] = now
         try:
             return await self._run(person_id, progress or (lambda _m: None))
         except BaseException as e:
             error = f"{type(e).__name__}: {e}"
             raise
         finally:
+            self._owners.pop(person_id, None)
+            self._renewed.pop(person_id, None)
             async with self.store.unit() as uow:
                 await uow.sync.release_lease(person_id, owner, error, self.clock.now())
             log.info("sync of person %s ended (%s)%s", person_id, owner, f": {error.split(':')[0]}" if error else "")
@@ -185,6 +205,7 @@ class TraktSync:
                     self.on_shows(sorted(shows))
 
         async def on_page(n: int, plays: list[Play]) -> None:
+            await self._keep_lease(person_id)           # a sync that makes progress keeps its lease
             in_window.update(p.show.ids.trakt for p in plays if p.show.ids.trakt is not None)
             buffered[n] = plays
             # a few pages per transaction: fewer round trips to the database while the next pages are in

@@ -166,3 +166,38 @@ async def test_sigkill_mid_sync_resumes_with_nothing_lost_or_duplicated(tmp_path
     assert len(history_pages) < 30                                      # resumed, not restarted
     ids = await all_ids(probe, pid)
     assert ids == sorted(r["id"] for r in fake_trakt.users["tess"].history)
+
+
+async def test_a_long_sync_keeps_its_lease_while_it_makes_progress(fake_trakt: Any, make_engine: Any,
+                                                                  probe: Any) -> None:
+    """Issue 24 (12): a sync that runs past its lease (900 s) renews it with every batch of pages it commits, so no
+    other process takes the person over and syncs them twice at once."""
+    from datetime import timedelta
+
+    from tests.fakes.catalogue import history_rows
+    from tests.fakes.clock import FakeClock
+    fake_trakt.add_user("lena", history=history_rows(3000, 40, years=3, seed=12))
+    clock = FakeClock()
+    engine = await make_engine(trakt=fake_trakt, clock=clock, MULTITUDES_TRAKT__PAGE_CONCURRENCY="1")
+    pid = await link_person(engine, fake_trakt, "lena")
+    taken: list[bool] = []
+    pages: list[int] = []
+
+    async def probe_lease() -> None:
+        async with probe.unit() as uow:
+            now = clock.now()
+            taken.append(await uow.sync.acquire_lease(pid, "other-process", now + timedelta(seconds=900), now))
+
+    def on_page(path: str, page: int) -> None:
+        if "/sync/history" in path:
+            pages.append(page)
+            clock.advance(seconds=400)          # slow pages: the whole sync takes far longer than the lease
+    fake_trakt.on_page = on_page
+    fake_trakt.latency = 0.02                   # pages come in one at a time, as from a real server
+    task = asyncio.create_task(engine.sync(pid))
+    while len(pages) < 20 and not task.done():
+        await asyncio.sleep(0.01)
+    await probe_lease()
+    rep = await task
+    assert rep.new_plays == 3000 and len(pages) >= 20
+    assert taken == [False]                     # 8,000 s in, the lease was still this sync's

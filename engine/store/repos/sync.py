@@ -75,6 +75,12 @@ class SyncRepo:
                                               *due_args, holder))
         return False
 
+    async def renew_lease(self, person_id: int, owner: str, until: datetime) -> bool:
+        """Extend a lease its owner still holds (False: it lapsed and someone else took it)."""
+        got = await self.db.fetch("UPDATE sync_state SET lease_until=? WHERE person_id=? AND lease_owner=? "
+                                  "RETURNING 1", iso(until), person_id, owner)
+        return bool(got)
+
     async def release_lease(self, person_id: int, owner: str, error: str | None, now: datetime) -> None:
         if error is None:
             await self.db.execute("UPDATE sync_state SET lease_owner=NULL, lease_until=NULL, last_error=NULL, "
