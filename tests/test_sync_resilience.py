@@ -182,6 +182,7 @@ async def test_a_long_sync_keeps_its_lease_while_it_makes_progress(fake_trakt: A
     pid = await link_person(engine, fake_trakt, "lena")
     taken: list[bool] = []
     pages: list[int] = []
+    twenty = asyncio.Event()
 
     async def probe_lease() -> None:
         async with probe.unit() as uow:
@@ -192,11 +193,13 @@ async def test_a_long_sync_keeps_its_lease_while_it_makes_progress(fake_trakt: A
         if "/sync/history" in path:
             pages.append(page)
             clock.advance(seconds=400)          # slow pages: the whole sync takes far longer than the lease
+            if len(pages) == 20:
+                twenty.set()
     fake_trakt.on_page = on_page
     fake_trakt.latency = 0.02                   # pages come in one at a time, as from a real server
     task = asyncio.create_task(engine.sync(pid))
-    while len(pages) < 20 and not task.done():
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(twenty.wait(), 30)
+    await asyncio.sleep(0.05)                   # the client takes in the page it was just sent
     await probe_lease()
     rep = await task
     assert rep.new_plays == 3000 and len(pages) >= 20
