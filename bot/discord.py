@@ -20,13 +20,14 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from engine import Engine
+from engine import Engine, MultitudesError
 from engine.models import Alert, Digest, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, HELP, Conversation
 from .identity import discord_refusal
+from .ratelimit import PersonLimiter, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +308,7 @@ class DiscordFrontend:
         self.engine = engine
         self.token = token
         self.conversation = conversation or Conversation(engine)
+        self.typing = PersonLimiter(burst=8, per=0.25)      # autocomplete look-ups, per person
         self.shard = shard
         point_at(engine.settings.discord.api_base, engine.settings.discord.gateway_url)
         sharding = {"shard_id": shard[0], "shard_count": shard[1]} if shard is not None else {}
@@ -384,14 +386,26 @@ class DiscordFrontend:
         fe = self
 
         async def persona_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-            pid = await fe.engine.person(PLATFORM, str(interaction.user.id), interaction.user.display_name)
-            report = await fe.engine.personas(pid)
+            # a look-up, not a visit: nobody is created by opening a menu, and someone new has no personas yet
+            try:
+                pid = await fe.engine.find_person(PLATFORM, str(interaction.user.id))
+            except MultitudesError:
+                return []
+            report = await fe.engine.personas(pid, stored=True)
             return [app_commands.Choice(name=p.name, value=p.name) for p in report.personas
                     if current.lower() in p.name.lower()][:25]
 
         async def show_titles(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+            # one search per keystroke would be one TMDB request each: at least two letters, and a per-person pace
+            # (a burst of 8, then 4 a second); beyond it the menu simply waits for the next keystroke
+            if len(current.strip()) < 2:
+                return []
+            try:
+                fe.typing.check(str(interaction.user.id), "autocomplete")
+            except RateLimited:
+                return []
             return [app_commands.Choice(name=t[:100], value=t[:100])
-                    for t in await fe.engine.search_titles(current, 25)]
+                    for t in await fe.engine.search_titles(current[:100], 25)]
 
         @tree.command(name="recommend", description="TV shows for you, from your taste personas")
         @app_commands.describe(persona="one of your personas", mode="auto, all, crowd or bridge",

@@ -112,8 +112,7 @@ class Engine:
         return await self._s.linking.link(person_id, on_code)
 
     async def sleep(self, seconds: float) -> None:
-        """The engine's clock (front ends pace their own loops with it, so tests can move time)."""
-        await self.clock.sleep(seconds)
+        await self.clock.sleep(seconds)          # the engine's clock: tests move front ends' loops with it
 
     async def unlink(self, person_id: int) -> None:
         await self._s.linking.unlink(person_id)
@@ -161,13 +160,14 @@ class Engine:
         return await self._s.titles(text, limit)
 
     # -- personas ------------------------------------------------------------------------------------------------
-    async def personas(self, person_id: int, *, force: bool = False) -> PersonaReport:
-        """The person's taste personas (recomputed only when their history changed; ids stay stable)."""
-        return await self._s.personas.personas(person_id, force=force)
+    async def personas(self, person_id: int, *, force: bool = False, stored: bool = False) -> PersonaReport:
+        """The person's taste personas (recomputed only when their history changed; ids stay stable); ``stored``:
+        as last computed, never computing (an autocomplete menu), empty before the first computation."""
+        got = await self._s.personas.stored(person_id) if stored else None
+        return got or (PersonaReport(person_id, (), (), self.clock.now()) if stored
+                       else await self._s.personas.personas(person_id, force=force))
 
-    async def persona_charts(self, person_id: int) -> list[Chart]:
-        """PNG charts: tastes over time (plays per period by persona), when they watch (weekday × local hour), and
-        a map of their shows coloured by persona."""
+    async def persona_charts(self, person_id: int) -> list[Chart]:   # tastes over time, when they watch, the map
         return await self._s.personas.charts(person_id)
 
     # -- recommendations -----------------------------------------------------------------------------------------

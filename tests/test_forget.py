@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.conversation import Conversation
 from bot.memory import MemoryPlatform
 from engine.models import FeedbackKind, RecommendRequest
-from engine.store.testing import TABLES, count
+from engine.store.testing import TABLES, all_rows, count
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.clock import FakeClock
@@ -104,17 +104,14 @@ async def test_a_person_touched_by_every_feature_leaves_no_trace(tmp_path: Path,
         # every table: no row refers to Ben, and no text holds his name, handle or Trakt username
         words = [NAME, "Benedikt", "Quux", HANDLE, TRAKT_USER]
         person_columns = re.compile(r"^(person_id|voter_id|owner_person_id)$")
-        async with probe.read() as uow:
-            for table in sorted(TABLES):
-                rows = await uow.db.fetch(f"SELECT * FROM {table}")
-                for row in rows:
-                    record = dict(row)
-                    for col, val in record.items():
-                        if person_columns.match(col) or (table == "people" and col == "id"):
-                            assert val != ben, (table, col, record)
-                        if isinstance(val, str):
-                            assert not any(w in val for w in words), (table, col, val[:200])
-            reasons = [str(r[0]) for r in await uow.db.fetch("SELECT reason FROM rec_events")]
+        for table in sorted(TABLES):
+            for record in await all_rows(probe, table):
+                for col, val in record.items():
+                    if person_columns.match(col) or (table == "people" and col == "id"):
+                        assert val != ben, (table, col, record)
+                    if isinstance(val, str):
+                        assert not any(w in val for w in words), (table, col, val[:200])
+        reasons = [str(r["reason"]) for r in await all_rows(probe, "rec_events")]
         assert reasons and not any("Benedikt" in r for r in reasons)             # Annie's group rows too
         for log in (tmp_path / "multitudes.log", tmp_path / "prompts.log"):
             text = log.read_text(encoding="utf-8") if log.exists() else ""

@@ -9,6 +9,7 @@ from engine.evaluation.datasets import Interaction
 from engine.evaluation.lone import DatasetPublic
 from engine.evaluation.strategies import TrainData
 from engine.sources.public_graph import Budget, PublicGraph
+from engine.store.testing import all_rows
 from tests.conftest import trakt_client
 from tests.fakes.catalogue import catalogue
 from tests.fakes.trakt import FakeTrakt
@@ -43,8 +44,7 @@ async def test_public_graph_stays_within_budget_skips_private_members_and_caches
         assert all(a.startswith("crimefan") for a in asked[:10])                 # who rated the seeds, first
         # strangers are never kept by name: members are pseudonyms, the cache holds no username or comment
         assert not any("crimefan" in m.username for m in members)
-        async with probe.read() as uow:
-            cached = " ".join(str(r[0]) + str(r[1]) for r in await uow.db.fetch("SELECT key, body FROM api_cache"))
+        cached = " ".join(str(r["key"]) + str(r["body"]) for r in await all_rows(probe, "api_cache"))
         assert "crimefan" not in cached and "comment" not in cached
         # the same refresh again: every answer is cached, nothing goes on the wire
         before = len(fake_trakt.requests)

@@ -156,3 +156,11 @@ async def everyone_due(store: Store) -> None:
     """Every linked person's history counts as never synced (the next sync wave takes them all)."""
     async with store.unit() as uow:
         await uow.db.execute("UPDATE sync_state SET last_finished_at = NULL")
+
+
+async def all_rows(store: Store, table: str) -> list[dict[str, object]]:
+    """Every row of ``table``, by column (a forgetting test reads everything the store holds)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    async with store.read() as uow:
+        return [dict(r) for r in await uow.db.fetch(f"SELECT * FROM {table}")]
