@@ -1,19 +1,24 @@
 """Soak: the bot left running under many people at once — nothing lost, nothing stalled, no memory creep.
 
-    python bench/soak.py --json [--people 500] [--seconds 60]
+    python bench/soak.py --json [--people 500] [--seconds 60] [--abusers 3]
 
 Two processes. The bot: the engine, the Telegram front end (python-telegram-bot, PTB's rate limiter) and the one
 scheduler with its background sync wave, on one event loop, with a ticker measuring how late the loop runs it. The
 world (``--world``, another process, so its work never counts against the bot's loop): the Telegram and Trakt
 fakes and ``--people`` simulated people. Half of them import a Trakt export, half link Trakt (device code, approved
-on the fake) and /sync; then each acts every 20–60 s until ``--seconds`` passed — /recommend and a feedback button
-on a pick, /settings, /groupwatch in a shared group — while the scheduler's sync wave keeps linked people fresh.
+on the fake) and /sync; then each acts until ``--seconds`` passed — /recommend and a feedback button on a pick,
+/settings, /groupwatch in a shared group — while the scheduler's sync wave keeps linked people fresh. People join
+over the first half of the run (at most 300 s); each then acts every 0.5–1.5 × ``people / 12.5`` seconds, so the
+load after joining is about 12.5 requests/s whatever the number of people (500 people: every 20–60 s). ``--abusers``
+more people meanwhile send /stats every second and a 20,000-play export every 20 s.
 
 Printed: ``people``, ``seconds``, ``requests`` (commands and button presses sent), ``errors`` (answers saying
 something went wrong, and errors the bot logged), ``lost_replies`` (a command or press that got no answer within
 ``--patience`` seconds, waited for after the run), ``loop_lag_p99_ms``, ``loop_lag_max_ms`` (the ticker's lateness
 over the whole run, start-up excluded), ``rss_growth_ratio`` (the bot's RSS at the end over its RSS once everyone
-had joined), plus ``sync_waves`` and ``messages``.
+had joined), ``shed`` (answers saying the bot is busy: overload turned away with a retry time, not queued),
+``limited`` (per-person rate-limit answers), ``abusers`` (their requests, and how many were limited or shed), plus
+``sync_waves`` and ``messages``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BASE_UID = 50_000
+REFUSED = re.compile(r"busy right now|Easy there|still running|went wrong")     # an answer, if not the one hoped for
 GROUP_SIZE = 10
 
 
@@ -58,7 +64,8 @@ async def world(args: argparse.Namespace) -> None:
             self.arrived.setdefault(int(chat_id), asyncio.Event()).set()
             return msg
 
-    stats: dict[str, Any] = {"requests": 0, "lost_replies": 0, "errors": 0}
+    stats: dict[str, Any] = {"requests": 0, "lost_replies": 0, "errors": 0, "shed": 0, "limited": 0}
+    abuse: dict[str, int] = {"requests": 0, "limited_or_shed": 0, "lost": 0}
     lost_by: dict[str, int] = {}
     rng = random.Random(args.seed)
     async with Telegram() as tg, FakeTrakt(rate_capacity=100_000) as trakt:
@@ -75,7 +82,8 @@ async def world(args: argparse.Namespace) -> None:
             while True:
                 got = tg.inbox.get(chat, [])[n:]
                 if (want is None and len(got) >= count) or (want is not None and any(
-                        want in (m.get("text") or "") for m in got)):
+                        want in (m.get("text") or "") for m in got)) or any(
+                        REFUSED.search(m.get("text") or "") for m in got):
                     return got
                 left = end - loop.time()
                 if left <= 0:
@@ -88,11 +96,17 @@ async def world(args: argparse.Namespace) -> None:
                     pass
 
         def check(msgs: list[dict[str, Any]]) -> None:
-            if any("went wrong" in (m.get("text") or "") for m in msgs):
+            texts = [m.get("text") or "" for m in msgs]
+            if any("went wrong" in t for t in texts):
                 stats["errors"] += 1
+            if any("busy right now" in t for t in texts):
+                stats["shed"] += 1
+            if any("Easy there" in t for t in texts):
+                stats["limited"] += 1
 
         async def command(uid: int, text: str, *, chat: int | None = None, count: int = 1,
                           want: str | None = None, private: bool = False) -> list[dict[str, Any]]:
+            """Send a command; the bot's answer (a refusal — busy, rate-limited — is an answer too)."""
             where = uid if private or chat is None else chat          # private answers go to the person's DM
             n = len(tg.inbox.get(where, []))
             stats["requests"] += 1
@@ -100,6 +114,10 @@ async def world(args: argparse.Namespace) -> None:
             try:
                 got = await answer(where, n, count, want)
             except TimeoutError:
+                got = tg.inbox.get(where, [])[n:]
+                if got and any(re.search(r"busy right now|Easy there", m.get("text") or "") for m in got):
+                    check(got)                          # turned away with a retry time: answered, not lost
+                    return got
                 stats["lost_replies"] += 1
                 verb = text.split(maxsplit=1)[0]
                 lost_by[verb] = lost_by.get(verb, 0) + 1
@@ -122,7 +140,7 @@ async def world(args: argparse.Namespace) -> None:
         async def person(i: int) -> None:
             uid = BASE_UID + i
             prng = random.Random(args.seed * 1_000_003 + i)
-            await asyncio.sleep(prng.uniform(0, min(30.0, args.seconds / 2)))          # people arrive over time
+            await asyncio.sleep(prng.uniform(0, min(300.0, args.seconds / 2)))         # people arrive over time
             rows = history_rows(120, 12, years=2, seed=i)
             if i % 2 == 0:                                                              # an export
                 n = len(tg.inbox.get(uid, []))
@@ -155,14 +173,42 @@ async def world(args: argparse.Namespace) -> None:
                     await command(uid, f"/settings tz:{prng.choice(['Europe/Paris', 'Asia/Tokyo', 'UTC'])}")
                 else:
                     await command(uid, "/groupwatch", chat=group)
-                await asyncio.sleep(prng.uniform(20, 60))
+                await asyncio.sleep(every * prng.uniform(0.5, 1.5))
+
+        every = max(1.0, args.people / 12.5)             # about 12.5 requests per second once everyone joined
+
+        async def abuser(j: int) -> None:
+            """Someone hammering the bot: /stats every second, a 20,000-play export every 20 s."""
+            uid = BASE_UID + 900_000 + j
+            big = json.dumps({"history": history_rows(20_000, 400, years=5, seed=900 + j)}).encode()
+            tick = 0
+            while loop.time() < deadline:
+                abuse["requests"] += 1
+                tick += 1
+                if tick % 20 == 1:
+                    n = len(tg.inbox.get(uid, []))
+                    tg.document(uid, "big.json", big, who=f"A{j}")
+                    try:
+                        got = await answer(uid, n)
+                    except TimeoutError:
+                        abuse["lost"] += 1
+                        continue
+                else:
+                    got = await command(uid, "/stats", private=True)
+                    stats["requests"] -= 1                     # counted as abuse, not as people's requests
+                if any(re.search(r"busy right now|Easy there|still running", m.get("text") or "") for m in got):
+                    abuse["limited_or_shed"] += 1
+                await asyncio.sleep(1.0)
 
         for i in range(args.people):
             pending.append(asyncio.create_task(person(i)))
+        for j in range(args.abusers):
+            pending.append(asyncio.create_task(abuser(j)))
         await asyncio.gather(*pending)
         stats["messages"] = len(tg.sent)
         stats["people"] = args.people
         stats["lost_by"] = lost_by
+        stats["abusers"] = {"people": args.abusers, **abuse}
         rng.random()
         print(json.dumps(stats), flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)          # the bot stops first, then the fakes
@@ -179,7 +225,7 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--world", "--people", str(args.people), "--seconds", str(args.seconds),
-        "--patience", str(args.patience), "--seed", str(args.seed),
+        "--patience", str(args.patience), "--seed", str(args.seed), "--abusers", str(args.abusers),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**20)
     assert proc.stdout is not None and proc.stdin is not None
     info = json.loads(await proc.stdout.readline())
@@ -216,7 +262,7 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
         rss: dict[str, float] = {}
 
         async def sample_rss() -> None:
-            await asyncio.sleep(min(35.0, args.seconds * 0.6))     # everyone has joined by then
+            await asyncio.sleep(min(300.0, args.seconds / 2) + 5)  # everyone has joined by then
             rss["base"] = _rss_mb()
 
         sampler = asyncio.create_task(sample_rss())
@@ -238,7 +284,8 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
     lags.sort()
     return {
         "people": result["people"], "seconds": round(seconds, 1), "requests": result["requests"],
-        "errors": result["errors"] + errors.n, "lost_replies": result["lost_replies"],
+        "errors": result["errors"] + errors.n, "lost_replies": result["lost_replies"], "shed": result["shed"],
+        "limited": result["limited"], "abusers": result["abusers"],
         "loop_lag_p99_ms": round(1000 * lags[int(0.99 * (len(lags) - 1))], 1) if lags else None,
         "loop_lag_max_ms": round(1000 * lags[-1], 1) if lags else None,
         "rss_growth_ratio": round(rss["end"] / rss["base"], 3), "rss_end_mb": round(rss["end"], 1),
@@ -272,6 +319,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--patience", type=float, default=120.0, help="seconds an answer may take before it is lost")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--abusers", type=int, default=0, help="people hammering /stats and uploading large files")
     ap.add_argument("--world", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.world:
