@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -45,6 +46,20 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if k.startswith("MULTITUDES_"):
             monkeypatch.delenv(k)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_database_thread() -> Iterator[None]:
+    """aiosqlite runs each connection on a thread that is not a daemon: one a test leaves open keeps the whole
+    run alive after its summary (CI then times out instead of failing). The test that leaks one fails here."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate()
+              if t not in before and "_connection_worker_thread" in t.name and not t.daemon]
+    for t in leaked:
+        t.join(timeout=2.0)                 # a connection closed at the very end of the test stops a moment later
+    alive = [t.name for t in leaked if t.is_alive()]
+    assert not alive, f"a SQLite connection was left open (its thread would keep the process alive): {alive}"
 
 
 @pytest.fixture(scope="session")

@@ -86,11 +86,18 @@ class SqliteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
-            await conn.execute(f"PRAGMA {pragma}")
-        self._conn = conn
-        await self.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+                await conn.execute(f"PRAGMA {pragma}")
+            self._conn = conn
+            await self.migrate()
+        except BaseException:
+            # aiosqlite's worker thread is not a daemon: a connection left open after a failed migration (a
+            # damaged file, a schema from a newer release) would keep the process alive after it reported the error
+            self._conn = None
+            await conn.close()
+            raise
         return self
 
     async def close(self) -> None:
