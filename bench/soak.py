@@ -1,6 +1,6 @@
 """Soak: the bot left running under many people at once — nothing lost, nothing stalled, no memory creep.
 
-    python bench/soak.py --json [--people 500] [--seconds 60] [--abusers 3]
+    python bench/soak.py --json [--people 500] [--seconds 60] [--abusers 3] [--join S] [--rate R]
 
 Two processes. The bot: the engine, the Telegram front end (python-telegram-bot, PTB's rate limiter) and the one
 scheduler with its background sync wave, on one event loop, with a ticker measuring how late the loop runs it. The
@@ -8,9 +8,15 @@ world (``--world``, another process, so its work never counts against the bot's 
 fakes and ``--people`` simulated people. Half of them import a Trakt export, half link Trakt (device code, approved
 on the fake) and /sync; then each acts until ``--seconds`` passed — /recommend and a feedback button on a pick,
 /settings, /groupwatch in a shared group — while the scheduler's sync wave keeps linked people fresh. People join
-over the first half of the run (at most 300 s); each then acts every 0.5–1.5 × ``people / 12.5`` seconds, so the
-load after joining is about 12.5 requests/s whatever the number of people (500 people: every 20–60 s). ``--abusers``
-more people meanwhile send /stats every second and a 20,000-play export every 20 s.
+over the first half of the run (at most 300 s; ``--join``); each then acts every 0.5–1.5 × ``people / rate``
+seconds, so the load after joining is about ``--rate`` (12.5) requests/s whatever the number of people (500 people:
+every 20–60 s). ``--abusers`` more people meanwhile send /stats every second and a 20,000-play export every 20 s.
+
+Telegram lets a bot send about 30 messages a second (PTB's limiter holds the bot to it). A person joining costs the
+bot 2–5 sends (the device code, "Linked", the sync report, the settings answer), a /recommend four: 16.7 people
+joining a second (5,000 over 300 s) ask for about 50 sends a second before anyone recommends anything, which no bot
+can answer in time. ``calls`` in the JSON counts what the bot sent by Bot API method; the closing notes of issue 24
+give the runs and how far each is from that ceiling.
 
 Printed: ``people``, ``seconds``, ``requests`` (commands and button presses sent), ``errors`` (answers saying
 something went wrong, and errors the bot logged), ``lost_replies`` (a command or press that got no answer within
@@ -75,6 +81,7 @@ async def world(args: argparse.Namespace) -> None:
         await loop.run_in_executor(None, sys.stdin.readline)          # "go": the bot is up
         deadline = loop.time() + args.seconds
         pending: list[asyncio.Task[None]] = []
+        join = _join(args)
 
         async def answer(chat: int, n: int, count: int = 1, want: str | None = None) -> list[dict[str, Any]]:
             """The bot's next ``count`` messages in a chat after index ``n`` (or one containing ``want``)."""
@@ -140,7 +147,7 @@ async def world(args: argparse.Namespace) -> None:
         async def person(i: int) -> None:
             uid = BASE_UID + i
             prng = random.Random(args.seed * 1_000_003 + i)
-            await asyncio.sleep(prng.uniform(0, min(300.0, args.seconds / 2)))         # people arrive over time
+            await asyncio.sleep(prng.uniform(0, join))                                 # people arrive over time
             rows = history_rows(120, 12, years=2, seed=i)
             if i % 2 == 0:                                                              # an export
                 n = len(tg.inbox.get(uid, []))
@@ -175,7 +182,7 @@ async def world(args: argparse.Namespace) -> None:
                     await command(uid, "/groupwatch", chat=group)
                 await asyncio.sleep(every * prng.uniform(0.5, 1.5))
 
-        every = max(1.0, args.people / 12.5)             # about 12.5 requests per second once everyone joined
+        every = max(1.0, args.people / args.rate)        # about --rate requests per second once everyone joined
 
         async def abuser(j: int) -> None:
             """Someone hammering the bot: /stats every second, a 20,000-play export every 20 s."""
@@ -206,6 +213,11 @@ async def world(args: argparse.Namespace) -> None:
             pending.append(asyncio.create_task(abuser(j)))
         await asyncio.gather(*pending)
         stats["messages"] = len(tg.sent)
+        calls: dict[str, int] = {}
+        for method, _ in tg.calls:
+            if method != "getUpdates":
+                calls[method] = calls.get(method, 0) + 1
+        stats["calls"] = dict(sorted(calls.items(), key=lambda kv: -kv[1]))
         stats["people"] = args.people
         stats["lost_by"] = lost_by
         stats["abusers"] = {"people": args.abusers, **abuse}
@@ -226,6 +238,7 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--world", "--people", str(args.people), "--seconds", str(args.seconds),
         "--patience", str(args.patience), "--seed", str(args.seed), "--abusers", str(args.abusers),
+        "--rate", str(args.rate), *(("--join", str(args.join)) if args.join is not None else ()),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**20)
     assert proc.stdout is not None and proc.stdin is not None
     info = json.loads(await proc.stdout.readline())
@@ -262,7 +275,7 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
         rss: dict[str, float] = {}
 
         async def sample_rss() -> None:
-            await asyncio.sleep(min(300.0, args.seconds / 2) + 5)  # everyone has joined by then
+            await asyncio.sleep(_join(args) + 5)                  # everyone has joined by then
             rss["base"] = _rss_mb()
 
         sampler = asyncio.create_task(sample_rss())
@@ -290,7 +303,13 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
         "loop_lag_max_ms": round(1000 * lags[-1], 1) if lags else None,
         "rss_growth_ratio": round(rss["end"] / rss["base"], 3), "rss_end_mb": round(rss["end"], 1),
         "sync_waves": waves, "messages": result["messages"], "lost_by": result.get("lost_by", {}),
+        "calls": result.get("calls", {}),
     }
+
+
+def _join(args: argparse.Namespace) -> float:
+    """Seconds over which people arrive: ``--join``, else the first half of the run (at most 300 s)."""
+    return args.join if args.join is not None else min(300.0, args.seconds / 2)
 
 
 class _ErrorCount(logging.Handler):
@@ -320,6 +339,10 @@ def main() -> None:
     ap.add_argument("--patience", type=float, default=120.0, help="seconds an answer may take before it is lost")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--abusers", type=int, default=0, help="people hammering /stats and uploading large files")
+    ap.add_argument("--join", type=float, default=None,
+                    help="seconds over which people arrive (default: half the run, at most 300)")
+    ap.add_argument("--rate", type=float, default=12.5,
+                    help="requests a second from everyone once joined (each acts every people/rate seconds)")
     ap.add_argument("--world", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.world:

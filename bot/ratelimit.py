@@ -44,12 +44,19 @@ class Busy(MultitudesError):
 class Admission:
     """A global gate for expensive work: at most ``running`` at once and ``waiting`` in line; whoever would wait
     beyond that is told to come back (shed) instead of waiting in an unbounded queue. How long to wait is the
-    line's length times the recent mean duration, over the slots."""
+    line's length times the recent mean duration, over the slots.
 
-    def __init__(self, running: int = 8, waiting: int = 32, clock: Callable[[], float] = time.monotonic) -> None:
+    ``backlog`` (seconds the front end's outgoing messages already wait to be sent — Telegram lets a bot send about
+    30 a second) turns work away too: beyond ``max_backlog`` an answer of several messages would arrive long after it
+    was asked for, while "busy" is one short message."""
+
+    def __init__(self, running: int = 8, waiting: int = 32, clock: Callable[[], float] = time.monotonic, *,
+                 backlog: Callable[[], float] | None = None, max_backlog: float = 45.0) -> None:
         self.running = running
         self.waiting = waiting
         self.clock = clock
+        self.backlog = backlog
+        self.max_backlog = max_backlog
         self._slots = asyncio.Semaphore(running)
         self._queued = 0
         self._mean = 1.0                                  # seconds per admitted job (moving average)
@@ -64,6 +71,10 @@ class Admission:
         if self._slots.locked() and self._queued >= self.waiting:
             self.shed += 1
             raise Busy(self._estimate())
+        late = self.backlog() if self.backlog is not None else 0.0
+        if late > self.max_backlog:
+            self.shed += 1
+            raise Busy(late)
         self._queued += 1
         try:
             await self._slots.acquire()

@@ -39,6 +39,7 @@ from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, Conversation
 from .identity import Refusal, telegram_refusal, telegram_user_refusal
+from .ratelimit import Admission
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,28 @@ REACTABLE = ("👍", "👎", "👀")                      # in Telegram's reacti
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "message_reaction"]
 NO_DM = ("{name}: I can't message you privately yet, and that answer is only for you. Open a chat with me, press "
          "Start, then ask again.")
+
+
+class Outbox(AIORateLimiter):
+    """PTB's limiter, counting what waits in it: how far behind the bot's sending is, in seconds."""
+
+    RATE = 30.0                                     # Telegram's ~30 messages a second per bot
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.waiting = 0
+
+    def backlog(self) -> float:
+        return self.waiting / self.RATE
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
+                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
+        counted = "chat_id" in data                 # only those go through the per-bot limit
+        self.waiting += counted
+        try:
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        finally:
+            self.waiting -= counted
 
 
 def vote_keyboard(event_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
@@ -215,14 +238,14 @@ class TelegramFrontend:
         so the other processes of a sharded deployment deliver without polling."""
         self.engine = engine
         self.poll = poll
-        self.conversation = conversation or Conversation(engine)
+        # PTB's own limiter: keeps under Telegram's flood limits and, on a 429, waits the retry_after the server
+        # names and sends again (a reply is never dropped for a rate limit); how far behind it is sheds new work
+        self.outbox = Outbox(max_retries=RETRIES)
+        self.conversation = conversation or Conversation(engine, admission=Admission(backlog=self.outbox.backlog))
         tg = engine.settings.telegram
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder().token(token).base_url(tg.base_url).base_file_url(tg.base_file_url)
-            # PTB's own limiter: keeps under Telegram's flood limits and, on a 429, waits the retry_after the
-            # server names and sends again (a reply is never dropped for a rate limit)
-            .rate_limiter(AIORateLimiter(max_retries=RETRIES))
-            .concurrent_updates(True).build())
+            .rate_limiter(self.outbox).concurrent_updates(True).build())
         for name in (*COMMANDS, "start"):
             self.app.add_handler(CommandHandler(name, self.on_command))
         self.app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, self.on_document))
@@ -283,8 +306,9 @@ class TelegramFrontend:
         await self.conversation.button(self._chat(update), data)
         kind = data.split(":")[2] if data.startswith("fb:") and data.count(":") == 2 else None
         emoji = next((f.emoji for f in render.FEEDBACK if str(f.kind) == kind), None)
-        if emoji in REACTABLE and q.message is not None:
-            try:                                    # mirror the press as a reaction, where the chat allows it
+        if emoji in REACTABLE and q.message is not None and self.outbox.backlog() < 1.0:
+            # mirror the press as a reaction where the chat allows it: a courtesy, skipped while replies wait
+            try:
                 await self.app.bot.set_message_reaction(q.message.chat.id, q.message.message_id,
                                                         [ReactionTypeEmoji(emoji)])
             except TelegramError:

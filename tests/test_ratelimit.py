@@ -68,3 +68,42 @@ async def test_the_console_has_no_per_person_limit_and_the_grammar_answers_first
     assert "Easy there" not in got[-1].text and "runtime" in got[-1].text.lower()
     got = await platform.say("u1", "/recommend k:2")
     assert "Easy there" in got[-1].text
+
+
+async def test_a_send_backlog_sheds_new_work_with_one_short_message() -> None:
+    """Issue 24 (soak): Telegram lets a bot send ~30 messages a second; when the bot's own sends already wait longer
+    than ``max_backlog``, new expensive work is turned away ("busy", one message) instead of queueing answers of
+    several messages that would arrive minutes late. The outbox counts only chat-bound calls (the ones limited)."""
+    import asyncio
+
+    from bot.ratelimit import Admission, Busy
+    from bot.telegram import Outbox
+    box = Outbox(max_retries=0)
+    await box.initialize()
+    gate = asyncio.Event()
+
+    async def send(*_: Any, **__: Any) -> bool:
+        await gate.wait()
+        return True
+
+    calls = [asyncio.create_task(box.process_request(send, (), {}, "sendMessage", {"chat_id": n}, None))
+             for n in range(3)]
+    calls.append(asyncio.create_task(box.process_request(send, (), {}, "answerCallbackQuery", {"x": 1}, None)))
+    for _ in range(5):
+        await asyncio.sleep(0)                      # each call reaches the limiter
+    assert box.waiting == 3 and box.backlog() == pytest.approx(3 / 30)
+    gate.set()
+    await asyncio.gather(*calls)
+    assert box.waiting == 0 and box.backlog() == 0.0
+    await box.shutdown()
+
+    late = [60.0]
+    admission = Admission(backlog=lambda: late[0], max_backlog=45.0)
+    with pytest.raises(Busy) as busy:
+        async with admission.slot():
+            pass
+    assert "try again in 60 s" in busy.value.user_message and admission.shed == 1
+    late[0] = 10.0
+    async with admission.slot():
+        pass
+    assert admission.admitted == 1
