@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import json
 import logging
 import os
@@ -16,18 +17,26 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import Engine, MultitudesError, bootstrap, load_settings
-from engine.config import Settings, StorageSettings
-from engine.crypto import TokenCipher
+from engine.config import Settings, StorageSettings, load_settings
+from engine.errors import MultitudesError
 
 from . import render
 from .console import Console, chart_paths
 from .health import check, heartbeat, heartbeat_path
 from .logs import redact, setup_logging
 
+if TYPE_CHECKING:
+    from engine import Engine
+
 DEMO_DB = "var/demo.db"
+
+
+async def bootstrap(settings: Settings) -> Engine:
+    """The engine (imported here, not at the top: the console shows its prompt before NumPy and scikit-learn load)."""
+    from engine.bootstrap import bootstrap as boot
+    return await boot(settings)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,9 +163,18 @@ def _backup(settings: Settings, dest: str) -> int:
 async def _console(settings: Settings, user: str | None, *, fresh: bool = False) -> int:
     if not settings.trakt_enabled and "MULTITUDES_STORAGE__PATH" not in os.environ:
         settings = _demo_settings(settings, fresh)
-    engine = await bootstrap(settings)
-    async with engine:
-        read_any = await Console(engine, user=user).run()
+    engine: list[Engine] = []
+
+    async def boot() -> Engine:
+        await asyncio.to_thread(importlib.import_module, "engine.bootstrap")    # the heavy imports, off the loop
+        engine.append(await bootstrap(settings))
+        return engine[0]
+
+    try:
+        read_any = await Console(None, user=user, boot=boot).run()
+    finally:
+        if engine:
+            await engine[0].close()
     if not read_any and not sys.stdin.isatty():     # e.g. a container without tokens: say so, never exit 0 quietly
         print("multitudes: no chat token is configured (MULTITUDES_TELEGRAM_TOKEN or MULTITUDES_DISCORD_TOKEN) and "
               "there is no terminal for the console demo. Set a token to run the bot, or attach a terminal "
@@ -374,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.cmd == "keygen":
+        from engine.crypto import TokenCipher
         print(TokenCipher.generate_key())
         return 0
     try:

@@ -8,26 +8,28 @@ by number (`nope 2`), since a terminal has no buttons.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import difflib
 import getpass
 import itertools
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from engine import Engine
 from engine.models import Chart, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
 from .conversation import COMMANDS, Conversation
 from .ratelimit import NoLimits
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +134,25 @@ class ConsoleChat:
         return _Progress(self.console)
 
 
+GREETING = "Multitudes console. Type `help` for commands, `quit` to leave."
+
+
 class Console:
-    def __init__(self, engine: Engine, *, out: TextIO = sys.stdout, user: str | None = None,
+    def __init__(self, engine: Engine | None, *, out: TextIO | None = None, user: str | None = None,
                  read_line: Callable[[str], Awaitable[str | None]] | None = None,
-                 conversation: Conversation | None = None) -> None:
-        self.engine = engine
-        self.out = out
+                 conversation: Conversation | None = None,
+                 boot: Callable[[], Awaitable[Engine]] | None = None) -> None:
+        """``boot`` instead of an engine: the prompt comes first and the engine (NumPy, scikit-learn, the database)
+        loads behind it; the first command waits for it."""
+        if engine is None and boot is None:
+            raise ValueError("a console needs an engine or a way to boot one")
+        self._out = out
         self.user = user or _whoami()
         self._read = read_line or _stdin_line
-        self.conversation = conversation or Conversation(engine, limiter=NoLimits())
+        self._boot = boot
+        self.engine: Engine = engine  # type: ignore[assignment]     # set by boot before any command runs
+        self.conversation: Conversation = conversation or (
+            Conversation(engine, limiter=NoLimits()) if engine is not None else None)  # type: ignore[assignment]
         self.chat = ConsoleChat(self)
         self.refs = itertools.count(1)
         self.last: dict[int, int] = {}                 # rank -> event id of the last list shown
@@ -150,12 +162,25 @@ class Console:
         self._running: asyncio.Task[str | None] | None = None
         self._last_interrupt = -10.0
 
+    @property
+    def out(self) -> TextIO:
+        return self._out if self._out is not None else sys.stdout       # read late: a terminal session patches it
+
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        try:
+            print(text, file=self.out, flush=True)
+        except BrokenPipeError:                     # `multitudes | head`: the reader left, so does the console
+            _quiet_stdout()
+            self._leave.set()
         if self._captured is not None:
             self._captured.append(text)
 
     async def start(self) -> None:
+        await self._welcome()
+        self.say(GREETING)
+
+    async def _welcome(self) -> None:
+        """The person, and the demo's sample history on a first start."""
         pid = await self.engine.person(PLATFORM, self.user, self.user)
         if self.engine.demo:
             st = await self.engine.stats(pid)
@@ -163,7 +188,13 @@ class Console:
                 rep = await self.engine.load_sample(pid)
                 self.say(f"Demo mode: no Trakt credentials configured. Loaded the bundled sample history "
                          f"({render.plural(rep.plays_added, 'play')} over {render.plural(rep.shows, 'real show')}).")
-        self.say("Multitudes console. Type `help` for commands, `quit` to leave.")
+
+    async def _booted(self) -> None:
+        assert self._boot is not None
+        self.engine = await self._boot()
+        if self.conversation is None:
+            self.conversation = Conversation(self.engine, limiter=NoLimits())
+        await self._welcome()
 
     async def handle(self, line: str) -> str | None:
         """Run one command line; return what it printed (None for quit)."""
@@ -208,7 +239,19 @@ class Console:
     async def run(self) -> bool:
         """Until quit or the end of input; whether any line was read at all. Ctrl-C cancels the command that is
         running (twice in a row at the prompt leaves); an error in a command is reported and the session goes on."""
-        await self.start()
+        if self._read is _stdin_line and sys.stdin.isatty() and sys.stdout.isatty():
+            from prompt_toolkit.patch_stdout import patch_stdout
+            with patch_stdout(raw=True):        # what is said while the prompt shows goes above it
+                return await self._run()
+        return await self._run()
+
+    async def _run(self) -> bool:
+        ready: asyncio.Future[None] | None = None
+        if self._boot is not None:
+            self.say(GREETING)
+            ready = asyncio.ensure_future(self._booted())
+        else:
+            await self.start()
         read_any = False
         loop = asyncio.get_running_loop()
         handled = _on_sigint(loop, self.interrupt)
@@ -219,11 +262,19 @@ class Console:
                 await asyncio.wait({reading, leaving}, return_when=asyncio.FIRST_COMPLETED)
                 leaving.cancel()
                 if not reading.done():
-                    break                       # leaving; the blocked read ends with the process
+                    reading.cancel()            # leaving (a piped read's thread ends with the process)
+                    break
                 line = reading.result()
                 if line is None:
                     break
+                if line == INTERRUPT:
+                    self.interrupt()
+                    continue
                 read_any = True
+                if ready is not None:
+                    await ready                 # the first command waits for the engine; later ones never do
+                if line.strip().lower() in ("quit", "exit"):
+                    break
                 self._running = running = asyncio.create_task(self.handle(line))
                 try:
                     if await running is None:
@@ -240,7 +291,12 @@ class Console:
         finally:
             if handled:
                 loop.remove_signal_handler(signal.SIGINT)
-            await self.conversation.close()
+            if ready is not None and not ready.done():
+                ready.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ready
+            if self.conversation is not None:
+                await self.conversation.close()
         return read_any
 
     def interrupt(self) -> None:
@@ -328,41 +384,47 @@ def _on_sigint(loop: asyncio.AbstractEventLoop, handler: Callable[[], None]) -> 
 
 
 HISTORY = Path("var/console_history")
+INTERRUPT = "\x03"                         # what the reader returns for Ctrl-C at the prompt (the line is dropped)
+_SESSION: list[object] = []
 
 
-def _readline() -> None:
-    """Line editing and a history kept between sessions, where the platform has readline."""
-    try:
-        import readline
-    except ImportError:
-        return
-    with contextlib.suppress(OSError):
-        HISTORY.parent.mkdir(parents=True, exist_ok=True)
-        readline.read_history_file(HISTORY)
-    readline.set_history_length(1000)
-
-    def save() -> None:
-        with contextlib.suppress(OSError):
-            readline.write_history_file(HISTORY)
-    atexit.register(save)
-
-
-_READLINE = False
+def _quiet_stdout() -> None:
+    """The reader of our output is gone (a closed pipe): send the rest nowhere, so exiting prints no traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 async def _stdin_line(prompt: str) -> str | None:
-    global _READLINE
-    interactive = sys.stdin.isatty()
-    if interactive and not _READLINE:
-        _READLINE = True
-        _readline()
+    """The next line: in a terminal a prompt_toolkit prompt (editing, a history kept between sessions, Ctrl-C
+    clears the line as a shell does); from a pipe or a file, plain lines."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return await _terminal_line(prompt)
+    return await _piped_line()
 
+
+async def _terminal_line(prompt: str) -> str | None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    if not _SESSION:
+        try:
+            HISTORY.parent.mkdir(parents=True, exist_ok=True)
+            history: FileHistory | InMemoryHistory = FileHistory(str(HISTORY))
+        except OSError:
+            history = InMemoryHistory()
+        _SESSION.append(PromptSession(history=history))
+    session: PromptSession[str] = _SESSION[0]  # type: ignore[assignment]
+    try:
+        return await session.prompt_async(prompt, handle_sigint=False)
+    except KeyboardInterrupt:
+        return INTERRUPT
+    except EOFError:
+        return None
+
+
+async def _piped_line() -> str | None:
     def read() -> str | None:
-        if interactive:
-            try:
-                return input(prompt)
-            except EOFError:
-                return None
         line = sys.stdin.readline()
         return None if line == "" else line.rstrip("\n")
 

@@ -15,16 +15,18 @@ import shlex
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import Engine, MultitudesError
-from engine.errors import NotLinked
+from engine.errors import MultitudesError, NotLinked
 from engine.models import FeedbackKind, RecommendationList
 
 from . import render
 from .chat import Chat, Speaker
 from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text
 from .ratelimit import Admission, PersonLimiter
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -194,3 +194,74 @@ async def test_ctrl_c_twice_at_the_prompt_leaves(make_engine: Any) -> None:
     con.interrupt()
     await asyncio.wait_for(session, 30)
     assert out.getvalue().rstrip().endswith("Bye.")
+
+
+def _pty_session(tmp_path: Path, steps: list[tuple[bytes, str]], within: float = 90.0) -> str:
+    """Run the console demo in a pseudo-terminal; each step writes its bytes once the output holds its marker."""
+    import pty
+    import select
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
+    env.update(PYTHONPATH=str(ROOT), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="120", LINES="40")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli"], stdin=slave, stdout=slave, stderr=slave,
+                            cwd=tmp_path, env=env, close_fds=True)
+    os.close(slave)
+    seen = log = b""
+    end = time.monotonic() + within
+    try:
+        for data, marker in steps:
+            while marker.encode() not in seen:
+                if time.monotonic() > end or proc.poll() is not None:
+                    raise AssertionError(f"waited for {marker!r}; the terminal shows:\n{seen.decode(errors='replace')}")
+                ready, _, _ = select.select([master], [], [], 0.5)
+                if ready:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        break
+                    seen, log = seen + chunk, log + chunk
+            seen = seen.replace(marker.encode(), b"<seen>", 1)  # each marker matches once, in order
+            os.write(master, data)
+        proc.wait(timeout=max(1.0, end - time.monotonic()))
+        while True:                                             # what it printed on the way out
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            log += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    return log.decode(errors="replace")
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line_as_a_shell_does(tmp_path: Path) -> None:
+    """Issue 25 (5): `stats`, Ctrl-C, `help` runs help — not "Unknown command `statshelp`"."""
+    out = _pty_session(tmp_path, [(b"stats", "Loaded the bundled sample"), (b"\x03", "stats"),
+                                  (b"help\r", "Ctrl-C again"), (b"quit\r", "Commands:")])
+    assert "statshelp" not in out and "Unknown command" not in out
+    assert "Ctrl-C again" in out
+
+
+def test_a_closed_pipe_ends_the_console_quietly(tmp_path: Path) -> None:
+    """Issue 25 (5): `multitudes | head -1` — the reader leaves, the console stops without a traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTITUDES_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(b"history 200\n" * 20)
+    proc.stdin.close()
+    proc.stdout.readline()
+    proc.stdout.close()                                 # what `head -1` does after its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=180) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
