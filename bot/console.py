@@ -54,6 +54,7 @@ HELP = """Commands:
   forget             delete everything stored about you (asks first)
   help               this list
   quit               leave"""
+DEFAULT_CHART = Path("var") / "charts" / "personas.png"     # where the demo's data lives; ignored by git
 LOCAL = ("help", "import", "personas", "quit", "exit", "vote", *render.BY_VERB)
 
 
@@ -120,7 +121,9 @@ class ConsoleChat:
         self.console.say("(run groupwatch again for other picks)")
 
     async def send_image(self, png: bytes, caption: str) -> None:
-        self.console.say("(the chart: `personas chart FILE` writes it as a PNG)")
+        if not self.console.chart_hinted:           # one hint for the charts of one command
+            self.console.chart_hinted = True
+            self.console.say("(the charts: `personas chart` writes them as PNGs into var/charts/)")
 
     async def confirm(self, question: str, token: str) -> None:
         self.console.pending_confirmation = token
@@ -157,6 +160,7 @@ class Console:
         self.refs = itertools.count(1)
         self.last: dict[int, int] = {}                 # rank -> event id of the last list shown
         self.pending_confirmation: str | None = None
+        self.chart_hinted = False
         self._captured: list[str] | None = None
         self._leave = asyncio.Event()
         self._running: asyncio.Task[str | None] | None = None
@@ -214,6 +218,7 @@ class Console:
             return True
         name, _, args = line.strip().partition(" ")
         name = name.lower().lstrip("/")
+        self.chart_hinted = False
         if not name:
             return True
         if name in ("quit", "exit"):
@@ -330,11 +335,14 @@ class Console:
         await self.conversation.document(self.chat, path.name, data)
 
     async def _chart(self, arg: str) -> None:
-        """`personas chart [FILE]`: FILE (tastes over time), FILE-when.png and FILE-map.png."""
-        target = await asyncio.to_thread(lambda: Path(arg.strip("\"'") or "personas.png").expanduser())
+        """`personas chart [FILE]`: FILE (tastes over time), FILE-when.png and FILE-map.png; without FILE, into
+        var/charts/ (ignored by git, never the working directory's clutter)."""
+        target = await asyncio.to_thread(lambda: Path(arg.strip("\"'") or DEFAULT_CHART).expanduser())
         charts = await self.engine.persona_charts(await self.engine.person(PLATFORM, self.user, self.user))
         for path, chart in zip(chart_paths(target, charts), charts, strict=True):
             try:
+                if not arg.strip("\"'"):                # the default place is ours to create; a path given is not
+                    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
                 await asyncio.to_thread(path.write_bytes, chart.png)
             except OSError as e:
                 self.say(f"Could not write the chart to {path}: {e.strerror or e}.")

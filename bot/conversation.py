@@ -253,8 +253,11 @@ class Conversation:
         self._spawn(wait())
 
     async def _cmd_unlink(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        await self.engine.unlink(await self._person(chat))
-        await chat.reply("Trakt unlinked; your tokens are deleted. /forget deletes the rest.", private=True)
+        if await self.engine.unlink(await self._person(chat)):
+            await chat.reply("Trakt unlinked; your tokens are deleted. /forget deletes the rest.", private=True)
+        else:
+            await chat.reply("You are not linked to Trakt, so there was nothing to unlink. /forget deletes what I "
+                             "store about you.", private=True)
 
     async def _cmd_sync(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
@@ -373,7 +376,7 @@ class Conversation:
         except MultitudesError as e:             # not theirs, or a full Trakt watchlist: saved here, said why
             await chat.ack(e.user_message[:200], alert=True)
             return
-        await chat.ack(render.BY_KIND[FeedbackKind(kind)].ack + "." if changed else "Already noted.")
+        await chat.ack(render.noted(FeedbackKind(kind), changed)[:200])
 
     async def _confirmed(self, chat: Chat, rest: str) -> None:
         token, _, answer = rest.partition(":")

@@ -102,9 +102,11 @@ def pick_embed(r: Recommendation) -> discord.Embed:
                       url=r.trakt_url or r.tmdb_url or r.imdb_url)
     if r.persona_name:
         e.add_field(name="Persona", value=_fit(discord.utils.escape_markdown(r.persona_name), 256))
-    where = ", ".join(r.providers[:2]) or (r.network or "")
+    where = render.where(r)
     if where:
         e.add_field(name="Where", value=_fit(where, 256))
+    if render.facts(r):
+        e.add_field(name="Genres", value=_fit(render.facts(r), 256))
     if r.scores:
         e.add_field(name="Critics", value=_fit(render.scores_line(r), 256))
     if r.trakt_url or r.tmdb_url or r.imdb_url:

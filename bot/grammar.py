@@ -30,7 +30,7 @@ ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
 
 class GrammarError(MultitudesError):
     def __init__(self, detail: str, hint: str = RECOMMEND_HINT) -> None:
-        super().__init__(detail, user_message=f"{detail} {hint}")
+        super().__init__(detail, user_message=f"{detail} {hint}".strip())
 
 
 @dataclass
@@ -67,7 +67,10 @@ def parse_recommend(tokens: list[str]) -> Parsed:
             try:
                 p.filters.add(key, val)
             except FilterError as e:
-                raise GrammarError(str(e).split(" Filters look like")[0]) from e
+                detail = str(e).split(" Filters look like")[0]
+                # a "did you mean" is the whole answer; otherwise the usual examples follow
+                raise GrammarError(detail, "" if "Did you mean" in detail or "Genres look like" in detail
+                                   else RECOMMEND_HINT) from e
         elif key == "k":
             n = number(val)
             if n is None or not 1 <= n <= 20:
@@ -124,10 +127,8 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             if val.lower() in OFF | {"none", "default"}:
                 out["region"] = None
                 continue
-            if not (len(val) == 2 and val.isascii() and val.isalpha()):
-                raise GrammarError(f"region:{val} should be a two-letter country code, e.g. region:GB or region:DE.",
-                                   SETTINGS_HINT)
-            out["region"] = val.upper()
+            # a code or a country's name: the engine knows which exist
+            out["region"] = val.upper() if len(val) == 2 else val[:60]
         elif key == "quiet":
             if val.lower() in OFF | {"none"}:
                 out["quiet_hours"] = None

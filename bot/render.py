@@ -19,6 +19,7 @@ from engine.models import (
     ImportReport,
     Learning,
     Mode,
+    Noted,
     PersonaReport,
     PremiereAlert,
     Rate,
@@ -191,12 +192,22 @@ def scores_line(it: Recommendation) -> str:
     return " · ".join(f"{name} {value}" for name, value in it.scores)
 
 
+def where(it: Recommendation) -> str:
+    """Where a pick streams, in the person's region; said plainly when the data knows nothing about that region."""
+    if it.where_unknown:
+        return f"where to watch in {it.where_unknown}: not known here"
+    return ", ".join(it.providers[:2]) or (it.network or "")
+
+
+def facts(it: Recommendation) -> str:
+    """'crime, drama, thriller · 45 min' (genres a filter asked for come first)."""
+    return " · ".join(x for x in (", ".join(it.genres[:3]), f"{it.runtime} min" if it.runtime else "") if x)
+
+
 def pick(it: Recommendation) -> str:
     side = f" — your {it.persona_name} side" if it.persona_name else ""
     lines = [f"{it.rank}. {it.title}{_year(it.year)}{side}", f"   {it.reason}"]
-    where = ", ".join(it.providers[:2]) or (it.network or "")
-    extra = " · ".join(x for x in (where, ", ".join(it.genres[:3]), it.trakt_url or it.tmdb_url or it.imdb_url or "")
-                       if x)
+    extra = " · ".join(x for x in (where(it), facts(it), it.trakt_url or it.tmdb_url or it.imdb_url or "") if x)
     if extra:
         lines.append(f"   {extra}")
     if it.scores:
@@ -259,11 +270,27 @@ def picks_summary(lg: Learning) -> str:
     if sides:
         lines.append("By side of your taste: " + " · ".join(
             f"{r.key} {r.started}/{r.shown} started" + (f", {r.liked} liked" if r.liked else "") for r in sides))
-    best = [a for a in lg.arms if a.kind == "persona" and a.shown >= 3]
-    if best:
-        top = max(best, key=lambda a: a.mean)
-        lines.append(f"Picks for your {top.arm} side work best so far; I give it a little more room.")
+    # a claim about what works needs evidence: picks started or liked, and one side clearly ahead of another
+    arms = sorted((a for a in lg.arms if a.kind == "persona" and a.shown >= 3), key=lambda a: -a.mean)
+    if started + liked == 0:
+        lines.append("No pick started or liked yet, so I have not learned which side works best: "
+                     "👍/👎 (or `like N`, `nope N`) and what you start teach me.")
+    elif len(arms) >= 2 and arms[0].adopted >= 2 and arms[0].mean > arms[1].mean + 0.1:
+        lines.append(f"Picks for your {arms[0].arm} side work best so far ({arms[0].adopted} of "
+                     f"{plural(arms[0].shown, 'pick')} worked); I give it a little more room.")
     return "\n".join(lines)
+
+
+def noted(kind: FeedbackKind, n: Noted) -> str:
+    """What a reaction answers, naming the show: "Glad you like Fargo." / "Already noted." / "Noted: Fargo won't
+    come back (instead of your 👍)."."""
+    if not n.changed:
+        return "Already noted."
+    title = n.title or "it"
+    text = {FeedbackKind.LIKED: f"Glad you like {title}", FeedbackKind.NOT_FOR_ME: f"Noted: {title} won't come back",
+            FeedbackKind.SEEN: f"Noted: you have seen {title}",
+            FeedbackKind.WATCHLIST: f"{title} is on your watchlist"}[kind]
+    return text + (f" (instead of your {BY_KIND[n.replaced].emoji})" if n.replaced else "") + "."
 
 
 def learning(lg: Learning, *, detail: bool = True) -> str:

@@ -91,13 +91,15 @@ def feedback_keyboard(event_id: int) -> InlineKeyboardMarkup:
 def pick_text(r: Recommendation) -> str:
     side = f" — your <i>{html.escape(r.persona_name[:100], quote=False)}</i> side" if r.persona_name else ""
     year = f" ({r.year})" if r.year else ""
-    where = ", ".join(r.providers[:2]) or (r.network or "")
+    where = render.where(r)
     links = " · ".join(f'<a href="{html.escape(u)}">{n}</a>' for n, u in (
         ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u)
     lines = [f"<b>{r.rank}. {html.escape(r.title[:300], quote=False)}</b>{year}{side}",
              html.escape(r.reason[:1500], quote=False)]
     if where or links:
         lines.append(" · ".join(x for x in (html.escape(where, quote=False), links) if x))
+    if render.facts(r):
+        lines.append(html.escape(render.facts(r), quote=False))
     if r.scores:
         lines.append(html.escape(render.scores_line(r), quote=False))
     return "\n".join(lines)

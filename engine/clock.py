@@ -27,6 +27,17 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+class StoppedClock(SystemClock):
+    """The wall clock stopped at one instant (timers still run): output that depends on "now" — the README's sample
+    session — comes out the same on every run."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 def parse_ts(value: str | None) -> datetime | None:
     """Parse Trakt/TMDB ISO-8601 timestamps ("2014-03-31T09:28:53.000Z", "2021-06-09")."""
     if not value:

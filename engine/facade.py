@@ -22,6 +22,7 @@ from .models import (
     HistoryItem,
     ImportReport,
     Learning,
+    Noted,
     PersonaReport,
     PersonSettings,
     Rate,
@@ -46,8 +47,7 @@ class Engine:
         self._closers = list(closers)
 
     @property
-    def demo(self) -> bool:
-        """No Trakt credentials: the engine runs on the bundled sample history, offline."""
+    def demo(self) -> bool:  # no Trakt credentials: the engine runs on the bundled sample history, offline
         return self._demo
 
     async def __aenter__(self) -> Engine:
@@ -114,8 +114,8 @@ class Engine:
     async def sleep(self, seconds: float) -> None:
         await self.clock.sleep(seconds)          # the engine's clock: tests move front ends' loops with it
 
-    async def unlink(self, person_id: int) -> None:
-        await self._s.linking.unlink(person_id)
+    async def unlink(self, person_id: int) -> bool:
+        return await self._s.linking.unlink(person_id)
 
     # -- sync, imports, reading back -------------------------------------------------------------------------
     async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
@@ -206,7 +206,7 @@ class Engine:
         return await self._s.feedback.events_for_message(platform, message_ref)
 
     async def record_feedback(self, person_id: int, event_id: int, kind: FeedbackKind | str, active: bool = True,
-                              at: datetime | None = None) -> bool:
+                              at: datetime | None = None) -> Noted:
         """Set (or undo) feedback on a shown pick; idempotent, and a reordered older event changes nothing."""
         try:
             fk = FeedbackKind(kind)

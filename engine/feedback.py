@@ -18,7 +18,7 @@ from datetime import datetime
 from .adapt import ArmStats
 from .clock import Clock
 from .errors import MultitudesError, ServiceUnavailable, TraktAccountLimit
-from .models import FeedbackKind, Rate, ShowIds
+from .models import OPPOSITE, FeedbackKind, Noted, Rate, ShowIds
 from .sources.trakt import TraktPort
 from .store import Store
 from .store.records import EventOutcome
@@ -93,12 +93,12 @@ class FeedbackService:
         self.trakt = trakt
 
     async def record(self, person_id: int, event_id: int, kind: FeedbackKind, active: bool = True,
-                     at: datetime | None = None) -> bool:
+                     at: datetime | None = None) -> Noted:
         """Set (or, with ``active=False``, undo) feedback on a shown pick. Idempotent: the same event delivered
         twice, or add-remove-add, ends in one state; with ``at`` (when the platform says the reaction happened),
         an event older than the stored state is a late, reordered delivery and changes nothing. "Not for me" and
-        "seen" keep the show out of every future list; undoing them lets it back. Returns whether anything
-        changed."""
+        "seen" keep the show out of every future list; undoing them lets it back. 👍 and 👎 on one pick replace
+        each other (the later one stands). Returns whether anything changed, and the show's title."""
         stamp = at or self.clock.now()
         async with self.store.unit() as uow:
             ev = await uow.events.hold(event_id)
@@ -106,13 +106,24 @@ class FeedbackService:
                 raise MultitudesError(f"event {event_id} for person {person_id}",
                                       user_message="That recommendation is not yours, or no longer exists.")
             have = await uow.feedback.state(person_id, event_id, kind)
+            show = await uow.shows.get(ev.show_id)
+            title = show.title if show is not None else None
             if have is not None and have.active == active:
                 if at is not None and (have.updated_at or at) < at:      # same state, seen later: remember when
                     await uow.feedback.put(person_id, event_id, kind, active, stamp)
-                return False
+                return Noted(False, title)
             if have is not None and at is not None and (have.updated_at or at) > at:
-                return False                          # a reordered, older event: the newer state stands
+                return Noted(False, title)            # a reordered, older event: the newer state stands
             await uow.feedback.put(person_id, event_id, kind, active, stamp)
+            replaced = None
+            other = OPPOSITE.get(kind)
+            if active and other is not None:
+                earlier = await uow.feedback.state(person_id, event_id, other)
+                if earlier is not None and earlier.active and (at is None or (earlier.updated_at or at) <= at):
+                    await uow.feedback.put(person_id, event_id, other, False, stamp)
+                    if other.keeps_out:
+                        await uow.feedback.undismiss(person_id, ev.show_id, other)
+                    replaced = other
             if kind is FeedbackKind.WATCHLIST and active:
                 await uow.history.add_to_watchlist(person_id, ev.show_id, stamp)
             if kind.keeps_out:
@@ -120,13 +131,12 @@ class FeedbackService:
                     await uow.feedback.dismiss(person_id, ev.show_id, stamp, kind)
                 else:
                     await uow.feedback.undismiss(person_id, ev.show_id, kind)
-            show = await uow.shows.get(ev.show_id)
             person = await uow.people.get(person_id)
             linked = await uow.tokens.exists(person_id)
         if kind is FeedbackKind.WATCHLIST and active and self.trakt is not None and show is not None and linked \
                 and person is not None and person.settings.trakt_watchlist:
             await self._watchlist_to_trakt(person_id, show.trusted_ids)
-        return True
+        return Noted(True, title, replaced)
 
     async def _watchlist_to_trakt(self, person_id: int, ids: ShowIds) -> None:
         """Also list the show on Trakt when the person allowed it (``/settings watchlist:on``) and is linked. The

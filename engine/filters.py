@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from . import vocabulary
 from .errors import MultitudesError
 from .meta import ShowMeta
 from .models import Filters
@@ -49,7 +50,14 @@ class FilterBuilder:
             name = val.lstrip("+-").strip().lower()
             if not name:
                 raise FilterError(f"genre:{val} names no genre.")
-            (self.genres_out if val.startswith("-") else self.genres_in).append(name)
+            slug = vocabulary.genre(name)
+            if slug is None:
+                close = vocabulary.suggest(name, [*vocabulary.GENRES, *vocabulary.GENRE_ALIASES])
+                close = list(dict.fromkeys(vocabulary.genre(c) or c for c in close))
+                raise FilterError(f"I don't know the genre {name!r}." + (vocabulary.did_you_mean(
+                    [f"genre:{val[:1] if val[:1] in '+-' else ''}{c}" for c in close])
+                    or " Genres look like genre:+comedy, genre:+crime, genre:-horror or genre:+science-fiction."))
+            (self.genres_out if val.startswith("-") else self.genres_in).append(slug)
         elif key == "anime":
             if val.lower() not in YES | NO:
                 raise FilterError(f"anime:{val} should be anime:yes or anime:no.")

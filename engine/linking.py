@@ -83,9 +83,12 @@ class LinkingService:
             if name is not None:
                 return name
 
-    async def unlink(self, person_id: int) -> None:
+    async def unlink(self, person_id: int) -> bool:
         """Unlinking always works here: revoking at Trakt is best effort (Trakt down, tokens that no longer
-        decrypt after a key change); the tokens are deleted either way."""
+        decrypt after a key change); the tokens are deleted either way. Returns whether anything was linked."""
+        async with self.store.read() as uow:
+            person = await uow.people.get(person_id)
+            linked = await uow.tokens.exists(person_id) or bool(person is not None and person.trakt_user)
         self.cancel(person_id)
         if self.trakt is not None:
             try:
@@ -95,3 +98,4 @@ class LinkingService:
             await self.trakt.forget_tokens(person_id)
         async with self.store.unit() as uow:
             await uow.people.set_trakt_user(person_id, None)
+        return linked

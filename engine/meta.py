@@ -103,6 +103,12 @@ class ShowMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc
             return self.providers                   # stored before countries were kept: as it was
         return dict(self.regional_providers).get(region, ())
 
+    def region_unknown(self, region: str | None) -> bool:
+        """True when nothing is known about ``region`` at all (the bundled data lists one country's services):
+        a card says so rather than implying the show streams nowhere there."""
+        return bool(region and self.providers_region and region != self.providers_region
+                    and not self.regional_providers and self.providers)
+
     @property
     def display_title(self) -> str:
         return self.title or self.name or self.original_name or "?"

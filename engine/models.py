@@ -41,6 +41,22 @@ class FeedbackKind(StrEnum):
         return self in (FeedbackKind.NOT_FOR_ME, FeedbackKind.SEEN)
 
 
+# a reaction that replaces the other on the same pick: 👍 after 👎 (or the reverse) is a change of mind, not both
+OPPOSITE = {FeedbackKind.LIKED: FeedbackKind.NOT_FOR_ME, FeedbackKind.NOT_FOR_ME: FeedbackKind.LIKED}
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """What recording one piece of feedback did: whether anything changed (its truth value), the show it was
+    about, and the earlier opposite reaction it replaced."""
+    changed: bool
+    title: str | None = None
+    replaced: FeedbackKind | None = None
+
+    def __bool__(self) -> bool:
+        return self.changed
+
+
 class AlertKind(StrEnum):
     PREMIERE = "premiere"
     BINGE = "binge"
@@ -377,6 +393,8 @@ class Recommendation:
     imdb_id: str | None = None
     scores: tuple[tuple[str, str], ...] = ()    # critic reception: ("IMDb", "8.7"), ("Rotten Tomatoes", "94%"), …
     imdb_url: str | None = None
+    runtime: int | None = None          # minutes an episode
+    where_unknown: str | None = None    # a region the data knows nothing about ("GB"): the card says so
 
 
 @dataclass(frozen=True, slots=True)

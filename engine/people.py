@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from . import vocabulary
 from .clock import Clock
 from .config import Settings
 from .errors import MultitudesError, UnknownPerson
@@ -20,6 +21,21 @@ from .sources.trakt import TraktPort
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+
+def region_code(text: str) -> str:
+    """An ISO 3166-1 country code from what a person typed (``gb``, ``UK``, ``Germany``); anything else is refused
+    with the closest countries."""
+    code = vocabulary.country(text)
+    if code is not None:
+        return code
+    known = vocabulary.countries()
+    by_name = {v: k for k, v in known.items()}
+    close = vocabulary.suggest(text, by_name, limit=2, cutoff=80.0) if len(text.strip()) > 3 else []
+    names = [by_name[c] for c in close]
+    raise MultitudesError(f"region {text!r}", user_message=(
+        f"{text!r} is not a country I know." + vocabulary.did_you_mean([f"region:{c} ({known[c]})" for c in names])
+        + ("" if names else " Use a two-letter code, e.g. region:GB, region:DE or region:US.")))
 
 
 class PeopleService:
@@ -91,6 +107,8 @@ class PeopleService:
                 ZoneInfo(str(tz))
             except (ZoneInfoNotFoundError, ValueError) as e:
                 raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
+        if changes.get("region") is not None:
+            changes["region"] = region_code(str(changes["region"]))
         async with self.store.unit() as uow:
             person = await uow.people.get(person_id)
             if person is None:

@@ -29,6 +29,7 @@ class CatalogueIndex:
     pos: dict[int, int] = field(default_factory=dict)
     _cols: dict[str, Any] | None = field(default=None, repr=False)
     _titles: dict[str, list[int]] | None = field(default=None, repr=False)
+    _services: dict[str, int] | None = field(default=None, repr=False)
     _franchises: Franchises | None = field(default=None, repr=False)
     signals: F = field(default_factory=lambda: np.zeros((0, 3)))   # per show: meta_signals (built once)
 
@@ -99,6 +100,21 @@ class CatalogueIndex:
                 "ended": np.array([m.ended for m in self.metas], dtype=bool),
             }
         return self._cols
+
+    def services(self) -> dict[str, int]:
+        """Every streaming service and network the indexed shows name (any region), with how many shows."""
+        if self._services is None:
+            counts: dict[str, int] = {}
+            for m in self.metas:
+                names = {*m.providers, *m.networks, *(p for _, ps in m.regional_providers for p in ps)}
+                for name in names:
+                    counts[name] = counts.get(name, 0) + 1
+            self._services = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+        return self._services
+
+    def knows(self, field_name: str) -> bool:
+        """Whether any indexed show has this field from a real source (the bundled demo data invents statuses)."""
+        return any(not m.made_up(field_name) for m in self.metas)
 
     def titled(self, title: str) -> list[int]:
         """Positions of the shows with this title (normalised: case, accents and punctuation aside)."""

@@ -63,7 +63,7 @@ async def choose(llm: LLM, items: list[Recommendation], ranked: Ranked, personas
         if base is None:
             i = index_of[p.id]
             a = int(sc.assign[i])
-            base = item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids, job.filters.region)
+            base = item(ranked, Pick(i, a, 0.0, "llm"), "", 0, personas, ids, job.filters)
         reason = clean_reason(p.reason) or base.reason      # the model's words, as plain text, or ours
         out.append(replace(base, reason=reason, strategy="llm" if p.id not in by_id else base.strategy))
     for r in items:                                     # backfill what the LLM dropped or invented

@@ -6,7 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import vocabulary
 from ..catalogue import Catalogue, norm_title
+from ..compute import offload
 from ..errors import MultitudesError
 from ..meta import ShowMeta
 from ..models import (
@@ -51,7 +53,9 @@ class Outside:
             live = await self._search_live(title)
             if live is not None:
                 return None, live
-        raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}.")
+        close = await offload(_close_titles, title, dep.catalogue.metas, self.catalogue)
+        raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}."
+                              + vocabulary.did_you_mean(close, quote='"'))
 
     async def _search_live(self, title: str) -> ShowMeta | None:
         """A show nobody here knows, from TMDB's title search (the exact title first, else TMDB's best match)."""
@@ -120,3 +124,14 @@ class Outside:
             if fill:
                 c.meta = c.meta.with_(**fill)
         return [c for c in cands if c.show_id is not None]
+
+
+def _close_titles(title: str, metas: Sequence[ShowMeta], catalogue: Catalogue) -> list[str]:
+    """The known titles closest to a misspelt or partial one (best first, the most voted of namesakes first):
+    "Breking Bad" -> Breaking Bad; "office" -> The Office, …"""
+    votes: dict[str, float] = {}
+    for m in (*metas, *(s.meta for s in catalogue.shows)):
+        votes[m.display_title] = max(votes.get(m.display_title, 0.0), float(m.vote_count or 0))
+    by_fit = vocabulary.suggest(title, votes, limit=8, cutoff=80.0)
+    best = by_fit[:1] + sorted(by_fit[1:], key=lambda t: -votes[t])
+    return best[:3]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import vocabulary
 from ..catalogue import Catalogue
 from ..clock import Clock
 from ..compute import offload
@@ -164,7 +165,8 @@ class Recommender:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
                                       + "Nothing new matches that right now; try fewer filters.")
         ids = await self.ids(ranked)
-        items = [self.item(ranked, p, reason, n + 1, personas, ids, filters.region) for n, (p, reason) in
+        shown = replace(filters, genres_in=(*filters.genres_in, *mood.genres)) if mood is not None else filters
+        items = [self.item(ranked, p, reason, n + 1, personas, ids, shown) for n, (p, reason) in
                  enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         llm_calls = llm_tokens = 0
         llm_used = False
@@ -229,6 +231,7 @@ class Recommender:
                 mood = None
             else:
                 note = f"Read “{asked}” as: {mood.words}{skipped}."
+        known_words(filters, dep)
         job.ok, job.filters, job.mood = fits(filters, mood), filters, mood
         job.watchlist = watchlist
         if self.sources.live:
@@ -263,14 +266,16 @@ class Recommender:
         raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
 
     def item(self, ranked: Ranked, p: Pick, reason: str, rank_: int, personas: Sequence[Persona],
-              ids: Mapping[int, ShowIds], region: str | None = None) -> Recommendation:
+              ids: Mapping[int, ShowIds], filters: Filters | None = None) -> Recommendation:
         sc = ranked.scored
         sid = sc.pool.ids[p.index]
         persona = personas[p.persona] if 0 <= p.persona < len(personas) else None
-        return card(sid, sc.pool.metas[p.index], ids.get(sid), region, persona_id=persona.id if persona else None,
+        return card(sid, sc.pool.metas[p.index], ids.get(sid), filters.region if filters else None,
+                    persona_id=persona.id if persona else None,
                     persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
                     sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_,
-                    lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy)
+                    lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
+                    wanted=filters.genres_in if filters else ())
 
     async def ids(self, ranked: Ranked) -> dict[int, ShowIds]:
         """Outside ids (Trakt, TMDB, IMDb) of the picks and of the LLM's shortlist."""
@@ -327,3 +332,21 @@ class Recommender:
                                                 if r.show_id in metas and not metas[r.show_id].partial],
                                                now, now + timedelta(days=7))
         return [replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
+
+
+def known_words(filters: Filters, dep: Deployment) -> None:
+    """A filter on something nobody here knows is refused with a clear reason, never answered with an empty list:
+    a service no indexed show names (with the closest ones), a status the data does not really have."""
+    if filters.provider:
+        services = dep.catalogue.services()
+        want = filters.provider.lower()
+        if not any(want in name.lower() for name in services):
+            close = vocabulary.suggest(filters.provider, services)
+            raise MultitudesError(f"provider {filters.provider!r}", user_message=(
+                f"I know no show on a service called {filters.provider!r}." + (
+                    vocabulary.did_you_mean([f'provider:{c}' if " " not in c else f'"provider:{c}"' for c in close])
+                    or " Services I know: " + ", ".join(list(services)[:8]) + ".")))
+    if filters.status and not dep.catalogue.knows("status"):
+        raise MultitudesError("status unknown", user_message=(
+            "The bundled demo data does not know which shows are still airing, so status: cannot be applied here "
+            "(with TMDB configured it can). Try without it."))

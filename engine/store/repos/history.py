@@ -19,6 +19,9 @@ EPISODE = "CAST(p.season AS TEXT) || ':' || COALESCE(CAST(p.episode AS TEXT), p.
 
 UPLOADED = frozenset({"trakt-export", "netflix"})     # sources a person's file speaks for: never trusted on shows
 UNTIMED = frozenset({"netflix"})                      # sources that give a date but no time of day
+# the bundled demo viewer: real shows and real season counts, constructed episode numbers (no source the demo may
+# ship gives episodes per season) — read back without an episode number rather than show "S01E16" as a fact
+CONSTRUCTED = frozenset({"sample"})
 
 
 def play_key(p: Play, source: str) -> str:
@@ -170,8 +173,8 @@ class HistoryRepo:
             "SELECT s.title, s.year, p.season, p.episode, p.episode_title, p.watched_at, p.source FROM plays p "
             "JOIN shows s ON s.id=p.show_id WHERE p.person_id=? ORDER BY p.watched_at DESC, p.play_key DESC "
             "LIMIT ? OFFSET ?", person_id, limit, offset)
-        return [HistoryItem(r[0], r[1], r[2], r[3], r[4], parse_ts(r[5]) or datetime.min.replace(tzinfo=UTC),
-                            r[6] not in UNTIMED) for r in rows]
+        return [HistoryItem(r[0], r[1], r[2], None if r[6] in CONSTRUCTED else r[3], r[4],
+                            parse_ts(r[5]) or datetime.min.replace(tzinfo=UTC), r[6] not in UNTIMED) for r in rows]
 
     async def plays(self, person_id: int) -> list[PlayRow]:
         """Every stored play of a person, in Trakt history id order (then time)."""
