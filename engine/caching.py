@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 PRUNE_EVERY = 256          # writes between two sweeps of expired entries
 

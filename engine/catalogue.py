@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +17,7 @@ from typing import Any
 from .meta import SeasonInfo, ShowMeta
 from .models import ShowIds, ShowRef
 from .sources.tmdb import SearchHit
+from .vocabulary import norm_title
 
 STATUS = {"ended": "Ended", "canceled": "Canceled", "returning series": "Returning Series"}
 TMDB_GENRE = {  # our slugs -> TMDB TV genre (name, id)
@@ -32,10 +31,6 @@ TMDB_GENRE = {  # our slugs -> TMDB TV genre (name, id)
 }
 
 
-def norm_title(title: str) -> str:
-    t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    t = t.replace("&", " and ")
-    return re.sub(r"[^a-z0-9]+", " ", t).strip()
 
 
 @lru_cache(maxsize=1)

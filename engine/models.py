@@ -459,10 +459,7 @@ class PersonSettings(BaseModel):
     @field_validator("default_filters", mode="before")
     @classmethod
     def _legacy_filters(cls, v: Any) -> Any:
-        if isinstance(v, str):                # stored as /recommend tokens by older versions
-            from .filters import parse_filter_tokens
-            return parse_filter_tokens(v.split())
-        if v is None:
+        if v is None:                         # (tokens stored by older versions are parsed by the store)
             return Filters()
         return v
 

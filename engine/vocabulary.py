@@ -9,6 +9,8 @@ Nothing unknown is accepted in silence: ``genre:+xyzzy``, ``region:XX``, ``provi
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -32,6 +34,12 @@ GENRE_ALIASES = {
     "animated": "animation", "cartoon": "animation", "cartoons": "animation", "historical": "history",
     "superheroes": "superhero", "scary": "horror",
 }
+
+
+def norm_title(title: str) -> str:
+    t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    t = t.replace("&", " and ")
+    return re.sub(r"[^a-z0-9]+", " ", t).strip()
 
 
 def genre(word: str) -> str | None:

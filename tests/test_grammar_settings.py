@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.grammar import GrammarError, parse_settings, resolve_channel, settings_text
 from engine.models import Filters, PersonSettings
+from engine.store.repos.people import settings_of
 
 
 def test_every_setting_parses_to_what_the_engine_stores() -> None:
@@ -43,6 +46,9 @@ def test_default_filters_are_typed_and_old_stored_text_still_reads() -> None:
     got = parse_settings(['filters:genre:-horror anime:no runtime:<45'])
     assert got["default_filters"] == Filters(genres_out=("horror",), anime=False, max_runtime=45)
     assert parse_settings(["filters:none"])["default_filters"] == Filters()
-    old = PersonSettings.model_validate({"default_filters": "genre:-drama status:ended", "quiet_hours": [23, 8]})
+    # what older versions stored (filters as /recommend tokens) reads back through the store's reader
+    old = settings_of(json.dumps({"default_filters": "genre:-drama status:ended", "quiet_hours": [23, 8]}), None)
     assert old.default_filters == Filters(genres_out=("drama",), status="ended") and old.quiet_hours == (23, 8)
+    unreadable = settings_of(json.dumps({"default_filters": "genre:+xyzzy", "digest": True}), "Europe/Paris")
+    assert unreadable.default_filters == Filters() and unreadable.digest          # one bad value loses nothing else
     assert "default filters: genre:-drama status:ended" in settings_text(old)

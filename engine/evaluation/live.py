@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..catalogue import Catalogue, norm_title
+from ..catalogue import Catalogue
 from ..config import RecommendSettings, Settings, StorageSettings
 from ..facade import Engine
 from ..meta import ShowMeta, from_dict
@@ -42,6 +42,7 @@ from ..recommend.ranking import Job
 from ..recommend.weights import Profile
 from ..services import Services
 from ..sources.tmdb import SLUG_TO_TMDB, SearchHit
+from ..vocabulary import norm_title
 from .datasets import Interaction, ts_seconds
 from .strategies import Base, TrainData, top_k
 

@@ -11,9 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ..catalogue import norm_title
 from ..meta import ShowMeta
 from ..models import Filters
+from ..vocabulary import norm_title
 from .franchise import Franchises
 from .population import history_weights
 from .values import F, Ints, PersonaVec

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import vocabulary
-from ..catalogue import Catalogue, norm_title
+from ..catalogue import Catalogue
 from ..compute import offload
 from ..errors import MultitudesError
 from ..meta import ShowMeta
@@ -16,6 +16,7 @@ from ..models import (
     ShowIds,
 )
 from ..store import Store
+from ..vocabulary import norm_title
 from .candidates import Candidate, LiveSources
 from .deployment import Deployment
 from .ranking import Job

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..aio import run_all
-from ..catalogue import norm_title
 from ..clock import parse_ts
 from ..errors import InvalidImport
 from ..models import Play, ShowIds, ShowRef
+from ..vocabulary import norm_title
 from .tmdb import SearchHit
 from .trakt import parse_history_item, parse_show
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from ...clock import iso, parse_ts
+from ...filters import FilterError, parse_filter_tokens
 from ...models import Person, PersonSettings
 from ..db import Db, Row, chunks, marks
 
@@ -22,6 +23,11 @@ def settings_of(raw: str | None, timezone: str | None) -> PersonSettings:
         data = {}
     if not isinstance(data, dict):
         data = {}
+    if isinstance(data.get("default_filters"), str):     # stored as /recommend tokens by older versions
+        try:
+            data["default_filters"] = parse_filter_tokens(data["default_filters"].split())
+        except FilterError:
+            data.pop("default_filters")
     try:
         return PersonSettings.model_validate({**data, "timezone": timezone})
     except ValidationError:
