@@ -177,3 +177,20 @@ def test_fake_payload_dates_follow_the_clock() -> None:
     e = next(x for x in catalogue() if x["status"] == "returning series" and x["tmdb_id"] % 3 == 0)
     p = tv_payload(e, date(2026, 11, 24))
     assert p["next_episode_to_air"]["air_date"] > "2026-11-24"
+
+
+async def test_a_show_tmdb_and_trakt_do_not_know_is_asked_once_a_lifetime(
+        tmp_path: Path, fake_tmdb: FakeTmdb, fake_trakt: Any, make_engine: Any, probe: SqliteStore) -> None:
+    """A 404 on a shared look-up (related, recommendations, similar) is remembered like an answer: before, every
+    request holding such a show asked again (20 outside calls per warm list in bench/recommend.py; now 1)."""
+    from tests.conftest import trakt_client
+    async with tmdb_client(tmp_path, fake_tmdb) as (_, tmdb, _e):
+        for _ in range(3):
+            assert await tmdb.related(987_654_321) == [] and await tmdb.related(987_654_321, "similar") == []
+        asked = [r.path for r in fake_tmdb.requests if "987654321" in r.path]
+        assert sorted(asked) == ["/3/tv/987654321/recommendations", "/3/tv/987654321/similar"]
+    engine = await make_engine(trakt=fake_trakt)
+    async with trakt_client(engine.settings, probe) as client:
+        for _ in range(3):
+            assert await client.related(987_654_321) == []
+        assert [r.status for r in fake_trakt.requests if "987654321" in r.path] == [404]

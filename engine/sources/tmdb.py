@@ -226,6 +226,8 @@ class TmdbClient:
         if hit is not None:
             return hit
         body = await self._get(path, params)
+        if body is None:        # 404: TMDB does not know it — remembered as an empty answer for the lifetime, so
+            body = {}           # it is not asked again on every request (outages and limits raise: not cached)
         async with self.store.unit() as uow:
             await uow.cache.put(key, body, now, now + ttl)
         return body

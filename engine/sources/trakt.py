@@ -497,7 +497,9 @@ class TraktClient:
         raise MultitudesError(f"Trakt answered {code} on {path}", user_message=f"Trakt refused the request ({code}).")
 
     async def request(self, method: str, path: str, *, person_id: int | None = None,
-                      params: dict[str, Any] | None = None, json: Any = None) -> httpx.Response:
+                      params: dict[str, Any] | None = None, json: Any = None,
+                      accept: tuple[int, ...] = ()) -> httpx.Response:
+        """``accept``: error statuses the caller handles itself (e.g. 404 for "Trakt does not know this show")."""
         url = f"{self.base}{path}"
         if person_id is None:
             resp = await self.http.request(method, url, params=params, json=json, headers=self._headers())
@@ -513,7 +515,8 @@ class TraktClient:
                 )
                 if resp.status_code == 401:
                     raise TraktReauthRequired(f"401 after refresh on {path}")
-        self._raise_for_status(resp)
+        if resp.status_code not in accept:
+            self._raise_for_status(resp)
         return resp
 
     async def get(self, path: str, *, person_id: int | None = None, params: dict[str, Any] | None = None) -> Any:
@@ -651,7 +654,11 @@ class TraktClient:
     async def related(self, trakt_id: int, limit: int = 30) -> list[ShowRef]:
         """Shows Trakt relates to this one (cached for a day)."""
         async def fetch() -> Any:
-            return await self.get(f"/shows/{int(trakt_id)}/related", params={"limit": limit}) or []
+            resp = await self.request("GET", f"/shows/{int(trakt_id)}/related", params={"limit": limit},
+                                      accept=(404,))
+            # a show Trakt does not know answers 404: remembered as "nothing related" for the day like any answer,
+            # so it is not asked again on every request that holds it (outages and limits are not cached)
+            return [] if resp.status_code == 404 or not resp.content else resp.json()
         return _shows(await self._shared(f"trakt:related:{int(trakt_id)}?limit={limit}", timedelta(days=1), fetch))
 
     async def calendar(self, which: Literal["premieres", "finales"], start: date, days: int,
