@@ -216,3 +216,16 @@ async def test_a_show_with_any_play_never_comes_back(panel: tuple[Any, dict[str,
         titles = [i.title for i in r.items]
         assert len(titles) == len(set(titles)) and not set(titles) & watched, listing("dex", r)
 
+
+
+async def test_no_franchise_floods_a_list(panel: tuple[Any, dict[str, int]]) -> None:
+    """The sci-fi fan who watched Star Trek: Discovery once got six Star Treks in ten: three of one franchise at
+    most (engine.recommend.selection.FRANCHISE_CAP), every panel member."""
+    from collections import Counter
+
+    from engine.recommend.franchise import keys
+    engine, people = panel
+    for m in PANEL:
+        r = await engine.recommend(RecommendRequest(people[m.name], k=10, use_context=False, use_llm=False))
+        per = Counter(key for i in r.items for key in keys(i.title))
+        assert len(r.items) == 10 and max(per.values(), default=0) <= 3, listing(m.name, r)

@@ -12,10 +12,13 @@ from numpy.typing import NDArray
 from ..meta import ShowMeta
 from ..models import Mode
 from ..taste.features import genres_of
+from .franchise import keys as franchise_keys
 from .scoring import Scored, zscore
 from .values import Adaptation, F, Ints, Pick
 from .weights import Profile
 
+FRANCHISE_CAP = 3                 # hand-set, by eye: a sci-fi fan's top ten was six Star Treks; three of one
+                                  # franchise (by title, engine.recommend.franchise) is the most a mixed list shows
 MAJOR = 0.1                       # a persona with this share of the weight is served in every mixed list ...
 
 COVER_DEPTH = 2                   # ... by one of its candidates among the list's best COVER_DEPTH x k (validation:
@@ -129,6 +132,8 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
         fin = np.where(np.isfinite(rel), rel, -np.inf)
         bar = -np.partition(-fin, COVER_DEPTH * k)[COVER_DEPTH * k]
         major = [j for j in major if (fin[assign == j] >= bar).any()]
+    franchise: dict[str, int] = {}
+    capped: set[str] = set()                   # franchises the list already shows FRANCHISE_CAP of
     for slot in range(min(k, n)):
         name = adaptation.draw_strategy() if mixing and adaptation is not None and adaptation.draw_strategy else "blend"
         r = ranks.get(name, rel)
@@ -138,6 +143,9 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
             open_r = np.where(np.isin(assign, missing), open_r, -np.inf)
         cand = np.argpartition(-open_r, min(pool_n, n - 1))[:pool_n]
         cand = cand[np.isfinite(open_r[cand])]
+        if capped:
+            cand = cand[[not capped.intersection(franchise_keys(scored.pool.metas[c].display_title))
+                         for c in cand]] if len(cand) else cand
         if not len(cand):
             break
         val = r[cand].copy()
@@ -154,6 +162,10 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
             val = (1 - lam) * rn - lam * kl
         best = int(cand[int(np.argmax(val))])
         taken[best] = True
+        for key in franchise_keys(scored.pool.metas[best].display_title):
+            franchise[key] = franchise.get(key, 0) + 1
+            if franchise[key] >= FRANCHISE_CAP:
+                capped.add(key)
         if P and assign[best] >= 0:
             count[assign[best]] += 1
         if acc is not None and G is not None:
