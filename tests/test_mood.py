@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
+from engine.models import Mode, RecommendRequest
 from engine.recommend.mood import VOCABULARY, read_mood
+from tests.fakes.openai import FakeOpenAI, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer, user_text
 
 # (what a person types, the genres it must ask for — in the order named —, whether episodes must be short)
 TABLE: list[tuple[str, tuple[str, ...], bool]] = [
@@ -165,3 +170,51 @@ def test_nothing_readable_reads_as_nothing() -> None:
     for text in ("", "asdfgh", "whatever you think", "42"):
         m = read_mood(text)
         assert m.genres == () and not m.short, text
+
+
+async def test_free_text_the_word_lists_miss_is_read_by_the_llm_and_validated(make_engine: Any) -> None:
+    """With an LLM, a mood no word list reads ("a rainy afternoon at grandmas") becomes a typed request — genres
+    from our vocabulary only, a runtime bound, a service only if one is known here; what the model invents is
+    dropped; garbage or an outage leaves the usual mix, said so; the word lists stay first (no call for
+    `mood:horror`)."""
+    answers = iter([
+        json.dumps({"genres": ["Comedy", "family", "cozy-core"], "max_runtime": 30, "provider": "Netflix"}),
+        json.dumps({"genres": ["documentary"], "provider": "Totally Made Up Plus"}),
+        "not json at all", "still not json",
+    ])
+
+    asked: list[str] = []
+
+    def respond(req: dict[str, Any]) -> str:
+        if is_naming(req):
+            return names_answer(req)
+        if is_tagging(req):
+            return tags_answer(req)
+        if shortlist_ids(req):                                  # pick-and-explain: the engine's own order
+            return json.dumps({"picks": [{"id": i, "persona_id": None, "reason": "Fits the mood."}
+                                         for i in shortlist_ids(req)[:4]]})
+        asked.append(user_text(req))
+        return next(answers)
+
+    async with FakeOpenAI(respond) as fake:
+        engine = await make_engine(llm=fake)
+        pid = await engine.person("console", "moody")
+        await engine.load_sample(pid)
+        calls = len(asked)
+        cosy = await engine.recommend(RecommendRequest(pid, mode=Mode.MOOD, mood="a rainy afternoon at grandmas",
+                                                       k=4, use_llm=False))
+        assert "could not read a genre" in cosy.note                         # no LLM asked for: the word lists
+        assert len(asked) == calls == 0
+        cosy = await engine.recommend(RecommendRequest(pid, mode=Mode.MOOD, mood="a rainy afternoon at grandmas",
+                                                       k=4))
+        assert "comedy or family" in cosy.note and "under 35 min" in cosy.note and "LLM" in cosy.note, cosy.note
+        assert cosy.items and all(({"comedy", "family"} & set(i.genres)) and "Netflix" in i.providers
+                                  and (i.runtime or 99) <= 35 for i in cosy.items)
+        made_up = await engine.recommend(RecommendRequest(pid, mode=Mode.MOOD, mood="stuff about how things are",
+                                                          k=3))
+        assert made_up.items and all("documentary" in i.genres for i in made_up.items)   # the invented service: dropped
+        garbage = await engine.recommend(RecommendRequest(pid, mode=Mode.MOOD, mood="je ne sais quoi", k=3))
+        assert garbage.items and "could not read a genre" in garbage.note
+        before = len(asked)
+        await engine.recommend(RecommendRequest(pid, mode=Mode.MOOD, mood="horror", k=3, use_llm=False))
+        assert len(asked) == before == 4 and all("The viewer says" in a for a in asked)   # garbage: asked twice

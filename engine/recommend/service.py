@@ -32,7 +32,7 @@ from ..clock import Clock
 from ..compute import offload
 from ..errors import MultitudesError
 from ..feedback import FeedbackService
-from ..llm import LLM
+from ..llm import LLM, about
 from ..meta import ShowMeta
 from ..models import (
     FeedbackKind,
@@ -54,6 +54,7 @@ from .cards import card
 from .deployment import Deployment, Deployments, seconds
 from .llm_pick import choose
 from .mood import Mood, read_mood
+from .mood_llm import read_mood_llm
 from .outside import Outside
 from .pipeline import (
     PersonView,
@@ -224,13 +225,26 @@ class Recommender:
         elif req.mode == Mode.MOOD:
             mood = read_mood(req.mood or "")
             asked = (req.mood or "").strip('"“”')
+            helped = ""
+            if not mood.genres and self.llm is not None and req.use_llm:    # free text the word lists miss
+                about(req.person_id)
+                read = await read_mood_llm(self.llm, asked, mood)
+                if read is not None:
+                    mood, runtime, provider = read
+                    if provider and not any(provider.lower() in name.lower() for name in dep.catalogue.services()):
+                        provider = None                     # a service the model named that no show here is on
+                    filters = replace(filters, max_runtime=filters.max_runtime or runtime,
+                                      provider=filters.provider or provider)
+                    helped = " (read with the help of an LLM)"
             skipped = (f" (leaving out what you said no to: {', '.join(mood.ignored)})" if mood.ignored else "")
             if not mood.genres and not mood.short:
                 note = f"I could not read a genre into “{asked}”{skipped}, so here is your usual mix."
                 job.mode = Mode.AUTO
                 mood = None
             else:
-                note = f"Read “{asked}” as: {mood.words}{skipped}."
+                runtime_said = (f", episodes under {filters.max_runtime} min" if helped and filters.max_runtime
+                                and not mood.short else "")
+                note = f"Read “{asked}” as: {mood.words}{runtime_said}{skipped}{helped}."
         known_words(filters, dep)
         job.ok, job.filters, job.mood = fits(filters, mood), filters, mood
         job.watchlist = watchlist
