@@ -106,3 +106,22 @@ async def test_charts_are_pngs_in_one_dark_look_and_written_for_the_readme(make_
         out.mkdir(parents=True, exist_ok=True)
         for c in charts:
             (out / f"{c.name}.png").write_bytes(c.png)
+
+
+async def test_no_dot_hides_a_label_on_the_persona_map(make_engine: Any) -> None:
+    """A label sits in the emptiest corner around its show, above the dots: no dot's centre falls inside any
+    label (the README's map had a dot over "Altered Carbon")."""
+    _, _, data = await _sample(make_engine)
+    fig = draw_map(data)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ax = fig.axes[0]
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    dots = np.vstack([ax.transData.transform(c.get_offsets()) for c in ax.collections
+                      if isinstance(c, PathCollection)])
+    assert boxes and len(dots) >= len(boxes)
+    for box in boxes:
+        inside = [(x, y) for x, y in dots if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1]
+        assert not inside, (box, inside)

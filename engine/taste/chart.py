@@ -179,10 +179,22 @@ def draw_map(data: ChartData) -> Figure:
             xy = np.array(pts)
             ax.scatter(xy[:, 0], xy[:, 1], s=36, color=PALETTE[g % len(PALETTE)], label=name, alpha=0.9,
                        edgecolors=BG, linewidths=0.6)
+    every = np.array(list(data.coords.values()), dtype=float)
+    span = np.ptp(every, axis=0) if len(every) > 1 else np.ones(2)
+    span = np.where(span > 0, span, 1.0)
     for sid, title in data.labels.items():
         if sid in data.coords:
             x, y = data.coords[sid]
-            ax.annotate(title, (x, y), xytext=(4, 4), textcoords="offset points", color=FG, fontsize=7)
+            # the label goes where no dot is: the emptiest of the four corners around its show, on a backing
+            # that keeps it readable, above the dots
+            d = (every - np.array([x, y])) / span
+            near = d[(np.abs(d) < 0.12).all(axis=1) & (np.abs(d) > 1e-9).any(axis=1)]
+            corners = [(1, 1), (1, -1), (-1, 1), (-1, -1)]
+            dx, dy = min(corners, key=lambda c: int(((np.sign(near[:, 0]) == c[0]) & (np.sign(near[:, 1]) == c[1]))
+                                                     .sum()) if len(near) else 0)
+            ax.annotate(title, (x, y), xytext=(5 * dx, 5 * dy), textcoords="offset points", color=FG, fontsize=7,
+                        ha="left" if dx > 0 else "right", va="bottom" if dy > 0 else "top", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": BG, "ec": "none", "alpha": 0.8})
     ax.set_xticks([])
     ax.set_yticks([])
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
