@@ -10,6 +10,7 @@ three characters in others (Japanese titles pack more into a character).
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -107,7 +108,12 @@ class Franchises:
         shows (a franchise of forty films says less of each) and for an older show than the one watched (a
         prequel)."""
         out: dict[int, float] = {}
-        for i, w in weights.items():
+        bar = 0.0              # the limit-th best value so far (refreshed now and then; it only rises): a show
+        for n, (i, w) in enumerate(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))):  # weighing less
+            if n % 32 == 31 and len(out) >= limit:                      # can neither enter nor change the top
+                bar = heapq.nlargest(limit, out.values())[-1]
+            if w < bar:
+                break
             if w <= 0 or i >= len(self.of):
                 continue
             for k in self.of[i]:
@@ -123,7 +129,7 @@ class Franchises:
                     if v > out.get(j, 0.0):
                         out[j] = v
         if len(out) > limit:
-            keep = sorted(out, key=lambda j: (-out[j], j))[:limit]
+            keep = heapq.nsmallest(limit, out, key=lambda j: (-out[j], j))
             out = {j: out[j] for j in keep}
         return out
 
