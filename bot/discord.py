@@ -105,8 +105,9 @@ def pick_embed(r: Recommendation) -> discord.Embed:
     where = render.where(r)
     if where:
         e.add_field(name="Where", value=_fit(where, 256))
-    if render.facts(r):
-        e.add_field(name="Genres", value=_fit(render.facts(r), 256))
+    facts = render.facts(r)
+    if facts:
+        e.add_field(name="Genres", value=_fit(facts, 256))
     if r.scores:
         e.add_field(name="Critics", value=_fit(render.scores_line(r), 256))
     if r.trakt_url or r.tmdb_url or r.imdb_url:

@@ -98,8 +98,9 @@ def pick_text(r: Recommendation) -> str:
              html.escape(r.reason[:1500], quote=False)]
     if where or links:
         lines.append(" · ".join(x for x in (html.escape(where, quote=False), links) if x))
-    if render.facts(r):
-        lines.append(html.escape(render.facts(r), quote=False))
+    facts = render.facts(r)
+    if facts:
+        lines.append(html.escape(facts, quote=False))
     if r.scores:
         lines.append(html.escape(render.scores_line(r), quote=False))
     return "\n".join(lines)

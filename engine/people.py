@@ -30,7 +30,7 @@ def region_code(text: str) -> str:
     if code is not None:
         return code
     known = vocabulary.countries()
-    by_name = {v: k for k, v in known.items()}
+    by_name = vocabulary.country_names()
     close = vocabulary.suggest(text, by_name, limit=2, cutoff=80.0) if len(text.strip()) > 3 else []
     names = [by_name[c] for c in close]
     raise MultitudesError(f"region {text!r}", user_message=(

@@ -70,10 +70,18 @@ def country(text: str) -> str | None:
     if t.upper() in known:
         return t.upper()
     key = utils.default_process(t)
-    if key in COUNTRY_ALIASES:
-        return COUNTRY_ALIASES[key]
-    by_name = {utils.default_process(name): code for code, name in known.items()}
-    return by_name.get(key)
+    return COUNTRY_ALIASES.get(key) or _by_folded_name().get(key)
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """English short name -> ISO code (``Germany`` -> ``DE``): what "did you mean" offers."""
+    return {name: code for code, name in countries().items()}
+
+
+@lru_cache(maxsize=1)
+def _by_folded_name() -> dict[str, str]:
+    return {utils.default_process(name): code for name, code in country_names().items()}
 
 
 # names people use that tzdata's short names do not spell out

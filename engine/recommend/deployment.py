@@ -122,8 +122,10 @@ def assemble(entries: Sequence[tuple[int, ShowMeta]], raw: Sequence[tuple[int, s
     rows = rows_with(encode(ms), cf if population.cf else None)
     prior = np.array([np.log1p(m.vote_count or 0.0) for m in ms])
     index = CatalogueIndex(ids, ms, rows, prior)
-    index.matching(Filters())                  # the filter columns and the title index, built here rather than on
-    index.titled("")                           # a first request
+    index.matching(Filters())                  # the filter columns, the title index and the vocabulary a request
+    index.titled("")                           # checks its words against, built here rather than on a first request
+    index.services()                           # (on the event loop)
+    index.knows("status")
     return Deployment(index, population, key)
 
 

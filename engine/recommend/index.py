@@ -30,6 +30,7 @@ class CatalogueIndex:
     _cols: dict[str, Any] | None = field(default=None, repr=False)
     _titles: dict[str, list[int]] | None = field(default=None, repr=False)
     _services: dict[str, int] | None = field(default=None, repr=False)
+    _known: dict[str, bool] = field(default_factory=dict, repr=False)
     _years: list[int | None] | None = field(default=None, repr=False)
     _continued: tuple[Mapping[int, float], tuple[float, int], dict[int, float]] | None = field(default=None,
                                                                                                repr=False)
@@ -117,7 +118,9 @@ class CatalogueIndex:
 
     def knows(self, field_name: str) -> bool:
         """Whether any indexed show has this field from a real source (the bundled demo data invents statuses)."""
-        return any(not m.made_up(field_name) for m in self.metas)
+        if field_name not in self._known:
+            self._known[field_name] = any(not m.made_up(field_name) for m in self.metas)
+        return self._known[field_name]
 
     def titled(self, title: str) -> list[int]:
         """Positions of the shows with this title (normalised: case, accents and punctuation aside)."""
