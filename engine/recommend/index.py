@@ -32,8 +32,6 @@ class CatalogueIndex:
     _services: dict[str, int] | None = field(default=None, repr=False)
     _known: dict[str, bool] = field(default_factory=dict, repr=False)
     _years: list[int | None] | None = field(default=None, repr=False)
-    _continued: tuple[Mapping[int, float], tuple[float, int], dict[int, float]] | None = field(default=None,
-                                                                                               repr=False)
     _franchises: Franchises | None = field(default=None, repr=False)
     signals: F = field(default_factory=lambda: np.zeros((0, 3)))   # per show: meta_signals (built once)
 
@@ -143,17 +141,12 @@ class CatalogueIndex:
         spin-offs sharing the name), the most recently watched counting most."""
         if not watched:
             return {}
-        last = self._continued
-        if last is not None and last[0] is watched and last[1] == (decay, limit):
-            return last[2]                      # scoring and the sources ask once each per request: same answer
         recent = history_weights(dict(watched), decay_items=decay)
         at = {n: w for sid, w in recent.items() if (n := self.pos.get(sid)) is not None}
         if self._years is None:
             self._years = [m.first_year for m in self.metas]
         got = self.franchises.continuations(at, self._years, limit) if at else {}
-        out = {int(self.ids[n]): v for n, v in got.items()}
-        self._continued = (watched, (decay, limit), out)
-        return out
+        return {int(self.ids[n]): v for n, v in got.items()}
 
     def affinity(self, personas: Sequence[PersonaVec]) -> NDArray[np.float32]:
         """Every show's cosine to each persona's centroid (shows x personas)."""

@@ -99,8 +99,10 @@ def scored_job(job: Job, profile: Profile, *, genre_columns: bool | None = None
         lid, lmeta = job.like
         like_row = dep.rows([lid]) if lid is not None and lid in dep.catalogue.pos else dep.row_of(lmeta)
         like_sources(pool, person, dep.catalogue, dep.population, like_row, lid, allowed=allowed)
+    # what continues the person's shows: proposed by the sources and scored, computed once for both
+    continued = dep.catalogue.continuations(person.watched, profile.history_decay)
     index_sources(pool, person, dep.catalogue, dep.population, profile, now_ts, allowed=allowed, bridge=job.bridge,
-                  sims=job.sims)
+                  sims=job.sims, continued=continued)
     if job.like is not None and job.like[0] is not None:
         person = replace(person, seen=person.seen | {job.like[0]})
     metas = dict(zip(pool.ids, pool.metas, strict=True))
@@ -113,7 +115,7 @@ def scored_job(job: Job, profile: Profile, *, genre_columns: bool | None = None
         pool = pool.keep(lambda sid, m: sid in backed)
     scored = score(pool, person, lambda ids: dep.rows(ids, metas), dep.population, profile, now=now, now_ts=now_ts,
                    adaptation=job.adaptation, like=like_row, focus=job.mood.genres if job.mood else (),
-                   catalogue=dep.catalogue, genre_columns=genre_columns)
+                   catalogue=dep.catalogue, genre_columns=genre_columns, continued=continued)
     if job.mood is not None and job.mood.genres:
         scored = replace(scored, weights=mood_weights(scored.weights, person, dep, job.mood))
     return scored, person, metas

@@ -4,7 +4,7 @@ the feedback loop adds (``adapted``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -111,7 +111,7 @@ def context_weights(person: PersonView) -> F:
 def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Population, profile: Profile, *,
           now: datetime, now_ts: float, adaptation: Adaptation | None = None, like: sparse.csr_matrix | None = None,
           focus: Sequence[str] = (), metadata: bool = True, catalogue: CatalogueIndex | None = None,
-          genre_columns: bool | None = None) -> Scored:
+          genre_columns: bool | None = None, continued: Mapping[int, float] | None = None) -> Scored:
     """Every scorer's column for every candidate (then ``adapted`` when the feedback loop has a say). ``like``
     (the row of the show asked for) and ``focus`` (a mood's genres) make what the request asked for lead."""
     ids = pool.ids
@@ -141,7 +141,8 @@ def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Popula
     cols["collab"] = collab_column(ids, person, population, profile.history_decay) * (1.0 - profile.present_shift
                                                                                        * gate)
     cols["neighbours"] = neighbours_column(ids, person, population, profile.neighbours_days, now_ts) * gate
-    cont = catalogue.continuations(person.watched, profile.history_decay) if catalogue is not None else {}
+    cont = (continued if continued is not None else
+            catalogue.continuations(person.watched, profile.history_decay) if catalogue is not None else {})
     cols["continuation"] = zscore(np.array([cont.get(i, 0.0) for i in ids]))
     ms = pool_signals(pool, catalogue) if metadata else None
     cols["popular_now"], cols["popular_then"] = popularity_columns(ids, person, population, profile.half_life_days,

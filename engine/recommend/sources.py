@@ -3,6 +3,8 @@ continuations, what people like this person watch now, the crowd; ``like:``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
@@ -21,7 +23,7 @@ INDEX_SOURCES = ("persona", "bridge", "like", "popular_here", "cowatch", "crowd"
 def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | None, population: Population,
                   profile: Profile, now: float, *, allowed: NDArray[np.bool_] | None = None, per_persona: int = 100,
                   popular: int = 150, cowatch: int = 200, bridge: tuple[int, int] | None = None,
-                  sims: NDArray[np.float32] | None = None) -> None:
+                  sims: NDArray[np.float32] | None = None, continued: Mapping[int, float] | None = None) -> None:
     """Propose from the indexes: the catalogue shows closest to each persona (with ``bridge``, to both of two
     personas at once), what is popular now, and what the population — and the person's crowd — co-watches with
     the person's shows.
@@ -47,7 +49,8 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
         pop[blocked] = -np.inf
         _take(pool, catalogue, pop, person.seen, "popular_here", popular)
     if catalogue is not None and person.watched:
-        cont = catalogue.continuations(person.watched, profile.history_decay)
+        cont = continued if continued is not None else catalogue.continuations(person.watched,
+                                                                                profile.history_decay)
         for rank, sid in enumerate(sorted(cont, key=lambda i: (-cont[i], i))):
             n = catalogue.pos[sid]
             if sid not in person.seen and (allowed is None or allowed[n]):
