@@ -45,6 +45,8 @@ HELP = """Commands:
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
   like N | nope N | seen N | pin N   feedback on pick N of the last list (pin: add to your watchlist)
   vote N up|down     your vote on pick N of the last group watch
+  next               the next episode of each show you are in the middle of
+  tonight 90m [mood:"TEXT"] [filters]   a plan that fits your evening (also 2h, 1h30)
   upcoming           new episodes and seasons coming for your shows, and the alerts to come
   settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
             filters:"genre:-horror"]   your settings

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import MultitudesError, NotLinked
 from engine.models import FeedbackKind, RecommendationList
 
-from . import render
+from . import render, render_plans
 from .chat import Chat, Speaker
-from .grammar import parse_recommend, parse_settings, resolve_channel, settings_text
+from .grammar import parse_recommend, parse_settings, parse_tonight, resolve_channel, settings_text
 from .ratelimit import Admission, PersonLimiter
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ COMMANDS: dict[str, Command] = {
     "unlink": Command("disconnect your Trakt account", private=True),
     "history": Command("your last plays", private=True),
     "stats": Command("your viewing in numbers, and how my picks fared", private=True, limited=True),
+    "next": Command("the next episode of each show you are in the middle of", private=True),
+    "tonight": Command("a plan that fits your evening: tonight 90m (or 2h, 1h30; mood:\"…\" and filters)",
+                       private=True, limited=True),
     "upcoming": Command("what is coming for your shows", private=True, limited=True),
     "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
@@ -60,6 +63,7 @@ LIMITED = frozenset(n for n, c in COMMANDS.items() if c.limited) | {"import"}
 CHECKS: dict[str, Callable[[str], object]] = {
     "recommend": lambda args: parse_recommend(_tokens(args)),
     "bridge": lambda args: parse_recommend(_tokens(f"bridge {args}".strip())),
+    "tonight": lambda args: parse_tonight(_tokens(args)),
 }
 
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
@@ -69,6 +73,7 @@ HELP = ("I recommend TV shows from your Trakt history, one taste persona at a ti
         "  [genre:-horror runtime:<45 k:5]\n"
         "(crowd: what Trakt members who share your tastes rate highly)\n"
         "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
+        "/next — the next episode of each show you are watching · /tonight 90m — a plan for your evening\n"
         "/settings — time zone, quiet hours, alerts per kind, weekly digest. /forget deletes everything about you.\n"
         "This product uses the TMDB API but is not endorsed or certified by TMDB.")
 CONFIRM_TTL = timedelta(minutes=10)
@@ -289,6 +294,23 @@ class Conversation:
 
     async def _cmd_bridge(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         await self._cmd_recommend(chat, f"bridge {args}".strip(), mentions)
+
+    async def _cmd_next(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        await chat.reply(render_plans.up_next(await self.engine.up_next(pid), self.engine.clock.now()), private=True)
+
+    async def _cmd_tonight(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        ask = parse_tonight(_tokens(args))
+        pid = await self._person(chat)
+        plan = await self.engine.tonight(pid, ask.minutes, ask.filters, ask.mood, chat.platform)
+        try:
+            await chat.reply(render_plans.tonight(plan), private=True)
+        except Exception:
+            if plan.pick is not None:
+                await self.engine.withdraw_picks([r.event_id for r in plan.pick.items])
+            raise
+        if plan.pick is not None:
+            await self.deliver_picks(chat, plan.pick)
 
     async def _cmd_upcoming(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)

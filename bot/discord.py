@@ -464,6 +464,16 @@ class DiscordFrontend:
                 parts.append(f'"filters:{filters}"')
             await fe._run(interaction, "settings", " ".join([*parts, more or ""]).strip())
 
+        @tree.command(name="tonight", description="A plan that fits your evening")
+        @app_commands.describe(time="how long you have, e.g. 90m, 2h, 1h30", mood="how you feel, in words",
+                               filters="e.g. genre:-horror provider:Netflix")
+        async def tonight(interaction: discord.Interaction[Any], time: str, mood: str | None = None,
+                          filters: str | None = None) -> None:
+            parts = [time, filters or ""]
+            if mood:
+                parts.append(f'"mood:{mood}"' if '"' not in mood else f"mood:{mood}")
+            await fe._run(interaction, "tonight", " ".join(p for p in parts if p))
+
         @tree.command(name="help", description="How Multitudes works")
         async def help_(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message(HELP, ephemeral=True)
@@ -473,5 +483,5 @@ class DiscordFrontend:
                 await fe._run(interaction, name)
             tree.command(name=name, description=COMMANDS[name].description[:100])(run)
 
-        for name in ("personas", "link", "sync", "upcoming", "unlink", "forget"):
+        for name in ("personas", "link", "sync", "next", "upcoming", "unlink", "forget"):
             simple(name)

@@ -3,6 +3,7 @@
     recommend [all | crowd | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"]
               [genre:+comedy] [genre:-horror] [anime:yes|no] [runtime:<45] [runtime:>20] [lang:en]
               [provider:Netflix] [status:airing|ended] [k:5]
+    tonight   90m | 2h | 1h30 [mood:"TEXT"] [genre:… runtime:… provider:…]
     settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
               [premiere|binge|returning|catchup:on|off] [watchlist:on|off] [digest:on|off] [channel:here|dm]
               [cowatch:on|off]  (let your history shape "people who watched X also watched" picks for others)
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +100,45 @@ def parse_recommend(tokens: list[str]) -> Parsed:
         else:
             raise GrammarError(f"I could not read “{' '.join(free)}”.")
     return p
+
+
+TONIGHT_HINT = "Try e.g. `tonight 90m`, `tonight 2h`, `tonight 1h30 mood:\"something light\"`."
+_DURATION = re.compile(r"(?:(?P<h>\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes?)?)?")
+
+
+def duration(text: str) -> int | None:
+    """Minutes in ``90m``, ``90``, ``2h``, ``1h30``, ``1.5h``, ``1h 30m``; None when it does not read as a time."""
+    t = text.strip().lower()
+    got = _DURATION.fullmatch(t)
+    if not t or got is None or not (got["h"] or got["m"]):
+        return None
+    hours = float(got["h"].replace(",", ".")) if got["h"] else 0.0
+    return round(hours * 60) + int(got["m"] or 0)
+
+
+@dataclass
+class TonightAsk:
+    minutes: int
+    mood: str | None
+    filters: Filters
+
+
+def parse_tonight(tokens: list[str]) -> TonightAsk:
+    """``tonight 90m mood:"…" genre:-horror``: the time first, then what a recommendation takes (mood, filters)."""
+    when = [t for t in tokens if ":" not in t]
+    rest = [t for t in tokens if ":" in t]
+    if not when:
+        raise GrammarError("How much time do you have?", TONIGHT_HINT)
+    minutes = duration(" ".join(when))
+    if minutes is None and duration(when[0]) is not None:
+        raise GrammarError(f"After the time, tonight takes mood:\"…\" and filters; “{' '.join(when[1:])}” is "
+                           "neither.", TONIGHT_HINT)
+    if minutes is None:
+        raise GrammarError(f"“{' '.join(when)}” does not read as a time.", TONIGHT_HINT)
+    p = parse_recommend(rest)
+    if p.mode not in (Mode.AUTO, Mode.MOOD) or p.k != 5:
+        raise GrammarError("tonight takes a time, a mood and filters (genre:, runtime:, provider: …).", TONIGHT_HINT)
+    return TonightAsk(minutes, p.mood, p.filters.build())
 
 
 def _switch(key: str, val: str) -> bool:

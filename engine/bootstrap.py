@@ -46,6 +46,7 @@ from .taste.llm_names import LlmNamer
 from .taste.llm_tags import tag_shows
 from .taste.service import PersonaService
 from .vault import StoreVault
+from .watching import Watching
 
 log = logging.getLogger(__name__)
 
@@ -146,5 +147,6 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         library=library, background=background, crowd=crowd, leases=Leases(store, clock), personas=personas,
         recommender=recommender, group=GroupWatch(recommender), feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
-        stats=StatsService(store, feedback, personas, recommender), titles=titles)
+        stats=StatsService(store, feedback, personas, recommender), titles=titles,
+        watching=Watching(store, clock, recommender, feedback))
     return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

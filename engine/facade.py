@@ -18,6 +18,7 @@ from .models import (
     Chart,
     DeviceLink,
     FeedbackKind,
+    Filters,
     GroupTally,
     HistoryItem,
     ImportReport,
@@ -32,6 +33,7 @@ from .models import (
     SyncReport,
     Upcoming,
 )
+from .plans import NextUp, Tonight
 from .refresh import WaveReport
 from .services import Services
 from .sync import Progress
@@ -47,7 +49,7 @@ class Engine:
         self._closers = list(closers)
 
     @property
-    def demo(self) -> bool:  # no Trakt credentials: the engine runs on the bundled sample history, offline
+    def demo(self) -> bool:  # no Trakt credentials: the bundled sample history, offline
         return self._demo
 
     async def __aenter__(self) -> Engine:
@@ -111,8 +113,8 @@ class Engine:
         """Start linking, hand the code to the front end, then poll at Trakt's interval until done."""
         return await self._s.linking.link(person_id, on_code)
 
-    async def sleep(self, seconds: float) -> None:
-        await self.clock.sleep(seconds)          # the engine's clock: tests move front ends' loops with it
+    async def sleep(self, seconds: float) -> None:   # the engine's clock: tests move front ends' loops with it
+        await self.clock.sleep(seconds)
 
     async def unlink(self, person_id: int) -> bool:
         return await self._s.linking.unlink(person_id)
@@ -126,12 +128,10 @@ class Engine:
         bg = self._s.background
         return await bg.wave(partial(self._s.alerts.notify, notifiers=notifiers)) if bg else WaveReport()
 
-    async def lead(self, name: str, owner: str, ttl: timedelta) -> bool:
-        """Take or renew a lease shared by every process on the database (the scheduler's leadership)."""
+    async def lead(self, name: str, owner: str, ttl: timedelta) -> bool:  # the scheduler's leadership lease
         return await self._s.leases.hold(name, owner, ttl)
 
-    async def crowd_wave(self) -> CrowdWave:
-        """The scheduler's crowd refresh: similar Trakt members for the people who are due, within a budget."""
+    async def crowd_wave(self) -> CrowdWave:  # the scheduler's crowd refresh, within a budget
         return await self._s.crowd.wave()
 
     async def refresh_crowd(self, person_id: int, budget: int | None = None) -> RefreshReport:
@@ -155,14 +155,12 @@ class Engine:
     async def stats(self, person_id: int) -> Stats:
         return await self._s.stats.stats(person_id)
 
-    async def search_titles(self, text: str, limit: int = 25) -> list[str]:
-        """Show titles matching ``text`` (autocomplete, ``like:``)."""
+    async def search_titles(self, text: str, limit: int = 25) -> list[str]:  # autocomplete, ``like:``
         return await self._s.titles(text, limit)
 
     # -- personas ------------------------------------------------------------------------------------------------
     async def personas(self, person_id: int, *, force: bool = False, stored: bool = False) -> PersonaReport:
-        """The person's taste personas (recomputed only when their history changed; ids stay stable); ``stored``:
-        as last computed, never computing (an autocomplete menu), empty before the first computation."""
+        """Taste personas (recomputed when history changed); ``stored``: as last computed, never computing."""
         got = await self._s.personas.stored(person_id) if stored else None
         return got or (PersonaReport(person_id, (), (), self.clock.now()) if stored
                        else await self._s.personas.personas(person_id, force=force))
@@ -171,8 +169,7 @@ class Engine:
         return await self._s.personas.charts(person_id)
 
     # -- recommendations -----------------------------------------------------------------------------------------
-    async def warm(self) -> None:
-        """Build what every request shares (catalogue index, population) now, off the loop."""
+    async def warm(self) -> None:  # build what every request shares now
         await self._s.recommender.deployments.current(fresh=True)
 
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
@@ -180,8 +177,7 @@ class Engine:
         return await self._s.recommender.recommend(req)
 
     async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
-        """Shows nobody in the group has seen that every member's personas can live with (people who opted in to
-        group picks in ``chat``: (platform, chat id))."""
+        """Shows nobody in the group has seen that every member's personas can live with (opted in to ``chat``)."""
         return await self._s.group.group_for(person_ids, chat, k)
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
@@ -190,19 +186,17 @@ class Engine:
         return await self._s.group.reroll_group(request_id, person_id, chat, k)
 
     # -- feedback ------------------------------------------------------------------------------------------------
-    async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
-        """A member's 👍/👎 on one pick of a group watch; the tally, and the result once everyone voted."""
+    async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:  # the tally after one vote
         return await self._s.group.group_vote(event_id, person_id, up)
 
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         """Front ends call this once a pick's message is sent, so reactions on it find their picks."""
         await self._s.feedback.attach_message(event_ids, platform, message_ref)
 
-    async def withdraw_picks(self, event_ids: Sequence[int]) -> int:
-        """Picks a front end could not deliver: recorded as never shown (they do not rest, do not count)."""
+    async def withdraw_picks(self, event_ids: Sequence[int]) -> int:  # undeliverable: recorded as never shown
         return await self._s.feedback.withdraw(event_ids)
 
-    async def events_for_message(self, platform: str, message_ref: str) -> list[int]:
+    async def events_for_message(self, platform: str, message_ref: str) -> list[int]:  # a reaction's picks
         return await self._s.feedback.events_for_message(platform, message_ref)
 
     async def record_feedback(self, person_id: int, event_id: int, kind: FeedbackKind | str, active: bool = True,
@@ -214,18 +208,25 @@ class Engine:
             raise MultitudesError(f"feedback kind {kind!r}", user_message="Unknown feedback.") from e
         return await self._s.feedback.record(person_id, event_id, fk, active, at)
 
-    async def dismiss(self, person_id: int, show_id: int) -> None:
-        """Never recommend this show to this person again."""
+    async def dismiss(self, person_id: int, show_id: int) -> None:  # never recommend this show to them again
         await self._s.feedback.dismiss(person_id, show_id)
 
     async def success_rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
         """How picks fared, per strategy, mode, persona, source or overall (``None``: everyone)."""
         return (await self._s.feedback.rates_by(person_id, (by,)))[by]
 
-    async def learning(self, person_id: int | None) -> Learning:
+    async def learning(self, person_id: int | None) -> Learning:  # what the feedback loop learned
         return await self._s.stats.learning(person_id)
 
-    # -- the release calendar --------------------------------------------------------------------------------
+    # -- the watching: next episodes, tonight, the release calendar ---------------------------------------------
+    async def up_next(self, person_id: int) -> list[NextUp]:  # the next episode of each show in progress
+        return await self._s.watching.up_next(person_id)
+
+    async def tonight(self, person_id: int, minutes: int, filters: Filters | None = None, mood: str | None = None,
+                      platform: str | None = None) -> Tonight:
+        """A plan that fits ``minutes``: next episodes of shows in progress, then one new show where time is left."""
+        return await self._s.watching.tonight(person_id, minutes, filters=filters, mood=mood, platform=platform)
+
     async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:
         return await self._s.alerts.upcoming(person_id, days)
 
@@ -240,8 +241,7 @@ class Engine:
     async def person_alerts(self, person_id: int) -> list[Alert]:
         return await self._s.alerts.for_person(person_id)
 
-    async def alert_counts(self) -> list[tuple[str, str, int]]:
-        """(kind, status, how many) over every alert, for operators."""
+    async def alert_counts(self) -> list[tuple[str, str, int]]:  # (kind, status, how many), for operators
         return await self._s.alerts.counts()
 
     async def send_digests(self, notifiers: Mapping[str, Notifier]) -> int:

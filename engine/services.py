@@ -19,6 +19,7 @@ from .refresh import BackgroundSync
 from .stats import StatsService
 from .store import Store
 from .taste.service import PersonaService
+from .watching import Watching
 
 
 @dataclass
@@ -37,4 +38,5 @@ class Services:
     alerts: AlertService
     digests: DigestService
     stats: StatsService
+    watching: Watching
     titles: Callable[[str, int], Awaitable[list[str]]]

@@ -36,6 +36,8 @@ COMMANDS = (
     "nope 1",
     'recommend like:"Breking Bad"',
     "recommend genre:+horor",
+    "next",
+    "tonight 90m",
 )
 KEEP_LINES = {"stats": 4}         # the first lines of a long answer (the rest is elided with "…")
 

@@ -267,7 +267,7 @@ class DiscordDriver:
                   mentions: tuple[Person, ...] = ()) -> Seen:
         n = len(self.dc.sent)
         name, _, args = text.lstrip("/").partition(" ")
-        options = {"recommend": {"filters": args}, "settings": {"more": args}}.get(name, {})
+        options = {"recommend": {"filters": args}, "settings": {"more": args}, "tonight": {"time": args}}.get(name, {})
         await self.dc.slash(who.uid, name, {k: v for k, v in options.items() if v},
                             users={k: m.uid for k, m in zip("abc", mentions, strict=False)})
         await wait(lambda: until(self._seen(n)))
@@ -381,6 +381,13 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
             events = await uow.events.of_person(ann)
         latest = {e.show_id for e in events if e.request_id == events[-1].request_id}
         assert len(latest) == 10 and not latest & dismissed
+        seen = await d.say(ANN, "/next", until=lambda s: "Up next:" in s.texts() or "caught up" in s.texts())
+        assert re.search(r"S\d\dE\d\d", seen.texts()), seen.texts()     # synced from Trakt: real episode numbers
+        # ten minutes leave no room for a new show: the answer is the plan (or why nothing fits), no pick follows
+        seen = await d.say(ANN, "/tonight 10m", until=lambda s: "Tonight, 10 min" in s.texts()
+                           or "Nothing fits in 10 minutes" in s.texts())
+        assert not seen.picks()
+        await d.say(ANN, "/tonight 5m", until=has("between 10 minutes and 12 hours"))
 
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):

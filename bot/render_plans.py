@@ -1,0 +1,81 @@
+"""Wording for ``/next`` and ``/tonight``, the same on every front end."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.plans import NextUp, Tonight
+
+from .render import plural
+
+WAITING_SHOWN = 5
+
+
+def episode(n: NextUp) -> str:
+    """``S02E05 “Title”`` where the episode is known; otherwise the season, said as what it is."""
+    if n.episode is None:
+        return f"season {n.season} begins" if n.new_season else f"on with season {n.season}"
+    code = f"S{n.season:02d}E{n.episode:02d}"
+    return f"{code} “{n.episode_title}”" if n.episode_title else code
+
+
+def _where(n: NextUp) -> str:
+    if n.where_unknown:
+        return f"where to watch in {n.where_unknown}: not known here"
+    return f"on {', '.join(n.where[:2])}" if n.where else ""
+
+
+def _habit(n: NextUp, now: datetime) -> str:
+    if n.style == "binge":
+        return f"binge · {plural(n.left, 'aired episode')} left in the season" if n.left else "binge"
+    if n.style == "weekly" and n.aired_at is not None and n.last_watched < n.aired_at <= now:
+        return f"weekly · out since {n.aired_at:%a %b %d}"
+    return f"last watched {n.last_watched:%b %d}"
+
+
+def up_next(items: list[NextUp], now: datetime) -> str:
+    if not items:
+        return ("No show in progress: once you have watched part of a show, its next episode shows here. "
+                "`recommend` finds a new one.")
+    ready = [n for n in items if n.aired_at is None or n.aired_at <= now]
+    waiting = [n for n in items if n.aired_at is not None and n.aired_at > now]
+    lines = ["Up next:"] if ready else []
+    for n in ready:
+        bits = [episode(n)]
+        if n.runtime:
+            bits.append(f"{n.runtime} min")
+        bits.append(_habit(n, now))
+        if _where(n):
+            bits.append(_where(n))
+        lines.append(f"• {n.title} — " + " · ".join(bits))
+    if waiting:
+        lines.append("Caught up — out next:" if ready else "You are caught up. Out next:")
+        for n in waiting[:WAITING_SHOWN]:
+            when = f"{n.aired_at:%a %b %d}" if n.aired_at is not None else "date not announced"
+            lines.append(f"• {n.title} — {episode(n)} · {when}")
+        if len(waiting) > WAITING_SHOWN:
+            lines.append(f"  …and {plural(len(waiting) - WAITING_SHOWN, 'more show')}.")
+    return "\n".join(lines)
+
+
+def tonight(plan: Tonight) -> str:
+    """The plan's text; the new pick (if any) follows as its own card, with its buttons."""
+    if plan.note and not plan.items and plan.pick is None:
+        return plan.note
+    lines = [f"Tonight, {_length(plan.minutes)} — {plan.used} min planned:"]
+    for i, item in enumerate(plan.items, 1):
+        n = item.show
+        count = plural(item.episodes, "episode") + " · " if item.episodes > 1 else ""
+        lines.append(f"{i}. {n.title} — {episode(n)} · {count}{item.minutes} min — {item.why}")
+    if plan.pick is not None and plan.pick.items:
+        p = plan.pick.items[0]
+        head = "Then something new" if plan.items else "Something new"
+        lines.append(f"{len(plan.items) + 1}. {head}: {p.title} · {plan.pick_minutes} min — below")
+    elif plan.minutes - plan.used >= 20:
+        lines.append(f"{plan.minutes - plan.used} min left: nothing new I would suggest fits in that.")
+    return "\n".join(lines)
+
+
+def _length(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d}" if h and m else (f"{h} h" if h else f"{m} min")

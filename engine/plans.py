@@ -1,0 +1,52 @@
+"""Plain values around the watching itself: the next episode of each show in progress, and an evening's plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .models import RecommendationList
+
+MIN_TONIGHT, MAX_TONIGHT = 10, 12 * 60          # minutes a plan may be asked for
+
+
+@dataclass(frozen=True, slots=True)
+class NextUp:
+    """The next episode of a show the person is in the middle of."""
+    show_id: int
+    title: str
+    year: int | None
+    season: int
+    episode: int | None                 # None: the episode is not known (the demo's constructed numbers): resume
+    after: tuple[int, int | None]       # the last one they watched (season, episode)
+    last_watched: datetime
+    style: str                          # how they watch this show: binge | weekly | casual
+    episode_title: str | None = None
+    runtime: int | None = None          # minutes an episode
+    aired_at: datetime | None = None    # when it aired, where the metadata says (weekly shows: "out since Tuesday")
+    left: int | None = None             # aired episodes of this season still to watch, this one included
+    new_season: bool = False            # it opens a season
+    where: tuple[str, ...] = ()         # streaming services in the person's region
+    where_unknown: str | None = None    # a region the data knows nothing about
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """Episodes of one show in progress that fit the evening."""
+    show: NextUp
+    episodes: int
+    minutes: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tonight:
+    minutes: int                        # the time asked for
+    items: tuple[PlanItem, ...]
+    pick: RecommendationList | None     # one new show whose episode fits the time left (with its buttons)
+    pick_minutes: int = 0
+    note: str | None = None             # what did not fit, and why
+
+    @property
+    def used(self) -> int:
+        return sum(i.minutes for i in self.items) + self.pick_minutes
