@@ -80,6 +80,10 @@ class Chat(Protocol):
 
     async def send_image(self, png: bytes, caption: str) -> None: ...
 
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        """A file for the speaker alone (a calendar, their data): privately, even when asked in a group."""
+        ...
+
     async def confirm(self, question: str, token: str) -> None:
         """Yes/no buttons carrying ``token``; the press comes back as a button event ``cf:<token>:yes|no``."""
         ...

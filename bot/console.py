@@ -47,7 +47,8 @@ HELP = """Commands:
   vote N up|down     your vote on pick N of the last group watch
   next               the next episode of each show you are in the middle of
   tonight 90m [mood:"TEXT"] [filters]   a plan that fits your evening (also 2h, 1h30)
-  upcoming           new episodes and seasons coming for your shows, and the alerts to come
+  upcoming [ics]     new episodes and seasons coming for your shows, and the alerts to come (ics: a calendar
+                     file of the next 60 days, written into var/files/)
   settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
             filters:"genre:-horror"]   your settings
   groupwatch         a pick for the people of this console who opted in (settings group:on)
@@ -57,6 +58,7 @@ HELP = """Commands:
   help               this list
   quit               leave"""
 DEFAULT_CHART = Path("var") / "charts" / "personas.png"     # where the demo's data lives; ignored by git
+FILES = Path("var") / "files"                               # calendars and exports the console writes
 LOCAL = ("help", "import", "personas", "quit", "exit", "vote", *render.BY_VERB)
 
 
@@ -122,6 +124,17 @@ class ConsoleChat:
     async def offer_reroll(self, request_id: str) -> None:
         self.console.say("(run groupwatch again for other picks)")
 
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        """Written into var/files/ (ignored by git), and the path said."""
+        path = self.console.files / Path(name).name
+        try:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(path.write_bytes, data)
+        except OSError as e:
+            self.console.say(f"Could not write {path}: {e.strerror or e}.")
+            return
+        self.console.say(f"{caption} Written to {path}.")
+
     async def send_image(self, png: bytes, caption: str) -> None:
         if not self.console.chart_hinted:           # one hint for the charts of one command
             self.console.chart_hinted = True
@@ -146,12 +159,13 @@ class Console:
     def __init__(self, engine: Engine | None, *, out: TextIO | None = None, user: str | None = None,
                  read_line: Callable[[str], Awaitable[str | None]] | None = None,
                  conversation: Conversation | None = None,
-                 boot: Callable[[], Awaitable[Engine]] | None = None) -> None:
+                 boot: Callable[[], Awaitable[Engine]] | None = None, files: Path = FILES) -> None:
         """``boot`` instead of an engine: the prompt comes first and the engine (NumPy, scikit-learn, the database)
         loads behind it; the first command waits for it."""
         if engine is None and boot is None:
             raise ValueError("a console needs an engine or a way to boot one")
         self._out = out
+        self.files = files                  # where the files a command sends (a calendar, an export) are written
         self.user = user or _whoami()
         self._read = read_line or _stdin_line
         self._boot = boot

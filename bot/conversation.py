@@ -51,7 +51,8 @@ COMMANDS: dict[str, Command] = {
     "next": Command("the next episode of each show you are in the middle of", private=True),
     "tonight": Command("a plan that fits your evening: tonight 90m (or 2h, 1h30; mood:\"…\" and filters)",
                        private=True, limited=True),
-    "upcoming": Command("what is coming for your shows", private=True, limited=True),
+    "upcoming": Command("what is coming for your shows (upcoming ics: as a calendar file)", private=True,
+                        limited=True),
     "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
                         "channel:here filters:\"genre:-horror\"", private=True),
@@ -314,6 +315,16 @@ class Conversation:
 
     async def _cmd_upcoming(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
+        if args.strip():
+            if args.strip().lower() not in ("ics", "ical", "calendar"):
+                raise MultitudesError("upcoming args", user_message=(
+                    "`upcoming` lists what is coming; `upcoming ics` sends it as a calendar file."))
+            cal = await self.engine.calendar(pid)
+            if cal.episodes:
+                await chat.send_file(cal.name, cal.data, render_plans.calendar_caption(cal))
+            else:                                   # no file with nothing in it
+                await chat.reply(render_plans.calendar_caption(cal), private=True)
+            return
         text = render.upcoming(await self.engine.upcoming(pid))
         pending = [a for a in await self.engine.person_alerts(pid) if a.status == "pending"]
         tz = (await self.engine.person_settings(pid)).timezone

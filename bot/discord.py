@@ -263,6 +263,16 @@ class DiscordChat:
         view.add_item(_Routed(f"rr:{request_id}", "Re-roll", "🎲", discord.ButtonStyle.primary))
         await self._send(content="None of these?", view=view)
 
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        file = discord.File(io.BytesIO(data), name)
+        if self.interaction is not None:                  # an ephemeral follow-up: only the asker sees it
+            await self._send(content=caption[:1900], file=file, private=True)
+            return
+        if self._user is None:
+            raise MultitudesError("no user for a file", user_message="I can only send that file privately.")
+        dm = await self.fe.bot.create_dm(discord.Object(id=self._user.id))
+        await dm.send(content=caption[:1900], file=file)
+
     async def send_image(self, png: bytes, caption: str) -> None:
         await self._send(content=caption, file=discord.File(io.BytesIO(png), "personas.png"))
 
@@ -483,5 +493,10 @@ class DiscordFrontend:
                 await fe._run(interaction, name)
             tree.command(name=name, description=COMMANDS[name].description[:100])(run)
 
-        for name in ("personas", "link", "sync", "next", "upcoming", "unlink", "forget"):
+        @tree.command(name="upcoming", description="What is coming for your shows")
+        @app_commands.describe(format="'ics': as a calendar file for your calendar app")
+        async def upcoming(interaction: discord.Interaction[Any], format: str = "") -> None:
+            await fe._run(interaction, "upcoming", format)
+
+        for name in ("personas", "link", "sync", "next", "unlink", "forget"):
             simple(name)

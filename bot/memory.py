@@ -16,7 +16,7 @@ from .conversation import Conversation
 
 @dataclass
 class Sent:
-    kind: str                       # text | private | pick | image | confirm | ack | reroll
+    kind: str                       # text | private | pick | image | file | confirm | ack | reroll
     text: str
     to: str                         # the chat (a user id for private answers, a group id)
     rec: Recommendation | None = None
@@ -24,6 +24,7 @@ class Sent:
     token: str | None = None
     private: bool = False
     alert: bool = False
+    file: tuple[str, bytes] | None = None       # a document sent: (file name, content)
 
 
 class _Progress:
@@ -99,6 +100,9 @@ class MemoryChat:
 
     async def send_image(self, png: bytes, caption: str) -> None:
         self._add(Sent("image", caption, self._where))
+
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        self._add(Sent("file", caption, self._speaker.user_id, private=True, file=(name, data)))
 
     async def confirm(self, question: str, token: str) -> None:
         self._add(Sent("confirm", question, self._where, token=token))

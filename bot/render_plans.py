@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.plans import NextUp, Tonight
+from engine.plans import CalendarFile, NextUp, Tonight
 
 from .render import plural
 
@@ -79,3 +79,14 @@ def tonight(plan: Tonight) -> str:
 def _length(minutes: int) -> str:
     h, m = divmod(minutes, 60)
     return f"{h} h {m:02d}" if h and m else (f"{h} h" if h else f"{m} min")
+
+
+def calendar_caption(c: CalendarFile) -> str:
+    if not c.episodes:
+        head = f"Nothing announced in the next {c.days} days for your shows yet, so no calendar to send."
+    else:
+        timed = (f"{c.exact} with Trakt's air times, the rest on their dates" if c.exact and c.exact < c.episodes
+                 else "with Trakt's air times" if c.exact else "on their air dates (TMDB gives no times)")
+        head = (f"Your calendar: {plural(c.episodes, 'episode')} in the next {c.days} days, {timed}. Import it into "
+                "your calendar app; importing a newer one updates the same events.")
+    return head + (f" {c.note}" if c.note else "")

@@ -16,6 +16,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     ReactionTypeEmoji,
     Update,
 )
@@ -212,6 +213,16 @@ class TelegramChat:
     async def offer_reroll(self, request_id: str) -> None:
         await self.bot.send_message(self._chat_id, "None of these?", reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton("🎲 Re-roll", callback_data=f"rr:{request_id}")]]))
+
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        target = self._user.id if self.is_group and self._user is not None else self._chat_id
+        try:
+            await self.bot.send_document(target, InputFile(data, filename=name), caption=caption[:1024])
+        except (Forbidden, BadRequest) as e:
+            if not self.is_group:
+                raise
+            log.info("no private chat for a file: %s", type(e).__name__)
+            await self.bot.send_message(self._chat_id, NO_DM.format(name=self.speaker.display_name or "you"))
 
     async def send_image(self, png: bytes, caption: str) -> None:
         await self.bot.send_photo(self._chat_id, png, caption=caption)

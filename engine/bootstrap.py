@@ -148,5 +148,5 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         recommender=recommender, group=GroupWatch(recommender), feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles,
-        watching=Watching(store, clock, recommender, feedback))
+        watching=Watching(store, clock, recommender, feedback, trakt))
     return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

@@ -33,7 +33,7 @@ from .models import (
     SyncReport,
     Upcoming,
 )
-from .plans import NextUp, Tonight
+from .plans import CalendarFile, NextUp, Tonight
 from .refresh import WaveReport
 from .services import Services
 from .sync import Progress
@@ -91,8 +91,7 @@ class Engine:
     async def set_group_opt_in(self, platform: str, chat_id: str, person_id: int, on: bool) -> None:
         await self._s.people.set_group_opt_in(platform, chat_id, person_id, on)
 
-    async def group_members(self, platform: str, chat_id: str) -> list[tuple[int, str]]:
-        """(person, platform user id) of the people who opted in to group picks in this group chat."""
+    async def group_members(self, platform: str, chat_id: str) -> list[tuple[int, str]]:  # opted in, in this chat
         return await self._s.people.group_members(platform, chat_id)
 
     def is_owner(self, platform: str, platform_user_id: str) -> bool:
@@ -134,8 +133,7 @@ class Engine:
     async def crowd_wave(self) -> CrowdWave:  # the scheduler's crowd refresh, within a budget
         return await self._s.crowd.wave()
 
-    async def refresh_crowd(self, person_id: int, budget: int | None = None) -> RefreshReport:
-        """Find this person's similar Trakt members now (operators, tests); never on a request's path."""
+    async def refresh_crowd(self, person_id: int, budget: int | None = None) -> RefreshReport:  # operators, tests
         return await self._s.crowd.refresh(person_id, budget=budget)
 
     async def crowd_lately(self, person_id: int) -> dict[int, list[str]]:
@@ -224,11 +222,13 @@ class Engine:
 
     async def tonight(self, person_id: int, minutes: int, filters: Filters | None = None, mood: str | None = None,
                       platform: str | None = None) -> Tonight:
-        """A plan that fits ``minutes``: next episodes of shows in progress, then one new show where time is left."""
         return await self._s.watching.tonight(person_id, minutes, filters=filters, mood=mood, platform=platform)
 
     async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:
         return await self._s.alerts.upcoming(person_id, days)
+
+    async def calendar(self, person_id: int, days: int = 60) -> CalendarFile:  # /upcoming ics
+        return await self._s.watching.calendar(person_id, days)
 
     async def scan_alerts(self, person_ids: Sequence[int] | None = None) -> ScanReport:
         """Decide which alerts are due (stored once per show, season and kind); nothing is sent here."""

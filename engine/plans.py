@@ -50,3 +50,14 @@ class Tonight:
     @property
     def used(self) -> int:
         return sum(i.minutes for i in self.items) + self.pick_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    """``/upcoming ics``: an iCalendar file of the episodes coming for a person's shows."""
+    name: str
+    data: bytes
+    episodes: int
+    exact: int                          # of which Trakt gave the time of day (the rest: all-day, TMDB's date)
+    days: int
+    note: str | None = None             # e.g. Trakt did not answer: dates from the cached metadata only

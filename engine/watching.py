@@ -16,14 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .clock import Clock
-from .errors import MultitudesError
+from .errors import MultitudesError, NotLinked, ServiceUnavailable, TraktReauthRequired
 from .feedback import FeedbackService
 from .filters import passes
+from .ics import Airing, calendar
 from .meta import ShowMeta
 from .models import Filters, Mode, RecommendRequest
-from .plans import MAX_TONIGHT, MIN_TONIGHT, NextUp, PlanItem, Tonight
+from .plans import MAX_TONIGHT, MIN_TONIGHT, CalendarFile, NextUp, PlanItem, Tonight
 from .recommend.mood import read_mood
 from .recommend.service import Recommender
+from .sources.trakt import CalendarEntry, TraktPort
 from .store import Store
 from .store.records import PlayRow, ShowRecord
 from .store.repos.history import CONSTRUCTED
@@ -80,11 +82,74 @@ def next_episode(plays: Sequence[PlayRow], meta: ShowMeta, aired_episodes: int |
 
 
 class Watching:
-    def __init__(self, store: Store, clock: Clock, recommender: Recommender, feedback: FeedbackService) -> None:
+    def __init__(self, store: Store, clock: Clock, recommender: Recommender, feedback: FeedbackService,
+                 trakt: TraktPort | None = None) -> None:
         self.store = store
         self.clock = clock
         self.recommender = recommender
         self.feedback = feedback
+        self.trakt = trakt
+
+    async def calendar(self, person_id: int, days: int = 60) -> CalendarFile:
+        """The next ``days`` of episodes of the shows the person follows (watched or listed, not hidden): every
+        episode with its exact time from Trakt's calendar of their shows where they linked Trakt, and TMDB's next
+        announced episode (a date) for the shows Trakt did not list."""
+        if not 1 <= days <= 366:
+            raise MultitudesError(f"calendar {days}", user_message="A calendar covers 1 to 366 days.")
+        now = self.clock.now()
+        async with self.store.read() as uow:
+            person = await uow.people.get(person_id)
+            linked = await uow.tokens.exists(person_id)
+            followed = await uow.history.followed_shows(person_id)
+            hidden = await uow.history.hidden(person_id)
+            shows = await uow.shows.many(followed)
+        region = person.settings.region if person is not None else None
+        items: list[Airing] = []
+        note = None
+        if linked and self.trakt is not None:
+            try:
+                entries = await self._trakt_calendar(person_id, now, days)
+            except (ServiceUnavailable, TraktReauthRequired, NotLinked) as failed:
+                entries = []
+                note = ("Trakt did not answer, so this holds only the next episode TMDB announces for each show "
+                        "(dates, no times)." if isinstance(failed, ServiceUnavailable) else
+                        "Trakt no longer accepts your link (/link again), so this holds TMDB's dates only.")
+            async with self.store.read() as uow:
+                known = await uow.shows.by_trakt_ids(e.show.ids.trakt for e in entries if e.show.ids.trakt)
+            for e in entries:
+                rec = known.get(e.show.ids.trakt or 0)
+                if rec is not None and rec.id in hidden:
+                    continue
+                meta = rec.meta if rec is not None else None
+                items.append(Airing(e.show.ids, rec.id if rec else 0, meta.display_title if meta and meta.title
+                                    else e.show.title, e.season, e.episode, e.first_aired, True, e.title,
+                                    e.runtime or (round(meta.runtime) if meta and meta.runtime else None),
+                                    meta.providers_in(region) if meta else ()))
+        from_trakt = {a.show_id for a in items}          # Trakt listed these shows' episodes: its times stand
+        end = (now + timedelta(days=days)).date()
+        for sid, rec in shows.items():
+            nxt = rec.meta.next_episode
+            when = nxt.at if nxt is not None else None
+            if (nxt is None or when is None or nxt.season is None or not now.date() <= when.date() < end
+                    or sid in from_trakt):
+                continue
+            items.append(Airing(rec.trusted_ids, sid, rec.meta.display_title if rec.meta.title else rec.title,
+                                nxt.season, nxt.episode, when, False, nxt.name,
+                                round(rec.meta.runtime) if rec.meta.runtime else None,
+                                rec.meta.providers_in(region)))
+        tz = person.settings.timezone if person is not None else None
+        data = calendar(items, tz, now)
+        return CalendarFile("multitudes-upcoming.ics", data, len(items), sum(a.exact for a in items), days, note)
+
+    async def _trakt_calendar(self, person_id: int, now: datetime, days: int) -> list[CalendarEntry]:
+        assert self.trakt is not None
+        out: list[CalendarEntry] = []
+        start, left = now.date(), days
+        while left > 0:                             # Trakt answers at most 33 days a request
+            n = min(33, left)
+            out += [e for e in await self.trakt.my_calendar(person_id, start, n) if e.first_aired >= now]
+            start, left = start + timedelta(days=n), left - n
+        return out
 
     async def up_next(self, person_id: int) -> list[NextUp]:
         """The next episode of every show in progress — the binge they are in the middle of first, then weekly shows

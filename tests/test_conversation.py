@@ -12,9 +12,11 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from ical.calendar_stream import IcsCalendarStream
 
 from bot.console import Console
 from bot.conversation import Conversation
@@ -76,6 +78,9 @@ class Driver(Protocol):
 
     async def react(self, who: Person, pick: Reply, emoji: str) -> None: ...
 
+    async def sent_file(self) -> bytes:
+        """The last file the bot sent."""
+
     async def result_is_public(self) -> bool:
         """The group vote's result reached the whole chat (not only the last voter), exactly once."""
         ...
@@ -122,6 +127,9 @@ class MemoryDriver:
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.p.react(str(who.uid), pick.raw.ref, emoji)
 
+    async def sent_file(self) -> bytes:
+        return next(s.file[1] for s in reversed(self.p.sent) if s.file is not None)
+
     async def result_is_public(self) -> bool:
         got = [s for s in self.p.sent if "Everyone voted" in s.text]
         return len(got) == 1 and not got[0].private and got[0].to == "g"
@@ -139,8 +147,9 @@ class ConsoleDriver:
     def uid(self, who: Person) -> str:
         return who.name
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, files: Path) -> None:
         self.engine = engine
+        self.files = files
         self.conversation = Conversation(engine)
         self.out = io.StringIO()
         self.consoles: dict[str, Console] = {}
@@ -148,8 +157,11 @@ class ConsoleDriver:
     def _console(self, who: Person) -> Console:
         if who.name not in self.consoles:
             self.consoles[who.name] = Console(self.engine, out=self.out, user=who.name,
-                                              conversation=self.conversation)
+                                              conversation=self.conversation, files=self.files)
         return self.consoles[who.name]
+
+    async def sent_file(self) -> bytes:                 # written where the console writes files
+        return max(self.files.iterdir(), key=lambda p: p.stat().st_mtime_ns).read_bytes()
 
     def _seen(self, start: int) -> Seen:
         text = self.out.getvalue()[start:]
@@ -231,6 +243,10 @@ class TelegramDriver:
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         self.tg.react(who.uid, pick.raw, [], [emoji], name=who.name.title())
 
+    async def sent_file(self) -> bytes:
+        doc = next(m["document"] for m in reversed(self.tg.sent) if m.get("document"))
+        return self.tg.files[doc["file_id"]]
+
     async def result_is_public(self) -> bool:
         got = [m for m in self.tg.sent if "Everyone voted" in str(m.get("text", ""))]
         return len(got) == 1 and got[0]["chat"]["id"] < 0                 # the group chat, not a private one
@@ -267,7 +283,8 @@ class DiscordDriver:
                   mentions: tuple[Person, ...] = ()) -> Seen:
         n = len(self.dc.sent)
         name, _, args = text.lstrip("/").partition(" ")
-        options = {"recommend": {"filters": args}, "settings": {"more": args}, "tonight": {"time": args}}.get(name, {})
+        options = {"recommend": {"filters": args}, "settings": {"more": args}, "tonight": {"time": args},
+                   "upcoming": {"format": args}}.get(name, {})
         await self.dc.slash(who.uid, name, {k: v for k, v in options.items() if v},
                             users={k: m.uid for k, m in zip("abc", mentions, strict=False)})
         await wait(lambda: until(self._seen(n)))
@@ -291,6 +308,10 @@ class DiscordDriver:
     async def react(self, who: Person, pick: Reply, emoji: str) -> None:
         await self.dc.react(who.uid, pick.raw, emoji)
 
+    async def sent_file(self) -> bytes:
+        att = next(m["attachments"][0] for m in reversed(self.dc.sent) if m.get("attachments"))
+        return self.dc.uploads[att["id"]]
+
     async def result_is_public(self) -> bool:
         got = [m for m in self.dc.sent if "Everyone voted" in str(m.get("content", ""))]
         return len(got) == 1 and not (got[0].get("flags", 0) & 64) and got[0]["type"] == 0     # a channel message
@@ -301,7 +322,8 @@ class DiscordDriver:
 
 
 @asynccontextmanager
-async def adapter(name: str, make_engine: Any, trakt: FakeTrakt, tmdb: FakeTmdb) -> AsyncIterator[Any]:
+async def adapter(name: str, make_engine: Any, trakt: FakeTrakt, tmdb: FakeTmdb, tmp_path: Path
+                  ) -> AsyncIterator[Any]:
     if name == "telegram":
         async with FakeTelegram() as tg:
             engine = await make_engine(trakt=trakt, tmdb=tmdb, MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
@@ -324,7 +346,7 @@ async def adapter(name: str, make_engine: Any, trakt: FakeTrakt, tmdb: FakeTmdb)
                 await d.close()
     else:
         engine = await make_engine(trakt=trakt, tmdb=tmdb)
-        d = MemoryDriver(engine) if name == "memory" else ConsoleDriver(engine)
+        d = MemoryDriver(engine) if name == "memory" else ConsoleDriver(engine, tmp_path / "files")
         try:
             yield d
         finally:
@@ -357,10 +379,10 @@ async def link_and_sync(d: Driver, trakt: FakeTrakt, who: Person) -> None:
 
 @pytest.mark.parametrize("name", ADAPTERS)
 async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb,
-                                                       make_engine: Any, probe: SqliteStore) -> None:
+                                                       make_engine: Any, probe: SqliteStore, tmp_path: Path) -> None:
     fake_trakt.add_user(ANN.name, history=history_rows(500, 30, years=3, seed=43))
     fake_trakt.add_user(BEN.name, history=history_rows(300, 20, years=2, seed=44))
-    async with adapter(name, make_engine, fake_trakt, fake_tmdb) as d:
+    async with adapter(name, make_engine, fake_trakt, fake_tmdb, tmp_path) as d:
         await link_and_sync(d, fake_trakt, ANN)
         seen = await d.say(ANN, "/personas", until=has("Your taste personas"))
         assert "Most typical:" in seen.texts()
@@ -388,6 +410,10 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
                            or "Nothing fits in 10 minutes" in s.texts())
         assert not seen.picks()
         await d.say(ANN, "/tonight 5m", until=has("between 10 minutes and 12 hours"))
+        seen = await d.say(ANN, "/upcoming ics", until=has("calendar"))
+        events = IcsCalendarStream.calendar_from_ics((await d.sent_file()).decode()).events   # a second parser
+        assert re.search(rf"{len(events)} episodes? in the next 60 days", seen.texts()), seen.texts()
+        assert events and len({e.uid for e in events}) == len(events)
 
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):

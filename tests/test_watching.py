@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ical.calendar_stream import IcsCalendarStream  # a second, independent iCalendar parser
 
 from bot.grammar import GrammarError, duration, parse_tonight
 from bot.render_plans import tonight as tonight_text
@@ -22,6 +23,8 @@ from engine.sources.tmdb import normalise_tv
 from engine.store import Store
 from engine.store.records import PlayRow
 from engine.watching import next_episode
+from tests.conftest import link_person
+from tests.fakes.catalogue import history_rows
 
 FIXTURES = Path(__file__).parent / "data" / "fixtures"
 BOYS = normalise_tv(json.loads((FIXTURES / "tmdb_tv_76479_the_boys_2022.json").read_text(encoding="utf-8")))
@@ -155,3 +158,52 @@ async def test_nothing_fits_says_why(make_engine: Any) -> None:
     engine = await make_engine(clock=StoppedClock(NOW))
     pid = await engine.person("console", "nobody")
     assert "No show in progress" in up_next_text(await engine.up_next(pid), NOW)
+
+
+# -- /upcoming ics -----------------------------------------------------------------------------------------------
+
+def _events(data: bytes) -> list[Any]:
+    return list(IcsCalendarStream.calendar_from_ics(data.decode()).events)
+
+
+async def test_a_linked_person_gets_every_episode_with_its_time_in_their_zone_and_stable_ids(
+        fake_trakt: Any, fake_tmdb: Any, make_engine: Any) -> None:
+    fake_trakt.add_user("ann", history=history_rows(500, 30, years=3, seed=43))
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "ann")
+    await engine.sync(pid)
+    await engine.update_settings(pid, timezone="Asia/Tokyo")
+    before = fake_trakt.count("/calendars/my/shows/")
+    cal = await engine.calendar(pid)
+    assert fake_trakt.count("/calendars/my/shows/") - before == 2          # 60 days: 33 + 27, Trakt's limit
+    events = _events(cal.data)
+    assert cal.episodes == len(events) > 0 and cal.exact > 0 and cal.note is None
+    timed = [e for e in events if isinstance(e.dtstart, datetime)]
+    assert timed and all(str(e.dtstart.tzinfo) == "Asia/Tokyo" for e in timed), {str(e.dtstart) for e in timed}
+    assert b"BEGIN:VTIMEZONE" in cal.data and b"TZID:Asia/Tokyo" in cal.data
+    now = engine.clock.now()
+    assert all(now.date() <= (e.dtstart.date() if isinstance(e.dtstart, datetime) else e.dtstart) for e in events)
+    again = _events((await engine.calendar(pid)).data)
+    assert sorted(e.uid for e in again) == sorted(e.uid for e in events)  # a re-import updates, never duplicates
+    assert len({e.uid for e in events}) == len(events)
+
+
+async def test_a_trakt_outage_still_gives_tmdb_dates_and_says_so(fake_trakt: Any, fake_tmdb: Any,
+                                                                 make_engine: Any) -> None:
+    fake_trakt.add_user("ann", history=history_rows(500, 30, years=3, seed=43))
+    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
+    pid = await link_person(engine, fake_trakt, "ann")
+    await engine.sync(pid)
+    fake_trakt.inject(503, count=50, path_prefix="/calendars/my/")
+    cal = await engine.calendar(pid)
+    assert cal.exact == 0 and cal.note and "Trakt did not answer" in cal.note
+    assert all(not isinstance(e.dtstart, datetime) for e in _events(cal.data))   # dates: no made-up time of day
+
+
+async def test_the_demo_calendar_is_valid_and_bad_spans_are_refused(demo: tuple[Any, int]) -> None:
+    engine, pid = demo
+    cal = await engine.calendar(pid)
+    assert len(_events(cal.data)) == cal.episodes and cal.exact == 0
+    for days in (0, -1, 400):
+        with pytest.raises(MultitudesError):
+            await engine.calendar(pid, days)

@@ -112,6 +112,8 @@ class CalendarEntry:
     season: int
     episode: int
     first_aired: datetime
+    title: str | None = None            # the episode's (a person's own calendar; public ones do not need it)
+    runtime: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,8 @@ class TraktPort(Protocol):
 
     async def calendar(self, which: Literal["premieres", "finales"], start: date, days: int,
                        ttl: timedelta = ...) -> list[CalendarEntry]: ...
+
+    async def my_calendar(self, person_id: int, start: date, days: int) -> list[CalendarEntry]: ...
 
     async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None: ...
 
@@ -676,6 +680,23 @@ class TraktClient:
             at = parse_ts(r.get("first_aired")) if isinstance(r.get("first_aired"), str) else None
             if isinstance(show, dict) and (show.get("ids") or {}).get("trakt") and at and ep.get("season"):
                 out.append(CalendarEntry(parse_show(show), int(ep["season"]), int(ep.get("number") or 0), at))
+        return out
+
+    async def my_calendar(self, person_id: int, start: date, days: int) -> list[CalendarEntry]:
+        """Episodes of the shows the person watches airing in [start, start + days) with their exact times
+        (``/calendars/my/shows``, at most 33 days a request; not cached: it follows what they watch)."""
+        out = []
+        for r in await self.get(f"/calendars/my/shows/{start.isoformat()}/{min(days, 33)}", person_id=person_id,
+                                params={"extended": "full"}) or []:
+            if not isinstance(r, dict):
+                continue
+            ep, show = r.get("episode") or {}, r.get("show") or {}
+            at = parse_ts(r.get("first_aired")) if isinstance(r.get("first_aired"), str) else None
+            if isinstance(show, dict) and isinstance(ep, dict) and at and ep.get("season") and ep.get("number"):
+                rt = ep.get("runtime")
+                out.append(CalendarEntry(parse_show(show), int(ep["season"]), int(ep["number"]), at,
+                                         ep.get("title") if isinstance(ep.get("title"), str) else None,
+                                         int(rt) if isinstance(rt, int | float) and rt > 0 else None))
         return out
 
     async def public_page(self, path: str, page: int = 1, limit: int | None = None) -> Page | None:

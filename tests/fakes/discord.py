@@ -44,6 +44,7 @@ class FakeDiscord(FakeServer):
         self.identify: list[dict[str, Any]] = []                # every IDENTIFY payload (``shard``: [id, count])
         self.messages: dict[str, dict[str, Any]] = {}           # every message the bot created, by id
         self.sent: list[dict[str, Any]] = []                    # in order
+        self.uploads: dict[str, bytes] = {}                     # attachment id -> the bytes the bot sent
         self.callbacks: list[dict[str, Any]] = []               # interaction callbacks (type, data)
         self.commands: list[dict[str, Any]] = []                # registered application commands
         self.reactions: list[tuple[str, str]] = []              # (message id, emoji) the bot added
@@ -260,6 +261,12 @@ class FakeDiscord(FakeServer):
                "components": body.get("components") or [], "attachments": [], "mentions": [], "mention_roles": [],
                "pinned": False, "mention_everyone": False, "tts": False, "timestamp": "2026-11-24T10:00:00+00:00",
                "edited_timestamp": None, "flags": 64 if ephemeral else 0}
+        for n, (name, data) in enumerate(zip(body.get("_files") or [], body.get("_data") or [], strict=True)):
+            aid = f"{mid}{n}"
+            self.uploads[aid] = data            # what the bot attached, as a test reads it back
+            msg["attachments"].append({"id": aid, "filename": name, "size": len(data),
+                                       "url": f"{self.url}/attachments/{aid}/{name}",
+                                       "proxy_url": f"{self.url}/attachments/{aid}/{name}"})
         self.messages[mid] = msg
         self.sent.append(msg)
         self.new_message.set()
@@ -273,7 +280,7 @@ class FakeDiscord(FakeServer):
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 else:
-                    await part.read()
+                    body.setdefault("_data", []).append(await part.read())
                     body.setdefault("_files", []).append(part.filename)
             return body
         raw = await request.read()

@@ -1,8 +1,9 @@
 """A loopback Telegram Bot API for the real python-telegram-bot ``Application``.
 
 ``Application.builder().base_url(f"{fake.url}/bot")`` points PTB here. Implements getMe, deleteWebhook,
-getUpdates (long polling, remembers ``allowed_updates``), setMyCommands, sendMessage, sendPhoto, editMessageText,
-answerCallbackQuery, setMessageReaction and sendChatAction; tests push commands, button presses and reactions.
+getUpdates (long polling, remembers ``allowed_updates``), setMyCommands, sendMessage, sendPhoto, sendDocument,
+editMessageText, answerCallbackQuery, setMessageReaction and sendChatAction; tests push commands, button presses
+and reactions.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class FakeTelegram(FakeServer):
         out: dict[str, Any] = {}
         for k, v in form.items():
             if hasattr(v, "file"):
-                out[k] = {"filename": v.filename, "size": len(v.file.read())}
+                data = v.file.read()
+                out[k] = {"filename": v.filename, "size": len(data), "data": data}
                 continue
             try:
                 out[k] = json.loads(str(v))
@@ -196,6 +198,16 @@ class FakeTelegram(FakeServer):
                 msg = self._message(p["chat_id"], photo=photo, caption=p.get("caption", ""), **extra)
                 if url is not None:
                     self.photo_urls[msg["message_id"]] = url      # what was asked for (a test reads it)
+                return json_response({"ok": True, "result": msg})
+            case "sendDocument":                     # multipart: the file and its name; 50 MB at most for bots
+                doc = p.get("document")
+                if not isinstance(doc, dict) or doc.get("size", 0) > 50 * 1024 * 1024:
+                    return json_response({"ok": False, "error_code": 400, "description":
+                                          "Bad Request: there is no document in the request"}, status=400)
+                fid = f"sent{self.next_message + 1}"
+                self.files[fid] = doc["data"]
+                msg = self._message(p["chat_id"], caption=p.get("caption", ""), document={
+                    "file_id": fid, "file_unique_id": fid, "file_name": doc["filename"], "file_size": doc["size"]})
                 return json_response({"ok": True, "result": msg})
             case "editMessageReplyMarkup":
                 for m in self.sent:

@@ -137,6 +137,7 @@ class FakeTrakt(FakeServer):
         r.add_get("/users/{user}/ratings/shows", self.user_ratings)
         r.add_get("/users/{user}/watched/shows", self.user_watched)
         r.add_get("/recommendations/shows", self.recommendations)
+        r.add_get("/calendars/my/shows/{start}/{days}", self.my_calendar)
         r.add_get("/calendars/all/shows/{start}/{days}", self.calendar)
         r.add_get("/calendars/all/shows/{which}/{start}/{days}", self.calendar)
 
@@ -508,6 +509,25 @@ class FakeTrakt(FakeServer):
         if "full" not in request.query.get("extended", ""):
             rows = [dict(r, episode={k: v for k, v in r["episode"].items() if k != "episode_type"}) for r in rows]
         return json_response(rows)
+
+    async def my_calendar(self, request: web.Request) -> web.Response:
+        """/calendars/my/shows/{start_date}/{days}: OAuth; episodes of the shows in the user's history (not hidden
+        from progress), with the episode's runtime under ``extended=full``."""
+        u = await self._authed(request)
+        try:
+            start = date.fromisoformat(request.match_info["start"])
+            days = int(request.match_info["days"])
+        except ValueError:
+            return web.Response(status=400, text="")
+        if not 1 <= days <= 33:
+            return web.Response(status=400, text="")
+        hidden = {r["show"]["ids"]["trakt"] for r in u.hidden.get("progress_watched", [])}
+        mine = {r["show"]["ids"]["trakt"] for r in u.history} - hidden
+        rows = [r for r in self.lifecycle.calendar("all", start, days) if r["show"]["ids"]["trakt"] in mine]
+        full = "full" in request.query.get("extended", "")
+        by_id = {e["trakt_id"]: e for e in self._catalogue()}
+        return json_response([dict(r, episode=dict(r["episode"], runtime=by_id[r["show"]["ids"]["trakt"]]["runtime"]))
+                              if full else r for r in rows])
 
     async def hidden(self, request: web.Request) -> web.Response:
         u = await self._authed(request)
