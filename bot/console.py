@@ -54,6 +54,7 @@ HELP = """Commands:
   groupwatch         a pick for the people of this console who opted in (settings group:on)
   import FILE        import a Trakt export (JSON/zip) or a Netflix viewing-activity CSV
   link | unlink      connect or disconnect your Trakt account
+  export             everything stored about you as one JSON file in var/files/ (import it to restore)
   forget             delete everything stored about you (asks first)
   help               this list
   quit               leave"""

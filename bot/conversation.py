@@ -56,6 +56,8 @@ COMMANDS: dict[str, Command] = {
     "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
                         "channel:here filters:\"genre:-horror\"", private=True),
+    "export": Command("everything stored about you, as one file (send it back to restore it)", private=True,
+                      limited=True),
     "forget": Command("delete everything stored about you", private=True),
     "help": Command("how Multitudes works", private=True),
 }
@@ -75,7 +77,8 @@ HELP = ("I recommend TV shows from your Trakt history, one taste persona at a ti
         "(crowd: what Trakt members who share your tastes rate highly)\n"
         "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
         "/next — the next episode of each show you are watching · /tonight 90m — a plan for your evening\n"
-        "/settings — time zone, quiet hours, alerts per kind, weekly digest. /forget deletes everything about you.\n"
+        "/settings — time zone, quiet hours, alerts per kind, weekly digest. /export — your data as one file;\n"
+        "/forget deletes everything about you.\n"
         "This product uses the TMDB API but is not endorsed or certified by TMDB.")
 CONFIRM_TTL = timedelta(minutes=10)
 
@@ -389,6 +392,14 @@ class Conversation:
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
         result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3)
         await self._deliver(chat, result, group=True, heading=heading)
+
+    async def _cmd_export(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        pid = await self._person(chat)
+        data = await self.engine.export(pid)
+        day = self.engine.clock.now().strftime("%Y-%m-%d")
+        await chat.send_file(f"multitudes-export-{day}.json", data, (
+            f"Everything I store about you ({render.size(len(data))} of JSON). Send this file to me, here or on "
+            "another Multitudes, to bring it all back; /forget deletes it here."))
 
     async def _cmd_forget(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         token = secrets.token_hex(6)

@@ -498,5 +498,5 @@ class DiscordFrontend:
         async def upcoming(interaction: discord.Interaction[Any], format: str = "") -> None:
             await fe._run(interaction, "upcoming", format)
 
-        for name in ("personas", "link", "sync", "next", "unlink", "forget"):
+        for name in ("personas", "link", "sync", "next", "unlink", "export", "forget"):
             simple(name)

@@ -37,6 +37,10 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
+def size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"
+
+
 def episode_code(season: int, episode: int | None, title: str | None) -> str:
     if episode is not None:
         return f"S{season:02d}E{episode:02d}"
@@ -77,7 +81,8 @@ def sync_report(r: SyncReport) -> str:
 
 
 def import_report(r: ImportReport) -> str:
-    src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity"}.get(r.kind, r.kind)
+    src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity",
+           "multitudes export": "your Multitudes export"}.get(r.kind, r.kind)
     extra = (f", {plural(r.ratings, 'rating')}" if r.ratings else "") + (
         f", {plural(r.watchlist, 'watchlist item')}" if r.watchlist else "")
     again = r.plays_seen - r.plays_added
@@ -99,6 +104,11 @@ def import_report(r: ImportReport) -> str:
     if r.bad:
         out.append("Unreadable: " + "; ".join(r.bad[:5]) + (f"; and {len(r.bad) - 5} more" if len(r.bad) > 5 else "")
                    + ".")
+    if r.kind == "multitudes export":
+        out.append("Your picks with their feedback, your alerts and settings are back too; your personas are "
+                   "worked out again from your history." + (f" Left out: {'; '.join(r.skipped)}." if r.skipped
+                                                             else ""))
+        return "\n".join(out)
     if r.skipped and not r.rows:
         out.append(f"Skipped {plural(len(r.skipped), 'title')} that are not TV episodes (films, specials).")
     return "\n".join(out)

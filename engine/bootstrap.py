@@ -29,6 +29,7 @@ from .library import LibraryService
 from .linking import LinkingService
 from .llm import LLM
 from .people import PeopleService
+from .personal_data import PersonalData
 from .recommend.candidates import LiveSources
 from .recommend.deployment import Deployments
 from .recommend.group import GroupWatch
@@ -139,7 +140,8 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
             return list(dict.fromkeys(h.name for h in await tmdb.search_tv(text) if h.name))[:limit]
         return catalogue.titles_like(text, limit)
 
-    library = LibraryService(store, clock, settings.imports, enricher, feedback, syncer)
+    personal = PersonalData(store, clock, personas)
+    library = LibraryService(store, clock, settings.imports, enricher, feedback, syncer, personal.restore)
     background = (BackgroundSync(store, clock, settings.sync, library.sync, trakt.http.name)
                   if trakt is not None else None)
     services = Services(
@@ -148,5 +150,5 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         recommender=recommender, group=GroupWatch(recommender), feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles,
-        watching=Watching(store, clock, recommender, feedback, trakt))
+        watching=Watching(store, clock, recommender, feedback, trakt), personal=personal)
     return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

@@ -45,12 +45,8 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self._s = services
-        self._demo = demo
+        self.demo = demo                # no Trakt credentials: the bundled sample history, offline
         self._closers = list(closers)
-
-    @property
-    def demo(self) -> bool:  # no Trakt credentials: the bundled sample history, offline
-        return self._demo
 
     async def __aenter__(self) -> Engine:
         return self
@@ -152,6 +148,9 @@ class Engine:
 
     async def stats(self, person_id: int) -> Stats:
         return await self._s.stats.stats(person_id)
+
+    async def export(self, person_id: int) -> bytes:  # everything stored about them, JSON; sent back, it restores
+        return await self._s.personal.export(person_id)
 
     async def search_titles(self, text: str, limit: int = 25) -> list[str]:  # autocomplete, ``like:``
         return await self._s.titles(text, limit)

@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,7 @@ from .enrich import Enricher
 from .errors import InvalidImport, MultitudesError, NotLinked, ServiceUnavailable
 from .feedback import FeedbackService
 from .models import HistoryItem, ImportReport, SyncReport
+from .personal_data import is_export
 from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
 from .store import Store
 from .sync import Progress, TraktSync
@@ -29,8 +31,10 @@ SAMPLE_SOURCE = "sample"
 
 class LibraryService:
     def __init__(self, store: Store, clock: Clock, settings: ImportSettings, enricher: Enricher,
-                 feedback: FeedbackService, syncer: TraktSync | None) -> None:
+                 feedback: FeedbackService, syncer: TraktSync | None,
+                 restore: Callable[[int, bytes, int], Awaitable[ImportReport]] | None = None) -> None:
         self.store = store
+        self.restore = restore                 # a Multitudes export (engine.personal_data)
         self.clock = clock
         self.settings = settings
         self.enricher = enricher
@@ -81,6 +85,11 @@ class LibraryService:
             raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
         if data[:2] == b"\x1f\x8b":
             data = await asyncio.to_thread(gunzip_bounded, data, cfg.max_bytes)
+        if self.restore is not None and is_export(data):     # a Multitudes export: the person comes back whole
+            report = await self.restore(person_id, data, cfg.max_rows)
+            await self.feedback.update_adoption(person_id)
+            await self._enrich(person_id)
+            return report
         kind = detect_kind(name, data)
         if kind == "trakt":
             parsed = await asyncio.to_thread(parse_trakt_export, name, data, cfg.max_rows, cfg.max_bytes)

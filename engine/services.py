@@ -13,6 +13,7 @@ from .leases import Leases
 from .library import LibraryService
 from .linking import LinkingService
 from .people import PeopleService
+from .personal_data import PersonalData
 from .recommend.group import GroupWatch
 from .recommend.service import Recommender
 from .refresh import BackgroundSync
@@ -39,4 +40,5 @@ class Services:
     digests: DigestService
     stats: StatsService
     watching: Watching
+    personal: PersonalData
     titles: Callable[[str, int], Awaitable[list[str]]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -414,6 +415,9 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
         events = IcsCalendarStream.calendar_from_ics((await d.sent_file()).decode()).events   # a second parser
         assert re.search(rf"{len(events)} episodes? in the next 60 days", seen.texts()), seen.texts()
         assert events and len({e.uid for e in events}) == len(events)
+        await d.say(ANN, "/export", until=has("Everything I store about you"))
+        exported = json.loads(await d.sent_file())
+        assert exported["format"] == "multitudes-export" and len(exported["plays"]) == 500
 
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):

@@ -16,6 +16,7 @@ from .repos.feedback import FeedbackRepo
 from .repos.history import HistoryRepo
 from .repos.leases import LeaseRepo
 from .repos.people import PeopleRepo
+from .repos.personal import PersonalRepo
 from .repos.personas import PersonaRepo
 from .repos.shows import ShowRepo
 from .repos.sync import SyncRepo
@@ -75,6 +76,7 @@ class Unit:
         self.cache = CacheRepo(db)
         self.crowd = CrowdRepo(db)
         self.leases = LeaseRepo(db)
+        self.personal = PersonalRepo(db, self.shows)
 
     def committed(self) -> None:
         self._cache.committed.update(self._pending)

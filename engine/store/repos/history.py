@@ -38,13 +38,13 @@ class HistoryRepo:
 
     # -- writing -----------------------------------------------------------------------------------------------
     async def add_plays(self, person_id: int, plays: Sequence[Play], source: str,
-                        shows: set[int] | None = None) -> int:
+                        shows: set[int] | None = None, *, trusted: bool | None = None) -> int:
         """Insert plays (a play already stored under its key is left alone); returns how many were new and adds
         the shows' internal ids to ``shows`` when given."""
         if not plays:
             return 0
         refs = {id(p.show): p.show for p in plays}          # a page's plays share one ref per show
-        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED)
+        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED if trusted is None else trusted)
         sid = {k: lookup(ids, r.ids) for k, r in refs.items()}
         if shows is not None:
             shows.update(sid.values())
