@@ -14,6 +14,7 @@ import getpass
 import itertools
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -337,9 +338,18 @@ class Console:
     # -- what only a terminal does -------------------------------------------------------------------------------
     async def _import(self, arg: str) -> None:
         if not arg:
-            self.say("Usage: import FILE (a Trakt export .json/.zip or a Netflix viewing-activity .csv).")
+            self.say("Usage: import FILE [PROFILE] (a Trakt export .json/.zip, a Netflix viewing-activity .csv, or "
+                     "Netflix's full export's ViewingActivity.csv with the profile to import).")
             return
         path = await asyncio.to_thread(lambda: Path(arg.strip("\"'")).expanduser())
+        profile = None
+        if not await asyncio.to_thread(path.is_file):          # `import FILE PROFILE`: a Netflix export's profile
+            try:
+                first, *rest = shlex.split(arg)
+            except ValueError:
+                first, rest = arg, []
+            if rest:
+                path, profile = await asyncio.to_thread(lambda: Path(first).expanduser()), " ".join(rest)
         if not await asyncio.to_thread(path.is_file):
             self.say(f"No such file: {path}.")
             return
@@ -349,7 +359,7 @@ class Console:
             self.say(refusal)
             return
         data = await asyncio.to_thread(path.read_bytes)
-        await self.conversation.document(self.chat, path.name, data)
+        await self.conversation.document(self.chat, path.name, data, profile)
 
     async def _chart(self, arg: str) -> None:
         """`personas chart [FILE]`: FILE (tastes over time), FILE-when.png and FILE-map.png; without FILE, into

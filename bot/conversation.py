@@ -189,12 +189,14 @@ class Conversation:
                     continue                        # reacting to someone else's pick
                 await chat.tell_privately(e.user_message)   # e.g. a full Trakt watchlist: saved here, said why
 
-    async def document(self, chat: Chat, filename: str, data: bytes) -> None:
+    async def document(self, chat: Chat, filename: str, data: bytes, profile: str | None = None) -> None:
+        """An uploaded file; ``profile``: which profile of a Netflix export (a caption, an option, a word)."""
         async def run() -> None:
             self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "import")
             async with self.admission.slot():
                 pid = await self._person(chat)
-                report = await self.engine.import_history(pid, filename or "upload", data)
+                report = await self.engine.import_history(pid, filename or "upload", data,
+                                                          (profile or "").strip()[:100] or None)
             await chat.reply(render.import_report(report))
         await self._guard(chat, run, private=True)
 

@@ -445,14 +445,16 @@ class DiscordFrontend:
             await fe._run(interaction, "stats", scope)
 
         @tree.command(name="import", description="Import a Trakt export (.json, .zip) or Netflix viewing activity")
-        async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
+        @app_commands.describe(profile="the profile to import, for Netflix's full export with several")
+        async def import_(interaction: discord.Interaction[Any], file: discord.Attachment,
+                          profile: str | None = None) -> None:
             refusal = fe.conversation.too_big(file.size)
             if refusal:
                 await interaction.response.send_message(refusal, ephemeral=True)
                 return
             await interaction.response.defer(thinking=True, ephemeral=True)
             await fe.conversation.document(DiscordChat(fe, interaction, private=True), file.filename,
-                                           await file.read())
+                                           await file.read(), profile)
 
         @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
         @app_commands.describe(a="someone to watch with", b="someone else", c="and one more")

@@ -152,13 +152,13 @@ class MemoryPlatform:
         await self.conversation.reaction(self.chat(user, group=group), ref, emoji, added, at)
         return self._since(n)
 
-    async def upload(self, user: str, filename: str, data: bytes) -> list[Sent]:
+    async def upload(self, user: str, filename: str, data: bytes, profile: str | None = None) -> list[Sent]:
         n = len(self.sent)
         refusal = self.conversation.too_big(len(data))
         if refusal:
             await self.chat(user).reply(refusal, private=True)
         else:
-            await self.conversation.document(self.chat(user), filename, data)
+            await self.conversation.document(self.chat(user), filename, data, profile)
         return self._since(n)
 
     def picks(self, sent: Sequence[Sent] | None = None) -> list[Sent]:

@@ -82,13 +82,22 @@ def sync_report(r: SyncReport) -> str:
 
 def import_report(r: ImportReport) -> str:
     src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity",
+           "netflix-activity": "Netflix viewing activity (with times)",
            "multitudes export": "your Multitudes export"}.get(r.kind, r.kind)
     extra = (f", {plural(r.ratings, 'rating')}" if r.ratings else "") + (
         f", {plural(r.watchlist, 'watchlist item')}" if r.watchlist else "")
     again = r.plays_seen - r.plays_added
     kept = f" ({again} already stored)" if again else ""
     out = [f"Imported {src}: {plural(r.plays_added, 'new play')}{kept} over {plural(r.shows, 'show')}{extra}."]
-    if r.rows:
+    if r.rows and r.kind == "netflix-activity":
+        out.append(f"{plural(r.rows, 'viewing session')} read: {plural(r.plays_seen, 'episode')} of this profile "
+                   "matched (an episode resumed within a month is one play)"
+                   + (f", {plural(r.rows_unmatched, 'episode')} of titles not matched" if r.rows_unmatched else "")
+                   + (f", {plural(r.extras, 'trailer, recap or short session', 'trailers, recaps or short sessions')}"
+                      " left out" if r.extras else "")
+                   + (f", {plural(len(r.skipped), 'film or special', 'films or specials')} skipped"
+                      if r.skipped else "") + ".")
+    elif r.rows:
         out.append(f"{plural(r.rows, 'row')} read: {plural(r.plays_seen, 'episode')} matched"
                    + (f", {plural(r.rows_unmatched, 'episode')} of titles not matched" if r.rows_unmatched else "")
                    + (f", {plural(r.rows_not_looked_up, 'episode')} not looked up" if r.rows_not_looked_up else "")

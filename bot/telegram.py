@@ -354,7 +354,7 @@ class TelegramFrontend:
             await chat.reply(refusal)
             return
         data = bytes(await (await doc.get_file()).download_as_bytearray())
-        await self.conversation.document(chat, doc.file_name or "upload", data)
+        await self.conversation.document(chat, doc.file_name or "upload", data, message.caption)
 
     # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
     @staticmethod

@@ -137,8 +137,9 @@ class Engine:
         report = await self._s.personas.personas(person_id)
         return await self._s.crowd.lately(person_id, report, await self._s.recommender.seen(person_id))
 
-    async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
-        return await self._s.library.import_history(person_id, name, data)
+    async def import_history(self, person_id: int, name: str, data: bytes, profile: str | None = None
+                             ) -> ImportReport:  # profile: which one of a Netflix export's profiles
+        return await self._s.library.import_history(person_id, name, data, profile)
 
     async def load_sample(self, person_id: int) -> ImportReport:
         return await self._s.library.load_sample(person_id)

@@ -19,7 +19,8 @@ from .errors import InvalidImport, MultitudesError, NotLinked, ServiceUnavailabl
 from .feedback import FeedbackService
 from .models import HistoryItem, ImportReport, SyncReport
 from .personal_data import is_export
-from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_netflix, parse_trakt_export
+from .sources.imports import ParsedImport, detect_kind, gunzip_bounded, parse_trakt_export
+from .sources.netflix import parse_netflix
 from .store import Store
 from .sync import Progress, TraktSync
 
@@ -69,17 +70,18 @@ class LibraryService:
             log.warning("metadata enrichment stopped: %s", e)
             return 0
 
-    async def import_history(self, person_id: int, name: str, data: bytes) -> ImportReport:
+    async def import_history(self, person_id: int, name: str, data: bytes, profile: str | None = None
+                             ) -> ImportReport:
         if person_id in self._importing:
             raise MultitudesError("import running", user_message=(
                 "An import of yours is still running; I'll tell you when it's done, then send the next file."))
         self._importing.add(person_id)
         try:
-            return await self._import(person_id, name, data)
+            return await self._import(person_id, name, data, profile)
         finally:
             self._importing.discard(person_id)
 
-    async def _import(self, person_id: int, name: str, data: bytes) -> ImportReport:
+    async def _import(self, person_id: int, name: str, data: bytes, profile: str | None) -> ImportReport:
         cfg = self.settings
         if len(data) > cfg.max_bytes:
             raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
@@ -96,8 +98,8 @@ class LibraryService:
             source = "trakt-export"
         else:
             parsed = await parse_netflix(name, data, cfg.max_rows, self.enricher.source.search,
-                                         max_lookups=cfg.max_lookups)
-            source = "netflix"
+                                         max_lookups=cfg.max_lookups, profile=profile)
+            source = parsed.kind                # netflix (dates) | netflix-activity (the full export: times)
         return await self._store_import(person_id, parsed, source, data if kind == "trakt" else None)
 
     async def _store_import(self, person_id: int, parsed: ParsedImport, source: str,
@@ -131,7 +133,7 @@ class LibraryService:
             shows=len({p.show.ids.trakt or p.show.ids.tmdb for p in parsed.plays}), ratings=len(parsed.ratings),
             watchlist=len(parsed.watchlist), unmatched=tuple(parsed.unmatched), skipped=tuple(parsed.skipped),
             not_looked_up=tuple(parsed.not_looked_up), rows=parsed.rows, bad=tuple(parsed.bad),
-            rows_unmatched=parsed.rows_unmatched, rows_not_looked_up=parsed.rows_not_looked_up,
+            rows_unmatched=parsed.rows_unmatched, rows_not_looked_up=parsed.rows_not_looked_up, extras=parsed.extras,
         )
 
     async def load_sample(self, person_id: int) -> ImportReport:

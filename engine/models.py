@@ -137,6 +137,7 @@ class ImportReport:
     bad: tuple[str, ...] = ()               # unreadable rows ("line N: why"), skipped
     rows_unmatched: int = 0                 # plays_seen + len(skipped) + len(bad) + rows_unmatched
     rows_not_looked_up: int = 0             #   + rows_not_looked_up == rows
+    extras: int = 0                         # Netflix's full export: trailers, recaps, sessions under two minutes
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from .store.repos.personal import ref
 from .taste.service import PersonaService
 
 FORMAT, VERSION = "multitudes-export", 1
-SOURCES = ("trakt", "trakt-export", "netflix", "sample")
+SOURCES = ("trakt", "trakt-export", "netflix", "netflix-activity", "sample")
 PLACE_BOUND = frozenset({"share_cowatch", "group_opt_in", "alert_channel"})
 Str = Annotated[str, Field(max_length=500)]
 Short = Annotated[str, Field(max_length=64)]
@@ -70,7 +70,7 @@ class PlayIn(_In):
     watched_at: str
     history_id: int | None = Field(None, gt=0, lt=2**63)
     action: Short | None = None
-    source: Literal["trakt", "trakt-export", "netflix", "sample"]
+    source: Literal["trakt", "trakt-export", "netflix", "netflix-activity", "sample"]
     _t = field_validator("watched_at")(_ts)
 
 

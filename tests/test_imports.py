@@ -12,7 +12,7 @@ import pytest
 
 from bot import render
 from engine.errors import InvalidImport
-from engine.sources.imports import pick_match, split_netflix_title
+from engine.sources.netflix import pick_match, split_netflix_title
 from engine.sources.tmdb import SearchHit
 from engine.store.testing import count as count_rows
 from tests.conftest import FIXTURES
@@ -473,3 +473,41 @@ async def test_an_upload_that_names_a_show_first_never_poisons_it(make_engine: A
     assert row is not None
     got = (row["title"], row["slug"], row["tmdb_id"], row["verified"])
     assert got == ("Game of Thrones", "game-of-thrones", 1399, 1)
+
+
+ACTIVITY = (FIXTURES / "netflix_ViewingActivity_2026.csv").read_bytes()    # the full export's shape, all columns
+
+
+async def test_netflix_full_export_asks_which_profile_and_imports_it_with_times(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    with pytest.raises(InvalidImport) as e:                   # three profiles, none named: the person says which
+        await engine.import_history(pid, "ViewingActivity.csv", ACTIVITY)
+    assert "“Ann”" in e.value.user_message and "“Kids”" in e.value.user_message
+    with pytest.raises(InvalidImport, match="no profile called 'Zed'"):
+        await engine.import_history(pid, "ViewingActivity.csv", ACTIVITY, profile="Zed")
+    assert await engine.history(pid, 10) == []                # nothing written by either refusal
+
+    rep = await engine.import_history(pid, "ViewingActivity.csv", ACTIVITY, profile="ann")
+    assert rep.kind == "netflix-activity"
+    # Ozark S3 Wartime, S3 Su Casa (two sessions: resumed, one play), S2 Reparations, S1 Sugarwood twice (2024 and a
+    # rewatch in 2026); Stranger Things 4 ch. 1 — the trailer, hook, recap and a 45-second autoplay are left out
+    assert rep.plays_added == 6 and rep.extras == 4 and rep.skipped == ("Glass Onion: A Knives Out Mystery",)
+    assert len(rep.bad) == 1 and "not a time" in rep.bad[0]
+    got = sorted(await engine.history(pid, 20), key=lambda h: h.watched_at)
+    assert all(h.timed for h in got)                                        # real times of day
+    su_casa = next(h for h in got if h.episode_title == "Su Casa Es Mi Casa")
+    assert su_casa.watched_at.isoformat() == "2026-03-13T21:15:47+00:00"   # the first session, in UTC
+    assert {h.title for h in got} == {"Ozark", "Stranger Things"}          # Ben's and the kids' rows stay out
+    text = render.import_report(rep)
+    assert "with times" in text and "4 trailers, recaps or short sessions left out" in text
+    again = await engine.import_history(pid, "ViewingActivity.csv", ACTIVITY, profile="Ann")
+    assert again.plays_added == 0                                           # idempotent
+
+
+async def test_a_one_profile_full_export_needs_no_name(make_engine: Any) -> None:
+    engine = await make_engine()
+    pid = await engine.person("console", "u")
+    ben = b"\n".join(line for line in ACTIVITY.split(b"\n") if line.startswith((b"Profile", b"Ben,")))
+    rep = await engine.import_history(pid, "ViewingActivity.csv", ben)
+    assert rep.kind == "netflix-activity" and rep.plays_added == 2

@@ -17,7 +17,8 @@ Listed = tuple[ShowRef, str | None, Any]      # (show, when, value): a rating's 
 EPISODE = "CAST(p.season AS TEXT) || ':' || COALESCE(CAST(p.episode AS TEXT), p.episode_title)"
 
 
-UPLOADED = frozenset({"trakt-export", "netflix"})     # sources a person's file speaks for: never trusted on shows
+# sources a person's file speaks for: never trusted on shows
+UPLOADED = frozenset({"trakt-export", "netflix", "netflix-activity"})
 UNTIMED = frozenset({"netflix"})                      # sources that give a date but no time of day
 # the bundled demo viewer: real shows and real season counts, constructed episode numbers (no source the demo may
 # ship gives episodes per season) — read back without an episode number rather than show "S01E16" as a fact
