@@ -393,7 +393,7 @@ class Conversation:
             members = here
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
         result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3)
-        await self._deliver(chat, result, group=True, heading=heading)
+        await self._deliver(chat, result, group=True, heading=heading + (f"\n{result.note}" if result.note else ""))
 
     async def _cmd_export(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)

@@ -7,7 +7,7 @@
     settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
               [premiere|binge|returning|catchup:on|off] [watchlist:on|off] [digest:on|off] [channel:here|dm]
               [cowatch:on|off]  (let your history shape "people who watched X also watched" picks for others)
-              [filters:"genre:-horror anime:no"]
+              [filters:"genre:-horror anime:no"] [services:netflix,max,"disney+"|none]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
                   "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
                   "`recommend mood:\"something light\" runtime:<35`.")
 SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off digest:on "
-                 "watchlist:on channel:here`.")
+                 "watchlist:on channel:here services:netflix,max`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
 OFF = frozenset({"off", "no", "n", "false", "0"})
 ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
@@ -190,6 +190,11 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             out["alert_channel"] = "here" if val.lower() == "here" else ""
         elif key == "digest":
             out["digest"] = _switch(key, val)
+        elif key == "services":
+            names = [] if val.lower() in OFF | {"none"} else [v.strip() for v in val.split(",") if v.strip()]
+            if len(names) > 30:
+                raise GrammarError("services: takes up to 30 services.", SETTINGS_HINT)
+            out["services"] = tuple(n[:60] for n in names)
         elif key in ALERT_KINDS:
             out[f"alert_{key}"] = _switch(key, val)
         elif key == "filters":
@@ -226,5 +231,6 @@ def settings_text(s: PersonSettings, group_here: bool | None = None) -> str:
             f"weekly digest: {'on' if s.digest else 'off'} · "
             f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
             f"where to watch, in: {s.region or 'the default region'} · "
+            f"your services: {', '.join(s.services) or 'not set'} · "
             f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
             f"default filters: {filters_text(s.default_filters) or 'none'}")

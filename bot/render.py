@@ -215,6 +215,10 @@ def where(it: Recommendation) -> str:
     """Where a pick streams, in the person's region; said plainly when the data knows nothing about that region."""
     if it.where_unknown:
         return f"where to watch in {it.where_unknown}: not known here"
+    if it.yours:
+        return "on your " + " and your ".join(it.yours[:2])
+    if not it.providers and it.region:
+        return f"not streaming in {it.region}" + (f" ({it.network})" if it.network else "")
     return ", ".join(it.providers[:2]) or (it.network or "")
 
 

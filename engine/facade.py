@@ -75,7 +75,9 @@ class Engine:
         return await self._s.people.settings_of(person_id)
 
     async def update_settings(self, person_id: int, **changes: Any) -> PersonSettings:
-        """Change a person's settings; unknown keys and bad values are refused and change nothing."""
+        """Unknown keys and bad values are refused and change nothing; services are named as the metadata names them."""
+        if changes.get("services"):
+            changes["services"] = await self._s.recommender.services_named(changes["services"])
         now = await self._s.people.update_settings(person_id, **changes)
         if "share_cowatch" in changes:      # consent changed: the next list is built on the new population
             self._s.recommender.deployments.invalidate()
@@ -97,8 +99,7 @@ class Engine:
     async def start_link(self, person_id: int) -> DeviceLink:
         return await self._s.linking.start(person_id)
 
-    async def poll_link(self, person_id: int) -> str | None:
-        """One poll: the Trakt username once approved, None while pending; raises on expiry or denial."""
+    async def poll_link(self, person_id: int) -> str | None:  # the Trakt username once approved, None while pending
         return await self._s.linking.poll(person_id)
 
     def link_poll_interval(self, person_id: int, default: float) -> float:
@@ -170,8 +171,7 @@ class Engine:
     async def warm(self) -> None:  # build what every request shares now
         await self._s.recommender.deployments.current(fresh=True)
 
-    async def recommend(self, req: RecommendRequest) -> RecommendationList:
-        """Recommendations in any mode, never a show already seen; default filters apply under the request's."""
+    async def recommend(self, req: RecommendRequest) -> RecommendationList:  # any mode, never a show seen
         return await self._s.recommender.recommend(req)
 
     async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:

@@ -131,7 +131,11 @@ def passes(meta: ShowMeta, f: Filters) -> bool:
         return False
     if f.language and meta.original_language and meta.original_language != f.language:
         return False
-    if f.provider:
+    if f.services:
+        have = {p.casefold() for p in meta.providers_in(f.region)}
+        if not any(s.casefold() in have for s in f.services):
+            return False
+    if f.provider and f.provider.lower() != "mine":
         want = f.provider.lower()
         if not any(want in p.lower() for p in (*meta.providers_in(f.region), *meta.networks)):
             return False

@@ -334,6 +334,7 @@ class Filters:
     provider: str | None = None
     status: str | None = None           # airing | ended
     region: str | None = None           # the person's country: ``provider`` and "where to watch" read its list
+    services: tuple[str, ...] = ()      # ``provider:mine``: streaming on one of these (exact names) in ``region``
 
     def over(self, defaults: Filters) -> Filters:
         """These filters on top of a person's defaults: genres add up, anything set here wins."""
@@ -344,7 +345,7 @@ class Filters:
             self.max_runtime if self.max_runtime is not None else defaults.max_runtime,
             self.min_runtime if self.min_runtime is not None else defaults.min_runtime,
             self.language or defaults.language, self.provider or defaults.provider, self.status or defaults.status,
-            self.region or defaults.region)
+            self.region or defaults.region, self.services or defaults.services)
 
     @property
     def empty(self) -> bool:
@@ -396,6 +397,8 @@ class Recommendation:
     imdb_url: str | None = None
     runtime: int | None = None          # minutes an episode
     where_unknown: str | None = None    # a region the data knows nothing about ("GB"): the card says so
+    yours: tuple[str, ...] = ()         # the person's own services it streams on (``/settings services:``)
+    region: str | None = None           # the country "where to watch" is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +459,7 @@ class PersonSettings(BaseModel):
     alert_channel: str = ""             # "platform:chat id" where alerts go; empty: privately
     region: str | None = Field(None, pattern=r"^[A-Z]{2}$")   # ISO 3166-1 country for "where to watch"
     default_filters: Filters = Filters()
+    services: tuple[str, ...] = Field((), max_length=30)     # streaming services they have, as TMDB names them
 
     @field_validator("default_filters", mode="before")
     @classmethod

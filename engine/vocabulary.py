@@ -109,3 +109,37 @@ def did_you_mean(options: list[str], quote: str = "") -> str:
         return ""
     shown = [f"{quote}{o}{quote}" for o in options]
     return " Did you mean " + (shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]) + "?"
+
+
+# -- streaming services ------------------------------------------------------------------------------------------
+# short names people use for services TMDB spells out (TMDB's provider names vary by country and over time, so an
+# alias is tried against every name it could be)
+SERVICE_ALIASES = {
+    "max": ("Max", "HBO Max"), "hbo": ("HBO Max", "Max"), "prime": ("Amazon Prime Video",),
+    "amazon": ("Amazon Prime Video",), "disney": ("Disney Plus", "Disney+"), "apple": ("Apple TV Plus", "Apple TV+"),
+    "appletv": ("Apple TV Plus", "Apple TV+"), "paramount": ("Paramount Plus", "Paramount+"),
+    "crunchyroll": ("Crunchyroll",), "peacock": ("Peacock", "Peacock Premium"), "now": ("Now TV", "NOW"),
+}
+
+
+def _squash(name: str) -> str:
+    return "".join(ch for ch in name.casefold().replace("+", "plus") if ch.isalnum())
+
+
+def service_named(word: str, known: Iterable[str]) -> str | None:
+    """The service ``word`` names among ``known`` (exact, then an alias, then the one name it starts): None when
+    it names none, or several equally (then "did you mean" lists them)."""
+    names = list(dict.fromkeys(known))
+    want = _squash(word)
+    if not want:
+        return None
+    by_squash: dict[str, str] = {}
+    for n in names:
+        by_squash.setdefault(_squash(n), n)
+    if want in by_squash:
+        return by_squash[want]
+    for alias in SERVICE_ALIASES.get(want, ()):
+        if _squash(alias) in by_squash:
+            return by_squash[_squash(alias)]
+    starts = sorted((n for s, n in by_squash.items() if s.startswith(want)), key=len)
+    return starts[0] if len(starts) == 1 or (starts and len(want) >= 4) else None

@@ -125,6 +125,7 @@ def assemble(entries: Sequence[tuple[int, ShowMeta]], raw: Sequence[tuple[int, s
     index.matching(Filters())                  # the filter columns, the title index and the vocabulary a request
     index.titled("")                           # checks its words against, built here rather than on a first request
     index.services()                           # (on the event loop)
+    index.streaming()
     index.knows("status")
     return Deployment(index, population, key)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..compute import offload
 from ..errors import MultitudesError
 from ..models import (
+    Filters,
     GroupTally,
     Mode,
     RecommendationList,
@@ -136,7 +137,14 @@ class GroupWatch:
             titles |= pc.titles
             for g, share in pc.genres.items():
                 genres[g] = genres.get(g, 0.0) + share / len(person_ids)
-        view = PersonView(vecs, seen, {}, None, None, [], genres)
+        # the services everyone who named theirs has (what the group can put on together), in a country they share
+        named = [people[p].settings.services for p in person_ids if p in people and people[p].settings.services]
+        shared = tuple(s for s in named[0] if all(s in other for other in named[1:])) if named else ()
+        regions = {people[p].settings.region for p in person_ids if p in people}
+        region = regions.pop() if len(regions) == 1 else None
+        note = ("You have no streaming service in common, so these come from anywhere." if len(named) > 1
+                and not shared else "")
+        view = PersonView(vecs, seen, {}, None, None, [], genres, services=shared, region=region)
         job = Job(RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform), dep, view, Mode.GROUP,
                   titles=titles, now=self.rec.clock.now(), group=groups)
         ranked = await offload(rank, job, self.rec.profile)
@@ -144,7 +152,8 @@ class GroupWatch:
             return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),
                                       note="Nothing new fits everyone right now.")
         ids = await self.rec.ids(ranked)
-        items = [self.rec.item(ranked, p, reason, n + 1, (), ids) for n, (p, reason) in
+        shown = Filters(region=region, services=shared)
+        items = [self.rec.item(ranked, p, reason, n + 1, (), ids, shown) for n, (p, reason) in
                  enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         request_id = uuid.uuid4().hex[:12]
         # what is stored names nobody: a member's name and taste side said to the group stay in that message, not
@@ -157,7 +166,7 @@ class GroupWatch:
                                   False, ranked)
         spoken = {i.show_id: i.reason for i in items}
         return RecommendationList(request_id, Mode.GROUP, tuple(replace(r, reason=spoken[r.show_id])
-                                                                for r in recorded))
+                                                                for r in recorded), note=note)
 
 
 def nameless(reason: str, names: Iterable[str]) -> str:

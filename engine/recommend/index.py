@@ -30,6 +30,7 @@ class CatalogueIndex:
     _cols: dict[str, Any] | None = field(default=None, repr=False)
     _titles: dict[str, list[int]] | None = field(default=None, repr=False)
     _services: dict[str, int] | None = field(default=None, repr=False)
+    _streaming: tuple[str, ...] | None = field(default=None, repr=False)
     _known: dict[str, bool] = field(default_factory=dict, repr=False)
     _years: list[int | None] | None = field(default=None, repr=False)
     _franchises: Franchises | None = field(default=None, repr=False)
@@ -113,6 +114,13 @@ class CatalogueIndex:
                     counts[name] = counts.get(name, 0) + 1
             self._services = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
         return self._services
+
+    def streaming(self) -> tuple[str, ...]:
+        """The streaming services (not the broadcast networks) the indexed shows stream on, most shows first."""
+        if self._streaming is None:
+            names = {p for m in self.metas for p in (*m.providers, *(p for _, ps in m.regional_providers for p in ps))}
+            self._streaming = tuple(n for n in self.services() if n in names)
+        return self._streaming
 
     def knows(self, field_name: str) -> bool:
         """Whether any indexed show has this field from a real source (the bundled demo data invents statuses)."""

@@ -108,6 +108,9 @@ def context_weights(person: PersonView) -> F:
 
 
 
+SERVICES_BONUS = 0.75           # in standard deviations of the blend: a preference, not a filter
+
+
 def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Population, profile: Profile, *,
           now: datetime, now_ts: float, adaptation: Adaptation | None = None, like: sparse.csr_matrix | None = None,
           focus: Sequence[str] = (), metadata: bool = True, catalogue: CatalogueIndex | None = None,
@@ -169,6 +172,10 @@ def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Popula
     if focus:                            # a mood: a show that is mostly comedy fits "funny" better than one of six
         want = set(focus)
         penalty -= 1.5 * zscore(np.array([len(want & set(m.genres)) / max(1, len(m.genres)) for m in pool.metas]))
+    if person.services:                  # what they can watch tonight on a service they have comes first, other
+        mine = {s.casefold() for s in person.services}    # things being about equal
+        on = np.array([any(p.casefold() in mine for p in m.providers_in(person.region)) for m in pool.metas])
+        penalty -= SERVICES_BONUS * on.astype(float)
     wanted = profile.calibration > 0 if genre_columns is None else genre_columns     # only calibration reads them
     genres, names = _genre_matrix(pool.metas) if wanted else (None, [])
     shares = np.array([p.weight for p in person.personas], dtype=float)

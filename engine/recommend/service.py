@@ -107,6 +107,21 @@ class Recommender:
         async with self.store.read() as uow:
             return await uow.events.excluded(person_id, self.max_watched_episodes, since)
 
+    async def services_named(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The streaming services these words name (``/settings services:``), as the shows' metadata names them;
+        a word that names none is refused with the closest services."""
+        known = (await self.deployments.current()).catalogue.streaming()
+        out = []
+        for word in words:
+            name = vocabulary.service_named(word, known)
+            if name is None:
+                close = vocabulary.suggest(word, known)
+                raise MultitudesError(f"service {word!r}", user_message=(
+                    f"I know no streaming service called {word[:40]!r}." + (vocabulary.did_you_mean(close) or (
+                        " Services look like " + ", ".join(known[:6]) + "."))))
+            out.append(name)
+        return tuple(dict.fromkeys(out))
+
     async def seen(self, person_id: int) -> set[int]:
         """Shows the person played, rated, hid, dropped or dismissed (what was recently shown to them is not)."""
         async with self.store.read() as uow:
@@ -149,6 +164,14 @@ class Recommender:
             filters = filters.over(person.settings.default_filters)
         if person is not None and person.settings.region and not filters.region:
             filters = replace(filters, region=person.settings.region)
+        mine = person.settings.services if person is not None else ()
+        if filters.provider and filters.provider.casefold() == "mine":
+            if not mine:
+                raise MultitudesError("provider:mine without services", user_message=(
+                    "Tell me which services you have first, e.g. `/settings services:netflix,max`; then "
+                    "`provider:mine` keeps to them."))
+            filters = replace(filters, provider=None, services=mine)
+        view = replace(view, services=mine, region=filters.region)
         metas = {sid: r.meta for sid, r in stored.items() if r.has_meta and not r.meta.empty}
         watchlist = [(s, dep.catalogue.meta(s) or metas.get(s)) for s in listed if s not in view.seen]
         return view, pc, filters, linked, watchlist
@@ -167,6 +190,7 @@ class Recommender:
                                       + "Nothing new matches that right now; try fewer filters.")
         ids = await self.ids(ranked)
         shown = replace(filters, genres_in=(*filters.genres_in, *mood.genres)) if mood is not None else filters
+        shown = replace(shown, services=job.person.services)
         items = [self.item(ranked, p, reason, n + 1, personas, ids, shown) for n, (p, reason) in
                  enumerate(zip(ranked.picks, ranked.reasons, strict=True))]
         llm_calls = llm_tokens = 0
@@ -289,7 +313,7 @@ class Recommender:
                     persona_name=persona.name if persona else None, reason=reason, score=round(p.score, 4),
                     sources=tuple(sorted(sc.pool.sources[p.index])), rank=rank_,
                     lifecycle=sc.lifecycle_label[p.index], strategy=p.strategy,
-                    wanted=filters.genres_in if filters else ())
+                    wanted=filters.genres_in if filters else (), services=filters.services if filters else ())
 
     async def ids(self, ranked: Ranked) -> dict[int, ShowIds]:
         """Outside ids (Trakt, TMDB, IMDb) of the picks and of the LLM's shortlist."""
@@ -351,7 +375,7 @@ class Recommender:
 def known_words(filters: Filters, dep: Deployment) -> None:
     """A filter on something nobody here knows is refused with a clear reason, never answered with an empty list:
     a service no indexed show names (with the closest ones), a status the data does not really have."""
-    if filters.provider:
+    if filters.provider and filters.provider.casefold() != "mine":
         services = dep.catalogue.services()
         want = filters.provider.lower()
         if not any(want in name.lower() for name in services):

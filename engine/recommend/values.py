@@ -49,6 +49,8 @@ class PersonView:
     genres: dict[str, float] = field(default_factory=dict)   # their genre distribution (calibration target)
     crowd: Crowd | None = None            # Trakt members whose ratings overlap theirs (public graph)
     id: int | None = None                 # the person's id (left out of their own neighbours)
+    services: tuple[str, ...] = ()        # the streaming services they have: a show on one ranks higher
+    region: str | None = None             # the country those services are for
 
 
 
