@@ -78,7 +78,9 @@ class Chat(Protocol):
         """A 🎲 button under group picks."""
         ...
 
-    async def send_image(self, png: bytes, caption: str) -> None: ...
+    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
+        """A chart; ``name`` (e.g. ``year-2026.png``): a chart the console writes out rather than only pointing to."""
+        ...
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         """A file for the speaker alone (a calendar, their data): privately, even when asked in a group."""

@@ -41,6 +41,7 @@ HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
   history [N]        your last N plays (default 15)
   stats [all]        what you watch, in numbers, and how my picks fared (all: everyone's, for owners)
+  stats year [YEAR]  a year in review: hours, shows, binge records, the tastes that grew and faded
   personas [chart [FILE]]   your taste personas (chart: a PNG of their weight over time)
   recommend [all | bridge [A + B] | persona NAME | like:SHOW | mood:"TEXT"] [genre:+x genre:-y anime:no
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
@@ -137,7 +138,17 @@ class ConsoleChat:
             return
         self.console.say(f"{caption} Written to {path}.")
 
-    async def send_image(self, png: bytes, caption: str) -> None:
+    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
+        if name is not None:                        # a chart of its own: written out with the other files
+            path = self.console.files / Path(name).name
+            try:
+                await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+                await asyncio.to_thread(path.write_bytes, png)
+            except OSError as e:
+                self.console.say(f"Could not write the chart to {path}: {e.strerror or e}.")
+                return
+            self.console.say(f"Wrote “{caption}” to {path}.")
+            return
         if not self.console.chart_hinted:           # one hint for the charts of one command
             self.console.chart_hinted = True
             self.console.say("(the charts: `personas chart` writes them as PNGs into var/charts/)")

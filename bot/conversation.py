@@ -47,7 +47,8 @@ COMMANDS: dict[str, Command] = {
     "link": Command("connect your Trakt account", private=True, limited=True),
     "unlink": Command("disconnect your Trakt account", private=True),
     "history": Command("your last plays", private=True),
-    "stats": Command("your viewing in numbers, and how my picks fared", private=True, limited=True),
+    "stats": Command("your viewing in numbers, and how my picks fared (stats year [2025]: a year in review)",
+                     private=True, limited=True),
     "next": Command("the next episode of each show you are in the middle of", private=True),
     "tonight": Command("a plan that fits your evening: tonight 90m (or 2h, 1h30; mood:\"…\" and filters)",
                        private=True, limited=True),
@@ -337,6 +338,15 @@ class Conversation:
 
     async def _cmd_stats(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
+        words = args.strip().lower().split()
+        if words[:1] == ["year"]:
+            if len(words) > 2 or (len(words) == 2 and not (words[1].isascii() and words[1].isdigit())):
+                raise MultitudesError("stats year args", user_message="Usage: stats year [YEAR], e.g. stats year 2025.")
+            review = await self.engine.year_review(pid, int(words[1]) if len(words) == 2 else None)
+            await chat.reply(render_plans.year_review(review), private=True)
+            if review.chart is not None:
+                await chat.send_image(review.chart.png, review.chart.caption, f"year-{review.year}.png")
+            return
         if args.strip().lower() == "all":
             if not self.engine.is_owner(chat.platform, chat.speaker.user_id):
                 await chat.reply("Only the bot owner sees everyone's success rates; /stats shows yours.",

@@ -273,8 +273,8 @@ class DiscordChat:
         dm = await self.fe.bot.create_dm(discord.Object(id=self._user.id))
         await dm.send(content=caption[:1900], file=file)
 
-    async def send_image(self, png: bytes, caption: str) -> None:
-        await self._send(content=caption, file=discord.File(io.BytesIO(png), "personas.png"))
+    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
+        await self._send(content=caption, file=discord.File(io.BytesIO(png), name or "personas.png"))
 
     async def confirm(self, question: str, token: str) -> None:
         view = discord.ui.View(timeout=None)
@@ -440,7 +440,7 @@ class DiscordFrontend:
             await fe._run(interaction, "bridge", f"{first} + {second}")
 
         @tree.command(name="stats", description="Your viewing, in numbers, and how my picks fared")
-        @app_commands.describe(scope="'all': everyone's success rates (bot owner only)")
+        @app_commands.describe(scope="'year' or 'year 2025': a year in review; 'all': everyone's rates (owners)")
         async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
             await fe._run(interaction, "stats", scope)
 

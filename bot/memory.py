@@ -98,7 +98,7 @@ class MemoryChat:
     async def show_tally(self, tally: GroupTally) -> None:
         self._add(Sent("tally", f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}", self._where))
 
-    async def send_image(self, png: bytes, caption: str) -> None:
+    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         self._add(Sent("image", caption, self._where))
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.plans import CalendarFile, NextUp, Tonight
+from engine.plans import CalendarFile, NextUp, Tonight, YearReview
 
 from .render import plural
 
@@ -90,3 +90,28 @@ def calendar_caption(c: CalendarFile) -> str:
         head = (f"Your calendar: {plural(c.episodes, 'episode')} in the next {c.days} days, {timed}. Import it into "
                 "your calendar app; importing a newer one updates the same events.")
     return head + (f" {c.note}" if c.note else "")
+
+
+def year_review(r: YearReview) -> str:
+    lines = [f"Your {r.year}" + (" so far" if r.so_far else "") + ":"]
+    hours = f"about {r.hours:,.0f} hours" if r.hours_estimated else f"{r.hours:,.0f} hours"
+    lines.append(f"• {plural(r.episodes, 'episode')} of {plural(r.shows, 'show')} ({r.new_shows} new to you) — "
+                 f"{hours}")
+    if r.finished_seasons is not None:
+        lines.append(f"• {plural(r.finished_seasons, 'season')} finished")
+    lines.append("• Most watched: " + ", ".join(f"{t} ({n})" for t, n in r.top))
+    if r.biggest_day is not None:
+        day, n, title = r.biggest_day
+        lines.append(f"• Biggest day: {day:%a %b %d} — {plural(n, 'episode')}, mostly {title}")
+    if r.streak > 1:
+        lines.append(f"• Longest streak: {r.streak} days in a row")
+    shifts = []
+    if r.grew is not None:
+        shifts.append(f"grew: {r.grew.name} ({r.grew.before:.0%} → {r.grew.share:.0%})")
+    if r.faded is not None:
+        shifts.append(f"faded: {r.faded.name} ({r.faded.before:.0%} → {r.faded.share:.0%})")
+    if shifts:
+        lines.append("• Your tastes — " + " · ".join(shifts))
+    if r.new_taste is not None:
+        lines.append(f"• New this year: {r.new_taste.name} ({r.new_taste.share:.0%} of the year)")
+    return "\n".join(lines)

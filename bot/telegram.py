@@ -224,7 +224,7 @@ class TelegramChat:
             log.info("no private chat for a file: %s", type(e).__name__)
             await self.bot.send_message(self._chat_id, NO_DM.format(name=self.speaker.display_name or "you"))
 
-    async def send_image(self, png: bytes, caption: str) -> None:
+    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         await self.bot.send_photo(self._chat_id, png, caption=caption)
 
     async def confirm(self, question: str, token: str) -> None:

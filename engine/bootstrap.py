@@ -36,6 +36,7 @@ from .recommend.group import GroupWatch
 from .recommend.service import Recommender
 from .recommend.weights import Profile
 from .refresh import BackgroundSync
+from .review import ReviewService
 from .services import Services
 from .sources.omdb import OmdbClient
 from .sources.tmdb import TmdbClient
@@ -150,5 +151,6 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         recommender=recommender, group=GroupWatch(recommender), feedback=feedback, alerts=alerts,
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles,
-        watching=Watching(store, clock, recommender, feedback, trakt), personal=personal)
+        watching=Watching(store, clock, recommender, feedback, trakt), personal=personal,
+        review=ReviewService(store, clock, personas))
     return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

@@ -33,7 +33,7 @@ from .models import (
     SyncReport,
     Upcoming,
 )
-from .plans import CalendarFile, NextUp, Tonight
+from .plans import CalendarFile, NextUp, Tonight, YearReview
 from .refresh import WaveReport
 from .services import Services
 from .sync import Progress
@@ -119,8 +119,7 @@ class Engine:
     async def sync(self, person_id: int, progress: Progress | None = None) -> SyncReport:
         return await self._s.library.sync(person_id, progress)
 
-    async def sync_wave(self, notifiers: Mapping[str, Notifier]) -> WaveReport:
-        """The scheduler's sync wave; people whose Trakt link was revoked are told where their alerts go."""
+    async def sync_wave(self, notifiers: Mapping[str, Notifier]) -> WaveReport:  # revoked links are told, once
         bg = self._s.background
         return await bg.wave(partial(self._s.alerts.notify, notifiers=notifiers)) if bg else WaveReport()
 
@@ -150,6 +149,9 @@ class Engine:
 
     async def stats(self, person_id: int) -> Stats:
         return await self._s.stats.stats(person_id)
+
+    async def year_review(self, person_id: int, year: int | None = None) -> YearReview:  # /stats year [2025]
+        return await self._s.review.year(person_id, year)
 
     async def export(self, person_id: int) -> bytes:  # everything stored about them, JSON; sent back, it restores
         return await self._s.personal.export(person_id)
@@ -187,8 +189,7 @@ class Engine:
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:  # the tally after one vote
         return await self._s.group.group_vote(event_id, person_id, up)
 
-    async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
-        """Front ends call this once a pick's message is sent, so reactions on it find their picks."""
+    async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:  # once sent
         await self._s.feedback.attach_message(event_ids, platform, message_ref)
 
     async def withdraw_picks(self, event_ids: Sequence[int]) -> int:  # undeliverable: recorded as never shown
@@ -234,8 +235,7 @@ class Engine:
         """Decide which alerts are due (stored once per show, season and kind); nothing is sent here."""
         return await self._s.alerts.scan(person_ids)
 
-    async def deliver_alerts(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:
-        """Send the alerts that are due through the front ends' notifiers, each exactly once."""
+    async def deliver_alerts(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:  # each exactly once
         return await self._s.alerts.deliver(notifiers)
 
     async def person_alerts(self, person_id: int) -> list[Alert]:
@@ -244,6 +244,5 @@ class Engine:
     async def alert_counts(self) -> list[tuple[str, str, int]]:  # (kind, status, how many), for operators
         return await self._s.alerts.counts()
 
-    async def send_digests(self, notifiers: Mapping[str, Notifier]) -> int:
-        """Send the opt-in weekly digests that are due, each exactly once per person and week."""
+    async def send_digests(self, notifiers: Mapping[str, Notifier]) -> int:  # once per person and week
         return await self._s.digests.send(notifiers)

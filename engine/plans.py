@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from .models import RecommendationList
+from .models import Chart, RecommendationList
 
 MIN_TONIGHT, MAX_TONIGHT = 10, 12 * 60          # minutes a plan may be asked for
 
@@ -61,3 +61,31 @@ class CalendarFile:
     exact: int                          # of which Trakt gave the time of day (the rest: all-day, TMDB's date)
     days: int
     note: str | None = None             # e.g. Trakt did not answer: dates from the cached metadata only
+
+
+@dataclass(frozen=True, slots=True)
+class TasteShift:
+    name: str
+    share: float                # of this year's plays
+    before: float               # of the year before's
+
+
+@dataclass(frozen=True, slots=True)
+class YearReview:
+    year: int
+    so_far: bool                                # the current year: up to today
+    episodes: int
+    shows: int
+    new_shows: int                              # shows first played this year
+    hours: float
+    hours_estimated: bool                       # some runtimes were not known: an estimate
+    finished_seasons: int | None                # None: the episode counts are not known from a real source
+    top: tuple[tuple[str, int], ...]            # (title, episodes), most first
+    biggest_day: tuple[date, int, str] | None   # (day, episodes, the show most of them were)
+    streak: int                                 # the most days in a row with something watched
+    tastes: tuple[TasteShift, ...]              # every persona with plays this year or last, largest first
+    grew: TasteShift | None
+    faded: TasteShift | None
+    new_taste: TasteShift | None                # a persona that barely existed before this year
+    chart: Chart | None = None
+    years: tuple[int, ...] = ()                 # the years with any plays (for "try /stats year 2024")

@@ -17,6 +17,7 @@ from .personal_data import PersonalData
 from .recommend.group import GroupWatch
 from .recommend.service import Recommender
 from .refresh import BackgroundSync
+from .review import ReviewService
 from .stats import StatsService
 from .store import Store
 from .taste.service import PersonaService
@@ -41,4 +42,5 @@ class Services:
     stats: StatsService
     watching: Watching
     personal: PersonalData
+    review: ReviewService
     titles: Callable[[str, int], Awaitable[list[str]]]

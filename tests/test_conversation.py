@@ -285,7 +285,7 @@ class DiscordDriver:
         n = len(self.dc.sent)
         name, _, args = text.lstrip("/").partition(" ")
         options = {"recommend": {"filters": args}, "settings": {"more": args}, "tonight": {"time": args},
-                   "upcoming": {"format": args}}.get(name, {})
+                   "upcoming": {"format": args}, "stats": {"scope": args}}.get(name, {})
         await self.dc.slash(who.uid, name, {k: v for k, v in options.items() if v},
                             users={k: m.uid for k, m in zip("abc", mentions, strict=False)})
         await wait(lambda: until(self._seen(n)))
@@ -418,6 +418,8 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
         await d.say(ANN, "/export", until=has("Everything I store about you"))
         exported = json.loads(await d.sent_file())
         assert exported["format"] == "multitudes-export" and len(exported["plays"]) == 500
+        seen = await d.say(ANN, "/stats year 2026", until=has("episodes a month"))      # the text, then its chart
+        assert "Your 2026 so far:" in seen.texts() and "Most watched:" in seen.texts()
 
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):

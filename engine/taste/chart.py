@@ -214,3 +214,35 @@ def all_charts(data: ChartData) -> list[Chart]:
     return [Chart("taste", "Your tastes over time", png(draw_taste(data))),
             Chart("when", "When you watch", png(draw_when(data))),
             Chart("map", "Your shows by persona", png(draw_map(data)))]
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def draw_year(months: list[list[int]], names: list[str], title: str, last_month: int) -> Figure:
+    """Episodes a month of one year, stacked by persona (the last column "other shows"); months after
+    ``last_month`` (the current year) are left out rather than drawn as empty."""
+    fig = Figure(figsize=(9, 4.2), dpi=110)
+    ax = fig.subplots()
+    _style(fig, ax, title)
+    table = np.array(months[:last_month], dtype=float)
+    if not table.any():
+        return _empty(fig, ax, "Nothing watched that year")
+    xs = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for g, name in enumerate(names):
+        col = table[:, g]
+        if not col.any():
+            continue
+        colour = PALETTE[g % len(PALETTE)] if g < len(names) - 1 else MUTED
+        ax.bar(xs, col, bottom=bottom, color=colour, label=name, width=0.8, edgecolor=BG, linewidth=0.5)
+        bottom += col
+    ax.set_xticks(xs, MONTHS[:len(table)])
+    ax.set_ylabel("episodes")
+    ax.grid(axis="y", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    for text in legend.get_texts():
+        text.set_color(FG)
+    fig.tight_layout()
+    return fig
