@@ -400,7 +400,7 @@ def test_a_crafted_netflix_title_costs_no_more_than_a_plain_one(monkeypatch: pyt
     ``MAX_TITLE`` characters and ``MAX_SEGMENTS`` parts."""
     import re
 
-    from engine.sources import imports
+    from engine.sources import netflix as imports
     built: list[str] = []
     real_match, real_compile = re.match, re.compile
 
