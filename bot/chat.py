@@ -86,7 +86,7 @@ class Chat(Protocol):
         """A file for the speaker alone (a calendar, their data): privately, even when asked in a group."""
         ...
 
-    async def confirm(self, question: str, token: str) -> None:
+    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
         """Yes/no buttons carrying ``token``; the press comes back as a button event ``cf:<token>:yes|no``."""
         ...
 

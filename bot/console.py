@@ -47,6 +47,7 @@ HELP = """Commands:
             runtime:<45 lang:en provider:Netflix status:airing k:5]   shows you have not seen
   like N | nope N | seen N | pin N   feedback on pick N of the last list (pin: add to your watchlist)
   vote N up|down     your vote on pick N of the last group watch
+  rate TITLE N       rate a show 1-10 (`rate TITLE remove` takes it back; with trakt:write, on Trakt too)
   next               the next episode of each show you are in the middle of
   tonight 90m [mood:"TEXT"] [filters]   a plan that fits your evening (also 2h, 1h30)
   upcoming [ics]     new episodes and seasons coming for your shows, and the alerts to come (ics: a calendar
@@ -153,7 +154,7 @@ class ConsoleChat:
             self.console.chart_hinted = True
             self.console.say("(the charts: `personas chart` writes them as PNGs into var/charts/)")
 
-    async def confirm(self, question: str, token: str) -> None:
+    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
         self.console.pending_confirmation = token
         self.console.say(f"{question} Type `yes` to confirm.")
 

@@ -22,7 +22,7 @@ from engine.models import FeedbackKind, RecommendationList
 
 from . import render, render_plans
 from .chat import Chat, Speaker
-from .grammar import parse_recommend, parse_settings, parse_tonight, resolve_channel, settings_text
+from .grammar import parse_rate, parse_recommend, parse_settings, parse_tonight, resolve_channel, settings_text
 from .ratelimit import Admission, PersonLimiter
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ COMMANDS: dict[str, Command] = {
     "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
                         "channel:here filters:\"genre:-horror\"", private=True),
+    "rate": Command("rate a show you watched, 1 to 10 (or remove): rate Severance 9", private=True, limited=True),
     "export": Command("everything stored about you, as one file (send it back to restore it)", private=True,
                       limited=True),
     "forget": Command("delete everything stored about you", private=True),
@@ -68,6 +69,7 @@ CHECKS: dict[str, Callable[[str], object]] = {
     "recommend": lambda args: parse_recommend(_tokens(args)),
     "bridge": lambda args: parse_recommend(_tokens(f"bridge {args}".strip())),
     "tonight": lambda args: parse_tonight(_tokens(args)),
+    "rate": lambda args: parse_rate(_tokens(args)),
 }
 
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
@@ -184,7 +186,9 @@ class Conversation:
             return                                  # someone who never used the bot: nothing of theirs here
         for event in events:
             try:
-                await self.engine.record_feedback(pid, event, action.kind, added, at=at)
+                noted = await self.engine.record_feedback(pid, event, action.kind, added, at=at)
+                if noted.offer_watched:
+                    await self._offer_watched(chat, event, noted.title)
             except MultitudesError as e:
                 if "not yours" in e.user_message:
                     continue                        # reacting to someone else's pick
@@ -405,6 +409,13 @@ class Conversation:
         result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3)
         await self._deliver(chat, result, group=True, heading=heading + (f"\n{result.note}" if result.note else ""))
 
+    async def _cmd_rate(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
+        title, rating = parse_rate(_tokens(args))
+        got = await self.engine.rate(await self._person(chat), title, rating)
+        done = f"Rated {got.title} {got.rating}/10" if got.rating is not None else f"Removed your rating of {got.title}"
+        where = " here and on Trakt." if got.on_trakt else "."
+        await chat.reply(done + where + (f" {got.note}" if got.note else ""), private=True)
+
     async def _cmd_export(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         data = await self.engine.export(pid)
@@ -433,6 +444,18 @@ class Conversation:
             await chat.ack(e.user_message[:200], alert=True)
             return
         await chat.ack(render.noted(FeedbackKind(kind), changed)[:200])
+        if changed.offer_watched:
+            await self._offer_watched(chat, int(event), changed.title)
+
+    async def _offer_watched(self, chat: Chat, event_id: int, title: str | None) -> None:
+        """After 👀 with ``trakt:write``: mark the show watched on Trakt too? Asked once, answered by the person."""
+        token = secrets.token_hex(6)
+        now = self.engine.clock.now()
+        self._confirmations = {t: c for t, c in self._confirmations.items() if c.until > now}
+        self._confirmations[token] = _Confirmation(chat.platform, chat.speaker.user_id, f"watched:{event_id}",
+                                                   now + CONFIRM_TTL)
+        await chat.confirm(f"Mark {title or 'it'} watched on Trakt too (every aired episode, at its air date)?",
+                           token, yes="Yes, mark it", no="No")
 
     async def _confirmed(self, chat: Chat, rest: str) -> None:
         token, _, answer = rest.partition(":")
@@ -444,6 +467,14 @@ class Conversation:
             await chat.ack("That question was for someone else.", alert=True)
             return
         del self._confirmations[token]
+        if c.action.startswith("watched:"):
+            if answer != "yes":
+                await chat.ack("Left as it is on Trakt.")
+                return
+            pid = await self.engine.person(chat.platform, chat.speaker.user_id)
+            title, added = await self.engine.mark_watched(pid, int(c.action.split(":", 1)[1]))
+            await chat.ack(f"Marked {title} watched on Trakt ({render.plural(added, 'episode')}).")
+            return
         if answer != "yes":
             await chat.ack("Nothing deleted.")
             return

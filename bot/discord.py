@@ -276,10 +276,11 @@ class DiscordChat:
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         await self._send(content=caption, file=discord.File(io.BytesIO(png), name or "personas.png"))
 
-    async def confirm(self, question: str, token: str) -> None:
+    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
         view = discord.ui.View(timeout=None)
-        view.add_item(_Routed(f"cf:{token}:yes", "Yes, delete it all", None, discord.ButtonStyle.danger))
-        view.add_item(_Routed(f"cf:{token}:no", "No", None, discord.ButtonStyle.secondary))
+        view.add_item(_Routed(f"cf:{token}:yes", yes, None, discord.ButtonStyle.danger
+                              if "delete" in yes else discord.ButtonStyle.primary))
+        view.add_item(_Routed(f"cf:{token}:no", no, None, discord.ButtonStyle.secondary))
         await self._send(content=question, view=view, private=True)
 
     async def ack(self, text: str, *, alert: bool = False) -> None:
@@ -485,6 +486,13 @@ class DiscordFrontend:
             if mood:
                 parts.append(f'"mood:{mood}"' if '"' not in mood else f"mood:{mood}")
             await fe._run(interaction, "tonight", " ".join(p for p in parts if p))
+
+        @tree.command(name="rate", description="Rate a show you watched, 1 to 10")
+        @app_commands.describe(show="a show you watched or were shown", rating="1 to 10, or 0 to remove")
+        @app_commands.autocomplete(show=show_titles)
+        async def rate(interaction: discord.Interaction[Any], show: str,
+                       rating: app_commands.Range[int, 0, 10]) -> None:
+            await fe._run(interaction, "rate", f'"{show}" {rating}' if '"' not in show else f"{show} {rating}")
 
         @tree.command(name="help", description="How Multitudes works")
         async def help_(interaction: discord.Interaction[Any]) -> None:

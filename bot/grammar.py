@@ -4,6 +4,7 @@
               [genre:+comedy] [genre:-horror] [anime:yes|no] [runtime:<45] [runtime:>20] [lang:en]
               [provider:Netflix] [status:airing|ended] [k:5]
     tonight   90m | 2h | 1h30 [mood:"TEXT"] [genre:… runtime:… provider:…]
+    rate      TITLE N | TITLE remove
     settings  [group:on|off] [tz:Europe/Paris] [quiet:23-08|off] [alerts:on|off]
               [premiere|binge|returning|catchup:on|off] [watchlist:on|off] [digest:on|off] [channel:here|dm]
               [cowatch:on|off]  (let your history shape "people who watched X also watched" picks for others)
@@ -24,7 +25,7 @@ RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
                   "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
                   "`recommend mood:\"something light\" runtime:<35`.")
 SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off digest:on "
-                 "watchlist:on channel:here services:netflix,max`.")
+                 "watchlist:on trakt:write channel:here services:netflix,max`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
 OFF = frozenset({"off", "no", "n", "false", "0"})
 ALERT_KINDS = ("premiere", "binge", "returning", "catchup")
@@ -141,6 +142,24 @@ def parse_tonight(tokens: list[str]) -> TonightAsk:
     return TonightAsk(minutes, p.mood, p.filters.build())
 
 
+RATE_HINT = "Try e.g. `rate Severance 9`, `rate \"The Office\" 7`, `rate Severance remove`."
+
+
+def parse_rate(tokens: list[str]) -> tuple[str, int | None]:
+    """``rate TITLE N`` (1–10) or ``rate TITLE remove``."""
+    if len(tokens) < 2:
+        raise GrammarError("Which show, and what rating?", RATE_HINT)
+    *title, last = tokens
+    if last.lower() in ("remove", "none", "clear", "0"):
+        return " ".join(title), None
+    n = number(last.removesuffix("/10"))
+    if n is None:
+        raise GrammarError(f"“{last}” is not a rating.", RATE_HINT)
+    if not 1 <= n <= 10:
+        raise GrammarError(f"A rating goes from 1 to 10, not {n}.", RATE_HINT)
+    return " ".join(title), n
+
+
 def _switch(key: str, val: str) -> bool:
     v = val.lower()
     if v in ON:
@@ -183,6 +202,11 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             out["alerts"] = _switch(key, val)
         elif key == "watchlist":
             out["trakt_watchlist"] = _switch(key, val)
+        elif key == "trakt":
+            if val.lower() not in ("write", "read", *ON, *OFF):
+                raise GrammarError("trakt:write lets 👀, /rate and 👎 reach your Trakt account; trakt:read stops it.",
+                                   SETTINGS_HINT)
+            out["trakt_write"] = val.lower() == "write" or val.lower() in ON
         elif key == "channel":
             if val.lower() not in ("here", "dm"):
                 raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.",
@@ -228,6 +252,7 @@ def settings_text(s: PersonSettings, group_here: bool | None = None) -> str:
     return (f"{group} · time zone: {s.timezone or 'unset'} · "
             f"quiet hours: {q} · alerts: {'on' if s.alerts else 'off'}{kinds} · "
             f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
+            f"write to Trakt: {'on' if s.trakt_write else 'off'} · "
             f"weekly digest: {'on' if s.digest else 'off'} · "
             f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
             f"where to watch, in: {s.region or 'the default region'} · "

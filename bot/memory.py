@@ -104,7 +104,7 @@ class MemoryChat:
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         self._add(Sent("file", caption, self._speaker.user_id, private=True, file=(name, data)))
 
-    async def confirm(self, question: str, token: str) -> None:
+    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
         self._add(Sent("confirm", question, self._where, token=token))
 
     async def ack(self, text: str, *, alert: bool = False) -> None:

@@ -227,10 +227,10 @@ class TelegramChat:
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         await self.bot.send_photo(self._chat_id, png, caption=caption)
 
-    async def confirm(self, question: str, token: str) -> None:
+    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
         await self.bot.send_message(self._chat_id, question, reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("Yes, delete it all", callback_data=f"cf:{token}:yes"),
-              InlineKeyboardButton("No", callback_data=f"cf:{token}:no")]]))
+            [[InlineKeyboardButton(yes, callback_data=f"cf:{token}:yes"),
+              InlineKeyboardButton(no, callback_data=f"cf:{token}:no")]]))
 
     async def ack(self, text: str, *, alert: bool = False) -> None:
         q = self.update.callback_query if self.update is not None else None

@@ -47,6 +47,7 @@ from .sync import TraktSync
 from .taste.llm_names import LlmNamer
 from .taste.llm_tags import tag_shows
 from .taste.service import PersonaService
+from .trakt_writes import TraktWriter
 from .vault import StoreVault
 from .watching import Watching
 
@@ -152,5 +153,5 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
         digests=DigestService(store, clock, settings.feedback, alerts, recommender.recommend),
         stats=StatsService(store, feedback, personas, recommender), titles=titles,
         watching=Watching(store, clock, recommender, feedback, trakt), personal=personal,
-        review=ReviewService(store, clock, personas))
+        review=ReviewService(store, clock, personas), trakt_writes=TraktWriter(store, clock, trakt))
     return Engine(settings, clock, services, demo=trakt is None, closers=closers), services

@@ -37,6 +37,7 @@ from .plans import CalendarFile, NextUp, Tonight, YearReview
 from .refresh import WaveReport
 from .services import Services
 from .sync import Progress
+from .trakt_writes import Rated
 
 
 class Engine:
@@ -66,8 +67,7 @@ class Engine:
     async def find_person(self, platform: str, platform_user_id: str) -> int:
         return await self._s.people.find(platform, platform_user_id)
 
-    async def forget(self, person_id: int) -> None:
-        """Delete everything about a person (tokens revoked at Trakt when possible; a link in progress dies)."""
+    async def forget(self, person_id: int) -> None:  # everything: tokens revoked at Trakt, a link in progress dies
         self._s.linking.cancel(person_id)
         await self._s.people.forget(person_id)
 
@@ -106,7 +106,6 @@ class Engine:
         return self._s.linking.poll_interval(person_id, default)
 
     async def link(self, person_id: int, on_code: Callable[[DeviceLink], Awaitable[None]]) -> str:
-        """Start linking, hand the code to the front end, then poll at Trakt's interval until done."""
         return await self._s.linking.link(person_id, on_code)
 
     async def sleep(self, seconds: float) -> None:   # the engine's clock: tests move front ends' loops with it
@@ -133,7 +132,6 @@ class Engine:
         return await self._s.crowd.refresh(person_id, budget=budget)
 
     async def crowd_lately(self, person_id: int) -> dict[int, list[str]]:
-        """Per persona id, titles the Trakt members who share that side rated highly lately (from the store)."""
         report = await self._s.personas.personas(person_id)
         return await self._s.crowd.lately(person_id, report, await self._s.recommender.seen(person_id))
 
@@ -177,12 +175,10 @@ class Engine:
         return await self._s.recommender.recommend(req)
 
     async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
-        """Shows nobody in the group has seen that every member's personas can live with (opted in to ``chat``)."""
         return await self._s.group.group_for(person_ids, chat, k)
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
                            ) -> RecommendationList:
-        """New group picks for the same people who are still opted in here (the ones just shown rest)."""
         return await self._s.group.reroll_group(request_id, person_id, chat, k)
 
     # -- feedback ------------------------------------------------------------------------------------------------
@@ -211,7 +207,6 @@ class Engine:
         await self._s.feedback.dismiss(person_id, show_id)
 
     async def success_rates(self, person_id: int | None = None, by: str = "strategy") -> list[Rate]:
-        """How picks fared, per strategy, mode, persona, source or overall (``None``: everyone)."""
         return (await self._s.feedback.rates_by(person_id, (by,)))[by]
 
     async def learning(self, person_id: int | None) -> Learning:  # what the feedback loop learned
@@ -225,6 +220,13 @@ class Engine:
                       platform: str | None = None) -> Tonight:
         return await self._s.watching.tonight(person_id, minutes, filters=filters, mood=mood, platform=platform)
 
+    # -- Trakt both ways (/settings trakt:write) ------------------------------------------------------------------
+    async def rate(self, person_id: int, title: str, rating: int | None) -> Rated:  # None: remove the rating
+        return await self._s.trakt_writes.rate(person_id, title, rating)
+
+    async def mark_watched(self, person_id: int, event_id: int) -> tuple[str, int]:  # after 👀, asked first
+        return await self._s.trakt_writes.mark_watched(person_id, event_id)
+
     async def upcoming(self, person_id: int, days: int = 60) -> list[Upcoming]:
         return await self._s.alerts.upcoming(person_id, days)
 
@@ -232,7 +234,6 @@ class Engine:
         return await self._s.watching.calendar(person_id, days)
 
     async def scan_alerts(self, person_ids: Sequence[int] | None = None) -> ScanReport:
-        """Decide which alerts are due (stored once per show, season and kind); nothing is sent here."""
         return await self._s.alerts.scan(person_ids)
 
     async def deliver_alerts(self, notifiers: Mapping[str, Notifier]) -> DeliveryReport:  # each exactly once

@@ -136,7 +136,26 @@ class FeedbackService:
         if kind is FeedbackKind.WATCHLIST and active and self.trakt is not None and show is not None and linked \
                 and person is not None and person.settings.trakt_watchlist:
             await self._watchlist_to_trakt(person_id, show.trusted_ids)
-        return Noted(True, title, replaced)
+        if kind is FeedbackKind.NOT_FOR_ME and self.trakt is not None and show is not None and linked \
+                and person is not None and person.settings.trakt_write:
+            await self._hide_on_trakt(person_id, show.trusted_ids, active)
+        offer = False
+        if kind is FeedbackKind.SEEN and active and self.trakt is not None and linked and person is not None \
+                and person.settings.trakt_write:
+            async with self.store.read() as uow:
+                offer = not await uow.feedback.written(person_id, ev.show_id, "watched")
+        return Noted(True, title, replaced, offer)
+
+    async def _hide_on_trakt(self, person_id: int, ids: ShowIds, hidden: bool) -> None:
+        """👎 keeps the show out of Trakt's own recommendations too (``trakt:write``); undone with the 👎. Best
+        effort: the bot's own "never again" is saved whatever Trakt answers."""
+        assert self.trakt is not None
+        if not (ids.trakt or ids.imdb or ids.slug):
+            return
+        try:
+            await self.trakt.hide_recommendation(person_id, ids, hidden)
+        except (ServiceUnavailable, MultitudesError) as e:
+            log.info("not hidden on Trakt: %s", type(e).__name__)
 
     async def _watchlist_to_trakt(self, person_id: int, ids: ShowIds) -> None:
         """Also list the show on Trakt when the person allowed it (``/settings watchlist:on``) and is linked. The

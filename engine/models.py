@@ -52,6 +52,7 @@ class Noted:
     changed: bool
     title: str | None = None
     replaced: FeedbackKind | None = None
+    offer_watched: bool = False         # 👀 with ``trakt:write``: ask whether to mark the show watched on Trakt
 
     def __bool__(self) -> bool:
         return self.changed
@@ -455,6 +456,7 @@ class PersonSettings(BaseModel):
     alert_returning: bool = True
     alert_catchup: bool = True
     trakt_watchlist: bool = False
+    trakt_write: bool = False           # 👀 may mark watched, /rate and 👎 reach their Trakt account too
     digest: bool = False
     alert_channel: str = ""             # "platform:chat id" where alerts go; empty: privately
     region: str | None = Field(None, pattern=r"^[A-Z]{2}$")   # ISO 3166-1 country for "where to watch"

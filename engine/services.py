@@ -21,6 +21,7 @@ from .review import ReviewService
 from .stats import StatsService
 from .store import Store
 from .taste.service import PersonaService
+from .trakt_writes import TraktWriter
 from .watching import Watching
 
 
@@ -43,4 +44,5 @@ class Services:
     watching: Watching
     personal: PersonalData
     review: ReviewService
+    trakt_writes: TraktWriter
     titles: Callable[[str, int], Awaitable[list[str]]]

@@ -170,6 +170,12 @@ class TraktPort(Protocol):
 
     async def my_calendar(self, person_id: int, start: date, days: int) -> list[CalendarEntry]: ...
 
+    async def mark_watched(self, person_id: int, ids: ShowIds) -> int: ...
+
+    async def rate(self, person_id: int, ids: ShowIds, rating: int | None, at: datetime) -> None: ...
+
+    async def hide_recommendation(self, person_id: int, ids: ShowIds, hidden: bool) -> None: ...
+
     async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None: ...
 
 
@@ -502,7 +508,7 @@ class TraktClient:
 
     async def request(self, method: str, path: str, *, person_id: int | None = None,
                       params: dict[str, Any] | None = None, json: Any = None,
-                      accept: tuple[int, ...] = ()) -> httpx.Response:
+                      accept: tuple[int, ...] = (), once: bool = False) -> httpx.Response:
         """``accept``: error statuses the caller handles itself (e.g. 404 for "Trakt does not know this show")."""
         url = f"{self.base}{path}"
         if person_id is None:
@@ -510,12 +516,12 @@ class TraktClient:
         else:
             tok = await self._current(person_id)
             resp = await self.http.request(
-                method, url, params=params, json=json, headers=self._headers(tok.access_token)
+                method, url, params=params, json=json, headers=self._headers(tok.access_token), once=once
             )
             if resp.status_code == 401:
                 tok = await self._refresh(person_id, tok.generation)
                 resp = await self.http.request(
-                    method, url, params=params, json=json, headers=self._headers(tok.access_token)
+                    method, url, params=params, json=json, headers=self._headers(tok.access_token), once=once
                 )
                 if resp.status_code == 401:
                     raise TraktReauthRequired(f"401 after refresh on {path}")
@@ -715,9 +721,41 @@ class TraktClient:
                     int(total) if total else None)
 
     async def add_to_watchlist(self, person_id: int, ids: ShowIds) -> None:
-        body = {k: v for k, v in (("trakt", ids.trakt), ("tmdb", ids.tmdb), ("imdb", ids.imdb),
-                                  ("slug", ids.slug)) if v}
-        await self.request("POST", "/sync/watchlist", person_id=person_id, json={"shows": [{"ids": body}]})
+        await self.request("POST", "/sync/watchlist", person_id=person_id, json={"shows": [{"ids": _ids(ids)}]})
+
+    # -- writing back (``/settings trakt:write``): each idempotent on Trakt's side ----------------------------------
+    async def mark_watched(self, person_id: int, ids: ShowIds) -> int:
+        """Every aired episode of the show marked watched at its air date (``watched_at: released``: the history
+        keeps when it aired, not a made-up evening); the number of episodes Trakt added."""
+        resp = await self.request("POST", "/sync/history", person_id=person_id, once=True,   # adds every time
+                                  json={"shows": [{"ids": _ids(ids), "watched_at": "released"}]})
+        added = (resp.json() or {}).get("added") or {} if resp.content else {}
+        return int(added.get("episodes") or 0)
+
+    async def rate(self, person_id: int, ids: ShowIds, rating: int | None, at: datetime) -> None:
+        """A 1–10 rating of the show on Trakt, or (``None``) its rating removed."""
+        if rating is None:
+            await self.request("POST", "/sync/ratings/remove", person_id=person_id,
+                               json={"shows": [{"ids": _ids(ids)}]})
+            return
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        await self.request("POST", "/sync/ratings", person_id=person_id,
+                           json={"shows": [{"ids": _ids(ids), "rating": int(rating), "rated_at": stamp}]})
+
+    async def hide_recommendation(self, person_id: int, ids: ShowIds, hidden: bool) -> None:
+        """Keep the show out of Trakt's own recommendations for the person (and let it back)."""
+        if hidden:
+            key = ids.trakt or ids.slug or ids.imdb
+            if key is None:
+                return
+            await self.request("DELETE", f"/recommendations/shows/{key}", person_id=person_id, accept=(404,))
+            return
+        await self.request("POST", "/users/hidden/recommendations/remove", person_id=person_id,
+                           json={"shows": [{"ids": _ids(ids)}]})
+
+
+def _ids(ids: ShowIds) -> dict[str, Any]:
+    return {k: v for k, v in (("trakt", ids.trakt), ("tmdb", ids.tmdb), ("imdb", ids.imdb), ("slug", ids.slug)) if v}
 
 
 def refs_by_trakt(refs: Sequence[ShowRef]) -> dict[int, ShowRef]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -99,6 +99,7 @@ class FakeTrakt(FakeServer):
         self.ratelimit_header = ratelimit_header
         self.max_limit = max_limit
         self.users: dict[str, FakeUser] = {}
+        self.history_adds: list[tuple[str, Any]] = []              # (user, body) of each POST /sync/history
         self.devices: dict[str, DeviceCode] = {}
         self.access: dict[str, tuple[str, float]] = {}      # token -> (username, expires at)
         self.refresh: dict[str, str] = {}                    # refresh token -> username (single use)
@@ -127,6 +128,11 @@ class FakeTrakt(FakeServer):
         r.add_get("/sync/ratings/shows", self.ratings)
         r.add_get("/sync/watchlist/shows", self.watchlist_get)
         r.add_post("/sync/watchlist", self.watchlist_add)
+        r.add_post("/sync/history", self.history_add)
+        r.add_post("/sync/ratings", self.ratings_add)
+        r.add_post("/sync/ratings/remove", self.ratings_remove)
+        r.add_delete("/recommendations/shows/{id}", self.hide_recommendation)
+        r.add_post("/users/hidden/{section}/remove", self.hidden_remove)
         r.add_get("/users/hidden/{section}", self.hidden)
         r.add_get("/shows/trending", self.trending)
         r.add_get("/shows/popular", self.popular)
@@ -411,6 +417,90 @@ class FakeTrakt(FakeServer):
         return json_response({"added": {"shows": len(shows)}, "existing": {"shows": 0},
                               "not_found": {"shows": []}}, status=201)
 
+    # -- writes the bot makes for a person (``/settings trakt:write``) ------------------------------------------------
+    def _entry(self, ids: dict[str, Any]) -> dict[str, Any] | None:
+        for e in self._catalogue():
+            if ids.get("trakt") == e["trakt_id"] or (ids.get("tmdb") and ids.get("tmdb") == e.get("tmdb_id")) or (
+                    ids.get("imdb") and ids.get("imdb") == e.get("imdb_id")) or ids.get("slug") == e.get("slug"):
+                return e
+        return None
+
+    async def history_add(self, request: web.Request) -> web.Response:
+        """Every aired episode of each show, as Trakt does when only a show is sent — a new play each time (Trakt
+        does not de-duplicate history adds); ``watched_at: released`` dates each play at its episode's airing."""
+        from .catalogue import aired_episodes, play_row
+        u = await self._authed(request)
+        body = await request.json()
+        added, missing = 0, []
+        for s in body.get("shows") or []:
+            e = self._entry(s.get("ids") or {})
+            if e is None:
+                missing.append(s)
+                continue
+            per = e["episodes_per_season"]
+            for idx in range(aired_episodes(e)):
+                when = datetime(e["year"], 1, 1, 21, tzinfo=UTC) + timedelta(days=7 * idx)
+                if s.get("watched_at") not in (None, "released"):
+                    when = datetime.fromisoformat(str(s["watched_at"]).replace("Z", "+00:00"))
+                hid = 9_000_000 + len(u.history) + 1
+                u.history.insert(0, play_row(hid, when, e, idx // per + 1, idx % per + 1))
+                added += 1
+            u.show_updated[e["trakt_id"]] = now_iso()
+        self.history_adds.append((u.username, body))
+        u.touch("episodes.watched_at")
+        return json_response({"added": {"movies": 0, "episodes": added}, "not_found": {"shows": missing}},
+                             status=201)
+
+    async def ratings_add(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        body = await request.json()
+        added = existing = 0
+        for s in body.get("shows") or []:
+            rating = s.get("rating")
+            if not isinstance(rating, int) or not 1 <= rating <= 10:
+                return json_response({"error": "rating must be 1-10"}, status=422)
+            e = self._entry(s.get("ids") or {})
+            if e is None:
+                continue
+            before = len(u.ratings)
+            u.ratings = [r for r in u.ratings if r["show"]["ids"]["trakt"] != e["trakt_id"]]
+            existing += before - len(u.ratings)
+            added += before == len(u.ratings)
+            u.ratings.append({"rated_at": s.get("rated_at") or now_iso(), "rating": rating, "type": "show",
+                              "show": trakt_show(e)})
+        u.touch("shows.rated_at")
+        return json_response({"added": {"shows": added}, "existing": {"shows": existing},
+                              "not_found": {"shows": []}}, status=201)
+
+    async def ratings_remove(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        body = await request.json()
+        gone = {e["trakt_id"] for s in body.get("shows") or [] if (e := self._entry(s.get("ids") or {}))}
+        before = len(u.ratings)
+        u.ratings = [r for r in u.ratings if r["show"]["ids"]["trakt"] not in gone]
+        u.touch("shows.rated_at")
+        return json_response({"deleted": {"shows": before - len(u.ratings)}, "not_found": {"shows": []}})
+
+    async def hide_recommendation(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        key = request.match_info["id"]
+        e = self._entry({"trakt": int(key)} if key.isdigit() else {"slug": key, "imdb": key})
+        if e is None:
+            return web.Response(status=404, text="")
+        rows = u.hidden.setdefault("recommendations", [])
+        if all(r["show"]["ids"]["trakt"] != e["trakt_id"] for r in rows):
+            rows.append({"hidden_at": now_iso(), "type": "show", "show": trakt_show(e)})
+        return web.Response(status=204)
+
+    async def hidden_remove(self, request: web.Request) -> web.Response:
+        u = await self._authed(request)
+        body = await request.json()
+        gone = {e["trakt_id"] for s in body.get("shows") or [] if (e := self._entry(s.get("ids") or {}))}
+        rows = u.hidden.get(request.match_info["section"], [])
+        kept = [r for r in rows if r["show"]["ids"]["trakt"] not in gone]
+        u.hidden[request.match_info["section"]] = kept
+        return json_response({"deleted": {"shows": len(rows) - len(kept)}, "not_found": {"shows": []}})
+
     # -- public lists (catalogue-backed) ----------------------------------------------------------------------
     def _catalogue(self) -> tuple[dict[str, Any], ...]:
         from .catalogue import catalogue
@@ -491,6 +581,7 @@ class FakeTrakt(FakeServer):
         u = await self._authed(request)
         limit = min(100, int(request.query.get("limit", 10)))
         watched = {r["show"]["ids"]["trakt"] for r in u.history}
+        watched |= {r["show"]["ids"]["trakt"] for r in u.hidden.get("recommendations", [])}
         rows = [e for e in sorted(self._catalogue(), key=lambda e: (-e["imdb_votes"], e["trakt_id"]))
                 if e["trakt_id"] not in watched][:limit]
         return json_response([dict(trakt_show(e), favorited_by=[], recommended_by=None) for e in rows])

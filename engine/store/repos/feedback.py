@@ -76,8 +76,23 @@ class FeedbackRepo:
             f"SELECT e.id, COUNT(DISTINCT {EPISODE}), COALESCE(MAX(s.aired_episodes), 0), MAX(a.state) "
             "FROM rec_events e JOIN plays p ON p.person_id=e.person_id AND p.show_id=e.show_id AND "
             "p.watched_at >= e.shown_at JOIN shows s ON s.id=e.show_id LEFT JOIN adoptions a ON a.event_id=e.id "
-            "WHERE e.person_id=? GROUP BY e.id", person_id)
+            "WHERE e.person_id=? AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.kind='seen' "
+            "AND f.active=1) GROUP BY e.id", person_id)
         return [AdoptionCandidate(int(r[0]), int(r[1]), int(r[2]), r[3]) for r in rows]
+
+    async def claim_write(self, person_id: int, show_id: int, kind: str, at: datetime) -> bool:
+        """Take the right to write ``kind`` for this show to the person's Trakt once; False when already taken."""
+        got = await self.db.fetch("INSERT INTO trakt_writes(person_id, show_id, kind, at) VALUES (?,?,?,?) "
+                                  "ON CONFLICT DO NOTHING RETURNING 1", person_id, show_id, kind, iso(at))
+        return bool(got)
+
+    async def written(self, person_id: int, show_id: int, kind: str) -> bool:
+        return await self.db.fetchone("SELECT 1 FROM trakt_writes WHERE person_id=? AND show_id=? AND kind=?",
+                                      person_id, show_id, kind) is not None
+
+    async def release_write(self, person_id: int, show_id: int, kind: str) -> None:
+        await self.db.execute("DELETE FROM trakt_writes WHERE person_id=? AND show_id=? AND kind=?",
+                              person_id, show_id, kind)
 
     async def set_adoption(self, event_id: int, person_id: int, state: str, episodes: int, at: datetime) -> None:
         await self.db.execute(

@@ -142,6 +142,15 @@ class HistoryRepo:
             "show_id, kind) DO UPDATE SET hidden_at=excluded.hidden_at",
             [(person_id, lookup(ids, r.ids), kind, a) for r, a, _ in items])
 
+    async def set_rating(self, person_id: int, show_id: int, rating: int | None, at: datetime) -> None:
+        """The person's own rating of a show (1–10), or none."""
+        if rating is None:
+            await self.db.execute("DELETE FROM ratings WHERE person_id=? AND show_id=?", person_id, show_id)
+            return
+        await self.db.execute("INSERT INTO ratings(person_id, show_id, rating, rated_at) VALUES (?,?,?,?) "
+                              "ON CONFLICT(person_id, show_id) DO UPDATE SET rating=excluded.rating, "
+                              "rated_at=excluded.rated_at", person_id, show_id, rating, iso(at))
+
     async def add_to_watchlist(self, person_id: int, show_id: int, at: datetime) -> None:
         await self.db.execute("INSERT INTO watchlist(person_id, show_id, listed_at) VALUES (?,?,?) "
                               "ON CONFLICT DO NOTHING", person_id, show_id, iso(at))
