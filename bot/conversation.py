@@ -22,7 +22,15 @@ from engine.models import FeedbackKind, RecommendationList
 
 from . import render, render_plans
 from .chat import Chat, Speaker
-from .grammar import parse_rate, parse_recommend, parse_settings, parse_tonight, resolve_channel, settings_text
+from .grammar import (
+    parse_groupwatch,
+    parse_rate,
+    parse_recommend,
+    parse_settings,
+    parse_tonight,
+    resolve_channel,
+    settings_text,
+)
 from .ratelimit import Admission, PersonLimiter
 
 if TYPE_CHECKING:
@@ -54,7 +62,8 @@ COMMANDS: dict[str, Command] = {
                        private=True, limited=True),
     "upcoming": Command("what is coming for your shows (upcoming ics: as a calendar file)", private=True,
                         limited=True),
-    "groupwatch": Command("a pick for several of you that nobody has seen", limited=True),
+    "groupwatch": Command("a pick for several of you that nobody has seen (in:2h closes the vote; filters)",
+                          limited=True),
     "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
                         "channel:here filters:\"genre:-horror\"", private=True),
     "rate": Command("rate a show you watched, 1 to 10 (or remove): rate Severance 9", private=True, limited=True),
@@ -70,6 +79,7 @@ CHECKS: dict[str, Callable[[str], object]] = {
     "bridge": lambda args: parse_recommend(_tokens(f"bridge {args}".strip())),
     "tonight": lambda args: parse_tonight(_tokens(args)),
     "rate": lambda args: parse_rate(_tokens(args)),
+    "groupwatch": lambda args: parse_groupwatch(_tokens(args)),
 }
 
 HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
@@ -406,7 +416,12 @@ class Conversation:
         else:
             members = here
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
-        result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3)
+        ask = parse_groupwatch(_tokens(args))
+        closes = self.engine.clock.now() + timedelta(minutes=ask.closes_in) if ask.closes_in else None
+        if closes is not None:
+            heading += f" The vote closes in {render_plans.length(ask.closes_in or 0)} ({closes:%H:%M} UTC)."
+        result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3,
+                                                   filters=ask.filters, closes_at=closes)
         await self._deliver(chat, result, group=True, heading=heading + (f"\n{result.note}" if result.note else ""))
 
     async def _cmd_rate(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:

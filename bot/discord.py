@@ -458,10 +458,13 @@ class DiscordFrontend:
                                            await file.read(), profile)
 
         @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
-        @app_commands.describe(a="someone to watch with", b="someone else", c="and one more")
+        @app_commands.describe(a="someone to watch with", b="someone else", c="and one more",
+                               closes="the vote closes after this long, e.g. 2h", filters="e.g. genre:+comedy")
         async def groupwatch(interaction: discord.Interaction[Any], a: discord.User, b: discord.User | None = None,
-                             c: discord.User | None = None) -> None:
-            await fe._run(interaction, "groupwatch", mentions=[u for u in (a, b, c) if u is not None])
+                             c: discord.User | None = None, closes: str | None = None,
+                             filters: str | None = None) -> None:
+            args = " ".join(p for p in ((f"in:{closes}" if closes else ""), filters or "") if p)
+            await fe._run(interaction, "groupwatch", args, mentions=[u for u in (a, b, c) if u is not None])
 
         @tree.command(name="settings", description="Group picks, time zone, alerts, digest, watchlist")
         @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",

@@ -142,6 +142,36 @@ def parse_tonight(tokens: list[str]) -> TonightAsk:
     return TonightAsk(minutes, p.mood, p.filters.build())
 
 
+GROUP_HINT = "Try e.g. `groupwatch`, `groupwatch in:2h`, `groupwatch genre:+comedy runtime:<45 provider:mine`."
+
+
+@dataclass
+class GroupAsk:
+    closes_in: int | None           # minutes until the vote closes
+    filters: Filters
+
+
+def parse_groupwatch(tokens: list[str]) -> GroupAsk:
+    """``groupwatch [in:2h] [filters]`` (mentions are the platform's, not words)."""
+    closes: int | None = None
+    rest = []
+    for tok in tokens:
+        key, sep, val = tok.partition(":")
+        if key.lower() == "in" and sep:
+            closes = duration(val)
+            if closes is None or not 5 <= closes <= 7 * 24 * 60:
+                raise GrammarError(f"in:{val} should be a time from 5 minutes to a week, e.g. in:2h.", GROUP_HINT)
+        elif tok.startswith("@") or not sep:
+            continue                    # @someone: a mention the platform resolves
+        else:
+            rest.append(tok)
+    p = parse_recommend(rest)
+    if p.mode != Mode.AUTO or p.k != 5:
+        raise GrammarError("groupwatch takes a deadline (in:2h) and filters (genre:, runtime:, provider: …).",
+                           GROUP_HINT)
+    return GroupAsk(closes, p.filters.build())
+
+
 RATE_HINT = "Try e.g. `rate Severance 9`, `rate \"The Office\" 7`, `rate Severance remove`."
 
 

@@ -62,7 +62,7 @@ def tonight(plan: Tonight) -> str:
     """The plan's text; the new pick (if any) follows as its own card, with its buttons."""
     if plan.note and not plan.items and plan.pick is None:
         return plan.note
-    lines = [f"Tonight, {_length(plan.minutes)} — {plan.used} min planned:"]
+    lines = [f"Tonight, {length(plan.minutes)} — {plan.used} min planned:"]
     for i, item in enumerate(plan.items, 1):
         n = item.show
         count = plural(item.episodes, "episode") + " · " if item.episodes > 1 else ""
@@ -76,7 +76,7 @@ def tonight(plan: Tonight) -> str:
     return "\n".join(lines)
 
 
-def _length(minutes: int) -> str:
+def length(minutes: int) -> str:
     h, m = divmod(minutes, 60)
     return f"{h} h {m:02d}" if h and m else (f"{h} h" if h else f"{m} min")
 

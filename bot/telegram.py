@@ -17,6 +17,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
+    MessageEntity,
     ReactionTypeEmoji,
     Update,
 )
@@ -255,6 +257,8 @@ class TelegramFrontend:
         # PTB's own limiter: keeps under Telegram's flood limits and, on a 429, waits the retry_after the server
         # names and sends again (a reply is never dropped for a rate limit); how far behind it is sheds new work
         self.outbox = Outbox(max_retries=RETRIES)
+        # @usernames the bot has seen, to the account they belong to: Telegram sends an @mention as text only
+        self.usernames: dict[str, tuple[int, str]] = {}
         self.conversation = conversation or Conversation(engine, admission=Admission(backlog=self.outbox.backlog))
         tg = engine.settings.telegram
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
@@ -310,7 +314,28 @@ class TelegramFrontend:
             return
         head, _, args = message.text.partition(" ")
         name = head.lstrip("/").split("@", 1)[0].lower()
-        await self.conversation.command(self._chat(update), "help" if name == "start" else name, args)
+        await self.conversation.command(self._chat(update), "help" if name == "start" else name, args,
+                                        mentions=self._mentions(message))
+
+    def _mentions(self, message: Message) -> list[Speaker]:
+        """Who a command names: the author of the message it replies to, and its mentions — a text mention carries
+        the account; an @username is resolved from the accounts seen here (unknown ones stay unresolved, so the
+        conversation can say who it does not know)."""
+        who = message.from_user
+        if who is not None and who.username:
+            self.usernames[who.username.casefold()] = (who.id, who.first_name)
+        out: list[Speaker] = []
+        replied = message.reply_to_message.from_user if message.reply_to_message is not None else None
+        if replied is not None and not replied.is_bot and (who is None or replied.id != who.id):
+            out.append(Speaker(PLATFORM, str(replied.id), replied.first_name))
+        for entity, text in message.parse_entities([MessageEntity.TEXT_MENTION, MessageEntity.MENTION]).items():
+            if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and not entity.user.is_bot:
+                out.append(Speaker(PLATFORM, str(entity.user.id), entity.user.first_name))
+            elif entity.type == MessageEntity.MENTION:
+                known = self.usernames.get(text.lstrip("@").casefold())
+                out.append(Speaker(PLATFORM, str(known[0]), known[1]) if known is not None
+                           else Speaker(PLATFORM, text, text))
+        return list({s.user_id: s for s in out}.values())
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         q = update.callback_query

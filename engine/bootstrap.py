@@ -133,6 +133,8 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
                               max_watched_episodes=rec.max_watched_episodes, recent_days=rec.recent_days,
                               adaptive=rec.adaptive, seed=seed, crowd=crowd, profile=profile)
     people.on_forget += [recommender.forget, crowd.forget]
+    people.name_services = recommender.services_named
+    people.on_consent.append(recommender.deployments.invalidate)
     alerts = AlertService(store, clock, settings.alerts, trakt=trakt, enrich=enricher.enrich_quietly)
     syncer = (TraktSync(store, trakt, clock, settings.sync, settings.trakt.page_concurrency,
                         on_shows=enricher.prefetch) if trakt else None)

@@ -75,13 +75,7 @@ class Engine:
         return await self._s.people.settings_of(person_id)
 
     async def update_settings(self, person_id: int, **changes: Any) -> PersonSettings:
-        """Unknown keys and bad values are refused and change nothing; services are named as the metadata names them."""
-        if changes.get("services"):
-            changes["services"] = await self._s.recommender.services_named(changes["services"])
-        now = await self._s.people.update_settings(person_id, **changes)
-        if "share_cowatch" in changes:      # consent changed: the next list is built on the new population
-            self._s.recommender.deployments.invalidate()
-        return now
+        return await self._s.people.update_settings(person_id, **changes)   # bad values change nothing
 
     async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:
         await self._s.people.note_chat_member(platform, chat_id, person_id)
@@ -174,8 +168,9 @@ class Engine:
     async def recommend(self, req: RecommendRequest) -> RecommendationList:  # any mode, never a show seen
         return await self._s.recommender.recommend(req)
 
-    async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
-        return await self._s.group.group_for(person_ids, chat, k)
+    async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3, *,
+                              filters: Filters | None = None, closes_at: datetime | None = None) -> RecommendationList:
+        return await self._s.group.group_for(person_ids, chat, k, filters=filters, closes_at=closes_at)
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
                            ) -> RecommendationList:
@@ -247,3 +242,6 @@ class Engine:
 
     async def send_digests(self, notifiers: Mapping[str, Notifier]) -> int:  # once per person and week
         return await self._s.digests.send(notifiers)
+
+    async def close_group_votes(self, notifiers: Mapping[str, Notifier]) -> int:  # deadlines passed: announced once
+        return await self._s.group.announce_due(notifiers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,6 +46,9 @@ class PeopleService:
         self.trakt = trakt
         # what else holds a person in memory (models, persona vectors): told when they are forgotten
         self.on_forget: list[Callable[[int], None]] = []
+        # names of streaming services as people type them -> as the shows' metadata names them (the recommender)
+        self.name_services: Callable[[Sequence[str]], Awaitable[tuple[str, ...]]] | None = None
+        self.on_consent: list[Callable[[], None]] = []     # co-watching consent changed (the population rebuilds)
 
     async def person(self, platform: str, platform_user_id: str, display_name: str | None = None) -> int:
         """The person behind a platform identity, created on first sight."""
@@ -109,6 +112,8 @@ class PeopleService:
                 raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
         if changes.get("region") is not None:
             changes["region"] = region_code(str(changes["region"]))
+        if changes.get("services") and self.name_services is not None:
+            changes["services"] = await self.name_services(changes["services"])
         async with self.store.unit() as uow:
             person = await uow.people.get(person_id)
             if person is None:
@@ -121,6 +126,9 @@ class PeopleService:
                 raise MultitudesError(str(e), user_message=f"That setting is not valid ({where}: {first['msg']}).") \
                     from e
             await uow.people.save_settings(person_id, new)
+        if "share_cowatch" in changes:      # consent changed: the next list is built on the new population
+            for hook in self.on_consent:
+                hook()
         return new
 
     async def note_chat_member(self, platform: str, chat_id: str, person_id: int) -> None:

@@ -8,6 +8,8 @@ Fixed jobs, each a module-level function (a persistent job store keeps a referen
 * ``alerts.scan`` every ``alerts.scan_every_hours``: decide alerts (``Engine.scan_alerts``), then deliver;
 * ``alerts.deliver`` every ``alerts.deliver_every_minutes``: send what is due (``Engine.deliver_alerts``);
 * ``digest.weekly`` hourly: send the opt-in weekly digests that are due in each person's time zone;
+* ``groups.close`` every minute: announce the result of each group watch whose vote deadline (``in:2h``) passed,
+  once, in its chat (every process runs it; the result row is claimed once);
 * ``crowd.refresh`` every ``crowd.every_minutes`` (with Trakt configured and ``crowd.enabled``): similar Trakt
   members for the people whose crowd is missing or older than ``crowd.refresh_days``, within ``crowd.run_requests``
   (``Engine.crowd_wave``) — the only place the public graph is read.
@@ -66,6 +68,12 @@ async def deliver_job() -> None:
         await s.run_deliver()
 
 
+async def votes_job() -> None:
+    s = _CURRENT.get("scheduler")
+    if s is not None:
+        await s.run_votes()
+
+
 async def sync_job() -> None:
     s = _CURRENT.get("scheduler")
     if s is not None:
@@ -92,7 +100,7 @@ class Scheduler:
         db = Path(engine.settings.storage.path)
         self.store_path = store_path or self.settings.scheduler_store or str(db.with_name(db.stem + ".scheduler.db"))
         self._sched: AsyncIOScheduler | None = None
-        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0, "crowd": 0}
+        self.runs: dict[str, int] = {"scan": 0, "deliver": 0, "digest": 0, "sync": 0, "crowd": 0, "votes": 0}
         self.owner = new_owner()
         self.ttl = max(LEADER_TTL, timedelta(minutes=3 * self.settings.deliver_every_minutes))
         self.followed = 0                   # job runs skipped because another process leads
@@ -122,6 +130,7 @@ class Scheduler:
             "alerts.scan": (scan_job, IntervalTrigger(hours=s.scan_every_hours, timezone=UTC)),
             "alerts.deliver": (deliver_job, IntervalTrigger(minutes=s.deliver_every_minutes, timezone=UTC)),
             "digest.weekly": (digest_job, IntervalTrigger(hours=1, timezone=UTC)),
+            "groups.close": (votes_job, IntervalTrigger(minutes=1, timezone=UTC)),
         }
         sync = self.engine.settings.sync
         if sync.background and not self.engine.demo:
@@ -211,6 +220,13 @@ class Scheduler:
             if n:
                 log.info("weekly digests sent: %s", n)
         await self._job("digest", "weekly digest", digest, shared=True)
+
+    async def run_votes(self) -> None:
+        async def votes() -> None:
+            n = await self.engine.close_group_votes(self.notifiers)
+            if n:
+                log.info("group votes closed and announced: %s", n)
+        await self._job("votes", "group vote deadlines", votes, shared=True)
 
     async def run_crowd(self) -> None:
         async def crowd() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -60,6 +61,24 @@ def _no_leaked_database_thread() -> Iterator[None]:
         t.join(timeout=2.0)                 # a connection closed at the very end of the test stops a moment later
     alive = [t.name for t in leaked if t.is_alive()]
     assert not alive, f"a SQLite connection was left open (its thread would keep the process alive): {alive}"
+
+
+_EXIT: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The guard above fails the test that leaks a connection, but its thread would still hold the finished run
+    open until CI's time limit: after the summary, a run with such a thread ends at once, failed."""
+    leaked = [t.name for t in threading.enumerate()
+              if "_connection_worker_thread" in t.name and t.is_alive() and not t.daemon]
+    if leaked:
+        sys.stderr.write(f"\nA SQLite connection thread was left open ({len(leaked)}); ending the run.\n")
+        sys.stderr.flush()
+        os._exit(_EXIT[-1] if _EXIT and _EXIT[-1] else 1)
 
 
 @pytest.fixture(scope="session")

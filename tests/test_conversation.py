@@ -221,7 +221,7 @@ class TelegramDriver:
                   mentions: tuple[Person, ...] = ()) -> Seen:
         n = len(self.tg.sent)
         self.tg.command(who.uid, text, chat=self.GROUP if group else None, name=who.name.title(),
-                        kind="group" if group else "private")
+                        kind="group" if group else "private", mentions=[(m.uid, m.name.title()) for m in mentions])
         await wait(lambda: until(self._seen(n)))
         return self._seen(n)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from ..compute import offload
 from ..errors import MultitudesError
@@ -23,13 +23,19 @@ from .pipeline import (
     PersonaVec,
     PersonView,
 )
-from .ranking import Job, rank
-from .service import Recommender
-
-if TYPE_CHECKING:
-    pass
+from .ranking import Job, fits, rank
+from .service import Recommender, known_words
 
 log = logging.getLogger(__name__)
+
+
+class Notices(Protocol):
+    """The part of a front end's notifier (``engine.alerts.Notifier``) a group watch's deadline speaks through."""
+
+    async def send_notice(self, target: str, text: str) -> str: ...
+
+
+MAX_VOTE = timedelta(days=7)
 
 
 class GroupWatch:
@@ -39,9 +45,11 @@ class GroupWatch:
     def __init__(self, rec: Recommender) -> None:
         self.rec = rec
 
-    async def group_for(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3) -> RecommendationList:
+    async def group_for(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3, *,
+                        filters: Filters | None = None, closes_at: datetime | None = None) -> RecommendationList:
         """Least misery over everyone's personas; only people who opted in to group picks in this chat take part
-        (an opt-in elsewhere, or an opt-out elsewhere, says nothing here)."""
+        (an opt-in elsewhere, or an opt-out elsewhere, says nothing here). ``filters`` narrow the picks as for one
+        person (``provider:mine``: the services the members share); ``closes_at``: the vote's deadline."""
         platform, chat_id = chat
         ids = list(dict.fromkeys(person_ids))
         if len(ids) < 2:
@@ -56,7 +64,15 @@ class GroupWatch:
                 f"not opted in: {refused}",
                 user_message=f"Not everyone opted in to group picks here: {', '.join(names)}. They can turn it on "
                              "with /settings group:on (here) — until then their history stays private.")
-        return await self.group(ids, k, platform=platform)
+        now = self.rec.clock.now()
+        if closes_at is not None and not now < closes_at <= now + MAX_VOTE:
+            raise MultitudesError("bad deadline", user_message=(
+                "A vote's deadline is from a few minutes to a week ahead, e.g. `in:2h` or `in:45m`."))
+        got = await self.group(ids, k, platform=platform, filters=filters or Filters())
+        if closes_at is not None and got.items:
+            async with self.rec.store.unit() as uow:
+                await uow.events.open_session(got.request_id, platform, chat_id, closes_at, now)
+        return got
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
                            ) -> RecommendationList:
@@ -73,6 +89,44 @@ class GroupWatch:
                 "Fewer than two of that group watch are opted in here now; start a new one with /groupwatch."))
         return await self.group_for(staying, chat, k)
 
+    async def announce_due(self, notifiers: Mapping[str, Notices]) -> int:
+        """Announce the result of every group watch whose deadline passed, in its chat, once."""
+        sent = 0
+        for platform, chat_id, text in await self.close_due():
+            if platform in notifiers:
+                await notifiers[platform].send_notice(f"channel:{chat_id}", text)
+                sent += 1
+        return sent
+
+    async def close_due(self) -> list[tuple[str, str, str]]:
+        """Group watches whose deadline passed: the result from the votes so far, claimed once (every process may
+        run this); (platform, chat, announcement) for each."""
+        now = self.rec.clock.now()
+        out = []
+        async with self.rec.store.read() as uow:
+            due = await uow.events.due_sessions(now)
+        for request_id, platform, chat_id in due:
+            async with self.rec.store.unit() as uow:
+                events = [e for e in await uow.events.of_request(request_id) if e.mode == Mode.GROUP]
+                if not events:
+                    continue
+                await uow.events.hold(min(e.id for e in events))
+                votes = await uow.events.votes(request_id)
+                ranks = {e.rank: e.show_id for e in events}
+                titles = {sid: r.title for sid, r in (await uow.shows.many(set(ranks.values()))).items()}
+                score = {r: (sum(1 for v in votes if v[0] == r and v[2]), sum(1 for v in votes if v[0] == r
+                                                                                and not v[2])) for r in ranks}
+                winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r))
+                if not votes:
+                    text = "The vote closed and nobody voted: no winner this time. /groupwatch asks again."
+                else:
+                    up, down = score[winner]
+                    text = (f"The vote closed: {titles.get(ranks[winner], '?')} it is (👍 {up} · 👎 {down}, "
+                            f"{len({v[1] for v in votes})} of {len({e.person_id for e in events})} voted).")
+                if await uow.events.claim_result(request_id, winner if votes else 0, now):
+                    out.append((platform, chat_id, text))
+        return out
+
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
         """A member's vote on one pick of a group watch (the pick's message carries one event of it; any member
         may vote, once per pick, changeable)."""
@@ -87,6 +141,11 @@ class GroupWatch:
             raise MultitudesError("not a member", user_message="Only people in this group watch can vote.")
         ranks = {e.rank: e.show_id for e in group}
         announce = False
+        async with self.rec.store.read() as uow:
+            closes = await uow.events.session_closes(ev.request_id)
+        if closes is not None and closes <= self.rec.clock.now():
+            raise MultitudesError("vote closed", user_message=(
+                f"That vote closed at {closes:%H:%M} UTC; /groupwatch starts a new one."))
         async with self.rec.store.unit() as uow:
             # votes on one group watch are counted one after another (the request's first pick held): the vote
             # that completes the tally sees every other, and claims the announcement once
@@ -108,7 +167,8 @@ class GroupWatch:
                           titles.get(ranks[winner], "?") if winner is not None else None,
                           *(score[winner] if winner is not None else (0, 0)), announce=announce)
 
-    async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None) -> RecommendationList:
+    async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None,
+                    filters: Filters = Filters()) -> RecommendationList:  # noqa: B008 (a frozen value)
         """A pick nobody has started, seen, rated, dropped or dismissed, that every member's best-fitting persona
         can live with (least misery)."""
         reports = [await self.rec.personas.personas(p) for p in person_ids]
@@ -147,6 +207,15 @@ class GroupWatch:
         view = PersonView(vecs, seen, {}, None, None, [], genres, services=shared, region=region)
         job = Job(RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform), dep, view, Mode.GROUP,
                   titles=titles, now=self.rec.clock.now(), group=groups)
+        if filters.provider and filters.provider.casefold() == "mine":
+            if not shared:
+                raise MultitudesError("no shared service", user_message=(
+                    "provider:mine needs a streaming service you all have: each of you can name theirs with "
+                    "/settings services:… — right now you share none."))
+            filters = replace(filters, provider=None, services=shared)
+        filters = replace(filters, region=filters.region or region)
+        known_words(filters, dep)
+        job.ok, job.filters = fits(filters, None), filters
         ranked = await offload(rank, job, self.rec.profile)
         if not ranked.picks:
             return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),

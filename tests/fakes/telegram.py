@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -59,16 +60,32 @@ class FakeTelegram(FakeServer):
 
     def command(self, uid: int, text: str, *, chat: int | None = None, name: str = "Alice",
                 kind: str = "private", sender_chat: int | None = None, is_bot: bool = False,
-                forwarded_from: int | None = None, edited: bool = False) -> None:
+                forwarded_from: int | None = None, edited: bool = False,
+                mentions: Sequence[tuple[int, str]] = (), at: Sequence[str] = (),
+                reply_to: tuple[int, str] | None = None) -> None:
         """A command as Telegram delivers it: ``sender_chat`` for an anonymous admin or a channel post (``from``
         is then the placeholder account ``uid`` names), ``forwarded_from`` for a forwarded message, ``edited``
         for an edit of an earlier message."""
         cmd = text.split(maxsplit=1)[0]
+        entities: list[dict[str, Any]] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]
+        for mid, mname in mentions:                 # (ASCII names: offsets count UTF-16 units)
+            text += " "
+            entities.append({"type": "text_mention", "offset": len(text), "length": len(mname),
+                             "user": self._user(mid, mname)})
+            text += mname
+        for handle in at:
+            text += " "
+            entities.append({"type": "mention", "offset": len(text), "length": len(handle) + 1})
+            text += "@" + handle
         self.next_message += 1
         msg: dict[str, Any] = {"message_id": self.next_message, "date": int(time.time()),
                                "chat": self._chat(chat or uid, kind), "from": {**self._user(uid, name),
                                                                                "is_bot": is_bot},
-                               "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(cmd)}]}
+                               "text": text, "entities": entities}
+        if reply_to is not None:
+            msg["reply_to_message"] = {"message_id": max(1, self.next_message - 1), "date": int(time.time()),
+                                       "chat": self._chat(chat or uid, kind), "from": self._user(*reply_to),
+                                       "text": "earlier"}
         if sender_chat is not None:
             msg["sender_chat"] = {"id": sender_chat, "type": "supergroup" if sender_chat == chat else "channel",
                                   "title": "Group"}

@@ -124,6 +124,24 @@ class EventRepo:
                                   "ON CONFLICT DO NOTHING RETURNING 1", request_id, rank, iso(at))
         return bool(got)
 
+    async def open_session(self, request_id: str, platform: str, chat_id: str, closes_at: datetime,
+                           at: datetime) -> None:
+        await self.db.execute("INSERT INTO group_sessions(request_id, platform, chat_id, closes_at, created_at) "
+                              "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING", request_id, platform, chat_id,
+                              iso(closes_at), iso(at))
+
+    async def session_closes(self, request_id: str) -> datetime | None:
+        row = await self.db.fetchone("SELECT closes_at FROM group_sessions WHERE request_id=?", request_id)
+        return parse_ts(row[0]) if row is not None else None
+
+    async def due_sessions(self, now: datetime, limit: int = 100) -> list[tuple[str, str, str]]:
+        """(request, platform, chat) of group watches whose vote has closed and whose result is not announced."""
+        rows = await self.db.fetch(
+            "SELECT s.request_id, s.platform, s.chat_id FROM group_sessions s WHERE s.closes_at <= ? AND NOT EXISTS "
+            "(SELECT 1 FROM group_results r WHERE r.request_id = s.request_id) ORDER BY s.closes_at LIMIT ?",
+            iso(now), limit)
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     async def votes(self, request_id: str) -> list[tuple[int, int, bool]]:
         """(rank, person, up) of every vote on a group watch."""
         rows = await self.db.fetch("SELECT rank, person_id, up FROM group_votes WHERE request_id=? "

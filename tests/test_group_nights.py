@@ -1,0 +1,137 @@
+"""Group nights that work: /groupwatch with filters and the members' shared services, a vote deadline (`in:2h`)
+after which no vote counts and the result is announced once in the chat, and — on Telegram — members named by
+reply or mention."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.grammar import GrammarError, parse_groupwatch
+from bot.telegram import TelegramFrontend
+from engine.errors import MultitudesError
+from engine.models import Filters
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegram
+
+NOW = datetime(2026, 7, 6, 19, 0, tzinfo=UTC)
+CHAT = ("memory", "g")
+
+
+class Notices:
+    platform = "memory"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_notice(self, target: str, text: str) -> str:
+        self.sent.append((target, text))
+        return str(len(self.sent))
+
+
+async def two(make_engine: Any) -> tuple[Any, FakeClock, int, int]:
+    clock = FakeClock(NOW)
+    engine = await make_engine(clock=clock)
+    ann, ben = await engine.person("memory", "a", "Ann"), await engine.person("memory", "b", "Ben")
+    for p in (ann, ben):
+        await engine.load_sample(p)
+        await engine.set_group_opt_in(*CHAT, p, True)
+    return engine, clock, ann, ben
+
+
+@pytest.mark.both_stores
+async def test_a_deadline_closes_the_vote_and_the_result_is_announced_once(make_engine: Any) -> None:
+    engine, clock, ann, ben = await two(make_engine)
+    got = await engine.group_recommend([ann, ben], CHAT, closes_at=NOW + timedelta(hours=2))
+    first, second = got.items[0], got.items[1]
+    await engine.group_vote(first.event_id, ann, up=True)
+    await engine.group_vote(second.event_id, ben, up=True)
+    await engine.group_vote(first.event_id, ben, up=True)
+    notices = Notices()
+    assert await engine.close_group_votes({"memory": notices}) == 0            # not yet
+    clock.advance(hours=2, seconds=1)
+    with pytest.raises(MultitudesError) as e:
+        await engine.group_vote(second.event_id, ann, up=True)
+    assert "closed" in e.value.user_message
+    assert await engine.close_group_votes({"memory": notices}) == 1
+    (target, text), = notices.sent
+    assert target == "channel:g" and first.title in text and "👍 2 · 👎 0" in text and "2 of 2 voted" in text
+    assert await engine.close_group_votes({"memory": notices}) == 0             # once
+    assert len(notices.sent) == 1
+
+
+@pytest.mark.both_stores
+async def test_nobody_voting_is_said_and_a_finished_vote_is_not_announced_again(make_engine: Any) -> None:
+    engine, clock, ann, ben = await two(make_engine)
+    quiet = await engine.group_recommend([ann, ben], CHAT, closes_at=NOW + timedelta(minutes=30))
+    done = await engine.group_recommend([ann, ben], CHAT, closes_at=NOW + timedelta(minutes=30))
+    for pick in done.items:                          # everyone voted on everything: announced by the last vote
+        for p in (ann, ben):
+            tally = await engine.group_vote(pick.event_id, p, up=True)
+    assert tally.announce
+    clock.advance(minutes=31)
+    notices = Notices()
+    assert await engine.close_group_votes({"memory": notices}) == 1
+    assert "nobody voted" in notices.sent[0][1]
+    assert quiet.request_id != done.request_id
+
+
+@pytest.mark.both_stores
+async def test_filters_and_shared_services_shape_the_picks(make_engine: Any) -> None:
+    engine, _, ann, ben = await two(make_engine)
+    got = await engine.group_recommend([ann, ben], CHAT, filters=Filters(genres_in=("comedy",)))
+    assert got.items and all("comedy" in it.genres for it in got.items)
+    with pytest.raises(MultitudesError) as e:
+        await engine.group_recommend([ann, ben], CHAT, filters=Filters(provider="mine"))
+    assert "share none" in e.value.user_message
+    await engine.update_settings(ann, services=("hulu", "netflix"))
+    await engine.update_settings(ben, services=("hulu",))
+    mine = await engine.group_recommend([ann, ben], CHAT, filters=Filters(provider="mine"))
+    assert mine.items and all("Hulu" in it.providers for it in mine.items)
+    for bad in (NOW - timedelta(minutes=1), NOW + timedelta(days=8)):
+        with pytest.raises(MultitudesError):
+            await engine.group_recommend([ann, ben], CHAT, closes_at=bad)
+
+
+def test_the_groupwatch_words() -> None:
+    ask = parse_groupwatch(["in:1h30", "@ben", "genre:+comedy"])
+    assert ask.closes_in == 90 and ask.filters.genres_in == ("comedy",)
+    assert parse_groupwatch([]).closes_in is None
+    for bad in (["in:2m"], ["in:9d"], ["in:soon"], ["persona:x"], ["k:3"]):
+        with pytest.raises(GrammarError):
+            parse_groupwatch(bad)
+
+
+async def test_telegram_members_named_by_reply_mention_or_username(make_engine: Any) -> None:
+    async with FakeTelegram() as tg:
+        engine = await make_engine(MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            group = -100500
+            for uid, name in ((11, "Ann"), (12, "Ben"), (13, "Cat")):
+                pid = await engine.person("telegram", str(uid), name)
+                await engine.load_sample(pid)
+                tg.command(uid, "/settings group:on", chat=group, name=name, kind="group")
+                await tg.wait_sent(uid - 10)
+
+            async def ask(want: int, **kw: Any) -> str:
+                """/groupwatch from Ann; what the bot said once ``want`` messages came (a list is its heading,
+                three picks and the re-roll offer: five)."""
+                n = len(tg.sent)
+                tg.command(11, "/groupwatch", chat=group, name="Ann", kind="group", **kw)
+                await tg.wait_sent(n + want, within=60)
+                return "\n".join(str(m.get("text") or m.get("caption") or "") for m in tg.sent[n:])
+
+            refused = await ask(1, at=["zed"])                               # nobody the bot has seen
+            assert "@zed" in refused and "opt in" in refused
+            # (a text mention — the account itself — is what the conversation suite sends on Telegram)
+            assert "you all" in await ask(5, reply_to=(12, "Ben"))          # replying to Ben's message
+            assert "you all" in await ask(5, at=["cat"])                    # @cat: seen before, so known
+        finally:
+            await fe.stop()
+            await asyncio.sleep(0)
