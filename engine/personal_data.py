@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,9 +31,11 @@ from .models import AlertKind, FeedbackKind, ImportReport, Mode, PersonSettings,
 from .store import Store
 from .store.repos.crowd import Member
 from .store.repos.personal import ref
+from .store.unit import Unit
 from .taste.service import PersonaService
 
 FORMAT, VERSION = "multitudes-export", 1
+CHUNK = 5000                    # plays per unit of a large restore (as an import)
 SOURCES = ("trakt", "trakt-export", "netflix", "netflix-activity", "sample")
 PLACE_BOUND = frozenset({"share_cowatch", "group_opt_in", "alert_channel"})
 Str = Annotated[str, Field(max_length=500)]
@@ -246,47 +250,60 @@ class PersonalData:
                 for m in members]
 
     async def restore(self, person_id: int, data: bytes, max_rows: int) -> ImportReport:
-        doc = await asyncio.to_thread(parse, data, max_rows)      # JSON and its checks: off the event loop
-        settings = self._settings(doc.person)
-        async with self.store.unit() as uow:
-            p = uow.personal
-            play_ids = await p.show_ids([_show(x) for x in doc.plays])
-            added = 0
-            for source in SOURCES:                       # each play keeps the source it came from
-                mine = [Play(ref(_show(x)), x.season, x.episode, parse_ts(x.watched_at) or self.clock.now(),
-                             x.history_id, x.action, x.episode_title, x.watched_at)
-                        for x, sid in zip(doc.plays, play_ids, strict=True) if sid is not None and x.source == source]
-                added += await uow.history.add_plays(person_id, mine, source, trusted=False)
-            sections: list[tuple[str, Sequence[Any], Callable[[Any], tuple[Any, ...]]]] = [
-                ("ratings", doc.ratings, lambda x: (x.rating, x.rated_at)),
-                ("watchlist", doc.watchlist, lambda x: (x.listed_at,)),
-                ("hidden", doc.hidden, lambda x: (x.kind, x.hidden_at)),
-                ("dismissed", doc.dismissed, lambda x: (x.at, str(x.reason) if x.reason else None))]
-            for table, items, row in sections:
-                ids = await p.show_ids([_show(x) for x in items])
-                await p.restore_listed(person_id, table, [(sid, *row(x)) for x, sid in zip(items, ids, strict=True)
-                                                          if sid is not None])
-            pick_ids = await p.show_ids([_show(x) for x in doc.picks])
-            for pick, sid in zip(doc.picks, pick_ids, strict=True):
-                if sid is not None:
-                    await p.restore_pick(person_id, sid, pick.model_dump(mode="json"))
-            alert_ids = await p.show_ids([_show(x) for x in doc.alerts])
-            now = iso(self.clock.now())
-            for x, sid in zip(doc.alerts, alert_ids, strict=True):
-                if sid is not None:
-                    a = x.model_dump(mode="json")
-                    a["payload"] = x.payload.model_dump(mode="json", exclude_unset=True)
-                    a["status"] = "pending" if x.status == "sending" else x.status    # a claim dies with its place
-                    await p.restore_alert(person_id, sid, a, now)
-            if settings is not None:
-                await uow.people.save_settings(person_id, settings)
-            elif doc.person.timezone is not None:
-                await uow.people.set_timezone(person_id, doc.person.timezone)
-        unnamed = sum(1 for ids in (play_ids, pick_ids, alert_ids) for s in ids if s is None)
-        return ImportReport(kind="multitudes export", plays_added=added, plays_seen=len(doc.plays),
-                            shows=len({s for s in play_ids if s is not None}), ratings=len(doc.ratings),
-                            watchlist=len(doc.watchlist),
-                            skipped=(f"{unnamed} rows name a show by no outside id",) if unnamed else ())
+        # the JSON, its checks, and every row made ready to write: in a worker (a heavy history is 20,000+ rows)
+        r = await asyncio.to_thread(prepare, data, max_rows, self.clock.now())
+        settings = self._settings(r.doc.person)
+        staged = uuid.uuid4().hex if len(r.plays) > CHUNK else None
+        try:
+            if staged is not None:       # a heavy history: written aside in chunks, each its own short unit
+                for source in SOURCES:
+                    mine = [play for src, play in r.plays if src == source]
+                    for n in range(0, len(mine), CHUNK):
+                        async with self.store.unit() as uow:
+                            await uow.history.stage_plays(staged, person_id, mine[n:n + CHUNK], source, trusted=False)
+                        await asyncio.sleep(0)
+            async with self.store.unit() as uow:            # then all of it lands, or none of it
+                added = await self._plays(uow, person_id, r, staged)
+                await self._rest(uow, person_id, r, settings)
+        except BaseException:
+            if staged is not None:
+                async with self.store.unit() as uow:
+                    await uow.history.drop_staged(staged)
+            raise
+        return ImportReport(kind="multitudes export", plays_added=added, plays_seen=len(r.plays),
+                            shows=len({json.dumps(s, sort_keys=True) for s in r.play_shows}),
+                            ratings=len(r.doc.ratings), watchlist=len(r.doc.watchlist),
+                            skipped=(f"{r.unnamed} rows name a show by no outside id",) if r.unnamed else ())
+
+    @staticmethod
+    async def _plays(uow: Unit, person_id: int, r: Prepared, staged: str | None) -> int:
+        if staged is not None:
+            return await uow.history.commit_staged(staged)
+        added = 0
+        for source in SOURCES:                       # each play keeps the source it came from
+            added += await uow.history.add_plays(person_id, [play for src, play in r.plays if src == source], source,
+                                                 trusted=False)
+        return added
+
+    async def _rest(self, uow: Unit, person_id: int, r: Prepared, settings: PersonSettings | None) -> None:
+        p = uow.personal
+        for table, shows, rows in r.listed:
+            ids = await p.show_ids(shows)
+            await p.restore_listed(person_id, table, [(sid, *row) for row, sid in zip(rows, ids, strict=True)
+                                                      if sid is not None])
+        pick_ids = await p.show_ids(r.pick_shows)
+        for pick, sid in zip(r.picks, pick_ids, strict=True):
+            if sid is not None:
+                await p.restore_pick(person_id, sid, pick)
+        alert_ids = await p.show_ids(r.alert_shows)
+        now = iso(self.clock.now())
+        for alert, sid in zip(r.alerts, alert_ids, strict=True):
+            if sid is not None:
+                await p.restore_alert(person_id, sid, alert, now)
+        if settings is not None:
+            await uow.people.save_settings(person_id, settings)
+        elif r.doc.person.timezone is not None:
+            await uow.people.set_timezone(person_id, r.doc.person.timezone)
 
     @staticmethod
     def _settings(person: PersonIn) -> PersonSettings | None:
@@ -304,6 +321,45 @@ class PersonalData:
         except ValidationError as e:
             first = e.errors()[0]
             raise InvalidImport(f"person.settings.{'.'.join(str(x) for x in first['loc'])}: {first['msg']}.") from e
+
+
+@dataclass
+class Prepared:
+    """An export checked and turned into what the store writes (built in a worker)."""
+    doc: ExportIn
+    play_shows: list[dict[str, Any]]
+    plays: list[tuple[str, Play]]                                       # (source, play)
+    listed: list[tuple[str, list[dict[str, Any]], list[tuple[Any, ...]]]]   # (table, shows, rows without show)
+    pick_shows: list[dict[str, Any]]
+    picks: list[dict[str, Any]]
+    alert_shows: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    unnamed: int                                # plays whose show has no outside id (left out)
+
+
+def prepare(data: bytes, max_rows: int, now: datetime) -> Prepared:
+    doc = parse(data, max_rows)
+    named = [x for x in doc.plays if x.show.ids.trakt or x.show.ids.tmdb or x.show.ids.imdb]
+    play_shows = [_show(x) for x in named]
+    plays: list[tuple[str, Play]] = [
+        (str(x.source), Play(ref(shown), x.season, x.episode, parse_ts(x.watched_at) or now, x.history_id, x.action,
+                             x.episode_title, x.watched_at))
+        for x, shown in zip(named, play_shows, strict=True)]
+    listed: list[tuple[str, list[dict[str, Any]], list[tuple[Any, ...]]]] = [
+        ("ratings", [_show(x) for x in doc.ratings], [(x.rating, x.rated_at) for x in doc.ratings]),
+        ("watchlist", [_show(x) for x in doc.watchlist], [(x.listed_at,) for x in doc.watchlist]),
+        ("hidden", [_show(x) for x in doc.hidden], [(x.kind, x.hidden_at) for x in doc.hidden]),
+        ("dismissed", [_show(x) for x in doc.dismissed],
+         [(x.at, str(x.reason) if x.reason else None) for x in doc.dismissed])]
+    alerts = []
+    for x in doc.alerts:
+        a = x.model_dump(mode="json")
+        a["payload"] = x.payload.model_dump(mode="json", exclude_unset=True)
+        a["status"] = "pending" if x.status == "sending" else x.status     # a claim dies with its place
+        alerts.append(a)
+    return Prepared(doc, play_shows, plays, listed, [_show(x) for x in doc.picks],
+                    [x.model_dump(mode="json") for x in doc.picks], [_show(x) for x in doc.alerts], alerts,
+                    len(doc.plays) - len(named))
 
 
 def _show(x: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .clock import Clock
+from .compute import offload
 from .errors import MultitudesError, NotLinked, ServiceUnavailable, TraktReauthRequired
 from .feedback import FeedbackService
 from .filters import passes
@@ -172,43 +173,7 @@ class Watching:
         tz = person.settings.timezone if person is not None else None
         region = person.settings.region if person is not None else None
         now = self.clock.now()
-        out = [n for sid, ps in recent.items() if sid in shows
-               for n in [self._next(shows[sid], ps, tz, region, now)] if n is not None]
-        return sorted(out, key=lambda n: self._rank(n, now))
-
-    @staticmethod
-    def _next(rec: ShowRecord, plays: list[PlayRow], tz: str | None, region: str | None, now: datetime
-              ) -> NextUp | None:
-        meta = rec.meta
-        found = next_episode(plays, meta, rec.aired_episodes, now)
-        if found is None:
-            return None
-        season, episode, opens, left, when = found
-        constructed = any(p.source in CONSTRUCTED for p in plays)
-        made_up = constructed or meta.made_up("episodes_per_season")
-        hist = ShowHistory(rec.id, [Watch(p.season, p.episode, p.watched_at) for p in plays])
-        style, _ = show_style(hist, tz)
-        last = max(plays, key=lambda p: (p.watched_at, p.season, p.episode or 0))
-        ann = meta.next_episode
-        title = ann.name if ann is not None and (ann.season, ann.episode) == (season, episode) else None
-        return NextUp(
-            rec.id, meta.display_title if meta.title or meta.name else rec.title, rec.year or meta.first_year,
-            season, None if constructed else episode, (last.season, None if constructed else last.episode),
-            last.watched_at, style, episode_title=title, runtime=round(meta.runtime) if meta.runtime else None,
-            aired_at=when, left=None if made_up else left, new_season=opens,
-            where=meta.providers_in(region), where_unknown=region if meta.region_unknown(region) else None)
-
-    @staticmethod
-    def _rank(n: NextUp, now: datetime) -> tuple[int, float]:
-        waiting = n.aired_at is not None and n.aired_at > now
-        since = (now - n.last_watched).total_seconds()
-        if waiting:
-            return 3, (n.aired_at - now).total_seconds() if n.aired_at else 0.0
-        if n.style == BINGE and not n.new_season and since <= 14 * 86400:
-            return 0, since                             # in the middle of a binge
-        if n.style == WEEKLY and n.aired_at is not None and n.aired_at > n.last_watched:
-            return 1, (now - n.aired_at).total_seconds()    # out since they last watched: its air day
-        return 2, since
+        return await offload(_up_next, recent, shows, tz, region, now)     # a heavy history: in a worker
 
     async def tonight(self, person_id: int, minutes: int, *, filters: Filters | None = None, mood: str | None = None,
                       platform: str | None = None) -> Tonight:
@@ -232,7 +197,7 @@ class Watching:
         read = read_mood(mood) if mood else None
         if read is not None and (read.genres or read.short):     # in a mood: the shows in progress that fit it
             ready = [n for n in ready if n.show_id in metas and read.fits(metas[n.show_id])]
-        order = sorted(ready, key=lambda n: (Watching._rank(n, now)[0] > 0, -habits.get(n.show_id, 0.0)))
+        order = sorted(ready, key=lambda n: (rank_of(n, now)[0] > 0, -habits.get(n.show_id, 0.0)))
         left, items, too_long = minutes, [], []
         for n in order:
             if n.runtime is None:
@@ -310,3 +275,44 @@ class Watching:
         if chosen is None:
             return None, 0
         return replace(got, items=(chosen,)), chosen.runtime or 0
+
+
+def _up_next(recent: dict[int, list[PlayRow]], shows: dict[int, ShowRecord], tz: str | None, region: str | None,
+             now: datetime) -> list[NextUp]:
+    out = [n for sid, ps in recent.items() if sid in shows for n in [next_up(shows[sid], ps, tz, region, now)]
+           if n is not None]
+    return sorted(out, key=lambda n: rank_of(n, now))
+
+
+def next_up(rec: ShowRecord, plays: list[PlayRow], tz: str | None, region: str | None, now: datetime
+          ) -> NextUp | None:
+    meta = rec.meta
+    found = next_episode(plays, meta, rec.aired_episodes, now)
+    if found is None:
+        return None
+    season, episode, opens, left, when = found
+    constructed = any(p.source in CONSTRUCTED for p in plays)
+    made_up = constructed or meta.made_up("episodes_per_season")
+    hist = ShowHistory(rec.id, [Watch(p.season, p.episode, p.watched_at) for p in plays])
+    style, _ = show_style(hist, tz)
+    last = max(plays, key=lambda p: (p.watched_at, p.season, p.episode or 0))
+    ann = meta.next_episode
+    title = ann.name if ann is not None and (ann.season, ann.episode) == (season, episode) else None
+    return NextUp(
+        rec.id, meta.display_title if meta.title or meta.name else rec.title, rec.year or meta.first_year,
+        season, None if constructed else episode, (last.season, None if constructed else last.episode),
+        last.watched_at, style, episode_title=title, runtime=round(meta.runtime) if meta.runtime else None,
+        aired_at=when, left=None if made_up else left, new_season=opens,
+        where=meta.providers_in(region), where_unknown=region if meta.region_unknown(region) else None)
+
+
+def rank_of(n: NextUp, now: datetime) -> tuple[int, float]:
+    waiting = n.aired_at is not None and n.aired_at > now
+    since = (now - n.last_watched).total_seconds()
+    if waiting:
+        return 3, (n.aired_at - now).total_seconds() if n.aired_at else 0.0
+    if n.style == BINGE and not n.new_season and since <= 14 * 86400:
+        return 0, since                             # in the middle of a binge
+    if n.style == WEEKLY and n.aired_at is not None and n.aired_at > n.last_watched:
+        return 1, (now - n.aired_at).total_seconds()    # out since they last watched: its air day
+    return 2, since

@@ -60,12 +60,13 @@ class HistoryRepo:
             added += len(got)
         return added
 
-    async def stage_plays(self, import_id: str, person_id: int, plays: Sequence[Play], source: str) -> None:
+    async def stage_plays(self, import_id: str, person_id: int, plays: Sequence[Play], source: str, *,
+                          trusted: bool | None = None) -> None:
         """A chunk of a large import, kept aside until ``commit_staged`` (the shows it names are stored now)."""
         if not plays:
             return
         refs = {id(p.show): p.show for p in plays}
-        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED)
+        ids = await self.shows.upsert(refs.values(), trusted=source not in UPLOADED if trusted is None else trusted)
         sid = {k: lookup(ids, r.ids) for k, r in refs.items()}
         rows = [(import_id, person_id, play_key(p, source), sid[id(p.show)], p.season, p.episode, p.episode_title,
                  p.stamp or iso(p.watched_at), p.history_id, p.action, source) for p in plays]
