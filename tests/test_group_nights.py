@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from bot.grammar import GrammarError, parse_groupwatch
 from bot.telegram import TelegramFrontend
 from engine.errors import MultitudesError
 from engine.models import Filters
+from engine.recommend.weights import SIGNALS
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 
@@ -135,3 +137,32 @@ async def test_telegram_members_named_by_reply_mention_or_username(make_engine: 
         finally:
             await fe.stop()
             await asyncio.sleep(0)
+
+
+def test_the_ledger_tips_the_least_misery_toward_whoever_was_served_worst() -> None:
+    import numpy as np
+
+    from engine.recommend.ranking import group_picks
+    from engine.recommend.weights import shipped
+    # two candidates the plain least misery ranks A first (equal worst fit, Ann's better mean), B better for Ben
+    affinity = np.array([[0.9, 0.5], [0.5, 0.7]])
+    scored = SimpleNamespace(pool=[0, 1], affinity=affinity, Z=np.zeros((2, len(SIGNALS))), penalty=np.zeros(2),
+                             assign=np.array([0, 1]))
+    job = SimpleNamespace(group=[("Ann", [0]), ("Ben", [1])], group_weights=[1.0, 1.0], req=SimpleNamespace(k=2))
+    profile = shipped().profile("live")
+    assert [p.index for p in group_picks(scored, job, profile)] == [0, 1]
+    job.group_weights = [1.0, 1.5]
+    assert [p.index for p in group_picks(scored, job, profile)] == [1, 0]
+
+
+@pytest.mark.both_stores
+async def test_whoever_the_last_night_served_worst_weighs_more_and_is_told_so(make_engine: Any) -> None:
+    engine, _, ann, ben = await two(make_engine)
+    first = await engine.group_recommend([ann, ben], CHAT)
+    for n, pick in enumerate(first.items):                     # Ann likes the first, Ben likes none of them
+        await engine.group_vote(pick.event_id, ann, up=n == 0)
+        tally = await engine.group_vote(pick.event_id, ben, up=False)
+    assert tally.done and tally.winner == first.items[0].title
+    again = await engine.group_recommend([ann, ben], CHAT)
+    assert all("Ben's taste weighs a little more tonight" in it.reason for it in again.items)
+    assert not any("Ann's taste weighs" in it.reason for it in again.items)

@@ -89,6 +89,17 @@ class GroupWatch:
                 "Fewer than two of that group watch are opted in here now; start a new one with /groupwatch."))
         return await self.group_for(staying, chat, k)
 
+    async def ledger(self, person_ids: Sequence[int]) -> list[float]:
+        """How much each member weighs tonight, from the last group night any of them had: who voted 👎 on its
+        winner 1.5, who did not vote on it 1.2, everyone else (and anyone who was not there) 1.0."""
+        async with self.rec.store.read() as uow:
+            last = await uow.events.last_group_night(list(person_ids))
+        if last is None:
+            return [1.0] * len(person_ids)
+        members, votes = last
+        return [1.0 if p not in members else (1.0 if votes.get(p) else 1.5 if p in votes else 1.2)
+                for p in person_ids]
+
     async def announce_due(self, notifiers: Mapping[str, Notices]) -> int:
         """Announce the result of every group watch whose deadline passed, in its chat, once."""
         sent = 0
@@ -205,8 +216,9 @@ class GroupWatch:
         note = ("You have no streaming service in common, so these come from anywhere." if len(named) > 1
                 and not shared else "")
         view = PersonView(vecs, seen, {}, None, None, [], genres, services=shared, region=region)
+        weights = await self.ledger(person_ids)
         job = Job(RecommendRequest(person_ids[0], mode=Mode.GROUP, k=k, platform=platform), dep, view, Mode.GROUP,
-                  titles=titles, now=self.rec.clock.now(), group=groups)
+                  titles=titles, now=self.rec.clock.now(), group=groups, group_weights=weights)
         if filters.provider and filters.provider.casefold() == "mine":
             if not shared:
                 raise MultitudesError("no shared service", user_message=(
@@ -233,6 +245,10 @@ class GroupWatch:
         for p in person_ids[1:]:   # every member gets the event: their feedback and adoption trace back to it
             await self.rec.record(RecommendRequest(p, mode=Mode.GROUP, k=k, platform=platform), request_id, stored,
                                   False, ranked)
+        favoured = [names[p] for p, w in zip(person_ids, weights, strict=True) if w == max(weights) and w > 1.0]
+        if favoured:                # said to the group, never stored (the rows stay nameless)
+            items = [replace(i, reason=f"{i.reason} {favoured[0]}'s taste weighs a little more tonight: last "
+                                       "time's pick was not theirs.") for i in items]
         spoken = {i.show_id: i.reason for i in items}
         return RecommendationList(request_id, Mode.GROUP, tuple(replace(r, reason=spoken[r.show_id])
                                                                 for r in recorded), note=note)

@@ -63,6 +63,7 @@ class Job:
     titles: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
     group: list[tuple[str, list[int]]] = field(default_factory=list)   # (member name, their persona indexes)
+    group_weights: list[float] = field(default_factory=list)    # the ledger: >1 for whoever was served worst last
     served: list[Persona] = field(default_factory=list)    # the personas behind ``person.personas``, in that order
     sims: NDArray[np.float32] | None = None     # the index's cosine to each persona (kept with the personas)
 
@@ -177,7 +178,11 @@ def group_picks(scored: Scored, job: Job, profile: Profile) -> list[Pick]:
     w = np.array([0.0 if s in ("persona", "tone") else profile.weight(s) for s in SIGNALS])
     rel = scored.Z @ w
     rel = (rel - rel.mean()) / (rel.std() or 1.0)
-    total = 3.0 * fits.min(axis=1) + 0.5 * fits.mean(axis=1) + 0.3 * rel - scored.penalty
+    ledger = np.array(job.group_weights if len(job.group_weights) == len(job.group) else [1.0] * len(job.group))
+    # whoever the last group night served worst weighs more tonight: in the mean, and in a bonus for their fit
+    # (all weights 1: the plain least misery)
+    weighted = fits @ ledger / ledger.sum()
+    total = 3.0 * fits.min(axis=1) + 0.5 * weighted + 1.0 * fits @ (ledger - 1.0) + 0.3 * rel - scored.penalty
     order = [int(i) for i in np.argsort(-total, kind="stable") if np.isfinite(total[i])][: job.req.k]
     return [Pick(i, int(scored.assign[i]), float(total[i]), "group") for i in order]
 

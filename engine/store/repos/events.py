@@ -142,6 +142,23 @@ class EventRepo:
             iso(now), limit)
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def last_group_night(self, person_ids: Sequence[int]) -> tuple[set[int], dict[int, bool]] | None:
+        """The latest group watch with a winner that any of these people took part in: (its members, each
+        member's vote on the winner)."""
+        if not person_ids:
+            return None
+        row = await self.db.fetchone(
+            "SELECT r.request_id, r.rank FROM group_results r WHERE r.rank > 0 AND r.request_id IN (SELECT "
+            f"request_id FROM rec_events WHERE mode='group' AND person_id IN ({marks(len(person_ids))})) "
+            "ORDER BY r.announced_at DESC, r.request_id LIMIT 1", *person_ids)
+        if row is None:
+            return None
+        members = {int(r[0]) for r in await self.db.fetch(
+            "SELECT DISTINCT person_id FROM rec_events WHERE request_id=? AND mode='group'", row[0])}
+        votes = {int(r[0]): bool(r[1]) for r in await self.db.fetch(
+            "SELECT person_id, up FROM group_votes WHERE request_id=? AND rank=?", row[0], row[1])}
+        return members, votes
+
     async def votes(self, request_id: str) -> list[tuple[int, int, bool]]:
         """(rank, person, up) of every vote on a group watch."""
         rows = await self.db.fetch("SELECT rank, person_id, up FROM group_votes WHERE request_id=? "
