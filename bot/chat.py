@@ -7,6 +7,7 @@ event (a command, a button press, a reaction, a document) and feeds the event to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from engine.models import GroupTally, Recommendation
@@ -80,6 +81,11 @@ class Chat(Protocol):
 
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         """A chart; ``name`` (e.g. ``year-2026.png``): a chart the console writes out rather than only pointing to."""
+        ...
+
+    async def schedule_event(self, title: str, at: datetime) -> bool:
+        """Where the platform has them, the group watch as an event at ``at`` (a Discord scheduled event);
+        False where it has none."""
         ...
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:

@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -128,6 +129,9 @@ class ConsoleChat:
 
     async def offer_reroll(self, request_id: str) -> None:
         self.console.say("(run groupwatch again for other picks)")
+
+    async def schedule_event(self, title: str, at: datetime) -> bool:
+        return False                                # no events here: the announcement says the time
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         """Written into var/files/ (ignored by git), and the path said."""

@@ -417,11 +417,18 @@ class Conversation:
             members = here
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
         ask = parse_groupwatch(_tokens(args))
-        closes = self.engine.clock.now() + timedelta(minutes=ask.closes_in) if ask.closes_in else None
+        now = self.engine.clock.now()
+        closes = now + timedelta(minutes=ask.closes_in) if ask.closes_in else None
         if closes is not None:
             heading += f" The vote closes in {render_plans.length(ask.closes_in or 0)} ({closes:%H:%M} UTC)."
+        watch = None
+        if ask.at is not None:                       # the next such time in the asker's zone, after the vote
+            tz = (await self.engine.person_settings(pid)).timezone
+            watch = render_plans.next_time(ask.at, tz, closes or now)
+            heading += f" Watching together at {watch:%H:%M} UTC."
         result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3,
-                                                   filters=ask.filters, closes_at=closes)
+                                                   filters=ask.filters, closes_at=closes, event_at=watch,
+                                                   announce_to=chat.chat_id)
         await self._deliver(chat, result, group=True, heading=heading + (f"\n{result.note}" if result.note else ""))
 
     async def _cmd_rate(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
@@ -515,7 +522,16 @@ class Conversation:
         except Exception:                           # the vote counted; only its display lags
             log.warning("%s: could not show a group vote count", chat.platform, exc_info=True)
         if t.announce and t.winner:                 # once, to everyone in the chat (not the last voter alone)
-            await chat.announce(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}). Enjoy!")
+            when = ""
+            if t.event_at is not None:
+                when = f" Watching together at {t.event_at:%H:%M} UTC."
+                try:
+                    if await chat.schedule_event(t.winner, t.event_at):
+                        when += " It is in the server's events."
+                except Exception:                   # the result still goes out; the event is a courtesy
+                    log.warning("%s: could not schedule a group watch", chat.platform, exc_info=True)
+            await chat.announce(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}).{when} "
+                                "Enjoy!")
 
     async def _reroll(self, chat: Chat, request_id: str) -> None:
         if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):

@@ -13,6 +13,7 @@ import asyncio
 import io
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -150,6 +151,14 @@ class _Progress:
         await self.chat.reply(text)
 
 
+async def create_watch_event(guild: discord.Guild, title: str, at: datetime) -> None:
+    """A Discord scheduled event (an external one: the show plays wherever they watch it) for a group watch."""
+    await guild.create_scheduled_event(
+        name=f"Group watch: {title}"[:100], start_time=at, end_time=at + timedelta(hours=2),
+        entity_type=discord.EntityType.external, location="Multitudes group watch",
+        privacy_level=discord.PrivacyLevel.guild_only, description="Chosen by the group's vote.")
+
+
 class DiscordChat:
     """One interaction (deferred), or a reaction / scheduled push with a destination to write to."""
 
@@ -262,6 +271,13 @@ class DiscordChat:
         view = discord.ui.View(timeout=None)
         view.add_item(_Routed(f"rr:{request_id}", "Re-roll", "🎲", discord.ButtonStyle.primary))
         await self._send(content="None of these?", view=view)
+
+    async def schedule_event(self, title: str, at: datetime) -> bool:
+        guild = self.interaction.guild if self.interaction is not None else None
+        if guild is None:
+            return False
+        await create_watch_event(guild, title, at)
+        return True
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         file = discord.File(io.BytesIO(data), name)
@@ -388,6 +404,16 @@ class DiscordFrontend:
         msg = await (await self._destination(target)).send(text[:1900])
         return str(msg.id)
 
+    async def schedule_event(self, target: str, title: str, at: datetime) -> bool:
+        """A group watch's winner as a scheduled event of the server the target channel belongs to."""
+        kind, _, ident = target.partition(":")
+        channel = self.bot.get_channel(int(ident)) if kind == "channel" and ident.isdigit() else None
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            return False
+        await create_watch_event(guild, title, at)
+        return True
+
     async def send_digest(self, target: str, digest: Digest) -> str:
         dest = await self._destination(target)
         msg = await dest.send(render.digest(digest)[:1900])
@@ -459,11 +485,14 @@ class DiscordFrontend:
 
         @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
         @app_commands.describe(a="someone to watch with", b="someone else", c="and one more",
-                               closes="the vote closes after this long, e.g. 2h", filters="e.g. genre:+comedy")
+                               closes="the vote closes after this long, e.g. 2h",
+                               at="when you watch the winner, e.g. 21:00 (a server event)",
+                               filters="e.g. genre:+comedy")
         async def groupwatch(interaction: discord.Interaction[Any], a: discord.User, b: discord.User | None = None,
-                             c: discord.User | None = None, closes: str | None = None,
+                             c: discord.User | None = None, closes: str | None = None, at: str | None = None,
                              filters: str | None = None) -> None:
-            args = " ".join(p for p in ((f"in:{closes}" if closes else ""), filters or "") if p)
+            args = " ".join(p for p in ((f"in:{closes}" if closes else ""), (f"at:{at}" if at else ""),
+                                        filters or "") if p)
             await fe._run(interaction, "groupwatch", args, mentions=[u for u in (a, b, c) if u is not None])
 
         @tree.command(name="settings", description="Group picks, time zone, alerts, digest, watchlist")

@@ -142,22 +142,31 @@ def parse_tonight(tokens: list[str]) -> TonightAsk:
     return TonightAsk(minutes, p.mood, p.filters.build())
 
 
-GROUP_HINT = "Try e.g. `groupwatch`, `groupwatch in:2h`, `groupwatch genre:+comedy runtime:<45 provider:mine`."
+GROUP_HINT = ("Try e.g. `groupwatch`, `groupwatch in:2h at:21:00`, "
+              "`groupwatch genre:+comedy runtime:<45 provider:mine`.")
 
 
 @dataclass
 class GroupAsk:
     closes_in: int | None           # minutes until the vote closes
     filters: Filters
+    at: tuple[int, int] | None = None   # (hour, minute) to watch the winner, in the asker's time zone
 
 
 def parse_groupwatch(tokens: list[str]) -> GroupAsk:
     """``groupwatch [in:2h] [filters]`` (mentions are the platform's, not words)."""
     closes: int | None = None
+    at: tuple[int, int] | None = None
     rest = []
     for tok in tokens:
         key, sep, val = tok.partition(":")
-        if key.lower() == "in" and sep:
+        if key.lower() == "at" and sep:
+            hh, _, mm = val.replace(".", ":").partition(":")
+            h, m = number(hh), number(mm or "0")
+            if h is None or m is None or not (0 <= h < 24 and 0 <= m < 60):
+                raise GrammarError(f"at:{val} should be a time of day, e.g. at:21:00.", GROUP_HINT)
+            at = (h, m)
+        elif key.lower() == "in" and sep:
             closes = duration(val)
             if closes is None or not 5 <= closes <= 7 * 24 * 60:
                 raise GrammarError(f"in:{val} should be a time from 5 minutes to a week, e.g. in:2h.", GROUP_HINT)
@@ -169,7 +178,7 @@ def parse_groupwatch(tokens: list[str]) -> GroupAsk:
     if p.mode != Mode.AUTO or p.k != 5:
         raise GrammarError("groupwatch takes a deadline (in:2h) and filters (genre:, runtime:, provider: …).",
                            GROUP_HINT)
-    return GroupAsk(closes, p.filters.build())
+    return GroupAsk(closes, p.filters.build(), at)
 
 
 RATE_HINT = "Try e.g. `rate Severance 9`, `rate \"The Office\" 7`, `rate Severance remove`."

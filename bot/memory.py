@@ -101,6 +101,9 @@ class MemoryChat:
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         self._add(Sent("image", caption, self._where))
 
+    async def schedule_event(self, title: str, at: datetime) -> bool:
+        return False                                # no events here: the announcement says the time
+
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         self._add(Sent("file", caption, self._speaker.user_id, private=True, file=(name, data)))
 

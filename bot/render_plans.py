@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.plans import CalendarFile, NextUp, Tonight, YearReview
 
@@ -115,3 +116,16 @@ def year_review(r: YearReview) -> str:
     if r.new_taste is not None:
         lines.append(f"• New this year: {r.new_taste.name} ({r.new_taste.share:.0%} of the year)")
     return "\n".join(lines)
+
+
+def next_time(hm: tuple[int, int], tz: str | None, after: datetime) -> datetime:
+    """The first ``hh:mm`` in zone ``tz`` strictly after ``after`` (UTC)."""
+    try:
+        zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = after.astimezone(zone)
+    at = local.replace(hour=hm[0], minute=hm[1], second=0, microsecond=0)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(after.tzinfo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -215,6 +216,9 @@ class TelegramChat:
     async def offer_reroll(self, request_id: str) -> None:
         await self.bot.send_message(self._chat_id, "None of these?", reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton("🎲 Re-roll", callback_data=f"rr:{request_id}")]]))
+
+    async def schedule_event(self, title: str, at: datetime) -> bool:
+        return False                                # no events here: the announcement says the time
 
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         target = self._user.id if self.is_group and self._user is not None else self._chat_id

@@ -168,9 +168,9 @@ class Engine:
     async def recommend(self, req: RecommendRequest) -> RecommendationList:  # any mode, never a show seen
         return await self._s.recommender.recommend(req)
 
-    async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3, *,
-                              filters: Filters | None = None, closes_at: datetime | None = None) -> RecommendationList:
-        return await self._s.group.group_for(person_ids, chat, k, filters=filters, closes_at=closes_at)
+    async def group_recommend(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3,
+                              **when: Any) -> RecommendationList:  # filters=, closes_at=, event_at=
+        return await self._s.group.group_for(person_ids, chat, k, **when)
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
                            ) -> RecommendationList:

@@ -418,6 +418,7 @@ class GroupTally:
     winner_up: int = 0
     winner_down: int = 0
     announce: bool = False              # this vote completed the tally: say the result (exactly once)
+    event_at: datetime | None = None    # when they watch the winner (``/groupwatch at:21:00``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,8 @@ class DiscordDriver:
         n = len(self.dc.sent)
         name, _, args = text.lstrip("/").partition(" ")
         options = {"recommend": {"filters": args}, "settings": {"more": args}, "tonight": {"time": args},
-                   "upcoming": {"format": args}, "stats": {"scope": args}}.get(name, {})
+                   "upcoming": {"format": args}, "stats": {"scope": args},
+                   "groupwatch": {"at": args.removeprefix("at:")}}.get(name, {})
         await self.dc.slash(who.uid, name, {k: v for k, v in options.items() if v},
                             users={k: m.uid for k, m in zip("abc", mentions, strict=False)})
         await wait(lambda: until(self._seen(n)))
@@ -426,7 +427,7 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
         await link_and_sync(d, fake_trakt, BEN)
         for who in (ANN, BEN):
             await d.say(who, "/settings group:on", group=True, until=has("Group picks here: on"))
-        seen = await d.say(ANN, "/groupwatch", group=True, mentions=(BEN,), until=picks(3))
+        seen = await d.say(ANN, "/groupwatch at:23:59", group=True, mentions=(BEN,), until=picks(3))
         texts = [p.text.lower() for p in seen.picks()]
         assert all("ann's" in t and "ben's" in t for t in texts), texts
         ben = await d.engine.find_person(d.platform, d.uid(BEN))
@@ -447,6 +448,11 @@ async def test_the_same_conversation_on_every_adapter(name: str, fake_trakt: Fak
         await d.vote(BEN, two, up=False)
         done = await d.vote(BEN, three, up=False, result=True)
         assert "Everyone voted" in done and "(👍 2 · 👎 0)" in done          # the first pick won
+        assert "Watching together at" in done
+        if d.platform == "discord":                                         # and it is in the server's events
+            (event,) = d.dc.scheduled_events
+            assert "It is in the server's events" in done and event["entity_type"] == 3
+            assert event["name"].startswith("Group watch: ") and event["name"][13:] in done
         assert await d.result_is_public()                                   # everyone there sees it, not the last voter
         changed = await d.vote(ANN, two, up=True)                            # a later change of vote: no second result
         assert "Everyone voted" not in changed

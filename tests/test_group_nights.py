@@ -166,3 +166,40 @@ async def test_whoever_the_last_night_served_worst_weighs_more_and_is_told_so(ma
     again = await engine.group_recommend([ann, ben], CHAT)
     assert all("Ben's taste weighs a little more tonight" in it.reason for it in again.items)
     assert not any("Ann's taste weighs" in it.reason for it in again.items)
+
+
+def test_a_time_to_watch_is_read_in_the_askers_zone() -> None:
+    from bot.render_plans import next_time
+    assert parse_groupwatch(["at:21:00"]).at == (21, 0) and parse_groupwatch(["at:9"]).at == (9, 0)
+    for bad in (["at:25:00"], ["at:21:75"], ["at:tonight"]):
+        with pytest.raises(GrammarError):
+            parse_groupwatch(bad)
+    summer = datetime(2026, 7, 6, 19, 30, tzinfo=UTC)                # 20:30 in London
+    assert next_time((21, 0), "Europe/London", summer) == datetime(2026, 7, 6, 20, 0, tzinfo=UTC)
+    assert next_time((20, 0), "Europe/London", summer) == datetime(2026, 7, 7, 19, 0, tzinfo=UTC)
+
+
+@pytest.mark.both_stores
+async def test_a_time_to_watch_closes_the_vote_then_and_goes_with_the_result(make_engine: Any) -> None:
+    engine, clock, ann, ben = await two(make_engine)
+    at = NOW + timedelta(hours=3)
+    with pytest.raises(MultitudesError):                              # watching before the vote closes
+        await engine.group_recommend([ann, ben], CHAT, closes_at=NOW + timedelta(hours=4), event_at=at)
+    got = await engine.group_recommend([ann, ben], CHAT, event_at=at, announce_to="channel-7")
+    await engine.group_vote(got.items[0].event_id, ann, up=True)
+    clock.advance(hours=3, seconds=1)                                 # no deadline given: it closes at the start
+
+    class Events(Notices):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[tuple[str, str, datetime]] = []
+
+        async def schedule_event(self, target: str, title: str, when: datetime) -> bool:
+            self.events.append((target, title, when))
+            return True
+
+    notices = Events()
+    assert await engine.close_group_votes({"memory": notices}) == 1
+    (target, text), = notices.sent
+    assert target == "channel:channel-7" and "Watching together at" in text and "server's events" in text
+    assert notices.events == [("channel:channel-7", got.items[0].title, at)]

@@ -46,7 +46,8 @@ class GroupWatch:
         self.rec = rec
 
     async def group_for(self, person_ids: Sequence[int], chat: tuple[str, str], k: int = 3, *,
-                        filters: Filters | None = None, closes_at: datetime | None = None) -> RecommendationList:
+                        filters: Filters | None = None, closes_at: datetime | None = None,
+                        event_at: datetime | None = None, announce_to: str | None = None) -> RecommendationList:
         """Least misery over everyone's personas; only people who opted in to group picks in this chat take part
         (an opt-in elsewhere, or an opt-out elsewhere, says nothing here). ``filters`` narrow the picks as for one
         person (``provider:mine``: the services the members share); ``closes_at``: the vote's deadline."""
@@ -68,10 +69,15 @@ class GroupWatch:
         if closes_at is not None and not now < closes_at <= now + MAX_VOTE:
             raise MultitudesError("bad deadline", user_message=(
                 "A vote's deadline is from a few minutes to a week ahead, e.g. `in:2h` or `in:45m`."))
+        if event_at is not None and not (closes_at or now) < event_at <= now + MAX_VOTE:
+            raise MultitudesError("bad watch time", user_message=(
+                "The time to watch comes after the vote closes and within a week, e.g. `in:1h at:21:00`."))
         got = await self.group(ids, k, platform=platform, filters=filters or Filters())
-        if closes_at is not None and got.items:
-            async with self.rec.store.unit() as uow:
-                await uow.events.open_session(got.request_id, platform, chat_id, closes_at, now)
+        if (closes_at is not None or event_at is not None) and got.items:
+            async with self.rec.store.unit() as uow:      # no deadline: the vote closes when they start watching
+                # where the result is said: the channel asked from (a Discord server's id is not a channel's)
+                await uow.events.open_session(got.request_id, platform, announce_to or chat_id,
+                                              closes_at or event_at or now, now, event_at)
         return got
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
@@ -101,22 +107,33 @@ class GroupWatch:
                 for p in person_ids]
 
     async def announce_due(self, notifiers: Mapping[str, Notices]) -> int:
-        """Announce the result of every group watch whose deadline passed, in its chat, once."""
+        """Announce the result of every group watch whose deadline passed, in its chat, once; with a time to
+        watch, the platform's own event too where it has one (a Discord scheduled event)."""
         sent = 0
-        for platform, chat_id, text in await self.close_due():
-            if platform in notifiers:
-                await notifiers[platform].send_notice(f"channel:{chat_id}", text)
-                sent += 1
+        for platform, chat_id, said, winner, event_at in await self.close_due():
+            notifier = notifiers.get(platform)
+            if notifier is None:
+                continue
+            schedule = getattr(notifier, "schedule_event", None)
+            text = said
+            if winner and event_at is not None and schedule is not None:
+                try:
+                    if await schedule(f"channel:{chat_id}", winner, event_at):
+                        text += " It is in the server's events."
+                except Exception:               # the result still goes out; the event is a courtesy
+                    log.warning("%s: could not schedule a group watch", platform, exc_info=True)
+            await notifier.send_notice(f"channel:{chat_id}", text)
+            sent += 1
         return sent
 
-    async def close_due(self) -> list[tuple[str, str, str]]:
+    async def close_due(self) -> list[tuple[str, str, str, str | None, datetime | None]]:
         """Group watches whose deadline passed: the result from the votes so far, claimed once (every process may
         run this); (platform, chat, announcement) for each."""
         now = self.rec.clock.now()
         out = []
         async with self.rec.store.read() as uow:
             due = await uow.events.due_sessions(now)
-        for request_id, platform, chat_id in due:
+        for request_id, platform, chat_id, event_at in due:
             async with self.rec.store.unit() as uow:
                 events = [e for e in await uow.events.of_request(request_id) if e.mode == Mode.GROUP]
                 if not events:
@@ -133,9 +150,10 @@ class GroupWatch:
                 else:
                     up, down = score[winner]
                     text = (f"The vote closed: {titles.get(ranks[winner], '?')} it is (👍 {up} · 👎 {down}, "
-                            f"{len({v[1] for v in votes})} of {len({e.person_id for e in events})} voted).")
+                            f"{len({v[1] for v in votes})} of {len({e.person_id for e in events})} voted)."
+                            + (f" Watching together at {event_at:%H:%M} UTC." if event_at is not None else ""))
                 if await uow.events.claim_result(request_id, winner if votes else 0, now):
-                    out.append((platform, chat_id, text))
+                    out.append((platform, chat_id, text, titles.get(ranks[winner]) if votes else None, event_at))
         return out
 
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
@@ -153,7 +171,7 @@ class GroupWatch:
         ranks = {e.rank: e.show_id for e in group}
         announce = False
         async with self.rec.store.read() as uow:
-            closes = await uow.events.session_closes(ev.request_id)
+            closes, event_at = await uow.events.session(ev.request_id)
         if closes is not None and closes <= self.rec.clock.now():
             raise MultitudesError("vote closed", user_message=(
                 f"That vote closed at {closes:%H:%M} UTC; /groupwatch starts a new one."))
@@ -176,7 +194,7 @@ class GroupWatch:
         return GroupTally(ev.request_id, ev.rank, titles.get(ev.show_id, "?"), sum(v[2] for v in here),
                           sum(not v[2] for v in here), len(members), len(here), done,
                           titles.get(ranks[winner], "?") if winner is not None else None,
-                          *(score[winner] if winner is not None else (0, 0)), announce=announce)
+                          *(score[winner] if winner is not None else (0, 0)), announce=announce, event_at=event_at)
 
     async def group(self, person_ids: Sequence[int], k: int, *, platform: str | None = None,
                     filters: Filters = Filters()) -> RecommendationList:  # noqa: B008 (a frozen value)

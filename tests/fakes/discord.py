@@ -45,6 +45,7 @@ class FakeDiscord(FakeServer):
         self.messages: dict[str, dict[str, Any]] = {}           # every message the bot created, by id
         self.sent: list[dict[str, Any]] = []                    # in order
         self.uploads: dict[str, bytes] = {}                     # attachment id -> the bytes the bot sent
+        self.scheduled_events: list[dict[str, Any]] = []         # what the bot scheduled, as Discord stores it
         self.callbacks: list[dict[str, Any]] = []               # interaction callbacks (type, data)
         self.commands: list[dict[str, Any]] = []                # registered application commands
         self.reactions: list[tuple[str, str]] = []              # (message id, emoji) the bot added
@@ -71,6 +72,7 @@ class FakeDiscord(FakeServer):
         r.add_put("/api/v10/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", self.add_reaction)
         r.add_post("/api/v10/users/@me/channels", self.dm_channel)
         r.add_get("/api/v10/guilds/{gid}/members/{uid}", self.guild_member)
+        r.add_post("/api/v10/guilds/{gid}/scheduled-events", self.scheduled_event)
         r.add_get("/attachments/{id}/{name}", self.attachment)
         self.files: dict[str, bytes] = {}
         self.left: set[tuple[int, int]] = set()          # (guild, user): who left a server
@@ -285,6 +287,25 @@ class FakeDiscord(FakeServer):
             return body
         raw = await request.read()
         return json.loads(raw) if raw else {}
+
+    async def scheduled_event(self, request: web.Request) -> web.Response:
+        """POST /guilds/{id}/scheduled-events: an external event needs a location and an end time (Discord's
+        rules); the event as Discord returns it."""
+        gid = int(request.match_info["gid"])
+        if gid not in self.guilds:
+            return json_response({"message": "Unknown Guild", "code": 10004}, status=404)
+        body = await self._body(request)
+        external = body.get("entity_type") == 3
+        if external and not ((body.get("entity_metadata") or {}).get("location") and body.get("scheduled_end_time")):
+            return json_response({"message": "Invalid Form Body", "code": 50035}, status=400)
+        event = {"id": self._next(), "guild_id": str(gid), "channel_id": None, "creator_id": str(BOT_ID),
+                 "name": body["name"], "description": body.get("description"),
+                 "scheduled_start_time": body["scheduled_start_time"],
+                 "scheduled_end_time": body.get("scheduled_end_time"), "privacy_level": body["privacy_level"],
+                 "status": 1, "entity_type": body["entity_type"], "entity_id": None,
+                 "entity_metadata": body.get("entity_metadata"), "user_count": 0, "image": None}
+        self.scheduled_events.append(event)
+        return json_response(event)
 
     async def me(self, request: web.Request) -> web.Response:
         return json_response({"id": str(BOT_ID), "username": "multitudes", "discriminator": "0", "bot": True,

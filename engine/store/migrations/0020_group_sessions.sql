@@ -1,4 +1,5 @@
--- A group watch with a deadline (``/groupwatch in:2h``): where it was asked and when its vote closes. After
+-- A group watch with a deadline (``/groupwatch in:2h``) or a time to watch (``at:21:00``): where it was asked, when
+-- its vote closes, and when they watch. After
 -- ``closes_at`` no vote counts, and the scheduler announces the result in that chat once (``group_results``
 -- claims it, whether the last vote or the deadline completes the tally).
 CREATE TABLE group_sessions (
@@ -6,6 +7,7 @@ CREATE TABLE group_sessions (
     platform   TEXT NOT NULL,
     chat_id    TEXT NOT NULL,
     closes_at  TEXT NOT NULL,
+    event_at   TEXT,                      -- ``at:21:00``: when they watch the winner (a Discord scheduled event)
     created_at TEXT NOT NULL
 );
 CREATE INDEX group_sessions_closes ON group_sessions(closes_at);
