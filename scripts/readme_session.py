@@ -38,8 +38,9 @@ COMMANDS = (
     "recommend genre:+horor",
     "next",
     "tonight 90m",
+    "stats year 2025",
 )
-KEEP_LINES = {"stats": 4}         # the first lines of a long answer (the rest is elided with "…")
+KEEP_LINES = {"stats": 4, "stats year 2025": 5}         # the first lines of a long answer (the rest is elided with "…")
 
 
 async def session() -> tuple[str, dict[str, object]]:
@@ -55,7 +56,7 @@ async def session() -> tuple[str, dict[str, object]]:
         engine = await bootstrap(settings, clock=StoppedClock(NOW), seed=0)
         try:
             greeting = io.StringIO()
-            console = Console(engine, user="you", out=greeting)
+            console = Console(engine, user="you", out=greeting, files=Path(tmp) / "files")
             await console.start()
             transcript = greeting.getvalue().splitlines()
             for command in COMMANDS:
