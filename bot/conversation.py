@@ -57,7 +57,7 @@ COMMANDS: dict[str, Command] = {
     "history": Command("your last plays", private=True),
     "stats": Command("your viewing in numbers, and how my picks fared (stats year [2025]: a year in review)",
                      private=True, limited=True),
-    "next": Command("the next episode of each show you are in the middle of", private=True),
+    "next": Command("the next episode of each show you are in the middle of", private=True, limited=True),
     "tonight": Command("a plan that fits your evening: tonight 90m (or 2h, 1h30; mood:\"…\" and filters)",
                        private=True, limited=True),
     "upcoming": Command("what is coming for your shows (upcoming ics: as a calendar file)", private=True,
