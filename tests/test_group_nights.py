@@ -203,3 +203,19 @@ async def test_a_time_to_watch_closes_the_vote_then_and_goes_with_the_result(mak
     (target, text), = notices.sent
     assert target == "channel:channel-7" and "Watching together at" in text and "server's events" in text
     assert notices.events == [("channel:channel-7", got.items[0].title, at)]
+
+
+@pytest.mark.both_stores
+async def test_a_reroll_asks_again_the_same_way(make_engine: Any) -> None:
+    engine, clock, ann, ben = await two(make_engine)
+    first = await engine.group_recommend([ann, ben], CHAT, filters=Filters(genres_in=("comedy",)),
+                                         closes_at=NOW + timedelta(hours=2), announce_to="channel-9")
+    again = await engine.reroll_group(first.request_id, ben, CHAT)
+    assert again.items and all("comedy" in it.genres for it in again.items)
+    assert not {it.show_id for it in again.items} & {it.show_id for it in first.items}
+    clock.advance(hours=2, seconds=1)                                  # the same deadline holds for the re-roll
+    with pytest.raises(MultitudesError):
+        await engine.group_vote(again.items[0].event_id, ann, up=True)
+    notices = Notices()
+    assert await engine.close_group_votes({"memory": notices}) == 2
+    assert {t for t, _ in notices.sent} == {"channel:channel-9"}

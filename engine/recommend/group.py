@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -12,6 +13,7 @@ from typing import Protocol
 
 from ..compute import offload
 from ..errors import MultitudesError
+from ..filters import filters_text, parse_filter_tokens
 from ..models import (
     Filters,
     GroupTally,
@@ -73,11 +75,11 @@ class GroupWatch:
             raise MultitudesError("bad watch time", user_message=(
                 "The time to watch comes after the vote closes and within a week, e.g. `in:1h at:21:00`."))
         got = await self.group(ids, k, platform=platform, filters=filters or Filters())
-        if (closes_at is not None or event_at is not None) and got.items:
+        if got.items:
             async with self.rec.store.unit() as uow:      # no deadline: the vote closes when they start watching
                 # where the result is said: the channel asked from (a Discord server's id is not a channel's)
                 await uow.events.open_session(got.request_id, platform, announce_to or chat_id,
-                                              closes_at or event_at or now, now, event_at)
+                                              closes_at or event_at, now, event_at, filters_text(filters or Filters()))
         return got
 
     async def reroll_group(self, request_id: str, person_id: int, chat: tuple[str, str], k: int = 3
@@ -86,6 +88,7 @@ class GroupWatch:
         async with self.rec.store.read() as uow:
             events = await uow.events.of_request(request_id)
             here = set(await uow.people.chat_members(chat[0], chat[1], opted_in=True))
+            closes, event_at, asked, said_in = await uow.events.session(request_id)
         members = list(dict.fromkeys(e.person_id for e in events if e.mode == Mode.GROUP))
         if person_id not in members:
             raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
@@ -93,7 +96,11 @@ class GroupWatch:
         if person_id not in staying or len(staying) < 2:
             raise MultitudesError("opted out", user_message=(
                 "Fewer than two of that group watch are opted in here now; start a new one with /groupwatch."))
-        return await self.group_for(staying, chat, k)
+        now = self.rec.clock.now()          # asked again the same way: its filters, and its times while ahead
+        closes = closes if closes is not None and closes > now and closes != event_at else None
+        return await self.group_for(staying, chat, k, filters=parse_filter_tokens(shlex.split(asked)),
+                                    closes_at=closes, event_at=event_at if event_at and event_at > now else None,
+                                    announce_to=said_in)
 
     async def ledger(self, person_ids: Sequence[int]) -> list[float]:
         """How much each member weighs tonight, from the last group night any of them had: who voted 👎 on its
@@ -171,7 +178,7 @@ class GroupWatch:
         ranks = {e.rank: e.show_id for e in group}
         announce = False
         async with self.rec.store.read() as uow:
-            closes, event_at = await uow.events.session(ev.request_id)
+            closes, event_at, _, _ = await uow.events.session(ev.request_id)
         if closes is not None and closes <= self.rec.clock.now():
             raise MultitudesError("vote closed", user_message=(
                 f"That vote closed at {closes:%H:%M} UTC; /groupwatch starts a new one."))

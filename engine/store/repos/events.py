@@ -124,22 +124,27 @@ class EventRepo:
                                   "ON CONFLICT DO NOTHING RETURNING 1", request_id, rank, iso(at))
         return bool(got)
 
-    async def open_session(self, request_id: str, platform: str, chat_id: str, closes_at: datetime,
-                           at: datetime, event_at: datetime | None = None) -> None:
+    async def open_session(self, request_id: str, platform: str, chat_id: str, closes_at: datetime | None,
+                           at: datetime, event_at: datetime | None = None, filters: str = "") -> None:
         await self.db.execute("INSERT INTO group_sessions(request_id, platform, chat_id, closes_at, event_at, "
-                              "created_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING", request_id, platform,
-                              chat_id, iso(closes_at), iso(event_at) if event_at else None, iso(at))
+                              "filters, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", request_id,
+                              platform, chat_id, iso(closes_at) if closes_at else None,
+                              iso(event_at) if event_at else None, filters, iso(at))
 
-    async def session(self, request_id: str) -> tuple[datetime | None, datetime | None]:
-        """(when the vote closes, when they watch) of a group watch; (None, None) without either."""
-        row = await self.db.fetchone("SELECT closes_at, event_at FROM group_sessions WHERE request_id=?",
-                                     request_id)
-        return (parse_ts(row[0]), parse_ts(row[1])) if row is not None else (None, None)
+    async def session(self, request_id: str) -> tuple[datetime | None, datetime | None, str, str | None]:
+        """(when the vote closes, when they watch, the filters asked for, where the result is said) of a group
+        watch; nothing known: (None, None, "", None)."""
+        row = await self.db.fetchone("SELECT closes_at, event_at, filters, chat_id FROM group_sessions "
+                                     "WHERE request_id=?", request_id)
+        if row is None:
+            return None, None, "", None
+        return parse_ts(row[0]), parse_ts(row[1]), str(row[2] or ""), str(row[3])
 
     async def due_sessions(self, now: datetime, limit: int = 100) -> list[tuple[str, str, str, datetime | None]]:
         """(request, platform, chat, watch time) of group watches whose vote has closed, result not announced."""
         rows = await self.db.fetch(
-            "SELECT s.request_id, s.platform, s.chat_id, s.event_at FROM group_sessions s WHERE s.closes_at <= ? "
+            "SELECT s.request_id, s.platform, s.chat_id, s.event_at FROM group_sessions s WHERE s.closes_at IS NOT "
+            "NULL AND s.closes_at <= ? "
             "AND NOT EXISTS (SELECT 1 FROM group_results r WHERE r.request_id = s.request_id) "
             "ORDER BY s.closes_at LIMIT ?", iso(now), limit)
         return [(str(r[0]), str(r[1]), str(r[2]), parse_ts(r[3])) for r in rows]
