@@ -47,7 +47,7 @@ class PeopleService:
         # what else holds a person in memory (models, persona vectors): told when they are forgotten
         self.on_forget: list[Callable[[int], None]] = []
         # names of streaming services as people type them -> as the shows' metadata names them (the recommender)
-        self.name_services: Callable[[Sequence[str]], Awaitable[tuple[str, ...]]] | None = None
+        self.name_services: Callable[[Sequence[str], str | None], Awaitable[tuple[str, ...]]] | None = None
         self.on_consent: list[Callable[[], None]] = []     # co-watching consent changed (the population rebuilds)
 
     async def person(self, platform: str, platform_user_id: str, display_name: str | None = None) -> int:
@@ -113,7 +113,8 @@ class PeopleService:
         if changes.get("region") is not None:
             changes["region"] = region_code(str(changes["region"]))
         if changes.get("services") and self.name_services is not None:
-            changes["services"] = await self.name_services(changes["services"])
+            region = changes.get("region") or (await self.settings_of(person_id)).region
+            changes["services"] = await self.name_services(changes["services"], region)
         async with self.store.unit() as uow:
             person = await uow.people.get(person_id)
             if person is None:

@@ -79,3 +79,15 @@ async def test_group_picks_prefer_the_services_everyone_has(make_engine: Any) ->
     await engine.update_settings(ben, services=("hbo",))
     apart = await engine.group_recommend([ann, ben], ("memory", "g"), k=3)
     assert "no streaming service in common" in apart.note
+
+
+async def test_with_tmdb_the_names_are_tmdbs_for_their_country(make_engine: Any, fake_tmdb: Any) -> None:
+    engine = await make_engine(tmdb=fake_tmdb, clock=StoppedClock(NOW))
+    pid = await engine.person("console", "you")
+    got = await engine.update_settings(pid, **parse_settings(["services:mubi"]))     # no indexed show is on it
+    assert got.services == ("Mubi",)
+    gb = await engine.update_settings(pid, **parse_settings(["region:GB", "services:sky go,netflix"]))
+    assert gb.services == ("Sky Go", "Netflix")
+    assert fake_tmdb.count("/3/watch/providers/tv") == 2                   # once per country, then cached
+    await engine.update_settings(pid, **parse_settings(["services:netflix"]))
+    assert fake_tmdb.count("/3/watch/providers/tv") == 2

@@ -107,10 +107,17 @@ class Recommender:
         async with self.store.read() as uow:
             return await uow.events.excluded(person_id, self.max_watched_episodes, since)
 
-    async def services_named(self, words: Sequence[str]) -> tuple[str, ...]:
-        """The streaming services these words name (``/settings services:``), as the shows' metadata names them;
-        a word that names none is refused with the closest services."""
-        known = (await self.deployments.current()).catalogue.streaming()
+    async def services_named(self, words: Sequence[str], region: str | None = None) -> tuple[str, ...]:
+        """The streaming services these words name (``/settings services:``), as TMDB names them for the person's
+        country (where TMDB is configured) and as the indexed shows' metadata names them; a word that names none is
+        refused with the closest services."""
+        known = list((await self.deployments.current()).catalogue.streaming())
+        listed = getattr(getattr(self.sources, "tmdb", None), "providers", None)
+        if listed is not None:
+            try:
+                known = list(dict.fromkeys([*await listed(region or "US"), *known]))
+            except MultitudesError as e:      # TMDB down: the names the shows already carry still serve
+                log.info("TMDB providers unavailable: %s", type(e).__name__)
         out = []
         for word in words:
             name = vocabulary.service_named(word, known)

@@ -218,6 +218,14 @@ class TmdbClient:
         return [summary_meta(r) for r in (body or {}).get("results") or [] if isinstance(r, dict) and
                 _int(r.get("id"))]
 
+    async def providers(self, region: str) -> list[str]:
+        """The streaming services TMDB knows for TV in ``region`` (``/watch/providers/tv``), by TMDB's display
+        priority there; cached for a day."""
+        body = await self._cached("/watch/providers/tv", {"watch_region": region.upper()[:2]}, timedelta(days=1))
+        rows = [r for r in (body or {}).get("results") or [] if isinstance(r, dict) and r.get("provider_name")]
+        rows.sort(key=lambda r: ((r.get("display_priorities") or {}).get(region.upper(), 999), r["provider_name"]))
+        return [str(r["provider_name"]) for r in rows]
+
     async def _cached(self, path: str, params: dict[str, Any], ttl: timedelta) -> Any | None:
         key = "tmdb:" + path + "?" + "&".join(f"{k}={params[k]}" for k in sorted(params))
         now = self.clock.now()

@@ -103,6 +103,7 @@ class FakeTmdb(FakeServer):
         r.add_get("/3/tv/{id:\\d+}/recommendations", self.recommendations)
         r.add_get("/3/tv/{id:\\d+}/similar", self.similar)
         r.add_get("/3/discover/tv", self.discover)
+        r.add_get("/3/watch/providers/tv", self.watch_providers)
 
     def add_recorded(self, path: Path) -> int:
         """Serve a real recorded /tv payload (with its own appended keys) for its id."""
@@ -182,6 +183,16 @@ class FakeTmdb(FakeServer):
         rows = self._related(int(request.match_info["id"]), 2)
         return self.error(404, 34, "The resource you requested could not be found.") if rows is None \
             else self._page(request, rows)
+
+    async def watch_providers(self, request: web.Request) -> web.Response:
+        """/watch/providers/tv?watch_region=XX: the services of the region (as the per-show lists name them), with
+        TMDB's per-country display priorities, plus one no show in the catalogue streams on."""
+        region = request.query.get("watch_region", "US").upper()
+        names = sorted({GB.get(p, p) if region == "GB" else p for e in self.shows.values() for p in e["providers"]})
+        names.append("Mubi")
+        rows = [{"provider_id": 500 + n, "provider_name": name, "logo_path": f"/logo{n}.png",
+                 "display_priority": n, "display_priorities": {region: n}} for n, name in enumerate(names)]
+        return json_response({"results": rows})
 
     async def discover(self, request: web.Request) -> web.Response:
         q = request.query
