@@ -133,27 +133,27 @@ class ConsoleChat:
     async def schedule_event(self, title: str, at: datetime) -> bool:
         return False                                # no events here: the announcement says the time
 
-    async def send_file(self, name: str, data: bytes, caption: str) -> None:
-        """Written into var/files/ (ignored by git), and the path said."""
+    async def _write(self, name: str, data: bytes) -> Path | None:
+        """Into var/files/ (ignored by git); None (and said why) when it cannot be written."""
         path = self.console.files / Path(name).name
         try:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(path.write_bytes, data)
         except OSError as e:
             self.console.say(f"Could not write {path}: {e.strerror or e}.")
-            return
-        self.console.say(f"{caption} Written to {path}.")
+            return None
+        return path
+
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        path = await self._write(name, data)
+        if path is not None:
+            self.console.say(f"{caption} Written to {path}.")
 
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         if name is not None:                        # a chart of its own: written out with the other files
-            path = self.console.files / Path(name).name
-            try:
-                await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-                await asyncio.to_thread(path.write_bytes, png)
-            except OSError as e:
-                self.console.say(f"Could not write the chart to {path}: {e.strerror or e}.")
-                return
-            self.console.say(f"Wrote “{caption}” to {path}.")
+            path = await self._write(name, png)
+            if path is not None:
+                self.console.say(f"Wrote “{caption}” to {path}.")
             return
         if not self.console.chart_hinted:           # one hint for the charts of one command
             self.console.chart_hinted = True

@@ -47,10 +47,6 @@ def daypart(hour: int) -> str:
     return name
 
 
-def _order(e: tuple[int, int | None]) -> tuple[int, int]:
-    return e[0], e[1] or 0
-
-
 def next_episode(plays: Sequence[PlayRow], meta: ShowMeta, aired_episodes: int | None, now: datetime
                  ) -> tuple[int, int, bool, int | None, datetime | None] | None:
     """(season, episode, opens a season, aired episodes left in that season, air time) after where the person

@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,6 +167,23 @@ def _start(raw: str) -> datetime | None:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)    # Netflix writes UTC
 
 
+def _rows(name: str, reader: Any, max_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every row that is not blank; at most ``max_rows``, and at least one."""
+    total = 0
+    try:
+        for n, rec in enumerate(reader, start=2):
+            if not rec or all(not c.strip() for c in rec):
+                continue
+            total += 1
+            if total > max_rows:
+                raise InvalidImport(f"the file has more than {max_rows:,} rows.")
+            yield n, rec
+    except csv.Error as e:
+        raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
+    if total == 0:
+        raise InvalidImport(f"{name!r} has no viewing rows.")
+
+
 def _csv(name: str, data: bytes) -> tuple[list[str], Any]:
     try:
         text = data.decode("utf-8-sig")
@@ -189,23 +206,9 @@ def parse_activity_rows(name: str, header: list[str], reader: Any, max_rows: int
     if len(col) < len(ACTIVITY):
         missing = ", ".join(k.title() for k in ACTIVITY if k not in col)
         raise InvalidImport(f"{name!r} looks like Netflix's ViewingActivity.csv but lacks {missing}.")
-    records: list[tuple[int, list[str]]] = []
-    profiles: Counter[str] = Counter()
-    total = 0
-    try:
-        for n, rec in enumerate(reader, start=2):
-            if not rec or all(not c.strip() for c in rec):
-                continue
-            total += 1
-            if total > max_rows:
-                raise InvalidImport(f"the file has more than {max_rows:,} rows.")
-            records.append((n, rec))
-            if len(rec) > col["profile name"]:
-                profiles[rec[col["profile name"]].strip()] += 1
-    except csv.Error as e:
-        raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
-    if total == 0:
-        raise InvalidImport(f"{name!r} has no viewing rows.")
+    records = list(_rows(name, reader, max_rows))
+    total = len(records)
+    profiles = Counter(rec[col["profile name"]].strip() for _, rec in records if len(rec) > col["profile name"])
     chosen = _profile(profiles, profile)
     width = max(col.values())
     bad: list[str] = []
@@ -286,34 +289,25 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int, profile: str | Non
     skipped: list[str] = []
     bad: list[str] = []
     total = 0
-    try:
-        for n, rec in enumerate(reader, start=2):
-            if not rec or all(not c.strip() for c in rec):
-                continue
-            total += 1
-            if total > max_rows:
-                raise InvalidImport(f"the file has more than {max_rows:,} rows.")
-            if len(rec) <= max(ti, di):
-                bad.append(f"line {n}: {len(rec)} column(s), expected Title and Date")
-                continue
-            title, raw_date = rec[ti].strip(), rec[di].strip()
-            try:
-                day = _date_parts(raw_date)
-            except ValueError:
-                bad.append(f"line {n}: {raw_date!r} is not a date")
-                continue
-            if not title:
-                bad.append(f"line {n}: no title")
-                continue
-            parts = split_netflix_title(title)
-            if parts is None:
-                skipped.append(title)
-                continue
-            rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date, n))
-    except csv.Error as e:
-        raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
-    if total == 0:
-        raise InvalidImport(f"{name!r} has no viewing rows.")
+    for n, rec in _rows(name, reader, max_rows):
+        total += 1
+        if len(rec) <= max(ti, di):
+            bad.append(f"line {n}: {len(rec)} column(s), expected Title and Date")
+            continue
+        title, raw_date = rec[ti].strip(), rec[di].strip()
+        try:
+            day = _date_parts(raw_date)
+        except ValueError:
+            bad.append(f"line {n}: {raw_date!r} is not a date")
+            continue
+        if not title:
+            bad.append(f"line {n}: no title")
+            continue
+        parts = split_netflix_title(title)
+        if parts is None:
+            skipped.append(title)
+            continue
+        rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date, n))
     rows, dates = _resolve_dates(rows, bad)
     if len(bad) * 2 > total:
         raise InvalidImport(f"{name!r}: {len(bad)} of {total} rows cannot be read ({bad[0]}); is it the viewing "

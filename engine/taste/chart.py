@@ -52,6 +52,17 @@ def _style(fig: Figure, ax: Axes, title: str) -> None:
     ax.yaxis.label.set_color(MUTED)
 
 
+def _finish_bars(fig: Figure, ax: Axes) -> Figure:
+    """A stacked bar chart's grid and its legend beside it."""
+    ax.grid(axis="y", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    for text in legend.get_texts():
+        text.set_color(FG)
+    fig.tight_layout()
+    return fig
+
+
 def _empty(fig: Figure, ax: Axes, text: str) -> Figure:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=FG)
     ax.set_axis_off()
@@ -122,13 +133,7 @@ def draw_taste(data: ChartData, *, percent: bool = False) -> Figure:
     step = max(1, len(periods) // 12)
     ax.set_xticks(xs[::step], labels[::step])
     ax.set_ylabel("% of plays" if percent else "plays")
-    ax.grid(axis="y", color=GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    for text in legend.get_texts():
-        text.set_color(FG)
-    fig.tight_layout()
-    return fig
+    return _finish_bars(fig, ax)
 
 
 def hour_weekday_counts(data: ChartData) -> tuple[np.ndarray, int]:
@@ -239,10 +244,4 @@ def draw_year(months: list[list[int]], names: list[str], title: str, last_month:
         bottom += col
     ax.set_xticks(xs, MONTHS[:len(table)])
     ax.set_ylabel("episodes")
-    ax.grid(axis="y", color=GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    for text in legend.get_texts():
-        text.set_color(FG)
-    fig.tight_layout()
-    return fig
+    return _finish_bars(fig, ax)
