@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import bootstrap  # noqa: E402
-from engine.alerts import ScanReport  # noqa: E402
-from engine.config import load_settings  # noqa: E402
-from engine.models import Play, ShowIds, ShowRef  # noqa: E402
+from engine.plumbing.config import load_settings  # noqa: E402
 from engine.store.testing import open_probe  # noqa: E402
+from engine.usecases.alerts import ScanReport  # noqa: E402
+from engine.values.models import Play, ShowIds, ShowRef  # noqa: E402
 from tests.fakes.catalogue import catalogue  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402
 from tests.fakes.lifecycle import Lifecycle  # noqa: E402

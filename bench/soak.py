@@ -231,8 +231,8 @@ async def bot(args: argparse.Namespace) -> dict[str, Any]:
     from bot.logs import setup_logging
     from bot.telegram import TelegramFrontend
     from engine import bootstrap
-    from engine.config import load_settings
-    from engine.crypto import TokenCipher
+    from engine.plumbing.config import load_settings
+    from engine.plumbing.crypto import TokenCipher
     from engine.schedule import Scheduler
 
     proc = await asyncio.create_subprocess_exec(

@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from engine import bootstrap  # noqa: E402
-from engine.config import TraktSettings, load_settings  # noqa: E402
-from engine.crypto import TokenCipher  # noqa: E402
+from engine.plumbing.config import TraktSettings, load_settings  # noqa: E402
+from engine.plumbing.crypto import TokenCipher  # noqa: E402
 from engine.store.testing import count, open_probe  # noqa: E402
 from tests.fakes.catalogue import catalogue, history_rows  # noqa: E402
 from tests.fakes.trakt import FakeTrakt, list_row, rating_row  # noqa: E402

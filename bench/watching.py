@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.bootstrap import bootstrap  # noqa: E402
-from engine.config import Settings, StorageSettings  # noqa: E402
+from engine.plumbing.config import Settings, StorageSettings  # noqa: E402
 from tests.fakes.catalogue import history_rows  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from engine.models import GroupTally, Recommendation
+from engine.values.models import GroupTally, Recommendation
 
 
 @dataclass(frozen=True, slots=True)

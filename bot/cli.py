@@ -19,8 +19,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.config import Settings, StorageSettings, load_settings
-from engine.errors import MultitudesError
+from engine.plumbing.config import Settings, StorageSettings, load_settings
+from engine.values.errors import MultitudesError
 
 from . import render
 from .console import Console, chart_paths
@@ -135,7 +135,7 @@ def _demo_settings(settings: Settings, fresh: bool) -> Settings:
 
 
 def _migrate_to(settings: Settings, url: str) -> int:
-    from engine.maintenance import migrate_database
+    from engine.plumbing.maintenance import migrate_database
     try:
         rep = asyncio.run(migrate_database(settings.storage.path, url))
     except MultitudesError as e:
@@ -147,7 +147,7 @@ def _migrate_to(settings: Settings, url: str) -> int:
 
 
 def _backup(settings: Settings, dest: str) -> int:
-    from engine.maintenance import backup_database
+    from engine.plumbing.maintenance import backup_database
     if settings.storage.url:
         print("multitudes: the store is PostgreSQL (storage.url): back it up with pg_dump, e.g. "
               "pg_dump -Fc -f multitudes.dump \"$URL\"", file=sys.stderr)
@@ -406,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.cmd == "keygen":
-        from engine.crypto import TokenCipher
+        from engine.plumbing.crypto import TokenCipher
         print(TokenCipher.generate_key())
         return 0
     try:

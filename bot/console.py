@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine.models import Chart, GroupTally, Recommendation
+from engine.values.models import Chart, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import MultitudesError, NotLinked
-from engine.models import FeedbackKind, Noted, RecommendationList
+from engine.values.errors import MultitudesError, NotLinked
+from engine.values.models import FeedbackKind, Noted, RecommendationList
 
 from . import render, render_plans
 from .chat import Chat, Speaker

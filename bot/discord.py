@@ -22,7 +22,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine, MultitudesError
-from engine.models import Alert, Digest, GroupTally, Recommendation
+from engine.values.models import Alert, Digest, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker

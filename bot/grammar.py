@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import MultitudesError
-from engine.filters import FILTER_KEYS, FilterBuilder, FilterError, filters_text, number, parse_filter_tokens
-from engine.models import Filters, Mode, PersonSettings, RecommendRequest
+from engine.values.errors import MultitudesError
+from engine.values.filters import FILTER_KEYS, FilterBuilder, FilterError, filters_text, number, parse_filter_tokens
+from engine.values.models import Filters, Mode, PersonSettings, RecommendRequest
 
 RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
                   "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "

@@ -7,7 +7,7 @@ import logging.handlers
 import re
 from pathlib import Path
 
-from engine.config import Settings
+from engine.plumbing.config import Settings
 
 # what a secret looks like where a library may print it: a Telegram bot token (python-telegram-bot's InvalidToken
 # message, a 404 URL), a Discord token, a bearer header, an api_key query parameter

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.models import GroupTally, Recommendation
+from engine.values.models import GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker

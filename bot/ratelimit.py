@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
-from engine.errors import MultitudesError
+from engine.values.errors import MultitudesError
 
 
 class RateLimited(MultitudesError):

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.models import (
+from engine.values.models import (
     Alert,
     AlertKind,
     ArrivalAlert,
@@ -31,7 +31,7 @@ from engine.models import (
     SyncReport,
     Upcoming,
 )
-from engine.plans import Outcome, Requested
+from engine.values.plans import Outcome, Requested
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.plans import CalendarFile, NextUp, Tonight, YearReview
+from engine.values.plans import CalendarFile, NextUp, Tonight, YearReview
 
 from .render import plural
 

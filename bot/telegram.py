@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 
 from engine import Engine
-from engine.models import Alert, Digest, GroupTally, Recommendation
+from engine.values.models import Alert, Digest, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker

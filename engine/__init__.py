@@ -1,7 +1,7 @@
 """Multitudes engine: everything except the chat platforms. Front ends use the ``Engine`` façade.
 
-The names below load on first use: ``import engine`` (or ``engine.config``) stays cheap, so the console can show its
-prompt while NumPy, SciPy, scikit-learn and matplotlib load behind it."""
+The names below load on first use: ``import engine`` (or ``engine.plumbing.config``) stays cheap, so the console can
+show its prompt while NumPy, SciPy, scikit-learn and matplotlib load behind it."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .bootstrap import bootstrap
-    from .config import Settings, load_settings
-    from .errors import MultitudesError
-    from .facade import Engine
+    from engine.bootstrap import bootstrap
+    from engine.facade import Engine
+    from engine.plumbing.config import Settings, load_settings
+    from engine.values.errors import MultitudesError
 
 __all__ = ["Engine", "MultitudesError", "Settings", "bootstrap", "load_settings"]
-_WHERE = {"Engine": ".facade", "MultitudesError": ".errors", "Settings": ".config", "bootstrap": ".bootstrap",
-          "load_settings": ".config"}
+_WHERE = {"Engine": ".facade", "MultitudesError": ".values.errors", "Settings": ".plumbing.config",
+          "bootstrap": ".bootstrap", "load_settings": ".plumbing.config"}
 
 
 def __getattr__(name: str) -> Any:

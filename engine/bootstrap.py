@@ -11,52 +11,53 @@ from typing import Any
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from .alerts import AlertService
-from .arrivals import Arrivals
-from .caching import CachedLookups
-from .catalogue import Catalogue
-from .clock import Clock, SystemClock
-from .compute import one_blas_thread
-from .config import Settings
-from .crowd import CrowdService
-from .crypto import TokenCipher
-from .digests import DigestService
-from .enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
-from .facade import Engine
-from .feedback import FeedbackService
-from .http import HttpService
-from .leases import Leases
-from .library import LibraryService
-from .linking import LinkingService
-from .llm import LLM
-from .media import MediaServers
-from .people import PeopleService
-from .personal_data import PersonalData
-from .publish import Publisher
-from .recommend.candidates import LiveSources
-from .recommend.deployment import Deployments
-from .recommend.group import GroupWatch
-from .recommend.service import Recommender
-from .recommend.weights import Profile
-from .refresh import BackgroundSync
-from .review import ReviewService
-from .services import Services
-from .sources.mediaserver import NAMES, JellyfinClient
-from .sources.omdb import OmdbClient
-from .sources.plex import PlexClient
-from .sources.seerr import SeerrClient
-from .sources.sonarr import SonarrClient
-from .sources.tmdb import TmdbClient
-from .sources.trakt import TraktClient
-from .stats import StatsService
-from .store import Store, open_store
-from .sync import TraktSync
-from .taste.llm_names import LlmNamer
-from .taste.llm_tags import tag_shows
-from .taste.service import PersonaService
-from .trakt_writes import TraktWriter
-from .vault import StoreVault
-from .watching import Watching
+from engine.adapters.jellyfin import JellyfinClient
+from engine.adapters.llm import LLM
+from engine.adapters.omdb import OmdbClient
+from engine.adapters.plex import PlexClient
+from engine.adapters.seerr import SeerrClient
+from engine.adapters.sonarr import SonarrClient
+from engine.adapters.tmdb import TmdbClient
+from engine.adapters.trakt import TraktClient
+from engine.adapters.trakt.vault import StoreVault
+from engine.facade import Engine
+from engine.plumbing.caching import CachedLookups
+from engine.plumbing.clock import Clock, SystemClock
+from engine.plumbing.compute import one_blas_thread
+from engine.plumbing.config import Settings
+from engine.plumbing.crypto import TokenCipher
+from engine.plumbing.http import HttpService
+from engine.plumbing.leases import Leases
+from engine.ports.mediaserver import NAMES
+from engine.recommend.candidates import LiveSources
+from engine.recommend.deployment import Deployments
+from engine.recommend.group import GroupWatch
+from engine.recommend.service import Recommender
+from engine.recommend.weights import Profile
+from engine.services import Services
+from engine.store import Store, open_store
+from engine.taste.llm_names import LlmNamer
+from engine.taste.llm_tags import tag_shows
+from engine.taste.service import PersonaService
+from engine.usecases.alerts import AlertService
+from engine.usecases.arrivals import Arrivals
+from engine.usecases.crowd_refresh import CrowdService
+from engine.usecases.digests import DigestService
+from engine.usecases.enrich import CatalogueMetadata, Enricher, MetadataSource, TmdbMetadata
+from engine.usecases.feedback import FeedbackService
+from engine.usecases.library import LibraryService
+from engine.usecases.linking import LinkingService
+from engine.usecases.media import MediaServers
+from engine.usecases.people import PeopleService
+from engine.usecases.personal_data import PersonalData
+from engine.usecases.publish import Publisher
+from engine.usecases.refresh import BackgroundSync
+from engine.usecases.review import ReviewService
+from engine.usecases.stats import StatsService
+from engine.usecases.sync import TraktSync
+from engine.usecases.trakt_writes import TraktWriter
+from engine.usecases.watching import Watching
+from engine.values.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
     """``seed`` is the base of the recommender's exploration draws (each person's are seeded per person and day, so
     the same state gives the same list; production leaves it 0). ``lists``: where a request's outside lists come
     from instead of the configured Trakt and TMDB (``multitudes eval`` answers them from a dataset)."""
-    one_blas_thread()                # numerical work runs in worker threads, one BLAS thread each (engine.compute)
+    # numerical work runs in worker threads, one BLAS thread each (engine.plumbing.compute)
+    one_blas_thread()
     clock = clock or SystemClock()
     store = store or open_store(settings.storage.target)
     await store.open()

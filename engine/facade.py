@@ -8,11 +8,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from .alerts import DeliveryReport, Notifier, ScanReport
-from .clock import Clock
-from .config import Settings
-from .crowd import CrowdWave, RefreshReport
-from .models import (
+from engine.plumbing.clock import Clock
+from engine.plumbing.config import Settings
+from engine.services import Services
+from engine.usecases.alerts import DeliveryReport, Notifier, ScanReport
+from engine.usecases.crowd_refresh import CrowdWave, RefreshReport
+from engine.usecases.publish import PublishReport
+from engine.usecases.refresh import WaveReport
+from engine.usecases.sync import Progress
+from engine.usecases.trakt_writes import Rated
+from engine.values.models import (
     Alert,
     Chart,
     DeviceLink,
@@ -32,12 +37,7 @@ from .models import (
     SyncReport,
     Upcoming,
 )
-from .plans import CalendarFile, NextUp, Requested, ServerLinkStart, Tonight, YearReview
-from .publish import PublishReport
-from .refresh import WaveReport
-from .services import Services
-from .sync import Progress
-from .trakt_writes import Rated
+from engine.values.plans import CalendarFile, NextUp, Requested, ServerLinkStart, Tonight, YearReview
 
 
 class Engine:

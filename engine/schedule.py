@@ -43,12 +43,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .alerts import Notifier
-from .leases import new_owner
-from .refresh import summary
+from engine.plumbing.leases import new_owner
+from engine.usecases.alerts import Notifier
+from engine.usecases.refresh import summary
 
 if TYPE_CHECKING:
-    from .facade import Engine
+    from engine.facade import Engine
 
 log = logging.getLogger(__name__)
 

@@ -5,26 +5,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .alerts import AlertService
-from .crowd import CrowdService
-from .digests import DigestService
-from .feedback import FeedbackService
-from .leases import Leases
-from .library import LibraryService
-from .linking import LinkingService
-from .media import MediaServers
-from .people import PeopleService
-from .personal_data import PersonalData
-from .publish import Publisher
-from .recommend.group import GroupWatch
-from .recommend.service import Recommender
-from .refresh import BackgroundSync
-from .review import ReviewService
-from .stats import StatsService
-from .store import Store
-from .taste.service import PersonaService
-from .trakt_writes import TraktWriter
-from .watching import Watching
+from engine.plumbing.leases import Leases
+from engine.recommend.group import GroupWatch
+from engine.recommend.service import Recommender
+from engine.store import Store
+from engine.taste.service import PersonaService
+from engine.usecases.alerts import AlertService
+from engine.usecases.crowd_refresh import CrowdService
+from engine.usecases.digests import DigestService
+from engine.usecases.feedback import FeedbackService
+from engine.usecases.library import LibraryService
+from engine.usecases.linking import LinkingService
+from engine.usecases.media import MediaServers
+from engine.usecases.people import PeopleService
+from engine.usecases.personal_data import PersonalData
+from engine.usecases.publish import Publisher
+from engine.usecases.refresh import BackgroundSync
+from engine.usecases.review import ReviewService
+from engine.usecases.stats import StatsService
+from engine.usecases.trakt_writes import TraktWriter
+from engine.usecases.watching import Watching
 
 
 @dataclass

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.catalogue import aired_episodes, load_catalogue  # noqa: E402
+from engine.values.catalogue import aired_episodes, load_catalogue  # noqa: E402
 
 TZ = ZoneInfo("Europe/London")
 rng = random.Random(20261124)

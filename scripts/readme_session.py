@@ -48,8 +48,8 @@ async def session() -> tuple[str, dict[str, object]]:
     sys.path.insert(0, str(ROOT))
     from bot.console import PLATFORM, Console
     from engine.bootstrap import bootstrap
-    from engine.clock import StoppedClock
-    from engine.config import Settings, StorageSettings
+    from engine.plumbing.clock import StoppedClock
+    from engine.plumbing.config import Settings, StorageSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings().model_copy(update={"storage": StorageSettings(path=str(Path(tmp) / "demo.db"))})

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from engine import Engine, bootstrap
-from engine.caching import CachedLookups
-from engine.clock import SystemClock
-from engine.config import Settings, load_settings
-from engine.crypto import TokenCipher
-from engine.http import HttpService
-from engine.sources.trakt import TraktClient
+from engine.adapters.trakt import TraktClient
+from engine.adapters.trakt.vault import StoreVault
+from engine.plumbing.caching import CachedLookups
+from engine.plumbing.clock import SystemClock
+from engine.plumbing.config import Settings, load_settings
+from engine.plumbing.crypto import TokenCipher
+from engine.plumbing.http import HttpService
 from engine.store import SqliteStore, Store, is_postgres, open_store
 from engine.store.testing import open_probe
-from engine.vault import StoreVault
 from tests.fakes.omdb import FakeOmdb
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.tmdb import FakeTmdb

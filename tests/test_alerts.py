@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import engine.alerts.delivery as delivery_module
+import engine.usecases.alerts.delivery as delivery_module
 from engine import Engine
-from engine.models import Alert, CatchupAlert
 from engine.store import SqliteStore, Store
 from engine.store.testing import cache_keys
+from engine.values.models import Alert, CatchupAlert
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
 from tests.fakes.clock import FakeClock
@@ -319,12 +319,12 @@ async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path
     (13, [13, 15], True), (15, [13, 15], False), (5, None, False), (5, [5, 5], False),
 ])
 def test_quiet_hours_wrap_around_midnight(hour: int, quiet: list[int] | None, inside: bool) -> None:
-    from engine.alerts import in_quiet
+    from engine.usecases.alerts import in_quiet
     assert in_quiet(hour, quiet) is inside
 
 
 def test_alerts_wait_for_the_end_of_quiet_hours_in_the_persons_own_clock() -> None:
-    from engine.alerts import allowed_at, morning
+    from engine.usecases.alerts import allowed_at, morning
     late = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)                       # 23:30 in Paris
     assert allowed_at(late, PARIS, [23, 8]).astimezone(PARIS) == datetime(2026, 11, 25, 8, 0, tzinfo=PARIS)
     assert allowed_at(late, PARIS, [1, 6]) == late
@@ -343,7 +343,7 @@ async def test_the_alerts_command_scans_and_lists_without_sending(tmp_path: Path
     import os
     import sys
 
-    from engine.crypto import TokenCipher
+    from engine.plumbing.crypto import TokenCipher
     clock = FakeClock(NOW)
     async with world(tmp_path, lifecycle, make_engine, clock) as (trakt, tmdb, engine):
         await engine.scan_alerts()

@@ -11,7 +11,7 @@ import pytest
 
 from bot import render
 from bot.grammar import parse_settings
-from engine.models import AlertKind, ArrivalAlert, RecommendRequest
+from engine.values.models import AlertKind, ArrivalAlert, RecommendRequest
 from tests.fakes.catalogue import catalogue
 from tests.fakes.clock import FakeClock
 from tests.fakes.tmdb import FakeTmdb

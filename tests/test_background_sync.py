@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from engine.models import Mode, RecommendRequest
-from engine.refresh import RELINK_NOTICE
 from engine.schedule import Scheduler
 from engine.store import SqliteStore
 from engine.store.testing import count
+from engine.usecases.refresh import RELINK_NOTICE
+from engine.values.models import Mode, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.clock import FakeClock

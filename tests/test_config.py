@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import SECRET_ENV, Settings, load_settings
-from engine.errors import ConfigError
+from engine.plumbing.config import SECRET_ENV, Settings, load_settings
+from engine.values.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,8 +25,8 @@ from bot.discord import DiscordFrontend
 from bot.memory import MemoryPlatform
 from bot.telegram import TelegramFrontend
 from engine import Engine
-from engine.models import FeedbackKind
 from engine.store import SqliteStore
+from engine.values.models import FeedbackKind
 from tests.fakes.catalogue import history_rows
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bot import render
-from engine.models import Mode, RecommendRequest
 from engine.schedule import Scheduler
+from engine.values.models import Mode, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
 from tests.fakes.trakt import FakeTrakt

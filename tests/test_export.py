@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.errors import InvalidImport
-from engine.models import FeedbackKind, Filters, RecommendRequest
+from engine.values.errors import InvalidImport
+from engine.values.models import FeedbackKind, Filters, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb

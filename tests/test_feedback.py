@@ -9,9 +9,9 @@ import pytest
 
 from bot.conversation import Conversation
 from bot.memory import MemoryPlatform
-from engine.errors import TraktAccountLimit
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
+from engine.values.errors import TraktAccountLimit
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb
@@ -116,7 +116,7 @@ async def test_reordered_reaction_events_keep_the_newest_state(make_engine: Any,
 
 
 def test_adaptation_terms_are_relative_and_bounded() -> None:
-    from engine import adapt
+    from engine.recommend import adapt
     draws = {"a": 0.02, "b": 0.06, "c": 0.5}
     mean = sum(draws.values()) / 3
     assert adapt.source_bonus(["b"], draws, mean) < adapt.source_bonus(["c"], draws, mean)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalogue import load_catalogue
 from engine.evaluation.datasets import Dataset, Interaction, convert_annict, convert_movielens
 from engine.evaluation.feedback_sim import simulate
+from engine.values.catalogue import load_catalogue
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ML = SHARED / "movielens-ml-latest-small"

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation import Conversation
 from bot.memory import MemoryPlatform
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store.testing import TABLES, all_rows, count
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.clock import FakeClock

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.catalogue import load_catalogue
 from engine.recommend.franchise import Franchises
 from engine.recommend.population import history_weights
+from engine.values.catalogue import load_catalogue
 
 TITLES = [e["title"] for e in load_catalogue()] + [f"{e['title']}: Part {n}" for n in (2, 3)
                                                    for e in load_catalogue()[:200]]

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.discord import DiscordFrontend
-from engine.errors import MultitudesError
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
+from engine.values.errors import MultitudesError
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.fakes.catalogue import history_rows
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.tmdb import FakeTmdb

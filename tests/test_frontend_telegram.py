@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.telegram import ALLOWED_UPDATES, TelegramFrontend
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.fakes.catalogue import history_rows
 from tests.fakes.openai import FakeOpenAI, as_json, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer
 from tests.fakes.telegram import FakeTelegram

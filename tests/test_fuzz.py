@@ -27,8 +27,8 @@ from bot.conversation import COMMANDS, Conversation
 from bot.memory import MemoryPlatform
 from bot.ratelimit import NoLimits
 from engine import bootstrap
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store.testing import all_rows
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import settings_for
 from tests.fakes.clock import FakeClock
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.grammar import GrammarError, parse_settings, resolve_channel, settings_text
-from engine.models import Filters, PersonSettings
 from engine.store.repos.people import settings_of
+from engine.values.models import Filters, PersonSettings
 
 
 def test_every_setting_parses_to_what_the_engine_stores() -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from bot.grammar import GrammarError, parse_groupwatch
 from bot.telegram import TelegramFrontend
-from engine.errors import MultitudesError
-from engine.models import Filters
 from engine.recommend.weights import SIGNALS
+from engine.values.errors import MultitudesError
+from engine.values.models import Filters
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 

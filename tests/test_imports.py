@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot import render
-from engine.errors import InvalidImport
-from engine.sources.netflix import pick_match, split_netflix_title
-from engine.sources.tmdb import SearchHit
+from engine.formats.netflix import pick_match, split_netflix_title
 from engine.store.testing import count as count_rows
+from engine.values.errors import InvalidImport
+from engine.values.meta import SearchHit
 from tests.conftest import FIXTURES
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.tmdb import FakeTmdb
@@ -348,7 +348,7 @@ async def test_a_large_import_lands_in_chunks_all_or_nothing(make_engine: Any, p
     whole or not at all — a failure after the chunks, or a cancellation during them, leaves nothing behind."""
     import asyncio
 
-    from engine import library
+    from engine.usecases import library
     monkeypatch.setattr(library, "CHUNK", 50)
     engine = await make_engine()
     pid = await engine.person("console", "u")
@@ -400,7 +400,7 @@ def test_a_crafted_netflix_title_costs_no_more_than_a_plain_one(monkeypatch: pyt
     ``MAX_TITLE`` characters and ``MAX_SEGMENTS`` parts."""
     import re
 
-    from engine.sources import netflix as imports
+    from engine.formats import netflix as imports
     built: list[str] = []
     real_match, real_compile = re.match, re.compile
 
@@ -429,7 +429,7 @@ async def test_one_import_per_person_at_a_time(make_engine: Any, probe: Any) -> 
     another person's import is not held up."""
     import asyncio
 
-    from engine.errors import MultitudesError
+    from engine.values.errors import MultitudesError
     engine = await make_engine()
     pid, other = await engine.person("console", "u"), await engine.person("console", "v")
     data = json.dumps(export_doc()).encode()
@@ -445,9 +445,9 @@ async def test_an_upload_that_names_a_show_first_never_poisons_it(make_engine: A
     """Issue 24 (2): the file is first to name a show: its made-up slug and ids are refused at the edge, the row is
     stored unverified (its ids are used for no link, no watchlist write, no outside look-up), and the first trusted
     source to name the show replaces what the file said."""
-    from engine.models import ShowIds, ShowRef
     from engine.recommend.cards import links
     from engine.store.testing import show_facts
+    from engine.values.models import ShowIds, ShowRef
     engine = await make_engine()
     mallory = await engine.person("console", "mallory")
     evil_slug = "x) · [Free Nitro](https://evil.example/claim"

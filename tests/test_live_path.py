@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from engine import bootstrap
-from engine.errors import MultitudesError
 from engine.evaluation.datasets import Dataset, Interaction
 from engine.evaluation.live import Live, LiveWorld
 from engine.evaluation.runner import evaluate
 from engine.evaluation.strategies import TrainData
-from engine.models import Mode, RecommendRequest
 from engine.recommend.deployment import Deployment
 from engine.recommend.pipeline import CatalogueIndex
+from engine.values.errors import MultitudesError
+from engine.values.models import Mode, RecommendRequest
 from tests.conftest import settings_for
 from tests.fakes.clock import FakeClock
 

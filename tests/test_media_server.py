@@ -15,10 +15,10 @@ import pytest
 from aiohttp import web
 
 from bot.grammar import parse_recommend
-from engine.errors import MultitudesError
-from engine.models import RecommendRequest
-from engine.plans import Outcome
 from engine.store.testing import count
+from engine.values.errors import MultitudesError
+from engine.values.models import RecommendRequest
+from engine.values.plans import Outcome
 from tests.fakes.catalogue import catalogue
 from tests.fakes.clock import FakeClock
 from tests.fakes.jellyfin import FakeJellyfin

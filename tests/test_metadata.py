@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.clock import Clock, SystemClock
-from engine.enrich import Enricher, TmdbMetadata
-from engine.errors import ConfigError
-from engine.http import HttpService
-from engine.meta import ShowMeta
-from engine.models import Play, ShowIds, ShowRef
-from engine.sources.omdb import parse_scores
-from engine.sources.tmdb import APPEND, TmdbClient, normalise_tv
+from engine.adapters.omdb import parse_scores
+from engine.adapters.tmdb import APPEND, TmdbClient, normalise_tv
+from engine.plumbing.clock import Clock, SystemClock
+from engine.plumbing.http import HttpService
 from engine.store import SqliteStore
+from engine.usecases.enrich import Enricher, TmdbMetadata
+from engine.values.errors import ConfigError
+from engine.values.meta import ShowMeta
+from engine.values.models import Play, ShowIds, ShowRef
 from tests.conftest import FIXTURES, settings_for
 from tests.fakes.catalogue import catalogue
 from tests.fakes.clock import FakeClock

@@ -11,10 +11,10 @@ import pytest
 
 from bot.cli import main
 from engine import bootstrap
-from engine.models import FeedbackKind, RecommendRequest
 from engine.store import PostgresStore, SqliteStore
 from engine.store.copy import ORDER
 from engine.store.testing import count, orphan_play
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import pg_database, settings_for
 
 

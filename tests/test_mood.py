@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.models import Mode, RecommendRequest
 from engine.recommend.mood import VOCABULARY, read_mood
+from engine.values.models import Mode, RecommendRequest
 from tests.fakes.openai import FakeOpenAI, is_naming, is_tagging, names_answer, shortlist_ids, tags_answer, user_text
 
 # (what a person types, the genres it must ask for — in the order named —, whether episodes must be short)

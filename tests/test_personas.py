@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from engine.meta import ShowMeta
-from engine.models import Play, ShowIds, ShowRef
 from engine.store import SqliteStore
 from engine.taste.build import build_personas
 from engine.taste.history import PersonHistory, ShowHistory, Watch
 from engine.taste.temporal import BINGE, CASUAL, WEEKLY, context, evolution, season_style
+from engine.values.meta import ShowMeta
+from engine.values.models import Play, ShowIds, ShowRef
 from tests.fakes.catalogue import catalogue, export_of
 from tests.fakes.openai import FakeOpenAI, as_json, is_tagging, names_answer, tags_answer, user_text
 
@@ -257,7 +257,7 @@ async def test_recommending_does_not_trigger_persona_recomputation(make_engine: 
     pid = await engine.person("console", "s")
     await engine.load_sample(pid)
     first = await engine.personas(pid)
-    from engine.models import RecommendRequest
+    from engine.values.models import RecommendRequest
     await engine.recommend(RecommendRequest(pid, k=5))      # stores metadata of the candidates it saw
     assert (await engine.personas(pid)).computed_at == first.computed_at
 

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from engine.catalogue import Catalogue
-from engine.meta import EpisodeAir, ShowMeta
-from engine.models import Mode
 from engine.recommend.pipeline import CatalogueIndex, PersonaVec, PersonView, Pool, score, select
 from engine.recommend.population import EMPTY, Event, build_population
 from engine.recommend.weights import Profile, shipped
 from engine.taste.features import encode, rows_with
+from engine.values.catalogue import Catalogue
+from engine.values.meta import EpisodeAir, ShowMeta
+from engine.values.models import Mode
 
 NOW = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 from engine.evaluation.datasets import Interaction
 from engine.evaluation.lone import DatasetPublic
 from engine.evaluation.strategies import TrainData
-from engine.sources.public_graph import Budget, PublicGraph
 from engine.store.testing import all_rows
+from engine.usecases.public_graph import Budget, PublicGraph
 from tests.conftest import trakt_client
 from tests.fakes.catalogue import catalogue
 from tests.fakes.trakt import FakeTrakt

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main as cli_main
-from engine.models import FeedbackKind, RecommendRequest
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.clock import FakeClock

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engine.models import FeedbackKind
+from engine.values.models import FeedbackKind
 from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt

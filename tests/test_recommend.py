@@ -15,11 +15,11 @@ import pytest
 
 from bot.console import Console
 from bot.grammar import GrammarError, parse_recommend
-from engine.catalogue import load_catalogue
-from engine.errors import MultitudesError
-from engine.models import FeedbackKind, Filters, Mode, RecommendRequest
 from engine.store import SqliteStore
 from engine.store.testing import count
+from engine.values.catalogue import load_catalogue
+from engine.values.errors import MultitudesError
+from engine.values.models import FeedbackKind, Filters, Mode, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows, play_row
 from tests.fakes.clock import FakeClock
@@ -402,7 +402,7 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
                                                            make_engine: Any, probe: SqliteStore) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engine.feedback import wilson
+    from engine.usecases.feedback import wilson
     from tests.fakes.catalogue import catalogue
     fake_trakt.add_user("ada", history=history_rows(300, 20, years=2, seed=71))
     engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb)
@@ -434,8 +434,8 @@ async def test_adoption_from_later_plays_and_success_rates(fake_trakt: FakeTrakt
 
 
 def test_source_posteriors_blend_a_global_prior_with_the_person() -> None:
-    from engine.adapt import ArmStats
-    from engine.adapt import posteriors as source_posteriors
+    from engine.recommend.adapt import ArmStats
+    from engine.recommend.adapt import posteriors as source_posteriors
     everyone = {"trending": ArmStats(1000, 100), "cowatch": ArmStats(1000, 300)}
     post = source_posteriors({"trending": ArmStats(10, 8)}, everyone)
     mean = {k: a / (a + b) for k, (a, b) in post.items()}
@@ -476,7 +476,7 @@ async def test_ignored_picks_decay_with_every_showing(make_engine: Any, monkeypa
                                                      probe: SqliteStore) -> None:
     """Shown and walked past: each showing costs score, so a list stops repeating what the person ignores;
     a pick that got any feedback does not decay."""
-    from engine import adapt
+    from engine.recommend import adapt
     engine, pid = await sample_engine(make_engine, MULTITUDES_RECOMMEND__RECENT_DAYS="0")
     monkeypatch.setattr(adapt, "draw", lambda post, rng: {k: 0.5 for k in post})   # isolate the decay
     first = await engine.recommend(RecommendRequest(pid, k=10, use_context=False))

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from bot.render_plans import year_review
-from engine.clock import StoppedClock
-from engine.errors import MultitudesError
-from engine.meta import SeasonInfo, ShowMeta
-from engine.models import Persona, PersonaReport, PersonaShow
-from engine.review import review
+from engine.plumbing.clock import StoppedClock
 from engine.taste.history import PersonHistory, ShowHistory, Watch
+from engine.usecases.review import review
+from engine.values.errors import MultitudesError
+from engine.values.meta import SeasonInfo, ShowMeta
+from engine.values.models import Persona, PersonaReport, PersonaShow
 
 NOW = datetime(2026, 7, 6, 19, 0, tzinfo=UTC)
 

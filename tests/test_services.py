@@ -10,9 +10,9 @@ import pytest
 
 from bot import render
 from bot.grammar import parse_recommend, parse_settings
-from engine.clock import StoppedClock
-from engine.errors import MultitudesError
-from engine.models import RecommendRequest
+from engine.plumbing.clock import StoppedClock
+from engine.values.errors import MultitudesError
+from engine.values.models import RecommendRequest
 
 NOW = datetime(2026, 7, 6, 19, 0, tzinfo=UTC)
 
@@ -99,8 +99,8 @@ def test_a_card_says_rent_or_buy_when_a_show_streams_nowhere_but_is_sold() -> No
     import json
     from pathlib import Path
 
+    from engine.adapters.tmdb import normalise_tv
     from engine.recommend.cards import card
-    from engine.sources.tmdb import normalise_tv
 
     raw = json.loads((Path(__file__).parent / "data" / "fixtures" / "tmdb_tv_76479_the_boys_2022.json").read_text())
     streaming = card(1, normalise_tv(raw, "US"), None, "US", persona_id=None, persona_name=None, reason="", score=0,

@@ -13,11 +13,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from engine.models import FeedbackKind, Play, ShowIds, ShowRef
 from engine.store import PostgresStore, SqliteStore, Store
 from engine.store.records import NewEvent
 from engine.store.sqlite import migrations
 from engine.store.testing import count, open_transactions
+from engine.values.models import FeedbackKind, Play, ShowIds, ShowRef
 from tests.conftest import pg_database
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -223,8 +223,8 @@ async def test_a_request_reads_through_indexes(tmp_path: Path) -> None:
     import re
 
     from engine import bootstrap
-    from engine.models import RecommendRequest
     from engine.store.testing import query_plan, traced
+    from engine.values.models import RecommendRequest
     from tests.conftest import settings_for
     from tests.fakes.clock import FakeClock
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from engine.errors import SyncInProgress
-from engine.models import ShowIds
 from engine.store import SqliteStore
 from engine.store.testing import count
+from engine.values.errors import SyncInProgress
+from engine.values.models import ShowIds
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows
 from tests.fakes.trakt import FakeTrakt, list_row, rating_row

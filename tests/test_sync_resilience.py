@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ServiceUnavailable
 from engine.store import SqliteStore
 from engine.store.records import SyncState
+from engine.values.errors import ServiceUnavailable
 from tests.conftest import FAST, link_person, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.catalogue import Catalogue, show_ref
-from engine.meta import ShowMeta
-from engine.models import Mode, Play, RecommendationList, RecommendRequest
 from engine.store import SqliteStore
 from engine.taste.features import build_features
+from engine.values.catalogue import Catalogue, show_ref
+from engine.values.meta import ShowMeta
+from engine.values.models import Mode, Play, RecommendationList, RecommendRequest
 from tests.fakes.catalogue import export_of
 from tests.fakes.clock import FakeClock
 

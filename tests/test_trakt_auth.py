@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from engine.crypto import TokenCipher
-from engine.errors import (
+from engine.plumbing.crypto import TokenCipher
+from engine.store import SqliteStore
+from engine.values.errors import (
     LinkAlreadyUsed,
     LinkDenied,
     LinkExpired,
@@ -20,8 +21,7 @@ from engine.errors import (
     TraktReauthRequired,
     TraktVipRequired,
 )
-from engine.models import DeviceLink
-from engine.store import SqliteStore
+from engine.values.models import DeviceLink
 from tests.conftest import link_person, settings_for, trakt_client
 from tests.fakes.catalogue import history_rows
 from tests.fakes.trakt import FakeTrakt
@@ -244,8 +244,8 @@ async def test_a_renewal_that_times_out_is_never_repeated_nor_read_as_a_revocati
     """Issue 24 (7): Trakt renews the tokens but its answer does not arrive in time. The single-use refresh token
     is not sent again (one /oauth/token), the stored tokens stay, the person is told Trakt is not answering — not
     that their link was revoked. Only when the next renewal is refused is the link given up, saying what happened."""
-    from engine.errors import OutcomeUnknown, TraktRenewalLost
     from engine.store.testing import count as count_rows
+    from engine.values.errors import OutcomeUnknown, TraktRenewalLost
     fake_trakt.add_user("lee")
     engine = await make_engine(trakt=fake_trakt, MULTITUDES_TRAKT__HTTP__TIMEOUT_S="0.3")
     pid = await link_person(engine, fake_trakt, "lee")

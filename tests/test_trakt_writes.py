@@ -12,9 +12,9 @@ import pytest
 from bot.conversation import Conversation
 from bot.grammar import GrammarError, parse_rate
 from bot.memory import MemoryPlatform
-from engine.catalogue import aired_episodes
-from engine.errors import MultitudesError
-from engine.models import FeedbackKind, RecommendRequest
+from engine.values.catalogue import aired_episodes
+from engine.values.errors import MultitudesError
+from engine.values.models import FeedbackKind, RecommendRequest
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, history_rows, play_row
 from tests.fakes.tmdb import FakeTmdb

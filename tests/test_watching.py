@@ -16,13 +16,13 @@ from ical.calendar_stream import IcsCalendarStream  # a second, independent iCal
 from bot.grammar import GrammarError, duration, parse_tonight
 from bot.render_plans import tonight as tonight_text
 from bot.render_plans import up_next as up_next_text
-from engine.clock import StoppedClock
-from engine.errors import MultitudesError
-from engine.models import Filters
-from engine.sources.tmdb import normalise_tv
+from engine.adapters.tmdb import normalise_tv
+from engine.plumbing.clock import StoppedClock
 from engine.store import Store
 from engine.store.records import PlayRow
-from engine.watching import next_episode
+from engine.usecases.watching import next_episode
+from engine.values.errors import MultitudesError
+from engine.values.models import Filters
 from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidImport
+from engine.values.errors import InvalidImport
 
 # MovieLens / generic genre labels -> our canonical slugs
 GENRE_MAP = {

@@ -14,7 +14,8 @@ log" (a real Trakt history is rarely complete). Then, round after round
 Arms compared side by side on the same people, same picks budget and same random seed:
 
 * ``static`` — the engine with adaptation off (what ships with ``recommend.adaptive = false``),
-* ``adaptive`` — the engine with the mechanisms of :mod:`engine.adapt`: Thompson sampling over candidate sources,
+* ``adaptive`` — the engine with the mechanisms of :mod:`engine.recommend.adapt`: Thompson sampling over candidate
+sources,
   personas and ranking strategies (one drawn per list slot) with a global prior (everyone's statistics, refreshed
   once per round), and decay of ignored picks,
 * ``decay_only`` and ``bandit_only`` (sources, personas, strategies; no decay) — ablations, to see which part
@@ -38,14 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import adapt
-from ..adapt import ArmStats
-from ..models import Mode
-from ..recommend.pipeline import Adaptation, PersonView, Scored, adapted, select
-from ..recommend.weights import Profile, shipped
-from .datasets import Dataset, Interaction
-from .pipeline_strategy import PersonaCache, build_world, scored_for
-from .strategies import TrainData
+from engine.evaluation.datasets import Dataset, Interaction
+from engine.evaluation.pipeline_strategy import PersonaCache, build_world, scored_for
+from engine.evaluation.strategies import TrainData
+from engine.recommend import adapt
+from engine.recommend.adapt import ArmStats
+from engine.recommend.pipeline import Adaptation, PersonView, Scored, adapted, select
+from engine.recommend.weights import Profile, shipped
+from engine.values.models import Mode
 
 ARMS = ("static", "adaptive", "decay_only", "bandit_only")
 

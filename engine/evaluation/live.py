@@ -32,19 +32,19 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..catalogue import Catalogue
-from ..config import RecommendSettings, Settings, StorageSettings
-from ..facade import Engine
-from ..meta import ShowMeta, from_dict
-from ..models import Mode, PersonSettings, Play, RecommendationList, RecommendRequest, ShowIds, ShowRef
-from ..recommend.candidates import LiveSources
-from ..recommend.ranking import Job
-from ..recommend.weights import Profile
-from ..services import Services
-from ..sources.tmdb import SLUG_TO_TMDB, SearchHit
-from ..vocabulary import norm_title
-from .datasets import Interaction, ts_seconds
-from .strategies import Base, TrainData, top_k
+from engine.evaluation.datasets import Interaction, ts_seconds
+from engine.evaluation.strategies import Base, TrainData, top_k
+from engine.facade import Engine
+from engine.plumbing.config import RecommendSettings, Settings, StorageSettings
+from engine.ports.tmdb import SLUG_TO_TMDB
+from engine.recommend.candidates import LiveSources
+from engine.recommend.ranking import Job
+from engine.recommend.weights import Profile
+from engine.services import Services
+from engine.values.catalogue import Catalogue
+from engine.values.meta import SearchHit, ShowMeta, from_dict
+from engine.values.models import Mode, PersonSettings, Play, RecommendationList, RecommendRequest, ShowIds, ShowRef
+from engine.values.vocabulary import norm_title
 
 T = TypeVar("T")
 TRENDING_DAYS = 7.0           # Trakt's trending: who watched lately (the dataset's sparse sample needs a week)
@@ -301,7 +301,7 @@ class LiveWorld:
         return self.built
 
     async def _build(self) -> Built:
-        from ..bootstrap import assemble
+        from engine.bootstrap import assemble
         data = self.data
         cut = self.cut
         lists = DatasetLists(data, [from_dict(data.items.get(it) or {"title": it}) for it in data.item_ids],

@@ -3,7 +3,7 @@
 public graph — the members who rated the person's last shows (then their personas' most typical) and those
 members' ratings — through the same
 ``PublicGraph`` code the bot runs, answered by ``DatasetPublic`` from the dataset's other people with the same page
-sizes, budget and request counting. The members found become the person's crowd (``engine.recommend.crowd``, the
+sizes, budget and request counting. The members found become the person's crowd (``engine.recommend.crowd_model``, the
 code the bot builds it with: EASE over their ratings, the ``crowd`` source and the crowd's part of ``collab``);
 everything else is the live pipeline. Seeding from the last watched shows
 measured better than from the personas' medoids on both datasets (MovieLens last-5, 300 people: 0.069 vs 0.059
@@ -22,16 +22,16 @@ from urllib.parse import unquote
 import numpy as np
 from scipy import sparse
 
-from ..models import Mode
-from ..recommend import crowd as crowds
-from ..recommend.crowd import BUDGET, PEOPLE, Crowd, Rating, Side
-from ..recommend.pipeline import PersonView, Pool, index_sources, score, select
-from ..recommend.pipeline import exclude as exclude_stage
-from ..recommend.weights import Profile, shipped
-from ..sources.public_graph import Budget, Member, PublicGraph
-from ..sources.trakt import Page
-from .pipeline_strategy import PersonaCache, World, build_world, seconds
-from .strategies import Base, TrainData, knn_vote, top_k
+from engine.evaluation.pipeline_strategy import PersonaCache, World, build_world, seconds
+from engine.evaluation.strategies import Base, TrainData, knn_vote, top_k
+from engine.ports.trakt import Page
+from engine.recommend import crowd_model as crowds
+from engine.recommend.crowd_model import BUDGET, PEOPLE, Crowd, Rating, Side
+from engine.recommend.pipeline import PersonView, Pool, index_sources, score, select
+from engine.recommend.pipeline import exclude as exclude_stage
+from engine.recommend.weights import Profile, shipped
+from engine.usecases.public_graph import Budget, Member, PublicGraph
+from engine.values.models import Mode
 
 
 class DatasetPublic:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..meta import ShowMeta, from_dict
-from ..taste.history import PersonHistory, ShowHistory, Watch
-from .datasets import Dataset, Interaction, ts_to_datetime
+from engine.evaluation.datasets import Dataset, Interaction, ts_to_datetime
+from engine.taste.history import PersonHistory, ShowHistory, Watch
+from engine.values.meta import ShowMeta, from_dict
 
 
 class ItemIndex:

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 from sklearn.metrics import adjusted_rand_score
 
-from ..meta import ShowMeta
-from ..taste.build import PersonaBuild, build_personas
-from ..taste.features import FeatureSpace, build_features, cowatch_embeddings
-from .datasets import Dataset, Interaction, ts_to_datetime
-from .people import ItemIndex, item_metas, person_history
+from engine.evaluation.datasets import Dataset, Interaction, ts_to_datetime
+from engine.evaluation.people import ItemIndex, item_metas, person_history
+from engine.taste.build import PersonaBuild, build_personas
+from engine.taste.features import FeatureSpace, build_features, cowatch_embeddings
+from engine.values.meta import ShowMeta
 
 
 @dataclass

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 import numpy as np
 from scipy import sparse
 
-from ..meta import ShowMeta, from_dict
-from ..recommend.pipeline import (
+from engine.evaluation.datasets import Interaction, ts_seconds
+from engine.evaluation.people import ItemIndex, person_history
+from engine.evaluation.strategies import TrainData
+from engine.recommend.pipeline import (
     CatalogueIndex,
     PersonaVec,
     PersonView,
@@ -29,13 +31,11 @@ from ..recommend.pipeline import (
     index_sources,
     score,
 )
-from ..recommend.population import Event, Population, build_population
-from ..recommend.weights import Profile
-from ..taste.build import build_personas
-from ..taste.features import FeatureSpace, build_features
-from .datasets import Interaction, ts_seconds
-from .people import ItemIndex, person_history
-from .strategies import TrainData
+from engine.recommend.population import Event, Population, build_population
+from engine.recommend.weights import Profile
+from engine.taste.build import build_personas
+from engine.taste.features import FeatureSpace, build_features
+from engine.values.meta import ShowMeta, from_dict
 
 
 def seconds(ts: float, ordinal: bool) -> float:

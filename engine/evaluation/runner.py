@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ..compute import one_blas_thread
-from ..errors import InvalidImport
-from ..recommend.weights import Profile, shipped
-from .datasets import Dataset, Interaction
-from .live import Live
-from .lone import Lone, LoneNaive
-from .pipeline_strategy import PersonaCache, World, build_world
-from .strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, UserKNN, kl
+from engine.evaluation.datasets import Dataset, Interaction
+from engine.evaluation.live import Live
+from engine.evaluation.lone import Lone, LoneNaive
+from engine.evaluation.pipeline_strategy import PersonaCache, World, build_world
+from engine.evaluation.strategies import Base, Ease, ItemKNN, Popular, TrainData, Trending, UserKNN, kl
+from engine.plumbing.compute import one_blas_thread
+from engine.recommend.weights import Profile, shipped
+from engine.values.errors import InvalidImport
 
 ALL = ("popular", "trending", "itemknn", "ease", "live")
 EXTRA = ("userknn", "lone", "lone-offline", "lone-naive", "multitudes")      # asked for by name (``--strategies``);

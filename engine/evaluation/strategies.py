@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .datasets import Interaction
+from engine.evaluation.datasets import Interaction
 
 F = NDArray[np.float64]
 

@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from ..compute import one_blas_thread
-from ..models import Mode
-from ..recommend.pipeline import (
+from engine.evaluation.datasets import Interaction
+from engine.evaluation.live import LiveWorld
+from engine.evaluation.strategies import Ease, TrainData, Trending, kl
+from engine.plumbing.compute import one_blas_thread
+from engine.recommend.pipeline import (
     Scored,
     collab_column,
     neighbours_column,
@@ -41,11 +43,9 @@ from ..recommend.pipeline import (
     target_for,
     zscore,
 )
-from ..recommend.ranking import scored_job
-from ..recommend.weights import SIGNALS, Profile, Provenance
-from .datasets import Interaction
-from .live import LiveWorld
-from .strategies import Ease, TrainData, Trending, kl
+from engine.recommend.ranking import scored_job
+from engine.recommend.weights import SIGNALS, Profile, Provenance
+from engine.values.models import Mode
 
 GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 DECAYS = (2.0, 3.0, 5.0, 10.0, 30.0)
@@ -182,7 +182,7 @@ def live_cases(world: LiveWorld, hold: dict[str, set[str]], start: Profile) -> l
 
 def baselines(data: TrainData, hold: dict[str, set[str]], k: int = 10) -> tuple[float, str, float | None]:
     """The best baseline's mean Recall@k on the held-out people (trending windows, EASE), and EASE's genre KL."""
-    from .runner import genre_matrix
+    from engine.evaluation.runner import genre_matrix
     best, best_name = 0.0, ""
     ease_kl: float | None = None
     G = genre_matrix(data)
@@ -355,9 +355,9 @@ def tune(specs: Sequence[tuple[str, str, str | None, str, int]], *, users: int =
          ) -> tuple[Profile, dict[str, Any]]:
     """Fit one profile on every dataset in ``specs`` ((interactions, items, test or None, protocol, n) each):
     each split exactly as ``multitudes eval`` splits it, folds cut from its training part only."""
-    from ..recommend.weights import shipped
-    from .datasets import load
-    from .runner import split
+    from engine.evaluation.datasets import load
+    from engine.evaluation.runner import split
+    from engine.recommend.weights import shipped
     start = start or shipped().profile("live")
     all_folds: list[Fold] = []
     names = []
@@ -393,7 +393,7 @@ def tune_datasets(specs: Sequence[tuple[str, str, str | None, str, int]], *, use
                   log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``multitudes tune``: fit, then write the profile as ``name`` into the weights file ``out`` (default: the
     shipped ``weights.json``), each tuned value with its provenance and every other value's kept."""
-    from ..recommend.weights import save_profile, shipped, shipped_path
+    from engine.recommend.weights import save_profile, shipped, shipped_path
     base = shipped().profiles.get(name) or shipped().profile("live")
     profile, info = tune(specs, users=users, seed=seed, folds=folds, start=base, log=log)
     validation = {f"{k}.ratio": float(v["ratio"]) for k, v in info["folds"].items()}

@@ -9,16 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import adapt
-from ..adapt import ArmState, ArmStats
-from ..clock import Clock
-from ..feedback import FeedbackService
-from ..models import (
-    Persona,
-)
-from .pipeline import (
-    Adaptation,
-)
+from engine.plumbing.clock import Clock
+from engine.recommend import adapt
+from engine.recommend.adapt import ArmStats
+from engine.recommend.pipeline import Adaptation
+from engine.recommend.readers import FeedbackReader
+from engine.values.models import ArmState, Persona
 
 if TYPE_CHECKING:
     pass
@@ -31,9 +27,9 @@ EVIDENCE_MIN = 3            # picks an arm needs behind it before the bandit's d
 
 class Bandit:
     """The feedback loop's say in a request: Thompson sampling over candidate sources, the person's personas and the
-    ranking strategy of each list slot, with everyone's rates as the prior (``engine.adapt``)."""
+    ranking strategy of each list slot, with everyone's rates as the prior (``engine.recommend.adapt``)."""
 
-    def __init__(self, clock: Clock, feedback: FeedbackService, *, seed: int = 0, recent_days: int = 14) -> None:
+    def __init__(self, clock: Clock, feedback: FeedbackReader, *, seed: int = 0, recent_days: int = 14) -> None:
         self.clock = clock
         self.feedback = feedback
         self.seed = seed

@@ -14,11 +14,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import MultitudesError
-from ..meta import EMPTY, ShowMeta
-from ..models import PersonaReport, ShowIds, ShowRef
-from ..sources.tmdb import SLUG_TO_TMDB, SearchHit
-from ..sources.trakt import PublicList
+from engine.ports.tmdb import SLUG_TO_TMDB
+from engine.ports.trakt import PublicList
+from engine.values.errors import MultitudesError
+from engine.values.meta import EMPTY, SearchHit, ShowMeta
+from engine.values.models import PersonaReport, ShowIds, ShowRef
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def _safe(name: str, aw: Awaitable[None]) -> None:
 
 class TraktLists(Protocol):
     """What a request asks of Trakt: its public lists, a show's related shows, a linked person's
-    recommendations (``engine.sources.trakt.TraktClient``; in ``multitudes eval``, the training data)."""
+    recommendations (``engine.adapters.trakt.TraktClient``; in ``multitudes eval``, the training data)."""
 
     async def public_shows(self, which: PublicList, limit: int = 40) -> list[ShowRef]: ...
 
@@ -74,7 +74,7 @@ class TraktLists(Protocol):
 
 class TmdbLists(Protocol):
     """What a request asks of TMDB: a show's recommendations and similar shows, discover by genre, title search
-    and a show's details (``engine.sources.tmdb.TmdbClient``; in ``multitudes eval``, the training data)."""
+    and a show's details (``engine.adapters.tmdb.TmdbPort``; in ``multitudes eval``, the training data)."""
 
     async def related(self, tmdb_id: int, kind: str = "recommendations") -> list[ShowMeta]: ...
 

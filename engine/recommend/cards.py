@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from ..meta import ShowMeta, critic_scores
-from ..models import (
-    Recommendation,
-    ShowIds,
-)
-from ..sources.trakt import IMDB_RE, SLUG_RE
+from engine.values.meta import ShowMeta, critic_scores
+from engine.values.models import IMDB_RE, SLUG_RE, Recommendation, ShowIds
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import numpy as np
 
-from ..meta import ShowMeta
-from .index import CatalogueIndex
-from .population import Population
-from .scoring import lifecycle, zscore
+from engine.recommend.index import CatalogueIndex
+from engine.recommend.population import Population
+from engine.recommend.scoring import lifecycle, zscore
+from engine.values.meta import ShowMeta
 
 
 def cold_start(catalogue: CatalogueIndex, population: Population, seen: set[int],

@@ -23,16 +23,17 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ..catalogue import Catalogue
-from ..clock import Clock, parse_ts
-from ..compute import offload, settle
-from ..meta import ShowMeta, decode
-from ..models import Filters
-from ..store import Store
-from ..taste.features import CF_DIMS, encode, rows_with
-from .pipeline import CatalogueIndex
-from .population import EMPTY as NO_POPULATION
-from .population import Event, Population, build_population
+from engine.plumbing.clock import Clock
+from engine.plumbing.compute import offload, settle
+from engine.recommend.pipeline import CatalogueIndex
+from engine.recommend.population import EMPTY as NO_POPULATION
+from engine.recommend.population import Event, Population, build_population
+from engine.store import Store
+from engine.taste.features import CF_DIMS, encode, rows_with
+from engine.values.catalogue import Catalogue
+from engine.values.meta import ShowMeta, decode
+from engine.values.models import Filters
+from engine.values.times import parse_ts
 
 log = logging.getLogger(__name__)
 

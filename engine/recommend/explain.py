@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from ..llm import LLM, PromptTooLong, estimate_tokens
+from engine.ports.llm import LlmPort, PromptTooLong, estimate_tokens
 
 SYSTEM = (
     "You recommend TV shows to one person from a shortlist. The person has several taste personas. Choose the "
@@ -72,7 +72,7 @@ class LlmChoice:
     prompt_tokens: int
 
 
-async def pick_and_explain(llm: LLM, personas: Sequence[str], shortlist: Sequence[ShortItem], k: int,
+async def pick_and_explain(llm: LlmPort, personas: Sequence[str], shortlist: Sequence[ShortItem], k: int,
                            instruction: str) -> LlmChoice | None:
     budget = llm.settings.max_prompt_tokens - estimate_tokens(SYSTEM) - 200
     head = "Personas:\n" + "\n".join(personas) + f"\n\nTask: {instruction} Pick {k}.\n\nShortlist (id | show):\n"

@@ -11,28 +11,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..compute import offload
-from ..errors import MultitudesError
-from ..filters import filters_text, parse_filter_tokens
-from ..models import (
-    Filters,
-    GroupTally,
-    Mode,
-    RecommendationList,
-    RecommendRequest,
-)
-from .pipeline import (
-    PersonaVec,
-    PersonView,
-)
-from .ranking import Job, fits, rank
-from .service import Recommender, known_words
+from engine.plumbing.compute import offload
+from engine.recommend.pipeline import PersonaVec, PersonView
+from engine.recommend.ranking import Job, fits, rank
+from engine.recommend.service import Recommender, known_words
+from engine.values.errors import MultitudesError
+from engine.values.filters import filters_text, parse_filter_tokens
+from engine.values.models import Filters, GroupTally, Mode, RecommendationList, RecommendRequest
 
 log = logging.getLogger(__name__)
 
 
 class Notices(Protocol):
-    """The part of a front end's notifier (``engine.alerts.Notifier``) a group watch's deadline speaks through."""
+    """The part of a front end's notifier (``engine.usecases.alerts.Notifier``) a group watch's deadline speaks
+    through."""
 
     async def send_notice(self, target: str, text: str) -> str: ...
 

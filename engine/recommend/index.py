@@ -11,12 +11,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ..meta import ShowMeta
-from ..models import Filters
-from ..vocabulary import norm_title
-from .franchise import Franchises
-from .population import history_weights
-from .values import F, Ints, PersonaVec
+from engine.recommend.franchise import Franchises
+from engine.recommend.population import history_weights
+from engine.recommend.values import F, Ints, PersonaVec
+from engine.values.meta import ShowMeta
+from engine.values.models import Filters
+from engine.values.vocabulary import norm_title
 
 
 @dataclass
@@ -46,7 +46,7 @@ class CatalogueIndex:
         return self.metas[n] if n is not None else None
 
     def matching(self, f: Filters, genres: Sequence[str] = (), short: float | None = None) -> NDArray[np.bool_]:
-        """A mask of the shows passing filters ``f`` (as ``engine.filters.passes`` reads them), having one of
+        """A mask of the shows passing filters ``f`` (as ``engine.values.filters.passes`` reads them), having one of
         ``genres`` and, with ``short``, a known runtime of at most ``short`` minutes; vectorised over columns
         built once per index."""
         c = self._columns()

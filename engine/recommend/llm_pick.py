@@ -8,18 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..llm import LLM, about
-from ..models import (
-    Persona,
-    Recommendation,
-    RecommendRequest,
-    ShowIds,
-)
-from .explain import ShortItem, clean_reason, pick_and_explain
-from .pipeline import (
-    Pick,
-)
-from .ranking import Job, Ranked
+from engine.plumbing.prompt_log import about
+from engine.ports.llm import LlmPort
+from engine.recommend.explain import ShortItem, clean_reason, pick_and_explain
+from engine.recommend.pipeline import Pick
+from engine.recommend.ranking import Job, Ranked
+from engine.values.models import Persona, Recommendation, RecommendRequest, ShowIds
 
 if TYPE_CHECKING:
     pass
@@ -27,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def choose(llm: LLM, items: list[Recommendation], ranked: Ranked, personas: Sequence[Persona],
+async def choose(llm: LlmPort, items: list[Recommendation], ranked: Ranked, personas: Sequence[Persona],
                  req: RecommendRequest, job: Job, ids: Mapping[int, ShowIds],
                  item: Callable[..., Recommendation]) -> tuple[list[Recommendation], bool, int]:
     """Offer the LLM a shortlist (our picks first, then the next best); it chooses and words the reasons.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from ..meta import ShowMeta
+from engine.values.meta import ShowMeta
 
 SHORT_MINUTES = 35
 

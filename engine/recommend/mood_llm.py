@@ -9,9 +9,9 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from .. import vocabulary
-from ..llm import LLM, PromptTooLong
-from .mood import SHORT_MINUTES, Mood
+from engine.ports.llm import LlmPort, PromptTooLong
+from engine.recommend.mood import SHORT_MINUTES, Mood
+from engine.values import vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class MoodRequest(BaseModel):
     provider: str | None = Field(None, max_length=60)
 
 
-async def read_mood_llm(llm: LLM, text: str, offline: Mood) -> tuple[Mood, int | None, str | None] | None:
+async def read_mood_llm(llm: LlmPort, text: str, offline: Mood) -> tuple[Mood, int | None, str | None] | None:
     """(the mood, an episode-length bound, a service) the model read into ``text``, validated; None when it read
     nothing usable. Called only when the offline reader found no genre."""
     try:

@@ -6,20 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import vocabulary
-from ..catalogue import Catalogue
-from ..compute import offload
-from ..errors import MultitudesError
-from ..meta import ShowMeta
-from ..models import (
-    PersonaReport,
-    ShowIds,
-)
-from ..store import Store
-from ..vocabulary import norm_title
-from .candidates import Candidate, LiveSources
-from .deployment import Deployment
-from .ranking import Job
+from engine.plumbing.compute import offload
+from engine.recommend.candidates import Candidate, LiveSources
+from engine.recommend.deployment import Deployment
+from engine.recommend.ranking import Job
+from engine.store import Store
+from engine.values import vocabulary
+from engine.values.catalogue import Catalogue
+from engine.values.errors import MultitudesError
+from engine.values.meta import ShowMeta
+from engine.values.models import PersonaReport, ShowIds
+from engine.values.vocabulary import norm_title
 
 if TYPE_CHECKING:
     pass

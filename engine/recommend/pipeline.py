@@ -12,7 +12,7 @@ Scorers (``SIGNALS``, each a column, standardised over the candidates, weighted 
   persona       fit to the person's personas (cosine to each centroid), weights tilted by taste evolution
                 (emerging personas gain, fading ones lose), time of day and weekday, and what the bandit learned
   collab        co-watching: EASE scores from the population (the dataset's other people; the bot's people), and
-                from the person's crowd (Trakt members whose ratings overlap theirs, ``engine.recommend.crowd``)
+                from the person's crowd (Trakt members whose ratings overlap theirs, ``engine.recommend.crowd_model``)
   popular_now   popularity around now, each watch halving in weight every ``half_life_days`` (learned)
   popular_then  popularity around the person's own last activity (what was airing when they last watched)
   popular_all   all-time popularity (the population's counts; TMDB vote counts)
@@ -25,11 +25,11 @@ Penalties on top: close to a show they said "not for me" to, shown and ignored b
 
 from __future__ import annotations
 
-from .cold import cold_start
-from .index import CatalogueIndex, bayes, meta_signals
-from .pool import Pool, exclude
-from .reasons import closest_members, crowd_backs, explain, shared_traits
-from .scoring import (
+from engine.recommend.cold import cold_start
+from engine.recommend.index import CatalogueIndex, bayes, meta_signals
+from engine.recommend.pool import Pool, exclude
+from engine.recommend.reasons import closest_members, crowd_backs, explain, shared_traits
+from engine.recommend.scoring import (
     EVIDENCE,
     TREND,
     Scored,
@@ -45,9 +45,9 @@ from .scoring import (
     score,
     zscore,
 )
-from .selection import COVER_DEPTH, MAJOR, genre_distribution, per_persona, quotas, select, target_for
-from .sources import INDEX_SOURCES, index_sources, like_sources
-from .values import REPRESENTATIVES, Adaptation, F, Ints, PersonaVec, PersonView, Pick, RowSource
+from engine.recommend.selection import COVER_DEPTH, MAJOR, genre_distribution, per_persona, quotas, select, target_for
+from engine.recommend.sources import INDEX_SOURCES, index_sources, like_sources
+from engine.recommend.values import REPRESENTATIVES, Adaptation, F, Ints, PersonaVec, PersonView, Pick, RowSource
 
 __all__ = [
     "COVER_DEPTH",

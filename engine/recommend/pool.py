@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..meta import EMPTY, ShowMeta
-from .values import PersonView
+from engine.recommend.values import PersonView
+from engine.values.meta import EMPTY, ShowMeta
 
 
 @dataclass

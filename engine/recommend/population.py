@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ..taste.features import cowatch_embeddings
+from engine.taste.features import cowatch_embeddings
 
 F = NDArray[np.float64]
 PRIOR_PEOPLE = 30

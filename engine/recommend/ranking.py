@@ -12,18 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from ..filters import passes
-from ..meta import ShowMeta
-from ..models import (
-    Filters,
-    Mode,
-    Persona,
-    RecommendRequest,
-)
-from .candidates import Candidate
-from .deployment import Deployment
-from .mood import SHORT_MINUTES, Mood
-from .pipeline import (
+from engine.recommend.candidates import Candidate
+from engine.recommend.deployment import Deployment
+from engine.recommend.mood import SHORT_MINUTES, Mood
+from engine.recommend.pipeline import (
     REPRESENTATIVES,
     Adaptation,
     PersonView,
@@ -36,7 +28,10 @@ from .pipeline import (
     score,
     select,
 )
-from .weights import SIGNALS, Profile
+from engine.recommend.weights import SIGNALS, Profile
+from engine.values.filters import passes
+from engine.values.meta import ShowMeta
+from engine.values.models import Filters, Mode, Persona, RecommendRequest
 
 if TYPE_CHECKING:
     pass

@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..meta import ShowMeta
-from ..models import Mode
-from ..taste.features import genres_of
-from .scoring import Scored, dense
-from .values import REPRESENTATIVES, PersonaVec, PersonView, Pick, RowSource
+from engine.recommend.scoring import Scored, dense
+from engine.recommend.values import REPRESENTATIVES, PersonaVec, PersonView, Pick, RowSource
+from engine.taste.features import genres_of
+from engine.values.meta import ShowMeta
+from engine.values.models import Mode
 
 
 def closest_members(scored: Scored, i: int, persona: PersonaVec, rows_of: RowSource, n: int,

@@ -12,14 +12,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ..adapt import ignored_penalty, persona_multipliers, source_bonus
-from ..meta import ShowMeta
-from ..taste.features import LAYOUT, genres_of
-from .index import CatalogueIndex, meta_signals
-from .pool import Pool
-from .population import Population, history_weights
-from .values import Adaptation, F, Ints, PersonaVec, PersonView, RowSource
-from .weights import SIGNALS, Profile
+from engine.recommend.adapt import ignored_penalty, persona_multipliers, source_bonus
+from engine.recommend.index import CatalogueIndex, meta_signals
+from engine.recommend.pool import Pool
+from engine.recommend.population import Population, history_weights
+from engine.recommend.values import Adaptation, F, Ints, PersonaVec, PersonView, RowSource
+from engine.recommend.weights import SIGNALS, Profile
+from engine.taste.features import LAYOUT, genres_of
+from engine.values.meta import ShowMeta
 
 EVIDENCE = {"trakt_related": 1.0, "trakt_recommendations": 1.2, "tmdb_recommendations": 1.0, "tmdb_similar": 0.7,
             "trending": 0.8, "anticipated": 0.5, "popular": 0.3, "watchlist": 1.5}

@@ -9,13 +9,13 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from ..meta import ShowMeta
-from ..models import Mode
-from ..taste.features import genres_of
-from .franchise import keys as franchise_keys
-from .scoring import Scored, zscore
-from .values import Adaptation, F, Ints, Pick
-from .weights import Profile
+from engine.recommend.franchise import keys as franchise_keys
+from engine.recommend.scoring import Scored, zscore
+from engine.recommend.values import Adaptation, F, Ints, Pick
+from engine.recommend.weights import Profile
+from engine.taste.features import genres_of
+from engine.values.meta import ShowMeta
+from engine.values.models import Mode
 
 FRANCHISE_CAP = 3                 # hand-set, by eye: a sci-fi fan's top ten was six Star Treks; three of one
                                   # franchise (by title, engine.recommend.franchise) is the most a mixed list shows

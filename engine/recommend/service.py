@@ -22,19 +22,35 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .. import vocabulary
-from ..catalogue import Catalogue
-from ..clock import Clock
-from ..compute import offload
-from ..errors import MultitudesError
-from ..feedback import FeedbackService
-from ..llm import LLM, about
-from ..meta import ShowMeta
-from ..models import (
+from engine.plumbing.clock import Clock
+from engine.plumbing.compute import offload
+from engine.plumbing.prompt_log import about
+from engine.ports.llm import LlmPort
+from engine.recommend.bandit import Bandit
+from engine.recommend.candidates import LiveSources
+from engine.recommend.cards import card
+from engine.recommend.deployment import Deployment, Deployments, seconds
+from engine.recommend.llm_pick import choose
+from engine.recommend.mood import Mood, read_mood
+from engine.recommend.mood_llm import read_mood_llm
+from engine.recommend.outside import Outside
+from engine.recommend.pipeline import PersonView, Pick, cold_start, per_persona
+from engine.recommend.ranking import Job, Ranked, fits, rank
+from engine.recommend.readers import CrowdReader, FeedbackReader
+from engine.recommend.vectors import PersonaCache, closest, persona_vectors
+from engine.recommend.weights import Profile, shipped
+from engine.store import Store
+from engine.store.records import NewEvent
+from engine.taste.temporal import local
+from engine.values import vocabulary
+from engine.values.catalogue import Catalogue
+from engine.values.errors import MultitudesError
+from engine.values.meta import ShowMeta
+from engine.values.models import (
     FeedbackKind,
     Filters,
     Mode,
@@ -45,39 +61,16 @@ from ..models import (
     RecommendRequest,
     ShowIds,
 )
-from ..store import Store
-from ..store.records import NewEvent
-from ..taste.temporal import local
-from .bandit import Bandit
-from .candidates import LiveSources
-from .cards import card
-from .deployment import Deployment, Deployments, seconds
-from .llm_pick import choose
-from .mood import Mood, read_mood
-from .mood_llm import read_mood_llm
-from .outside import Outside
-from .pipeline import (
-    PersonView,
-    Pick,
-    cold_start,
-    per_persona,
-)
-from .ranking import Job, Ranked, fits, rank
-from .vectors import PersonaCache, closest, persona_vectors
-from .weights import Profile, shipped
-
-if TYPE_CHECKING:
-    from ..crowd import CrowdService
 
 log = logging.getLogger(__name__)
 
 
 class Recommender:
     def __init__(self, store: Store, clock: Clock, personas: Any, deployments: Deployments, sources: LiveSources,
-                 catalogue: Catalogue, enrich: Callable[[Sequence[int]], Awaitable[int]], llm: LLM | None,
-                 feedback: FeedbackService, *, profile: Profile | None = None, max_watched_episodes: int = 0,
+                 catalogue: Catalogue, enrich: Callable[[Sequence[int]], Awaitable[int]], llm: LlmPort | None,
+                 feedback: FeedbackReader, *, profile: Profile | None = None, max_watched_episodes: int = 0,
                  recent_days: int = 14, adaptive: bool = True, seed: int | None = None,
-                 crowd: CrowdService | None = None) -> None:
+                 crowd: CrowdReader | None = None) -> None:
         self.store = store
         self.clock = clock
         self.personas = personas                # PersonaService
@@ -96,7 +89,7 @@ class Recommender:
         self.outside = Outside(store, catalogue, sources, enrich)
         self._people: OrderedDict[int, PersonaCache] = OrderedDict()
         # the shows on a person's media server (None: none linked) and whether picks can become requests (Seerr):
-        # ``engine.media``, set by bootstrap
+        # ``engine.usecases.media``, set by bootstrap
         self.library: Callable[[int], Awaitable[frozenset[int] | None]] | None = None
         self.can_request: Callable[[int], Awaitable[bool]] | None = None
 
@@ -145,7 +138,7 @@ class Recommender:
             return await uow.events.excluded(person_id, self.max_watched_episodes, self.clock.now())
 
     async def crowd_lately(self, person_id: int) -> dict[int, list[str]]:
-        """For each persona, what the person's crowd rated highly lately (``engine.crowd``)."""
+        """For each persona, what the person's crowd rated highly lately (``engine.usecases.crowd_refresh``)."""
         if self.crowd is None:
             return {}
         report = await self.personas.personas(person_id)

@@ -9,12 +9,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .index import CatalogueIndex
-from .pool import Pool
-from .population import Population, history_weights
-from .scoring import dense, whole_history, zscore
-from .values import F, PersonView
-from .weights import Profile
+from engine.recommend.index import CatalogueIndex
+from engine.recommend.pool import Pool
+from engine.recommend.population import Population, history_weights
+from engine.recommend.scoring import dense, whole_history, zscore
+from engine.recommend.values import F, PersonView
+from engine.recommend.weights import Profile
 
 INDEX_SOURCES = ("persona", "bridge", "like", "popular_here", "cowatch", "crowd")
 

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .crowd import Crowd
+from engine.recommend.crowd_model import Crowd
 
 F = NDArray[np.float64]
 
@@ -56,7 +56,7 @@ class PersonView:
 
 @dataclass
 class Adaptation:
-    """What the feedback loop adds to one request (``engine.adapt``)."""
+    """What the feedback loop adds to one request (``engine.recommend.adapt``)."""
     sources: dict[str, float] = field(default_factory=dict)     # one Thompson draw per candidate source
     personas: dict[int, float] = field(default_factory=dict)    # one per persona id
     ignored: dict[int, int] = field(default_factory=dict)       # show -> times shown and ignored

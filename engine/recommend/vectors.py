@@ -11,16 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..meta import ShowMeta
-from ..models import (
-    PersonaReport,
-)
-from .deployment import Deployment
-from .pipeline import (
-    REPRESENTATIVES,
-    PersonaVec,
-    genre_distribution,
-)
+from engine.recommend.deployment import Deployment
+from engine.recommend.pipeline import REPRESENTATIVES, PersonaVec, genre_distribution
+from engine.values.meta import ShowMeta
+from engine.values.models import PersonaReport
 
 if TYPE_CHECKING:
     pass

@@ -9,10 +9,10 @@ SQL exists only in this package. SQLite (``SqliteStore``) is the embedded defaul
 serves several processes on one database (``storage.url = "postgresql://…"``).
 """
 
-from .postgres import PostgresStore
-from .records import ShowRecord
-from .sqlite import SqliteStore
-from .unit import Unit
+from engine.store.postgres import PostgresStore
+from engine.store.records import ShowRecord
+from engine.store.sqlite import SqliteStore
+from engine.store.unit import Unit
 
 Store = SqliteStore | PostgresStore
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .postgres import PostgresStore
-from .sqlite import SqliteStore
+from engine.store.postgres import PostgresStore
+from engine.store.sqlite import SqliteStore
 
 # parents before children (foreign keys are checked as rows arrive)
 ORDER = ("people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden", "sync_state",

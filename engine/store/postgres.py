@@ -29,9 +29,9 @@ from typing import Any
 
 import asyncpg
 
-from .db import Row
-from .sqlite import _split_sql, migrations
-from .unit import ShowIdCache, Unit, inside, is_inside, not_nested
+from engine.store.db import Row
+from engine.store.sqlite import _split_sql, migrations
+from engine.store.unit import ShowIdCache, Unit, inside, is_inside, not_nested
 
 MIGRATION_LOCK = 0x6D756C7469          # "multi": the advisory lock key migrations run under
 

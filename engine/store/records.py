@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..meta import EMPTY, ShowMeta
-from ..models import FeedbackKind, Mode, ShowIds, ShowRef
+from engine.values.meta import EMPTY, ShowMeta
+from engine.values.models import FeedbackKind, Mode, ShowIds, ShowRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ class AdoptionCandidate:
 
 @dataclass(frozen=True, slots=True)
 class AlertRow:
-    """An alert as stored; ``engine.alerts`` turns it into its typed kind."""
+    """An alert as stored; ``engine.usecases.alerts`` turns it into its typed kind."""
     id: int
     person_id: int
     show_id: int

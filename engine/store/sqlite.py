@@ -22,8 +22,8 @@ from typing import Any
 
 import aiosqlite
 
-from .db import Row
-from .unit import ShowIdCache, Unit, inside, not_nested
+from engine.store.db import Row
+from engine.store.unit import ShowIdCache, Unit, inside, not_nested
 
 
 def migrations() -> list[tuple[int, str]]:

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .db import fetchval
-from .sqlite import SqliteStore
+from engine.store.db import fetchval
+from engine.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
-    from . import Store
+    from engine.store import Store
 
 TABLES = frozenset({"people", "identities", "trakt_tokens", "shows", "plays", "ratings", "watchlist", "hidden",
                     "sync_state", "trakt_show_state", "api_cache", "personas", "persona_state", "rec_events",
@@ -116,7 +116,7 @@ def inspect_file(path: str | Path, table: str) -> tuple[int, str, str]:
 
 async def open_transactions(store: Store) -> bool:
     """Whether a transaction was left open: SQLite's connection, or any session of a PostgreSQL database."""
-    from .postgres import PostgresStore
+    from engine.store.postgres import PostgresStore
     if isinstance(store, PostgresStore):
         async with store.pool.acquire() as conn:
             n = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

@@ -7,22 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .db import Db
-from .repos.alerts import AlertRepo
-from .repos.cache import CacheRepo
-from .repos.crowd import CrowdRepo
-from .repos.events import EventRepo
-from .repos.feedback import FeedbackRepo
-from .repos.history import HistoryRepo
-from .repos.leases import LeaseRepo
-from .repos.media import MediaRepo
-from .repos.people import PeopleRepo
-from .repos.personal import PersonalRepo
-from .repos.personas import PersonaRepo
-from .repos.providers import ProviderRepo
-from .repos.shows import ShowRepo
-from .repos.sync import SyncRepo
-from .repos.tokens import TokenRepo
+from engine.store.db import Db
+from engine.store.repos.alerts import AlertRepo
+from engine.store.repos.cache import CacheRepo
+from engine.store.repos.crowd import CrowdRepo
+from engine.store.repos.events import EventRepo
+from engine.store.repos.feedback import FeedbackRepo
+from engine.store.repos.history import HistoryRepo
+from engine.store.repos.leases import LeaseRepo
+from engine.store.repos.media import MediaRepo
+from engine.store.repos.people import PeopleRepo
+from engine.store.repos.personal import PersonalRepo
+from engine.store.repos.personas import PersonaRepo
+from engine.store.repos.providers import ProviderRepo
+from engine.store.repos.shows import ShowRepo
+from engine.store.repos.sync import SyncRepo
+from engine.store.repos.tokens import TokenRepo
 
 ShowKey = tuple[str, Any]
 

@@ -9,13 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..meta import EMPTY, ShowMeta
-from .engagement import engagement
-from .features import FeatureSpace, Matrix, build_features
-from .history import PersonHistory
-from .naming import deterministic_name, unique_names
-from .personas import Cluster, cluster_personas
-from .temporal import Context, binge_report, context, evolution, style_summary
+from engine.taste.engagement import engagement
+from engine.taste.features import FeatureSpace, Matrix, build_features
+from engine.taste.history import PersonHistory
+from engine.taste.naming import deterministic_name, unique_names
+from engine.taste.personas import Cluster, cluster_personas
+from engine.taste.temporal import Context, binge_report, context, evolution, style_summary
+from engine.values.meta import EMPTY, ShowMeta
 
 
 @dataclass

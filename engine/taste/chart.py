@@ -23,8 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
-from ..models import Chart
-from .temporal import local, period_key
+from engine.taste.temporal import local, period_key
+from engine.values.models import Chart
 
 BG, FG, GRID, MUTED = "#1e1f22", "#dbdee1", "#3a3c42", "#949ba4"
 PALETTE = ["#5865f2", "#57f287", "#fee75c", "#eb459e", "#ed4245", "#3ba5dc", "#f0a35e", "#b5bac1"]

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from datetime import datetime
 
-from .history import PersonHistory, ShowHistory
+from engine.taste.history import PersonHistory, ShowHistory
 
 HALF_LIFE_YEARS = 3.0
 

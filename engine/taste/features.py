@@ -29,7 +29,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
-from ..meta import ShowMeta
+from engine.values.meta import ShowMeta
 
 Matrix: TypeAlias = NDArray[np.float64]
 Rows: TypeAlias = sparse.csr_matrix

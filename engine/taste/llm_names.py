@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
-from ..llm import LLM, PromptTooLong
-from ..meta import EMPTY, ShowMeta
-from .build import PersonaDraft
+from engine.ports.llm import LlmPort, PromptTooLong
+from engine.taste.build import PersonaDraft
+from engine.values.meta import EMPTY, ShowMeta
 
 SYSTEM = (
     "You name the taste personas of a TV viewer. Each persona is a cluster of shows they watched. Give each a short, "
@@ -28,7 +28,7 @@ class PersonaNames(BaseModel):
 
 
 class LlmNamer:
-    def __init__(self, llm: LLM) -> None:
+    def __init__(self, llm: LlmPort) -> None:
         self.llm = llm
 
     async def __call__(self, drafts: Sequence[PersonaDraft],

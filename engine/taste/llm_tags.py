@@ -7,9 +7,9 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from ..llm import LLM, PromptTooLong
-from ..meta import ShowMeta
-from ..store import Store
+from engine.ports.llm import LlmPort, PromptTooLong
+from engine.store import Store
+from engine.values.meta import ShowMeta
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class TagBatch(BaseModel):
     shows: list[ShowTags] = Field(max_length=40)
 
 
-async def tag_shows(llm: LLM, store: Store, show_ids: list[int], *, batch: int = 20, max_calls: int = 5) -> int:
+async def tag_shows(llm: LlmPort, store: Store, show_ids: list[int], *, batch: int = 20, max_calls: int = 5) -> int:
     """Tag the shows that have metadata but no tags yet. Returns how many shows were tagged."""
     if not show_ids:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..meta import EMPTY, ShowMeta
+from engine.values.meta import EMPTY, ShowMeta
 
 NOUN = {
     "drama": "dramas", "comedy": "comedies", "crime": "crime", "thriller": "thrillers", "mystery": "mysteries",

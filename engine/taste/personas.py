@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd
 
-from .features import FeatureSpace, Matrix
+from engine.taste.features import FeatureSpace, Matrix
 
 
 @dataclass

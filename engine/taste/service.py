@@ -9,17 +9,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..clock import Clock
-from ..compute import offload
-from ..llm import about
-from ..meta import EMPTY, ShowMeta
-from ..models import Chart, Persona, PersonaReport, PersonaShow
-from ..store import Store, Unit
-from .build import PersonaBuild, PersonaDraft, build_personas
-from .chart import ChartData, all_charts
-from .features import Matrix, build_features
-from .history import PersonHistory, ShowHistory, Watch
-from .personas import match_identities
+from engine.plumbing.clock import Clock
+from engine.plumbing.compute import offload
+from engine.plumbing.prompt_log import about
+from engine.store import Store, Unit
+from engine.taste.build import PersonaBuild, PersonaDraft, build_personas
+from engine.taste.chart import ChartData, all_charts
+from engine.taste.features import Matrix, build_features
+from engine.taste.history import PersonHistory, ShowHistory, Watch
+from engine.taste.personas import match_identities
+from engine.values.meta import EMPTY, ShowMeta
+from engine.values.models import Chart, Persona, PersonaReport, PersonaShow
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .history import PersonHistory, ShowHistory, Watch
+from engine.taste.history import PersonHistory, ShowHistory, Watch
 
 BINGE, WEEKLY, CASUAL = "binge", "weekly", "casual"
 

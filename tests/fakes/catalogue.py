@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.catalogue import aired_episodes, load_catalogue
+from engine.values.catalogue import aired_episodes, load_catalogue
 
 
 def catalogue() -> tuple[dict[str, Any], ...]:
@@ -76,7 +76,7 @@ def play_row(hid: int, t: datetime, e: dict[str, Any], season: int, number: int)
 
 
 def export_of(plays: list[Any]) -> bytes:
-    """A Trakt export (history rows) holding these ``engine.models.Play`` values: imported through the façade,
+    """A Trakt export (history rows) holding these ``engine.values.models.Play`` values: imported through the façade,
     it stores them and fetches their metadata, as a sync would."""
     import json
     rows = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from engine.catalogue import catalogue_meta
+from engine.values.catalogue import catalogue_meta
 
 from .catalogue import catalogue, trakt_show
 

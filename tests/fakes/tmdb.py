@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from engine.catalogue import TMDB_GENRE, catalogue_meta
-from engine.vocabulary import norm_title
+from engine.values.catalogue import TMDB_GENRE, catalogue_meta
+from engine.values.vocabulary import norm_title
 
 from .base import FakeServer, json_response
 from .catalogue import catalogue

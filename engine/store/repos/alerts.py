@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from ...clock import iso, parse_ts
-from ..db import Db, Row, marks
-from ..records import AlertRow, NewAlert
+from engine.store.db import Db, Row, marks
+from engine.store.records import AlertRow, NewAlert
+from engine.values.times import iso, parse_ts
 
 COLUMNS = ("a.id, a.person_id, a.show_id, s.title, s.year, a.season, a.kind, a.event_at, a.due_at, a.expires_at, "
            "a.payload, a.status, a.attempts")

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...clock import iso, parse_ts
-from ..db import Db
+from engine.store.db import Db
+from engine.values.times import iso, parse_ts
 
 
 class CacheRepo:

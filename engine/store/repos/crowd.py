@@ -1,4 +1,5 @@
-"""A person's crowd (``engine.crowd``): the Trakt members whose ratings overlap theirs, as rows of ratings by
+"""A person's crowd (``engine.usecases.crowd_refresh``): the Trakt members whose ratings overlap theirs, as rows of
+ratings by
 internal show id — never a username — and when it was last refreshed."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...clock import iso, parse_ts
-from ..db import Db
+from engine.store.db import Db
+from engine.values.times import iso, parse_ts
 
 Member = list[tuple[int, int, float | None]]            # (show id, rating 1-10, rated at or None)
 

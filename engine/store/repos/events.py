@@ -6,10 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from ...clock import iso, parse_ts
-from ..db import Db, Row, chunks, marks
-from ..records import NewEvent, RecEvent
-from .history import EPISODE
+from engine.store.db import Db, Row, chunks, marks
+from engine.store.records import NewEvent, RecEvent
+from engine.store.repos.history import EPISODE
+from engine.values.times import iso, parse_ts
 
 COLUMNS = ("id, person_id, show_id, request_id, strategy, persona_id, sources, rank, mode, shown_at, platform, "
            "message_ref, reason, llm")

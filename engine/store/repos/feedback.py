@@ -7,11 +7,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from ...clock import iso, parse_ts
-from ...models import FeedbackKind
-from ..db import Db, chunks, marks
-from ..records import AdoptionCandidate, EventOutcome, FeedbackState
-from .history import EPISODE
+from engine.store.db import Db, chunks, marks
+from engine.store.records import AdoptionCandidate, EventOutcome, FeedbackState
+from engine.store.repos.history import EPISODE
+from engine.values.models import FeedbackKind
+from engine.values.times import iso, parse_ts
 
 # a pick "worked" when it was started, liked, already seen (the source found something to their taste) or listed
 WORKED = ("(a.state IS NOT NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.event_id=e.id AND f.active=1 AND "

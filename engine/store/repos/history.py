@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ...clock import iso, parse_ts
-from ...meta import decode
-from ...models import HistoryItem, Play, ShowRef
-from ..db import Db, chunks, marks
-from ..records import PlayRow, SeasonProgress, ShowStatRow, WatchRow
-from .shows import ShowRepo, lookup
+from engine.store.db import Db, chunks, marks
+from engine.store.records import PlayRow, SeasonProgress, ShowStatRow, WatchRow
+from engine.store.repos.shows import ShowRepo, lookup
+from engine.values.meta import decode
+from engine.values.models import HistoryItem, Play, ShowRef
+from engine.values.times import iso, parse_ts
 
 Listed = tuple[ShowRef, str | None, Any]      # (show, when, value): a rating's value, else None
 EPISODE = "CAST(p.season AS TEXT) || ':' || COALESCE(CAST(p.episode AS TEXT), p.episode_title)"

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ...clock import iso, parse_ts
-from ..db import Db, chunks, marks
-from ..records import MediaLink
+from engine.store.db import Db, chunks, marks
+from engine.store.records import MediaLink
+from engine.values.times import iso, parse_ts
 
 
 def _link(r: Any) -> MediaLink:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ...clock import iso, parse_ts
-from ...filters import FilterError, parse_filter_tokens
-from ...models import Person, PersonSettings
-from ..db import Db, Row, chunks, marks
+from engine.store.db import Db, Row, chunks, marks
+from engine.values.filters import FilterError, parse_filter_tokens
+from engine.values.models import Person, PersonSettings
+from engine.values.times import iso, parse_ts
 
 COLUMNS = "id, display_name, timezone, trakt_user, trakt_vip, watchlist_limit, settings, created_at"
 

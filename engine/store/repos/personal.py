@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...models import ShowIds, ShowRef
-from ..db import Db, chunks, marks
-from .shows import ShowRepo, keys, lookup
+from engine.store.db import Db, chunks, marks
+from engine.store.repos.shows import ShowRepo, keys, lookup
+from engine.values.models import ShowIds, ShowRef
 
 SHOW = "s.title, s.year, s.trakt_id, s.tmdb_id, s.imdb_id, s.tvdb_id, s.slug"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ...clock import iso, parse_ts
-from ...models import Persona, PersonaReport, PersonaShow
-from ..db import Db, chunks, marks
+from engine.store.db import Db, chunks, marks
+from engine.values.models import Persona, PersonaReport, PersonaShow
+from engine.values.times import iso, parse_ts
 
 
 def report_to_json(r: PersonaReport) -> str:

@@ -1,4 +1,4 @@
-"""Where shows stream, as the alert scan last saw it, and the changes it found (``engine.arrivals``)."""
+"""Where shows stream, as the alert scan last saw it, and the changes it found (``engine.usecases.arrivals``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from ...clock import iso, parse_ts
-from ..db import Db, chunks, marks
+from engine.store.db import Db, chunks, marks
+from engine.values.times import iso, parse_ts
 
 
 class ProviderRepo:

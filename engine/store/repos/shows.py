@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ...clock import iso, parse_ts
-from ...meta import ShowMeta, decode, encode
-from ...models import ShowIds, ShowRef
-from ..db import Db, Row, chunks, marks
-from ..records import ShowRecord
+from engine.store.db import Db, Row, chunks, marks
+from engine.store.records import ShowRecord
+from engine.values.meta import ShowMeta, decode, encode
+from engine.values.models import ShowIds, ShowRef
+from engine.values.times import iso, parse_ts
 
 ShowKey = tuple[str, Any]
 ID_COLUMNS = (("trakt", "trakt_id"), ("tmdb", "tmdb_id"), ("imdb", "imdb_id"))

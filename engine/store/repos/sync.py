@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ...clock import iso, parse_ts
-from ..db import Db
-from ..records import SyncState
+from engine.store.db import Db
+from engine.store.records import SyncState
+from engine.values.times import iso, parse_ts
 
 
 class SyncRepo:

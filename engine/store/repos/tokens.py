@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ...clock import iso
-from ..db import Db
+from engine.store.db import Db
+from engine.values.times import iso
 
 
 class TokenRepo:
