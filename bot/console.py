@@ -27,7 +27,8 @@ from engine.values.models import Chart, GroupTally, Recommendation
 
 from . import render
 from .chat import Progress, Speaker
-from .conversation import COMMANDS, Conversation
+from .commands import COMMANDS
+from .conversation import Conversation
 from .ratelimit import NoLimits
 
 if TYPE_CHECKING:

@@ -4,24 +4,25 @@ Front ends turn what happens on their platform into four events — a command, a
 document — each with a ``Chat`` that knows who spoke, where, and how to answer. Everything else lives here: the
 grammar, the engine calls, the wording, rate limits, confirmations bound to the person who asked, the Trakt link
 poll, and error handling (a person sees a clear sentence; the log gets the rest).
+
+Here: the four events and the commands. ``commands.py`` holds the command table and the help; ``buttons.py`` what each
+button does; ``replies.py`` what they all stand on (errors, questions, picks delivered one message each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import shlex
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.values.errors import MultitudesError, NotLinked
-from engine.values.models import FeedbackKind, Noted, RecommendationList
 
 from . import render, render_plans
+from .buttons import Buttons
 from .chat import Chat, Speaker
+from .commands import CHECKS, COMMANDS, HELP, LIMITED, SERVER_POLL_S, SERVERS, tokens
 from .grammar import (
     parse_episode,
     parse_groupwatch,
@@ -32,112 +33,15 @@ from .grammar import (
     resolve_channel,
     settings_text,
 )
-from .ratelimit import Admission, PersonLimiter
 
 if TYPE_CHECKING:
-    from engine import Engine
+    pass
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    description: str
-    private: bool = False           # answers only the asker sees (ephemeral on Discord)
-    limited: bool = False           # expensive: rate-limited per person
-
-
-SERVERS = frozenset({"jellyfin", "emby", "plex"})    # `/link jellyfin`: what the engine may be asked for
-SERVER_POLL_S = 5.0                                # how often a Quick Connect code is checked
-
-COMMANDS: dict[str, Command] = {
-    "recommend": Command("shows for you (all, crowd, bridge A + B, persona NAME, like:SHOW, mood:\"…\", filters)",
-                         limited=True),
-    "bridge": Command("shows between two of your personas: bridge A + B", limited=True),
-    "personas": Command("your taste personas", limited=True),
-    "sync": Command("fetch your new plays from Trakt", limited=True),
-    "link": Command("connect your Trakt account (or `link jellyfin`, `link emby`: your media server)", private=True,
-                    limited=True),
-    "unlink": Command("disconnect your Trakt account", private=True),
-    "history": Command("your last plays", private=True),
-    "stats": Command("your viewing in numbers, and how my picks fared (stats year [2025]: a year in review)",
-                     private=True, limited=True),
-    "next": Command("the next episode of each show you are in the middle of", private=True, limited=True),
-    "tonight": Command("a plan that fits your evening: tonight 90m (or 2h, 1h30; mood:\"…\" and filters)",
-                       private=True, limited=True),
-    "upcoming": Command("what is coming for your shows (upcoming ics: as a calendar file)", private=True,
-                        limited=True),
-    "groupwatch": Command("a pick for several of you that nobody has seen (in:2h closes the vote; filters)",
-                          limited=True),
-    "settings": Command("group:on tz:Europe/Paris quiet:23-08 alerts:on binge:off digest:on watchlist:on "
-                        "channel:here filters:\"genre:-horror\"", private=True),
-    "rate": Command("rate a show you watched, 1 to 10 (or remove): rate Severance 9", private=True, limited=True),
-    "watched": Command("after 👀: mark the show watched on Trakt up to an episode: watched S02E04", private=True,
-                       limited=True),
-    "export": Command("everything stored about you, as one file (send it back to restore it)", private=True,
-                      limited=True),
-    "forget": Command("delete everything stored about you", private=True),
-    "help": Command("how Multitudes works", private=True),
-}
-LIMITED = frozenset(n for n, c in COMMANDS.items() if c.limited) | {"import"}
-# requests parsed before any limit: a typo is answered at once and costs nothing
-CHECKS: dict[str, Callable[[str], object]] = {
-    "recommend": lambda args: parse_recommend(_tokens(args)),
-    "bridge": lambda args: parse_recommend(_tokens(f"bridge {args}".strip())),
-    "tonight": lambda args: parse_tonight(_tokens(args)),
-    "rate": lambda args: parse_rate(_tokens(args)),
-    "watched": parse_episode,
-    "groupwatch": lambda args: parse_groupwatch(_tokens(args)),
-}
-
-HELP = ("I recommend TV shows from your Trakt history, one taste persona at a time.\n"
-        "No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file.\n"
-        "/link — connect Trakt · /sync — fetch new plays · /personas — your tastes\n"
-        "/recommend [all | crowd | bridge A + B | persona NAME | like:SHOW | mood:\"…\"]\n"
-        "  [genre:-horror runtime:<45 k:5]\n"
-        "(crowd: what Trakt members who share your tastes rate highly)\n"
-        "Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming.\n"
-        "/next — the next episode of each show you are watching · /tonight 90m — a plan for your evening\n"
-        "/settings — time zone, quiet hours, alerts per kind, weekly digest. /export — your data as one file;\n"
-        "/forget deletes everything about you.\n"
-        "This product uses the TMDB API but is not endorsed or certified by TMDB.")
-CONFIRM_TTL = timedelta(minutes=10)
-
-
-@dataclass
-class _Confirmation:
-    platform: str
-    user_id: str
-    action: str
-    until: datetime
-
-
-class Conversation:
-    def __init__(self, engine: Engine, *, limiter: PersonLimiter | None = None,
-                 admission: Admission | None = None) -> None:
-        """``limiter``: per-person limits (the console passes ``NoLimits``: its one user shares it with nobody);
-        ``admission``: the global gate for expensive work (sheds with a "busy" reply beyond its line)."""
-        self.engine = engine
-        self.limiter = limiter or PersonLimiter()
-        self.admission = admission or Admission()
-        self._confirmations: dict[str, _Confirmation] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._reacting: dict[tuple[str, str, str], asyncio.Lock] = {}
-
-    async def close(self) -> None:
-        """Stop background work (link polls) started by this conversation."""
-        for t in list(self._tasks):
-            t.cancel()
-        for t in list(self._tasks):
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+class Conversation(Buttons):
+    """The four events of every front end, and the commands."""
 
     # -- the four events -------------------------------------------------------------------------------------
     async def command(self, chat: Chat, name: str, args: str = "", *, mentions: Sequence[Speaker] = ()) -> None:
@@ -235,36 +139,6 @@ class Conversation:
             return f"I could not import that file: it is {size:,} bytes; the limit is {limit:,}. Nothing was imported."
         return None
 
-    # -- one place for errors ----------------------------------------------------------------------------------
-    async def _guard(self, chat: Chat, fn: Callable[[], Awaitable[None]], *, private: bool = False,
-                     button: bool = False) -> None:
-        try:
-            await fn()
-        except MultitudesError as e:
-            await self._say_error(chat, e.user_message, private=private, button=button)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s event failed", chat.platform)
-            await self._say_error(chat, "Sorry, something went wrong on my side. Please try again.",
-                                  private=private, button=button)
-
-    async def _say_error(self, chat: Chat, text: str, *, private: bool, button: bool) -> None:
-        try:
-            if button:
-                await chat.ack(text[:200], alert=True)
-            else:
-                await chat.reply(text, private=private)
-        except Exception:
-            log.warning("could not tell %s about an error", chat.platform, exc_info=True)
-
-    async def _person(self, chat: Chat) -> int:
-        s = chat.speaker
-        pid = await self.engine.person(s.platform, s.user_id, s.display_name)
-        if chat.is_group and chat.group_id is not None:
-            await self.engine.note_chat_member(s.platform, chat.group_id, pid)
-        return pid
-
     # -- commands ----------------------------------------------------------------------------------------------
     async def _cmd_help(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         await chat.reply(HELP, private=True)
@@ -360,7 +234,7 @@ class Conversation:
 
     async def _cmd_recommend(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
-        p = parse_recommend(_tokens(args))
+        p = parse_recommend(tokens(args))
         await self._deliver(chat, await self.engine.recommend(p.request(pid, chat.platform)))
 
     async def _cmd_bridge(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
@@ -371,7 +245,7 @@ class Conversation:
         await chat.reply(render_plans.up_next(await self.engine.up_next(pid), self.engine.clock.now()), private=True)
 
     async def _cmd_tonight(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        ask = parse_tonight(_tokens(args))
+        ask = parse_tonight(tokens(args))
         pid = await self._person(chat)
         plan = await self.engine.tonight(pid, ask.minutes, ask.filters, ask.mood, chat.platform)
         try:
@@ -423,7 +297,7 @@ class Conversation:
 
     async def _cmd_settings(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
-        changes = resolve_channel(parse_settings(_tokens(args)), chat.platform,
+        changes = resolve_channel(parse_settings(tokens(args)), chat.platform,
                                   chat.chat_id if chat.is_group else None)
         if "group_opt_in" in changes:          # group picks are opted into where they happen, nowhere else
             if not (chat.is_group and chat.group_id is not None):
@@ -466,7 +340,7 @@ class Conversation:
         else:
             members = here
             heading = f"Group picks for {len(members)} of you — vote with the buttons:"
-        ask = parse_groupwatch(_tokens(args))
+        ask = parse_groupwatch(tokens(args))
         now = self.engine.clock.now()
         closes = now + timedelta(minutes=ask.closes_in) if ask.closes_in else None
         if closes is not None:
@@ -482,7 +356,7 @@ class Conversation:
         await self._deliver(chat, result, group=True, heading=heading + (f"\n{result.note}" if result.note else ""))
 
     async def _cmd_rate(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        title, rating = parse_rate(_tokens(args))
+        title, rating = parse_rate(tokens(args))
         got = await self.engine.rate(await self._person(chat), title, rating)
         await chat.reply(render.rated(got.title, got.rating, got.on_trakt, got.note), private=True)
 
@@ -511,179 +385,6 @@ class Conversation:
             "another Multitudes, to bring it all back; /forget deletes it here."))
 
     async def _cmd_forget(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        token = secrets.token_hex(6)
-        now = self.engine.clock.now()
-        self._confirmations = {t: c for t, c in self._confirmations.items() if c.until > now}
-        self._confirmations[token] = _Confirmation(chat.platform, chat.speaker.user_id, "forget", now + CONFIRM_TTL)
+        token = self._ask(chat, "forget")
         await chat.confirm("Delete everything I store about you (history, personas, tokens, feedback)?", token)
 
-    # -- buttons -------------------------------------------------------------------------------------------------
-    async def _rating_button(self, chat: Chat, rest: str) -> None:
-        """A 1–10 button under a show just marked seen."""
-        event, _, n = rest.partition(":")
-        if not (event.isascii() and event.isdigit() and len(event) < 19 and n.isascii() and n.isdigit()
-                and 1 <= int(n) <= 10):
-            await chat.ack("That button is no longer valid.")
-            return
-        try:
-            got = await self.engine.rate(await self._person(chat), "", int(n), event_id=int(event))
-        except MultitudesError as e:
-            await chat.ack(e.user_message[:200], alert=True)
-            return
-        await chat.ack(render.rated(got.title, got.rating, got.on_trakt, got.note)[:200])
-
-    async def _request_button(self, chat: Chat, rest: str) -> None:
-        """📥: the pick becomes a Seerr request by the person's own Seerr user; the answer says what happened."""
-        if not (rest.isascii() and rest.isdigit() and len(rest) < 19):
-            await chat.ack("That button is no longer valid.")
-            return
-        pid = await self._person(chat)
-        try:
-            done = await self.engine.request_pick(pid, int(rest))
-        except MultitudesError as e:
-            await chat.ack(e.user_message[:200], alert=True)
-            return
-        await chat.ack(render.requested(done)[:200], alert=not done.outcome.requested)
-
-    async def _feedback_button(self, chat: Chat, rest: str) -> None:
-        event, _, kind = rest.partition(":")
-        if not (event.isascii() and event.isdigit()) or kind not in {str(f.kind) for f in render.FEEDBACK}:
-            await chat.ack("That button is no longer valid.")
-            return
-        pid = await self._person(chat)
-        try:
-            changed = await self.engine.record_feedback(pid, int(event), FeedbackKind(kind))
-        except MultitudesError as e:             # not theirs, or a full Trakt watchlist: saved here, said why
-            await chat.ack(e.user_message[:200], alert=True)
-            return
-        await chat.ack(render.noted(FeedbackKind(kind), changed)[:200])
-        if changed.offer_watched:
-            await self._offer_watched(chat, int(event), changed.title)
-        await self._offer_rating(chat, int(event), FeedbackKind(kind), True, changed)
-
-    async def _offer_rating(self, chat: Chat, event_id: int, kind: FeedbackKind, added: bool, noted: Noted) -> None:
-        """👀 just marked a pick seen: a 1–10 row to rate it (each adapter keeps it to the person)."""
-        if kind is FeedbackKind.SEEN and added and noted:
-            await chat.offer_rating(event_id, noted.title or "it")
-
-    async def _offer_watched(self, chat: Chat, event_id: int, title: str | None) -> None:
-        """After 👀 with ``trakt:write``: mark the show watched on Trakt too? Asked once, answered by the person."""
-        token = secrets.token_hex(6)
-        now = self.engine.clock.now()
-        self._confirmations = {t: c for t, c in self._confirmations.items() if c.until > now}
-        self._confirmations[token] = _Confirmation(chat.platform, chat.speaker.user_id, f"watched:{event_id}",
-                                                   now + CONFIRM_TTL)
-        await chat.confirm(f"Mark {title or 'it'} watched on Trakt too (every aired episode, at its air date)? Or "
-                           "only up to an episode: `watched S02E04`.", token, yes="Yes, mark it", no="No")
-
-    async def _confirmed(self, chat: Chat, rest: str) -> None:
-        token, _, answer = rest.partition(":")
-        c = self._confirmations.get(token)
-        if c is None or c.until <= self.engine.clock.now():
-            await chat.ack("That question expired; ask again.")
-            return
-        if (c.platform, c.user_id) != (chat.platform, chat.speaker.user_id):
-            await chat.ack("That question was for someone else.", alert=True)
-            return
-        del self._confirmations[token]
-        if c.action.startswith("watched:"):
-            if answer != "yes":
-                await chat.ack("Left as it is on Trakt.")
-                return
-            pid = await self.engine.person(chat.platform, chat.speaker.user_id)
-            title, added = await self.engine.mark_watched(pid, int(c.action.split(":", 1)[1]))
-            await chat.ack(f"Marked {title} watched on Trakt ({render.plural(added, 'episode')}).")
-            return
-        if answer != "yes":
-            await chat.ack("Nothing deleted.")
-            return
-        if c.action == "forget":
-            await self.engine.forget(await self.engine.person(chat.platform, chat.speaker.user_id))
-            await chat.ack("Deleted.")
-            await chat.reply("Everything about you is deleted.", private=True)
-
-    async def _group_vote(self, chat: Chat, rest: str) -> None:
-        event, _, vote = rest.partition(":")
-        if not (event.isascii() and event.isdigit()) or vote not in ("up", "down"):
-            await chat.ack("That button is no longer valid.")
-            return
-        try:
-            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
-        except MultitudesError:                     # someone who never used the bot is no member
-            await chat.ack("Only people in this group watch can vote.", alert=True)
-            return
-        t = await self.engine.group_vote(int(event), pid, vote == "up")
-        await chat.ack(f"Counted. {t.title}: 👍 {t.up} · 👎 {t.down} ({t.voted} of {t.members} voted).")
-        try:
-            await chat.show_tally(t)
-        except Exception:                           # the vote counted; only its display lags
-            log.warning("%s: could not show a group vote count", chat.platform, exc_info=True)
-        if t.announce and t.winner:                 # once, to everyone in the chat (not the last voter alone)
-            when = ""
-            if t.event_at is not None:
-                when = f" Watching together at {t.event_at:%H:%M} UTC."
-                try:
-                    if await chat.schedule_event(t.winner, t.event_at):
-                        when += " It is in the server's events."
-                except Exception:                   # the result still goes out; the event is a courtesy
-                    log.warning("%s: could not schedule a group watch", chat.platform, exc_info=True)
-            await chat.announce(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}).{when} "
-                                "Enjoy!")
-
-    async def _reroll(self, chat: Chat, request_id: str) -> None:
-        if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):
-            await chat.ack("That button is no longer valid.")
-            return
-        self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "groupwatch")
-        pid = await self._person(chat)
-        if chat.group_id is None:
-            await chat.ack("That button is no longer valid.")
-            return
-        result = await self.engine.reroll_group(request_id, pid, (chat.platform, chat.group_id))
-        await chat.ack("Re-rolling")
-        await self._deliver(chat, result, group=True, heading="Re-rolled — vote with the buttons:")
-
-    # -- picks ---------------------------------------------------------------------------------------------------
-    async def _deliver(self, chat: Chat, result: RecommendationList, *, group: bool = False,
-                       heading: str | None = None) -> None:
-        if not result.items:
-            await chat.reply(result.note or ("Nothing fits everyone right now." if group
-                                             else "Nothing new to recommend right now."))
-            return
-        try:
-            await chat.reply(heading or render.heading(result))
-        except Exception:
-            await self.engine.withdraw_picks([r.event_id for r in result.items])    # none of them reached anyone
-            raise
-        await self.deliver_picks(chat, result, group=group)
-        if group:
-            await chat.offer_reroll(result.request_id)
-
-    async def deliver_picks(self, chat: Chat, result: RecommendationList | None, *, group: bool = False) -> None:
-        """Each pick as its own message with its buttons, attached to its event so reactions on it count."""
-        undelivered: list[int] = []
-        failure: BaseException | None = None
-        for r in result.items if result is not None else ():
-            if failure is not None:                 # the platform refused one after its own retries: stop there
-                undelivered.append(r.event_id)
-                continue
-            try:
-                ref = await chat.send_pick(r, group=group)
-            except Exception as e:
-                failure = e
-                undelivered.append(r.event_id)
-                continue
-            if ref is not None:
-                await self.engine.attach_message([r.event_id], chat.platform, ref)
-        if undelivered:                             # recorded as shown only once delivered
-            await self.engine.withdraw_picks(undelivered)
-            log.warning("%s: %d picks not delivered (%s); withdrawn", chat.platform, len(undelivered),
-                        type(failure).__name__)
-            raise MultitudesError("undelivered", user_message="Some picks could not be sent; ask again in a moment.")
-
-
-def _tokens(args: str) -> list[str]:
-    try:
-        return shlex.split(args)
-    except ValueError as e:
-        raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e

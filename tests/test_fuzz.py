@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.conversation import COMMANDS, Conversation
+from bot.commands import COMMANDS
+from bot.conversation import Conversation
 from bot.memory import MemoryPlatform
 from bot.ratelimit import NoLimits
 from engine import bootstrap

@@ -77,7 +77,7 @@ async def test_a_send_backlog_sheds_new_work_with_one_short_message() -> None:
     import asyncio
 
     from bot.ratelimit import Admission, Busy
-    from bot.telegram import Outbox
+    from bot.telegram_chat import Outbox
     box = Outbox(max_retries=0)
     await box.initialize()
     gate = asyncio.Event()
