@@ -8,7 +8,7 @@ import logging
 from engine.values.errors import MultitudesError
 from engine.values.models import FeedbackKind, Noted
 
-from . import render
+from . import render, render_media
 from .chat import Chat
 from .replies import Replies
 
@@ -41,7 +41,7 @@ class Buttons(Replies):
         except MultitudesError as e:
             await chat.ack(e.user_message[:200], alert=True)
             return
-        await chat.ack(render.requested(done)[:200], alert=not done.outcome.requested)
+        await chat.ack(render_media.requested(done)[:200], alert=not done.outcome.requested)
 
     async def _feedback_button(self, chat: Chat, rest: str) -> None:
         event, _, kind = rest.partition(":")

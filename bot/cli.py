@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from engine.plumbing.config import Settings, StorageSettings, load_settings
 from engine.values.errors import MultitudesError
 
-from . import render
+from . import render, render_alerts
 from .console import Console, chart_paths
 from .health import check, heartbeat, heartbeat_path
 from .logs import redact, setup_logging
@@ -342,7 +342,7 @@ async def _alerts(settings: Settings, args: argparse.Namespace) -> int:
             for k, st, n in rows:
                 print(f"  {k:10} {st:8} {n}")
             for a in mine:
-                print(render.alert(a) + f"  [{a.status}, due {a.due_at:%Y-%m-%d %H:%M} UTC]")
+                print(render_alerts.alert(a) + f"  [{a.status}, due {a.due_at:%Y-%m-%d %H:%M} UTC]")
     return 0
 
 

@@ -10,34 +10,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import getpass
 import itertools
 import logging
-import os
 import shlex
 import signal
 import sys
-import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine.values.models import Chart, GroupTally, Recommendation
+from engine.values.models import Chart
 
-from . import render
-from .chat import Progress, Speaker
+from . import render, render_media
 from .commands import COMMANDS
+from .console_chat import PLATFORM, ConsoleChat
 from .conversation import Conversation
 from .ratelimit import NoLimits
+from .terminal import INTERRUPT, _on_sigint, _quiet_stdout, _stdin_line, _whoami
 
 if TYPE_CHECKING:
     from engine import Engine
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "console"
-CHAT_ID = "local"
 
 HELP = """Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
@@ -70,112 +65,6 @@ HELP = """Commands:
 DEFAULT_CHART = Path("var") / "charts" / "personas.png"     # where the demo's data lives; ignored by git
 FILES = Path("var") / "files"                               # calendars and exports the console writes
 LOCAL = ("help", "import", "personas", "quit", "exit", "vote", "request", *render.BY_VERB)
-
-
-class _Progress:
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def step(self, text: str) -> None:
-        self.console.say(text)
-
-    async def done(self, text: str) -> None:
-        self.console.say(text)
-
-
-class ConsoleChat:
-    """Everything said in the console, printed; the console is one local chat its people share."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    @property
-    def platform(self) -> str:
-        return PLATFORM
-
-    @property
-    def speaker(self) -> Speaker:
-        return Speaker(PLATFORM, self.console.user, self.console.user)
-
-    @property
-    def chat_id(self) -> str | None:
-        return CHAT_ID
-
-    @property
-    def is_group(self) -> bool:
-        return True
-
-    @property
-    def group_id(self) -> str | None:
-        return CHAT_ID
-
-    async def reply(self, text: str, *, private: bool = False) -> None:
-        self.console.say(text)
-
-    async def is_member(self, user_id: str) -> bool:
-        return True
-
-    async def announce(self, text: str) -> None:
-        self.console.say(text)
-
-    async def tell_privately(self, text: str) -> bool:
-        self.console.say(text)
-        return True
-
-    async def send_pick(self, rec: Recommendation, *, group: bool = False) -> str | None:
-        ref = f"c{next(self.console.refs)}"
-        self.console.last[rec.rank] = rec.event_id
-        self.console.say(render.pick(rec))
-        return ref
-
-    async def show_tally(self, tally: GroupTally) -> None:
-        self.console.say(f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}")
-
-    async def offer_rating(self, event_id: int, title: str) -> None:
-        self.console.say(f"Rate it: rate \"{title}\" 1-10")
-
-    async def offer_reroll(self, request_id: str) -> None:
-        self.console.say("(run groupwatch again for other picks)")
-
-    async def schedule_event(self, title: str, at: datetime) -> bool:
-        return False                                # no events here: the announcement says the time
-
-    async def _write(self, name: str, data: bytes) -> Path | None:
-        """Into var/files/ (ignored by git); None (and said why) when it cannot be written."""
-        path = self.console.files / Path(name).name
-        try:
-            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(path.write_bytes, data)
-        except OSError as e:
-            self.console.say(f"Could not write {path}: {e.strerror or e}.")
-            return None
-        return path
-
-    async def send_file(self, name: str, data: bytes, caption: str) -> None:
-        path = await self._write(name, data)
-        if path is not None:
-            self.console.say(f"{caption} Written to {path}.")
-
-    async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
-        if name is not None:                        # a chart of its own: written out with the other files
-            path = await self._write(name, png)
-            if path is not None:
-                self.console.say(f"Wrote “{caption}” to {path}.")
-            return
-        if not self.console.chart_hinted:           # one hint for the charts of one command
-            self.console.chart_hinted = True
-            self.console.say("(the charts: `personas chart` writes them as PNGs into var/charts/)")
-
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
-        self.console.pending_confirmation = token
-        self.console.say(f"{question} Type `yes` to confirm.")
-
-    async def ack(self, text: str, *, alert: bool = False) -> None:
-        self.console.say(text)
-
-    async def progress(self, text: str) -> Progress:
-        self.console.say(text)
-        return _Progress(self.console)
 
 
 GREETING = "Multitudes console. Type `help` for commands, `quit` to leave."
@@ -280,7 +169,7 @@ class Console:
             if not (arg.isascii() and arg.isdigit()) or int(arg) not in self.last:
                 self.say("Usage: request N, with N a pick of the last list.")
             else:
-                await self.conversation.button(self.chat, render.request_token(self.last[int(arg)]))
+                await self.conversation.button(self.chat, render_media.request_token(self.last[int(arg)]))
         elif name in COMMANDS:
             await self.conversation.command(self.chat, name, args)
         else:
@@ -430,84 +319,3 @@ def chart_paths(target: Path, charts: list[Chart]) -> list[Path]:
             for i, c in enumerate(charts)]
 
 
-def _whoami() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "me"
-
-
-def _on_sigint(loop: asyncio.AbstractEventLoop, handler: Callable[[], None]) -> bool:
-    """Route Ctrl-C to ``handler`` when this is the main thread of a terminal session (not in tests or pipes)."""
-    if not sys.stdin.isatty() or threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        loop.add_signal_handler(signal.SIGINT, handler)
-    except (NotImplementedError, RuntimeError, ValueError):
-        return False
-    return True
-
-
-HISTORY = Path("var/console_history")
-INTERRUPT = "\x03"                         # what the reader returns for Ctrl-C at the prompt (the line is dropped)
-_SESSION: list[object] = []
-
-
-def _quiet_stdout() -> None:
-    """The reader of our output is gone (a closed pipe): send the rest nowhere, so exiting prints no traceback."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-async def _stdin_line(prompt: str) -> str | None:
-    """The next line: in a terminal a prompt_toolkit prompt (editing, a history kept between sessions, Ctrl-C
-    clears the line as a shell does); from a pipe or a file, plain lines."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        return await _terminal_line(prompt)
-    return await _piped_line()
-
-
-async def _terminal_line(prompt: str) -> str | None:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-
-    if not _SESSION:
-        try:
-            HISTORY.parent.mkdir(parents=True, exist_ok=True)
-            history: FileHistory | InMemoryHistory = FileHistory(str(HISTORY))
-        except OSError:
-            history = InMemoryHistory()
-        _SESSION.append(PromptSession(history=history))
-    session: PromptSession[str] = _SESSION[0]  # type: ignore[assignment]
-    try:
-        return await session.prompt_async(prompt, handle_sigint=False)
-    except KeyboardInterrupt:
-        return INTERRUPT
-    except EOFError:
-        return None
-
-
-async def _piped_line() -> str | None:
-    def read() -> str | None:
-        line = sys.stdin.readline()
-        return None if line == "" else line.rstrip("\n")
-
-    # a daemon thread, not the default executor: leaving while a read is blocked must not wait for Enter
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[str | None] = loop.create_future()
-
-    def deliver(result: str | None, error: BaseException | None) -> None:
-        if not fut.done():
-            fut.set_exception(error) if error is not None else fut.set_result(result)
-
-    def worker() -> None:
-        try:
-            got, err = read(), None
-        except BaseException as e:          # handed to the loop
-            got, err = None, e
-        with contextlib.suppress(RuntimeError):          # the loop may be gone: the session ended meanwhile
-            loop.call_soon_threadsafe(deliver, got, err)
-
-    threading.Thread(target=worker, name="console-input", daemon=True).start()
-    return await fut

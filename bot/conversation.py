@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from engine.values.errors import MultitudesError, NotLinked
 
-from . import render, render_plans
+from . import render, render_alerts, render_media, render_plans
 from .buttons import Buttons
 from .chat import Chat, Speaker
 from .commands import CHECKS, COMMANDS, HELP, LIMITED, SERVER_POLL_S, SERVERS, tokens
@@ -178,9 +178,9 @@ class Conversation(Buttons):
                 f"{server[:40]!r}."))
         start = await self.engine.link_server(pid, server)
         if start.linked_as is not None:
-            await chat.reply(render.server_linked(start.server, start.linked_as), private=True)
+            await chat.reply(render_media.server_linked(start.server, start.linked_as), private=True)
             return
-        if not await chat.tell_privately(render.server_code(start.server, start.code or "")):
+        if not await chat.tell_privately(render_media.server_code(start.server, start.code or "")):
             raise MultitudesError("no private chat", user_message="I cannot message you privately yet: open a "
                                   "private chat with me first (tap my name, then Start), and run /link there.")
 
@@ -190,7 +190,7 @@ class Conversation(Buttons):
                     await self.engine.clock.sleep(SERVER_POLL_S)
                     name = await self.engine.poll_link(pid, server=True)
                     if name is not None:
-                        await chat.tell_privately(render.server_linked(start.server, name))
+                        await chat.tell_privately(render_media.server_linked(start.server, name))
                         return
             except MultitudesError as e:               # expired, taken by someone else, the server down
                 await chat.tell_privately(e.user_message)
@@ -272,7 +272,7 @@ class Conversation(Buttons):
         text = render.upcoming(await self.engine.upcoming(pid))
         pending = [a for a in await self.engine.person_alerts(pid) if a.status == "pending"]
         tz = (await self.engine.person_settings(pid)).timezone
-        await chat.reply(text + ("\n\n" + render.pending_alerts(pending, tz) if pending else ""), private=True)
+        await chat.reply(text + ("\n\n" + render_alerts.pending_alerts(pending, tz) if pending else ""), private=True)
 
     async def _cmd_stats(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)

@@ -22,7 +22,7 @@ from discord.ext import commands
 from engine import Engine, MultitudesError
 from engine.values.models import Alert, Digest
 
-from . import render
+from . import render_alerts
 from .chat import Speaker
 from .commands import COMMANDS, HELP
 from .conversation import Conversation
@@ -135,7 +135,7 @@ class DiscordFrontend:
         raise ValueError(f"not a Discord target: {target!r}")
 
     async def send_alert(self, target: str, alert: Alert) -> str:
-        msg = await (await self._destination(target)).send(render.alert(alert))
+        msg = await (await self._destination(target)).send(render_alerts.alert(alert))
         return str(msg.id)
 
     async def send_notice(self, target: str, text: str) -> str:
@@ -154,7 +154,7 @@ class DiscordFrontend:
 
     async def send_digest(self, target: str, digest: Digest) -> str:
         dest = await self._destination(target)
-        msg = await dest.send(render.digest(digest)[:1900])
+        msg = await dest.send(render_alerts.digest(digest)[:1900])
         await self.conversation.deliver_picks(DiscordChat(self, channel=dest), digest.picks)
         return str(msg.id)
 

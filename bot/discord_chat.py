@@ -16,7 +16,7 @@ from discord.ext import commands
 from engine.values.errors import MultitudesError
 from engine.values.models import GroupTally, Recommendation
 
-from . import render
+from . import render, render_media
 from .chat import Progress, Speaker
 from .conversation import Conversation
 
@@ -132,8 +132,8 @@ def feedback_view(event_id: int, requestable: bool = False) -> discord.ui.View:
                               STYLES.get(str(f.kind), discord.ButtonStyle.secondary),
                               row=1 if str(f.kind) in SECOND_ROW else 0))
     if requestable:
-        emoji, label = render.REQUEST
-        view.add_item(_Routed(render.request_token(event_id), label, emoji, discord.ButtonStyle.primary, row=1))
+        emoji, label = render_media.REQUEST
+        view.add_item(_Routed(render_media.request_token(event_id), label, emoji, discord.ButtonStyle.primary, row=1))
     return view
 
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.values.models import (
-    Alert,
-    AlertKind,
-    ArrivalAlert,
-    BingeAlert,
-    CatchupAlert,
     DeviceLink,
-    Digest,
     FeedbackKind,
     HistoryItem,
     ImportReport,
@@ -22,16 +15,13 @@ from engine.values.models import (
     Mode,
     Noted,
     PersonaReport,
-    PremiereAlert,
     Rate,
     Recommendation,
     RecommendationList,
-    ReturningAlert,
     Stats,
     SyncReport,
     Upcoming,
 )
-from engine.values.plans import Outcome, Requested
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -377,82 +367,6 @@ BY_KIND = {f.kind: f for f in FEEDBACK}
 BY_EMOJI = {f.emoji: f for f in FEEDBACK}
 BY_VERB = {f.verb: f for f in FEEDBACK}
 
-ALERT_LEGEND = {AlertKind.PREMIERE: "📅", AlertKind.BINGE: "🍿", AlertKind.RETURNING: "🔁", AlertKind.CATCHUP: "⏩",
-                AlertKind.ARRIVAL: "📺"}
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def alert(a: Alert) -> str:
-    """One release-calendar alert, in the person's words of how they watch."""
-    when = a.event_at
-    day = f"{when:%A %b %d}" if a.exact else f"{when:%b %d}"
-    icon = ALERT_LEGEND.get(a.kind, "🔔")
-    name = f"{a.title} ({a.year})" if a.year else a.title
-    match a:
-        case PremiereAlert():
-            return f"{icon} {name}: season {a.season} premieres {day}" + (f" on {a.network}." if a.network else ".")
-        case BingeAlert():
-            return (f"{icon} {name}: season {a.season} is complete" + (f" ({a.episodes} episodes)" if a.episodes
-                                                                       else "") + " — ready to binge.")
-        case ReturningAlert():
-            years = round(a.gap_days / 365, 1)
-            span = "a year" if years == 1 else f"{years:g} years"
-            return (f"{icon} {name} is back after {span}: season {a.season} starts {day}. "
-                    "A recap of the last season might help.")
-        case ArrivalAlert() if a.arrived:
-            return f"{icon} {name} is now on your {a.service}."
-        case ArrivalAlert():
-            return f"{icon} {name} is no longer on your {a.service}."
-        case CatchupAlert() if a.related:
-            because = " and ".join(a.related)
-            return (f"{icon} Before it returns: {name} season {a.season} starts {day}, and it is close to {because}, "
-                    f"which you watched. The earlier seasons are {plural(a.episodes_left, 'episode')} — "
-                    "a good time to start.")
-        case CatchupAlert():
-            verb = "You have" if a.started else "It's on your watchlist:"
-            return (f"{icon} Catch up before the premiere: {name} season {a.season} starts {day}. {verb} "
-                    f"{plural(a.episodes_left, 'episode')} to go.")
-    return f"🔔 {name}: season {a.season}, {day}."
-
-
-def digest(d: Digest) -> str:
-    lines = [f"Your week on Multitudes ({d.week})."]
-    if d.shown_last_week:
-        lines.append(f"Last week I suggested {plural(d.shown_last_week, 'show')}; you started {d.started_last_week}.")
-    if d.upcoming:
-        lines.append("Airing this week for your shows:")
-        for u in d.upcoming[:8]:
-            ep = f"S{u.season:02d}E{u.episode:02d}" if u.season is not None and u.episode is not None else ""
-            lines.append(f"  {u.air_date:%a %b %d} — {u.title} {ep}".rstrip())
-    if d.picks is not None and d.picks.items:
-        lines.append("Three picks for this week (react or use the buttons below each):")
-    elif d.picks is not None and d.picks.note:
-        lines.append(d.picks.note)
-    lines.append("Turn this off with /settings digest:off.")
-    return "\n".join(lines)
-
-
-def pending_alerts(items: list[Alert], tz: str | None = None) -> str:
-    """Alerts still to be sent, with the day they will go out on the person's own clock."""
-    zone = _zone(tz)
-    kinds = {"premiere": "premiere", "binge": "binge-ready", "returning": "returning", "catchup": "catch-up"}
-    lines = ["Alerts I will send you (turn a kind off with /settings premiere:off, binge:off, returning:off, "
-             "catchup:off):"]
-    for a in items[:10]:
-        lines.append(f"  {ALERT_LEGEND.get(a.kind, '🔔')} {a.title} S{a.season} — {kinds.get(a.kind, a.kind)}, "
-                     f"around {a.due_at.astimezone(zone):%a %b %d}")
-    return "\n".join(lines)
-
-
-# -- the owner's media server and Seerr ---------------------------------------------------------------------------
-REQUEST = ("📥", "Request it")             # the button on a pick the person's server lacks (Seerr configured)
-
 
 def rate_question(title: str) -> str:
     return f"How would you rate {title}? (1–10; on Trakt too with trakt:write)"
@@ -461,33 +375,3 @@ def rate_question(title: str) -> str:
 def rated(title: str, rating: int | None, on_trakt: bool, note: str = "") -> str:
     done = f"Rated {title} {rating}/10" if rating is not None else f"Removed your rating of {title}"
     return done + (" here and on Trakt." if on_trakt else ".") + (f" {note}" if note else "")
-
-
-def request_token(event_id: int) -> str:
-    return f"rq:{event_id}"
-
-
-def server_code(server: str, code: str) -> str:
-    if server == "Plex":
-        return (f"To link Plex, open https://plex.tv/link signed in with your Plex account and enter the code {code}. "
-                "I'll wait here (the code lasts a few minutes).")
-    return (f"To link {server}, open {server} where you are signed in, go to your user menu → Quick Connect, and "
-            f"enter the code {code}. I'll wait here (the code lasts a few minutes).")
-
-
-def server_linked(server: str, name: str) -> str:
-    return f"Linked to {server} as {name}. Run /sync to read what you have played there."
-
-
-def requested(done: Requested) -> str:
-    """What 📥 did, in the words of Seerr's answer."""
-    t = done.title
-    return {Outcome.PENDING: f"Requested {t}: it waits for approval on Seerr.",
-            Outcome.APPROVED: f"Requested {t}, approved: it will be in your library once downloaded.",
-            Outcome.ALREADY: f"{t} was requested already; nothing new was asked.",
-            Outcome.AVAILABLE: f"{t} is already all there: nothing left to request.",
-            Outcome.QUOTA: f"Not requested: your Seerr request quota is used up for now ({t}).",
-            Outcome.REFUSED: f"Not requested: Seerr does not let you request {t}.",
-            Outcome.UNKNOWN_SHOW: f"Not requested: Seerr could not find {t}.",
-            Outcome.NO_USER: "Not requested: you have no Seerr account for your media-server user yet (sign in "
-                             "to Seerr once with it, then try again)."}[done.outcome]

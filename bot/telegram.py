@@ -32,7 +32,7 @@ from telegram.ext import (
 from engine import Engine
 from engine.values.models import Alert, Digest
 
-from . import render
+from . import render, render_alerts
 from .chat import Speaker
 from .commands import COMMANDS
 from .conversation import Conversation
@@ -191,7 +191,7 @@ class TelegramFrontend:
 
     async def send_alert(self, target: str, alert: Alert) -> str:
         chat = self._target(target)
-        msg = await self.app.bot.send_message(chat, render.alert(alert), disable_web_page_preview=True)
+        msg = await self.app.bot.send_message(chat, render_alerts.alert(alert), disable_web_page_preview=True)
         return f"{chat}:{msg.message_id}"
 
     async def send_notice(self, target: str, text: str) -> str:
@@ -201,6 +201,6 @@ class TelegramFrontend:
 
     async def send_digest(self, target: str, digest: Digest) -> str:
         chat = self._target(target)
-        msg = await self.app.bot.send_message(chat, render.digest(digest), disable_web_page_preview=True)
+        msg = await self.app.bot.send_message(chat, render_alerts.digest(digest), disable_web_page_preview=True)
         await self.conversation.deliver_picks(TelegramChat(self, None, chat_id=chat), digest.picks)
         return f"{chat}:{msg.message_id}"

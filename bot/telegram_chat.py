@@ -20,7 +20,7 @@ from telegram.ext import AIORateLimiter, Application
 
 from engine.values.models import GroupTally, Recommendation
 
-from . import render
+from . import render, render_media
 from .chat import Progress, Speaker
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def feedback_keyboard(event_id: int, requestable: bool = False) -> InlineKeyboar
             [InlineKeyboardButton(f"{f.emoji} {f.label}", callback_data=f"fb:{event_id}:{f.kind}")
              for f in render.FEEDBACK if f.emoji not in REACTABLE]]
     if requestable:
-        emoji, label = render.REQUEST
-        rows[1].append(InlineKeyboardButton(f"{emoji} {label}", callback_data=render.request_token(event_id)))
+        emoji, label = render_media.REQUEST
+        rows[1].append(InlineKeyboardButton(f"{emoji} {label}", callback_data=render_media.request_token(event_id)))
     return InlineKeyboardMarkup(rows)
 
 

@@ -284,7 +284,7 @@ async def test_downtime_past_the_moment_skips_stale_alerts_and_no_front_end_wait
 
 
 async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path, make_engine: Any) -> None:
-    from bot import render
+    from bot import render_alerts
     from tests.fakes.trakt import _similar
     lc = Lifecycle(today=NOW.date())
     x = pick(lambda e: True, skip=5)
@@ -307,7 +307,7 @@ async def test_catch_up_on_a_show_related_to_an_upcoming_premiere(tmp_path: Path
         assert isinstance(a, CatchupAlert)
         assert set(a.related) == {near[0]["title"], near[1]["title"]} and a.started is False
         assert a.due_at < a.event_at                                          # before the premiere
-        assert "Before it returns" in render.alert(a) and near[0]["title"] in render.alert(a)
+        assert "Before it returns" in render_alerts.alert(a) and near[0]["title"] in render_alerts.alert(a)
         assert not [a for a in await engine.person_alerts(sol) if a.title == x["title"]]     # one show in common
         related_calls = trakt.count(f"/shows/{x['trakt_id']}/related")
         await engine.scan_alerts()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import render
+from bot import render_alerts
 from bot.grammar import parse_settings
 from engine.values.models import AlertKind, ArrivalAlert, RecommendRequest
 from tests.fakes.catalogue import catalogue
@@ -63,13 +63,13 @@ async def test_a_provider_change_is_told_once_to_those_it_concerns(make_engine: 
         assert len(got_alerts) == want, (pid, got_alerts)
     a = (await arrivals(engine, ann))[0]
     assert a.arrived and a.service == service and a.show_id == pick.show_id
-    assert render.alert(a).endswith(f"is now on your {service}.")
+    assert render_alerts.alert(a).endswith(f"is now on your {service}.")
 
     entry["providers"] = [p for p in entry["providers"] if p != service]     # and leaves it again
     clock.advance(days=31)
     await engine.scan_alerts()
     left = [x for x in await arrivals(engine, ann) if not x.arrived]
-    assert len(left) == 1 and render.alert(left[0]).endswith(f"is no longer on your {service}.")
+    assert len(left) == 1 and render_alerts.alert(left[0]).endswith(f"is no longer on your {service}.")
     assert len(await arrivals(engine, people["ben"])) == 2 and not await arrivals(engine, people["cid"])
 
 
