@@ -10,7 +10,6 @@ import importlib
 import json
 import logging
 import os
-import shlex
 import signal
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from engine.plumbing.config import Settings, StorageSettings, load_settings
 from engine.values.errors import MultitudesError
 
 from . import render, render_alerts
+from .cli_args import parser
+from .cli_measure import convert_command, eval_command, tune_command
 from .console import Console, chart_paths
 from .health import check, heartbeat, heartbeat_path
 from .logs import redact, setup_logging
@@ -37,91 +38,6 @@ async def bootstrap(settings: Settings) -> Engine:
     """The engine (imported here, not at the top: the console shows its prompt before NumPy and scikit-learn load)."""
     from engine.bootstrap import bootstrap as boot
     return await boot(settings)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="multitudes", description="TV recommendations from your Trakt history.")
-    p.add_argument("--config", help="TOML config file (default: $MULTITUDES_CONFIG or ./config.toml)")
-    p.add_argument("--fresh", action="store_true",
-                   help="console demo: start again from the bundled sample (the demo database is kept otherwise)")
-    sub = p.add_subparsers(dest="cmd")
-    r = sub.add_parser("run", help="start the bot; with no chat tokens, the console (demo when Trakt is not set up)")
-    r.add_argument("--shard", metavar="I/N", help="serve Discord shard I of N (several processes on one PostgreSQL "
-                   "store); Telegram is polled by shard 0 only")
-    c = sub.add_parser("console", help="the console front end")
-    c.add_argument("--user", help="console identity (default: your login name)")
-    s = sub.add_parser("sync", help="sync one person's Trakt history")
-    s.add_argument("--user", required=True, help="console identity of the person")
-    i = sub.add_parser("import", help="import a Trakt export or Netflix CSV for a person")
-    i.add_argument("file")
-    i.add_argument("--user", required=True)
-    pe = sub.add_parser("personas", help="a person's taste personas")
-    who = pe.add_mutually_exclusive_group(required=True)
-    who.add_argument("--sample", action="store_true", help="the bundled sample person (offline)")
-    who.add_argument("--user", help="console identity of the person")
-    pe.add_argument("--json", action="store_true", help="print JSON (a list of personas)")
-    pe.add_argument("--chart", help="also write a PNG chart of persona weights over time to this file")
-    rc = sub.add_parser("recommend", help="a person's /recommend, as the bot would answer it (JSON with --json)")
-    who = rc.add_mutually_exclusive_group(required=True)
-    who.add_argument("--sample", action="store_true", help="the bundled sample person (offline)")
-    who.add_argument("--user", help="console identity of a person in the configured database")
-    rc.add_argument("--json", action="store_true", help="print one JSON document: picks and note")
-    rc.add_argument("--no-llm", action="store_true", help="templates only, even with an LLM configured")
-    rc.add_argument("request", nargs="*", help='the /recommend grammar, e.g. all | like:"Fargo" | mood:"light" k:3')
-    ev = sub.add_parser("eval", help="offline evaluation of every strategy side by side")
-    ev.add_argument("--interactions", required=True, help="interactions.csv (user_id,item_id,timestamp[,rating])")
-    ev.add_argument("--items", required=True, help="items.csv (item_id,title[,genres][,keywords][,year]…)")
-    ev.add_argument("--test", help="test.csv of held-out pairs; then all interactions are training data")
-    ev.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
-    ev.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
-    ev.add_argument("--k", type=int, default=10)
-    ev.add_argument("--strategies", default="popular,trending,itemknn,ease,live")
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--weights", default="live",
-                    help="live's weights: a profile shipped in engine/recommend/weights.json (default: live, the "
-                         "bot's own)")
-    ev.add_argument("--cowatch", choices=["all", "none"], default="all",
-                    help="live: everyone opted in to co-watching (all), or a fresh deployment (none)")
-    ev.add_argument("--max-users", type=int, help="evaluate a random sample of this many people (seeded)")
-    ev.add_argument("--json", dest="json_out", help="write the results as JSON to this file")
-    tu = sub.add_parser("tune", help="fit the weights the bot runs on validation folds cut from the training part "
-                        "of one or more datasets (through the /recommend path); write the profile")
-    tu.add_argument("--data", action="append", metavar="FOLDER:PROTOCOL",
-                    help="a dataset folder (interactions.csv, items.csv[, test.csv]) and its protocol, e.g. "
-                         "var/annict:time-cut; repeat to fit one profile on several")
-    tu.add_argument("--interactions", help="interactions.csv (instead of --data)")
-    tu.add_argument("--items")
-    tu.add_argument("--test", help="test.csv of held-out pairs (then all interactions are training data)")
-    tu.add_argument("--protocol", choices=["last-n", "time-cut"], default="last-n")
-    tu.add_argument("--n", type=int, default=5, help="items held out per person (last-n)")
-    tu.add_argument("--name", default="live", help="profile name to write (default: live, the bot's)")
-    tu.add_argument("--users", type=int, default=200, help="validation people per fold")
-    tu.add_argument("--folds", type=int, default=2, help="validation folds per dataset")
-    tu.add_argument("--seed", type=int, default=0)
-    tu.add_argument("--out", default=None, help="weights file to update (default: the shipped weights.json)")
-    ds = sub.add_parser("dataset", help="dataset tools")
-    dsub = ds.add_subparsers(dest="dataset_cmd", required=True)
-    conv = dsub.add_parser("convert", help="convert a public dataset to the generic evaluation format")
-    conv.add_argument("kind", choices=["movielens", "annict"])
-    conv.add_argument("src")
-    conv.add_argument("dest")
-    al = sub.add_parser("alerts", help="run one release-calendar scan now and list what was decided (sends nothing)")
-    al.add_argument("--user", help="also list this console identity's alerts")
-    al.add_argument("--json", action="store_true")
-    pu = sub.add_parser("publish", help="write the current picks of everyone who opted in (settings publish:on) as a "
-                        "Trakt list and a collection on the media server")
-    pu.add_argument("--user", help="only this console identity")
-    sub.add_parser("keygen", help="print a new MULTITUDES_SECRET_KEY")
-    h = sub.add_parser("health", help="exit 0 when the running bot's heartbeat is fresh (a container HEALTHCHECK)")
-    h.add_argument("--max-age", type=float, default=90.0, help="seconds a heartbeat stays fresh (default 90)")
-    db = sub.add_parser("db", help="database tools")
-    dbsub = db.add_subparsers(dest="db_cmd", required=True)
-    bk = dbsub.add_parser("backup", help="an online, verified copy of the SQLite database (safe while the bot runs)")
-    bk.add_argument("dest", help="the copy's path (must not exist)")
-    mt = dbsub.add_parser("migrate-to", help="copy the SQLite database into an empty PostgreSQL database, verified "
-                          "row by row (then set storage.url)")
-    mt.add_argument("url", help="postgresql://user@host/db (the password from PGPASSWORD)")
-    return p
 
 
 def _demo_settings(settings: Settings, fresh: bool) -> Settings:
@@ -346,65 +262,9 @@ async def _alerts(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
-    from engine.evaluation.datasets import load
-    from engine.evaluation.runner import evaluate
-    ds = load(args.interactions, args.items, args.test)
-    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    result = evaluate(ds, strategies=names, protocol=args.protocol, n=args.n, k=args.k, seed=args.seed,
-                      weights=args.weights, max_users=args.max_users, cowatch=args.cowatch)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(result, indent=2))
-    print(f"{result['users']} people, k={result['k']}, protocol {result['protocol']}")
-    print(f"{'strategy':13} {'recall':>8} {'ndcg':>8} {'coverage':>9} {'ild':>7} {'calib_kl':>9} "
-          f"{'persona_cov':>12}  ratio to the best baseline [95% interval]")
-
-    def f(v: object) -> str:
-        return "—" if v is None else f"{v:.4f}"
-    for name, m in result["strategies"].items():
-        ci = m.get("ratio_ci95")
-        ratio = f"  {m['ratio_to_best']:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}] of {m['best_baseline']}" if ci else ""
-        print(f"{name:13} {f(m['recall']):>8} {f(m['ndcg']):>8} {f(m['coverage']):>9} {f(m['ild']):>7} "
-              f"{f(m['calibration_kl']):>9} {f(m['persona_coverage']):>12}{ratio}")
-    return 0
-
-
-def _tune(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from engine.evaluation.tune import tune_datasets
-    specs: list[tuple[str, str, str | None, str, int]] = []
-    for d in args.data or []:
-        folder, _, protocol = d.partition(":")
-        if protocol not in ("last-n", "time-cut"):
-            raise MultitudesError(f"--data {d!r}", user_message=f"--data {d}: give a folder and a protocol, e.g. "
-                                  "var/annict:time-cut or var/ml:last-n.")
-        test = Path(folder, "test.csv")
-        specs.append((str(Path(folder, "interactions.csv")), str(Path(folder, "items.csv")),
-                      str(test) if test.is_file() else None, protocol, args.n))
-    if args.interactions:
-        if not args.items:
-            raise MultitudesError("--items", user_message="--interactions needs --items.")
-        specs.append((args.interactions, args.items, args.test, args.protocol, args.n))
-    if not specs:
-        raise MultitudesError("no data", user_message="Give the data to fit on: --data FOLDER:PROTOCOL (repeatable), "
-                              "or --interactions and --items.")
-    info = tune_datasets(specs, users=args.users, seed=args.seed, folds=args.folds,
-                         command=shlex.join(["multitudes", *argv]), name=args.name, out=args.out,
-                         log=lambda m: print(m, flush=True))
-    print(json.dumps(info, indent=2))
-    return 0
-
-
-def _convert(args: argparse.Namespace) -> int:
-    from engine.evaluation.datasets import CONVERTERS, write
-    ds = CONVERTERS[args.kind](args.src)
-    write(ds, args.dest)
-    print(f"wrote {len(ds.interactions)} interactions over {len(ds.items)} items to {args.dest}")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     if args.cmd == "keygen":
         from engine.plumbing.crypto import TokenCipher
         print(TokenCipher.generate_key())
@@ -443,11 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "publish":
             return asyncio.run(_publish(settings, args.user))
         if args.cmd == "eval":
-            return _eval(args)
+            return eval_command(args)
         if args.cmd == "tune":
-            return _tune(args, argv)
+            return tune_command(args, argv)
         if args.cmd == "dataset":
-            return _convert(args)
+            return convert_command(args)
     except MultitudesError as e:
         print(f"multitudes: {e.user_message}", file=sys.stderr)
         return 2

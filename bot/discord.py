@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from engine import Engine, MultitudesError
-from engine.values.models import Alert, Digest
+from engine.values.alerts import Alert, Digest
 
 from . import render_alerts
 from .chat import Speaker

@@ -11,17 +11,15 @@ from engine.values.models import (
     FeedbackKind,
     HistoryItem,
     ImportReport,
-    Learning,
     Mode,
     Noted,
     PersonaReport,
-    Rate,
     Recommendation,
     RecommendationList,
-    Stats,
     SyncReport,
     Upcoming,
 )
+from engine.values.stats import Learning, Rate, Stats
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

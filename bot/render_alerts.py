@@ -5,16 +5,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.values.models import (
-    Alert,
-    AlertKind,
-    ArrivalAlert,
-    BingeAlert,
-    CatchupAlert,
-    Digest,
-    PremiereAlert,
-    ReturningAlert,
-)
+from engine.values.alerts import Alert, ArrivalAlert, BingeAlert, CatchupAlert, Digest, PremiereAlert, ReturningAlert
+from engine.values.models import AlertKind
 
 from .render import plural
 

@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 
 from engine import Engine
-from engine.values.models import Alert, Digest
+from engine.values.alerts import Alert, Digest
 
 from . import render, render_alerts
 from .chat import Speaker

@@ -17,8 +17,8 @@ from engine.usecases.publish import PublishReport
 from engine.usecases.refresh import WaveReport
 from engine.usecases.sync import Progress
 from engine.usecases.trakt_writes import Rated
+from engine.values.alerts import Alert
 from engine.values.models import (
-    Alert,
     Chart,
     DeviceLink,
     FeedbackKind,
@@ -26,18 +26,16 @@ from engine.values.models import (
     GroupTally,
     HistoryItem,
     ImportReport,
-    Learning,
     Noted,
     PersonaReport,
     PersonSettings,
-    Rate,
     RecommendationList,
     RecommendRequest,
-    Stats,
     SyncReport,
     Upcoming,
 )
 from engine.values.plans import CalendarFile, NextUp, Requested, ServerLinkStart, Tonight, YearReview
+from engine.values.stats import Learning, Rate, Stats
 
 
 class Engine:

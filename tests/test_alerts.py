@@ -18,7 +18,7 @@ import engine.usecases.alerts.delivery as delivery_module
 from engine import Engine
 from engine.store import SqliteStore, Store
 from engine.store.testing import cache_keys
-from engine.values.models import Alert, CatchupAlert
+from engine.values.alerts import Alert, CatchupAlert
 from tests.conftest import link_person
 from tests.fakes.catalogue import catalogue, play_row
 from tests.fakes.clock import FakeClock

@@ -69,3 +69,21 @@ def test_the_facade_stays_thin() -> None:
         if isinstance(fn, ast.AsyncFunctionDef | ast.FunctionDef):
             body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
             assert len(body) <= 6, f"Engine.{fn.name} does more than delegate"
+
+
+def test_no_room_is_too_long() -> None:
+    """No module of the engine or the bot over 400 lines (tests, benchmarks and data files aside): a module that
+    grows past it holds more than one thing that changes together, and is split by what changes together."""
+    paths = [p for folder in ("engine", "bot") for p in sorted((ROOT / folder).rglob("*.py"))]
+    long = [f"{p.relative_to(ROOT)}: {n} lines" for p in paths
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400]
+    assert not long, "\n".join(long)
+
+
+def test_the_folders_tell_the_role() -> None:
+    """engine/ holds its entry points and one package per role; nothing else sits beside them."""
+    modules = sorted(p.name for p in (ROOT / "engine").glob("*.py"))
+    assert modules == ["__init__.py", "bootstrap.py", "facade.py", "schedule.py", "services.py"]
+    packages = sorted(p.name for p in (ROOT / "engine").iterdir() if (p / "__init__.py").is_file())
+    assert packages == ["adapters", "evaluation", "formats", "plumbing", "ports", "recommend", "store", "taste",
+                        "usecases", "values"]

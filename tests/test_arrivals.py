@@ -11,7 +11,8 @@ import pytest
 
 from bot import render_alerts
 from bot.grammar import parse_settings
-from engine.values.models import AlertKind, ArrivalAlert, RecommendRequest
+from engine.values.alerts import ArrivalAlert
+from engine.values.models import AlertKind, RecommendRequest
 from tests.fakes.catalogue import catalogue
 from tests.fakes.clock import FakeClock
 from tests.fakes.tmdb import FakeTmdb

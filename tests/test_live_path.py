@@ -83,7 +83,7 @@ def test_evaluate_reports_live_with_a_ratio_interval() -> None:
 
 def test_tune_folds_come_from_the_training_part_only() -> None:
     from engine.evaluation.runner import split
-    from engine.evaluation.tune import validation_split
+    from engine.evaluation.validation import validation_split
     ds = tiny()
     train, test = split(ds, "last-n", 3)
     data = TrainData.build(train, ds.items)

@@ -13,7 +13,8 @@ from typing import Any
 
 from bot import render
 from bot.console import Console
-from engine.values.models import FeedbackKind, Learning, Noted, Rate
+from engine.values.models import FeedbackKind, Noted
+from engine.values.stats import Learning, Rate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +81,7 @@ async def test_a_later_reaction_replaces_the_earlier_and_the_answer_names_the_sh
 
 def test_stats_claim_only_what_the_evidence_shows() -> None:
     def arm(name: str, shown: int, adopted: int, prior: float = 1.0) -> Any:
-        from engine.values.models import ArmState
+        from engine.values.stats import ArmState
         return ArmState("persona", name, prior + adopted, prior + shown - adopted, shown, adopted)
 
     row = Rate("blend", 9, 0, 0, 0, 0, 0.0, 0.3)

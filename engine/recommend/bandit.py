@@ -14,7 +14,8 @@ from engine.recommend import adapt
 from engine.recommend.adapt import ArmStats
 from engine.recommend.pipeline import Adaptation
 from engine.recommend.readers import FeedbackReader
-from engine.values.models import ArmState, Persona
+from engine.values.models import Persona
+from engine.values.stats import ArmState
 
 if TYPE_CHECKING:
     pass

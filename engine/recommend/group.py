@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from engine.plumbing.compute import offload
+from engine.recommend.known import known_words
 from engine.recommend.pipeline import PersonaVec, PersonView
 from engine.recommend.ranking import Job, fits, rank
-from engine.recommend.service import Recommender, known_words
+from engine.recommend.service import Recommender
 from engine.values.errors import MultitudesError
 from engine.values.filters import filters_text, parse_filter_tokens
 from engine.values.models import Filters, GroupTally, Mode, RecommendationList, RecommendRequest

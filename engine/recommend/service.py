@@ -34,6 +34,7 @@ from engine.recommend.bandit import Bandit
 from engine.recommend.candidates import LiveSources
 from engine.recommend.cards import card
 from engine.recommend.deployment import Deployment, Deployments, seconds
+from engine.recommend.known import known_words, services_named
 from engine.recommend.llm_pick import choose
 from engine.recommend.mood import Mood, read_mood
 from engine.recommend.mood_llm import read_mood_llm
@@ -41,12 +42,11 @@ from engine.recommend.outside import Outside
 from engine.recommend.pipeline import PersonView, Pick, cold_start, per_persona
 from engine.recommend.ranking import Job, Ranked, fits, rank
 from engine.recommend.readers import CrowdReader, FeedbackReader
+from engine.recommend.recorder import record
 from engine.recommend.vectors import PersonaCache, closest, persona_vectors
 from engine.recommend.weights import Profile, shipped
 from engine.store import Store
-from engine.store.records import NewEvent
 from engine.taste.temporal import local
-from engine.values import vocabulary
 from engine.values.catalogue import Catalogue
 from engine.values.errors import MultitudesError
 from engine.values.meta import ShowMeta
@@ -108,17 +108,7 @@ class Recommender:
         """The streaming services these words name (``/settings services:``), as TMDB names them for the person's
         country (where TMDB is configured) and as the indexed shows' metadata names them; a word that names none is
         refused with the closest services."""
-        known = await self.known_services(region)
-        out = []
-        for word in words:
-            name = vocabulary.service_named(word, known)
-            if name is None:
-                close = vocabulary.suggest(word, known)
-                raise MultitudesError(f"service {word!r}", user_message=(
-                    f"I know no streaming service called {word[:40]!r}." + (vocabulary.did_you_mean(close) or (
-                        " Services look like " + ", ".join(known[:6]) + "."))))
-            out.append(name)
-        return tuple(dict.fromkeys(out))
+        return services_named(words, await self.known_services(region))
 
     async def known_services(self, region: str | None = None) -> list[str]:
         """Every streaming service a person may name: TMDB's list for the country (cached a day), then the ones the
@@ -403,37 +393,7 @@ class Recommender:
         return RecommendationList(request_id, req.mode, tuple(items), note=note)
 
     async def record(self, req: RecommendRequest, request_id: str, items: list[Recommendation],
-                      llm_used: bool, ranked: Ranked | None = None, *,
-                      metas: Mapping[int, ShowMeta] | None = None) -> list[Recommendation]:
-        events = [NewEvent(req.person_id, r.show_id, request_id, "group" if req.mode == Mode.GROUP else r.strategy,
-                           r.persona_id, tuple(r.sources), r.rank, req.mode, r.score, r.reason, llm_used, req.platform)
-                  for r in items]
-        if metas is None:
-            assert ranked is not None
-            metas = {sid: m for sid, m in zip(ranked.scored.pool.ids, ranked.scored.pool.metas, strict=True)}
-        now = self.clock.now()
-        async with self.store.unit() as uow:
-            ids = await uow.events.record(events, now)
-            # what we showed must be known later (feedback, alerts, adoption) even if nobody's history holds it
-            await uow.shows.save_missing_metas([(r.show_id, metas[r.show_id]) for r in items
-                                                if r.show_id in metas and not metas[r.show_id].partial],
-                                               now, now + timedelta(days=7))
-        return [replace(r, event_id=e) for r, e in zip(items, ids, strict=True)]
-
-
-def known_words(filters: Filters, dep: Deployment) -> None:
-    """A filter on something nobody here knows is refused with a clear reason, never answered with an empty list:
-    a service no indexed show names (with the closest ones), a status the data does not really have."""
-    if filters.provider and filters.provider.casefold() != "mine":
-        services = dep.catalogue.services()
-        want = filters.provider.lower()
-        if not any(want in name.lower() for name in services):
-            close = vocabulary.suggest(filters.provider, services)
-            raise MultitudesError(f"provider {filters.provider!r}", user_message=(
-                f"I know no show on a service called {filters.provider!r}." + (
-                    vocabulary.did_you_mean([f'provider:{c}' if " " not in c else f'"provider:{c}"' for c in close])
-                    or " Services I know: " + ", ".join(list(services)[:8]) + ".")))
-    if filters.status and not dep.catalogue.knows("status"):
-        raise MultitudesError("status unknown", user_message=(
-            "The bundled demo data does not know which shows are still airing, so status: cannot be applied here "
-            "(with TMDB configured it can). Try without it."))
+                     llm_used: bool, ranked: Ranked | None = None, *,
+                     metas: Mapping[int, ShowMeta] | None = None) -> list[Recommendation]:
+        """Each pick shown becomes an event (``engine.recommend.recorder``); the picks come back with their ids."""
+        return await record(self.store, self.clock, req, request_id, items, llm_used, ranked, metas=metas)

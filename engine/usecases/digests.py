@@ -12,8 +12,9 @@ from engine.plumbing.config import FeedbackSettings
 from engine.plumbing.leases import new_owner
 from engine.store import Store
 from engine.usecases.alerts import AlertService, Notifier, in_quiet, tz_of
+from engine.values.alerts import Digest
 from engine.values.errors import MultitudesError
-from engine.values.models import Digest, RecommendationList, RecommendRequest
+from engine.values.models import RecommendationList, RecommendRequest
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from engine.recommend.adapt import ArmStats
 from engine.store import Store
 from engine.store.records import EventOutcome
 from engine.values.errors import MultitudesError, ServiceUnavailable, TraktAccountLimit
-from engine.values.models import OPPOSITE, FeedbackKind, Noted, Rate, ShowIds
+from engine.values.models import OPPOSITE, FeedbackKind, Noted, ShowIds
+from engine.values.stats import Rate
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from engine.recommend.service import Recommender
 from engine.store import Store
 from engine.taste.service import PersonaService
 from engine.usecases.feedback import FeedbackService
-from engine.values.models import Learning, ShowStat, Stats
+from engine.values.stats import Learning, ShowStat, Stats
 
 
 class StatsService:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -156,140 +156,6 @@ class HistoryItem:
     episode_title: str | None
     watched_at: datetime
     timed: bool = True                  # False: the source gave only the date
-
-
-@dataclass(frozen=True, slots=True)
-class ShowStat:
-    title: str
-    year: int | None
-    plays: int
-    episodes: int
-    aired_episodes: int | None
-    last_watched_at: datetime
-
-    @property
-    def completion(self) -> float | None:
-        if not self.aired_episodes:
-            return None
-        return min(1.0, self.episodes / self.aired_episodes)
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    key: str
-    shown: int
-    started: int
-    finished: int
-    liked: int
-    dismissed: int
-    low: float                  # Wilson 95% interval of the started share
-    high: float
-
-    @property
-    def started_share(self) -> float:
-        return self.started / self.shown if self.shown else 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlertBase:
-    """A release-calendar alert for one person; one subclass per kind."""
-
-    id: int
-    person_id: int
-    show_id: int
-    title: str
-    year: int | None
-    season: int
-    event_at: datetime                  # the premiere or finale it is about
-    due_at: datetime
-    status: str = "pending"             # pending | sending | sent | skipped
-    exact: bool = False                 # a Trakt calendar time, not only a TMDB date
-    network: str | None = None
-    style: str | None = None            # how the person watches this show: binge | weekly
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PremiereAlert(AlertBase):
-    """A new season starts (weekly viewers, the morning of the day)."""
-
-    kind: Literal[AlertKind.PREMIERE] = AlertKind.PREMIERE
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BingeAlert(AlertBase):
-    """A season finished airing: ready to binge (binge viewers, the morning after the finale)."""
-
-    kind: Literal[AlertKind.BINGE] = AlertKind.BINGE
-    episodes: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReturningAlert(AlertBase):
-    """Back after a long gap (a week ahead)."""
-
-    kind: Literal[AlertKind.RETURNING] = AlertKind.RETURNING
-    gap_days: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CatchupAlert(AlertBase):
-    """Catch up before the premiere: episodes left of a show in progress or listed, or a related show."""
-
-    kind: Literal[AlertKind.CATCHUP] = AlertKind.CATCHUP
-    episodes_left: int = 0
-    started: bool = False
-    related: tuple[str, ...] = ()       # shows of theirs it is close to (a suggestion, not a show they follow)
-    overlap: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArrivalAlert(AlertBase):
-    """A show on their watchlist, or a pick of theirs, arrives on (or leaves) one of their services (``season`` holds
-    the provider change's id, negated: one alert per person and change)."""
-
-    kind: Literal[AlertKind.ARRIVAL] = AlertKind.ARRIVAL
-    service: str = ""
-    arrived: bool = True
-
-
-Alert = PremiereAlert | BingeAlert | ReturningAlert | CatchupAlert | ArrivalAlert
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """The opt-in weekly digest: a few fresh picks, how last week's picks fared, what airs this week."""
-    person_id: int
-    week: str                           # ISO week in the person's time zone, e.g. 2026-W48
-    picks: RecommendationList | None
-    upcoming: tuple[Upcoming, ...]
-    shown_last_week: int
-    started_last_week: int
-
-
-@dataclass(frozen=True, slots=True)
-class Learning:
-    """What the feedback loop knows (``person_id`` None: everyone's rates, for the bot owner)."""
-    person_id: int | None
-    rates: dict[str, list[Rate]]          # by strategy | mode | persona | source
-    arms: tuple[ArmState, ...]            # the bandit's posteriors for this person
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    plays: int
-    shows: int
-    episodes: int
-    first_play: datetime | None
-    last_play: datetime | None
-    hours_watched: float
-    ratings: int
-    watchlist: int
-    hidden: int
-    top_shows: tuple[ShowStat, ...] = ()
-    top_genres: tuple[tuple[str, int], ...] = ()
-    plays_per_year: tuple[tuple[int, int], ...] = ()
-    last_sync: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,18 +391,3 @@ class Person:
     watchlist_limit: int | None
     settings: PersonSettings
     created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ArmState:
-    """One arm as shown in /stats: its posterior and the draw behind the latest list."""
-    kind: str                 # source | persona | strategy
-    arm: str
-    alpha: float
-    beta: float
-    shown: int = 0            # the person's own evidence behind the posterior
-    adopted: int = 0
-
-    @property
-    def mean(self) -> float:
-        return self.alpha / (self.alpha + self.beta)

@@ -15,7 +15,8 @@ from engine.usecases.alerts.delivery import AlertDelivery
 from engine.usecases.alerts.scan import AlertScan
 from engine.usecases.alerts.values import Enrich, typed
 from engine.usecases.arrivals import Arrivals
-from engine.values.models import Alert, Upcoming
+from engine.values.alerts import Alert
+from engine.values.models import Upcoming
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.store.records import AlertRow
 from engine.taste.history import Watch
 from engine.taste.temporal import BINGE, WEEKLY, season_style
-from engine.values.models import (
-    Alert,
-    AlertKind,
-    ArrivalAlert,
-    BingeAlert,
-    CatchupAlert,
-    Digest,
-    PremiereAlert,
-    ReturningAlert,
-)
+from engine.values.alerts import Alert, ArrivalAlert, BingeAlert, CatchupAlert, Digest, PremiereAlert, ReturningAlert
+from engine.values.models import AlertKind
 
 log = logging.getLogger(__name__)
 
