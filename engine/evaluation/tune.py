@@ -135,7 +135,7 @@ def live_cases(world: LiveWorld, hold: dict[str, set[str]], start: Profile) -> l
         near = {hl: neighbours_column(ids, person, population, hl, now_ts) for hl in NEIGHBOUR_DAYS}
         by_decay = {}
         for d in DECAYS:
-            cont = cat.continuations(person.watched, d)
+            cont = cat.continuations(person.recency(d))
             by_decay[d] = (collab_column(ids, person, population, d),
                            zscore(np.array([cont.get(i, 0.0) for i in ids])))
         idle = (now_ts - person.last_active) / 86400 if person.last_active is not None else 0.0

@@ -128,6 +128,7 @@ def assemble(entries: Sequence[tuple[int, ShowMeta]], raw: Sequence[tuple[int, s
     index.services()                           # (on the event loop)
     index.streaming()
     index.knows("status")
+    index.warm_franchises()                    # franchise keys: 0.7 s of CPU for 20,000 shows, not on a request
     return Deployment(index, population, key)
 
 

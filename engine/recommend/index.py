@@ -12,7 +12,6 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from engine.recommend.franchise import Franchises
-from engine.recommend.population import history_weights
 from engine.recommend.values import F, Ints, PersonaVec
 from engine.values.meta import ShowMeta
 from engine.values.models import Filters
@@ -144,12 +143,17 @@ class CatalogueIndex:
             self._franchises = Franchises([m.display_title for m in self.metas])
         return self._franchises
 
-    def continuations(self, watched: Mapping[int, float], decay: float, limit: int = 60) -> dict[int, float]:
+    def warm_franchises(self) -> None:
+        """Build what ``continuations`` reads (the deployment's worker calls it, so no request pays for it)."""
+        if self._years is None:
+            self._years = [m.first_year for m in self.metas]
+        self._franchises = self._franchises or Franchises([m.display_title for m in self.metas])
+
+    def continuations(self, recent: Mapping[int, float], limit: int = 60) -> dict[int, float]:
         """Show id -> how strongly it continues what the person watched (sequels, new seasons filed as shows,
-        spin-offs sharing the name), the most recently watched counting most."""
-        if not watched:
+        spin-offs sharing the name), the most recently watched counting most (``recent``: ``history_weights``)."""
+        if not recent:
             return {}
-        recent = history_weights(dict(watched), decay_items=decay)
         at = {n: w for sid, w in recent.items() if (n := self.pos.get(sid)) is not None}
         if self._years is None:
             self._years = [m.first_year for m in self.metas]

@@ -245,6 +245,9 @@ def build_population(events: Iterable[Event], *, lam: float = 300.0, min_count: 
 
 def history_weights(times: dict[int, float], *, decay_items: float = 10.0) -> dict[int, float]:
     """A person's items weighted by recency of their last watch: the latest counts 1, the tenth most recent 1/2."""
-    order = sorted(times, key=lambda i: (times[i], i))
-    n = len(order)
-    return {item: math.pow(0.5, (n - 1 - k) / decay_items) for k, item in enumerate(order)}
+    n = len(times)
+    if not n:
+        return {}
+    items = np.fromiter(times.keys(), dtype=np.int64, count=n)
+    order = np.lexsort((items, np.fromiter(times.values(), dtype=np.float64, count=n)))   # by time, then item
+    return dict(zip(items[order].tolist(), [math.pow(0.5, (n - 1 - k) / decay_items) for k in range(n)], strict=True))

@@ -101,7 +101,7 @@ def scored_job(job: Job, profile: Profile, *, genre_columns: bool | None = None
         like_row = dep.rows([lid]) if lid is not None and lid in dep.catalogue.pos else dep.row_of(lmeta)
         like_sources(pool, person, dep.catalogue, dep.population, like_row, lid, allowed=allowed)
     # what continues the person's shows: proposed by the sources and scored, computed once for both
-    continued = dep.catalogue.continuations(person.watched, profile.history_decay)
+    continued = dep.catalogue.continuations(person.recency(profile.history_decay))
     index_sources(pool, person, dep.catalogue, dep.population, profile, now_ts, allowed=allowed, bridge=job.bridge,
                   sims=job.sims, continued=continued)
     if job.like is not None and job.like[0] is not None:

@@ -15,7 +15,7 @@ from scipy import sparse
 from engine.recommend.adapt import ignored_penalty, persona_multipliers, source_bonus
 from engine.recommend.index import CatalogueIndex, meta_signals
 from engine.recommend.pool import Pool
-from engine.recommend.population import Population, history_weights
+from engine.recommend.population import Population
 from engine.recommend.values import Adaptation, F, Ints, PersonaVec, PersonView, RowSource
 from engine.recommend.weights import SIGNALS, Profile
 from engine.taste.features import LAYOUT, genres_of
@@ -145,7 +145,7 @@ def score(pool: Pool, person: PersonView, rows_of: RowSource, population: Popula
                                                                                        * gate)
     cols["neighbours"] = neighbours_column(ids, person, population, profile.neighbours_days, now_ts) * gate
     cont = (continued if continued is not None else
-            catalogue.continuations(person.watched, profile.history_decay) if catalogue is not None else {})
+            catalogue.continuations(person.recency(profile.history_decay)) if catalogue is not None else {})
     cols["continuation"] = zscore(np.array([cont.get(i, 0.0) for i in ids]))
     ms = pool_signals(pool, catalogue) if metadata else None
     cols["popular_now"], cols["popular_then"] = popularity_columns(ids, person, population, profile.half_life_days,
@@ -190,7 +190,7 @@ def collab_column(ids: Sequence[int], person: PersonView, population: Population
     crowd's (EASE over its members and their cosine vote)."""
     n = len(ids)
     trust = population.confidence if not population.empty else 0.0
-    history = history_weights(person.watched, decay_items=decay)
+    history = person.recency(decay)
     out = trust * zscore(population.collab(history, ids)) if trust and population.B is not None else np.zeros(n)
     crowd = person.crowd
     if crowd is not None and crowd.population.B is not None:       # the person's own neighbours, beside everyone's

@@ -11,7 +11,7 @@ from scipy import sparse
 
 from engine.recommend.index import CatalogueIndex
 from engine.recommend.pool import Pool
-from engine.recommend.population import Population, history_weights
+from engine.recommend.population import Population
 from engine.recommend.scoring import dense, whole_history, zscore
 from engine.recommend.values import F, PersonView
 from engine.recommend.weights import Profile
@@ -49,14 +49,14 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
         pop[blocked] = -np.inf
         _take(pool, catalogue, pop, person.seen, "popular_here", popular)
     if catalogue is not None and person.watched:
-        cont = continued if continued is not None else catalogue.continuations(person.watched,
-                                                                                profile.history_decay)
+        cont = continued if continued is not None else catalogue.continuations(
+            person.recency(profile.history_decay))
         for rank, sid in enumerate(sorted(cont, key=lambda i: (-cont[i], i))):
             n = catalogue.pos[sid]
             if sid not in person.seen and (allowed is None or allowed[n]):
                 pool.add(sid, catalogue.metas[n], "continuation", rank)
     if not population.empty and person.watched and population.B is not None:
-        history = history_weights(person.watched, decay_items=profile.history_decay)
+        history = person.recency(profile.history_decay)
         scores = population.collab(history, population.items)
         for rank, sid in enumerate(population.top(scores, cowatch, person.seen)):
             pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "cowatch", rank)
@@ -68,7 +68,7 @@ def index_sources(pool: Pool, person: PersonView, catalogue: CatalogueIndex | No
                 pool.add(sid, catalogue.meta(sid) if catalogue is not None else None, "neighbours", rank)
     crowd = person.crowd.population if person.crowd is not None else None
     if crowd is not None and person.watched and crowd.B is not None:
-        history = history_weights(person.watched, decay_items=profile.history_decay)
+        history = person.recency(profile.history_decay)
         scores = crowd.collab(history, crowd.items)
         for rank, sid in enumerate(crowd.top(scores, cowatch, person.seen)):
             if allowed is None or catalogue is None or sid not in catalogue.pos or allowed[catalogue.pos[sid]]:

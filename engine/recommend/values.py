@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from engine.recommend.crowd_model import Crowd
+from engine.recommend.population import history_weights
 
 F = NDArray[np.float64]
 
@@ -51,6 +52,15 @@ class PersonView:
     id: int | None = None                 # the person's id (left out of their own neighbours)
     services: tuple[str, ...] = ()        # the streaming services they have: a show on one ranks higher
     region: str | None = None             # the country those services are for
+    _recency: dict[float, dict[int, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def recency(self, decay: float) -> dict[int, float]:
+        """``watched`` weighted by how recently each show was watched (``history_weights``), once per decay: the
+        sources, the scorers and the continuations of one request share it."""
+        got = self._recency.get(decay)
+        if got is None:
+            got = self._recency[decay] = history_weights(self.watched, decay_items=decay)
+        return got
 
 
 
