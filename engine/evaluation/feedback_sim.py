@@ -14,10 +14,9 @@ log" (a real Trakt history is rarely complete). Then, round after round
 Arms compared side by side on the same people, same picks budget and same random seed:
 
 * ``static`` — the engine with adaptation off (what ships with ``recommend.adaptive = false``),
-* ``adaptive`` — the engine with the mechanisms of :mod:`engine.recommend.adapt`: Thompson sampling over candidate
-sources,
-  personas and ranking strategies (one drawn per list slot) with a global prior (everyone's statistics, refreshed
-  once per round), and decay of ignored picks,
+* ``adaptive`` — the engine with the mechanisms of :mod:`engine.recommend.adapt`: Thompson sampling over
+  candidate sources, personas and ranking strategies (one drawn per list slot) with a global prior (everyone's
+  statistics, refreshed once per round), and decay of ignored picks,
 * ``decay_only`` and ``bandit_only`` (sources, personas, strategies; no decay) — ablations, to see which part
   earns what.
 

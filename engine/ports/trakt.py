@@ -140,3 +140,10 @@ class TraktPort(Protocol):
 
     async def publish_list(self, person_id: int, name: str, description: str,
                            shows: Sequence[ShowIds]) -> tuple[int, int]: ...
+
+
+class PublicSource(Protocol):
+    """What the graph reads: one page of a public Trakt endpoint, None when it is not public. ``TraktClient`` is
+    one; the evaluation's adapter over a dataset's other people is another (the same calls, counted the same)."""
+
+    async def public_page(self, path: str, page: int = 1, limit: int | None = None) -> Page | None: ...

@@ -1,8 +1,7 @@
 """A person's crowd: the Trakt members found through the public graph (``engine.usecases.public_graph``) whose ratings
 overlap the person's recent shows, as a small co-watching model of their own, and, per persona, the members closest
 to that side. Pure and CPU-bound (a worker builds it); the live bot (``engine.usecases.crowd_refresh``) and
-``multitudes eval
---strategies lone`` both build it with this code, so what is measured is what people get.
+``multitudes eval --strategies lone`` both build it with this code, so what is measured is what people get.
 
     seeds          the shows to look for people around: the last watched first (measured better than the personas'
                    medoids on MovieLens and Annict), then each persona's most typical

@@ -30,12 +30,13 @@ from engine.plumbing.caching import CachedLookups
 from engine.plumbing.clock import Clock
 from engine.plumbing.compute import offload
 from engine.plumbing.config import CrowdSettings
+from engine.ports.trakt import PublicSource
 from engine.recommend import crowd_model as crowds
 from engine.recommend.crowd_model import Crowd, Rating, Side
 from engine.recommend.deployment import seconds
 from engine.store import Store
 from engine.store.repos.crowd import decode
-from engine.usecases.public_graph import Budget, Member, PublicGraph, PublicSource
+from engine.usecases.public_graph import Budget, Member, PublicGraph
 from engine.values.errors import MultitudesError, ServiceUnavailable
 from engine.values.models import PersonaReport, ShowIds, ShowRef
 

@@ -3,9 +3,9 @@ rating) and their public show ratings — read only as far as a request budget a
 
 Collaborative filtering for a person alone (issue 14): ``multitudes eval --strategies lone`` measures it (the members
 found become a small co-watching population beside the global lists, ``engine.evaluation.lone``) and the live bot
-reads it in the background (``engine.usecases.crowd_refresh``), never on a request's path. Private and deleted members
-are skipped
-(and remembered as such); strangers are never named to anyone.
+reads it in the background (``engine.usecases.crowd_refresh``), never on a request's path. Private and deleted
+members are skipped (and remembered as such); strangers are never named to anyone. It reads through
+``engine.ports.trakt.PublicSource``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from engine.formats.trakt_json import parse_show
 from engine.plumbing.caching import CachedLookups
-from engine.ports.trakt import Page
+from engine.ports.trakt import PublicSource
 from engine.values.models import ShowRef
 from engine.values.times import parse_ts
 
@@ -61,13 +61,6 @@ class Rated:
     rating: int
     at: float | None
     show: ShowRef
-
-
-class PublicSource(Protocol):
-    """What the graph reads: one page of a public Trakt endpoint, None when it is not public. ``TraktClient`` is
-    one; the evaluation's adapter over a dataset's other people is another (the same calls, counted the same)."""
-
-    async def public_page(self, path: str, page: int = 1, limit: int | None = None) -> Page | None: ...
 
 
 class PublicGraph:

@@ -1,8 +1,7 @@
 """Trakt both ways (``/settings trakt:write``, off by default): what a person tells the bot also reaches their
 Trakt account — a show they have seen marked watched (asked first, after 👀), their ratings (``/rate``), and a show
 they said "not for me" to kept out of Trakt's own recommendations (``engine.usecases.feedback``); 📌 already lists on
-the
-Trakt watchlist (``/settings watchlist:on``).
+the Trakt watchlist (``/settings watchlist:on``).
 
 The bot's own store is written first and stands whatever Trakt answers. Ratings and hiding are idempotent on
 Trakt's side; marking watched is not (``POST /sync/history`` adds plays every time), so it is claimed once per

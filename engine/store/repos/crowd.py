@@ -1,6 +1,5 @@
 """A person's crowd (``engine.usecases.crowd_refresh``): the Trakt members whose ratings overlap theirs, as rows of
-ratings by
-internal show id — never a username — and when it was last refreshed."""
+ratings by internal show id — never a username — and when it was last refreshed."""
 
 from __future__ import annotations
 
