@@ -18,6 +18,7 @@ class Speaker:
     platform: str
     user_id: str
     display_name: str | None = None
+    locale: str | None = None           # the language their app is in (Telegram's language_code, Discord's locale)
 
 
 class Progress(Protocol):

@@ -52,7 +52,7 @@ HELP = """Commands:
   upcoming [ics]     new episodes and seasons coming for your shows, and the alerts to come (ics: a calendar
                      file of the next 60 days, written into var/files/)
   settings [group:on tz:Europe/Paris quiet:23-08 alerts:off binge:off digest:on watchlist:on
-            filters:"genre:-horror" services:netflix,max trakt:write]   your settings
+            filters:"genre:-horror" services:netflix,max trakt:write lang:fr]   your settings
   groupwatch [in:2h] [filters]   a pick for the people of this console who opted in (settings group:on)
   import FILE [PROFILE]   a Trakt export (JSON/zip), a Netflix viewing-activity CSV, or Netflix's full export's
                      ViewingActivity.csv (PROFILE: which profile), or a Multitudes export

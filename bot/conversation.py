@@ -235,7 +235,7 @@ class Conversation(Buttons):
     async def _cmd_recommend(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         p = parse_recommend(tokens(args))
-        await self._deliver(chat, await self.engine.recommend(p.request(pid, chat.platform)))
+        await self._deliver(chat, await self.engine.recommend(p.request(pid, chat.platform, chat.speaker.locale)))
 
     async def _cmd_bridge(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         await self._cmd_recommend(chat, f"bridge {args}".strip(), mentions)

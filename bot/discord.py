@@ -247,14 +247,17 @@ class DiscordFrontend:
                                quiet="no alerts between these hours, e.g. 23-08", alerts="release alerts (on/off)",
                                filters="default /recommend filters, e.g. genre:-horror anime:no",
                                services="the streaming services you have, e.g. Netflix,Max",
+                               lang="titles and overviews in: fr, Deutsch, 日本語… (auto: Discord's language)",
                                more="e.g. digest:on watchlist:on binge:off arrivals:off publish:on channel:here")
         @app_commands.autocomplete(services=service_names)
         async def settings(interaction: discord.Interaction[Any], group: str | None = None,
                            timezone: str | None = None, quiet: str | None = None, alerts: str | None = None,
-                           filters: str | None = None, services: str | None = None,
+                           filters: str | None = None, services: str | None = None, lang: str | None = None,
                            more: str | None = None) -> None:
             parts = [f"{k}:{v}" for k, v in (("group", group), ("tz", timezone), ("quiet", quiet),
                                               ("alerts", alerts)) if v]
+            if lang:
+                parts.append(f'"lang:{lang}"')
             if services:
                 parts.append(f'"services:{services}"')
             if filters:

@@ -176,7 +176,9 @@ class DiscordChat:
     @property
     def speaker(self) -> Speaker:
         u = self._user
-        return Speaker(PLATFORM, str(u.id) if u is not None else "0", getattr(u, "display_name", None))
+        locale = self.interaction.locale if self.interaction is not None else None
+        return Speaker(PLATFORM, str(u.id) if u is not None else "0", getattr(u, "display_name", None),
+                       str(locale.value) if locale is not None else None)
 
     @property
     def chat_id(self) -> str | None:

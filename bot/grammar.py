@@ -22,13 +22,14 @@ from typing import Any
 
 from engine.values.errors import MultitudesError
 from engine.values.filters import FILTER_KEYS, FilterBuilder, FilterError, filters_text, number, parse_filter_tokens
+from engine.values.languages import language_name
 from engine.values.models import Filters, Mode, PersonSettings, RecommendRequest
 
 RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
                   "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
                   "`recommend mood:\"something light\" runtime:<35`.")
 SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off arrivals:off "
-                 "digest:on watchlist:on trakt:write channel:here services:netflix,max`.")
+                 "digest:on watchlist:on trakt:write channel:here services:netflix,max lang:fr`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
 OFF = frozenset({"off", "no", "n", "false", "0"})
 ALERT_KINDS = ("premiere", "binge", "returning", "catchup", "arrival")
@@ -51,10 +52,10 @@ class Parsed:
     k: int = 5
     library: bool = False                 # ``recommend library``: only what the person's media server has
 
-    def request(self, person_id: int, platform: str) -> RecommendRequest:
+    def request(self, person_id: int, platform: str, lang: str | None = None) -> RecommendRequest:
         return RecommendRequest(person_id, mode=self.mode, persona=self.persona, bridge=self.bridge, like=self.like,
                                 mood=self.mood, k=self.k, platform=platform, filters=self.filters.build(),
-                                library=self.library)
+                                library=self.library, lang=lang)
 
 
 def parse_recommend(tokens: list[str]) -> Parsed:
@@ -279,6 +280,8 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             out["digest"] = _switch(key, val)
         elif key == "publish":
             out["publish"] = _switch(key, val)
+        elif key in ("lang", "language"):
+            out["lang"] = None if val.lower() in OFF | {"auto", "default", "none"} else val[:40]
         elif key == "services":
             names = [] if val.lower() in OFF | {"none"} else [v.strip() for v in val.split(",") if v.strip()]
             if len(names) > 30:
@@ -323,5 +326,6 @@ def settings_text(s: PersonSettings, group_here: bool | None = None) -> str:
             f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
             f"where to watch, in: {s.region or 'the default region'} · "
             f"your services: {', '.join(s.services) or 'not set'} · "
+            f"titles and overviews in: {language_name(s.lang) if s.lang else 'your app’s language'} · "
             f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
             f"default filters: {filters_text(s.default_filters) or 'none'}")

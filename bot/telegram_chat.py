@@ -132,7 +132,8 @@ class TelegramChat:
     @property
     def speaker(self) -> Speaker:
         u = self._user
-        return Speaker(PLATFORM, str(u.id) if u is not None else "0", getattr(u, "first_name", None))
+        return Speaker(PLATFORM, str(u.id) if u is not None else "0", getattr(u, "first_name", None),
+                       getattr(u, "language_code", None))
 
     @property
     def chat_id(self) -> str | None:

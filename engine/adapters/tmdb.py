@@ -205,6 +205,24 @@ class TmdbClient:
         rows.sort(key=lambda r: ((r.get("display_priorities") or {}).get(region.upper(), 999), r["provider_name"]))
         return [str(r["provider_name"]) for r in rows]
 
+    async def translations(self, tmdb_id: int) -> dict[str, tuple[str, str]]:
+        """A show's name and overview in every language TMDB holds (``/tv/{id}/translations``), by BCP 47 tag
+        (``pt-BR``) and by language alone (``pt``: the first listed, or the language's own country's); empty texts
+        are left out. Cached for a month: one request serves every language."""
+        body = await self._cached(f"/tv/{int(tmdb_id)}/translations", {}, timedelta(days=30))
+        out: dict[str, tuple[str, str]] = {}
+        for t in (body or {}).get("translations") or []:
+            data = t.get("data") if isinstance(t, dict) else None
+            lang, region = _str(t.get("iso_639_1")) if data else None, _str(t.get("iso_3166_1")) if data else None
+            if not isinstance(data, dict) or not lang:
+                continue
+            entry = (str(data.get("name") or "")[:300], str(data.get("overview") or "")[:2000])
+            if region:
+                out[f"{lang}-{region}"] = entry
+            if lang not in out or (region or "").lower() == lang:
+                out[lang] = entry
+        return out
+
     async def _cached(self, path: str, params: dict[str, Any], ttl: timedelta) -> Any | None:
         key = "tmdb:" + path + "?" + "&".join(f"{k}={params[k]}" for k in sorted(params))
         now = self.clock.now()

@@ -1,6 +1,6 @@
 """What a person may name in a request and the deployment knows: streaming services (``/settings services:``,
-``provider:``) and filters the data can answer. A word naming nothing known is refused with the closest names,
-never answered with an empty list."""
+``provider:``), filters the data can answer, and their personas (by name, id or a part of a name). A word naming
+nothing known is refused with the closest names, never answered with an empty list."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from engine.recommend.deployment import Deployment
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError
-from engine.values.models import Filters
+from engine.values.models import Filters, Persona
 
 
 def services_named(words: Sequence[str], known: list[str]) -> tuple[str, ...]:
@@ -42,3 +42,25 @@ def known_words(filters: Filters, dep: Deployment) -> None:
         raise MultitudesError("status unknown", user_message=(
             "The bundled demo data does not know which shows are still airing, so status: cannot be applied here "
             "(with TMDB configured it can). Try without it."))
+
+
+def served_index(served: Sequence[Persona], p: Persona) -> int:
+    """The index of persona ``p`` among the personas a list can serve."""
+    for i, q in enumerate(served):
+        if q.id == p.id:
+            return i
+    raise MultitudesError(f"persona {p.id} not indexed", user_message=(
+        f"I cannot recommend for your {p.name} side right now: none of its shows is in my catalogue yet. "
+        "Try again after the next sync, or ask for another side."))
+
+def find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
+    if key:
+        k = key.strip().lower()
+        for p in personas:
+            if str(p.id) == k or p.name.lower() == k:
+                return p
+        hits = [p for p in personas if k in p.name.lower()]
+        if len(hits) == 1:
+            return hits[0]
+    names = ", ".join(p.name for p in personas)
+    raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")

@@ -34,8 +34,9 @@ from engine.recommend.bandit import Bandit
 from engine.recommend.candidates import LiveSources
 from engine.recommend.cards import card
 from engine.recommend.deployment import Deployment, Deployments, seconds
-from engine.recommend.known import known_words, services_named
+from engine.recommend.known import find_persona, known_words, served_index, services_named
 from engine.recommend.llm_pick import choose
+from engine.recommend.localize import in_their_language
 from engine.recommend.mood import Mood, read_mood
 from engine.recommend.mood_llm import read_mood_llm
 from engine.recommend.outside import Outside
@@ -219,6 +220,7 @@ class Recommender:
         request_id = uuid.uuid4().hex[:12]
         items = await self.record(req, request_id, items, llm_used, ranked)
         items = await self.mark_library(req.person_id, items, job.only)
+        items = await in_their_language(self.store, req, items, self.sources.tmdb)
         wanted = per_persona(req.k, len(personas)) * len(personas) if job.mode == Mode.ALL else req.k
         if len(items) < wanted:
             why = (f"Only {len(items)} new shows fit “{req.mood}”." if mood is not None
@@ -252,18 +254,18 @@ class Recommender:
         note = ""
         mood: Mood | None = None
         if req.mode == Mode.PERSONA:
-            job.persona = self._served(personas, self._find_persona(report.personas, req.persona))
+            job.persona = served_index(personas, find_persona(report.personas, req.persona))
         elif req.mode == Mode.BRIDGE:
             a, b = req.bridge or (None, None)
             everyone = list(report.personas)
             if len(personas) < 2 and not (a and b):
                 raise MultitudesError("bridge without two personas", user_message=(
                     "A bridge needs two sides of your taste I can recommend for, and I have fewer right now."))
-            pa = self._find_persona(everyone, a) if a else personas[0]
-            pb = self._find_persona(everyone, b) if b else next((p for p in personas if p.id != pa.id), pa)
+            pa = find_persona(everyone, a) if a else personas[0]
+            pb = find_persona(everyone, b) if b else next((p for p in personas if p.id != pa.id), pa)
             if pa.id == pb.id:
                 raise MultitudesError("one persona", user_message="A bridge needs two different personas.")
-            job.bridge = (self._served(personas, pa), self._served(personas, pb))
+            job.bridge = (served_index(personas, pa), served_index(personas, pb))
         elif req.mode == Mode.LIKE:
             job.like = await self.outside.find_show(req.like or "", dep)
         elif req.mode == Mode.MOOD:
@@ -319,29 +321,6 @@ class Recommender:
         asks = self.can_request is not None and await self.can_request(person_id)
         return [replace(it, in_library=it.show_id in lib, requestable=asks and it.show_id not in lib) for it in items]
 
-    @staticmethod
-    def _served(served: Sequence[Persona], p: Persona) -> int:
-        """The index of persona ``p`` among the personas a list can serve."""
-        for i, q in enumerate(served):
-            if q.id == p.id:
-                return i
-        raise MultitudesError(f"persona {p.id} not indexed", user_message=(
-            f"I cannot recommend for your {p.name} side right now: none of its shows is in my catalogue yet. "
-            "Try again after the next sync, or ask for another side."))
-
-    @staticmethod
-    def _find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
-        if key:
-            k = key.strip().lower()
-            for p in personas:
-                if str(p.id) == k or p.name.lower() == k:
-                    return p
-            hits = [p for p in personas if k in p.name.lower()]
-            if len(hits) == 1:
-                return hits[0]
-        names = ", ".join(p.name for p in personas)
-        raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
-
     def item(self, ranked: Ranked, p: Pick, reason: str, rank_: int, personas: Sequence[Persona],
               ids: Mapping[int, ShowIds], filters: Filters | None = None) -> Recommendation:
         sc = ranked.scored
@@ -366,8 +345,7 @@ class Recommender:
         dep = await self.deployments.current()
         async with self.store.read() as uow:
             person = await uow.people.get(req.person_id)
-            since = self.clock.now() - timedelta(days=self.recent_days)
-            excluded = await uow.events.excluded(req.person_id, self.max_watched_episodes, since)
+        excluded = await self.excluded(req.person_id)
         filters = req.filters
         if req.apply_defaults and person is not None:
             filters = filters.over(person.settings.default_filters)

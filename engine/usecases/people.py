@@ -18,6 +18,7 @@ from engine.ports.trakt import TraktPort
 from engine.store import Store
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError, UnknownPerson
+from engine.values.languages import language_tag
 from engine.values.models import SETTING_NAMES, Person, PersonSettings
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class PeopleService:
                 raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
         if changes.get("region") is not None:
             changes["region"] = region_code(str(changes["region"]))
+        if changes.get("lang") is not None:
+            changes["lang"] = language_tag(str(changes["lang"]))
         if changes.get("services") and self.name_services is not None:
             region = changes.get("region") or (await self.settings_of(person_id)).region
             changes["services"] = await self.name_services(changes["services"], region)

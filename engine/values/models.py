@@ -250,6 +250,7 @@ class RecommendRequest:
     platform: str | None = None
     apply_defaults: bool = True         # the person's default filters (settings) under ``filters``
     library: bool = False               # only shows the person's media server has (``recommend library``)
+    lang: str | None = None             # their app's language (BCP 47); ``settings.lang`` comes first
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +352,8 @@ class PersonSettings(BaseModel):
     region: str | None = Field(None, pattern=r"^[A-Z]{2}$")   # ISO 3166-1 country for "where to watch"
     default_filters: Filters = Filters()
     services: tuple[str, ...] = Field((), max_length=30)     # streaming services they have, as TMDB names them
+    lang: str | None = Field(None, max_length=20)   # BCP 47 (``fr``, ``pt-BR``): titles and overviews in it; None:
+                                                    # their app's language (Telegram's, Discord's), else English
 
     @field_validator("default_filters", mode="before")
     @classmethod

@@ -169,8 +169,9 @@ class FakeDiscord(FakeServer):
 
     # -- test controls -----------------------------------------------------------------------------------------
     async def slash(self, uid: int, name: str, options: dict[str, str] | None = None, *,
-                    users: dict[str, int] | None = None, guild: int = GUILD_ID) -> str:
-        """A slash command from ``uid``: string options, and user options (``users``: option -> user id)."""
+                    users: dict[str, int] | None = None, guild: int = GUILD_ID, locale: str = "en-US") -> str:
+        """A slash command from ``uid``: string options, and user options (``users``: option -> user id);
+        ``locale``: the language of the person's Discord app."""
         iid = self._next()
         opts: list[dict[str, Any]] = [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]
         resolved: dict[str, Any] = {}
@@ -185,7 +186,7 @@ class FakeDiscord(FakeServer):
             "member": {"user": self.users.get(uid) or self.user(uid), "roles": [],
                        "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
                        "permissions": "1024", "flags": 0},
-            "app_permissions": "2048", "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "app_permissions": "2048", "locale": locale, "guild_locale": "en-US", "entitlements": [],
             "attachment_size_limit": 26214400,
             "authorizing_integration_owners": {}, "context": 0}, "INTERACTION_CREATE")
         return iid

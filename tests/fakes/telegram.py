@@ -62,7 +62,7 @@ class FakeTelegram(FakeServer):
                 kind: str = "private", sender_chat: int | None = None, is_bot: bool = False,
                 forwarded_from: int | None = None, edited: bool = False,
                 mentions: Sequence[tuple[int, str]] = (), at: Sequence[str] = (),
-                reply_to: tuple[int, str] | None = None) -> None:
+                reply_to: tuple[int, str] | None = None, lang: str | None = None) -> None:
         """A command as Telegram delivers it: ``sender_chat`` for an anonymous admin or a channel post (``from``
         is then the placeholder account ``uid`` names), ``forwarded_from`` for a forwarded message, ``edited``
         for an edit of an earlier message."""
@@ -79,8 +79,9 @@ class FakeTelegram(FakeServer):
             text += "@" + handle
         self.next_message += 1
         msg: dict[str, Any] = {"message_id": self.next_message, "date": int(time.time()),
-                               "chat": self._chat(chat or uid, kind), "from": {**self._user(uid, name),
-                                                                               "is_bot": is_bot},
+                               "chat": self._chat(chat or uid, kind), "from": {
+                                   **self._user(uid, name), "is_bot": is_bot,
+                                   **({"language_code": lang} if lang else {})},     # their app's language
                                "text": text, "entities": entities}
         if reply_to is not None:
             msg["reply_to_message"] = {"message_id": max(1, self.next_message - 1), "date": int(time.time()),

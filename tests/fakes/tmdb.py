@@ -96,8 +96,10 @@ class FakeTmdb(FakeServer):
         self.shows = {e["tmdb_id"]: e for e in catalogue() if not (hide_ids and e["tmdb_id"] in hide_ids)}
         self.by_imdb = {e["imdb_id"]: e for e in self.shows.values()}
         self.recorded: dict[int, dict[str, Any]] = {}
+        self.translated: dict[int, list[dict[str, Any]]] = {}      # tv id -> its translations beyond English
         r = self.app.router
         r.add_get("/3/tv/{id:\\d+}", self.tv)
+        r.add_get("/3/tv/{id:\\d+}/translations", self.translations)
         r.add_get("/3/find/{ext}", self.find)
         r.add_get("/3/search/tv", self.search)
         r.add_get("/3/tv/{id:\\d+}/recommendations", self.recommendations)
@@ -140,6 +142,22 @@ class FakeTmdb(FakeServer):
             elif part == "watch/providers":
                 body["watch/providers"] = extra["providers"]
         return json_response(body)
+
+    def translate(self, tid: int, lang: str, region: str, name: str, overview: str) -> None:
+        """A translation of show ``tid`` as TMDB lists it (``iso_639_1``, ``iso_3166_1``, ``data``)."""
+        self.translated.setdefault(tid, []).append({
+            "iso_3166_1": region, "iso_639_1": lang, "name": lang, "english_name": lang,
+            "data": {"name": name, "overview": overview, "homepage": "", "tagline": ""}})
+
+    async def translations(self, request: web.Request) -> web.Response:
+        """``/tv/{id}/translations``: every language TMDB holds the show's name and overview in (English too)."""
+        tid = int(request.match_info["id"])
+        e = self.shows.get(tid)
+        if e is None:
+            return self.error(404, 34, "The resource you requested could not be found.")
+        english = {"iso_3166_1": "US", "iso_639_1": "en", "name": "English", "english_name": "English",
+                   "data": {"name": e["title"], "overview": e.get("overview") or "", "homepage": "", "tagline": ""}}
+        return json_response({"id": tid, "translations": [english, *self.translated.get(tid, [])]})
 
     def _summary(self, e: dict[str, Any]) -> dict[str, Any]:
         return {"id": e["tmdb_id"], "name": e["title"], "original_name": e["title"],
