@@ -144,3 +144,12 @@ async def test_discord_answers_in_the_language_of_the_app(fake_tmdb: FakeTmdb, m
             assert len(titles) == 2 and all("(DE)" in t for t in titles)
         finally:
             await fe.stop()
+
+
+async def test_a_first_list_is_in_their_language_too(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
+    for tid in fake_tmdb.shows:
+        fake_tmdb.translate(tid, "es", "ES", f"{fake_tmdb.shows[tid]['title']} (ES)", "Un resumen.")
+    engine = await make_engine(tmdb=fake_tmdb)
+    pid = await engine.person("console", "nadie")                 # no history: popular and airing shows
+    first = await engine.recommend(RecommendRequest(pid, k=3, lang="es-MX"))
+    assert first.items and all("(ES)" in i.title for i in first.items if i.tmdb_id)

@@ -198,8 +198,9 @@ class Recommender:
         if not 1 <= req.k <= 20:
             raise MultitudesError(f"k={req.k}", user_message="Ask for between 1 and 20 recommendations.")
         prepared = await self.prepare(req)
-        if isinstance(prepared, RecommendationList):
-            return prepared
+        if isinstance(prepared, RecommendationList):       # a first list (no history yet), or a note
+            return replace(prepared, items=tuple(await in_their_language(self.store, req, list(prepared.items),
+                                                                         self.sources.tmdb)))
         job, _, note, mood, filters = prepared
         personas = job.served
         ranked = await offload(rank, job, self.profile)
