@@ -22,7 +22,7 @@ from engine.values.errors import MultitudesError, NotLinked
 from . import render, render_alerts, render_media, render_plans
 from .buttons import Buttons
 from .chat import Chat, Speaker
-from .commands import CHECKS, COMMANDS, HELP, LIMITED, SERVER_POLL_S, SERVERS, tokens
+from .commands import CHECKS, COMMANDS, LIMITED, SERVER_POLL_S, SERVERS, help_text, tokens
 from .grammar import (
     parse_episode,
     parse_groupwatch,
@@ -141,7 +141,12 @@ class Conversation(Buttons):
 
     # -- commands ----------------------------------------------------------------------------------------------
     async def _cmd_help(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        await chat.reply(HELP, private=True)
+        try:                                # /help makes nobody: a stranger reads it in their app's language
+            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
+            lang = (await self.engine.person_settings(pid)).lang
+        except MultitudesError:
+            lang = None
+        await chat.reply(help_text(lang or chat.speaker.locale), private=True)
 
     async def _cmd_link(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)

@@ -24,9 +24,10 @@ from engine.values.alerts import Alert, Digest
 
 from . import render_alerts
 from .chat import Speaker
-from .commands import COMMANDS, HELP
+from .commands import COMMANDS, help_text
 from .conversation import Conversation
 from .discord_chat import PLATFORM, DiscordChat, _LegacyReroll, _Routed, create_watch_event
+from .i18n import LANGUAGES, N_, base, gettext
 from .identity import discord_refusal
 from .ratelimit import PersonLimiter, RateLimited
 
@@ -45,6 +46,17 @@ def point_at(api_base: str, gateway_url: str) -> None:
 SERVER_CHOICES = [app_commands.Choice(name=n, value=n.lower()) for n in ("Jellyfin", "Emby", "Plex")]
 
 
+class Catalogues(app_commands.Translator):
+    """Command and option descriptions in every Discord locale our catalogues hold (``bot/i18n.py``); names stay."""
+
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        if base(str(locale.value)) not in LANGUAGES:
+            return None
+        out = gettext(str(locale.value), string.message)
+        return out[:100] if out != string.message else None
+
+
 class MultitudesBot(commands.Bot):
     def __init__(self, frontend: DiscordFrontend, **kw: Any) -> None:
         # nothing the bot sends pings anyone: mood text, titles, persona names and reasons may echo what a person
@@ -55,6 +67,7 @@ class MultitudesBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(_Routed, _LegacyReroll)
+        await self.tree.set_translator(Catalogues())
         if self.frontend.shard is None or self.frontend.shard[0] == 0:       # registered once, not per shard
             await self.tree.sync()
 
@@ -194,7 +207,7 @@ class DiscordFrontend:
             return [app_commands.Choice(name=t[:100], value=t[:100])
                     for t in await fe.engine.search_titles(current[:200], 25, what="services")]
 
-        @tree.command(name="recommend", description="TV shows for you, from your taste personas")
+        @tree.command(name="recommend", description=N_("TV shows for you, from your taste personas"))
         @app_commands.describe(persona="one of your personas", mode="auto, all, crowd or bridge",
                                like="a show you liked", mood="how you feel, in words",
                                filters="e.g. genre:-horror runtime:<45 k:3")
@@ -208,17 +221,17 @@ class DiscordFrontend:
                     parts.append(f'"{key}:{val}"' if '"' not in val else f"{key}:{val}")
             await fe._run(interaction, "recommend", " ".join(p for p in parts if p))
 
-        @tree.command(name="bridge", description="Shows between two of your personas")
+        @tree.command(name="bridge", description=N_("Shows between two of your personas"))
         @app_commands.autocomplete(first=persona_names, second=persona_names)
         async def bridge(interaction: discord.Interaction[Any], first: str, second: str) -> None:
             await fe._run(interaction, "bridge", f"{first} + {second}")
 
-        @tree.command(name="stats", description="Your viewing, in numbers, and how my picks fared")
+        @tree.command(name="stats", description=N_("Your viewing, in numbers, and how my picks fared"))
         @app_commands.describe(scope="'year' or 'year 2025': a year in review; 'all': everyone's rates (owners)")
         async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
             await fe._run(interaction, "stats", scope)
 
-        @tree.command(name="import", description="Import a Trakt export (.json, .zip) or Netflix viewing activity")
+        @tree.command(name="import", description=N_("Import a Trakt export (.json, .zip) or Netflix viewing activity"))
         @app_commands.describe(profile="the profile to import, for Netflix's full export with several")
         async def import_(interaction: discord.Interaction[Any], file: discord.Attachment,
                           profile: str | None = None) -> None:
@@ -230,7 +243,7 @@ class DiscordFrontend:
             await fe.conversation.document(DiscordChat(fe, interaction, private=True), file.filename,
                                            await file.read(), profile)
 
-        @tree.command(name="groupwatch", description="A show for several of you that nobody has seen")
+        @tree.command(name="groupwatch", description=N_("A show for several of you that nobody has seen"))
         @app_commands.describe(a="someone to watch with", b="someone else", c="and one more",
                                closes="the vote closes after this long, e.g. 2h",
                                at="when you watch the winner, e.g. 21:00 (a server event)",
@@ -242,7 +255,7 @@ class DiscordFrontend:
                                         filters or "") if p)
             await fe._run(interaction, "groupwatch", args, mentions=[u for u in (a, b, c) if u is not None])
 
-        @tree.command(name="settings", description="Group picks, time zone, alerts, digest, watchlist")
+        @tree.command(name="settings", description=N_("Group picks, time zone, alerts, digest, watchlist, language"))
         @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",
                                quiet="no alerts between these hours, e.g. 23-08", alerts="release alerts (on/off)",
                                filters="default /recommend filters, e.g. genre:-horror anime:no",
@@ -264,7 +277,7 @@ class DiscordFrontend:
                 parts.append(f'"filters:{filters}"')
             await fe._run(interaction, "settings", " ".join([*parts, more or ""]).strip())
 
-        @tree.command(name="tonight", description="A plan that fits your evening")
+        @tree.command(name="tonight", description=N_("A plan that fits your evening"))
         @app_commands.describe(time="how long you have, e.g. 90m, 2h, 1h30", mood="how you feel, in words",
                                filters="e.g. genre:-horror provider:Netflix")
         async def tonight(interaction: discord.Interaction[Any], time: str, mood: str | None = None,
@@ -274,7 +287,7 @@ class DiscordFrontend:
                 parts.append(f'"mood:{mood}"' if '"' not in mood else f"mood:{mood}")
             await fe._run(interaction, "tonight", " ".join(p for p in parts if p))
 
-        @tree.command(name="rate", description="Rate a show you watched, 1 to 10")
+        @tree.command(name="rate", description=N_("Rate a show you watched, 1 to 10"))
         @app_commands.describe(show="a show you watched or were shown", rating="1 to 10, or 0 to remove")
         @app_commands.autocomplete(show=show_titles)
         async def rate(interaction: discord.Interaction[Any], show: str,
@@ -286,16 +299,16 @@ class DiscordFrontend:
         async def watched(interaction: discord.Interaction[Any], episode: str) -> None:
             await fe._run(interaction, "watched", episode)
 
-        @tree.command(name="help", description="How Multitudes works")
+        @tree.command(name="help", description=N_("How Multitudes works"))
         async def help_(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_message(HELP, ephemeral=True)
+            await interaction.response.send_message(help_text(str(interaction.locale.value)), ephemeral=True)
 
         def simple(name: str) -> None:
             async def run(interaction: discord.Interaction[Any]) -> None:
                 await fe._run(interaction, name)
             tree.command(name=name, description=COMMANDS[name].description[:100])(run)
 
-        @tree.command(name="upcoming", description="What is coming for your shows")
+        @tree.command(name="upcoming", description=N_("What is coming for your shows"))
         @app_commands.describe(format="'ics': as a calendar file for your calendar app")
         async def upcoming(interaction: discord.Interaction[Any], format: str = "") -> None:
             await fe._run(interaction, "upcoming", format)
@@ -306,7 +319,7 @@ class DiscordFrontend:
         async def link(interaction: discord.Interaction[Any], server: str = "") -> None:
             await fe._run(interaction, "link", server)
 
-        @tree.command(name="unlink", description="disconnect Trakt, or your media-server user")
+        @tree.command(name="unlink", description=N_("disconnect Trakt, or your media-server user"))
         @app_commands.describe(server="empty: Trakt; or the media server")
         @app_commands.choices(server=SERVER_CHOICES)
         async def unlink(interaction: discord.Interaction[Any], server: str = "") -> None:

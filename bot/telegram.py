@@ -36,6 +36,7 @@ from . import render, render_alerts
 from .chat import Speaker
 from .commands import COMMANDS
 from .conversation import Conversation
+from .i18n import LANGUAGES, gettext
 from .identity import Refusal, telegram_refusal, telegram_user_refusal
 from .ratelimit import Admission
 from .telegram_chat import PLATFORM, REACTABLE, RETRIES, Outbox, TelegramChat
@@ -75,6 +76,9 @@ class TelegramFrontend:
         if not self.poll:
             return                           # the bot's HTTP client is ready: enough to send
         await self.app.bot.set_my_commands([BotCommand(c, d.description[:256]) for c, d in COMMANDS.items()])
+        for lang in LANGUAGES:              # the menu in the language of each person's app, where we have it
+            await self.app.bot.set_my_commands([BotCommand(c, gettext(lang, d.description)[:256])
+                                                for c, d in COMMANDS.items()], language_code=lang)
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=1)

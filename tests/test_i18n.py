@@ -1,0 +1,104 @@
+"""The interface through gettext catalogues: every message marked in the code is translated in every catalogue
+(French, German, Spanish, Japanese), keeps its commands and code spans, and reaches people — Telegram's command menu
+per language, Discord's description localizations, /help in the app's language or the person's setting."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import DOMAIN, LANGUAGES, gettext
+
+ROOT = Path(__file__).resolve().parents[1]
+KEPT = re.compile(r"`[^`]+`|(?<![\w/])/[a-z]+\b|[👍👎👀📌]")      # what a translation must carry over unchanged
+
+
+def marked() -> set[str]:
+    """The messages the code marks with ``N_("…")`` (Babel's extractor, as ``pybabel extract -k N_`` reads them)."""
+    found = extract_from_dir(str(ROOT / "bot"), method_map=[("**.py", "python")], keywords={"N_": None})
+    return {msg for _, _, msg, _, _ in found if isinstance(msg, str)}
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    with open(ROOT / "bot" / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as f:
+        cat = read_po(f, locale=lang)
+    return {str(m.id): str(m.string) for m in cat if m.id}
+
+
+def test_there_is_something_to_translate() -> None:
+    msgs = marked()
+    assert len(msgs) >= 30 and "how Multitudes works" in msgs and "How Multitudes works" in msgs
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_marked_message_is_in_the_catalogue_and_translated(lang: str) -> None:
+    msgs, cat = marked(), catalogue(lang)
+    missing = sorted(m for m in msgs if m not in cat)
+    untranslated = sorted(m for m in msgs if m in cat and not cat[m].strip())
+    stale = sorted(m for m in cat if m not in msgs)
+    assert not missing, f"{lang}: not in the catalogue: {missing}"
+    assert not untranslated, f"{lang}: untranslated: {untranslated}"
+    assert not stale, f"{lang}: no longer in the code: {stale}"
+    for m in msgs:
+        lost = [k for k in KEPT.findall(m) if k not in cat[m]]
+        assert not lost, f"{lang}: {m!r} loses {lost} in {cat[m]!r}"
+
+
+def test_a_language_without_a_catalogue_reads_english() -> None:
+    assert gettext("pt-BR", "how Multitudes works") == "how Multitudes works"
+    assert gettext(None, "how Multitudes works") == "how Multitudes works"
+    assert gettext("es-419", "how Multitudes works") == "cómo funciona Multitudes"     # the language, any region
+
+
+async def test_telegram_menus_and_help_in_the_language_of_the_app(make_engine: Any) -> None:
+    from bot.telegram import TelegramFrontend
+    from tests.fakes.telegram import FakeTelegram
+    async with FakeTelegram() as tg:
+        engine = await make_engine(MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
+                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
+        fe = TelegramFrontend(engine, tg.token)
+        await fe.start()
+        try:
+            menus = {p.get("language_code"): p for method, p in tg.calls if method == "setMyCommands"}
+            assert set(menus) == {None, *LANGUAGES}
+            assert "comment fonctionne Multitudes" in str(menus["fr"]["commands"])
+            assert "Multitudes の使い方" in str(menus["ja"]["commands"])
+            tg.command(5, "/help", lang="de")
+            await tg.wait_sent(1)
+            assert tg.sent[0]["text"].startswith("Ich empfehle Serien aus deinem Trakt-Verlauf")
+            assert "/recommend [all | crowd" in tg.sent[0]["text"]                  # the syntax stays as typed
+            tg.command(5, "/settings lang:es", lang="de")
+            await tg.wait_sent(2)
+            tg.command(5, "/help", lang="de")                                       # the setting comes first
+            await tg.wait_sent(3)
+            assert tg.sent[2]["text"].startswith("Recomiendo series")
+        finally:
+            await fe.stop()
+
+
+async def test_discord_descriptions_and_help_in_each_locale(make_engine: Any) -> None:
+    from bot.discord import DiscordFrontend
+    from tests.fakes.discord import FakeDiscord
+    async with FakeDiscord() as dc:
+        engine = await make_engine(MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
+                                   MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
+        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
+        await asyncio.wait_for(fe.start(), 20)
+        try:
+            helps = [c for c in dc.commands if c["name"] == "help"]
+            assert helps and helps[0]["description"] == "How Multitudes works"
+            loc = helps[0].get("description_localizations") or {}
+            assert loc.get("fr") == "Comment fonctionne Multitudes" and loc.get("ja") == "Multitudes の使い方"
+            assert loc.get("es-ES") == loc.get("es-419") == "Cómo funciona Multitudes" and "pt-BR" not in loc
+            assert all(not (c.get("name_localizations") or {}) for c in dc.commands)      # names stay English
+            await dc.slash(9, "help", locale="fr")
+            sent = await dc.wait_sent(1)
+            assert sent[0]["content"].startswith("Je recommande des séries")
+        finally:
+            await fe.stop()
