@@ -4,7 +4,6 @@ per language, Discord's description localizations, /help in the app's language o
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import DOMAIN, LANGUAGES, gettext
+from tests.frontends import discord_bot, telegram_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 KEPT = re.compile(r"`[^`]+`|(?<![\w/])/[a-z]+\b|[👍👎👀📌]")      # what a translation must carry over unchanged
@@ -57,48 +57,30 @@ def test_a_language_without_a_catalogue_reads_english() -> None:
 
 
 async def test_telegram_menus_and_help_in_the_language_of_the_app(make_engine: Any) -> None:
-    from bot.telegram import TelegramFrontend
-    from tests.fakes.telegram import FakeTelegram
-    async with FakeTelegram() as tg:
-        engine = await make_engine(MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
-                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
-        fe = TelegramFrontend(engine, tg.token)
-        await fe.start()
-        try:
-            menus = {p.get("language_code"): p for method, p in tg.calls if method == "setMyCommands"}
-            assert set(menus) == {None, *LANGUAGES}
-            assert "comment fonctionne Multitudes" in str(menus["fr"]["commands"])
-            assert "Multitudes の使い方" in str(menus["ja"]["commands"])
-            tg.command(5, "/help", lang="de")
-            await tg.wait_sent(1)
-            assert tg.sent[0]["text"].startswith("Ich empfehle Serien aus deinem Trakt-Verlauf")
-            assert "/recommend [all | crowd" in tg.sent[0]["text"]                  # the syntax stays as typed
-            tg.command(5, "/settings lang:es", lang="de")
-            await tg.wait_sent(2)
-            tg.command(5, "/help", lang="de")                                       # the setting comes first
-            await tg.wait_sent(3)
-            assert tg.sent[2]["text"].startswith("Recomiendo series")
-        finally:
-            await fe.stop()
+    async with telegram_bot(make_engine) as tg:
+        menus = {p.get("language_code"): p for method, p in tg.calls if method == "setMyCommands"}
+        assert set(menus) == {None, *LANGUAGES}
+        assert "comment fonctionne Multitudes" in str(menus["fr"]["commands"])
+        assert "Multitudes の使い方" in str(menus["ja"]["commands"])
+        tg.command(5, "/help", lang="de")
+        await tg.wait_sent(1)
+        assert tg.sent[0]["text"].startswith("Ich empfehle Serien aus deinem Trakt-Verlauf")
+        assert "/recommend [all | crowd" in tg.sent[0]["text"]                  # the syntax stays as typed
+        tg.command(5, "/settings lang:es", lang="de")
+        await tg.wait_sent(2)
+        tg.command(5, "/help", lang="de")                                       # the setting comes first
+        await tg.wait_sent(3)
+        assert tg.sent[2]["text"].startswith("Recomiendo series")
 
 
 async def test_discord_descriptions_and_help_in_each_locale(make_engine: Any) -> None:
-    from bot.discord import DiscordFrontend
-    from tests.fakes.discord import FakeDiscord
-    async with FakeDiscord() as dc:
-        engine = await make_engine(MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
-                                   MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
-        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
-        await asyncio.wait_for(fe.start(), 20)
-        try:
-            helps = [c for c in dc.commands if c["name"] == "help"]
-            assert helps and helps[0]["description"] == "How Multitudes works"
-            loc = helps[0].get("description_localizations") or {}
-            assert loc.get("fr") == "Comment fonctionne Multitudes" and loc.get("ja") == "Multitudes の使い方"
-            assert loc.get("es-ES") == loc.get("es-419") == "Cómo funciona Multitudes" and "pt-BR" not in loc
-            assert all(not (c.get("name_localizations") or {}) for c in dc.commands)      # names stay English
-            await dc.slash(9, "help", locale="fr")
-            sent = await dc.wait_sent(1)
-            assert sent[0]["content"].startswith("Je recommande des séries")
-        finally:
-            await fe.stop()
+    async with discord_bot(make_engine) as dc:
+        helps = [c for c in dc.commands if c["name"] == "help"]
+        assert helps and helps[0]["description"] == "How Multitudes works"
+        loc = helps[0].get("description_localizations") or {}
+        assert loc.get("fr") == "Comment fonctionne Multitudes" and loc.get("ja") == "Multitudes の使い方"
+        assert loc.get("es-ES") == loc.get("es-419") == "Cómo funciona Multitudes" and "pt-BR" not in loc
+        assert all(not (c.get("name_localizations") or {}) for c in dc.commands)      # names stay English
+        await dc.slash(9, "help", locale="fr")
+        sent = await dc.wait_sent(1)
+        assert sent[0]["content"].startswith("Je recommande des séries")

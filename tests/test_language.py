@@ -3,7 +3,6 @@ the picks' titles and overviews in it where TMDB translated them — the person'
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -17,6 +16,7 @@ from tests.conftest import link_person
 from tests.fakes.catalogue import history_rows
 from tests.fakes.tmdb import FakeTmdb
 from tests.fakes.trakt import FakeTrakt
+from tests.frontends import discord_bot, telegram_bot
 
 
 @pytest.mark.parametrize(("text", "tag"), [
@@ -88,62 +88,44 @@ async def test_picks_in_the_persons_language_where_tmdb_has_it(fake_trakt: FakeT
 
 async def test_telegram_answers_in_the_language_of_the_app(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
     """No setting: Telegram's ``language_code`` chooses the titles; ``/settings lang:`` then overrides it."""
-    from bot.telegram import TelegramFrontend
-    from tests.fakes.telegram import FakeTelegram
     for tid in fake_tmdb.shows:
         fake_tmdb.translate(tid, "fr", "FR", f"{fake_tmdb.shows[tid]['title']} (VF)", "Un résumé en français.")
         fake_tmdb.translate(tid, "ja", "JP", f"{fake_tmdb.shows[tid]['title']} (JA)", "")
     export = json.dumps({"history": history_rows(200, 15, seed=9)}).encode()
-    async with FakeTelegram() as tg:
-        engine = await make_engine(tmdb=fake_tmdb, MULTITUDES_TELEGRAM__BASE_URL=f"{tg.url}/bot",
-                                   MULTITUDES_TELEGRAM__BASE_FILE_URL=f"{tg.url}/file/bot")
-        fe = TelegramFrontend(engine, tg.token)
-        await fe.start()
-        try:
-            tg.document(7, "history.json", export)
-            await tg.wait_sent(1)
-            assert "Imported" in tg.sent[0]["text"]
-            tg.command(7, "/recommend k:2", lang="fr")
-            picks = (await tg.wait_sent(4))[2:4]
-            assert all("(VF)" in (m.get("caption") or m["text"]) for m in picks)
-            tg.command(7, "/settings lang:日本語", lang="fr")
-            await tg.wait_sent(5)
-            assert "Japanese (日本語)" in tg.sent[4]["text"]
-            tg.command(7, "/recommend k:2", lang="fr")
-            picks = (await tg.wait_sent(8))[6:8]
-            assert all("(JA)" in (m.get("caption") or m["text"]) for m in picks)
-        finally:
-            await fe.stop()
+    async with telegram_bot(make_engine, tmdb=fake_tmdb) as tg:
+        tg.document(7, "history.json", export)
+        await tg.wait_sent(1)
+        assert "Imported" in tg.sent[0]["text"]
+        tg.command(7, "/recommend k:2", lang="fr")
+        picks = (await tg.wait_sent(4))[2:4]
+        assert all("(VF)" in (m.get("caption") or m["text"]) for m in picks)
+        tg.command(7, "/settings lang:日本語", lang="fr")
+        await tg.wait_sent(5)
+        assert "Japanese (日本語)" in tg.sent[4]["text"]
+        tg.command(7, "/recommend k:2", lang="fr")
+        picks = (await tg.wait_sent(8))[6:8]
+        assert all("(JA)" in (m.get("caption") or m["text"]) for m in picks)
 
 
 async def test_discord_answers_in_the_language_of_the_app(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
     """No setting: the interaction's locale chooses the titles; the ``lang`` option of /settings overrides it."""
-    from bot.discord import DiscordFrontend
-    from tests.fakes.discord import FakeDiscord
     for tid in fake_tmdb.shows:
         fake_tmdb.translate(tid, "pt", "BR", f"{fake_tmdb.shows[tid]['title']} (BR)", "")
         fake_tmdb.translate(tid, "de", "DE", f"{fake_tmdb.shows[tid]['title']} (DE)", "")
     export = json.dumps({"history": history_rows(200, 15, seed=9)}).encode()
-    async with FakeDiscord() as dc:
-        engine = await make_engine(tmdb=fake_tmdb, MULTITUDES_DISCORD__API_BASE=f"{dc.url}/api/v10",
-                                   MULTITUDES_DISCORD__GATEWAY_URL=dc.gateway_url)
-        fe = DiscordFrontend(engine, "fake-bot-token", guild_ready_timeout=0.05)
-        await asyncio.wait_for(fe.start(), 20)
-        try:
-            await dc.upload(7, "import", "file", "history.json", export)
-            await dc.wait_sent(1)
-            await dc.slash(7, "recommend", {"filters": "k:2"}, locale="pt-BR")
-            sent = await dc.wait_sent(4)
-            titles = [e["title"] for m in sent[2:4] for e in m.get("embeds") or []]
-            assert len(titles) == 2 and all("(BR)" in t for t in titles)
-            await dc.slash(7, "settings", {"lang": "Deutsch"}, locale="pt-BR")
-            assert "German (Deutsch)" in (await dc.wait_sent(5))[4]["content"]
-            await dc.slash(7, "recommend", {"filters": "k:2"}, locale="pt-BR")
-            sent = await dc.wait_sent(8)
-            titles = [e["title"] for m in sent[6:8] for e in m.get("embeds") or []]
-            assert len(titles) == 2 and all("(DE)" in t for t in titles)
-        finally:
-            await fe.stop()
+    async with discord_bot(make_engine, tmdb=fake_tmdb) as dc:
+        await dc.upload(7, "import", "file", "history.json", export)
+        await dc.wait_sent(1)
+        await dc.slash(7, "recommend", {"filters": "k:2"}, locale="pt-BR")
+        sent = await dc.wait_sent(4)
+        titles = [e["title"] for m in sent[2:4] for e in m.get("embeds") or []]
+        assert len(titles) == 2 and all("(BR)" in t for t in titles)
+        await dc.slash(7, "settings", {"lang": "Deutsch"}, locale="pt-BR")
+        assert "German (Deutsch)" in (await dc.wait_sent(5))[4]["content"]
+        await dc.slash(7, "recommend", {"filters": "k:2"}, locale="pt-BR")
+        sent = await dc.wait_sent(8)
+        titles = [e["title"] for m in sent[6:8] for e in m.get("embeds") or []]
+        assert len(titles) == 2 and all("(DE)" in t for t in titles)
 
 
 async def test_a_first_list_is_in_their_language_too(fake_tmdb: FakeTmdb, make_engine: Any) -> None:
