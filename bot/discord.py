@@ -27,7 +27,7 @@ from .chat import Speaker
 from .commands import COMMANDS, help_text
 from .conversation import Conversation
 from .discord_chat import PLATFORM, DiscordChat, _LegacyReroll, _Routed, create_watch_event
-from .i18n import LANGUAGES, N_, base, gettext
+from .i18n import LANGUAGES, N_, base, gettext, warm
 from .identity import discord_refusal
 from .ratelimit import PersonLimiter, RateLimited
 
@@ -67,6 +67,7 @@ class MultitudesBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(_Routed, _LegacyReroll)
+        await asyncio.to_thread(warm)
         await self.tree.set_translator(Catalogues())
         if self.frontend.shard is None or self.frontend.shard[0] == 0:       # registered once, not per shard
             await self.tree.sync()

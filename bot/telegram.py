@@ -8,6 +8,7 @@ buttons are the reliable path. Telegram's fixed reaction set has no 📌: that o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -36,7 +37,7 @@ from . import render, render_alerts
 from .chat import Speaker
 from .commands import COMMANDS
 from .conversation import Conversation
-from .i18n import LANGUAGES, gettext
+from .i18n import LANGUAGES, gettext, warm
 from .identity import Refusal, telegram_refusal, telegram_user_refusal
 from .ratelimit import Admission
 from .telegram_chat import PLATFORM, REACTABLE, RETRIES, Outbox, TelegramChat
@@ -73,6 +74,7 @@ class TelegramFrontend:
 
     async def start(self) -> None:
         await self.app.initialize()
+        await asyncio.to_thread(warm)        # the catalogues, read off the loop
         if not self.poll:
             return                           # the bot's HTTP client is ready: enough to send
         await self.app.bot.set_my_commands([BotCommand(c, d.description[:256]) for c, d in COMMANDS.items()])

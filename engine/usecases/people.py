@@ -114,7 +114,8 @@ class PeopleService:
         if changes.get("region") is not None:
             changes["region"] = region_code(str(changes["region"]))
         if changes.get("lang") is not None:
-            changes["lang"] = language_tag(str(changes["lang"]))
+            # Babel reads its language names once (~0.1 s): never on the event loop
+            changes["lang"] = await asyncio.to_thread(language_tag, str(changes["lang"]))
         if changes.get("services") and self.name_services is not None:
             region = changes.get("region") or (await self.settings_of(person_id)).region
             changes["services"] = await self.name_services(changes["services"], region)
