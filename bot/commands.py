@@ -82,9 +82,6 @@ def help_text(lang: str | None = None) -> str:
     """``/help`` in ``lang`` (a BCP 47 tag; English where the catalogues have no translation)."""
     return "\n".join(gettext(lang, line) for line in HELP_LINES)
 
-
-HELP = help_text()
-
 def tokens(args: str) -> list[str]:
     try:
         return shlex.split(args)

@@ -27,7 +27,7 @@ from .chat import Speaker
 from .commands import COMMANDS, help_text
 from .conversation import Conversation
 from .discord_chat import PLATFORM, DiscordChat, _LegacyReroll, _Routed, create_watch_event
-from .i18n import LANGUAGES, N_, base, gettext, warm
+from .i18n import N_, gettext, warm
 from .identity import discord_refusal
 from .ratelimit import PersonLimiter, RateLimited
 
@@ -51,9 +51,7 @@ class Catalogues(app_commands.Translator):
 
     async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContextTypes) -> str | None:
-        if base(str(locale.value)) not in LANGUAGES:
-            return None
-        out = gettext(str(locale.value), string.message)
+        out = gettext(str(locale.value), string.message)        # a locale without a catalogue reads English
         return out[:100] if out != string.message else None
 
 

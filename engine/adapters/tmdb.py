@@ -213,9 +213,10 @@ class TmdbClient:
         out: dict[str, tuple[str, str]] = {}
         for t in (body or {}).get("translations") or []:
             data = t.get("data") if isinstance(t, dict) else None
-            lang, region = _str(t.get("iso_639_1")) if data else None, _str(t.get("iso_3166_1")) if data else None
+            lang = _str(t.get("iso_639_1")) if isinstance(data, dict) else None
             if not isinstance(data, dict) or not lang:
                 continue
+            region = _str(t.get("iso_3166_1"))
             entry = (str(data.get("name") or "")[:300], str(data.get("overview") or "")[:2000])
             if region:
                 out[f"{lang}-{region}"] = entry

@@ -50,10 +50,16 @@ async def localized(items: list[Recommendation], lang: str | None, translations:
     return out
 
 
+def translations_of(tmdb: object) -> Translations | None:
+    """The translations look-up of the live TMDB lists (None: no TMDB, or lists that have none, as in ``eval``)."""
+    found: Translations | None = getattr(tmdb, "translations", None)
+    return found
+
+
 async def in_their_language(store: Store, req: RecommendRequest, items: list[Recommendation], tmdb: object
                             ) -> list[Recommendation]:
-    """The request's picks in the person's language, when ``tmdb`` (the live TMDB lists) can translate them."""
-    translations: Translations | None = getattr(tmdb, "translations", None)
+    """A list built without the person's view (a first list) in their language: their setting is read here."""
+    translations = translations_of(tmdb)
     if translations is None or not items:
         return items
     return await localized(items, await language_of(store, req), translations)

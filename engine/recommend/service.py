@@ -36,7 +36,7 @@ from engine.recommend.cards import card
 from engine.recommend.deployment import Deployment, Deployments, seconds
 from engine.recommend.known import find_persona, known_words, served_index, services_named
 from engine.recommend.llm_pick import choose
-from engine.recommend.localize import in_their_language
+from engine.recommend.localize import in_their_language, localized, translations_of
 from engine.recommend.mood import Mood, read_mood
 from engine.recommend.mood_llm import read_mood_llm
 from engine.recommend.outside import Outside
@@ -189,7 +189,8 @@ class Recommender:
                     "Tell me which services you have first, e.g. `/settings services:netflix,max`; then "
                     "`provider:mine` keeps to them."))
             filters = replace(filters, provider=None, services=mine)
-        view = replace(view, services=mine, region=filters.region)
+        lang = (person.settings.lang if person is not None else None) or req.lang
+        view = replace(view, services=mine, region=filters.region, lang=lang)
         metas = {sid: r.meta for sid, r in stored.items() if r.has_meta and not r.meta.empty}
         watchlist = [(s, dep.catalogue.meta(s) or metas.get(s)) for s in listed if s not in view.seen]
         return view, pc, filters, linked, watchlist
@@ -221,7 +222,7 @@ class Recommender:
         request_id = uuid.uuid4().hex[:12]
         items = await self.record(req, request_id, items, llm_used, ranked)
         items = await self.mark_library(req.person_id, items, job.only)
-        items = await in_their_language(self.store, req, items, self.sources.tmdb)
+        items = await localized(items, job.person.lang, translations_of(self.sources.tmdb))
         wanted = per_persona(req.k, len(personas)) * len(personas) if job.mode == Mode.ALL else req.k
         if len(items) < wanted:
             why = (f"Only {len(items)} new shows fit “{req.mood}”." if mood is not None

@@ -52,6 +52,7 @@ class PersonView:
     id: int | None = None                 # the person's id (left out of their own neighbours)
     services: tuple[str, ...] = ()        # the streaming services they have: a show on one ranks higher
     region: str | None = None             # the country those services are for
+    lang: str | None = None               # the language their list is for (their setting, else their app's)
     _recency: dict[float, dict[int, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def recency(self, decay: float) -> dict[int, float]:
