@@ -9,7 +9,8 @@ from engine.values.errors import MultitudesError
 from engine.values.models import FeedbackKind, Noted
 
 from . import render, render_media
-from .chat import Chat
+from .chat import NO, Chat
+from .i18n import N_, _
 from .replies import Replies
 
 log = logging.getLogger(__name__)
@@ -18,10 +19,10 @@ log = logging.getLogger(__name__)
 class Buttons(Replies):
     async def _rating_button(self, chat: Chat, rest: str) -> None:
         """A 1–10 button under a show just marked seen."""
-        event, _, n = rest.partition(":")
+        event, _sep, n = rest.partition(":")
         if not (event.isascii() and event.isdigit() and len(event) < 19 and n.isascii() and n.isdigit()
                 and 1 <= int(n) <= 10):
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         try:
             got = await self.engine.rate(await self._person(chat), "", int(n), event_id=int(event))
@@ -33,7 +34,7 @@ class Buttons(Replies):
     async def _request_button(self, chat: Chat, rest: str) -> None:
         """📥: the pick becomes a Seerr request by the person's own Seerr user; the answer says what happened."""
         if not (rest.isascii() and rest.isdigit() and len(rest) < 19):
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         pid = await self._person(chat)
         try:
@@ -44,9 +45,9 @@ class Buttons(Replies):
         await chat.ack(render_media.requested(done)[:200], alert=not done.outcome.requested)
 
     async def _feedback_button(self, chat: Chat, rest: str) -> None:
-        event, _, kind = rest.partition(":")
+        event, _sep, kind = rest.partition(":")
         if not (event.isascii() and event.isdigit()) or kind not in {str(f.kind) for f in render.FEEDBACK}:
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         pid = await self._person(chat)
         try:
@@ -62,52 +63,55 @@ class Buttons(Replies):
     async def _offer_rating(self, chat: Chat, event_id: int, kind: FeedbackKind, added: bool, noted: Noted) -> None:
         """👀 just marked a pick seen: a 1–10 row to rate it (each adapter keeps it to the person)."""
         if kind is FeedbackKind.SEEN and added and noted:
-            await chat.offer_rating(event_id, noted.title or "it")
+            await chat.offer_rating(event_id, noted.title or _("it"))
 
     async def _offer_watched(self, chat: Chat, event_id: int, title: str | None) -> None:
         """After 👀 with ``trakt:write``: mark the show watched on Trakt too? Asked once, answered by the person."""
         token = self._ask(chat, f"watched:{event_id}")
-        await chat.confirm(f"Mark {title or 'it'} watched on Trakt too (every aired episode, at its air date)? Or "
-                           "only up to an episode: `watched S02E04`.", token, yes="Yes, mark it", no="No")
+        await chat.confirm(_("Mark {title} watched on Trakt too (every aired episode, at its air date)? Or only up "
+                             "to an episode: `watched S02E04`.").format(title=title or _("it")), token,
+                           yes=N_("Yes, mark it"), no=NO)
 
     async def _confirmed(self, chat: Chat, rest: str) -> None:
-        token, _, answer = rest.partition(":")
+        token, _sep, answer = rest.partition(":")
         c = self._confirmations.get(token)
         if c is None or c.until <= self.engine.clock.now():
-            await chat.ack("That question expired; ask again.")
+            await chat.ack(_("That question expired; ask again."))
             return
         if (c.platform, c.user_id) != (chat.platform, chat.speaker.user_id):
-            await chat.ack("That question was for someone else.", alert=True)
+            await chat.ack(_("That question was for someone else."), alert=True)
             return
         del self._confirmations[token]
         if c.action.startswith("watched:"):
             if answer != "yes":
-                await chat.ack("Left as it is on Trakt.")
+                await chat.ack(_("Left as it is on Trakt."))
                 return
             pid = await self.engine.person(chat.platform, chat.speaker.user_id)
             title, added = await self.engine.mark_watched(pid, int(c.action.split(":", 1)[1]))
-            await chat.ack(f"Marked {title} watched on Trakt ({render.plural(added, 'episode')}).")
+            await chat.ack(_("Marked {title} watched on Trakt ({episodes}).").format(
+                title=title, episodes=render.plural(added, "{n} episode", "{n} episodes")))
             return
         if answer != "yes":
-            await chat.ack("Nothing deleted.")
+            await chat.ack(_("Nothing deleted."))
             return
         if c.action == "forget":
             await self.engine.forget(await self.engine.person(chat.platform, chat.speaker.user_id))
-            await chat.ack("Deleted.")
-            await chat.reply("Everything about you is deleted.", private=True)
+            await chat.ack(_("Deleted."))
+            await chat.reply(_("Everything about you is deleted."), private=True)
 
     async def _group_vote(self, chat: Chat, rest: str) -> None:
-        event, _, vote = rest.partition(":")
+        event, _sep, vote = rest.partition(":")
         if not (event.isascii() and event.isdigit()) or vote not in ("up", "down"):
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         try:
             pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
         except MultitudesError:                     # someone who never used the bot is no member
-            await chat.ack("Only people in this group watch can vote.", alert=True)
+            await chat.ack(_("Only people in this group watch can vote."), alert=True)
             return
         t = await self.engine.group_vote(int(event), pid, vote == "up")
-        await chat.ack(f"Counted. {t.title}: 👍 {t.up} · 👎 {t.down} ({t.voted} of {t.members} voted).")
+        await chat.ack(_("Counted. {title}: 👍 {up} · 👎 {down} ({voted} of {members} voted).").format(
+            title=t.title, up=t.up, down=t.down, voted=t.voted, members=t.members))
         try:
             await chat.show_tally(t)
         except Exception:                           # the vote counted; only its display lags
@@ -115,24 +119,24 @@ class Buttons(Replies):
         if t.announce and t.winner:                 # once, to everyone in the chat (not the last voter alone)
             when = ""
             if t.event_at is not None:
-                when = f" Watching together at {t.event_at:%H:%M} UTC."
+                when = " " + _("Watching together at {time} UTC.").format(time=f"{t.event_at:%H:%M}")
                 try:
                     if await chat.schedule_event(t.winner, t.event_at):
-                        when += " It is in the server's events."
+                        when += " " + _("It is in the server's events.")
                 except Exception:                   # the result still goes out; the event is a courtesy
                     log.warning("%s: could not schedule a group watch", chat.platform, exc_info=True)
-            await chat.announce(f"Everyone voted: {t.winner} it is (👍 {t.winner_up} · 👎 {t.winner_down}).{when} "
-                                "Enjoy!")
+            await chat.announce(_("Everyone voted: {title} it is (👍 {up} · 👎 {down}).").format(
+                title=t.winner, up=t.winner_up, down=t.winner_down) + when + " " + _("Enjoy!"))
 
     async def _reroll(self, chat: Chat, request_id: str) -> None:
         if not (len(request_id) == 12 and all(ch in "0123456789abcdef" for ch in request_id)):
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "groupwatch")
         pid = await self._person(chat)
         if chat.group_id is None:
-            await chat.ack("That button is no longer valid.")
+            await chat.ack(_("That button is no longer valid."))
             return
         result = await self.engine.reroll_group(request_id, pid, (chat.platform, chat.group_id))
-        await chat.ack("Re-rolling")
-        await self._deliver(chat, result, group=True, heading="Re-rolled — vote with the buttons:")
+        await chat.ack(_("Re-rolling"))
+        await self._deliver(chat, result, group=True, heading=_("Re-rolled — vote with the buttons:"))

@@ -12,6 +12,11 @@ from typing import Protocol
 
 from engine.values.models import GroupTally, Recommendation
 
+from .i18n import N_
+
+YES_DELETE = N_("Yes, delete it all")        # the default answers of a question (translated where shown)
+NO = N_("No")
+
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
@@ -98,7 +103,7 @@ class Chat(Protocol):
         """A file for the speaker alone (a calendar, their data): privately, even when asked in a group."""
         ...
 
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
+    async def confirm(self, question: str, token: str, yes: str = YES_DELETE, no: str = NO) -> None:
         """Yes/no buttons carrying ``token``; the press comes back as a button event ``cf:<token>:yes|no``."""
         ...
 

@@ -40,7 +40,7 @@ def tune_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from engine.evaluation.tune import tune_datasets
     specs: list[tuple[str, str, str | None, str, int]] = []
     for d in args.data or []:
-        folder, _, protocol = d.partition(":")
+        folder, _sep, protocol = d.partition(":")
         if protocol not in ("last-n", "time-cut"):
             raise MultitudesError(f"--data {d!r}", user_message=f"--data {d}: give a folder and a protocol, e.g. "
                                   "var/annict:time-cut or var/ml:last-n.")

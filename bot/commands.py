@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from engine.values.errors import MultitudesError
 
 from .grammar import parse_episode, parse_groupwatch, parse_rate, parse_recommend, parse_tonight
-from .i18n import N_, gettext
+from .i18n import N_, _, gettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,8 @@ HELP_LINES = (
     N_("I recommend TV shows from your Trakt history, one taste persona at a time."),
     N_("No Trakt? Send me your Trakt export (.json/.zip) or Netflix viewing activity (.csv) as a file."),
     N_("/link — connect Trakt · /sync — fetch new plays · /personas — your tastes"),
-    "/recommend [all | crowd | bridge A + B | persona NAME | like:SHOW | mood:\"…\"]",      # syntax: not translated
-    "  [genre:-horror runtime:<45 k:5]",
+    "`/recommend [all | crowd | bridge A + B | persona NAME | like:SHOW | mood:\"…\"]`",    # syntax: as typed
+    "  `[genre:-horror runtime:<45 k:5]`",
     N_("(crowd: what Trakt members who share your tastes rate highly)"),
     N_("Rate picks with the buttons or react 👍 👎 👀; 📌 adds one to your watchlist. /upcoming — what is coming."),
     N_("/next — the next episode of each show you are watching · /tonight 90m — a plan for your evening"),
@@ -86,4 +86,4 @@ def tokens(args: str) -> list[str]:
     try:
         return shlex.split(args)
     except ValueError as e:
-        raise MultitudesError(str(e), user_message="Unbalanced quotes in that command.") from e
+        raise MultitudesError(str(e), user_message=_("Unbalanced quotes in that command.")) from e

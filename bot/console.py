@@ -25,6 +25,7 @@ from . import render, render_media
 from .commands import COMMANDS
 from .console_chat import PLATFORM, ConsoleChat
 from .conversation import Conversation
+from .i18n import N_, _, speaking
 from .ratelimit import NoLimits
 from .terminal import INTERRUPT, _on_sigint, _quiet_stdout, _stdin_line, _whoami
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-HELP = """Commands:
+HELP = N_("""Commands:
   sync               fetch new plays from Trakt (demo: the bundled sample)
   history [N]        your last N plays (default 15)
   stats [all]        what you watch, in numbers, and how my picks fared (all: everyone's, for owners)
@@ -61,13 +62,13 @@ HELP = """Commands:
   export             everything stored about you as one JSON file in var/files/ (import it to restore)
   forget             delete everything stored about you (asks first)
   help               this list
-  quit               leave"""
+  quit               leave""")
 DEFAULT_CHART = Path("var") / "charts" / "personas.png"     # where the demo's data lives; ignored by git
 FILES = Path("var") / "files"                               # calendars and exports the console writes
 LOCAL = ("help", "import", "personas", "quit", "exit", "vote", "request", *render.BY_VERB)
 
 
-GREETING = "Multitudes console. Type `help` for commands, `quit` to leave."
+GREETING = N_("Multitudes console. Type `help` for commands, `quit` to leave.")
 
 
 class Console:
@@ -112,17 +113,23 @@ class Console:
 
     async def start(self) -> None:
         await self._welcome()
-        self.say(GREETING)
+        with speaking(await self.conversation.language(self.chat)):
+            self.say(_(GREETING))
 
     async def _welcome(self) -> None:
         """The person, and the demo's sample history on a first start."""
         pid = await self.engine.person(PLATFORM, self.user, self.user)
+        with speaking(await self.conversation.language(self.chat)):
+            await self._sample(pid)
+
+    async def _sample(self, pid: int) -> None:
         if self.engine.demo:
             st = await self.engine.stats(pid)
             if st.plays == 0:
                 rep = await self.engine.load_sample(pid)
-                self.say(f"Demo mode: no Trakt credentials configured. Loaded the bundled sample history "
-                         f"({render.plural(rep.plays_added, 'play')} over {render.plural(rep.shows, 'real show')}).")
+                self.say(_("Demo mode: no Trakt credentials configured. Loaded the bundled sample history ({plays} "
+                           "over {shows}).").format(plays=render.plural(rep.plays_added, "{n} play", "{n} plays"),
+                                                    shows=render.plural(rep.shows, "{n} real show", "{n} real shows")))
 
     async def _booted(self) -> None:
         assert self._boot is not None
@@ -135,7 +142,9 @@ class Console:
         """Run one command line; return what it printed (None for quit)."""
         self._captured = []
         try:
-            if await self._handle(line) is None:
+            with speaking(await self.conversation.language(self.chat)):
+                done = await self._handle(line)
+            if done is None:
                 return None
             return "\n".join(self._captured)
         finally:
@@ -147,7 +156,7 @@ class Console:
             answer = "yes" if line.strip().lower() == "yes" else "no"
             await self.conversation.button(self.chat, f"cf:{token}:{answer}")
             return True
-        name, _, args = line.strip().partition(" ")
+        name, _sep, args = line.strip().partition(" ")
         name = name.lower().lstrip("/")
         self.chart_hinted = False
         if not name:
@@ -155,7 +164,7 @@ class Console:
         if name in ("quit", "exit"):
             return None
         if name == "help":
-            self.say(HELP)
+            self.say(_(HELP))
         elif name == "import":
             await self._import(args.strip())
         elif name == "personas" and args.strip().split()[:1] == ["chart"]:
@@ -167,15 +176,16 @@ class Console:
         elif name == "request":
             arg = args.strip()
             if not (arg.isascii() and arg.isdigit()) or int(arg) not in self.last:
-                self.say("Usage: request N, with N a pick of the last list.")
+                self.say(_("Usage: request N, with N a pick of the last list."))
             else:
                 await self.conversation.button(self.chat, render_media.request_token(self.last[int(arg)]))
         elif name in COMMANDS:
             await self.conversation.command(self.chat, name, args)
         else:
             close = difflib.get_close_matches(name, [*COMMANDS, *LOCAL], n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
-            self.say(f"Unknown command `{name}`.{hint} Type `help` for the list.")
+            hint = " " + _("Did you mean `{command}`?").format(command=close[0]) if close else ""
+            self.say(_("Unknown command `{name}`.").format(name=name[:40]) + hint + " "
+                     + _("Type `help` for the list."))
         return True
 
     async def run(self) -> bool:
@@ -190,7 +200,7 @@ class Console:
     async def _run(self) -> bool:
         ready: asyncio.Future[None] | None = None
         if self._boot is not None:
-            self.say(GREETING)
+            self.say(_(GREETING))
             ready = asyncio.ensure_future(self._booted())
         else:
             await self.start()
@@ -224,10 +234,10 @@ class Console:
                 except asyncio.CancelledError:
                     if not running.cancelled():
                         raise
-                    self.say("(cancelled)")
+                    self.say(_("(cancelled)"))
                 except Exception:
                     log.exception("console command failed: %s", line.split(" ", 1)[0])
-                    self.say("Something went wrong with that command; the details are in the log file.")
+                    self.say(_("Something went wrong with that command; the details are in the log file."))
                 finally:
                     self._running = None
         finally:
@@ -248,17 +258,17 @@ class Console:
             return
         now = asyncio.get_running_loop().time()
         if now - self._last_interrupt < 2.0:
-            self.say("\nBye.")
+            self.say("\n" + _("Bye."))
             self._leave.set()
         else:
-            self.say("\n(Ctrl-C again, Ctrl-D or `quit` to leave)")
+            self.say("\n" + _("(Ctrl-C again, Ctrl-D or `quit` to leave)"))
         self._last_interrupt = now
 
     # -- what only a terminal does -------------------------------------------------------------------------------
     async def _import(self, arg: str) -> None:
         if not arg:
-            self.say("Usage: import FILE [PROFILE] (a Trakt export .json/.zip, a Netflix viewing-activity .csv, or "
-                     "Netflix's full export's ViewingActivity.csv with the profile to import).")
+            self.say(_("Usage: import FILE [PROFILE] (a Trakt export .json/.zip, a Netflix viewing-activity .csv, or "
+                       "Netflix's full export's ViewingActivity.csv with the profile to import)."))
             return
         path = await asyncio.to_thread(lambda: Path(arg.strip("\"'")).expanduser())
         profile = None
@@ -270,7 +280,7 @@ class Console:
             if rest:
                 path, profile = await asyncio.to_thread(lambda: Path(first).expanduser()), " ".join(rest)
         if not await asyncio.to_thread(path.is_file):
-            self.say(f"No such file: {path}.")
+            self.say(_("No such file: {path}.").format(path=path))
             return
         size = (await asyncio.to_thread(path.stat)).st_size
         refusal = self.conversation.too_big(size)
@@ -291,23 +301,23 @@ class Console:
                     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
                 await asyncio.to_thread(path.write_bytes, chart.png)
             except OSError as e:
-                self.say(f"Could not write the chart to {path}: {e.strerror or e}.")
+                self.say(_("Could not write the chart to {path}: {error}.").format(path=path, error=e.strerror or e))
                 return
-            self.say(f"Wrote “{chart.caption}” to {path}.")
+            self.say(_("Wrote “{caption}” to {path}.").format(caption=chart.caption, path=path))
 
     async def _feedback(self, verb: str, arg: str) -> None:
         action = render.BY_VERB[verb]
         if not (arg.isascii() and arg.isdigit()) or int(arg) not in self.last:
             shown = f" (1–{max(self.last)})" if self.last else ""
-            self.say(f"Usage: {verb} N, with N a pick of the last list{shown}.")
+            self.say(_("Usage: {verb} N, with N a pick of the last list{shown}.").format(verb=verb, shown=shown))
             return
         await self.conversation.button(self.chat, f"fb:{self.last[int(arg)]}:{action.kind}")
 
 
     async def _vote(self, arg: str) -> None:
-        n, _, way = arg.partition(" ")
+        n, _sep, way = arg.partition(" ")
         if not (n.isascii() and n.isdigit()) or int(n) not in self.last or way.strip() not in ("up", "down"):
-            self.say("Usage: vote N up|down, with N a pick of the last group watch.")
+            self.say(_("Usage: vote N up|down, with N a pick of the last group watch."))
             return
         await self.conversation.button(self.chat, f"gv:{self.last[int(n)]}:{way.strip()}")
 

@@ -12,7 +12,8 @@ from typing import Protocol
 from engine.values.models import GroupTally, Recommendation
 
 from . import render
-from .chat import Progress, Speaker
+from .chat import NO, YES_DELETE, Progress, Speaker
+from .i18n import _
 
 PLATFORM = "console"
 CHAT_ID = "local"
@@ -90,7 +91,7 @@ class ConsoleChat:
         self.console.say(f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}")
 
     async def offer_rating(self, event_id: int, title: str) -> None:
-        self.console.say(f"Rate it: rate \"{title}\" 1-10")
+        self.console.say(_("Rate it: rate \"{title}\" 1-10").format(title=title))
 
     async def offer_reroll(self, request_id: str) -> None:
         self.console.say("(run groupwatch again for other picks)")
@@ -105,7 +106,7 @@ class ConsoleChat:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(path.write_bytes, data)
         except OSError as e:
-            self.console.say(f"Could not write {path}: {e.strerror or e}.")
+            self.console.say(_("Could not write {path}: {error}.").format(path=path, error=e.strerror or e))
             return None
         return path
 
@@ -118,15 +119,15 @@ class ConsoleChat:
         if name is not None:                        # a chart of its own: written out with the other files
             path = await self._write(name, png)
             if path is not None:
-                self.console.say(f"Wrote “{caption}” to {path}.")
+                self.console.say(_("Wrote “{caption}” to {path}.").format(caption=caption, path=path))
             return
         if not self.console.chart_hinted:           # one hint for the charts of one command
             self.console.chart_hinted = True
             self.console.say("(the charts: `personas chart` writes them as PNGs into var/charts/)")
 
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
+    async def confirm(self, question: str, token: str, yes: str = YES_DELETE, no: str = NO) -> None:
         self.console.pending_confirmation = token
-        self.console.say(f"{question} Type `yes` to confirm.")
+        self.console.say(f"{question} " + _("Type `yes` to confirm."))
 
     async def ack(self, text: str, *, alert: bool = False) -> None:
         self.console.say(text)

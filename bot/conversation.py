@@ -5,8 +5,9 @@ document — each with a ``Chat`` that knows who spoke, where, and how to answer
 grammar, the engine calls, the wording, rate limits, confirmations bound to the person who asked, the Trakt link
 poll, and error handling (a person sees a clear sentence; the log gets the rest).
 
-Here: the four events and the commands. ``commands.py`` holds the command table and the help; ``buttons.py`` what each
-button does; ``replies.py`` what they all stand on (errors, questions, picks delivered one message each).
+Here: the four events and the commands, each answered in the person's language (``i18n.speaking``). ``commands.py``
+holds the command table and the help; ``linking.py`` the link commands; ``buttons.py`` what each button does;
+``replies.py`` what they all stand on (errors, questions, picks delivered one message each).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from engine.values.errors import MultitudesError, NotLinked
+from engine.values.errors import MultitudesError, NotYours
 
-from . import render, render_alerts, render_media, render_plans
-from .buttons import Buttons
+from . import render, render_alerts, render_plans, render_stats
 from .chat import Chat, Speaker
-from .commands import CHECKS, COMMANDS, LIMITED, SERVER_POLL_S, SERVERS, help_text, tokens
+from .commands import CHECKS, COMMANDS, LIMITED, help_text, tokens
 from .grammar import (
     parse_episode,
     parse_groupwatch,
@@ -33,6 +33,8 @@ from .grammar import (
     resolve_channel,
     settings_text,
 )
+from .i18n import _, current, speaking
+from .linking import Linking
 
 if TYPE_CHECKING:
     pass
@@ -40,16 +42,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Conversation(Buttons):
+class Conversation(Linking):
     """The four events of every front end, and the commands."""
 
     # -- the four events -------------------------------------------------------------------------------------
     async def command(self, chat: Chat, name: str, args: str = "", *, mentions: Sequence[Speaker] = ()) -> None:
+        with speaking(await self.language(chat)):
+            await self._command(chat, name, args, mentions)
+
+    async def _command(self, chat: Chat, name: str, args: str, mentions: Sequence[Speaker]) -> None:
         name = name.lower().lstrip("/")
         spec = COMMANDS.get(name)
         handler = getattr(self, f"_cmd_{name}", None)
         if handler is None:
-            await chat.reply(f"Unknown command /{name}. Try /help.", private=True)
+            await chat.reply(_("Unknown command /{name}. Try /help.").format(name=name[:40]), private=True)
             return
 
         async def run() -> None:
@@ -67,8 +73,12 @@ class Conversation(Buttons):
 
     async def button(self, chat: Chat, data: str) -> None:
         """A button press; whatever its data, it is answered."""
+        with speaking(await self.language(chat)):
+            await self._button(chat, data)
+
+    async def _button(self, chat: Chat, data: str) -> None:
         async def run() -> None:
-            kind, _, rest = data.partition(":")
+            kind, _sep, rest = data.partition(":")
             if kind == "fb":
                 await self._feedback_button(chat, rest)
             elif kind == "cf":
@@ -82,7 +92,7 @@ class Conversation(Buttons):
             elif kind == "rt":
                 await self._rating_button(chat, rest)
             else:
-                await chat.ack("That button is no longer valid.")
+                await chat.ack(_("That button is no longer valid."))
         await self._guard(chat, run, button=True)
 
     async def reaction(self, chat: Chat, message_ref: str, emoji: str, added: bool, at: datetime | None = None) -> None:
@@ -96,7 +106,8 @@ class Conversation(Buttons):
         lock = self._reacting.setdefault(key, asyncio.Lock())
         try:
             async with lock:
-                await self._react(chat, message_ref, action, added, at)
+                with speaking(await self.language(chat)):
+                    await self._react(chat, message_ref, action, added, at)
         finally:
             if not lock.locked():
                 self._reacting.pop(key, None)
@@ -116,13 +127,17 @@ class Conversation(Buttons):
                 if noted.offer_watched:
                     await self._offer_watched(chat, event, noted.title)
                 await self._offer_rating(chat, event, action.kind, added, noted)
+            except NotYours:
+                continue                            # reacting to someone else's pick
             except MultitudesError as e:
-                if "not yours" in e.user_message:
-                    continue                        # reacting to someone else's pick
                 await chat.tell_privately(e.user_message)   # e.g. a full Trakt watchlist: saved here, said why
 
     async def document(self, chat: Chat, filename: str, data: bytes, profile: str | None = None) -> None:
         """An uploaded file; ``profile``: which profile of a Netflix export (a caption, an option, a word)."""
+        with speaking(await self.language(chat)):
+            await self._document(chat, filename, data, profile)
+
+    async def _document(self, chat: Chat, filename: str, data: bytes, profile: str | None) -> None:
         async def run() -> None:
             self.limiter.check(f"{chat.platform}:{chat.speaker.user_id}", "import")
             async with self.admission.slot():
@@ -132,91 +147,22 @@ class Conversation(Buttons):
             await chat.reply(render.import_report(report))
         await self._guard(chat, run, private=True)
 
-    def too_big(self, size: int | None) -> str | None:
-        """A refusal for an upload over the limit, before anyone downloads it."""
+    def too_big(self, size: int | None, lang: str | None = None) -> str | None:
+        """A refusal for an upload over the limit, before anyone downloads it (``lang``: the app's language)."""
         limit = self.engine.settings.imports.max_bytes
         if size is not None and size > limit:
-            return f"I could not import that file: it is {size:,} bytes; the limit is {limit:,}. Nothing was imported."
+            with speaking(lang or current()):
+                return _("I could not import that file: it is {size} bytes; the limit is {limit}. Nothing was "
+                         "imported.").format(size=f"{size:,}", limit=f"{limit:,}")
         return None
 
     # -- commands ----------------------------------------------------------------------------------------------
     async def _cmd_help(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        try:                                # /help makes nobody: a stranger reads it in their app's language
-            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
-            lang = (await self.engine.person_settings(pid)).lang
-        except MultitudesError:
-            lang = None
-        await chat.reply(help_text(lang or chat.speaker.locale), private=True)
-
-    async def _cmd_link(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        pid = await self._person(chat)
-        server = args.strip().lower()
-        if server:
-            await self._link_server(chat, pid, server)
-            return
-        link = await self.engine.start_link(pid)
-        if not await chat.tell_privately(render.link_instructions(link)):
-            raise MultitudesError("no private chat", user_message="I cannot message you privately yet: open a "
-                                  "private chat with me first (tap my name, then Start), and run /link there.")
-
-        async def wait() -> None:
-            try:
-                while True:
-                    await self.engine.clock.sleep(self.engine.link_poll_interval(pid, link.interval_s))
-                    name = await self.engine.poll_link(pid)
-                    if name is not None:
-                        await chat.tell_privately(f"Linked to Trakt as {name}. Run /sync next.")
-                        return
-            except NotLinked:
-                return                              # the link was cancelled (/forget) while we waited
-            except MultitudesError as e:
-                await chat.tell_privately(e.user_message)
-
-        self._spawn(wait())
-
-    async def _link_server(self, chat: Chat, pid: int, server: str) -> None:
-        """``/link jellyfin``: linked at once by the owner's mapping, or a Quick Connect code they confirm in their
-        own server session, polled until confirmed or expired."""
-        if server not in SERVERS:
-            raise MultitudesError(f"link {server!r}", user_message=(
-                f"I can link Trakt (`/link`) or a media server (`/link jellyfin`, `/link emby`, `/link plex`), not "
-                f"{server[:40]!r}."))
-        start = await self.engine.link_server(pid, server)
-        if start.linked_as is not None:
-            await chat.reply(render_media.server_linked(start.server, start.linked_as), private=True)
-            return
-        if not await chat.tell_privately(render_media.server_code(start.server, start.code or "")):
-            raise MultitudesError("no private chat", user_message="I cannot message you privately yet: open a "
-                                  "private chat with me first (tap my name, then Start), and run /link there.")
-
-        async def wait() -> None:
-            try:
-                while True:
-                    await self.engine.clock.sleep(SERVER_POLL_S)
-                    name = await self.engine.poll_link(pid, server=True)
-                    if name is not None:
-                        await chat.tell_privately(render_media.server_linked(start.server, name))
-                        return
-            except MultitudesError as e:               # expired, taken by someone else, the server down
-                await chat.tell_privately(e.user_message)
-
-        self._spawn(wait())
-
-    async def _cmd_unlink(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
-        if args.strip().lower() in SERVERS:
-            gone = await self.engine.unlink(await self._person(chat), server=True)
-            await chat.reply("Media server unlinked; the history it gave stays (/forget deletes it)." if gone else
-                             "No media server is linked, so there was nothing to unlink.", private=True)
-            return
-        if await self.engine.unlink(await self._person(chat)):
-            await chat.reply("Trakt unlinked; your tokens are deleted. /forget deletes the rest.", private=True)
-        else:
-            await chat.reply("You are not linked to Trakt, so there was nothing to unlink. /forget deletes what I "
-                             "store about you.", private=True)
+        await chat.reply(help_text(current()), private=True)     # in the language the event is answered in
 
     async def _cmd_sync(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
-        progress = await chat.progress("Syncing your history…")
+        progress = await chat.progress(_("Syncing your history…"))
         report = await self.engine.sync(pid, progress=lambda m: progress.step(f"… {m}"))
         await progress.done(render.sync_report(report))
 
@@ -225,7 +171,7 @@ class Conversation(Buttons):
         if args.strip():
             word = args.strip()
             if not (word.isascii() and word.isdigit() and 0 < int(word) <= 1000):
-                raise MultitudesError("bad history count", user_message="Usage: history [N] with N from 1 to 1000.")
+                raise MultitudesError("bad history count", user_message=_("Usage: history [N] with N from 1 to 1000."))
             n = int(word)
         await chat.reply(render.history(await self.engine.history(await self._person(chat), n)), private=True)
 
@@ -267,7 +213,7 @@ class Conversation(Buttons):
         if args.strip():
             if args.strip().lower() not in ("ics", "ical", "calendar"):
                 raise MultitudesError("upcoming args", user_message=(
-                    "`upcoming` lists what is coming; `upcoming ics` sends it as a calendar file."))
+                    _("`upcoming` lists what is coming; `upcoming ics` sends it as a calendar file.")))
             cal = await self.engine.calendar(pid)
             if cal.episodes:
                 await chat.send_file(cal.name, cal.data, render_plans.calendar_caption(cal))
@@ -284,7 +230,8 @@ class Conversation(Buttons):
         words = args.strip().lower().split()
         if words[:1] == ["year"]:
             if len(words) > 2 or (len(words) == 2 and not (words[1].isascii() and words[1].isdigit())):
-                raise MultitudesError("stats year args", user_message="Usage: stats year [YEAR], e.g. stats year 2025.")
+                raise MultitudesError("stats year args",
+                                      user_message=_("Usage: stats year [YEAR], e.g. stats year 2025."))
             review = await self.engine.year_review(pid, int(words[1]) if len(words) == 2 else None)
             await chat.reply(render_plans.year_review(review), private=True)
             if review.chart is not None:
@@ -292,12 +239,12 @@ class Conversation(Buttons):
             return
         if args.strip().lower() == "all":
             if not self.engine.is_owner(chat.platform, chat.speaker.user_id):
-                await chat.reply("Only the bot owner sees everyone's success rates; /stats shows yours.",
+                await chat.reply(_("Only the bot owner sees everyone's success rates; /stats shows yours."),
                                  private=True)
                 return
-            await chat.reply(render.learning(await self.engine.learning(None)), private=True)
+            await chat.reply(render_stats.learning(await self.engine.learning(None)), private=True)
             return
-        await chat.reply(render.stats(await self.engine.stats(pid)) + "\n\n" + render.picks_summary(
+        await chat.reply(render_stats.stats(await self.engine.stats(pid)) + "\n\n" + render_stats.picks_summary(
             await self.engine.learning(pid)), private=True)
 
     async def _cmd_settings(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
@@ -307,24 +254,26 @@ class Conversation(Buttons):
         if "group_opt_in" in changes:          # group picks are opted into where they happen, nowhere else
             if not (chat.is_group and chat.group_id is not None):
                 raise MultitudesError("group opt-in in private", user_message=(
-                    "Opt in to group picks inside the group or server where you watch together: "
-                    "/settings group:on there."))
+                    _("Opt in to group picks inside the group or server where you watch together: "
+                      "/settings group:on there.")))
             await self.engine.set_group_opt_in(chat.platform, chat.group_id, pid, bool(changes.pop("group_opt_in")))
         now = await (self.engine.update_settings(pid, **changes) if changes else self.engine.person_settings(pid))
         here = None
         if chat.is_group and chat.group_id is not None:
-            here = pid in {p for p, _ in await self.engine.group_members(chat.platform, chat.group_id)}
-        await chat.reply(settings_text(now, here), private=True)
+            here = pid in {p for p, _name in await self.engine.group_members(chat.platform, chat.group_id)}
+        with speaking(now.lang or chat.speaker.locale):      # a new lang: is confirmed in that language
+            await chat.reply(settings_text(now, here), private=True)
 
     async def _cmd_groupwatch(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         if not (chat.is_group and chat.group_id is not None):
-            raise MultitudesError("private", user_message="Use /groupwatch in a group chat with the people to watch "
-                                  "with; each of them opts in there with /settings group:on.")
+            raise MultitudesError("private", user_message=_(
+                "Use /groupwatch in a group chat with the people to watch with; each of them opts in there with "
+                "/settings group:on."))
         opted = await self.engine.group_members(chat.platform, chat.group_id)
         here = [p for p, uid in opted if await chat.is_member(uid)]     # who left the group is out of it
         if pid not in here:
-            raise MultitudesError("not opted in", user_message="Opt in first with /settings group:on (here).")
+            raise MultitudesError("not opted in", user_message=_("Opt in first with /settings group:on (here)."))
         if mentions:                                 # named people (Discord: /groupwatch @a @b): only those who
             members = [pid]                          # opted in here; nobody is created, nobody's tastes named
             missing: list[str] = []
@@ -334,27 +283,28 @@ class Conversation(Buttons):
                 except MultitudesError:
                     who = None
                 if who is None or who not in here:
-                    missing.append(m.display_name or "someone")
+                    missing.append(m.display_name or _("someone"))
                 elif who not in members:
                     members.append(who)
             if missing:
                 raise MultitudesError("not opted in here", user_message=(
-                    f"{', '.join(missing)} must opt in to group picks here first (/settings group:on in this "
-                    "server or group)."))
-            heading = "Group picks for you all — vote with the buttons:"
+                    _("{names} must opt in to group picks here first (/settings group:on in this server or "
+                      "group).").format(names=", ".join(missing))))
+            heading = _("Group picks for you all — vote with the buttons:")
         else:
             members = here
-            heading = f"Group picks for {len(members)} of you — vote with the buttons:"
+            heading = _("Group picks for {n} of you — vote with the buttons:").format(n=len(members))
         ask = parse_groupwatch(tokens(args))
         now = self.engine.clock.now()
         closes = now + timedelta(minutes=ask.closes_in) if ask.closes_in else None
         if closes is not None:
-            heading += f" The vote closes in {render_plans.length(ask.closes_in or 0)} ({closes:%H:%M} UTC)."
+            heading += " " + _("The vote closes in {length} ({time} UTC).").format(
+                length=render_plans.length(ask.closes_in or 0), time=f"{closes:%H:%M}")
         watch = None
         if ask.at is not None:                       # the next such time in the asker's zone, after the vote
             tz = (await self.engine.person_settings(pid)).timezone
             watch = render_plans.next_time(ask.at, tz, closes or now)
-            heading += f" Watching together at {watch:%H:%M} UTC."
+            heading += " " + _("Watching together at {time} UTC.").format(time=f"{watch:%H:%M}")
         result = await self.engine.group_recommend(members, (chat.platform, chat.group_id), k=3,
                                                    filters=ask.filters, closes_at=closes, event_at=watch,
                                                    announce_to=chat.chat_id)
@@ -373,23 +323,24 @@ class Conversation(Buttons):
                 and (c.platform, c.user_id) == (chat.platform, chat.speaker.user_id)]
         if not mine:
             raise MultitudesError("nothing to mark", user_message=(
-                "Nothing to mark: press 👀 on a pick first (with `/settings trakt:write`), then `watched S02E04`."))
+                _("Nothing to mark: press 👀 on a pick first (with `/settings trakt:write`), then `watched S02E04`.")))
         token, c = mine[-1]                          # the latest 👀 question of theirs
         del self._confirmations[token]
         pid = await self._person(chat)
         title, added = await self.engine.mark_watched(pid, int(c.action.split(":", 1)[1]), upto)
-        await chat.reply(f"Marked {title} watched on Trakt up to S{upto[0]:02d}E{upto[1]:02d} "
-                         f"({render.plural(added, 'episode')}).", private=True)
+        await chat.reply(_("Marked {title} watched on Trakt up to {code} ({episodes}).").format(
+            title=title, code=f"S{upto[0]:02d}E{upto[1]:02d}",
+            episodes=render.plural(added, "{n} episode", "{n} episodes")), private=True)
 
     async def _cmd_export(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         pid = await self._person(chat)
         data = await self.engine.export(pid)
         day = self.engine.clock.now().strftime("%Y-%m-%d")
         await chat.send_file(f"multitudes-export-{day}.json", data, (
-            f"Everything I store about you ({render.size(len(data))} of JSON). Send this file to me, here or on "
-            "another Multitudes, to bring it all back; /forget deletes it here."))
+            _("Everything I store about you ({size} of JSON). Send this file to me, here or on another Multitudes, to "
+              "bring it all back; /forget deletes it here.").format(size=render.size(len(data)))))
 
     async def _cmd_forget(self, chat: Chat, args: str, mentions: Sequence[Speaker]) -> None:
         token = self._ask(chat, "forget")
-        await chat.confirm("Delete everything I store about you (history, personas, tokens, feedback)?", token)
+        await chat.confirm(_("Delete everything I store about you (history, personas, tokens, feedback)?"), token)
 

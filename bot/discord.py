@@ -28,7 +28,7 @@ from .commands import COMMANDS, help_text
 from .conversation import Conversation
 from .discord_chat import PLATFORM, DiscordChat, _LegacyReroll, _Routed, create_watch_event
 from .i18n import N_, gettext, warm
-from .identity import discord_refusal
+from .identity import NOBODY, discord_refusal
 from .ratelimit import PersonLimiter, RateLimited
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ class Catalogues(app_commands.Translator):
 
     async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContextTypes) -> str | None:
+        if context.location not in (app_commands.TranslationContextLocation.command_description,
+                                    app_commands.TranslationContextLocation.parameter_description):
+            return None                                         # names stay as typed; only descriptions read
         out = gettext(str(locale.value), string.message)        # a locale without a catalogue reads English
         return out[:100] if out != string.message else None
 
@@ -128,7 +131,8 @@ class DiscordFrontend:
         private = COMMANDS[name].private if name in COMMANDS else True
         refusal = discord_refusal(interaction.user)
         if refusal is not None:
-            await interaction.response.send_message(refusal.reply or "No.", ephemeral=True)
+            await interaction.response.send_message(gettext(str(interaction.locale.value), refusal.reply or NOBODY),
+                                                    ephemeral=True)
             return
         await interaction.response.defer(thinking=True, ephemeral=private)
         await self.conversation.command(DiscordChat(self, interaction, private=private), name, args,
@@ -137,7 +141,7 @@ class DiscordFrontend:
 
     # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
     async def _destination(self, target: str) -> discord.abc.Messageable:
-        kind, _, ident = target.partition(":")
+        kind, _sep, ident = target.partition(":")
         if not ident.isdigit():
             raise ValueError(f"not a Discord target: {target!r}")
         if kind == "user":                     # a direct message (the person shares a server with the bot)
@@ -156,7 +160,7 @@ class DiscordFrontend:
 
     async def schedule_event(self, target: str, title: str, at: datetime) -> bool:
         """A group watch's winner as a scheduled event of the server the target channel belongs to."""
-        kind, _, ident = target.partition(":")
+        kind, _sep, ident = target.partition(":")
         channel = self.bot.get_channel(int(ident)) if kind == "channel" and ident.isdigit() else None
         guild = getattr(channel, "guild", None)
         if guild is None:
@@ -207,9 +211,9 @@ class DiscordFrontend:
                     for t in await fe.engine.search_titles(current[:200], 25, what="services")]
 
         @tree.command(name="recommend", description=N_("TV shows for you, from your taste personas"))
-        @app_commands.describe(persona="one of your personas", mode="auto, all, crowd or bridge",
-                               like="a show you liked", mood="how you feel, in words",
-                               filters="e.g. genre:-horror runtime:<45 k:3")
+        @app_commands.describe(persona=N_("one of your personas"), mode=N_("auto, all, crowd or bridge"),
+                               like=N_("a show you liked"), mood=N_("how you feel, in words"),
+                               filters=N_("e.g. genre:-horror runtime:<45 k:3"))
         @app_commands.autocomplete(persona=persona_names, like=show_titles)
         async def recommend(interaction: discord.Interaction[Any], persona: str | None = None,
                             mode: str | None = None, like: str | None = None, mood: str | None = None,
@@ -226,15 +230,15 @@ class DiscordFrontend:
             await fe._run(interaction, "bridge", f"{first} + {second}")
 
         @tree.command(name="stats", description=N_("Your viewing, in numbers, and how my picks fared"))
-        @app_commands.describe(scope="'year' or 'year 2025': a year in review; 'all': everyone's rates (owners)")
+        @app_commands.describe(scope=N_("'year' or 'year 2025': a year in review; 'all': everyone's rates (owners)"))
         async def stats(interaction: discord.Interaction[Any], scope: str = "") -> None:
             await fe._run(interaction, "stats", scope)
 
         @tree.command(name="import", description=N_("Import a Trakt export (.json, .zip) or Netflix viewing activity"))
-        @app_commands.describe(profile="the profile to import, for Netflix's full export with several")
+        @app_commands.describe(profile=N_("the profile to import, for Netflix's full export with several"))
         async def import_(interaction: discord.Interaction[Any], file: discord.Attachment,
                           profile: str | None = None) -> None:
-            refusal = fe.conversation.too_big(file.size)
+            refusal = fe.conversation.too_big(file.size, str(interaction.locale.value))
             if refusal:
                 await interaction.response.send_message(refusal, ephemeral=True)
                 return
@@ -243,10 +247,10 @@ class DiscordFrontend:
                                            await file.read(), profile)
 
         @tree.command(name="groupwatch", description=N_("A show for several of you that nobody has seen"))
-        @app_commands.describe(a="someone to watch with", b="someone else", c="and one more",
-                               closes="the vote closes after this long, e.g. 2h",
-                               at="when you watch the winner, e.g. 21:00 (a server event)",
-                               filters="e.g. genre:+comedy")
+        @app_commands.describe(a=N_("someone to watch with"), b=N_("someone else"), c=N_("and one more"),
+                               closes=N_("the vote closes after this long, e.g. 2h"),
+                               at=N_("when you watch the winner, e.g. 21:00 (a server event)"),
+                               filters=N_("e.g. genre:+comedy"))
         async def groupwatch(interaction: discord.Interaction[Any], a: discord.User, b: discord.User | None = None,
                              c: discord.User | None = None, closes: str | None = None, at: str | None = None,
                              filters: str | None = None) -> None:
@@ -255,12 +259,13 @@ class DiscordFrontend:
             await fe._run(interaction, "groupwatch", args, mentions=[u for u in (a, b, c) if u is not None])
 
         @tree.command(name="settings", description=N_("Group picks, time zone, alerts, digest, watchlist, language"))
-        @app_commands.describe(group="take part in group picks (on/off)", timezone="e.g. Europe/Paris",
-                               quiet="no alerts between these hours, e.g. 23-08", alerts="release alerts (on/off)",
-                               filters="default /recommend filters, e.g. genre:-horror anime:no",
-                               services="the streaming services you have, e.g. Netflix,Max",
-                               lang="titles and overviews in: fr, Deutsch, 日本語… (auto: Discord's language)",
-                               more="e.g. digest:on watchlist:on binge:off arrivals:off publish:on channel:here")
+        @app_commands.describe(group=N_("take part in group picks (on/off)"), timezone=N_("e.g. Europe/Paris"),
+                               quiet=N_("no alerts between these hours, e.g. 23-08"),
+                               alerts=N_("release alerts (on/off)"),
+                               filters=N_("default /recommend filters, e.g. genre:-horror anime:no"),
+                               services=N_("the streaming services you have, e.g. Netflix,Max"),
+                               lang=N_("titles and overviews in: fr, Deutsch, 日本語… (auto: Discord's language)"),
+                               more=N_("e.g. digest:on watchlist:on binge:off arrivals:off publish:on channel:here"))
         @app_commands.autocomplete(services=service_names)
         async def settings(interaction: discord.Interaction[Any], group: str | None = None,
                            timezone: str | None = None, quiet: str | None = None, alerts: str | None = None,
@@ -277,8 +282,8 @@ class DiscordFrontend:
             await fe._run(interaction, "settings", " ".join([*parts, more or ""]).strip())
 
         @tree.command(name="tonight", description=N_("A plan that fits your evening"))
-        @app_commands.describe(time="how long you have, e.g. 90m, 2h, 1h30", mood="how you feel, in words",
-                               filters="e.g. genre:-horror provider:Netflix")
+        @app_commands.describe(time=N_("how long you have, e.g. 90m, 2h, 1h30"), mood=N_("how you feel, in words"),
+                               filters=N_("e.g. genre:-horror provider:Netflix"))
         async def tonight(interaction: discord.Interaction[Any], time: str, mood: str | None = None,
                           filters: str | None = None) -> None:
             parts = [time, filters or ""]
@@ -287,14 +292,14 @@ class DiscordFrontend:
             await fe._run(interaction, "tonight", " ".join(p for p in parts if p))
 
         @tree.command(name="rate", description=N_("Rate a show you watched, 1 to 10"))
-        @app_commands.describe(show="a show you watched or were shown", rating="1 to 10, or 0 to remove")
+        @app_commands.describe(show=N_("a show you watched or were shown"), rating=N_("1 to 10, or 0 to remove"))
         @app_commands.autocomplete(show=show_titles)
         async def rate(interaction: discord.Interaction[Any], show: str,
                        rating: app_commands.Range[int, 0, 10]) -> None:
             await fe._run(interaction, "rate", f'"{show}" {rating}' if '"' not in show else f"{show} {rating}")
 
         @tree.command(name="watched", description=COMMANDS["watched"].description[:100])
-        @app_commands.describe(episode="the last episode you watched, e.g. S02E04")
+        @app_commands.describe(episode=N_("the last episode you watched, e.g. S02E04"))
         async def watched(interaction: discord.Interaction[Any], episode: str) -> None:
             await fe._run(interaction, "watched", episode)
 
@@ -308,18 +313,18 @@ class DiscordFrontend:
             tree.command(name=name, description=COMMANDS[name].description[:100])(run)
 
         @tree.command(name="upcoming", description=N_("What is coming for your shows"))
-        @app_commands.describe(format="'ics': as a calendar file for your calendar app")
+        @app_commands.describe(format=N_("'ics': as a calendar file for your calendar app"))
         async def upcoming(interaction: discord.Interaction[Any], format: str = "") -> None:
             await fe._run(interaction, "upcoming", format)
 
         @tree.command(name="link", description=COMMANDS["link"].description[:100])
-        @app_commands.describe(server="empty: Trakt; or your user on this bot's media server")
+        @app_commands.describe(server=N_("empty: Trakt; or your user on this bot's media server"))
         @app_commands.choices(server=SERVER_CHOICES)
         async def link(interaction: discord.Interaction[Any], server: str = "") -> None:
             await fe._run(interaction, "link", server)
 
         @tree.command(name="unlink", description=N_("disconnect Trakt, or your media-server user"))
-        @app_commands.describe(server="empty: Trakt; or the media server")
+        @app_commands.describe(server=N_("empty: Trakt; or the media server"))
         @app_commands.choices(server=SERVER_CHOICES)
         async def unlink(interaction: discord.Interaction[Any], server: str = "") -> None:
             await fe._run(interaction, "unlink", server)

@@ -17,8 +17,9 @@ from engine.values.errors import MultitudesError
 from engine.values.models import GroupTally, Recommendation
 
 from . import render, render_media
-from .chat import Progress, Speaker
+from .chat import NO, YES_DELETE, Progress, Speaker
 from .conversation import Conversation
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class _LegacyReroll(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"r
     """Re-roll buttons on messages sent before button data was unified."""
 
     def __init__(self, request_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Re-roll", custom_id=f"reroll:{request_id}"))
+        super().__init__(discord.ui.Button(label=_("Re-roll"), custom_id=f"reroll:{request_id}"))
         self.request_id = request_id
 
     @classmethod
@@ -110,7 +111,7 @@ def pick_embed(r: Recommendation) -> discord.Embed:
             ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u))
     if r.poster_url:
         e.set_thumbnail(url=r.poster_url)
-    e.set_footer(text="This product uses the TMDB API but is not endorsed or certified by TMDB.")
+    e.set_footer(text=_("This product uses the TMDB API but is not endorsed or certified by TMDB."))
     return e
 
 
@@ -118,9 +119,9 @@ def vote_view(event_id: int, up: int = 0, down: int = 0) -> discord.ui.View:
     """A group pick's vote buttons; their labels carry the live count."""
     view = discord.ui.View(timeout=None)
     counted = bool(up or down)
-    view.add_item(_Routed(f"gv:{event_id}:up", str(up) if counted else "Vote for it", "👍",
+    view.add_item(_Routed(f"gv:{event_id}:up", str(up) if counted else _("Vote for it"), "👍",
                           discord.ButtonStyle.success))
-    view.add_item(_Routed(f"gv:{event_id}:down", str(down) if counted else "Not this one", "👎",
+    view.add_item(_Routed(f"gv:{event_id}:down", str(down) if counted else _("Not this one"), "👎",
                           discord.ButtonStyle.secondary))
     return view
 
@@ -128,12 +129,13 @@ def vote_view(event_id: int, up: int = 0, down: int = 0) -> discord.ui.View:
 def feedback_view(event_id: int, requestable: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for f in render.FEEDBACK:
-        view.add_item(_Routed(f"fb:{event_id}:{f.kind}", f.label, f.emoji,
+        view.add_item(_Routed(f"fb:{event_id}:{f.kind}", _(f.label), f.emoji,
                               STYLES.get(str(f.kind), discord.ButtonStyle.secondary),
                               row=1 if str(f.kind) in SECOND_ROW else 0))
     if requestable:
         emoji, label = render_media.REQUEST
-        view.add_item(_Routed(render_media.request_token(event_id), label, emoji, discord.ButtonStyle.primary, row=1))
+        view.add_item(_Routed(render_media.request_token(event_id), _(label), emoji, discord.ButtonStyle.primary,
+                              row=1))
     return view
 
 
@@ -151,9 +153,9 @@ class _Progress:
 async def create_watch_event(guild: discord.Guild, title: str, at: datetime) -> None:
     """A Discord scheduled event (an external one: the show plays wherever they watch it) for a group watch."""
     await guild.create_scheduled_event(
-        name=f"Group watch: {title}"[:100], start_time=at, end_time=at + timedelta(hours=2),
-        entity_type=discord.EntityType.external, location="Multitudes group watch",
-        privacy_level=discord.PrivacyLevel.guild_only, description="Chosen by the group's vote.")
+        name=_("Group watch: {title}").format(title=title)[:100], start_time=at, end_time=at + timedelta(hours=2),
+        entity_type=discord.EntityType.external, location=_("Multitudes group watch"),
+        privacy_level=discord.PrivacyLevel.guild_only, description=_("Chosen by the group's vote."))
 
 
 class DiscordChat:
@@ -277,7 +279,7 @@ class DiscordChat:
     async def offer_reroll(self, request_id: str) -> None:
         view = discord.ui.View(timeout=None)
         view.add_item(_Routed(f"rr:{request_id}", "Re-roll", "🎲", discord.ButtonStyle.primary))
-        await self._send(content="None of these?", view=view)
+        await self._send(content=_("None of these?"), view=view)
 
     async def schedule_event(self, title: str, at: datetime) -> bool:
         guild = self.interaction.guild if self.interaction is not None else None
@@ -299,11 +301,11 @@ class DiscordChat:
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         await self._send(content=caption, file=discord.File(io.BytesIO(png), name or "personas.png"))
 
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
+    async def confirm(self, question: str, token: str, yes: str = YES_DELETE, no: str = NO) -> None:
         view = discord.ui.View(timeout=None)
-        view.add_item(_Routed(f"cf:{token}:yes", yes, None, discord.ButtonStyle.danger
-                              if "delete" in yes else discord.ButtonStyle.primary))
-        view.add_item(_Routed(f"cf:{token}:no", no, None, discord.ButtonStyle.secondary))
+        view.add_item(_Routed(f"cf:{token}:yes", _(yes), None, discord.ButtonStyle.danger
+                              if yes == YES_DELETE else discord.ButtonStyle.primary))
+        view.add_item(_Routed(f"cf:{token}:no", _(no), None, discord.ButtonStyle.secondary))
         await self._send(content=question, view=view, private=True)
 
     async def ack(self, text: str, *, alert: bool = False) -> None:

@@ -25,11 +25,13 @@ from engine.values.filters import FILTER_KEYS, FilterBuilder, FilterError, filte
 from engine.values.languages import language_name
 from engine.values.models import Filters, Mode, PersonSettings, RecommendRequest
 
-RECOMMEND_HINT = ("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
-                  "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
-                  "`recommend mood:\"something light\" runtime:<35`.")
-SETTINGS_HINT = ("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off arrivals:off "
-                 "digest:on watchlist:on trakt:write channel:here services:netflix,max lang:fr`.")
+from .i18n import N_, _
+
+RECOMMEND_HINT = N_("Try e.g. `recommend`, `recommend all`, `recommend crowd`, "
+                    "`recommend bridge Comedies + Documentaries`, `recommend like:\"Fargo\"`, "
+                    "`recommend mood:\"something light\" runtime:<35`.")
+SETTINGS_HINT = N_("Settings look like `group:on tz:Europe/Paris region:GB quiet:23-08 alerts:on binge:off "
+                   "arrivals:off digest:on watchlist:on trakt:write channel:here services:netflix,max lang:fr`.")
 ON = frozenset({"on", "yes", "y", "true", "1"})
 OFF = frozenset({"off", "no", "n", "false", "0"})
 ALERT_KINDS = ("premiere", "binge", "returning", "catchup", "arrival")
@@ -37,8 +39,15 @@ ALERT_WORDS = {**{k: k for k in ALERT_KINDS}, "arrivals": "arrival"}     # `arri
 
 
 class GrammarError(MultitudesError):
+    """``detail`` in the person's language (``_`` where it is raised); ``hint``: a catalogue message that follows."""
+
     def __init__(self, detail: str, hint: str = RECOMMEND_HINT) -> None:
-        super().__init__(detail, user_message=f"{detail} {hint}".strip())
+        super().__init__(detail)
+        self.detail, self.hint = detail, hint
+
+    @property
+    def user_message(self) -> str:
+        return f"{self.detail} {_(self.hint) if self.hint else ''}".strip()
 
 
 @dataclass
@@ -77,17 +86,15 @@ def parse_recommend(tokens: list[str]) -> Parsed:
             try:
                 p.filters.add(key, val)
             except FilterError as e:
-                detail = str(e).split(" Filters look like")[0]
                 # a "did you mean" is the whole answer; otherwise the usual examples follow
-                raise GrammarError(detail, "" if "Did you mean" in detail or "Genres look like" in detail
-                                   else RECOMMEND_HINT) from e
+                raise GrammarError(e.detail, "" if e.complete else RECOMMEND_HINT) from e
         elif key == "k":
             n = number(val)
             if n is None or not 1 <= n <= 20:
-                raise GrammarError(f"k:{val} should be a number from 1 to 20.")
+                raise GrammarError(_("k:{value} should be a number from 1 to 20.").format(value=val))
             p.k = n
         else:
-            raise GrammarError(f"I don't know the option {key}:.")
+            raise GrammarError(_("I don't know the option {key}:.").format(key=key))
     if any(t.lower() == "library" for t in free):
         p.library = True
         free = [t for t in free if t.lower() != "library"]
@@ -102,18 +109,18 @@ def parse_recommend(tokens: list[str]) -> Parsed:
             if rest:
                 sides = [s.strip() for s in rest.split("+")]
                 if len(sides) != 2 or not all(sides):
-                    raise GrammarError("A bridge takes two personas: `bridge A + B`.")
+                    raise GrammarError(_("A bridge takes two personas: `bridge A + B`."))
                 p.bridge = (sides[0], sides[1])
         elif head == "persona" and rest:
             p.mode, p.persona = Mode.PERSONA, rest
         elif p.mode == Mode.AUTO:
             p.mode, p.persona = Mode.PERSONA, " ".join(free)   # a bare persona name
         else:
-            raise GrammarError(f"I could not read “{' '.join(free)}”.")
+            raise GrammarError(_("I could not read “{text}”.").format(text=" ".join(free)))
     return p
 
 
-TONIGHT_HINT = "Try e.g. `tonight 90m`, `tonight 2h`, `tonight 1h30 mood:\"something light\"`."
+TONIGHT_HINT = N_("Try e.g. `tonight 90m`, `tonight 2h`, `tonight 1h30 mood:\"something light\"`.")
 _DURATION = re.compile(r"(?:(?P<h>\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes?)?)?")
 
 
@@ -139,21 +146,22 @@ def parse_tonight(tokens: list[str]) -> TonightAsk:
     when = [t for t in tokens if ":" not in t]
     rest = [t for t in tokens if ":" in t]
     if not when:
-        raise GrammarError("How much time do you have?", TONIGHT_HINT)
+        raise GrammarError(_("How much time do you have?"), TONIGHT_HINT)
     minutes = duration(" ".join(when))
     if minutes is None and duration(when[0]) is not None:
-        raise GrammarError(f"After the time, tonight takes mood:\"…\" and filters; “{' '.join(when[1:])}” is "
-                           "neither.", TONIGHT_HINT)
+        raise GrammarError(_("After the time, tonight takes mood:\"…\" and filters; “{text}” is neither.").format(
+            text=" ".join(when[1:])), TONIGHT_HINT)
     if minutes is None:
-        raise GrammarError(f"“{' '.join(when)}” does not read as a time.", TONIGHT_HINT)
+        raise GrammarError(_("“{text}” does not read as a time.").format(text=" ".join(when)), TONIGHT_HINT)
     p = parse_recommend(rest)
     if p.mode not in (Mode.AUTO, Mode.MOOD) or p.k != 5:
-        raise GrammarError("tonight takes a time, a mood and filters (genre:, runtime:, provider: …).", TONIGHT_HINT)
+        raise GrammarError(_("tonight takes a time, a mood and filters (genre:, runtime:, provider: …)."),
+                           TONIGHT_HINT)
     return TonightAsk(minutes, p.mood, p.filters.build())
 
 
-GROUP_HINT = ("Try e.g. `groupwatch`, `groupwatch in:2h at:21:00`, "
-              "`groupwatch genre:+comedy runtime:<45 provider:mine`.")
+GROUP_HINT = N_("Try e.g. `groupwatch`, `groupwatch in:2h at:21:00`, "
+                "`groupwatch genre:+comedy runtime:<45 provider:mine`.")
 
 
 @dataclass
@@ -171,45 +179,47 @@ def parse_groupwatch(tokens: list[str]) -> GroupAsk:
     for tok in tokens:
         key, sep, val = tok.partition(":")
         if key.lower() == "at" and sep:
-            hh, _, mm = val.replace(".", ":").partition(":")
+            hh, _sep, mm = val.replace(".", ":").partition(":")
             h, m = number(hh), number(mm or "0")
             if h is None or m is None or not (0 <= h < 24 and 0 <= m < 60):
-                raise GrammarError(f"at:{val} should be a time of day, e.g. at:21:00.", GROUP_HINT)
+                raise GrammarError(_("at:{value} should be a time of day, e.g. at:21:00.").format(value=val),
+                                   GROUP_HINT)
             at = (h, m)
         elif key.lower() == "in" and sep:
             closes = duration(val)
             if closes is None or not 5 <= closes <= 7 * 24 * 60:
-                raise GrammarError(f"in:{val} should be a time from 5 minutes to a week, e.g. in:2h.", GROUP_HINT)
+                raise GrammarError(_("in:{value} should be a time from 5 minutes to a week, e.g. in:2h.").format(
+                    value=val), GROUP_HINT)
         elif tok.startswith("@") or not sep:
             continue                    # @someone: a mention the platform resolves
         else:
             rest.append(tok)
     p = parse_recommend(rest)
     if p.mode != Mode.AUTO or p.k != 5:
-        raise GrammarError("groupwatch takes a deadline (in:2h) and filters (genre:, runtime:, provider: …).",
+        raise GrammarError(_("groupwatch takes a deadline (in:2h) and filters (genre:, runtime:, provider: …)."),
                            GROUP_HINT)
     return GroupAsk(closes, p.filters.build(), at)
 
 
-RATE_HINT = "Try e.g. `rate Severance 9`, `rate \"The Office\" 7`, `rate Severance remove`."
+RATE_HINT = N_("Try e.g. `rate Severance 9`, `rate \"The Office\" 7`, `rate Severance remove`.")
 
 
 def parse_rate(tokens: list[str]) -> tuple[str, int | None]:
     """``rate TITLE N`` (1–10) or ``rate TITLE remove``."""
     if len(tokens) < 2:
-        raise GrammarError("Which show, and what rating?", RATE_HINT)
+        raise GrammarError(_("Which show, and what rating?"), RATE_HINT)
     *title, last = tokens
     if last.lower() in ("remove", "none", "clear", "0"):
         return " ".join(title), None
     n = number(last.removesuffix("/10"))
     if n is None:
-        raise GrammarError(f"“{last}” is not a rating.", RATE_HINT)
+        raise GrammarError(_("“{text}” is not a rating.").format(text=last), RATE_HINT)
     if not 1 <= n <= 10:
-        raise GrammarError(f"A rating goes from 1 to 10, not {n}.", RATE_HINT)
+        raise GrammarError(_("A rating goes from 1 to 10, not {n}.").format(n=n), RATE_HINT)
     return " ".join(title), n
 
 
-EPISODE_HINT = "Write the episode like S02E04 (or 2x04)."
+EPISODE_HINT = N_("Write the episode like S02E04 (or 2x04).")
 _EPISODE = re.compile(r"(?:s(?P<s>\d{1,2})\s*e(?P<e>\d{1,3})|(?P<s2>\d{1,2})x(?P<e2>\d{1,3}))", re.IGNORECASE)
 
 
@@ -217,10 +227,10 @@ def parse_episode(text: str) -> tuple[int, int]:
     """``S02E04``, ``s2e4``, ``2x04`` → (2, 4); season and episode from 1."""
     got = _EPISODE.fullmatch(text.strip())
     if got is None:
-        raise GrammarError(f"“{text.strip()[:40]}” is not an episode.", EPISODE_HINT)
+        raise GrammarError(_("“{text}” is not an episode.").format(text=text.strip()[:40]), EPISODE_HINT)
     season, episode = int(got["s"] or got["s2"]), int(got["e"] or got["e2"])
     if season < 1 or episode < 1:
-        raise GrammarError("Seasons and episodes count from 1.", EPISODE_HINT)
+        raise GrammarError(_("Seasons and episodes count from 1."), EPISODE_HINT)
     return season, episode
 
 
@@ -230,17 +240,17 @@ def _switch(key: str, val: str) -> bool:
         return True
     if v in OFF:
         return False
-    raise GrammarError(f"{key}:{val} should be {key}:on or {key}:off.", SETTINGS_HINT)
+    raise GrammarError(_("{key}:{value} should be {key}:on or {key}:off.").format(key=key, value=val), SETTINGS_HINT)
 
 
 def parse_settings(tokens: list[str]) -> dict[str, Any]:
     """Settings tokens to typed changes for ``Engine.update_settings``; anything unreadable is an error."""
     out: dict[str, Any] = {}
     for tok in tokens:
-        key, _, val = tok.partition(":")
+        key, _sep, val = tok.partition(":")
         key = key.lower()
         if not val:
-            raise GrammarError(f"{tok} needs a value, e.g. group:on.", SETTINGS_HINT)
+            raise GrammarError(_("{token} needs a value, e.g. group:on.").format(token=tok), SETTINGS_HINT)
         if key == "group":
             out["group_opt_in"] = _switch(key, val)
         elif key in ("cowatch", "share"):
@@ -257,10 +267,11 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             if val.lower() in OFF | {"none"}:
                 out["quiet_hours"] = None
                 continue
-            a, _, b = val.partition("-")
+            a, _sep, b = val.partition("-")
             ha, hb = number(a), number(b)
             if ha is None or hb is None or not (0 <= ha < 24 and 0 <= hb < 24):
-                raise GrammarError(f"quiet:{val} should look like quiet:23-08 (hours), or quiet:off.", SETTINGS_HINT)
+                raise GrammarError(_("quiet:{value} should look like quiet:23-08 (hours), or quiet:off.").format(
+                    value=val), SETTINGS_HINT)
             out["quiet_hours"] = (ha, hb)
         elif key == "alerts":
             out["alerts"] = _switch(key, val)
@@ -268,13 +279,13 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             out["trakt_watchlist"] = _switch(key, val)
         elif key == "trakt":
             if val.lower() not in ("write", "read", *ON, *OFF):
-                raise GrammarError("trakt:write lets 👀, /rate and 👎 reach your Trakt account; trakt:read stops it.",
-                                   SETTINGS_HINT)
+                raise GrammarError(_("trakt:write lets 👀, /rate and 👎 reach your Trakt account; trakt:read stops "
+                                     "it."), SETTINGS_HINT)
             out["trakt_write"] = val.lower() == "write" or val.lower() in ON
         elif key == "channel":
             if val.lower() not in ("here", "dm"):
-                raise GrammarError("channel:here sends your alerts to this chat; channel:dm back to you privately.",
-                                   SETTINGS_HINT)
+                raise GrammarError(_("channel:here sends your alerts to this chat; channel:dm back to you "
+                                     "privately."), SETTINGS_HINT)
             out["alert_channel"] = "here" if val.lower() == "here" else ""
         elif key == "digest":
             out["digest"] = _switch(key, val)
@@ -285,7 +296,7 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
         elif key == "services":
             names = [] if val.lower() in OFF | {"none"} else [v.strip() for v in val.split(",") if v.strip()]
             if len(names) > 30:
-                raise GrammarError("services: takes up to 30 services.", SETTINGS_HINT)
+                raise GrammarError(_("services: takes up to 30 services."), SETTINGS_HINT)
             out["services"] = tuple(n[:60] for n in names)
         elif key in ALERT_WORDS:
             out[f"alert_{ALERT_WORDS[key]}"] = _switch(key, val)
@@ -296,7 +307,7 @@ def parse_settings(tokens: list[str]) -> dict[str, Any]:
             except FilterError as e:
                 raise GrammarError(e.user_message, "") from e
         else:
-            raise GrammarError(f"I don't know the setting {key}:.", SETTINGS_HINT)
+            raise GrammarError(_("I don't know the setting {key}:.").format(key=key), SETTINGS_HINT)
     return out
 
 
@@ -304,7 +315,7 @@ def resolve_channel(changes: dict[str, Any], platform: str, chat_id: str | None)
     """``channel:here`` names the chat the command came from (alerts there reveal what you watch: your choice)."""
     if changes.get("alert_channel") == "here":
         if chat_id is None:
-            raise GrammarError("channel:here only works in a Telegram or Discord chat.", SETTINGS_HINT)
+            raise GrammarError(_("channel:here only works in a Telegram or Discord chat."), SETTINGS_HINT)
         changes["alert_channel"] = f"{platform}:{chat_id}"
     return changes
 
@@ -312,20 +323,29 @@ def resolve_channel(changes: dict[str, Any], platform: str, chat_id: str | None)
 def settings_text(s: PersonSettings, group_here: bool | None = None) -> str:
     """A person's settings in one line; ``group_here``: their group-pick opt-in in the group they asked from (it is
     per group: None in a private chat)."""
-    q = f"{s.quiet_hours[0]:02d}-{s.quiet_hours[1]:02d}" if s.quiet_hours else "none"
+    q = f"{s.quiet_hours[0]:02d}-{s.quiet_hours[1]:02d}" if s.quiet_hours else _("none")
     off = [k if k != "arrival" else "arrivals" for k in ALERT_KINDS if not getattr(s, f"alert_{k}")]
-    kinds = f" (not: {', '.join(off)})" if off and s.alerts else ""
-    group = (f"Group picks here: {'on' if group_here else 'off'}" if group_here is not None
-             else "Group picks: opt in inside each group (/settings group:on there)")
-    return (f"{group} · time zone: {s.timezone or 'unset'} · "
-            f"quiet hours: {q} · alerts: {'on' if s.alerts else 'off'}{kinds} · "
-            f"add to Trakt watchlist: {'on' if s.trakt_watchlist else 'off'} · "
-            f"write to Trakt: {'on' if s.trakt_write else 'off'} · "
-            f"weekly digest: {'on' if s.digest else 'off'} · "
-            f"publish your picks: {'on' if s.publish else 'off'} · "
-            f"share for co-watching: {'on' if s.share_cowatch else 'off'} · "
-            f"where to watch, in: {s.region or 'the default region'} · "
-            f"your services: {', '.join(s.services) or 'not set'} · "
-            f"titles and overviews in: {language_name(s.lang) if s.lang else 'your app’s language'} · "
-            f"alerts go to: {'a chosen chat' if s.alert_channel else 'you, privately'} · "
-            f"default filters: {filters_text(s.default_filters) or 'none'}")
+    kinds = " " + _("(not: {kinds})").format(kinds=", ".join(off)) if off and s.alerts else ""
+
+    def on(flag: bool) -> str:
+        return _("on") if flag else _("off")
+
+    group = (_("Group picks here: {on}").format(on=on(group_here)) if group_here is not None
+             else _("Group picks: opt in inside each group (/settings group:on there)"))
+    return " · ".join([
+        group,
+        _("time zone: {value}").format(value=s.timezone or _("unset")),
+        _("quiet hours: {value}").format(value=q),
+        _("alerts: {value}").format(value=on(s.alerts)) + kinds,
+        _("add to Trakt watchlist: {value}").format(value=on(s.trakt_watchlist)),
+        _("write to Trakt: {value}").format(value=on(s.trakt_write)),
+        _("weekly digest: {value}").format(value=on(s.digest)),
+        _("publish your picks: {value}").format(value=on(s.publish)),
+        _("share for co-watching: {value}").format(value=on(s.share_cowatch)),
+        _("where to watch, in: {value}").format(value=s.region or _("the default region")),
+        _("your services: {value}").format(value=", ".join(s.services) or _("not set")),
+        _("titles and overviews in: {value}").format(
+            value=language_name(s.lang) if s.lang else _("your app’s language")),
+        _("alerts go to: {value}").format(value=_("a chosen chat") if s.alert_channel else _("you, privately")),
+        _("default filters: {value}").format(value=filters_text(s.default_filters) or _("none")),
+    ])

@@ -16,23 +16,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import N_
+
 # Telegram's placeholder senders (https://core.telegram.org/bots/api#message, "from" and "sender_chat")
 GROUP_ANONYMOUS_BOT = 1087968824      # an anonymous group admin
 CHANNEL_BOT = 136817688               # a post made "as the channel"
 TELEGRAM_SERVICE = 777000             # a linked channel's post forwarded into its discussion group
 PLACEHOLDERS = frozenset({GROUP_ANONYMOUS_BOT, CHANNEL_BOT, TELEGRAM_SERVICE})
 
-ANONYMOUS = ("I can't tell who you are when you post anonymously or as a channel, so I can't answer for you. "
-             "Send the command from your own account (turn off 'Remain anonymous' in the group's admin rights), or "
-             "talk to me in a private chat.")
-FORWARDED = "I only act on commands you type yourself, not on forwarded messages."
-EDITED = "I act on new messages only: send the command again instead of editing it."
-BOTS = "I don't take commands from bots."
+ANONYMOUS = N_("I can't tell who you are when you post anonymously or as a channel, so I can't answer for you. "
+               "Send the command from your own account (turn off 'Remain anonymous' in the group's admin rights), "
+               "or talk to me in a private chat.")
+FORWARDED = N_("I only act on commands you type yourself, not on forwarded messages.")
+EDITED = N_("I act on new messages only: send the command again instead of editing it.")
+BOTS = N_("I don't take commands from bots.")
+NOBODY = N_("I only answer people.")
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """The event does not come from a person: say ``reply`` (``None``: say nothing, e.g. to another bot)."""
+    """The event does not come from a person: say ``reply`` (``None``: say nothing, e.g. to another bot) — a
+    catalogue message, read in the app's language where it is sent."""
     reply: str | None
 
 

@@ -11,8 +11,9 @@ from datetime import datetime
 from engine.values.models import GroupTally, Recommendation
 
 from . import render
-from .chat import Progress, Speaker
+from .chat import NO, YES_DELETE, Progress, Speaker
 from .conversation import Conversation
+from .i18n import _
 
 
 @dataclass
@@ -97,7 +98,7 @@ class MemoryChat:
         self._add(Sent("rating", render.rate_question(title), self._where, token=f"rt:{event_id}"))
 
     async def offer_reroll(self, request_id: str) -> None:
-        self._add(Sent("reroll", "None of these?", self._where, token=f"rr:{request_id}"))
+        self._add(Sent("reroll", _("None of these?"), self._where, token=f"rr:{request_id}"))
 
     async def show_tally(self, tally: GroupTally) -> None:
         self._add(Sent("tally", f"{tally.rank}. {tally.title}: 👍 {tally.up} · 👎 {tally.down}", self._where))
@@ -111,7 +112,7 @@ class MemoryChat:
     async def send_file(self, name: str, data: bytes, caption: str) -> None:
         self._add(Sent("file", caption, self._speaker.user_id, private=True, file=(name, data)))
 
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
+    async def confirm(self, question: str, token: str, yes: str = YES_DELETE, no: str = NO) -> None:
         self._add(Sent("confirm", question, self._where, token=token))
 
     async def ack(self, text: str, *, alert: bool = False) -> None:
@@ -125,16 +126,18 @@ class MemoryChat:
 class MemoryPlatform:
     """People talk, press and react; ``sent`` holds every answer in order."""
 
-    def __init__(self, conversation: Conversation, name: str = "memory") -> None:
+    def __init__(self, conversation: Conversation, name: str = "memory", locale: str | None = None) -> None:
+        """``locale``: the language everyone's app is in (a Telegram language_code, a Discord locale)."""
         self.conversation = conversation
         self.name = name
+        self.locale = locale
         self.sent: list[Sent] = []
         self.refs = itertools.count(1)
         self.no_private: set[str] = set()          # people the platform will not let us message privately
         self.left: dict[str, set[str]] = {}        # group -> people who left it
 
     def chat(self, user: str, name: str | None = None, *, group: str | None = None) -> MemoryChat:
-        return MemoryChat(self, Speaker(self.name, user, name or user), group)
+        return MemoryChat(self, Speaker(self.name, user, name or user, self.locale), group)
 
     def _since(self, n: int) -> list[Sent]:
         return self.sent[n:]
@@ -143,7 +146,7 @@ class MemoryPlatform:
                   mentions: Sequence[str] = ()) -> list[Sent]:
         """``/command args`` from ``user``; returns what the bot answered."""
         n = len(self.sent)
-        cmd, _, args = text.strip().lstrip("/").partition(" ")
+        cmd, _sep, args = text.strip().lstrip("/").partition(" ")
         await self.conversation.command(self.chat(user, name, group=group), cmd, args,
                                         mentions=[Speaker(self.name, m, m) for m in mentions])
         return self._since(n)
@@ -161,7 +164,7 @@ class MemoryPlatform:
 
     async def upload(self, user: str, filename: str, data: bytes, profile: str | None = None) -> list[Sent]:
         n = len(self.sent)
-        refusal = self.conversation.too_big(len(data))
+        refusal = self.conversation.too_big(len(data), self.locale)
         if refusal:
             await self.chat(user).reply(refusal, private=True)
         else:

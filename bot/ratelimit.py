@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator, Callable
 
 from engine.values.errors import MultitudesError
 
+from .i18n import _
+
 
 class RateLimited(MultitudesError):
     def __init__(self, wait: float) -> None:
         super().__init__(f"rate limited for {wait:.0f}s",
-                         user_message=f"Easy there — try that again in {max(1, round(wait))} s.")
+                         user_message=_("Easy there — try that again in {n} s.").format(n=max(1, round(wait))))
 
 
 class PersonLimiter:
@@ -38,7 +40,7 @@ class PersonLimiter:
 class Busy(MultitudesError):
     def __init__(self, wait: float) -> None:
         super().__init__(f"shed: busy for ~{wait:.0f}s",
-                         user_message=f"I'm busy right now — try again in {max(1, round(wait))} s.")
+                         user_message=_("I'm busy right now — try again in {n} s.").format(n=max(1, round(wait))))
 
 
 class Admission:

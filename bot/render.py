@@ -19,12 +19,14 @@ from engine.values.models import (
     SyncReport,
     Upcoming,
 )
-from engine.values.stats import Learning, Rate, Stats
+
+from .i18n import N_, _, day, ngettext
 
 
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """``plural(1, "play")`` → "1 play", ``plural(3, "play")`` → "3 plays" (``many`` for irregular forms)."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+def plural(n: int, one: str, many: str) -> str:
+    """``plural(3, "{n} play", "{n} plays")`` → "3 plays", in the catalogue's plural form for the person's
+    language (the extractor reads ``plural`` as ``ngettext``'s messages 2 and 3)."""
+    return ngettext(one, many, n).format(n=f"{n:,}")
 
 
 def size(n: int) -> str:
@@ -39,7 +41,7 @@ def episode_code(season: int, episode: int | None, title: str | None) -> str:
 
 def history(items: list[HistoryItem]) -> str:
     if not items:
-        return "No plays yet. Run `sync` (or `import FILE`)."
+        return _("No plays yet. Run `sync` (or `import FILE`).")
     lines = []
     for h in items:
         year = f" ({h.year})" if h.year else ""
@@ -51,101 +53,95 @@ def history(items: list[HistoryItem]) -> str:
 
 def sync_report(r: SyncReport) -> str:
     where = {"jellyfin": "Jellyfin", "emby": "Emby"}.get(r.source, "Trakt")
+    requests = plural(r.requests, "{n} request", "{n} requests")
     if r.source == "sample":
-        head = "Demo mode (no Trakt credentials): synced from the bundled sample history."
+        head = _("Demo mode (no Trakt credentials): synced from the bundled sample history.")
     elif r.unchanged:
-        return f"Already up to date ({r.requests} request{'s' if r.requests != 1 else ''} to {where})."
+        return _("Already up to date ({requests} to {server}).").format(requests=requests, server=where)
     elif where != "Trakt":
-        head = f"Synced your {where} history with {plural(r.requests, 'request')}:"
+        head = _("Synced your {server} history with {requests}:").format(server=where, requests=requests)
     else:
-        head = f"Synced {', '.join(r.sections) or 'nothing'} with {plural(r.requests, 'request')} to Trakt."
-    parts = [plural(r.new_plays, "new play")]
+        head = _("Synced {sections} with {requests} to Trakt.").format(
+            sections=", ".join(_(x) for x in r.sections) or _("nothing"), requests=requests)
+    parts = [plural(r.new_plays, "{n} new play", "{n} new plays")]
     if r.removed_plays:
-        parts.append(f"{r.removed_plays} removed")
+        parts.append(_("{n} removed").format(n=r.removed_plays))
     if r.ratings:
-        parts.append(plural(r.ratings, "rating"))
+        parts.append(plural(r.ratings, "{n} rating", "{n} ratings"))
     if r.watchlist:
-        parts.append(f"{r.watchlist} on the watchlist")
+        parts.append(_("{n} on the watchlist").format(n=r.watchlist))
     if r.hidden:
-        parts.append(f"{r.hidden} hidden or dropped")
+        parts.append(_("{n} hidden or dropped").format(n=r.hidden))
     if r.enriched:
-        parts.append(f"metadata for {plural(r.enriched, 'show')}")
+        parts.append(plural(r.enriched, "metadata for {n} show", "metadata for {n} shows"))
     return f"{head} {', '.join(parts)}."
 
 
 def import_report(r: ImportReport) -> str:
-    src = {"trakt": "Trakt export", "netflix": "Netflix viewing activity",
-           "netflix-activity": "Netflix viewing activity (with times)",
-           "multitudes export": "your Multitudes export"}.get(r.kind, r.kind)
-    extra = (f", {plural(r.ratings, 'rating')}" if r.ratings else "") + (
-        f", {plural(r.watchlist, 'watchlist item')}" if r.watchlist else "")
+    src = {"trakt": _("Trakt export"), "netflix": _("Netflix viewing activity"),
+           "netflix-activity": _("Netflix viewing activity (with times)"),
+           "multitudes export": _("your Multitudes export")}.get(r.kind, r.kind)
+    extra = (", " + plural(r.ratings, "{n} rating", "{n} ratings") if r.ratings else "") + (
+        ", " + plural(r.watchlist, "{n} watchlist item", "{n} watchlist items") if r.watchlist else "")
     again = r.plays_seen - r.plays_added
-    kept = f" ({again} already stored)" if again else ""
-    out = [f"Imported {src}: {plural(r.plays_added, 'new play')}{kept} over {plural(r.shows, 'show')}{extra}."]
+    kept = " " + _("({n} already stored)").format(n=again) if again else ""
+    out = [_("Imported {source}: {plays}{kept} over {shows}{extra}.").format(
+        source=src, plays=plural(r.plays_added, "{n} new play", "{n} new plays"), kept=kept,
+        shows=plural(r.shows, "{n} show", "{n} shows"), extra=extra)]
+    unmatched = (", " + plural(r.rows_unmatched, "{n} episode of titles not matched",
+                               "{n} episodes of titles not matched") if r.rows_unmatched else "")
+    skipped = (", " + plural(len(r.skipped), "{n} film or special skipped", "{n} films or specials skipped")
+               if r.skipped else "")
     if r.rows and r.kind == "netflix-activity":
-        out.append(f"{plural(r.rows, 'viewing session')} read: {plural(r.plays_seen, 'episode')} of this profile "
-                   "matched (an episode resumed within a month is one play)"
-                   + (f", {plural(r.rows_unmatched, 'episode')} of titles not matched" if r.rows_unmatched else "")
-                   + (f", {plural(r.extras, 'trailer, recap or short session', 'trailers, recaps or short sessions')}"
-                      " left out" if r.extras else "")
-                   + (f", {plural(len(r.skipped), 'film or special', 'films or specials')} skipped"
-                      if r.skipped else "") + ".")
+        out.append(_("{sessions} read: {episodes} of this profile matched (an episode resumed within a month is one "
+                     "play)").format(sessions=plural(r.rows, "{n} viewing session", "{n} viewing sessions"),
+                                     episodes=plural(r.plays_seen, "{n} episode", "{n} episodes"))
+                   + unmatched
+                   + (", " + plural(r.extras, "{n} trailer, recap or short session left out",
+                                    "{n} trailers, recaps or short sessions left out") if r.extras else "")
+                   + skipped + ".")
     elif r.rows:
-        out.append(f"{plural(r.rows, 'row')} read: {plural(r.plays_seen, 'episode')} matched"
-                   + (f", {plural(r.rows_unmatched, 'episode')} of titles not matched" if r.rows_unmatched else "")
-                   + (f", {plural(r.rows_not_looked_up, 'episode')} not looked up" if r.rows_not_looked_up else "")
-                   + (f", {plural(len(r.skipped), 'film or special', 'films or specials')} skipped"
-                      if r.skipped else "")
-                   + (f", {plural(len(r.bad), 'unreadable row')} skipped" if r.bad else "") + ".")
+        out.append(_("{rows} read: {episodes} matched").format(
+            rows=plural(r.rows, "{n} row", "{n} rows"), episodes=plural(r.plays_seen, "{n} episode", "{n} episodes"))
+                   + unmatched
+                   + (", " + plural(r.rows_not_looked_up, "{n} episode not looked up", "{n} episodes not looked up")
+                      if r.rows_not_looked_up else "")
+                   + skipped
+                   + (", " + plural(len(r.bad), "{n} unreadable row skipped", "{n} unreadable rows skipped")
+                      if r.bad else "") + ".")
     if r.unmatched:
-        shown = ", ".join(r.unmatched[:10]) + (f" and {len(r.unmatched) - 10} more" if len(r.unmatched) > 10 else "")
-        out.append(f"Not matched to a show (left out, not guessed): {shown}.")
+        shown = ", ".join(r.unmatched[:10]) + (
+            " " + _("and {n} more").format(n=len(r.unmatched) - 10) if len(r.unmatched) > 10 else "")
+        out.append(_("Not matched to a show (left out, not guessed): {titles}.").format(titles=shown))
     if r.not_looked_up:
-        out.append(f"{plural(len(r.not_looked_up), 'more title')} not looked up: one import searches at most the "
-                   "shows you watched most. Send the rest in a second file if you want them.")
+        out.append(plural(len(r.not_looked_up), "{n} more title not looked up: one import searches at most the shows "
+                          "you watched most. Send the rest in a second file if you want them.",
+                          "{n} more titles not looked up: one import searches at most the shows you watched most. "
+                          "Send the rest in a second file if you want them."))
     if r.bad:
-        out.append("Unreadable: " + "; ".join(r.bad[:5]) + (f"; and {len(r.bad) - 5} more" if len(r.bad) > 5 else "")
-                   + ".")
+        out.append(_("Unreadable: {rows}.").format(rows="; ".join(r.bad[:5]) + (
+            "; " + _("and {n} more").format(n=len(r.bad) - 5) if len(r.bad) > 5 else "")))
     if r.kind == "multitudes export":
-        out.append("Your picks with their feedback, your alerts and settings are back too; your personas are "
-                   "worked out again from your history." + (f" Left out: {'; '.join(r.skipped)}." if r.skipped
-                                                             else ""))
+        out.append(_("Your picks with their feedback, your alerts and settings are back too; your personas are "
+                     "worked out again from your history.") + (
+            " " + _("Left out: {what}.").format(what="; ".join(r.skipped)) if r.skipped else ""))
         return "\n".join(out)
     if r.skipped and not r.rows:
-        out.append(f"Skipped {plural(len(r.skipped), 'title')} that are not TV episodes (films, specials).")
+        out.append(plural(len(r.skipped), "Skipped {n} title that is not a TV episode (films, specials).",
+                          "Skipped {n} titles that are not TV episodes (films, specials)."))
     return "\n".join(out)
 
 
-def stats(s: Stats) -> str:
-    if not s.plays:
-        return "No history yet. Run `sync` or `import FILE`."
-    span = f"{s.first_play:%Y-%m-%d} → {s.last_play:%Y-%m-%d}" if s.first_play and s.last_play else ""
-    lines = [
-        f"{plural(s.plays, 'play')} · {plural(s.episodes, 'episode')} · {plural(s.shows, 'show')} · "
-        f"about {plural(round(s.hours_watched), 'hour')} · {span}",
-        f"{plural(s.ratings, 'rating')} · {s.watchlist} on the watchlist · {s.hidden} hidden or dropped",
-    ]
-    if s.top_genres:
-        lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in s.top_genres))
-    if s.plays_per_year:
-        lines.append("Per year: " + ", ".join(f"{y}: {n}" for y, n in s.plays_per_year))
-    lines.append("Most watched:")
-    for t in s.top_shows:
-        comp = f"{t.completion:.0%} of {t.aired_episodes} aired" if t.completion is not None else "completion unknown"
-        lines.append(f"  {t.title} ({t.year}) — {plural(t.plays, 'play')}, {plural(t.episodes, 'episode')}, {comp}")
-    if s.last_sync:
-        lines.append(f"Last sync: {s.last_sync:%Y-%m-%d %H:%M} UTC")
-    return "\n".join(lines)
-
-
 def link_instructions(link: DeviceLink) -> str:
-    return (f"To link Trakt, open {link.direct_url} (or {link.verification_url} and enter the code "
-            f"{link.user_code}). The code expires at {link.expires_at:%H:%M} UTC.")
+    return _("To link Trakt, open {url} (or {verify} and enter the code {code}). The code expires at {time} "
+             "UTC.").format(url=link.direct_url, verify=link.verification_url, code=link.user_code,
+                            time=f"{link.expires_at:%H:%M}")
 
 
-STYLE = {"binge": "binge-watched", "weekly": "watched weekly", "mixed": "binged and weekly", "casual": "dipped into"}
-TREND = {"emerging": "growing lately", "fading": "fading lately", "new": "new this year", "dormant": "quiet this year",
-         "steady": "steady"}
+STYLE = {"binge": N_("binge-watched"), "weekly": N_("watched weekly"), "mixed": N_("binged and weekly"),
+         "casual": N_("dipped into")}
+TREND = {"emerging": N_("growing lately"), "fading": N_("fading lately"), "new": N_("new this year"),
+         "dormant": N_("quiet this year"), "steady": N_("steady")}
 
 
 def _year(y: int | None) -> str:
@@ -155,18 +151,21 @@ def _year(y: int | None) -> str:
 def personas(r: PersonaReport, crowd: Mapping[int, Sequence[str]] | None = None) -> str:
     """The personas; ``crowd``: per persona, what the Trakt members who share that side rated highly lately."""
     if not r.personas:
-        return "No personas yet: I need some history first. Run `sync` or `import FILE`."
-    lines = [f"Your taste personas ({len(r.personas)}):"]
+        return _("No personas yet: I need some history first. Run `sync` or `import FILE`.")
+    lines = [_("Your taste personas ({n}):").format(n=len(r.personas))]
     for i, p in enumerate(r.personas, start=1):
-        lines.append(f"{i}. {p.name} — {p.weight:.0%} of your viewing · {plural(p.size, 'show')} · "
-                     f"{STYLE.get(p.style, p.style)} · {p.when} · {TREND.get(p.trend, p.trend)}")
+        lines.append(f"{i}. {p.name} — " + _("{share} of your viewing").format(share=f"{p.weight:.0%}") + " · "
+                     f"{plural(p.size, '{n} show', '{n} shows')} · {_(STYLE.get(p.style, p.style))} · {when(p.when)} · "
+                     f"{_(TREND.get(p.trend, p.trend))}")
         also = ", ".join(s.title for s in p.shows)
-        lines.append(f"   Most typical: {p.medoid.title}{_year(p.medoid.year)}." + (f" Also: {also}." if also else ""))
+        lines.append("   " + _("Most typical: {title}.").format(title=f"{p.medoid.title}{_year(p.medoid.year)}")
+                     + (" " + _("Also: {titles}.").format(titles=also) if also else ""))
         if p.description:
             lines.append(f"   {p.description}")
         lately = (crowd or {}).get(p.id)
         if lately:
-            lines.append(f"   Lately rated highly by people who share this side: {', '.join(lately)}.")
+            lines.append("   " + _("Lately rated highly by people who share this side: {titles}.").format(
+                titles=", ".join(lately)))
     return "\n".join(lines)
 
 
@@ -183,19 +182,21 @@ def personas_json(r: PersonaReport) -> list[dict[str, Any]]:
     return out
 
 
-HEADINGS = {Mode.ALL: "One pick per persona:", Mode.BRIDGE: "Shows that bridge two of your sides:",
-            Mode.PERSONA: "For one of your personas:", Mode.LIKE: "If you liked that:", Mode.MOOD: "For your mood:",
-            Mode.GROUP: "Group picks:", Mode.CROWD: "What people who share your tastes rate highly:"}
+HEADINGS = {Mode.ALL: N_("One pick per persona:"), Mode.BRIDGE: N_("Shows that bridge two of your sides:"),
+            Mode.PERSONA: N_("For one of your personas:"), Mode.LIKE: N_("If you liked that:"),
+            Mode.MOOD: N_("For your mood:"), Mode.GROUP: N_("Group picks:"),
+            Mode.CROWD: N_("What people who share your tastes rate highly:")}
+ACROSS = N_("Recommendations across your personas:")
 
 
 def heading(r: RecommendationList) -> str:
     """The line before a list of picks (with its note, when there is one)."""
     if r.items and all(it.strategy == "cold" for it in r.items):       # no history yet: say so, then the picks
-        return "To start with, popular and airing shows:" + (f"\n{r.note}" if r.note else "")
-    head = HEADINGS.get(r.mode, "Recommendations across your personas:")
+        return _("To start with, popular and airing shows:") + (f"\n{r.note}" if r.note else "")
+    head = _(HEADINGS.get(r.mode, ACROSS))
     sides = [it.persona_name for it in r.items]
     if r.mode == Mode.ALL and len(sides) > len(set(sides)):
-        head = "Picks for each of your personas:"
+        head = _("Picks for each of your personas:")
     return f"{head} ({r.note})" if r.note else head
 
 
@@ -208,8 +209,8 @@ def library(it: Recommendation) -> str:
     """'in your library' on the person's media server, 'not in your library' (📥 asks for it) — or nothing."""
     if it.in_library is None:
         return ""
-    return "in your library" if it.in_library else ("not in your library: 📥 requests it" if it.requestable
-                                                   else "not in your library")
+    return _("in your library") if it.in_library else (_("not in your library: 📥 requests it") if it.requestable
+                                                      else _("not in your library"))
 
 
 def where(it: Recommendation) -> str:
@@ -222,23 +223,25 @@ def where(it: Recommendation) -> str:
 
 def streams(it: Recommendation) -> str:
     if it.where_unknown:
-        return f"where to watch in {it.where_unknown}: not known here"
+        return _("where to watch in {region}: not known here").format(region=it.where_unknown)
     if it.yours:
-        return "on your " + " and your ".join(it.yours[:2])
+        return (_("on your {service}").format(service=it.yours[0]) if len(it.yours) == 1 else
+                _("on your {service} and your {other}").format(service=it.yours[0], other=it.yours[1]))
     if not it.providers and it.rent_buy:
-        return "rent or buy: " + ", ".join(it.rent_buy[:2])
+        return _("rent or buy: {services}").format(services=", ".join(it.rent_buy[:2]))
     if not it.providers and it.region:
-        return f"not streaming in {it.region}" + (f" ({it.network})" if it.network else "")
+        return _("not streaming in {region}").format(region=it.region) + (f" ({it.network})" if it.network else "")
     return ", ".join(it.providers[:2]) or (it.network or "")
 
 
 def facts(it: Recommendation) -> str:
     """'crime, drama, thriller · 45 min' (genres a filter asked for come first)."""
-    return " · ".join(x for x in (", ".join(it.genres[:3]), f"{it.runtime} min" if it.runtime else "") if x)
+    return " · ".join(x for x in (", ".join(genre(g) for g in it.genres[:3]),
+                                  _("{n} min").format(n=it.runtime) if it.runtime else "") if x)
 
 
 def pick(it: Recommendation) -> str:
-    side = f" — your {it.persona_name} side" if it.persona_name else ""
+    side = " — " + _("your {persona} side").format(persona=it.persona_name) if it.persona_name else ""
     lines = [f"{it.rank}. {it.title}{_year(it.year)}{side}", f"   {it.reason}"]
     extra = " · ".join(x for x in (where(it), facts(it), it.trakt_url or it.tmdb_url or it.imdb_url or "") if x)
     if extra:
@@ -250,10 +253,10 @@ def pick(it: Recommendation) -> str:
 
 def recommendations(r: RecommendationList) -> str:
     if not r.items:
-        return r.note or "Nothing new to recommend right now."
+        return r.note or _("Nothing new to recommend right now.")
     lines = [heading(r), *(pick(it) for it in r.items)]
     if r.llm_used:
-        lines.append("(picked and explained with the help of an LLM, from shows the engine found)")
+        lines.append(_("(picked and explained with the help of an LLM, from shows the engine found)"))
     return "\n".join(lines)
 
 
@@ -270,47 +273,12 @@ def recommendations_json(r: RecommendationList) -> dict[str, Any]:
 
 def upcoming(items: list[Upcoming]) -> str:
     if not items:
-        return "Nothing announced in the next two months for the shows you watch."
-    lines = ["Coming up for your shows:"]
+        return _("Nothing announced in the next two months for the shows you watch.")
+    lines = [_("Coming up for your shows:")]
     for u in items:
         ep = f"S{u.season:02d}E{u.episode:02d}" if u.season is not None and u.episode is not None else ""
-        label = {"premiere": "season premiere", "finale": "finale"}.get(u.kind, "new episode")
-        lines.append(f"{u.air_date:%a %b %d} — {u.title} {ep} ({label})")
-    return "\n".join(lines)
-
-
-def rates(items: list[Rate], title: str = "How my picks fared (started share with its 95% interval):") -> str:
-    if not items or not any(r.shown for r in items):
-        return "No recommendations shown yet."
-    lines = [title]
-    for r in items:
-        lines.append(f"  {r.key}: {r.shown} shown · {r.started} started ({r.low:.0%}–{r.high:.0%}) · "
-                     f"{r.finished} finished · {r.liked} liked · {r.dismissed} not for you")
-    return "\n".join(lines)
-
-
-def picks_summary(lg: Learning) -> str:
-    """How the picks fared for one person, in their words: totals, then by persona (no internal names)."""
-    rows = lg.rates.get("strategy", [])
-    shown = sum(r.shown for r in rows)
-    if not shown:
-        return "No recommendations shown yet: try `recommend`."
-    started, finished = sum(r.started for r in rows), sum(r.finished for r in rows)
-    liked, nope = sum(r.liked for r in rows), sum(r.dismissed for r in rows)
-    lines = [f"My picks for you: {plural(shown, 'show')} suggested · {started} started · {finished} finished · "
-             f"{liked} liked · {nope} not for you."]
-    sides = [r for r in lg.rates.get("persona", []) if r.shown]
-    if sides:
-        lines.append("By side of your taste: " + " · ".join(
-            f"{r.key} {r.started}/{r.shown} started" + (f", {r.liked} liked" if r.liked else "") for r in sides))
-    # a claim about what works needs evidence: picks started or liked, and one side clearly ahead of another
-    arms = sorted((a for a in lg.arms if a.kind == "persona" and a.shown >= 3), key=lambda a: -a.mean)
-    if started + liked == 0:
-        lines.append("No pick started or liked yet, so I have not learned which side works best: "
-                     "👍/👎 (or `like N`, `nope N`) and what you start teach me.")
-    elif len(arms) >= 2 and arms[0].adopted >= 2 and arms[0].mean > arms[1].mean + 0.1:
-        lines.append(f"Picks for your {arms[0].arm} side work best so far ({arms[0].adopted} of "
-                     f"{plural(arms[0].shown, 'pick')} worked); I give it a little more room.")
+        label = {"premiere": _("season premiere"), "finale": _("finale")}.get(u.kind, _("new episode"))
+        lines.append(f"{day(u.air_date)} — {u.title} {ep} ({label})")
     return "\n".join(lines)
 
 
@@ -318,31 +286,14 @@ def noted(kind: FeedbackKind, n: Noted) -> str:
     """What a reaction answers, naming the show: "Glad you like Fargo." / "Already noted." / "Noted: Fargo won't
     come back (instead of your 👍)."."""
     if not n.changed:
-        return "Already noted."
-    title = n.title or "it"
-    text = {FeedbackKind.LIKED: f"Glad you like {title}", FeedbackKind.NOT_FOR_ME: f"Noted: {title} won't come back",
-            FeedbackKind.SEEN: f"Noted: you have seen {title}",
-            FeedbackKind.WATCHLIST: f"{title} is on your watchlist"}[kind]
-    return text + (f" (instead of your {BY_KIND[n.replaced].emoji})" if n.replaced else "") + "."
-
-
-def learning(lg: Learning, *, detail: bool = True) -> str:
-    """Success rates by strategy, mode, persona and source, and (for one person) what the bandit believes."""
-    whose = "everyone's" if lg.person_id is None else "your"
-    if not any(r.shown for r in lg.rates.get("strategy", [])):
-        return "No recommendations shown yet." if lg.person_id is not None else "Nobody has been shown picks yet."
-    parts = [rates(lg.rates["strategy"], f"How my picks fared, {whose} (started share, 95% interval):")]
-    if detail:
-        for by in ("mode", "persona", "source"):
-            if lg.rates.get(by):
-                parts.append(rates(lg.rates[by], f"By {by}:"))
-    learned = [a for a in lg.arms if a.shown > 0]
-    if learned:
-        lines = ["What I have learned for you (chance a pick gets started; more evidence, more weight):"]
-        for a in sorted(learned, key=lambda a: (a.kind, -a.mean)):
-            lines.append(f"  {a.kind} {a.arm}: {a.mean:.0%} ({a.adopted} of {plural(a.shown, 'pick')} worked)")
-        parts.append("\n".join(lines))
-    return "\n".join(parts)
+        return _("Already noted.")
+    title = n.title or _("it")
+    text = {FeedbackKind.LIKED: _("Glad you like {title}"),
+            FeedbackKind.NOT_FOR_ME: _("Noted: {title} won't come back"),
+            FeedbackKind.SEEN: _("Noted: you have seen {title}"),
+            FeedbackKind.WATCHLIST: _("{title} is on your watchlist")}[kind].format(title=title)
+    return text + (" " + _("(instead of your {emoji})").format(emoji=BY_KIND[n.replaced].emoji)
+                   if n.replaced else "") + "."
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,10 +307,10 @@ class FeedbackAction:
 
 
 FEEDBACK = (
-    FeedbackAction(FeedbackKind.LIKED, "👍", "Liked", "Glad you like it", "like"),
-    FeedbackAction(FeedbackKind.NOT_FOR_ME, "👎", "Not for me", "Noted: it won't come back", "nope"),
-    FeedbackAction(FeedbackKind.SEEN, "👀", "Seen it", "Noted as seen", "seen"),
-    FeedbackAction(FeedbackKind.WATCHLIST, "📌", "Add to watchlist", "On your watchlist", "pin"),
+    FeedbackAction(FeedbackKind.LIKED, "👍", N_("Liked"), N_("Glad you like it"), "like"),
+    FeedbackAction(FeedbackKind.NOT_FOR_ME, "👎", N_("Not for me"), N_("Noted: it won't come back"), "nope"),
+    FeedbackAction(FeedbackKind.SEEN, "👀", N_("Seen it"), N_("Noted as seen"), "seen"),
+    FeedbackAction(FeedbackKind.WATCHLIST, "📌", N_("Add to watchlist"), N_("On your watchlist"), "pin"),
 )
 BY_KIND = {f.kind: f for f in FEEDBACK}
 BY_EMOJI = {f.emoji: f for f in FEEDBACK}
@@ -367,9 +318,51 @@ BY_VERB = {f.verb: f for f in FEEDBACK}
 
 
 def rate_question(title: str) -> str:
-    return f"How would you rate {title}? (1–10; on Trakt too with trakt:write)"
+    return _("How would you rate {title}? (1–10; on Trakt too with trakt:write)").format(title=title)
 
 
 def rated(title: str, rating: int | None, on_trakt: bool, note: str = "") -> str:
-    done = f"Rated {title} {rating}/10" if rating is not None else f"Removed your rating of {title}"
-    return done + (" here and on Trakt." if on_trakt else ".") + (f" {note}" if note else "")
+    if rating is not None:
+        done = (_("Rated {title} {rating}/10 here and on Trakt.") if on_trakt else _("Rated {title} {rating}/10."))
+    else:
+        done = (_("Removed your rating of {title} here and on Trakt.") if on_trakt
+                else _("Removed your rating of {title}."))
+    return done.format(title=title, rating=rating) + (f" {note}" if note else "")
+
+
+def when(text: str) -> str:
+    """A persona's time of day and week ("weekday evenings", "Mondays, any time") in the person's language."""
+    if text in ("any time", "no pattern yet"):
+        return _(text)
+    if text.endswith("s, any time"):
+        days = text[: -len(", any time")]
+        return _("{days}, any time").format(days=_(DAYS.get(days, days)))
+    for part, word in PARTS.items():
+        if text.endswith(part):
+            day = text[: -len(part)].strip()
+            return _("{day} {part}").format(day=_(DAY.get(day, day)), part=_(word)) if day else _(word)
+    return text
+
+def genre(name: str) -> str:
+    """A TMDB genre name in the person's language (the catalogue holds TMDB's English genre names)."""
+    return _(GENRES[name]) if name in GENRES else name
+
+
+# a persona's time of day and week, as engine/taste/temporal.py words it ("weekday evenings", "Mondays, any time")
+N_("any time"), N_("no pattern yet")
+PARTS = {"late nights": N_("late nights"), "mornings": N_("mornings"), "afternoons": N_("afternoons"),
+         "evenings": N_("evenings")}
+DAY = {"weekday": N_("weekday"), "weekend": N_("weekend"), "Monday": N_("Monday"), "Tuesday": N_("Tuesday"),
+       "Wednesday": N_("Wednesday"), "Thursday": N_("Thursday"), "Friday": N_("Friday"), "Saturday": N_("Saturday"),
+       "Sunday": N_("Sunday")}
+DAYS = {"weekdays": N_("weekdays"), "weekends": N_("weekends"), "Mondays": N_("Mondays"), "Tuesdays": N_("Tuesdays"),
+        "Wednesdays": N_("Wednesdays"), "Thursdays": N_("Thursdays"), "Fridays": N_("Fridays"),
+        "Saturdays": N_("Saturdays"), "Sundays": N_("Sundays")}
+# the genre slugs picks carry (Trakt's, and TMDB's mapped to them)
+GENRES = {g: g for g in (
+    N_("action"), N_("adventure"), N_("animation"), N_("anime"), N_("biography"), N_("children"), N_("comedy"),
+    N_("crime"), N_("documentary"), N_("donghua"), N_("drama"), N_("family"), N_("fantasy"), N_("game-show"),
+    N_("history"), N_("holiday"), N_("home-and-garden"), N_("horror"), N_("mini-series"), N_("music"), N_("musical"),
+    N_("mystery"), N_("news"), N_("reality"), N_("romance"), N_("science-fiction"), N_("short"), N_("soap"),
+    N_("special-interest"), N_("sporting-event"), N_("superhero"), N_("suspense"), N_("talk-show"), N_("thriller"),
+    N_("war"), N_("western"))}

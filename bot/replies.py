@@ -17,6 +17,7 @@ from engine.values.models import RecommendationList
 
 from . import render
 from .chat import Chat
+from .i18n import _
 from .ratelimit import Admission, PersonLimiter
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Replies:
             raise
         except Exception:
             log.exception("%s event failed", chat.platform)
-            await self._say_error(chat, "Sorry, something went wrong on my side. Please try again.",
+            await self._say_error(chat, _("Sorry, something went wrong on my side. Please try again."),
                                   private=private, button=button)
 
     async def _say_error(self, chat: Chat, text: str, *, private: bool, button: bool) -> None:
@@ -84,6 +85,15 @@ class Replies:
                 await chat.reply(text, private=private)
         except Exception:
             log.warning("could not tell %s about an error", chat.platform, exc_info=True)
+
+    async def language(self, chat: Chat) -> str | None:
+        """The language to answer in: the person's ``/settings lang:``, else their app's (nobody is created)."""
+        try:
+            pid = await self.engine.find_person(chat.platform, chat.speaker.user_id)
+            lang = (await self.engine.person_settings(pid)).lang
+        except MultitudesError:
+            lang = None
+        return lang or chat.speaker.locale
 
     async def _person(self, chat: Chat) -> int:
         s = chat.speaker
@@ -104,8 +114,8 @@ class Replies:
     async def _deliver(self, chat: Chat, result: RecommendationList, *, group: bool = False,
                        heading: str | None = None) -> None:
         if not result.items:
-            await chat.reply(result.note or ("Nothing fits everyone right now." if group
-                                             else "Nothing new to recommend right now."))
+            await chat.reply(result.note or (_("Nothing fits everyone right now.") if group
+                                             else _("Nothing new to recommend right now.")))
             return
         try:
             await chat.reply(heading or render.heading(result))
@@ -136,4 +146,4 @@ class Replies:
             await self.engine.withdraw_picks(undelivered)
             log.warning("%s: %d picks not delivered (%s); withdrawn", chat.platform, len(undelivered),
                         type(failure).__name__)
-            raise MultitudesError("undelivered", user_message="Some picks could not be sent; ask again in a moment.")
+            raise MultitudesError("undelivered", user_message=_("Some picks could not be sent; ask again in a moment."))

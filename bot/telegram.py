@@ -106,7 +106,8 @@ class TelegramFrontend:
         chat = update.effective_chat
         if refusal.reply and chat is not None:
             try:
-                await self.app.bot.send_message(chat.id, refusal.reply)
+                user = update.effective_user
+                await self.app.bot.send_message(chat.id, gettext(user.language_code if user else None, refusal.reply))
             except TelegramError:
                 log.info("telegram: could not tell a chat why its message was refused", exc_info=True)
         return True
@@ -118,7 +119,7 @@ class TelegramFrontend:
         if await self._refused(update, telegram_refusal(message, update.effective_user,
                                                         edited=update.edited_message is not None)):
             return
-        head, _, args = message.text.partition(" ")
+        head, _sep, args = message.text.partition(" ")
         name = head.lstrip("/").split("@", 1)[0].lower()
         await self.conversation.command(self._chat(update), "help" if name == "start" else name, args,
                                         mentions=self._mentions(message))
@@ -180,7 +181,7 @@ class TelegramFrontend:
             return
         chat = self._chat(update)
         doc = message.document
-        refusal = self.conversation.too_big(doc.file_size)
+        refusal = self.conversation.too_big(doc.file_size, chat.speaker.locale)
         if refusal:
             await chat.reply(refusal)
             return
@@ -190,7 +191,7 @@ class TelegramFrontend:
     # -- the notifier port: scheduled alerts and digests ------------------------------------------------------
     @staticmethod
     def _target(target: str) -> int:
-        kind, _, ident = target.partition(":")
+        kind, _sep, ident = target.partition(":")
         if kind not in ("user", "channel") or not ident.lstrip("-").isdigit():
             raise ValueError(f"not a Telegram target: {target!r}")
         return int(ident)            # a private chat's id is the user's id

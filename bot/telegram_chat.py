@@ -21,15 +21,16 @@ from telegram.ext import AIORateLimiter, Application
 from engine.values.models import GroupTally, Recommendation
 
 from . import render, render_media
-from .chat import Progress, Speaker
+from .chat import NO, YES_DELETE, Progress, Speaker
+from .i18n import N_, _
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 RETRIES = 5                                         # sends retried after a 429 before giving up
 REACTABLE = ("👍", "👎", "👀")                      # in Telegram's reaction set
-NO_DM = ("{name}: I can't message you privately yet, and that answer is only for you. Open a chat with me, press "
-         "Start, then ask again.")
+NO_DM = N_("{name}: I can't message you privately yet, and that answer is only for you. Open a chat with me, press "
+           "Start, then ask again.")
 
 
 class Front(Protocol):
@@ -69,13 +70,13 @@ def vote_keyboard(event_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMa
 
 
 def feedback_keyboard(event_id: int, requestable: bool = False) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(f"{f.emoji} {f.label}", callback_data=f"fb:{event_id}:{f.kind}")
+    rows = [[InlineKeyboardButton(f"{f.emoji} {_(f.label)}", callback_data=f"fb:{event_id}:{f.kind}")
              for f in render.FEEDBACK if f.emoji in REACTABLE],
-            [InlineKeyboardButton(f"{f.emoji} {f.label}", callback_data=f"fb:{event_id}:{f.kind}")
+            [InlineKeyboardButton(f"{f.emoji} {_(f.label)}", callback_data=f"fb:{event_id}:{f.kind}")
              for f in render.FEEDBACK if f.emoji not in REACTABLE]]
     if requestable:
         emoji, label = render_media.REQUEST
-        rows[1].append(InlineKeyboardButton(f"{emoji} {label}", callback_data=render_media.request_token(event_id)))
+        rows[1].append(InlineKeyboardButton(f"{emoji} {_(label)}", callback_data=render_media.request_token(event_id)))
     return InlineKeyboardMarkup(rows)
 
 
@@ -160,7 +161,7 @@ class TelegramChat:
     async def reply(self, text: str, *, private: bool = False) -> None:
         if private and self.is_group:
             if not await self.tell_privately(text):     # private stays private: only a pointer in the group
-                await self.bot.send_message(self._chat_id, NO_DM.format(name=self.speaker.display_name or "you"))
+                await self.bot.send_message(self._chat_id, _(NO_DM).format(name=self.speaker.display_name or _("you")))
             return
         await self.bot.send_message(self._chat_id, text[:4096], disable_web_page_preview=True)
 
@@ -211,7 +212,7 @@ class TelegramChat:
             log.info("no private chat to offer a rating in")        # they never started one with the bot
 
     async def offer_reroll(self, request_id: str) -> None:
-        await self.bot.send_message(self._chat_id, "None of these?", reply_markup=InlineKeyboardMarkup(
+        await self.bot.send_message(self._chat_id, _("None of these?"), reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton("🎲 Re-roll", callback_data=f"rr:{request_id}")]]))
 
     async def schedule_event(self, title: str, at: datetime) -> bool:
@@ -225,15 +226,15 @@ class TelegramChat:
             if not self.is_group:
                 raise
             log.info("no private chat for a file: %s", type(e).__name__)
-            await self.bot.send_message(self._chat_id, NO_DM.format(name=self.speaker.display_name or "you"))
+            await self.bot.send_message(self._chat_id, _(NO_DM).format(name=self.speaker.display_name or _("you")))
 
     async def send_image(self, png: bytes, caption: str, name: str | None = None) -> None:
         await self.bot.send_photo(self._chat_id, png, caption=caption)
 
-    async def confirm(self, question: str, token: str, yes: str = "Yes, delete it all", no: str = "No") -> None:
+    async def confirm(self, question: str, token: str, yes: str = YES_DELETE, no: str = NO) -> None:
         await self.bot.send_message(self._chat_id, question, reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton(yes, callback_data=f"cf:{token}:yes"),
-              InlineKeyboardButton(no, callback_data=f"cf:{token}:no")]]))
+            [[InlineKeyboardButton(_(yes), callback_data=f"cf:{token}:yes"),
+              InlineKeyboardButton(_(no), callback_data=f"cf:{token}:no")]]))
 
     async def ack(self, text: str, *, alert: bool = False) -> None:
         q = self.update.callback_query if self.update is not None else None

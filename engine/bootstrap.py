@@ -171,7 +171,7 @@ async def assemble(settings: Settings, *, clock: Clock | None = None, store: Sto
 
     async def titles(text: str, limit: int, what: str = "shows") -> list[str]:
         if what == "services":                   # `/settings services:` as it is typed: the last name completed
-            head, _, last = text.rpartition(",")
+            head, _sep, last = text.rpartition(",")
             names = [n for n in await recommender.known_services(settings.tmdb.region)
                      if last.strip().casefold() in n.casefold()]
             return [f"{head},{n}" if head else n for n in names][:limit]

@@ -101,7 +101,7 @@ async def test_telegram_answers_in_the_language_of_the_app(fake_tmdb: FakeTmdb, 
         assert all("(VF)" in (m.get("caption") or m["text"]) for m in picks)
         tg.command(7, "/settings lang:日本語", lang="fr")
         await tg.wait_sent(5)
-        assert "Japanese (日本語)" in tg.sent[4]["text"]
+        assert "タイトルとあらすじの言語：日本語" in tg.sent[4]["text"]     # said in the language just chosen
         tg.command(7, "/recommend k:2", lang="fr")
         picks = (await tg.wait_sent(8))[6:8]
         assert all("(JA)" in (m.get("caption") or m["text"]) for m in picks)
@@ -121,7 +121,7 @@ async def test_discord_answers_in_the_language_of_the_app(fake_tmdb: FakeTmdb, m
         titles = [e["title"] for m in sent[2:4] for e in m.get("embeds") or []]
         assert len(titles) == 2 and all("(BR)" in t for t in titles)
         await dc.slash(7, "settings", {"lang": "Deutsch"}, locale="pt-BR")
-        assert "German (Deutsch)" in (await dc.wait_sent(5))[4]["content"]
+        assert "Titel und Beschreibungen auf: Deutsch" in (await dc.wait_sent(5))[4]["content"]
         await dc.slash(7, "recommend", {"filters": "k:2"}, locale="pt-BR")
         sent = await dc.wait_sent(8)
         titles = [e["title"] for m in sent[6:8] for e in m.get("embeds") or []]

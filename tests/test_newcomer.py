@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot import render
+from bot import render, render_stats
 from bot.console import Console
 from engine.values.models import FeedbackKind, Noted
 from engine.values.stats import Learning, Rate
@@ -87,11 +87,11 @@ def test_stats_claim_only_what_the_evidence_shows() -> None:
     row = Rate("blend", 9, 0, 0, 0, 0, 0.0, 0.3)
     # without evidence the priors still differ (everyone's rates): no claim may come of that
     nothing = Learning(1, {"strategy": [row]}, (arm("Comedies", 5, 0, 3.0), arm("Sci-fi", 4, 0)))
-    said = render.picks_summary(nothing)
+    said = render_stats.picks_summary(nothing)
     assert "work best" not in said and "have not learned which side works best" in said
     started = Rate("blend", 9, 3, 0, 0, 0, 0.1, 0.6)
     some = Learning(1, {"strategy": [started]}, (arm("Comedies", 5, 3), arm("Sci-fi", 4, 0)))
-    assert "Picks for your Comedies side work best so far (3 of 5 picks worked)" in render.picks_summary(some)
+    assert "Picks for your Comedies side work best so far (3 of 5 picks worked)" in render_stats.picks_summary(some)
     assert render.noted(FeedbackKind.WATCHLIST, Noted(True, "Fargo")) == "Fargo is on your watchlist."
     assert render.noted(FeedbackKind.LIKED, Noted(False, "Fargo")) == "Already noted."
 

@@ -25,6 +25,7 @@ from engine.adapters.server_ids import as_int, server_ref
 from engine.plumbing.http import HttpService
 from engine.ports.mediaserver import NAMES, PlayedPage, QuickCode, ServerPlay, ServerShow, ServerUser
 from engine.values.errors import MultitudesError, NotLinked, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.models import ShowRef
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ class JellyfinClient:
     def _check(self, status: int, path: str) -> None:
         if status in (401, 403):
             raise MultitudesError(f"{self.name}: {status} on {path}", user_message=(
-                f"{self.name} refused the bot's API key: its owner needs to check MULTITUDES_MEDIASERVER_API_KEY. "
-                "Nothing was lost."))
+                _(
+                    "{name} refused the bot's API key: its owner needs to check MULTITUDES_MEDIASERVER_API_KEY. "
+                    "Nothing was lost.").format(name=self.name)))
         if status >= 400:
             raise ServiceUnavailable(self.name, f"{self.name}: {status} on {path}")
 
@@ -169,13 +171,14 @@ class JellyfinClient:
     async def start_code(self) -> QuickCode:
         if self.kind != "jellyfin":
             raise NotLinked("no quick connect", user_message=(
-                f"{self.name} has no sign-in code I can use: ask the bot's owner to map your chat account to your "
-                f"{self.name} user (the `mediaserver.people` setting)."))
+                _(
+                    "{name} has no sign-in code I can use: ask the bot's owner to map your chat account to your "
+                    "{name2} user (the `mediaserver.people` setting).").format(name=self.name, name2=self.name)))
         resp = await self.http.request("POST", self.base + "/QuickConnect/Initiate", headers=self._headers(None))
         if resp.status_code == 401:
             raise MultitudesError("quick connect disabled", user_message=(
-                "Quick Connect is turned off on this Jellyfin server: ask its owner to turn it on (Dashboard → "
-                "General → Quick Connect), or to map your chat account to your Jellyfin user."))
+                _("Quick Connect is turned off on this Jellyfin server: ask its owner to turn it on (Dashboard → "
+                "General → Quick Connect), or to map your chat account to your Jellyfin user.")))
         body = self._body(resp.status_code, resp, "/QuickConnect/Initiate")
         if not isinstance(body, dict) or not body.get("Code") or not body.get("Secret"):
             raise ServiceUnavailable(self.name, "Jellyfin: a Quick Connect answer without a code")
@@ -187,7 +190,7 @@ class JellyfinClient:
                                        headers=self._headers(None))
         if resp.status_code in (404, 401):
             raise NotLinked("quick connect expired", user_message=(
-                "That Jellyfin code expired before it was confirmed. Run `/link jellyfin` again for a new one."))
+                _("That Jellyfin code expired before it was confirmed. Run `/link jellyfin` again for a new one.")))
         body = self._body(resp.status_code, resp, "/QuickConnect/Connect")
         if not isinstance(body, dict) or not body.get("Authenticated"):
             return None

@@ -24,6 +24,7 @@ from engine.adapters.server_ids import as_int, server_ref
 from engine.plumbing.http import HttpService
 from engine.ports.mediaserver import PlayedPage, QuickCode, ServerPlay, ServerShow, ServerUser
 from engine.values.errors import MultitudesError, NotLinked, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.models import ShowRef
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,8 @@ class PlexClient:
         resp = await self.http.request("GET", url, params=params, headers=self._headers(**headers))
         if resp.status_code in (401, 403) and url.startswith(self.base):
             raise MultitudesError(f"Plex: {resp.status_code}", user_message=(
-                "Plex refused the bot's token: its owner needs to check MULTITUDES_MEDIASERVER_API_KEY. Nothing was "
-                "lost."))
+                _("Plex refused the bot's token: its owner needs to check MULTITUDES_MEDIASERVER_API_KEY. Nothing was "
+                "lost.")))
         if resp.status_code >= 400:
             raise ServiceUnavailable("Plex", f"Plex: {resp.status_code} on {httpx_path(url)}")
         try:
@@ -208,7 +209,7 @@ class PlexClient:
         resp = await self.http.request("GET", f"{self.plex_tv}/api/v2/pins/{secret}", headers=self._headers(None))
         if resp.status_code == 404:
             raise NotLinked("plex pin expired", user_message=(
-                "That Plex code expired before it was entered. Run `/link plex` again for a new one."))
+                _("That Plex code expired before it was entered. Run `/link plex` again for a new one.")))
         if resp.status_code >= 400:
             raise ServiceUnavailable("plex.tv", f"plex.tv: {resp.status_code} on /api/v2/pins")
         token = (resp.json() or {}).get("authToken")
@@ -227,8 +228,9 @@ class PlexClient:
                 mine = next((a for a in accounts if a.id == "1"), ServerUser("1", name))
         if mine is None:
             raise MultitudesError("plex user not on this server", user_message=(
-                f"Your Plex account ({name or plex_id}) has no access to this bot's Plex server: ask its owner to "
-                "share a library with you, then run `/link plex` again."))
+                _(
+                    "Your Plex account ({value}) has no access to this bot's Plex server: ask its owner to share a "
+                    "library with you, then run `/link plex` again.").format(value=name or plex_id)))
         return ServerUser(mine.id, name or mine.name)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from engine.plumbing.http import HttpService
 from engine.ports.requests import SeerrAnswer
 from engine.values.errors import MultitudesError, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.plans import Outcome
 
 PAGE = 100
@@ -33,8 +34,8 @@ class SeerrClient:
     def _check(self, status: int, path: str) -> None:
         if status == 401:
             raise MultitudesError(f"Seerr: 401 on {path}", user_message=(
-                "Seerr refused the bot's API key: its owner needs to check MULTITUDES_SEERR_API_KEY. Nothing was "
-                "requested."))
+                _("Seerr refused the bot's API key: its owner needs to check MULTITUDES_SEERR_API_KEY. Nothing was "
+                "requested.")))
 
     async def user_for(self, server: str, server_user_id: str) -> int | None:
         """The Seerr user whose Jellyfin/Emby user id (``jellyfinUserId``) or plex.tv id (``plexId``) is this one

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.plumbing.http import HttpService
 from engine.values.errors import MultitudesError, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.plans import Outcome
 
 
@@ -29,8 +30,8 @@ class SonarrClient:
     def _check(self, status: int, path: str) -> None:
         if status == 401:
             raise MultitudesError(f"Sonarr: 401 on {path}", user_message=(
-                "Sonarr refused the bot's API key: its owner needs to check MULTITUDES_SONARR_API_KEY. Nothing was "
-                "added."))
+                _("Sonarr refused the bot's API key: its owner needs to check MULTITUDES_SONARR_API_KEY. Nothing was "
+                "added.")))
         if status >= 500:
             raise ServiceUnavailable("Sonarr", f"Sonarr: {status} on {path}")
 

@@ -19,6 +19,7 @@ from engine.plumbing.http import HttpService
 from engine.ports.tmdb import GENRE_BY_ID, GENRE_SLUGS
 from engine.store import Store
 from engine.values.errors import ConfigError, MultitudesError
+from engine.values.i18n import _
 from engine.values.meta import EpisodeAir, SearchHit, SeasonInfo, ShowMeta
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,12 @@ class TmdbClient:
         if resp.status_code == 404:
             return None
         if resp.status_code == 401:
-            raise ConfigError("TMDB 401", user_message="TMDB refused the API key (401): check MULTITUDES_TMDB_API_KEY.")
+            raise ConfigError("TMDB 401", user_message=_(
+                "TMDB refused the API key (401): check MULTITUDES_TMDB_API_KEY."))
         if resp.status_code >= 400:
             raise MultitudesError(f"TMDB answered {resp.status_code} on {path}",
-                                  user_message=f"TMDB refused the request ({resp.status_code}).")
+                                  user_message=_("TMDB refused the request ({status_code}).").format(
+                                      status_code=resp.status_code))
         return resp.json()
 
     async def tv(self, tmdb_id: int) -> ShowMeta | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
+from engine.values.i18n import _
 from engine.values.models import ShowIds
 
 PRODID = "-//Multitudes//upcoming episodes//EN"
@@ -51,14 +52,14 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def calendar(items: Sequence[Airing], tz: str | None, now: datetime, name: str = "Multitudes: your shows") -> bytes:
+def calendar(items: Sequence[Airing], tz: str | None, now: datetime, name: str | None = None) -> bytes:
     zone = _zone(tz)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", name or _("Multitudes: your shows"))
     cal.add("x-wr-timezone", zone.key)
     seen: set[str] = set()
     for a in sorted(items, key=lambda x: (x.at, x.title, x.season, x.episode or 0)):
@@ -69,7 +70,7 @@ def calendar(items: Sequence[Airing], tz: str | None, now: datetime, name: str =
         ev = icalendar.Event()
         ev.add("uid", key)
         ev.add("dtstamp", now)
-        code = f"S{a.season:02d}E{a.episode:02d}" if a.episode is not None else f"season {a.season}"
+        code = f"S{a.season:02d}E{a.episode:02d}" if a.episode is not None else _("season {n}").format(n=a.season)
         ev.add("summary", f"{a.title} {code}" + (f" “{a.episode_title}”" if a.episode_title else ""))
         if a.exact:
             ev.add("dtstart", a.at.astimezone(zone))
@@ -82,11 +83,11 @@ def calendar(items: Sequence[Airing], tz: str | None, now: datetime, name: str =
             ev.add("transp", "TRANSPARENT")            # a date, not a slot: free/busy is not blocked
         lines = []
         if a.episode == 1:
-            lines.append("Season premiere" if a.season > 1 else "Series premiere")
+            lines.append(_("Season premiere") if a.season > 1 else _("Series premiere"))
         if not a.exact:
-            lines.append("The air date TMDB lists; the time of day is not known.")
+            lines.append(_("The air date TMDB lists; the time of day is not known."))
         if a.where:
-            lines.append("Streams on " + ", ".join(a.where))
+            lines.append(_("Streams on {services}").format(services=", ".join(a.where)))
         if lines:
             ev.add("description", "\n".join(lines))
         cal.add_component(ev)

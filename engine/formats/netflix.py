@@ -29,6 +29,7 @@ from typing import Any
 from engine.formats.trakt_export import ParsedImport
 from engine.plumbing.aio import run_all
 from engine.values.errors import InvalidImport
+from engine.values.i18n import _
 from engine.values.meta import SearchHit
 from engine.values.models import Play, ShowIds, ShowRef
 from engine.values.vocabulary import norm_title
@@ -176,26 +177,26 @@ def _rows(name: str, reader: Any, max_rows: int) -> Iterator[tuple[int, list[str
                 continue
             total += 1
             if total > max_rows:
-                raise InvalidImport(f"the file has more than {max_rows:,} rows.")
+                raise InvalidImport(_("the file has more than {max_rows} rows.").format(max_rows=f"{max_rows:,}"))
             yield n, rec
     except csv.Error as e:
-        raise InvalidImport(f"{name!r} is not valid CSV ({e}).") from e
+        raise InvalidImport(_("{name} is not valid CSV ({e}).").format(name=repr(name), e=e)) from e
     if total == 0:
-        raise InvalidImport(f"{name!r} has no viewing rows.")
+        raise InvalidImport(_("{name} has no viewing rows.").format(name=repr(name)))
 
 
 def _csv(name: str, data: bytes) -> tuple[list[str], Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidImport(f"{name!r} is not UTF-8 text.") from e
+        raise InvalidImport(_("{name} is not UTF-8 text.").format(name=repr(name))) from e
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","   # some locales use semicolons
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as e:
-        raise InvalidImport(f"{name!r} is empty.") from e
+        raise InvalidImport(_("{name} is empty.").format(name=repr(name))) from e
     return header, reader
 
 
@@ -205,7 +206,8 @@ def parse_activity_rows(name: str, header: list[str], reader: Any, max_rows: int
     col = {k: header.index(k) for k in ACTIVITY if k in header}
     if len(col) < len(ACTIVITY):
         missing = ", ".join(k.title() for k in ACTIVITY if k not in col)
-        raise InvalidImport(f"{name!r} looks like Netflix's ViewingActivity.csv but lacks {missing}.")
+        raise InvalidImport(_("{name} looks like Netflix's ViewingActivity.csv but lacks {missing}.").format(
+            name=repr(name), missing=missing))
     records = list(_rows(name, reader, max_rows))
     total = len(records)
     profiles = Counter(rec[col["profile name"]].strip() for _, rec in records if len(rec) > col["profile name"])
@@ -248,7 +250,8 @@ def parse_activity_rows(name: str, header: list[str], reader: Any, max_rows: int
                 dates.append(at)
             last = at
     if len(bad) * 2 > total:
-        raise InvalidImport(f"{name!r}: {len(bad)} of {total} rows cannot be read ({bad[0]}).")
+        raise InvalidImport(_("{name}: {n} of {total} rows cannot be read ({bad}).").format(
+            name=repr(name), n=len(bad), total=total, bad=bad[0]))
     return NetflixRows(rows, dates, sorted(set(skipped)), bad, total, timed=True, extras=extras)
 
 
@@ -258,8 +261,8 @@ def _profile(profiles: Counter[str], wanted: str | None) -> str:
         for p in names:
             if p.casefold() == wanted.strip().casefold():
                 return p
-        raise InvalidImport(f"the file has no profile called {wanted.strip()[:40]!r}; it holds "
-                            f"{', '.join(repr(p[:40]) for p in names[:10])}.")
+        raise InvalidImport(_("the file has no profile called {value}; it holds {value2}.").format(
+            value=repr(wanted.strip()[:40]), value2=', '.join(repr(p[:40]) for p in names[:10])))
     if len(names) == 1:
         return names[0]
     raise MultiProfile(names)
@@ -283,7 +286,8 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int, profile: str | Non
     if "start time" in header and "profile name" in header:
         return parse_activity_rows(name, header, reader, max_rows, profile)
     if "title" not in header or "date" not in header:
-        raise InvalidImport(f"{name!r} needs a header with Title and Date (Netflix viewing activity).")
+        raise InvalidImport(_("{name} needs a header with Title and Date (Netflix viewing activity).").format(
+            name=repr(name)))
     ti, di = header.index("title"), header.index("date")
     rows: list[NetflixRow] = []
     skipped: list[str] = []
@@ -310,8 +314,9 @@ def parse_netflix_rows(name: str, data: bytes, max_rows: int, profile: str | Non
         rows.append(NetflixRow(parts[0], parts[1], parts[2], day, raw_date, n))
     rows, dates = _resolve_dates(rows, bad)
     if len(bad) * 2 > total:
-        raise InvalidImport(f"{name!r}: {len(bad)} of {total} rows cannot be read ({bad[0]}); is it the viewing "
-                            "activity CSV from netflix.com/viewingactivity?")
+        raise InvalidImport(_(
+            "{name}: {n} of {total} rows cannot be read ({bad}); is it the viewing activity CSV from "
+            "netflix.com/viewingactivity?").format(name=repr(name), n=len(bad), total=total, bad=bad[0]))
     return NetflixRows(rows, dates, skipped, bad, total)
 
 

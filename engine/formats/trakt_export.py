@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.formats.trakt_json import parse_history_item, parse_show
 from engine.values.errors import InvalidImport
+from engine.values.i18n import _
 from engine.values.models import Play, ShowRef
 from engine.values.times import parse_ts
 
@@ -44,8 +45,9 @@ def detect_kind(name: str, data: bytes) -> str:
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
     if "title" in first and ("date" in first or "start time" in first):
         return "netflix"
-    raise InvalidImport(f"{name!r} is neither a Trakt export (JSON or zip) nor a Netflix CSV (Title,Date, or the "
-                        "full export's ViewingActivity.csv).")
+    raise InvalidImport(_(
+        "{name} is neither a Trakt export (JSON or zip) nor a Netflix CSV (Title,Date, or the full export's "
+        "ViewingActivity.csv).").format(name=repr(name)))
 
 
 def gunzip_bounded(data: bytes, limit: int) -> bytes:
@@ -53,9 +55,9 @@ def gunzip_bounded(data: bytes, limit: int) -> bytes:
     try:
         out = d.decompress(data, limit + 1)
     except zlib.error as e:
-        raise InvalidImport("the file looks gzipped but does not unpack.") from e
+        raise InvalidImport(_("the file looks gzipped but does not unpack.")) from e
     if len(out) > limit or d.unconsumed_tail:
-        raise InvalidImport(f"the file unpacks to more than {limit:,} bytes.")
+        raise InvalidImport(_("the file unpacks to more than {limit} bytes.").format(limit=f"{limit:,}"))
     return out
 
 
@@ -65,10 +67,11 @@ def _json_documents(name: str, data: bytes, max_bytes: int) -> Iterable[tuple[st
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile as e:
-            raise InvalidImport(f"{name!r} is not a readable zip file.") from e
+            raise InvalidImport(_("{name} is not a readable zip file.").format(name=repr(name))) from e
         total = sum(i.file_size for i in zf.infolist())
         if total > max_bytes:
-            raise InvalidImport(f"the export unpacks to {total:,} bytes, more than the {max_bytes:,} allowed.")
+            raise InvalidImport(_("the export unpacks to {total} bytes, more than the {max_bytes} allowed.").format(
+                total=f"{total:,}", max_bytes=f"{max_bytes:,}"))
         left = max_bytes
         for info in zf.infolist():
             if info.filename.endswith(".json") and not info.is_dir():
@@ -76,9 +79,11 @@ def _json_documents(name: str, data: bytes, max_bytes: int) -> Iterable[tuple[st
                     with zf.open(info) as f:
                         raw = f.read(left + 1)
                 except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
-                    raise InvalidImport(f"{info.filename!r} in the zip does not unpack ({type(e).__name__}).") from e
+                    raise InvalidImport(_("{filename} in the zip does not unpack ({name}).").format(
+                        filename=repr(info.filename), name=type(e).__name__)) from e
                 if len(raw) > left:
-                    raise InvalidImport(f"the export unpacks to more than the {max_bytes:,} bytes allowed.")
+                    raise InvalidImport(_("the export unpacks to more than the {max_bytes} bytes allowed.").format(
+                        max_bytes=f"{max_bytes:,}"))
                 left -= len(raw)
                 yield info.filename, _loads(info.filename, raw)
         return
@@ -89,9 +94,9 @@ def _loads(name: str, data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InvalidImport(f"{name!r} is not valid JSON ({e}).") from e
+        raise InvalidImport(_("{name} is not valid JSON ({e}).").format(name=repr(name), e=e)) from e
     except RecursionError as e:
-        raise InvalidImport(f"{name!r} is nested too deeply to be a Trakt export.") from e
+        raise InvalidImport(_("{name} is nested too deeply to be a Trakt export.").format(name=repr(name))) from e
 
 
 def _shape(rows: list[Any]) -> str | None:
@@ -131,23 +136,27 @@ def parse_trakt_export(name: str, data: bytes, max_rows: int, max_bytes: int) ->
         found = True
         out.rows += len(doc)
         if out.rows > max_rows:
-            raise InvalidImport(f"the export has more than {max_rows:,} rows.")
+            raise InvalidImport(_("the export has more than {max_rows} rows.").format(max_rows=f"{max_rows:,}"))
         for i, row in enumerate(doc):
             if not isinstance(row, dict):
-                raise InvalidImport(f"{doc_name} row {i + 1} is not an object.")
+                raise InvalidImport(_("{doc_name} row {value} is not an object.").format(
+                    doc_name=doc_name, value=i + 1))
             try:
                 _row(shape, row, out, watched_fallback)
             except (KeyError, TypeError, ValueError) as e:
-                raise InvalidImport(f"{doc_name} row {i + 1} is malformed ({type(e).__name__}: {e}).") from e
+                raise InvalidImport(_("{doc_name} row {value} is malformed ({name}: {e}).").format(
+                    doc_name=doc_name, value=i + 1, name=type(e).__name__, e=e)) from e
             # what counts is what the file would store: a "watched" row holds one play per episode
             if len(out.plays) + len(watched_fallback) + len(out.ratings) + len(out.watchlist) + len(out.hidden) \
                     > max_rows:
-                raise InvalidImport(f"the export has more than {max_rows:,} plays and list entries.")
+                raise InvalidImport(_("the export has more than {max_rows} plays and list entries.").format(
+                    max_rows=f"{max_rows:,}"))
 
     for doc_name, doc in _json_documents(name, data, max_bytes):
         visit(doc_name, doc)
     if not found:
-        raise InvalidImport(f"{name!r} has no Trakt history, ratings, watchlist or watched shows in it.")
+        raise InvalidImport(_("{name} has no Trakt history, ratings, watchlist or watched shows in it.").format(
+            name=repr(name)))
     if not out.plays:
         out.plays = watched_fallback   # only a "watched" summary: one play per episode at its last watch
     return out

@@ -11,6 +11,7 @@ import numpy as np
 from engine.recommend.index import CatalogueIndex
 from engine.recommend.population import Population
 from engine.recommend.scoring import lifecycle, zscore
+from engine.values.i18n import _
 from engine.values.meta import ShowMeta
 
 
@@ -43,13 +44,16 @@ def cold_start(catalogue: CatalogueIndex, population: Population, seen: set[int]
             continue
         per_genre[main] += 1
         words = life[i][1]
-        score_words = f"rated {m.vote_average:.1f}/10" if m.vote_average is not None else "well rated"
+        score_words = (_("rated {score}/10").format(score=f"{m.vote_average:.1f}") if m.vote_average is not None
+                       else _("well rated"))
         if words:
-            reason, source = f"{words[0].upper()}{words[1:]}, and {score_words}.", "airing"
+            reason, source = _("{state}, and {score}.").format(state=f"{words[0].upper()}{words[1:]}",
+                                                                score=score_words), "airing"
         elif trust and here[i] > 0:
-            reason, source = f"Popular with people here right now, and {score_words}.", "popular_here"
+            reason, source = _("Popular with people here right now, and {score}.").format(score=score_words), \
+                "popular_here"
         else:
-            reason, source = f"Widely watched right now, and {score_words}.", "popular"
+            reason, source = _("Widely watched right now, and {score}.").format(score=score_words), "popular"
         out.append((int(i), reason, source, words))
         if len(out) >= k:
             break

@@ -8,9 +8,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel import Locale
 from pydantic import BaseModel, Field
 
 from engine.ports.llm import LlmPort, PromptTooLong, estimate_tokens
+from engine.values.i18n import LANGUAGES, current
 
 SYSTEM = (
     "You recommend TV shows to one person from a shortlist. The person has several taste personas. Choose the "
@@ -43,7 +45,7 @@ def clean_reason(text: str) -> str | None:
 
 def _looks_like_domain(s: str) -> bool:
     """"evil.example", "bit.ly/x" — not "Mr. Robot" or "e.g." (letters on both sides of a dot, no spaces)."""
-    head, _, tail = s.partition("/")
+    head, _sep, tail = s.partition("/")
     parts = head.split(".")
     return len(parts) >= 2 and all(parts) and parts[-1].isalpha() and len(parts[-1]) >= 2 and (
         bool(tail) or len(parts[-2]) >= 2)
@@ -75,7 +77,11 @@ class LlmChoice:
 async def pick_and_explain(llm: LlmPort, personas: Sequence[str], shortlist: Sequence[ShortItem], k: int,
                            instruction: str) -> LlmChoice | None:
     budget = llm.settings.max_prompt_tokens - estimate_tokens(SYSTEM) - 200
-    head = "Personas:\n" + "\n".join(personas) + f"\n\nTask: {instruction} Pick {k}.\n\nShortlist (id | show):\n"
+    lang = current()
+    speak = (f" Write each reason in {Locale.parse(lang).get_display_name('en')}."
+             if lang in LANGUAGES else "")             # the reasons in the person's language, like the rest
+    head = ("Personas:\n" + "\n".join(personas) + f"\n\nTask: {instruction} Pick {k}.{speak}\n\n"
+            "Shortlist (id | show):\n")
     lines = [s.line for s in shortlist]
     while lines and estimate_tokens(head + "\n".join(lines)) > budget:
         lines.pop()                                     # the shortlist shrinks to fit the prompt budget

@@ -18,6 +18,7 @@ from engine.recommend.ranking import Job, fits, rank
 from engine.recommend.service import Recommender
 from engine.values.errors import MultitudesError
 from engine.values.filters import filters_text, parse_filter_tokens
+from engine.values.i18n import _, speaking
 from engine.values.models import Filters, GroupTally, Mode, RecommendationList, RecommendRequest
 
 log = logging.getLogger(__name__)
@@ -49,23 +50,25 @@ class GroupWatch:
         platform, chat_id = chat
         ids = list(dict.fromkeys(person_ids))
         if len(ids) < 2:
-            raise MultitudesError("group of one", user_message="A group watch needs at least two people.")
+            raise MultitudesError("group of one", user_message=_("A group watch needs at least two people."))
         async with self.rec.store.read() as uow:
             people = {p.id: p for p in await uow.people.many(ids)}
             here = set(await uow.people.chat_members(platform, chat_id, opted_in=True))
         refused = [p for p in ids if p not in people or p not in here]
         if refused:
-            names = [(people[p].display_name if p in people else None) or f"person {p}" for p in refused]
+            names = [(people[p].display_name if p in people else None) or _("person {n}").format(n=p)
+                     for p in refused]
             raise MultitudesError(
                 f"not opted in: {refused}",
-                user_message=f"Not everyone opted in to group picks here: {', '.join(names)}. They can turn it on "
-                             "with /settings group:on (here) — until then their history stays private.")
+                user_message=_("Not everyone opted in to group picks here: {names}. They can turn it on with /settings "
+                               "group:on (here) — until then their history stays private.").format(
+                    names=", ".join(names)))
         now = self.rec.clock.now()
         if closes_at is not None and not now < closes_at <= now + MAX_VOTE:
-            raise MultitudesError("bad deadline", user_message=(
+            raise MultitudesError("bad deadline", user_message=_(
                 "A vote's deadline is from a few minutes to a week ahead, e.g. `in:2h` or `in:45m`."))
         if event_at is not None and not (closes_at or now) < event_at <= now + MAX_VOTE:
-            raise MultitudesError("bad watch time", user_message=(
+            raise MultitudesError("bad watch time", user_message=_(
                 "The time to watch comes after the vote closes and within a week, e.g. `in:1h at:21:00`."))
         got = await self.group(ids, k, platform=platform, filters=filters or Filters())
         if got.items:
@@ -84,10 +87,10 @@ class GroupWatch:
             closes, event_at, asked, said_in = await uow.events.session(request_id)
         members = list(dict.fromkeys(e.person_id for e in events if e.mode == Mode.GROUP))
         if person_id not in members:
-            raise MultitudesError("not a member", user_message="Only people in that group watch can re-roll it.")
+            raise MultitudesError("not a member", user_message=_("Only people in that group watch can re-roll it."))
         staying = [m for m in members if m in here]
         if person_id not in staying or len(staying) < 2:
-            raise MultitudesError("opted out", user_message=(
+            raise MultitudesError("opted out", user_message=_(
                 "Fewer than two of that group watch are opted in here now; start a new one with /groupwatch."))
         now = self.rec.clock.now()          # asked again the same way: its filters, and its times while ahead
         closes = closes if closes is not None and closes > now and closes != event_at else None
@@ -110,7 +113,7 @@ class GroupWatch:
         """Announce the result of every group watch whose deadline passed, in its chat, once; with a time to
         watch, the platform's own event too where it has one (a Discord scheduled event)."""
         sent = 0
-        for platform, chat_id, said, winner, event_at in await self.close_due():
+        for platform, chat_id, said, winner, event_at, lang in await self.close_due():
             notifier = notifiers.get(platform)
             if notifier is None:
                 continue
@@ -119,16 +122,18 @@ class GroupWatch:
             if winner and event_at is not None and schedule is not None:
                 try:
                     if await schedule(f"channel:{chat_id}", winner, event_at):
-                        text += " It is in the server's events."
+                        with speaking(lang):
+                            text += " " + _("It is in the server's events.")
                 except Exception:               # the result still goes out; the event is a courtesy
                     log.warning("%s: could not schedule a group watch", platform, exc_info=True)
             await notifier.send_notice(f"channel:{chat_id}", text)
             sent += 1
         return sent
 
-    async def close_due(self) -> list[tuple[str, str, str, str | None, datetime | None]]:
+    async def close_due(self) -> list[tuple[str, str, str, str | None, datetime | None, str | None]]:
         """Group watches whose deadline passed: the result from the votes so far, claimed once (every process may
-        run this); (platform, chat, announcement) for each."""
+        run this); (platform, chat, announcement, winner, time to watch, language) for each — said in the language
+        of whoever asked for the group watch."""
         now = self.rec.clock.now()
         out = []
         async with self.rec.store.read() as uow:
@@ -145,16 +150,26 @@ class GroupWatch:
                 score = {r: (sum(1 for v in votes if v[0] == r and v[2]), sum(1 for v in votes if v[0] == r
                                                                                 and not v[2])) for r in ranks}
                 winner = min(ranks, key=lambda r: (-(score[r][0] - score[r][1]), -score[r][0], r))
-                if not votes:
-                    text = "The vote closed and nobody voted: no winner this time. /groupwatch asks again."
-                else:
-                    up, down = score[winner]
-                    text = (f"The vote closed: {titles.get(ranks[winner], '?')} it is (👍 {up} · 👎 {down}, "
-                            f"{len({v[1] for v in votes})} of {len({e.person_id for e in events})} voted)."
-                            + (f" Watching together at {event_at:%H:%M} UTC." if event_at is not None else ""))
+                asker = await uow.people.get(events[0].person_id)
+                lang = asker.settings.lang if asker is not None else None
+                with speaking(lang):
+                    text = self._result(votes, winner, score, titles.get(ranks[winner], "?"), len(
+                        {e.person_id for e in events}), event_at)
                 if await uow.events.claim_result(request_id, winner if votes else 0, now):
-                    out.append((platform, chat_id, text, titles.get(ranks[winner]) if votes else None, event_at))
+                    out.append((platform, chat_id, text, titles.get(ranks[winner]) if votes else None, event_at,
+                                lang))
         return out
+
+    @staticmethod
+    def _result(votes: Sequence[tuple[int, int, bool]], winner: int, score: Mapping[int, tuple[int, int]],
+                title: str, members: int, event_at: datetime | None) -> str:
+        if not votes:
+            return _("The vote closed and nobody voted: no winner this time. /groupwatch asks again.")
+        up, down = score[winner]
+        return _("The vote closed: {title} it is (👍 {up} · 👎 {down}, {voted} of {members} voted).").format(
+            title=title, up=up, down=down, voted=len({v[1] for v in votes}), members=members) + (
+            " " + _("Watching together at {time} UTC.").format(time=f"{event_at:%H:%M}") if event_at is not None
+            else "")
 
     async def group_vote(self, event_id: int, person_id: int, up: bool) -> GroupTally:
         """A member's vote on one pick of a group watch (the pick's message carries one event of it; any member
@@ -164,17 +179,17 @@ class GroupWatch:
             events = await uow.events.of_request(ev.request_id) if ev is not None else []
         group = [e for e in events if e.mode == Mode.GROUP]
         if ev is None or not group:
-            raise MultitudesError("not a group pick", user_message="That vote is no longer valid.")
+            raise MultitudesError("not a group pick", user_message=_("That vote is no longer valid."))
         members = sorted({e.person_id for e in group})
         if person_id not in members:
-            raise MultitudesError("not a member", user_message="Only people in this group watch can vote.")
+            raise MultitudesError("not a member", user_message=_("Only people in this group watch can vote."))
         ranks = {e.rank: e.show_id for e in group}
         announce = False
         async with self.rec.store.read() as uow:
-            closes, event_at, _, _ = await uow.events.session(ev.request_id)
+            closes, event_at, _asked, _said_in = await uow.events.session(ev.request_id)
         if closes is not None and closes <= self.rec.clock.now():
-            raise MultitudesError("vote closed", user_message=(
-                f"That vote closed at {closes:%H:%M} UTC; /groupwatch starts a new one."))
+            raise MultitudesError("vote closed", user_message=_(
+                "That vote closed at {time} UTC; /groupwatch starts a new one.").format(time=f"{closes:%H:%M}"))
         async with self.rec.store.unit() as uow:
             # votes on one group watch are counted one after another (the request's first pick held): the vote
             # that completes the tally sees every other, and claims the announcement once
@@ -203,7 +218,7 @@ class GroupWatch:
         reports = [await self.rec.personas.personas(p) for p in person_ids]
         if any(not r.personas for r in reports):
             raise MultitudesError("member without history",
-                                  user_message="Everyone in the group needs some history first (/sync or /import).")
+                                  user_message=_("Everyone in the group needs some history first (/sync or /import)."))
         dep = await self.rec.deployments.current()
         async with self.rec.store.read() as uow:
             people = {p.id: p for p in await uow.people.many(person_ids)}
@@ -231,7 +246,7 @@ class GroupWatch:
         shared = tuple(s for s in named[0] if all(s in other for other in named[1:])) if named else ()
         regions = {people[p].settings.region for p in person_ids if p in people}
         region = regions.pop() if len(regions) == 1 else None
-        note = ("You have no streaming service in common, so these come from anywhere." if len(named) > 1
+        note = (_("You have no streaming service in common, so these come from anywhere.") if len(named) > 1
                 and not shared else "")
         view = PersonView(vecs, seen, {}, None, None, [], genres, services=shared, region=region)
         weights = await self.ledger(person_ids)
@@ -239,7 +254,7 @@ class GroupWatch:
                   titles=titles, now=self.rec.clock.now(), group=groups, group_weights=weights)
         if filters.provider and filters.provider.casefold() == "mine":
             if not shared:
-                raise MultitudesError("no shared service", user_message=(
+                raise MultitudesError("no shared service", user_message=_(
                     "provider:mine needs a streaming service you all have: each of you can name theirs with "
                     "/settings services:… — right now you share none."))
             filters = replace(filters, provider=None, services=shared)
@@ -249,7 +264,7 @@ class GroupWatch:
         ranked = await offload(rank, job, self.rec.profile)
         if not ranked.picks:
             return RecommendationList(uuid.uuid4().hex[:12], Mode.GROUP, (),
-                                      note="Nothing new fits everyone right now.")
+                                      note=_("Nothing new fits everyone right now."))
         ids = await self.rec.ids(ranked)
         shown = Filters(region=region, services=shared)
         items = [self.rec.item(ranked, p, reason, n + 1, (), ids, shown) for n, (p, reason) in
@@ -265,15 +280,18 @@ class GroupWatch:
                                   False, ranked)
         favoured = [names[p] for p, w in zip(person_ids, weights, strict=True) if w == max(weights) and w > 1.0]
         if favoured:                # said to the group, never stored (the rows stay nameless)
-            items = [replace(i, reason=f"{i.reason} {favoured[0]}'s taste weighs a little more tonight: last "
-                                       "time's pick was not theirs.") for i in items]
+            items = [replace(i, reason=i.reason + " " + _("{name}'s taste weighs a little more tonight: last time's "
+                                                          "pick was not theirs.").format(name=favoured[0]))
+                     for i in items]
         spoken = {i.show_id: i.reason for i in items}
         return RecommendationList(request_id, Mode.GROUP, tuple(replace(r, reason=spoken[r.show_id])
                                                                 for r in recorded), note=note)
 
 
 def nameless(reason: str, names: Iterable[str]) -> str:
-    """A group pick's reason without the members' names ("Ann's comedies side" -> "a member's comedies side")."""
+    """A group pick's reason without the members' names ("Ann's comedies side" -> "a member's comedies side"), in
+    whichever language the reason is written."""
+    member = _("a member")
     for n in sorted(set(names), key=len, reverse=True):
-        reason = re.sub(rf"(?<!\w){re.escape(n)}'s\b", "a member's", reason)
+        reason = re.sub(rf"(?<!\w){re.escape(n)}(?!\w)", lambda _m: member, reason)
     return reason

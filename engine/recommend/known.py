@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from engine.recommend.deployment import Deployment
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError
+from engine.values.i18n import _
 from engine.values.models import Filters, Persona
 
 
@@ -20,8 +21,9 @@ def services_named(words: Sequence[str], known: list[str]) -> tuple[str, ...]:
         if name is None:
             close = vocabulary.suggest(word, known)
             raise MultitudesError(f"service {word!r}", user_message=(
-                f"I know no streaming service called {word[:40]!r}." + (vocabulary.did_you_mean(close) or (
-                    " Services look like " + ", ".join(known[:6]) + "."))))
+                _("I know no streaming service called {name}.").format(name=repr(word[:40])) + (
+                    vocabulary.did_you_mean(close) or (
+                        " " + _("Services look like {names}.").format(names=", ".join(known[:6]))))))
         out.append(name)
     return tuple(dict.fromkeys(out))
 
@@ -35,11 +37,11 @@ def known_words(filters: Filters, dep: Deployment) -> None:
         if not any(want in name.lower() for name in services):
             close = vocabulary.suggest(filters.provider, services)
             raise MultitudesError(f"provider {filters.provider!r}", user_message=(
-                f"I know no show on a service called {filters.provider!r}." + (
+                _("I know no show on a service called {name}.").format(name=repr(filters.provider)) + (
                     vocabulary.did_you_mean([f'provider:{c}' if " " not in c else f'"provider:{c}"' for c in close])
-                    or " Services I know: " + ", ".join(list(services)[:8]) + ".")))
+                    or " " + _("Services I know: {names}.").format(names=", ".join(list(services)[:8])))))
     if filters.status and not dep.catalogue.knows("status"):
-        raise MultitudesError("status unknown", user_message=(
+        raise MultitudesError("status unknown", user_message=_(
             "The bundled demo data does not know which shows are still airing, so status: cannot be applied here "
             "(with TMDB configured it can). Try without it."))
 
@@ -49,9 +51,9 @@ def served_index(served: Sequence[Persona], p: Persona) -> int:
     for i, q in enumerate(served):
         if q.id == p.id:
             return i
-    raise MultitudesError(f"persona {p.id} not indexed", user_message=(
-        f"I cannot recommend for your {p.name} side right now: none of its shows is in my catalogue yet. "
-        "Try again after the next sync, or ask for another side."))
+    raise MultitudesError(f"persona {p.id} not indexed", user_message=_(
+        "I cannot recommend for your {persona} side right now: none of its shows is in my catalogue yet. Try again "
+        "after the next sync, or ask for another side.").format(persona=p.name))
 
 def find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
     if key:
@@ -63,4 +65,5 @@ def find_persona(personas: Sequence[Persona], key: str | None) -> Persona:
         if len(hits) == 1:
             return hits[0]
     names = ", ".join(p.name for p in personas)
-    raise MultitudesError(f"persona {key!r}", user_message=f"I don't know the persona {key!r}. Yours: {names}.")
+    raise MultitudesError(f"persona {key!r}", user_message=_("I don't know the persona {name}. Yours: {names}.").format(
+        name=repr(key), names=names))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from engine.values.i18n import _
 from engine.values.meta import ShowMeta
 
 SHORT_MINUTES = 35
@@ -163,9 +164,9 @@ class Mood:
 
     @property
     def words(self) -> str:
-        parts = [" or ".join(g.replace("-", " ") for g in self.genres)] if self.genres else []
+        parts = [_(" or ").join(_(g).replace("-", " ") for g in self.genres)] if self.genres else []
         if self.short:
-            parts.append(f"episodes under {SHORT_MINUTES} min")
+            parts.append(_("episodes under {n} min").format(n=SHORT_MINUTES))
         return ", ".join(parts)
 
 
@@ -214,7 +215,7 @@ def read_mood(text: str) -> Mood:
         if genres is not None:
             take(m.start(), m.end(), genres, w)
     out: list[str] = []
-    for _, _, g in sorted(found):
+    for _at, _len, g in sorted(found):
         if g not in out:
             out.append(g)
     return Mood(text, tuple(out), short, tuple(ignored))

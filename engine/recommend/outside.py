@@ -14,6 +14,7 @@ from engine.store import Store
 from engine.values import vocabulary
 from engine.values.catalogue import Catalogue
 from engine.values.errors import MultitudesError
+from engine.values.i18n import _
 from engine.values.meta import ShowMeta
 from engine.values.models import PersonaReport, ShowIds
 from engine.values.vocabulary import norm_title
@@ -52,8 +53,8 @@ class Outside:
             if live is not None:
                 return None, live
         close = await offload(_close_titles, title, dep.catalogue.metas, self.catalogue)
-        raise MultitudesError(f"like {title!r}", user_message=f"I don't know a show called {title!r}."
-                              + vocabulary.did_you_mean(close, quote='"'))
+        raise MultitudesError(f"like {title!r}", user_message=_("I don't know a show called {title}.").format(
+            title=repr(title)) + vocabulary.did_you_mean(close, quote='"'))
 
     async def _search_live(self, title: str) -> ShowMeta | None:
         """A show nobody here knows, from TMDB's title search (the exact title first, else TMDB's best match)."""

@@ -9,6 +9,7 @@ import numpy as np
 from engine.recommend.scoring import Scored, dense
 from engine.recommend.values import REPRESENTATIVES, PersonaVec, PersonView, Pick, RowSource
 from engine.taste.features import genres_of
+from engine.values.i18n import _, words
 from engine.values.meta import ShowMeta
 from engine.values.models import Mode
 
@@ -38,30 +39,31 @@ def explain(scored: Scored, picks: Sequence[Pick], person: PersonView, rows_of: 
             ta = closest_members(scored, p.index, a, rows_of, 1, {sid})
             tb = closest_members(scored, p.index, b, rows_of, 1, {sid})
             if ta and tb:
-                reason = (f"Bridges your {a.name.lower()} and {b.name.lower()} sides: for the fan of "
-                          f"{title_of(ta[0])} and of {title_of(tb[0])}.")
+                reason = _("Bridges your {a} and {b} sides: for the fan of {show_a} and of {show_b}.").format(
+                    a=a.name.lower(), b=b.name.lower(), show_a=title_of(ta[0]), show_b=title_of(tb[0]))
         elif mode == Mode.LIKE and like is not None:
-            reason = f"Like {like.display_title}: {shared_traits(meta, like)}."
+            reason = _("Like {title}: {traits}.").format(title=like.display_title, traits=shared_traits(meta, like))
         elif mode == Mode.GROUP and group:
             who = []
             for name, cols in group:
                 best = max(cols, key=lambda j: scored.affinity[p.index, j])
-                who.append(f"{name}'s {person.personas[best].name.lower()} side")
-            reason = "Nobody has seen it; it suits " + (", ".join(who[:-1]) + f" and {who[-1]}"
-                                                         if len(who) > 1 else who[0]) + "."
+                who.append(_("{name}'s {persona} side").format(name=name, persona=person.personas[best].name.lower()))
+            reason = _("Nobody has seen it; it suits {sides}.").format(sides=words(who))
         elif 0 <= p.persona < len(person.personas):
             persona = person.personas[p.persona]
             titles = [title_of(m) for m in closest_members(scored, p.index, persona, rows_of, 2, {sid})]
             if titles:
-                reason = f"Because you watched {' and '.join(titles)} — your {persona.name.lower()} side."
+                reason = _("Because you watched {shows} — your {persona} side.").format(
+                    shows=words(titles), persona=persona.name.lower())
             if crowd_backs(person, persona.id, sid):
-                reason += (" People on Trakt who share that side rate it highly." if reason else
-                           f"People on Trakt who share your {persona.name.lower()} side rate it highly.")
+                reason += (" " + _("People on Trakt who share that side rate it highly.") if reason else
+                           _("People on Trakt who share your {persona} side rate it highly.").format(
+                               persona=persona.name.lower()))
         if not reason:
             src = scored.pool.sources[p.index]
-            reason = ("What people are watching now." if {"trending", "popular", "popular_here"} & set(src)
-                      else "Rated highly by Trakt members whose ratings overlap yours." if "crowd" in src
-                      else "Popular with people whose viewing overlaps yours.")
+            reason = (_("What people are watching now.") if {"trending", "popular", "popular_here"} & set(src)
+                      else _("Rated highly by Trakt members whose ratings overlap yours.") if "crowd" in src
+                      else _("Popular with people whose viewing overlaps yours."))
         label = scored.lifecycle_label[p.index]
         if label:
             reason += f" {label[0].upper()}{label[1:]}."
@@ -76,25 +78,19 @@ def crowd_backs(person: PersonView, persona_id: int, sid: int) -> bool:
 
 
 
-def _words(xs: Sequence[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
-    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + f" and {xs[-1]}"
-
-
-
 def shared_traits(meta: ShowMeta, like: ShowMeta) -> str:
     """What a show has in common with the one asked for, in words."""
     parts = []
     genres = [g for g in genres_of(meta) if g in set(genres_of(like))]
     if genres:
-        parts.append("also " + _words([g.replace("-", " ") for g in genres[:3]]))
+        parts.append(_("also {genres}").format(genres=words([_(g).replace("-", " ") for g in genres[:3]])))
     kws = [k for k in meta.keywords if k.lower() in {x.lower() for x in like.keywords}]
     if kws:
-        parts.append("with " + _words(kws[:3]))
+        parts.append(_("with {keywords}").format(keywords=words(kws[:3])))
     nets = [x for x in meta.networks if x in like.networks]
     if nets:
-        parts.append(f"from {nets[0]}")
+        parts.append(_("from {network}").format(network=nets[0]))
     tones = [t for t in (meta.tone or ()) if t in set(like.tone or ())]
     if tones:
-        parts.append(" and ".join(tones[:2]))
-    return ", ".join(parts) if parts else "close to it in tone and style"
+        parts.append(words([_(t) for t in tones[:2]]))
+    return ", ".join(parts) if parts else _("close to it in tone and style")

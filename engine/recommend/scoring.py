@@ -19,6 +19,7 @@ from engine.recommend.population import Population
 from engine.recommend.values import Adaptation, F, Ints, PersonaVec, PersonView, RowSource
 from engine.recommend.weights import SIGNALS, Profile
 from engine.taste.features import LAYOUT, genres_of
+from engine.values.i18n import _, day
 from engine.values.meta import ShowMeta
 
 EVIDENCE = {"trakt_related": 1.0, "trakt_recommendations": 1.2, "tmdb_recommendations": 1.0, "tmdb_similar": 0.7,
@@ -80,16 +81,17 @@ def lifecycle(meta: ShowMeta, now: datetime) -> tuple[float, str | None]:
     nxt_at = nxt.at if nxt is not None else None
     if nxt is not None and nxt_at is not None and now <= nxt_at <= now + timedelta(days=30):
         if nxt.episode == 1:
-            return 1.0, f"season {nxt.season} starts {nxt_at:%b %d}"
-        return 0.8, "new episodes airing now"
+            return 1.0, _("season {n} starts {day}").format(n=nxt.season, day=day(nxt_at, "MMM dd"))
+        return 0.8, _("new episodes airing now")
     last = meta.last_episode
     last_at = last.at if last is not None else None
     if last_at is not None and now - timedelta(days=120) <= last_at <= now:
         if last is not None and (last.is_finale or meta.ended):
-            season = f"season {last.season} " if last.season else "the latest season "
-            return 0.7, f"{season}finished {last_at:%b %d}: binge-ready"
+            return 0.7, (_("season {n} finished {day}: binge-ready") if last.season
+                         else _("the latest season finished {day}: binge-ready")).format(
+                n=last.season, day=day(last_at, "MMM dd"))
         if meta.airing:
-            return 0.6, "new episodes lately"
+            return 0.6, _("new episodes lately")
     return 0.0, None
 
 

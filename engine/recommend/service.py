@@ -50,6 +50,7 @@ from engine.store import Store
 from engine.taste.temporal import local
 from engine.values.catalogue import Catalogue
 from engine.values.errors import MultitudesError
+from engine.values.i18n import _, ngettext
 from engine.values.meta import ShowMeta
 from engine.values.models import (
     FeedbackKind,
@@ -185,7 +186,7 @@ class Recommender:
         mine = person.settings.services if person is not None else ()
         if filters.provider and filters.provider.casefold() == "mine":
             if not mine:
-                raise MultitudesError("provider:mine without services", user_message=(
+                raise MultitudesError("provider:mine without services", user_message=_(
                     "Tell me which services you have first, e.g. `/settings services:netflix,max`; then "
                     "`provider:mine` keeps to them."))
             filters = replace(filters, provider=None, services=mine)
@@ -197,17 +198,17 @@ class Recommender:
 
     async def recommend(self, req: RecommendRequest) -> RecommendationList:
         if not 1 <= req.k <= 20:
-            raise MultitudesError(f"k={req.k}", user_message="Ask for between 1 and 20 recommendations.")
+            raise MultitudesError(f"k={req.k}", user_message=_("Ask for between 1 and 20 recommendations."))
         prepared = await self.prepare(req)
         if isinstance(prepared, RecommendationList):       # a first list (no history yet), or a note
             return replace(prepared, items=tuple(await in_their_language(self.store, req, list(prepared.items),
                                                                          self.sources.tmdb)))
-        job, _, note, mood, filters = prepared
+        job, _report, note, mood, filters = prepared
         personas = job.served
         ranked = await offload(rank, job, self.profile)
         if not ranked.picks:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(note + " " if note else "")
-                                      + "Nothing new matches that right now; try fewer filters.")
+                                      + _("Nothing new matches that right now; try fewer filters."))
         ids = await self.ids(ranked)
         shown = replace(filters, genres_in=(*filters.genres_in, *mood.genres)) if mood is not None else filters
         shown = replace(shown, services=job.person.services)
@@ -225,8 +226,10 @@ class Recommender:
         items = await localized(items, job.person.lang, translations_of(self.sources.tmdb))
         wanted = per_persona(req.k, len(personas)) * len(personas) if job.mode == Mode.ALL else req.k
         if len(items) < wanted:
-            why = (f"Only {len(items)} new shows fit “{req.mood}”." if mood is not None
-                   else f"Only {len(items)} new shows fit; the rest would repeat.")
+            why = (ngettext("Only {n} new show fits “{mood}”.", "Only {n} new shows fit “{mood}”.", len(items))
+                   if mood is not None else ngettext("Only {n} new show fits; the rest would repeat.",
+                                                     "Only {n} new shows fit; the rest would repeat.", len(items))
+                   ).format(n=len(items), mood=req.mood)
             note = (note + " " if note else "") + why
         return RecommendationList(request_id, req.mode, tuple(items), note=note.strip(), llm_used=llm_used,
                                   llm_calls=llm_calls, prompt_tokens=llm_tokens)
@@ -243,7 +246,7 @@ class Recommender:
         if self.crowd is not None:                     # built in the background; read here, never fetched
             view = replace(view, crowd=await self.crowd.crowd(req.person_id, report))
         if req.mode == Mode.CROWD and (view.crowd is None or view.crowd.population.B is None):
-            return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=(
+            return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=_(
                 "I have not found people who share your tastes yet: I look for them on Trakt in the background "
                 "(Trakt must be configured here). Try `recommend` meanwhile."))
         # the personas the pipeline serves: those with a vector (a persona none of whose shows the deployment
@@ -261,12 +264,12 @@ class Recommender:
             a, b = req.bridge or (None, None)
             everyone = list(report.personas)
             if len(personas) < 2 and not (a and b):
-                raise MultitudesError("bridge without two personas", user_message=(
+                raise MultitudesError("bridge without two personas", user_message=_(
                     "A bridge needs two sides of your taste I can recommend for, and I have fewer right now."))
             pa = find_persona(everyone, a) if a else personas[0]
             pb = find_persona(everyone, b) if b else next((p for p in personas if p.id != pa.id), pa)
             if pa.id == pb.id:
-                raise MultitudesError("one persona", user_message="A bridge needs two different personas.")
+                raise MultitudesError("one persona", user_message=_("A bridge needs two different personas."))
             job.bridge = (served_index(personas, pa), served_index(personas, pb))
         elif req.mode == Mode.LIKE:
             job.like = await self.outside.find_show(req.like or "", dep)
@@ -283,16 +286,19 @@ class Recommender:
                         provider = None                     # a service the model named that no show here is on
                     filters = replace(filters, max_runtime=filters.max_runtime or runtime,
                                       provider=filters.provider or provider)
-                    helped = " (read with the help of an LLM)"
-            skipped = (f" (leaving out what you said no to: {', '.join(mood.ignored)})" if mood.ignored else "")
+                    helped = " " + _("(read with the help of an LLM)")
+            skipped = (" " + _("(leaving out what you said no to: {words})").format(words=", ".join(mood.ignored))
+                       if mood.ignored else "")
             if not mood.genres and not mood.short:
-                note = f"I could not read a genre into “{asked}”{skipped}, so here is your usual mix."
+                note = _("I could not read a genre into “{text}”{skipped}, so here is your usual mix.").format(
+                    text=asked, skipped=skipped)
                 job.mode = Mode.AUTO
                 mood = None
             else:
-                runtime_said = (f", episodes under {filters.max_runtime} min" if helped and filters.max_runtime
-                                and not mood.short else "")
-                note = f"Read “{asked}” as: {mood.words}{runtime_said}{skipped}{helped}."
+                runtime_said = (", " + _("episodes under {n} min").format(n=filters.max_runtime)
+                                if helped and filters.max_runtime and not mood.short else "")
+                note = _("Read “{text}” as: {words}.").format(text=asked, words=f"{mood.words}{runtime_said}"
+                                                               f"{skipped}{helped}")
         known_words(filters, dep)
         job.ok, job.filters, job.mood = fits(filters, mood), filters, mood
         job.watchlist = watchlist
@@ -307,7 +313,7 @@ class Recommender:
     async def _library(self, person_id: int) -> frozenset[int]:
         lib = await self.library(person_id) if self.library is not None else None
         if lib is None:
-            raise MultitudesError("library without a server", user_message=(
+            raise MultitudesError("library without a server", user_message=_(
                 "`recommend library` keeps to what your media server has: link it first (`/link jellyfin` or "
                 "`/link emby`, when this bot has one)."))
         return lib
@@ -355,8 +361,8 @@ class Recommender:
         filters = replace(filters, region=filters.region or region)
         picks = await offload(cold_start, dep.catalogue, dep.population, excluded, fits(filters, None),
                               self.clock.now(), req.k, self.profile.half_life_days)
-        note = ("You have no viewing history here yet, so these are popular and airing shows. Link Trakt or import "
-                "your history (a Trakt export or Netflix viewing activity) and I will learn your tastes.")
+        note = _("You have no viewing history here yet, so these are popular and airing shows. Link Trakt or import "
+                 "your history (a Trakt export or Netflix viewing activity) and I will learn your tastes.")
         if not picks:
             return RecommendationList(uuid.uuid4().hex[:12], req.mode, (), note=note)
         cat = dep.catalogue

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,16 +21,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
+from babel.dates import get_day_names, get_month_names
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from engine.taste.temporal import local, period_key
+from engine.values.i18n import LANGUAGES, _, current, ngettext, speaking
 from engine.values.models import Chart
 
 BG, FG, GRID, MUTED = "#1e1f22", "#dbdee1", "#3a3c42", "#949ba4"
 PALETTE = ["#5865f2", "#57f287", "#fee75c", "#eb459e", "#ed4245", "#3ba5dc", "#f0a35e", "#b5bac1"]
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _persona_of(data: ChartData) -> dict[int, int]:
 def period_unit(data: ChartData) -> str:
     if not data.plays:
         return "year"
-    first = min(at for _, at, _ in data.plays)
+    first = min(at for _sid, at, _ in data.plays)
     return "year" if (data.now - first).days > 3 * 365 else "quarter"
 
 
@@ -87,12 +90,12 @@ def period_counts(data: ChartData) -> tuple[list[str], np.ndarray]:
     owner = _persona_of(data)
     n = len(data.personas)
     counts: Counter[tuple[str, int]] = Counter()
-    for sid, at, _ in data.plays:
+    for sid, at, _timed in data.plays:
         counts[(period_key(at.date(), unit), owner.get(sid, n))] += 1
     if not counts:
         return [], np.zeros((0, n + 1))
-    first = min(at for _, at, _ in data.plays).date()
-    last = max(data.now.date(), max(at for _, at, _ in data.plays).date())
+    first = min(at for _sid, at, _ in data.plays).date()
+    last = max(data.now.date(), max(at for _sid, at, _ in data.plays).date())
     periods: list[str] = []
     y, q = first.year, (first.month - 1) // 3
     while (y, q) <= (last.year, (last.month - 1) // 3):
@@ -110,12 +113,12 @@ def period_counts(data: ChartData) -> tuple[list[str], np.ndarray]:
 def draw_taste(data: ChartData, *, percent: bool = False) -> Figure:
     fig = Figure(figsize=(9, 4.6), dpi=110)       # no pyplot: nothing kept in a global figure registry
     ax = fig.subplots()
-    _style(fig, ax, "Your tastes over time" + (" (share of plays)" if percent else " (plays)"))
+    _style(fig, ax, _("Your tastes over time (share of plays)") if percent else _("Your tastes over time (plays)"))
     periods, table = period_counts(data)
     if not periods:
-        return _empty(fig, ax, "No history yet")
+        return _empty(fig, ax, _("No history yet"))
     values = table / np.maximum(table.sum(axis=1, keepdims=True), 1) * 100 if percent else table
-    names = [name for name, _ in data.personas] + ["other shows"]
+    names = [name for name, _members in data.personas] + [_("other shows")]
     current = period_key(data.now.date(), period_unit(data))
     xs = np.arange(len(periods))
     bottom = np.zeros(len(periods))
@@ -129,10 +132,10 @@ def draw_taste(data: ChartData, *, percent: bool = False) -> Figure:
             bars[-1].set_hatch("///")
             bars[-1].set_alpha(0.55)
         bottom += col
-    labels = [f"{p}\n(so far)" if p == current else p for p in periods]
+    labels = [f"{p}\n" + _("(so far)") if p == current else p for p in periods]
     step = max(1, len(periods) // 12)
     ax.set_xticks(xs[::step], labels[::step])
-    ax.set_ylabel("% of plays" if percent else "plays")
+    ax.set_ylabel(_("% of plays") if percent else _("plays"))
     return _finish_bars(fig, ax)
 
 
@@ -140,7 +143,7 @@ def hour_weekday_counts(data: ChartData) -> tuple[np.ndarray, int]:
     """(7 × 24 plays by local weekday and hour, plays left out for having no time of day)."""
     grid = np.zeros((7, 24))
     undated = 0
-    for _, at, timed in data.plays:
+    for _sid, at, timed in data.plays:
         if not timed:
             undated += 1
             continue
@@ -154,20 +157,21 @@ def draw_when(data: ChartData) -> Figure:
     ax = fig.subplots()
     grid, undated = hour_weekday_counts(data)
     tz = data.tz or "UTC"
-    _style(fig, ax, f"When you watch (plays by hour, {tz})")
+    _style(fig, ax, _("When you watch (plays by hour, {tz})").format(tz=tz))
     if not grid.any():
-        return _empty(fig, ax, "No plays with a time of day yet")
+        return _empty(fig, ax, _("No plays with a time of day yet"))
     # square-root colour scale: a habit of 5 plays stays visible next to a 100-play binge slot
     im = ax.imshow(grid, aspect="auto", cmap="magma", interpolation="nearest",
                    norm=PowerNorm(0.5, vmin=0, vmax=max(1.0, float(grid.max()))))
-    ax.set_yticks(range(7), DAYS)
+    ax.set_yticks(range(7), day_names())
     ax.set_xticks(range(0, 24, 3), [f"{h:02d}h" for h in range(0, 24, 3)])
     bar = fig.colorbar(im, ax=ax, pad=0.01)
     bar.ax.tick_params(colors=MUTED, labelsize=8)
-    bar.set_label("plays", color=MUTED)
+    bar.set_label(_("plays"), color=MUTED)
     if undated:
-        what = "1 play" if undated == 1 else f"{undated:,} plays"
-        ax.set_xlabel(f"{what} without a time of day (imports that give dates only) not shown")
+        ax.set_xlabel(ngettext("{n} play without a time of day (imports that give dates only) not shown",
+                               "{n} plays without a time of day (imports that give dates only) not shown",
+                               undated).format(n=f"{undated:,}"))
     fig.tight_layout()
     return fig
 
@@ -175,9 +179,9 @@ def draw_when(data: ChartData) -> Figure:
 def draw_map(data: ChartData) -> Figure:
     fig = Figure(figsize=(8, 6), dpi=110)       # no pyplot: nothing kept in a global figure registry
     ax = fig.subplots()
-    _style(fig, ax, "Your shows, by persona (closer = more alike)")
+    _style(fig, ax, _("Your shows, by persona (closer = more alike)"))
     if not data.coords:
-        return _empty(fig, ax, "Not enough shows for a map yet")
+        return _empty(fig, ax, _("Not enough shows for a map yet"))
     for g, (name, members) in enumerate(data.personas):
         pts = [data.coords[s] for s in members if s in data.coords]
         if pts:
@@ -216,12 +220,35 @@ def png(fig: Figure) -> bytes:
 
 
 def all_charts(data: ChartData) -> list[Chart]:
-    return [Chart("taste", "Your tastes over time", png(draw_taste(data))),
-            Chart("when", "When you watch", png(draw_when(data))),
-            Chart("map", "Your shows by persona", png(draw_map(data)))]
+    """The three charts, captioned in the person's language (drawn in it where the chart font has its letters)."""
+    captions = (_("Your tastes over time"), _("When you watch"), _("Your shows by persona"))
+    with drawable():
+        figures = (draw_taste(data), draw_when(data), draw_map(data))
+    return [Chart(name, caption, png(fig)) for name, caption, fig in zip(("taste", "when", "map"), captions, figures,
+                                                                          strict=True)]
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+@contextmanager
+def drawable() -> Iterator[None]:
+    """The words inside a chart in the person's language, but English where the chart font (DejaVu Sans, which
+    matplotlib ships) has no letters for it: Japanese would come out as empty boxes."""
+    with speaking(None if current() in NO_GLYPHS else current()):
+        yield
+
+
+NO_GLYPHS = frozenset({"ja", "zh", "ko"})
+
+
+def day_names() -> list[str]:
+    lang = current()
+    names = get_day_names("abbreviated", locale=lang if lang in LANGUAGES else "en")
+    return [str(names[i]) for i in range(7)]
+
+
+def month_names() -> list[str]:
+    lang = current()
+    names = get_month_names("abbreviated", locale=lang if lang in LANGUAGES else "en")
+    return [str(names[i]) for i in range(1, 13)]
 
 
 def draw_year(months: list[list[int]], names: list[str], title: str, last_month: int) -> Figure:
@@ -232,7 +259,7 @@ def draw_year(months: list[list[int]], names: list[str], title: str, last_month:
     _style(fig, ax, title)
     table = np.array(months[:last_month], dtype=float)
     if not table.any():
-        return _empty(fig, ax, "Nothing watched that year")
+        return _empty(fig, ax, _("Nothing watched that year"))
     xs = np.arange(len(table))
     bottom = np.zeros(len(table))
     for g, name in enumerate(names):
@@ -242,6 +269,6 @@ def draw_year(months: list[list[int]], names: list[str], title: str, last_month:
         colour = PALETTE[g % len(PALETTE)] if g < len(names) - 1 else MUTED
         ax.bar(xs, col, bottom=bottom, color=colour, label=name, width=0.8, edgecolor=BG, linewidth=0.5)
         bottom += col
-    ax.set_xticks(xs, MONTHS[:len(table)])
-    ax.set_ylabel("episodes")
+    ax.set_xticks(xs, month_names()[:len(table)])
+    ax.set_ylabel(_("episodes"))
     return _finish_bars(fig, ax)

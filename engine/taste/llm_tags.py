@@ -9,12 +9,14 @@ from pydantic import BaseModel, Field
 
 from engine.ports.llm import LlmPort, PromptTooLong
 from engine.store import Store
+from engine.values.i18n import N_
 from engine.values.meta import ShowMeta
 
 log = logging.getLogger(__name__)
 
-VOCABULARY = ("dark", "light", "cerebral", "comforting", "fast-paced", "slow-burn", "complex", "easy-going",
-              "emotional", "violent", "funny", "epic", "quirky", "tense", "romantic", "whimsical")
+VOCABULARY = (N_("dark"), N_("light"), N_("cerebral"), N_("comforting"), N_("fast-paced"), N_("slow-burn"),
+              N_("complex"), N_("easy-going"), N_("emotional"), N_("violent"), N_("funny"), N_("epic"), N_("quirky"),
+              N_("tense"), N_("romantic"), N_("whimsical"))     # marked: reasons name them in the person's language
 SYSTEM = ("Tag each TV show with 2-4 words describing its tone, pacing and complexity, chosen ONLY from this "
           f"list: {', '.join(VOCABULARY)}. Use the id given for each show.")
 

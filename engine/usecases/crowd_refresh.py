@@ -38,6 +38,7 @@ from engine.store import Store
 from engine.store.repos.crowd import decode
 from engine.usecases.public_graph import Budget, Member, PublicGraph
 from engine.values.errors import MultitudesError, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.models import PersonaReport, ShowIds, ShowRef
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class CrowdService:
     async def refresh(self, person_id: int, *, budget: int | None = None) -> RefreshReport:
         """Find this person's crowd again (at most ``budget`` requests, ``crowd.budget`` by default)."""
         if self.source is None:
-            raise MultitudesError("no Trakt", user_message="Similar people need Trakt configured.")
+            raise MultitudesError("no Trakt", user_message=_("Similar people need Trakt configured."))
         rep = RefreshReport()
         report = await self.personas.personas(person_id)
         now = self.clock.now()
@@ -177,7 +178,7 @@ class CrowdService:
         rows = [[(local[t], r, m.rated_at.get(t)) for t, r in m.ratings.items() if t in local] for m in members]
         liked: dict[int, int] = {}
         for row in rows:
-            for sid, r, _ in row:
+            for sid, r, _at in row:
                 if r >= crowds.LIKED and sid not in seen:
                     liked[sid] = liked.get(sid, 0) + 1
         top = sorted((s for s, n in liked.items() if n >= 2), key=lambda s: (-liked[s], s))

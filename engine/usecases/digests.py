@@ -14,6 +14,7 @@ from engine.store import Store
 from engine.usecases.alerts import AlertService, Notifier, in_quiet, tz_of
 from engine.values.alerts import Digest
 from engine.values.errors import MultitudesError
+from engine.values.i18n import speaking
 from engine.values.models import RecommendationList, RecommendRequest
 
 log = logging.getLogger(__name__)
@@ -50,26 +51,28 @@ class DigestService:
             if route is None:
                 continue
             notifier, target = route
-            y, w, _ = loc.isocalendar()
+            y, w, _day = loc.isocalendar()
             week = f"{y}-W{w:02d}"
             async with self.store.unit() as uow:
                 if not await uow.alerts.claim_digest(person.id, week, self.owner, now,
                                                      abandoned_before=now - timedelta(minutes=self.claim_minutes)):
                     continue
                 shown, started = await uow.events.shown_and_started(person.id, now - timedelta(days=7))
-            try:
-                picks: RecommendationList | None = await self.recommend(
-                    RecommendRequest(person.id, k=3, platform=notifier.platform))
-            except MultitudesError as e:
-                log.info("digest for person %s without picks: %s", person.id, e)
-                picks = None
+            with speaking(person.settings.lang):           # the picks' reasons, in their language
+                try:
+                    picks: RecommendationList | None = await self.recommend(
+                        RecommendRequest(person.id, k=3, platform=notifier.platform))
+                except MultitudesError as e:
+                    log.info("digest for person %s without picks: %s", person.id, e)
+                    picks = None
             digest = Digest(person.id, week, picks, tuple(await self.alerts.upcoming(person.id, days=7)), shown,
                             started)
             async with self.store.unit() as uow:
                 if not await uow.alerts.begin_digest(person.id, week, self.owner):
                     continue                                # computing took past the claim: another process has it
             try:
-                await notifier.send_digest(target, digest)
+                with speaking(person.settings.lang):
+                    await notifier.send_digest(target, digest)
             except Exception as e:   # one person's platform error must not stop the others
                 log.warning("digest to person %s failed: %s", person.id, type(e).__name__)
                 async with self.store.unit() as uow:

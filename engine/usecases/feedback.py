@@ -20,7 +20,8 @@ from engine.ports.trakt import TraktPort
 from engine.recommend.adapt import ArmStats
 from engine.store import Store
 from engine.store.records import EventOutcome
-from engine.values.errors import MultitudesError, ServiceUnavailable, TraktAccountLimit
+from engine.values.errors import MultitudesError, NotYours, ServiceUnavailable, TraktAccountLimit
+from engine.values.i18n import _
 from engine.values.models import OPPOSITE, FeedbackKind, Noted, ShowIds
 from engine.values.stats import Rate
 
@@ -103,15 +104,14 @@ class FeedbackService:
         try:
             kind = FeedbackKind(kind)
         except ValueError as e:
-            raise MultitudesError(f"feedback kind {kind!r}", user_message="Unknown feedback.") from e
+            raise MultitudesError(f"feedback kind {kind!r}", user_message=_("Unknown feedback.")) from e
         if kind is FeedbackKind.REQUESTED:         # only a request Seerr accepted records it (engine.usecases.media)
-            raise MultitudesError("requested by hand", user_message="Unknown feedback.")
+            raise MultitudesError("requested by hand", user_message=_("Unknown feedback."))
         stamp = at or self.clock.now()
         async with self.store.unit() as uow:
             ev = await uow.events.hold(event_id)
             if ev is None or ev.person_id != person_id:
-                raise MultitudesError(f"event {event_id} for person {person_id}",
-                                      user_message="That recommendation is not yours, or no longer exists.")
+                raise NotYours(f"event {event_id} for person {person_id}")
             have = await uow.feedback.state(person_id, event_id, kind)
             show = await uow.shows.get(ev.show_id)
             title = show.title if show is not None else None
@@ -174,12 +174,12 @@ class FeedbackService:
             await self.trakt.add_to_watchlist(person_id, ids)
         except TraktAccountLimit as e:
             raise TraktAccountLimit(
-                str(e), user_message="Saved here, but your Trakt watchlist is full (Trakt answered 420): remove "
-                                     "some shows there or go VIP, then add it again.") from e
+                str(e), user_message=_("Saved here, but your Trakt watchlist is full (Trakt answered 420): remove "
+                                     "some shows there or go VIP, then add it again.")) from e
         except ServiceUnavailable as e:
             raise MultitudesError(
-                str(e), user_message="Saved here; Trakt is not answering, so it is not on your Trakt watchlist "
-                                     "yet. Try the button again later.") from e
+                str(e), user_message=_("Saved here; Trakt is not answering, so it is not on your Trakt watchlist "
+                                     "yet. Try the button again later.")) from e
 
     async def attach_message(self, event_ids: Sequence[int], platform: str, message_ref: str) -> None:
         async with self.store.unit() as uow:
@@ -215,7 +215,7 @@ class FeedbackService:
     async def rates_by(self, person_id: int | None, bys: Sequence[str]) -> dict[str, list[Rate]]:
         bad = set(bys) - set(RATE_KEYS)
         if bad:
-            raise MultitudesError(f"by {bad}", user_message="Rates are by strategy, mode, persona, source or all.")
+            raise MultitudesError(f"by {bad}", user_message=_("Rates are by strategy, mode, persona, source or all."))
         async with self.store.read() as uow:
             outcomes = await uow.feedback.outcomes(person_id)
         return rates_of(outcomes, bys)

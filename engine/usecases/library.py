@@ -24,6 +24,7 @@ from engine.usecases.media import MediaServers
 from engine.usecases.personal_data import is_export
 from engine.usecases.sync import Progress, TraktSync
 from engine.values.errors import InvalidImport, MultitudesError, NotLinked, ServiceUnavailable
+from engine.values.i18n import _
 from engine.values.models import HistoryItem, ImportReport, SyncReport
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class LibraryService:
         if server:                             # the owner's media server, then Trakt too when both are linked
             assert self.media is not None
             if progress:
-                progress(f"reading your {self.media.kind} history")
+                progress(_("reading your {server} history").format(server=self.media.kind))
             rep = await self.media.sync(person_id)
         if linked:
             assert self.syncer is not None
@@ -79,7 +80,7 @@ class LibraryService:
 
     async def _enrich(self, person_id: int, progress: Progress | None = None) -> int:
         if progress:
-            progress("fetching show metadata")
+            progress(_("fetching show metadata"))
         try:
             await self.enricher.settle()            # what the sync started as its pages landed
             return await self.enricher.enrich(person_id)
@@ -91,7 +92,7 @@ class LibraryService:
                              ) -> ImportReport:
         if person_id in self._importing:
             raise MultitudesError("import running", user_message=(
-                "An import of yours is still running; I'll tell you when it's done, then send the next file."))
+                _("An import of yours is still running; I'll tell you when it's done, then send the next file.")))
         self._importing.add(person_id)
         try:
             return await self._import(person_id, name, data, profile)
@@ -101,7 +102,8 @@ class LibraryService:
     async def _import(self, person_id: int, name: str, data: bytes, profile: str | None) -> ImportReport:
         cfg = self.settings
         if len(data) > cfg.max_bytes:
-            raise InvalidImport(f"the file is {len(data):,} bytes; the limit is {cfg.max_bytes:,}.")
+            raise InvalidImport(_("the file is {n} bytes; the limit is {max_bytes}.").format(
+                n=f"{len(data):,}", max_bytes=f"{cfg.max_bytes:,}"))
         if data[:2] == b"\x1f\x8b":
             data = await asyncio.to_thread(gunzip_bounded, data, cfg.max_bytes)
         if self.restore is not None and is_export(data):     # a Multitudes export: the person comes back whole

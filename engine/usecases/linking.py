@@ -10,6 +10,7 @@ from engine.plumbing.clock import Clock
 from engine.ports.trakt import TraktPort
 from engine.store import Store
 from engine.values.errors import LinkPending, LinkSlowDown, NotLinked
+from engine.values.i18n import _
 from engine.values.models import DeviceLink
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class LinkingService:
 
     def _trakt(self) -> TraktPort:
         if self.trakt is None:
-            raise NotLinked("demo mode", user_message="Trakt is not configured on this bot (demo mode).")
+            raise NotLinked("demo mode", user_message=_("Trakt is not configured on this bot (demo mode)."))
         return self.trakt
 
     async def start(self, person_id: int) -> DeviceLink:
@@ -53,7 +54,7 @@ class LinkingService:
         trakt = self._trakt()
         pending = self._pending.get(person_id)
         if pending is None:
-            raise NotLinked("no link in progress", user_message="No link in progress: run /link first.")
+            raise NotLinked("no link in progress", user_message=_("No link in progress: run /link first."))
         try:
             tokens = await trakt.poll_device_token(pending.device_code)
         except LinkSlowDown:

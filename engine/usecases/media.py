@@ -29,7 +29,8 @@ from engine.ports.requests import SeerrPort, SonarrPort
 from engine.store import Store
 from engine.store.records import MediaLink
 from engine.store.repos.shows import lookup
-from engine.values.errors import MultitudesError, NotLinked, OutcomeUnknown
+from engine.values.errors import MultitudesError, NotLinked, NotYours, OutcomeUnknown
+from engine.values.i18n import _
 from engine.values.models import FeedbackKind, Play, ShowRef, SyncReport
 from engine.values.plans import Outcome, Requested, ServerLinkStart
 from engine.values.times import iso
@@ -66,11 +67,13 @@ class MediaServers:
     def _server(self, kind: str | None = None) -> MediaServerPort:
         if self.server is None:
             raise NotLinked("no media server", user_message=(
-                "This bot has no media server configured: its owner can add Jellyfin, Emby or Plex (see the README)."))
+                _(
+                    "This bot has no media server configured: its owner can add Jellyfin, Emby or Plex (see the "
+                    "README).")))
         if kind is not None and kind != self.server.kind:
             raise MultitudesError(f"server kind {kind}", user_message=(
-                f"This bot's media server is {NAMES[self.server.kind]}, not {kind.title()}: "
-                f"`/link {self.server.kind}`."))
+                _("This bot's media server is {NAMES}, not {value}: `/link {kind}`.").format(
+                    NAMES=NAMES[self.server.kind], value=kind.title(), kind=self.server.kind)))
         return self.server
 
     # -- linking ------------------------------------------------------------------------------------------------
@@ -85,8 +88,9 @@ class MediaServers:
             user = next((u for u in users if mapped in (u.name, u.id)), None)
             if user is None:
                 raise MultitudesError(f"mapped user {mapped!r} not on the server", user_message=(
-                    f"The owner mapped you to the {NAMES[server.kind]} user {mapped!r}, which that server does not "
-                    "have. Ask them to check `mediaserver.people`."))
+                    _(
+                        "The owner mapped you to the {NAMES} user {mapped}, which that server does not have. Ask "
+                        "them to check `mediaserver.people`.").format(NAMES=NAMES[server.kind], mapped=repr(mapped))))
             await self._attach(person_id, user)
             return ServerLinkStart(NAMES[server.kind], linked_as=user.name)
         code = await server.start_code()
@@ -98,7 +102,7 @@ class MediaServers:
         code = self._codes.get(person_id)
         if code is None:
             raise NotLinked("no server link in progress", user_message=(
-                f"No link in progress: run `/link {self.kind or 'jellyfin'}` first."))
+                _("No link in progress: run `/link {value}` first.").format(value=self.kind or 'jellyfin')))
         try:
             user = await self._server().code_user(code.secret)
         except NotLinked:
@@ -119,8 +123,9 @@ class MediaServers:
             holder = await uow.media.holder(kind, user.id)
             if holder is not None and holder != person_id:
                 raise MultitudesError("server user linked by someone else", user_message=(
-                    f"The {NAMES[kind]} user {user.name!r} is already linked to someone else here. If that is "
-                    "wrong, they can /unlink it, or the bot's owner can help."))
+                    _(
+                        "The {NAMES} user {name} is already linked to someone else here. If that is wrong, they can "
+                        "/unlink it, or the bot's owner can help.").format(NAMES=NAMES[kind], name=repr(user.name))))
             await uow.media.set_link(person_id, kind, user.id, user.name, self.clock.now())
 
     async def unlink(self, person_id: int) -> bool:
@@ -301,25 +306,24 @@ class MediaServers:
         for the people the owner allows). At most one request per person and show; a refusal, or the service out
         of reach, leaves no claim behind."""
         if self.seerr is None and self.sonarr is None:
-            raise MultitudesError("no requests", user_message="Requests are not set up on this bot (no Seerr or "
-                                  "Sonarr).")
+            raise MultitudesError("no requests", user_message=_("Requests are not set up on this bot (no Seerr or "
+                                  "Sonarr)."))
         now = self.clock.now()
         async with self.store.read() as uow:
             ev = await uow.events.get(event_id)
             if ev is None or ev.person_id != person_id:
-                raise MultitudesError(f"event {event_id} for person {person_id}",
-                                      user_message="That recommendation is not yours, or no longer exists.")
+                raise NotYours(f"event {event_id} for person {person_id}")
             show = await uow.shows.get(ev.show_id)
             link = await uow.media.link(person_id)
             before = await uow.media.request_outcome(person_id, ev.show_id)
         if show is None:
-            raise MultitudesError("no show", user_message="That show is no longer known here.")
+            raise MultitudesError("no show", user_message=_("That show is no longer known here."))
         if before is not None:
             return Requested(show.title, Outcome.ALREADY)
         if self.seerr is not None and link is None:
             raise NotLinked("no server link", user_message=(
-                "Link your media server first (`/link jellyfin`, `/link emby` or `/link plex`): requests are made as "
-                "your own Seerr user."))
+                _("Link your media server first (`/link jellyfin`, `/link emby` or `/link plex`): requests are made as "
+                "your own Seerr user.")))
         if self.seerr is None and not await self._allowed(person_id):
             return Requested(show.title, Outcome.REFUSED)
         if show.ids.tmdb is None and (self.seerr is not None or show.ids.tvdb is None):

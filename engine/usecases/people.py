@@ -18,6 +18,7 @@ from engine.ports.trakt import TraktPort
 from engine.store import Store
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError, UnknownPerson
+from engine.values.i18n import _
 from engine.values.languages import language_tag
 from engine.values.models import SETTING_NAMES, Person, PersonSettings
 
@@ -35,8 +36,9 @@ def region_code(text: str) -> str:
     close = vocabulary.suggest(text, by_name, limit=2, cutoff=80.0) if len(text.strip()) > 3 else []
     names = [by_name[c] for c in close]
     raise MultitudesError(f"region {text!r}", user_message=(
-        f"{text!r} is not a country I know." + vocabulary.did_you_mean([f"region:{c} ({known[c]})" for c in names])
-        + ("" if names else " Use a two-letter code, e.g. region:GB, region:DE or region:US.")))
+        _("{text} is not a country I know.").format(text=repr(text)) + vocabulary.did_you_mean(
+            [f"region:{c} ({known[c]})" for c in names])
+        + ("" if names else " " + _("Use a two-letter code, e.g. region:GB, region:DE or region:US."))))
 
 
 class PeopleService:
@@ -104,13 +106,15 @@ class PeopleService:
         with a clear message and change nothing."""
         bad = set(changes) - set(SETTING_NAMES)
         if bad:
-            raise MultitudesError(f"settings {bad}", user_message=f"Unknown setting(s): {', '.join(sorted(bad))}.")
+            raise MultitudesError(f"settings {bad}", user_message=_("Unknown setting(s): {value}.").format(
+                value=', '.join(sorted(bad))))
         tz = changes.get("timezone")
         if tz is not None:
             try:
                 ZoneInfo(str(tz))
             except (ZoneInfoNotFoundError, ValueError) as e:
-                raise MultitudesError(f"tz {tz}", user_message=f"{tz!r} is not a time zone (e.g. Europe/Paris).") from e
+                raise MultitudesError(f"tz {tz}", user_message=_("{tz} is not a time zone (e.g. Europe/Paris).").format(
+                    tz=repr(tz))) from e
         if changes.get("region") is not None:
             changes["region"] = region_code(str(changes["region"]))
         if changes.get("lang") is not None:
@@ -128,7 +132,8 @@ class PeopleService:
             except ValidationError as e:
                 first = e.errors(include_url=False)[0]
                 where = ".".join(str(x) for x in first["loc"])
-                raise MultitudesError(str(e), user_message=f"That setting is not valid ({where}: {first['msg']}).") \
+                raise MultitudesError(str(e), user_message=_("That setting is not valid ({where}: {first}).").format(
+                    where=where, first=first['msg'])) \
                     from e
             await uow.people.save_settings(person_id, new)
         if "share_cowatch" in changes:      # consent changed: the next list is built on the new population

@@ -32,6 +32,7 @@ from engine.store.repos.personal import ref
 from engine.store.unit import Unit
 from engine.taste.service import PersonaService
 from engine.values.errors import InvalidImport
+from engine.values.i18n import _
 from engine.values.models import AlertKind, FeedbackKind, ImportReport, Mode, PersonSettings, Play
 from engine.values.times import iso, parse_ts
 
@@ -199,19 +200,21 @@ def parse(data: bytes, max_rows: int) -> ExportIn:
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise InvalidImport("it looks like a Multitudes export but is not valid JSON.") from e
+        raise InvalidImport(_("it looks like a Multitudes export but is not valid JSON.")) from e
     if isinstance(raw, dict) and raw.get("format") == FORMAT and raw.get("version") != VERSION:
-        raise InvalidImport(f"it is a Multitudes export of version {str(raw.get('version'))[:10]}; this Multitudes "
-                            f"reads version {VERSION}.")
+        raise InvalidImport(_("it is a Multitudes export of version {value}; this Multitudes reads version "
+                              "{version}.").format(value=str(raw.get("version"))[:10], version=VERSION))
     rows = sum(len(v) for v in raw.values() if isinstance(v, list)) if isinstance(raw, dict) else 0
     if rows > max_rows:
-        raise InvalidImport(f"it has {rows:,} rows; the limit is {max_rows:,}.")
+        raise InvalidImport(_("it has {rows} rows; the limit is {max_rows}.").format(
+            rows=f"{rows:,}", max_rows=f"{max_rows:,}"))
     try:
         return ExportIn.model_validate(raw)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
-        raise InvalidImport(f"{where}: {first['msg']} ({e.error_count()} problems in all).") from e
+        raise InvalidImport(_("{where}: {first} ({value} problems in all).").format(
+            where=where, first=first['msg'], value=e.error_count())) from e
 
 
 class PersonalData:
@@ -312,7 +315,8 @@ class PersonalData:
             try:
                 ZoneInfo(person.timezone)
             except (ZoneInfoNotFoundError, ValueError) as e:
-                raise InvalidImport(f"person.timezone: {person.timezone[:40]!r} is not a time zone.") from e
+                raise InvalidImport(_("person.timezone: {timezone} is not a time zone.").format(
+                    timezone=repr(person.timezone[:40]))) from e
         if not person.settings:
             return None
         # what belongs to a place stays there: consent to share, opt-ins per chat, where alerts go
@@ -321,7 +325,8 @@ class PersonalData:
             return PersonSettings.model_validate({**mine, "timezone": person.timezone})
         except ValidationError as e:
             first = e.errors()[0]
-            raise InvalidImport(f"person.settings.{'.'.join(str(x) for x in first['loc'])}: {first['msg']}.") from e
+            raise InvalidImport(_("person.settings.{value}: {first}.").format(
+                value='.'.join(str(x) for x in first['loc']), first=first['msg'])) from e
 
 
 @dataclass

@@ -26,15 +26,16 @@ from engine.plumbing.config import SyncSettings
 from engine.plumbing.http import counting
 from engine.store import Store
 from engine.values.errors import MultitudesError, SyncInProgress, TraktReauthRequired, TraktRenewalLost
+from engine.values.i18n import N_
 from engine.values.models import SyncReport
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[int, str], Awaitable[bool]]
 
-RELINK_NOTICE = ("Your Trakt authorisation was revoked or has expired, so I unlinked your account and stopped "
+RELINK_NOTICE = N_("Your Trakt authorisation was revoked or has expired, so I unlinked your account and stopped "
                  "syncing it. Run /link to connect it again; nothing you did here is lost.")
-RENEWAL_LOST_NOTICE = ("Trakt renewed your link while it was not answering me, so I never got the new keys and "
+RENEWAL_LOST_NOTICE = N_("Trakt renewed your link while it was not answering me, so I never got the new keys and "
                        "stopped syncing. Run /link to connect it again; nothing you did here is lost.")
 
 

@@ -11,14 +11,17 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from matplotlib.figure import Figure
+
 from engine.plumbing.clock import Clock
 from engine.plumbing.compute import offload
 from engine.store import Store
-from engine.taste.chart import draw_year, png
+from engine.taste.chart import draw_year, drawable, png
 from engine.taste.history import PersonHistory
 from engine.taste.service import PersonaService, load_history
 from engine.taste.temporal import local
 from engine.values.errors import MultitudesError
+from engine.values.i18n import _
 from engine.values.meta import ShowMeta
 from engine.values.models import Chart, PersonaReport
 from engine.values.plans import TasteShift, YearReview
@@ -47,8 +50,9 @@ def review(history: PersonHistory, metas: Mapping[int, ShowMeta], report: Person
     years = tuple(sorted(per_year))
     if not this:
         raise MultitudesError(f"no plays in {year}", user_message=(
-            f"Nothing in your history for {year}." + (f" Your years: {', '.join(map(str, years))}." if years
-                                                      else " Sync or import your history first.")))
+            _("Nothing in your history for {year}.").format(year=year) + " " + (
+                _("Your years: {years}.").format(years=", ".join(map(str, years))) if years
+                else _("Sync or import your history first."))))
     episodes = len(this)
     shows = Counter(sid for sid, _, _ in this)
     runtimes = [metas[sid].runtime if sid in metas and metas[sid].runtime else None for sid, _, _ in this]
@@ -127,17 +131,29 @@ class ReviewService:
         now = self.clock.now()
         wanted = year if year is not None else local(now, history.timezone).year
         if not 1950 <= wanted <= local(now, history.timezone).year:
-            raise MultitudesError(f"year {wanted}", user_message=(
-                f"{wanted} is not a year I can look back on: pick one up to {local(now, history.timezone).year}."))
+            raise MultitudesError(f"year {wanted}", user_message=_(
+                "{year} is not a year I can look back on: pick one up to {last}.").format(
+                year=wanted, last=local(now, history.timezone).year))
         got = await offload(review, history, metas, report, wanted, now)
         chart = await offload(_chart, history, report, got, now)
         return replace(got, chart=chart)
 
 
 def _chart(history: PersonHistory, report: PersonaReport, r: YearReview, now: datetime) -> Chart:
+    caption = _year_title(r)
+    with drawable():                            # the words drawn in the person's language where the font has them
+        return Chart("year", caption, png(_draw(history, report, r, now)))
+
+
+def _year_title(r: YearReview) -> str:
+    return (_("Your {year} so far — episodes a month, by taste") if r.so_far
+            else _("Your {year} — episodes a month, by taste")).format(year=r.year)
+
+
+def _draw(history: PersonHistory, report: PersonaReport, r: YearReview, now: datetime) -> Figure:
     tz = history.timezone
     owner = {sid: i for i, p in enumerate(report.personas) for sid in p.member_ids}
-    names = [p.name for p in report.personas] + ["other shows"]
+    names = [p.name for p in report.personas] + [_("other shows")]
     months = [[0] * len(names) for _ in range(12)]
     for sid, s in history.shows.items():
         for w in s.watches:
@@ -145,5 +161,4 @@ def _chart(history: PersonHistory, report: PersonaReport, r: YearReview, now: da
             if at.year == r.year:
                 months[at.month - 1][owner.get(sid, len(names) - 1)] += 1
     last = local(now, tz).month if r.so_far else 12
-    title = f"Your {r.year}" + (" so far" if r.so_far else "") + " — episodes a month, by taste"
-    return Chart("year", title, png(draw_year(months, names, title, last)))
+    return draw_year(months, names, _year_title(r), last)

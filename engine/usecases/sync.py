@@ -28,6 +28,7 @@ from engine.ports.trakt import TraktPort
 from engine.store import Store, Unit
 from engine.store.records import SyncState
 from engine.values.errors import SyncInProgress
+from engine.values.i18n import N_, _
 from engine.values.models import Play, ShowIds, ShowRef, SyncReport
 from engine.values.times import iso
 
@@ -45,6 +46,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("hidden", "shows", "hidden_at"),
     ("dropped", "shows", "dropped_at"),
 )
+SECTION_WORDS = (N_("settings"), N_("history"), N_("ratings"), N_("watchlist"), N_("hidden"), N_("dropped"))
 
 
 def _stamp(acts: dict[str, Any], group: str, key: str) -> str | None:
@@ -151,7 +153,7 @@ class TraktSync:
         counts: dict[str, int] = {}
 
         async def section(name: str, stamp: str | None) -> None:
-            progress(f"syncing {name}")
+            progress(_("syncing {section}").format(section=_(name)))
             counts.update(await getattr(self, f"_sync_{name}")(person_id, stamp, state))
 
         # the sections are independent (each commits its own rows and its own mark): read them side by side, so

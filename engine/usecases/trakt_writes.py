@@ -20,7 +20,15 @@ from engine.ports.trakt import TraktPort
 from engine.store import Store
 from engine.store.records import ShowRecord
 from engine.values import vocabulary
-from engine.values.errors import MultitudesError, NotLinked, OutcomeUnknown, ServiceUnavailable, TraktReauthRequired
+from engine.values.errors import (
+    MultitudesError,
+    NotLinked,
+    NotYours,
+    OutcomeUnknown,
+    ServiceUnavailable,
+    TraktReauthRequired,
+)
+from engine.values.i18n import _
 
 log = logging.getLogger(__name__)
 WATCHED = "watched"
@@ -53,13 +61,13 @@ class TraktWriter:
         """Rate one of the person's shows (one they played or were shown), 1–10, or remove the rating: here, and
         on Trakt with ``trakt:write``. ``event_id``: the pick a rating button was under (``title`` unused)."""
         if rating is not None and not 1 <= rating <= 10:
-            raise MultitudesError(f"rating {rating}", user_message="A rating goes from 1 to 10 (or `remove`).")
+            raise MultitudesError(f"rating {rating}", user_message=_("A rating goes from 1 to 10 (or `remove`)."))
         if event_id is not None:
             async with self.store.read() as uow:
                 ev = await uow.events.get(event_id)
                 got = await uow.shows.get(ev.show_id) if ev is not None and ev.person_id == person_id else None
             if got is None:
-                raise MultitudesError(f"rate event {event_id}", user_message="That recommendation is not yours.")
+                raise NotYours(f"rate event {event_id}")
             return await self._rate(person_id, got, rating)
         async with self.store.read() as uow:
             mine = await uow.history.played_shows(person_id)
@@ -72,7 +80,7 @@ class TraktWriter:
         if not found:
             close = vocabulary.suggest(title, [r.title for r in shows.values()])
             raise MultitudesError(f"rate {title!r}", user_message=(
-                f"You have not watched or been shown a show called {title[:60]!r}."
+                _("You have not watched or been shown a show called {title}.").format(title=repr(title[:60]))
                 + vocabulary.did_you_mean(close, quote="\"")))
         return await self._rate(person_id, max(found, key=lambda r: r.year or 0), rating)
 
@@ -85,12 +93,13 @@ class TraktWriter:
         assert self.trakt is not None
         ids = show.trusted_ids
         if not (ids.trakt or ids.tmdb or ids.imdb):
-            return Rated(show.title, rating, False, "Trakt does not know this show by any id I trust.")
+            return Rated(show.title, rating, False, _("Trakt does not know this show by any id I trust."))
         try:
             await self.trakt.rate(person_id, ids, rating, now)
         except (ServiceUnavailable, TraktReauthRequired, NotLinked) as e:
             log.info("rating not written to Trakt: %s", type(e).__name__)
-            return Rated(show.title, rating, False, "Saved here; Trakt is not answering, so it is not on Trakt yet.")
+            return Rated(show.title, rating, False,
+                         _("Saved here; Trakt is not answering, so it is not on Trakt yet."))
         return Rated(show.title, rating, True)
 
     async def can_mark(self, person_id: int, event_id: int) -> bool:
@@ -108,30 +117,34 @@ class TraktWriter:
         on Trakt, once; (title, episodes Trakt added)."""
         if not await self.writes(person_id):
             raise MultitudesError("trakt writes off", user_message=(
-                "Writing to Trakt is off: `/settings trakt:write` turns it on (you need to be linked)."))
+                _("Writing to Trakt is off: `/settings trakt:write` turns it on (you need to be linked).")))
         assert self.trakt is not None
         async with self.store.unit() as uow:
             ev = await uow.events.get(event_id)
             if ev is None or ev.person_id != person_id:
-                raise MultitudesError(f"event {event_id}", user_message="That recommendation is not yours.")
+                raise NotYours(f"event {event_id}")
             show = await uow.shows.get(ev.show_id)
             claimed = await uow.feedback.claim_write(person_id, ev.show_id, WATCHED, self.clock.now())
-        title = show.title if show is not None else "that show"
+        title = show.title if show is not None else _("that show")
         if not claimed:
-            raise MultitudesError("already marked", user_message=f"{title} is already marked watched on Trakt.")
+            raise MultitudesError("already marked",
+                                  user_message=_("{title} is already marked watched on Trakt.").format(title=title))
         ids = show.trusted_ids if show is not None else None
         if ids is None or not (ids.trakt or ids.tmdb or ids.imdb):
             await self._release(person_id, ev.show_id)
-            raise MultitudesError("no ids", user_message=f"Trakt does not know {title} by any id I trust.")
+            raise MultitudesError("no ids", user_message=_("Trakt does not know {title} by any id I trust.").format(
+                title=title))
         try:
             added = await self.trakt.mark_watched(person_id, ids, upto)
         except OutcomeUnknown as e:                 # it may have landed: never sent twice
-            raise MultitudesError(str(e), user_message=(
-                f"Trakt did not confirm marking {title}. Look at your Trakt history; I will not send it twice.")) from e
+            raise MultitudesError(str(e), user_message=_(
+                "Trakt did not confirm marking {title}. Look at your Trakt history; I will not send it twice.").format(
+                title=title)) from e
         except (ServiceUnavailable, TraktReauthRequired, NotLinked) as e:
             await self._release(person_id, ev.show_id)
             raise MultitudesError(str(e), user_message=(
-                f"Trakt is not answering, so {title} is not marked there; try again later.")) from e
+                _("Trakt is not answering, so {title} is not marked there; try again later.").format(
+                    title=title))) from e
         return title, added
 
     async def _release(self, person_id: int, show_id: int) -> None:

@@ -29,6 +29,7 @@ from engine.taste.temporal import BINGE, WEEKLY, local, show_style
 from engine.usecases.feedback import FeedbackService
 from engine.values.errors import MultitudesError, NotLinked, ServiceUnavailable, TraktReauthRequired
 from engine.values.filters import passes
+from engine.values.i18n import N_, _, day, ngettext
 from engine.values.meta import ShowMeta
 from engine.values.models import Filters, Mode, RecommendRequest
 from engine.values.plans import MAX_TONIGHT, MIN_TONIGHT, CalendarFile, NextUp, PlanItem, Tonight
@@ -37,6 +38,11 @@ IN_PROGRESS_DAYS = 180      # a show counts as in progress when played this clos
 BINGE_CAP = 4               # episodes of one show in one evening, at most
 SHORTEST_PICK = 20          # below this many minutes left, no new show is suggested
 DAYPARTS = ((5, "morning"), (12, "afternoon"), (17, "evening"), (23, "night"))
+
+
+USUALLY = {"morning": N_("you usually watch it in the morning"),
+           "afternoon": N_("you usually watch it in the afternoon"),
+           "evening": N_("you usually watch it in the evening"), "night": N_("you usually watch it in the night")}
 
 
 def daypart(hour: int) -> str:
@@ -92,7 +98,7 @@ class Watching:
         episode with its exact time from Trakt's calendar of their shows where they linked Trakt, and TMDB's next
         announced episode (a date) for the shows Trakt did not list."""
         if not 1 <= days <= 366:
-            raise MultitudesError(f"calendar {days}", user_message="A calendar covers 1 to 366 days.")
+            raise MultitudesError(f"calendar {days}", user_message=_("A calendar covers 1 to 366 days."))
         now = self.clock.now()
         async with self.store.read() as uow:
             person = await uow.people.get(person_id)
@@ -108,9 +114,9 @@ class Watching:
                 entries = await self._trakt_calendar(person_id, now, days)
             except (ServiceUnavailable, TraktReauthRequired, NotLinked) as failed:
                 entries = []
-                note = ("Trakt did not answer, so this holds only the next episode TMDB announces for each show "
-                        "(dates, no times)." if isinstance(failed, ServiceUnavailable) else
-                        "Trakt no longer accepts your link (/link again), so this holds TMDB's dates only.")
+                note = (_("Trakt did not answer, so this holds only the next episode TMDB announces for each show "
+                          "(dates, no times).") if isinstance(failed, ServiceUnavailable) else
+                        _("Trakt no longer accepts your link (/link again), so this holds TMDB's dates only."))
             async with self.store.read() as uow:
                 known = await uow.shows.by_trakt_ids(e.show.ids.trakt for e in entries if e.show.ids.trakt)
             for e in entries:
@@ -177,9 +183,9 @@ class Watching:
         the ones usually watched at this hour first, then — where time is left — one new pick whose episodes fit.
         The plan never runs over the time asked for."""
         if not MIN_TONIGHT <= minutes <= MAX_TONIGHT:
-            raise MultitudesError(f"tonight {minutes}", user_message=(
-                f"Give me between {MIN_TONIGHT} minutes and {MAX_TONIGHT // 60} hours, e.g. `tonight 90m` or "
-                "`tonight 2h`."))
+            raise MultitudesError(f"tonight {minutes}", user_message=_(
+                "Give me between {low} minutes and {high} hours, e.g. `tonight 90m` or `tonight 2h`.").format(
+                low=MIN_TONIGHT, high=MAX_TONIGHT // 60))
         filters = filters or Filters()
         async with self.store.read() as uow:
             person = await uow.people.get(person_id)
@@ -216,27 +222,29 @@ class Watching:
         note = None
         if not items and pick is None:
             shortest = min((n.runtime for n in too_long if n.runtime), default=None)
-            note = (f"Nothing fits in {minutes} minutes: the shortest episode of your shows in progress runs "
-                    f"{shortest} minutes, and no new show I would suggest is that short." if shortest else
-                    f"Nothing fits in {minutes} minutes that I can stand behind right now.")
+            note = (_("Nothing fits in {n} minutes: the shortest episode of your shows in progress runs {shortest} "
+                      "minutes, and no new show I would suggest is that short.") if shortest else
+                    _("Nothing fits in {n} minutes that I can stand behind right now.")).format(
+                n=minutes, shortest=shortest)
         return Tonight(minutes, tuple(items), pick, pick_minutes, note)
 
     @staticmethod
     def _why(n: NextUp, count: int, habit: float, part: str) -> str:
         bits = []
         if n.style == BINGE:
-            left = f", {n.left} aired episode{'' if n.left == 1 else 's'} left in the season" if n.left else ""
-            bits.append(f"you binge this one{left}")
+            bits.append(ngettext("you binge this one, {n} aired episode left in the season",
+                                 "you binge this one, {n} aired episodes left in the season", n.left).format(n=n.left)
+                        if n.left else _("you binge this one"))
         elif n.style == WEEKLY:
-            bits.append("an episode a week is how you watch it" + (
-                f"; out since {n.aired_at:%a %b %d}" if n.aired_at is not None and n.aired_at > n.last_watched
-                else ""))
+            bits.append(_("an episode a week is how you watch it") + (
+                "; " + _("out since {day}").format(day=day(n.aired_at))
+                if n.aired_at is not None and n.aired_at > n.last_watched else ""))
         else:
-            bits.append(f"you last watched it on {n.last_watched:%b %d}")
+            bits.append(_("you last watched it on {day}").format(day=day(n.last_watched, "MMM dd")))
         if habit >= 0.5:
-            bits.append(f"you usually watch it in the {part}")
+            bits.append(_(USUALLY.get(part, part)))
         if n.new_season and n.episode is not None:
-            bits.append("a new season starts")
+            bits.append(_("a new season starts"))
         return "; ".join(bits)
 
     async def _hour_share(self, person_id: int, show_ids: list[int], tz: str | None, part: str) -> dict[int, float]:

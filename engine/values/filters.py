@@ -12,19 +12,27 @@ from dataclasses import dataclass, field
 
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError
+from engine.values.i18n import N_, _
 from engine.values.meta import ShowMeta
 from engine.values.models import Filters
 
 FILTER_KEYS = frozenset({"genre", "anime", "runtime", "lang", "language", "provider", "status"})
 YES = frozenset({"yes", "y", "true", "only", "1", "on"})
 NO = frozenset({"no", "n", "false", "none", "0", "off"})
-FILTERS_HINT = "Filters look like `genre:-horror anime:no runtime:<45 lang:en provider:Netflix status:airing`."
+FILTERS_HINT = N_("Filters look like `genre:-horror anime:no runtime:<45 lang:en provider:Netflix status:airing`.")
 _NUMBER = re.compile(r"[0-9]{1,4}")          # ASCII digits only: "²".isdigit() is True, int("²") is not
 
 
 class FilterError(MultitudesError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, user_message=f"{detail} {FILTERS_HINT}")
+    """``detail`` in the person's language; ``complete``: it is the whole answer (a "did you mean", the genres)."""
+
+    def __init__(self, detail: str, *, complete: bool = False) -> None:
+        super().__init__(detail)
+        self.detail, self.complete = detail, complete
+
+    @property
+    def user_message(self) -> str:
+        return f"{self.detail} {_(FILTERS_HINT)}"
 
 
 def number(text: str) -> int | None:
@@ -49,39 +57,42 @@ class FilterBuilder:
         if key == "genre":
             name = val.lstrip("+-").strip().lower()
             if not name:
-                raise FilterError(f"genre:{val} names no genre.")
+                raise FilterError(_("genre:{value} names no genre.").format(value=val))
             slug = vocabulary.genre(name)
             if slug is None:
                 close = vocabulary.suggest(name, [*vocabulary.GENRES, *vocabulary.GENRE_ALIASES])
                 close = list(dict.fromkeys(vocabulary.genre(c) or c for c in close))
-                raise FilterError(f"I don't know the genre {name!r}." + (vocabulary.did_you_mean(
-                    [f"genre:{val[:1] if val[:1] in '+-' else ''}{c}" for c in close])
-                    or " Genres look like genre:+comedy, genre:+crime, genre:-horror or genre:+science-fiction."))
+                sign = val[:1] if val[:1] in "+-" else ""
+                raise FilterError(_("I don't know the genre {name}.").format(name=repr(name)) + (
+                    vocabulary.did_you_mean([f"genre:{sign}{c}" for c in close])
+                    or " " + _("Genres look like genre:+comedy, genre:+crime, genre:-horror or "
+                               "genre:+science-fiction.")), complete=True)
             (self.genres_out if val.startswith("-") else self.genres_in).append(slug)
         elif key == "anime":
             if val.lower() not in YES | NO:
-                raise FilterError(f"anime:{val} should be anime:yes or anime:no.")
+                raise FilterError(_("anime:{value} should be anime:yes or anime:no.").format(value=val))
             self.anime = val.lower() in YES
         elif key == "runtime":
             op, n = val[:1], number(val[1:])
             if op not in ("<", ">") or n is None:
-                raise FilterError(f"runtime:{val} should look like runtime:<45 or runtime:>20.")
+                raise FilterError(_("runtime:{value} should look like runtime:<45 or runtime:>20.").format(value=val))
             if op == "<":
                 self.max_runtime = n
             else:
                 self.min_runtime = n
         elif key in ("lang", "language"):
             if not re.fullmatch(r"[A-Za-z]{2,3}", val):
-                raise FilterError(f"lang:{val} should be a language code such as lang:en or lang:ja.")
+                raise FilterError(_("lang:{value} should be a language code such as lang:en or lang:ja.").format(
+                    value=val))
             self.language = val.lower()
         elif key == "provider":
             self.provider = val.strip()[:60] or None
         elif key == "status":
             if val.lower() not in ("airing", "ended"):
-                raise FilterError(f"status:{val} should be status:airing or status:ended.")
+                raise FilterError(_("status:{value} should be status:airing or status:ended.").format(value=val))
             self.status = val.lower()
         else:
-            raise FilterError(f"I don't know the filter {key}:.")
+            raise FilterError(_("I don't know the filter {key}:.").format(key=key))
 
     def build(self) -> Filters:
         return Filters(tuple(dict.fromkeys(self.genres_in)), tuple(dict.fromkeys(self.genres_out)), self.anime,
@@ -93,7 +104,7 @@ def parse_filter_tokens(tokens: Iterable[str]) -> Filters:
     for tok in tokens:
         key, sep, val = tok.partition(":")
         if not sep or not val:
-            raise FilterError(f"“{tok}” is not a filter.")
+            raise FilterError(_("“{token}” is not a filter.").format(token=tok))
         b.add(key, val)
     return b.build()
 

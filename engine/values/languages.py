@@ -10,6 +10,7 @@ from babel import Locale, UnknownLocaleError
 
 from engine.values import vocabulary
 from engine.values.errors import MultitudesError
+from engine.values.i18n import LANGUAGES, _, current
 
 # languages whose own names are understood too (TMDB's most translated ones); English names cover every language
 NATIVE = ("ar", "bg", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fr", "he", "hi", "hu", "id", "it", "ja", "ko",
@@ -51,15 +52,18 @@ def language_tag(text: str) -> str:
         return tag
     close = vocabulary.suggest(text, list(_by_name()), limit=3, cutoff=80.0) if len(text.strip()) > 2 else []
     raise MultitudesError(f"lang {text!r}", user_message=(
-        f"{text[:40]!r} is not a language I know." + (vocabulary.did_you_mean([f"lang:{c}" for c in close]) or
-                                                       " Use a code or a name, e.g. lang:fr, lang:de or lang:日本語.")))
+        _("{text} is not a language I know.").format(text=repr(text[:40]))
+        + (vocabulary.did_you_mean([f"lang:{c}" for c in close])
+           or " " + _("Use a code or a name, e.g. lang:fr, lang:de or lang:日本語."))))
 
 
 def language_name(tag: str) -> str:
-    """``fr`` -> ``French (français)``; an unknown tag as it is."""
+    """``fr`` -> ``French (français)`` (the first name in the interface's language: ``français`` alone for a French
+    speaker); an unknown tag as it is."""
     try:
         loc = Locale.parse(tag.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         return tag
-    english, own = loc.get_display_name("en") or tag, loc.get_display_name(loc)
-    return english if not own or own == english else f"{english} ({own})"
+    theirs = loc.get_display_name(current() if current() in LANGUAGES else "en") or tag
+    own = loc.get_display_name(loc)
+    return theirs if not own or own == theirs else f"{theirs} ({own})"

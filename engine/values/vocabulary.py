@@ -17,6 +17,8 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process, utils
 
+from .i18n import _
+
 # Trakt's show genres (GET /genres/shows) and the slugs TMDB's TV genres map to: what a genre: filter can name
 GENRES = frozenset({
     "action", "adventure", "animation", "anime", "biography", "children", "comedy", "crime", "documentary",
@@ -58,7 +60,7 @@ def countries() -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            code, _, name = line.partition("\t")
+            code, _sep, name = line.partition("\t")
             out[code.strip().upper()] = name.strip()
     return out
 
@@ -108,7 +110,9 @@ def did_you_mean(options: list[str], quote: str = "") -> str:
     if not options:
         return ""
     shown = [f"{quote}{o}{quote}" for o in options]
-    return " Did you mean " + (shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]) + "?"
+    if len(shown) == 1:
+        return " " + _("Did you mean {option}?").format(option=shown[0])
+    return " " + _("Did you mean {options} or {last}?").format(options=", ".join(shown[:-1]), last=shown[-1])
 
 
 # -- streaming services ------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from engine.values.errors import (
     TraktRenewalLost,
     TraktVipRequired,
 )
+from engine.values.i18n import _
 from engine.values.models import DeviceLink
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class TraktSession:
         if tok is None:
             tok = await self.vault.load(person_id)
             if tok is None:
-                raise TraktReauthRequired("no tokens stored", user_message="Link your Trakt account first: /link")
+                raise TraktReauthRequired("no tokens stored", user_message=_("Link your Trakt account first: /link"))
             self._cache[person_id] = tok
         if tok.expires_at - timedelta(seconds=self.settings.refresh_margin_s) <= self.clock.now():
             tok = await self._refresh(person_id, tok.generation)
@@ -205,7 +206,8 @@ class TraktSession:
             )
         if code == 426:
             raise TraktVipRequired(f"426 on {path}")
-        raise MultitudesError(f"Trakt answered {code} on {path}", user_message=f"Trakt refused the request ({code}).")
+        raise MultitudesError(f"Trakt answered {code} on {path}",
+                              user_message=_("Trakt refused the request ({code}).").format(code=code))
 
     async def request(self, method: str, path: str, *, person_id: int | None = None,
                       params: dict[str, Any] | None = None, json: Any = None,

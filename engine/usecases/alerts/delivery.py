@@ -22,6 +22,7 @@ from engine.usecases.alerts.values import (
     typed,
     tz_of,
 )
+from engine.values.i18n import _, speaking
 from engine.values.models import AlertKind, Person, PersonSettings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class AlertDelivery:
             if not await uow.alerts.begin(r.id, self.owner):
                 return "lost"
         try:
-            ref = await notifier.send_alert(target, typed(r))
+            with speaking(prefs.lang):                     # in their language, like everything they read
+                ref = await notifier.send_alert(target, typed(r))
         except Exception as e:   # a platform error must not stop the others; retried a few times
             attempts = r.attempts + 1
             async with self.store.unit() as uow:
@@ -94,7 +96,8 @@ class AlertDelivery:
         return "sent"
 
     async def notify(self, person_id: int, text: str, notifiers: Mapping[str, Notifier]) -> bool:
-        """Tell a person something where their alerts go; False when no front end reaches them now."""
+        """Tell a person something where their alerts go (``text``: a catalogue message, read in their language);
+        False when no front end reaches them now."""
         async with self.store.read() as uow:
             person = await uow.people.get(person_id)
         if person is None:
@@ -103,7 +106,8 @@ class AlertDelivery:
         if route is None:
             return False
         notifier, target = route
-        await notifier.send_notice(target, text)
+        with speaking(person.settings.lang):
+            await notifier.send_notice(target, _(text))
         return True
 
     async def route(self, person_id: int, prefs: PersonSettings,

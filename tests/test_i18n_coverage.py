@@ -1,0 +1,149 @@
+"""Every word a person reads comes through the catalogues: a pseudo-language run of the whole conversation.
+
+The pseudo-language (``qps``) brackets every marked message — ``⟦Nothing new to recommend right now.⟧`` — and leaves
+anything the code never marked bare. One person (and a group) runs every command, the good and the wrong, through
+the in-memory front end on the demo's sample history; once the brackets and what is data (show titles, persona
+names, networks, services, numbers, links) are taken away, no word may be left: a word left is English the
+catalogues never saw, and the test names the message it came from. Then the same conversation in French and
+Japanese reads with no English sentence left."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot import render
+from bot.conversation import Conversation
+from bot.memory import MemoryPlatform, Sent
+from engine.values import i18n
+from engine.values.catalogue import load_catalogue
+from tests.catalogues import PSEUDO, Pseudo
+
+SCRIPT = [
+    "help", "sync", "history 3", "history lots", "stats", "stats year", "stats year 2021", "stats year x y",
+    "stats all", "personas", "recommend", "recommend all", "recommend crowd", "bridge", "recommend bridge a + b + c",
+    'recommend like:"Breaking Bad"', 'recommend like:"Breking Bad"', 'recommend mood:"something dark and funny"',
+    'recommend mood:"zzzz qqqq"', "recommend genre:+xyzzy", "recommend genre:+comdy", "recommend k:99",
+    "recommend colour:blue", "recommend runtime:<30 status:airing", "recommend anime:maybe", "recommend lang:english",
+    "next", "tonight 90m", 'tonight 2h mood:"light"', "tonight", "tonight 90m later", "tonight soon", "tonight -3",
+    "tonight 5m", "upcoming", "upcoming ics", "upcoming soon", "settings", "settings tz:Europe/Paris quiet:23-08",
+    "settings tz:Mars/Base", "settings lang:klingonx", "settings colour:blue", "settings quiet:25-99",
+    "settings alerts:maybe", "settings group:on", "settings channel:here", "settings region:Atlantis",
+    "settings services:netflix,notaservice", "settings filters:genre:+xyzzy", "settings trakt:sideways",
+    "settings lang", "groupwatch", 'rate "Breaking Bad" 9', 'rate "Breaking Bad" 11', "rate Nothingatall 5", "rate x",
+    "watched S02E04",
+    "watched nope", "export", "link jellyfin", "link gopher", "unlink", "unlink jellyfin", "forget", "nosuchcommand",
+]
+
+
+@pytest.fixture
+def pseudo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    real = i18n.translations
+
+    def translations(lang: str | None) -> Any:
+        return Pseudo() if i18n.base(lang) == PSEUDO else real(lang)
+
+    monkeypatch.setattr(i18n, "translations", translations)
+    yield
+
+
+def data_words() -> set[str]:
+    """Words that are data, never interface: titles, networks, services, countries of the sample catalogue."""
+    words: set[str] = set()
+    for show in load_catalogue():
+        for text in (show.get("title"), show.get("network"), *(show.get("providers") or ())):
+            words.update(w.lower() for w in re.findall(r"[^\W\d_]+", str(text or "")))
+    return words
+
+
+async def converse(lang: str, make_engine: Any) -> tuple[list[tuple[str, str]], set[str]]:
+    """(what was typed, what was said) for the whole script, in ``lang``; and the words of ann's persona names (data:
+    named once, when her personas were found)."""
+    engine = await make_engine()
+    p = MemoryPlatform(Conversation(engine), locale=lang)
+    said: list[tuple[str, str]] = []
+
+    def note(typed: str, sent: list[Sent]) -> None:
+        for s in sent:
+            said.append((typed, s.text))
+            if s.rec is not None:                               # the whole card, as Telegram and the console show it
+                with i18n.speaking(lang):
+                    said.append((typed, render.pick(s.rec)))
+
+    for line in SCRIPT:
+        note(line, await p.say("ann", line))
+        if line == "recommend":
+            picks = p.picks()
+            for action, pick in zip(("liked", "not_for_me", "seen"), picks, strict=False):
+                note(f"button {action}", await p.press("ann", f"fb:{pick.rec.event_id}:{action}"))   # type: ignore
+            if picks:
+                note("react", await p.react("ann", picks[-1].ref or "", "📌"))
+        if line == "forget":
+            confirm = [s for s in p.sent if s.kind == "confirm"][-1]
+            note("forget no", await p.press("ann", f"cf:{confirm.token}:no"))
+    note("forged", await p.press("ann", "fb:notanumber:liked"))
+    note("forged", await p.press("ann", "zz:whatever"))
+    note("rating", await p.press("ann", "rt:999999:11"))
+    rows = io.StringIO()
+    csv.writer(rows).writerows([["Title", "Date"], ["Ozark: Season 1: Sugarwood", "1/5/22"], ["Nope", "x"]])
+    note("netflix", await p.upload("ann", "NetflixViewingHistory.csv", rows.getvalue().encode()))
+    note("bad file", await p.upload("ann", "x.json", b"{not json"))
+    note("too big", await p.upload("ann", "big.csv", b"x" * (engine.settings.imports.max_bytes + 1)))
+    for who in ("ann", "ben"):                                  # a group night
+        note(f"{who} group", await p.say(who, "settings group:on", group="g1"))
+    note("groupwatch", await p.say("ann", "groupwatch in:2h at:21:00", group="g1"))
+    for pick in p.picks()[-3:]:
+        for who in ("ann", "ben"):
+            note("vote", await p.press(who, f"gv:{pick.rec.event_id}:up", group="g1"))            # type: ignore
+    note("groupwatch", await p.say("ann", "groupwatch in:1s", group="g1"))
+    note("stranger vote", await p.press("zed", "gv:1:up", group="g1"))
+    report = await engine.personas(await engine.find_person(p.name, "ann"))
+    return said, {w.lower() for x in report.personas for w in re.findall(r"[^\W\d_]+", x.name)}
+
+
+async def test_every_word_of_every_reply_comes_from_the_catalogues(pseudo: None, make_engine: Any) -> None:
+    said, personas = await converse(PSEUDO, make_engine)
+    assert len(said) > 100
+    allowed = data_words() | personas | {
+        "http", "https", "www", "trakt", "tmdb", "imdb", "ann", "ben", "zed", "utc",       # links, people, a zone
+        *(w.lower() for w in calendar.day_abbr), *(w.lower() for w in calendar.month_abbr if w),
+        *(w.lower() for w in calendar.day_name)}                                         # dates: Babel's words
+    leaks: dict[str, set[str]] = {}
+    for typed, text in said:
+        rest = re.sub(r"https?://\S+|`[^`]*`", " ", text)          # links, and code spans: typed as they are
+        while True:                                             # brackets inside brackets (a message in another)
+            inner = re.sub(r"⟦[^⟦⟧]*⟧", " ", rest)
+            if inner == rest:
+                break
+            rest = inner
+        words = {w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in allowed}
+        if words:
+            leaks.setdefault(f"{typed!r}: {text[:160]!r}", set()).update(words)
+    assert not leaks, "English outside the catalogues:\n" + "\n".join(f"{k} -> {sorted(v)}" for k, v in leaks.items())
+
+
+@pytest.mark.parametrize("lang", ["fr", "ja"])
+async def test_the_conversation_in_french_and_japanese(lang: str, make_engine: Any) -> None:
+    """The same conversation in English and in ``lang``: every reply that says something (three words or more)
+    reads differently, and none carries the English of a reply the catalogues know."""
+    english, _personas = await converse("en", make_engine)
+    theirs, _personas = await converse(lang, make_engine)
+    assert [typed for typed, _t in english] == [typed for typed, _t in theirs]
+    same = [(typed, en) for (typed, en), (_typed, t) in zip(english, theirs, strict=True)
+            if en == t and len(re.findall(r"[A-Za-z]{3,}", en)) >= 3 and not _data_only(en)]
+    assert not same, f"{lang}: still English: {same[:5]}"
+    text = "\n".join(t for _typed, t in theirs)
+    for phrase in ("Unknown command", "Nothing new to recommend", "went wrong on my side", "Try /help"):
+        assert phrase not in text
+
+
+def _data_only(text: str) -> bool:
+    """A reply that is only data the same in every language: a pick's title line as the memory chat prints it
+    is never that (it carries its reason), a bare list of titles is."""
+    return not re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", text)
