@@ -25,7 +25,7 @@ from . import render, render_media
 from .commands import COMMANDS
 from .console_chat import PLATFORM, ConsoleChat
 from .conversation import Conversation
-from .i18n import N_, _, speaking
+from .i18n import N_, _, speaking, warm
 from .ratelimit import NoLimits
 from .terminal import INTERRUPT, _on_sigint, _quiet_stdout, _stdin_line, _whoami
 
@@ -112,6 +112,7 @@ class Console:
             self._captured.append(text)
 
     async def start(self) -> None:
+        await asyncio.to_thread(warm)                 # the catalogues, read off the loop
         await self._welcome()
         with speaking(await self.conversation.language(self.chat)):
             self.say(_(GREETING))
@@ -134,6 +135,7 @@ class Console:
     async def _booted(self) -> None:
         assert self._boot is not None
         self.engine = await self._boot()
+        await asyncio.to_thread(warm)
         if self.conversation is None:
             self.conversation = Conversation(self.engine, limiter=NoLimits())
         await self._welcome()

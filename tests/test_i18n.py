@@ -4,6 +4,7 @@ per language, Discord's description localizations, /help in the app's language o
 
 from __future__ import annotations
 
+import io
 import re
 import string
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog
 
+from bot.console import Console
 from bot.i18n import LANGUAGES, gettext
 from tests.catalogues import catalogue, marked
 from tests.frontends import discord_bot, telegram_bot
+from tests.test_console import scripted
 
 KEPT = re.compile(r"`[^`]+`|(?<![\w/])/[a-z]+\b|[👍👎👀📌📥]")      # what a translation must carry over unchanged
 
@@ -88,3 +91,19 @@ async def test_discord_descriptions_and_help_in_each_locale(make_engine: Any) ->
         await dc.slash(9, "help", locale="fr")
         sent = await dc.wait_sent(1)
         assert sent[0]["content"].startswith("Je recommande des séries")
+
+
+async def test_the_console_speaks_the_setting(make_engine: Any) -> None:
+    """The console has no app language: `settings lang:` is it, for the conversation and the console's own words
+    (its help, its usage lines), and the confirmation already reads in the language just chosen."""
+    engine = await make_engine()
+    out = io.StringIO()
+    con = Console(engine, out=out, user="amelie", read_line=scripted(
+        ["settings lang:français", "help", "vote", "history lots", "nope 9", "settings lang:auto", "help"]))
+    await con.run()
+    text = out.getvalue()
+    assert "titres et résumés en : français" in text
+    assert "Commandes :" in text and "vos N derniers visionnages" in text
+    assert "Usage : vote N up|down" in text and "Usage : history [N] avec N de 1 à 1000." in text
+    assert "Usage : nope N, où N est une suggestion de la dernière liste" in text
+    assert text.rstrip().endswith("quit               leave")                # lang:auto: English again

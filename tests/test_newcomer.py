@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import render, render_stats
+from bot.commands import COMMANDS
 from bot.console import Console
 from engine.values.models import FeedbackKind, Noted
 from engine.values.stats import Learning, Rate
@@ -118,3 +119,11 @@ def test_the_readme_shows_what_the_code_does() -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme.startswith("# Multitudes\n\n```bash\n./dev run") and len(readme.split()) < 1400
+
+
+def test_the_readme_shows_each_command_once() -> None:
+    """The README's command table names every command of the bot's table once, and no other."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `/(\w+)", table, flags=re.M)
+    assert len(rows) == len(set(rows)) and sorted(rows) == sorted(COMMANDS)
