@@ -24,7 +24,7 @@ from engine.values.alerts import Alert, Digest
 
 from . import render_alerts
 from .chat import Speaker
-from .commands import COMMANDS, help_text
+from .commands import COMMANDS
 from .conversation import Conversation
 from .discord_chat import PLATFORM, DiscordChat, _LegacyReroll, _Routed, create_watch_event
 from .i18n import N_, gettext, warm
@@ -305,7 +305,7 @@ class DiscordFrontend:
 
         @tree.command(name="help", description=N_("How Multitudes works"))
         async def help_(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_message(help_text(str(interaction.locale.value)), ephemeral=True)
+            await fe._run(interaction, "help")          # their /settings lang: first, else Discord's locale
 
         def simple(name: str) -> None:
             async def run(interaction: discord.Interaction[Any]) -> None:

@@ -97,17 +97,17 @@ def pick_embed(r: Recommendation) -> discord.Embed:
                       description=_fit(discord.utils.escape_markdown(r.reason), 1500),
                       url=r.trakt_url or r.tmdb_url or r.imdb_url)
     if r.persona_name:
-        e.add_field(name="Persona", value=_fit(discord.utils.escape_markdown(r.persona_name), 256))
+        e.add_field(name=_("Persona"), value=_fit(discord.utils.escape_markdown(r.persona_name), 256))
     where = render.where(r)
     if where:
-        e.add_field(name="Where", value=_fit(where, 256))
+        e.add_field(name=_("Where"), value=_fit(where, 256))
     facts = render.facts(r)
     if facts:
-        e.add_field(name="Genres", value=_fit(facts, 256))
+        e.add_field(name=_("Genres"), value=_fit(facts, 256))
     if r.scores:
-        e.add_field(name="Critics", value=_fit(render.scores_line(r), 256))
+        e.add_field(name=_("Critics"), value=_fit(render.scores_line(r), 256))
     if r.trakt_url or r.tmdb_url or r.imdb_url:
-        e.add_field(name="Links", value=" · ".join(f"[{n}]({u})" for n, u in (
+        e.add_field(name=_("Links"), value=" · ".join(f"[{n}]({u})" for n, u in (
             ("Trakt", r.trakt_url), ("TMDB", r.tmdb_url), ("IMDb", r.imdb_url)) if u))
     if r.poster_url:
         e.set_thumbnail(url=r.poster_url)
@@ -278,7 +278,7 @@ class DiscordChat:
 
     async def offer_reroll(self, request_id: str) -> None:
         view = discord.ui.View(timeout=None)
-        view.add_item(_Routed(f"rr:{request_id}", "Re-roll", "🎲", discord.ButtonStyle.primary))
+        view.add_item(_Routed(f"rr:{request_id}", _("Re-roll"), "🎲", discord.ButtonStyle.primary))
         await self._send(content=_("None of these?"), view=view)
 
     async def schedule_event(self, title: str, at: datetime) -> bool:

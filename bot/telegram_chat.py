@@ -65,8 +65,9 @@ class Outbox(AIORateLimiter):
 def vote_keyboard(event_id: int, up: int = 0, down: int = 0) -> InlineKeyboardMarkup:
     """A group pick's vote buttons; their labels carry the live count."""
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(f"👍 {up}" if up or down else "👍 Vote for it", callback_data=f"gv:{event_id}:up"),
-        InlineKeyboardButton(f"👎 {down}" if up or down else "👎 Not this one", callback_data=f"gv:{event_id}:down")]])
+        InlineKeyboardButton(f"👍 {up}" if up or down else "👍 " + _("Vote for it"), callback_data=f"gv:{event_id}:up"),
+        InlineKeyboardButton(f"👎 {down}" if up or down else "👎 " + _("Not this one"),
+                             callback_data=f"gv:{event_id}:down")]])
 
 
 def feedback_keyboard(event_id: int, requestable: bool = False) -> InlineKeyboardMarkup:
@@ -81,7 +82,8 @@ def feedback_keyboard(event_id: int, requestable: bool = False) -> InlineKeyboar
 
 
 def pick_text(r: Recommendation) -> str:
-    side = f" — your <i>{html.escape(r.persona_name[:100], quote=False)}</i> side" if r.persona_name else ""
+    side = (" — " + html.escape(_("your {persona} side"), quote=False).format(
+        persona=f"<i>{html.escape(r.persona_name[:100], quote=False)}</i>") if r.persona_name else "")
     year = f" ({r.year})" if r.year else ""
     where = render.where(r)
     links = " · ".join(f'<a href="{html.escape(u)}">{n}</a>' for n, u in (
@@ -213,7 +215,7 @@ class TelegramChat:
 
     async def offer_reroll(self, request_id: str) -> None:
         await self.bot.send_message(self._chat_id, _("None of these?"), reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("🎲 Re-roll", callback_data=f"rr:{request_id}")]]))
+            [[InlineKeyboardButton("🎲 " + _("Re-roll"), callback_data=f"rr:{request_id}")]]))
 
     async def schedule_event(self, title: str, at: datetime) -> bool:
         return False                                # no events here: the announcement says the time

@@ -91,6 +91,10 @@ async def test_discord_descriptions_and_help_in_each_locale(make_engine: Any) ->
         await dc.slash(9, "help", locale="fr")
         sent = await dc.wait_sent(1)
         assert sent[0]["content"].startswith("Je recommande des séries")
+        await dc.slash(9, "settings", {"lang": "es"}, locale="fr")
+        await dc.wait_sent(2)
+        await dc.slash(9, "help", locale="fr")                                  # the setting comes first
+        assert (await dc.wait_sent(3))[2]["content"].startswith("Recomiendo series")
 
 
 async def test_the_console_speaks_the_setting(make_engine: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot import render
+from bot import discord_chat, render, telegram_chat
 from bot.conversation import Conversation
 from bot.memory import MemoryPlatform, Sent
 from engine.values import i18n
@@ -72,9 +72,16 @@ async def converse(lang: str, make_engine: Any) -> tuple[list[tuple[str, str]], 
     def note(typed: str, sent: list[Sent]) -> None:
         for s in sent:
             said.append((typed, s.text))
-            if s.rec is not None:                               # the whole card, as Telegram and the console show it
+            if s.rec is not None:                   # the whole card as the console, Telegram and Discord show it
                 with i18n.speaking(lang):
                     said.append((typed, render.pick(s.rec)))
+                    said.append((typed, re.sub(r"<[^>]+>", "", telegram_chat.pick_text(s.rec))))
+                    embed = discord_chat.pick_embed(s.rec)
+                    said.append((typed, "\n".join([embed.footer.text or "", *(f"{f.name}: {f.value}"
+                                                                               for f in embed.fields)])))
+                    for row in [*telegram_chat.feedback_keyboard(1, True).inline_keyboard,
+                                *telegram_chat.vote_keyboard(1).inline_keyboard]:
+                        said.append((typed, " ".join(b.text for b in row)))
 
     for line in SCRIPT:
         note(line, await p.say("ann", line))
