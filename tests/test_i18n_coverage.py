@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -40,6 +41,9 @@ SCRIPT = [
     "watched S02E04",
     "watched nope", "export", "link jellyfin", "link gopher", "unlink", "unlink jellyfin", "forget", "nosuchcommand",
 ]
+
+
+DATE_WORDS = {w.lower() for w in (*calendar.day_abbr, *calendar.month_abbr, *calendar.day_name) if w}  # Babel's
 
 
 @pytest.fixture
@@ -119,19 +123,11 @@ async def test_every_word_of_every_reply_comes_from_the_catalogues(pseudo: None,
     assert len(said) > 100
     allowed = data_words() | personas | {
         "http", "https", "www", "trakt", "tmdb", "imdb", "ann", "ben", "zed", "utc",       # links, people, a zone
-        *(w.lower() for w in calendar.day_abbr), *(w.lower() for w in calendar.month_abbr if w),
-        *(w.lower() for w in calendar.day_name)}                                         # dates: Babel's words
+        *DATE_WORDS}
     leaks: dict[str, set[str]] = {}
     for typed, text in said:
-        rest = re.sub(r"https?://\S+|`[^`]*`", " ", text)          # links, and code spans: typed as they are
-        while True:                                             # brackets inside brackets (a message in another)
-            inner = re.sub(r"⟦[^⟦⟧]*⟧", " ", rest)
-            if inner == rest:
-                break
-            rest = inner
-        words = {w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in allowed}
-        if words:
-            leaks.setdefault(f"{typed!r}: {text[:160]!r}", set()).update(words)
+        for shown, words in leaks_in([text], allowed):
+            leaks.setdefault(f"{typed!r}: {shown!r}", set()).update(words)
     assert not leaks, "English outside the catalogues:\n" + "\n".join(f"{k} -> {sorted(v)}" for k, v in leaks.items())
 
 
@@ -154,3 +150,66 @@ def _data_only(text: str) -> bool:
     """A reply that is only data the same in every language: a pick's title line as the memory chat prints it
     is never that (it carries its reason), a bare list of titles is."""
     return not re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", text)
+
+
+def leaks_in(texts: list[str], allowed: set[str]) -> list[tuple[str, list[str]]]:
+    """The words of ``texts`` outside every bracketed catalogue message (brackets nest: a message in another), links
+    and code spans (typed as they are), that are not data."""
+    out = []
+    for text in texts:
+        rest = re.sub(r"https?://\S+|`[^`]*`", " ", text)
+        while (inner := re.sub(r"⟦[^⟦⟧]*⟧", " ", rest)) != rest:
+            rest = inner
+        words = sorted({w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in allowed})
+        if words:
+            out.append((text[:160], words))
+    return out
+
+
+def test_what_is_said_without_a_conversation_comes_from_the_catalogues(pseudo: None) -> None:
+    """Alerts of every kind, the digest, Seerr's every answer, the media-server link, each sync and import report
+    and the calendar file — written by the scheduler or for rarer answers, so the conversation run above may not
+    reach them — are catalogue messages too."""
+    from bot import render_alerts, render_media, render_plans
+    from engine.formats.ics import Airing, calendar
+    from engine.values.alerts import ArrivalAlert, BingeAlert, CatchupAlert, Digest, PremiereAlert, ReturningAlert
+    from engine.values.models import ImportReport, ShowIds, SyncReport, Upcoming
+    from engine.values.plans import CalendarFile, Outcome, Requested
+
+    at = datetime(2026, 12, 8, 20, 0, tzinfo=UTC)
+    base = {"id": 1, "person_id": 1, "show_id": 1, "title": "Severance", "year": 2022, "season": 2, "event_at": at,
+            "due_at": at, "network": "Apple TV+"}
+    alerts = [PremiereAlert(**base), PremiereAlert(**{**base, "network": None}), BingeAlert(**base, episodes=10),
+              BingeAlert(**base), ReturningAlert(**base, gap_days=1100), ReturningAlert(**base, gap_days=365),
+              CatchupAlert(**base, episodes_left=9, started=True), CatchupAlert(**base, episodes_left=9),
+              CatchupAlert(**base, episodes_left=9, related=("Lost", "Dark")),
+              ArrivalAlert(**base, service="Netflix"), ArrivalAlert(**base, service="Netflix", arrived=False)]
+    with i18n.speaking(PSEUDO):
+        texts = [render_alerts.alert(a) for a in alerts]
+        texts.append(render_alerts.pending_alerts(alerts, "Europe/Paris"))
+        texts.append(render_alerts.digest(Digest(1, "2026-W50", None, (Upcoming(1, "Severance", 2, 3, at, "episode"),),
+                                                 4, 1)))
+        texts += [render_media.requested(Requested("Severance", o)) for o in Outcome]
+        texts += [render_media.server_code("Plex", "ABCD"), render_media.server_code("Jellyfin", "123456"),
+                  render_media.server_linked("Jellyfin", "ann")]
+        texts += [render.sync_report(SyncReport(new_plays=3, removed_plays=1, ratings=2, watchlist=1, hidden=1,
+                                                requests=4, sections=("history", "ratings"), enriched=2)),
+                  render.sync_report(SyncReport(requests=1, unchanged=True, source="jellyfin")),
+                  render.sync_report(SyncReport(new_plays=5, requests=2, source="jellyfin"))]
+        texts += [render.import_report(ImportReport("netflix-activity", 8, 10, 3, rows=40, rows_unmatched=2,
+                                                    extras=5, skipped=("A film",), unmatched=("Unknown show",))),
+                  render.import_report(ImportReport("netflix", 8, 10, 3, rows=40, rows_unmatched=2,
+                                                    rows_not_looked_up=3, not_looked_up=("Later",),
+                                                    bad=("line 4: no date",), skipped=("A film",))),
+                  render.import_report(ImportReport("trakt", 8, 8, 3, ratings=2, watchlist=1)),
+                  render.import_report(ImportReport("multitudes export", 8, 8, 3, skipped=("2 old alerts",)))]
+        texts += [render_plans.calendar_caption(CalendarFile("x.ics", b"", 5, 2, 60)),
+                  render_plans.calendar_caption(CalendarFile("x.ics", b"", 0, 0, 60))]
+        ics = calendar([Airing(ShowIds(trakt=1), 1, "Severance", 2, None, at, False, where=("Apple TV+",))], None, at)
+    texts.append(re.sub(r"\r?\n[ \t]", "", ics.decode()))
+    allowed = data_words() | DATE_WORDS | {"severance", "ann", "abcd", "utc", "lost", "dark"}
+    leaks = [(t, w) for t, w in leaks_in(texts, allowed)
+             if not t.startswith("BEGIN:VCALENDAR")]
+    assert not leaks, leaks
+    described = re.findall(r"^(?:SUMMARY|DESCRIPTION|X-WR-CALNAME):(.*)$", texts[-1], flags=re.M)
+    assert described and all("⟦" in d for d in described if d != "Severance S02"), described
