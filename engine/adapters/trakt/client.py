@@ -20,10 +20,16 @@ from engine.values.models import Play, ShowIds, ShowRef
 from engine.values.times import parse_ts
 
 log = logging.getLogger(__name__)
+PERSONAL_TTL = timedelta(minutes=30)     # Trakt's recommendations for one person, reused across their lists
+PERSONAL_MAX = 2048                      # people whose list is kept (oldest dropped first)
 
 
 class TraktClient(TraktSession):
     """Everything the engine asks of Trakt (``TraktPort``)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._personal: dict[tuple[int, int], tuple[datetime, tuple[ShowRef, ...]]] = {}
 
     async def _page(self, path: str, page: int, *, person_id: int | None = None,
                     params: dict[str, Any] | None = None, limit: int | None = None) -> tuple[httpx.Response, Page]:
@@ -137,8 +143,27 @@ class TraktClient(TraktSession):
         return _listed(rows, "hidden_at")
 
     async def recommendations(self, person_id: int, limit: int = 50) -> list[ShowRef]:
-        return _shows(await self.get("/recommendations/shows", person_id=person_id,
+        """Trakt's own picks for the person, kept in this process for ``PERSONAL_TTL`` (a list gathers them on every
+        request; Trakt recomputes them far less often). Hiding a show, unlinking or forgetting drops them; nothing of
+        it is written anywhere."""
+        now = self.clock.now()
+        got = self._personal.get((person_id, limit))
+        if got is not None and now - got[0] < PERSONAL_TTL:
+            return list(got[1])
+        refs = _shows(await self.get("/recommendations/shows", person_id=person_id,
                                      params={"limit": limit, "ignore_collected": "true"}))
+        self._personal[(person_id, limit)] = (now, tuple(refs))
+        while len(self._personal) > PERSONAL_MAX:
+            self._personal.pop(next(iter(self._personal)))
+        return refs
+
+    def _drop_personal(self, person_id: int) -> None:
+        for key in [k for k in self._personal if k[0] == person_id]:
+            del self._personal[key]
+
+    async def forget_tokens(self, person_id: int) -> None:
+        self._drop_personal(person_id)
+        await super().forget_tokens(person_id)
 
     async def _shared(self, key: str, ttl: timedelta, fetch: Callable[[], Awaitable[Any]]) -> Any:
         if self.cache is None:
@@ -268,6 +293,7 @@ class TraktClient(TraktSession):
 
     async def hide_recommendation(self, person_id: int, ids: ShowIds, hidden: bool) -> None:
         """Keep the show out of Trakt's own recommendations for the person (and let it back)."""
+        self._drop_personal(person_id)
         if hidden:
             key = ids.trakt or ids.slug or ids.imdb
             if key is None:
