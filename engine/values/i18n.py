@@ -23,12 +23,6 @@ from importlib import resources
 from io import BytesIO
 from typing import Any
 
-from babel.dates import format_date, format_skeleton
-from babel.lists import format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
 DOMAIN = "multitudes"
 LANGUAGES = ("fr", "de", "es", "ja")          # complete catalogues; English is the source
 
@@ -52,6 +46,10 @@ def translations(lang: str | None) -> _gettext.NullTranslations:
     code = base(lang)
     if code not in LANGUAGES:
         return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo  # Babel's catalogue tools load with the first catalogue, not
+    from babel.messages.pofile import read_po  # with every import of this module (the console's prompt waits)
+    from babel.support import Translations
+
     po = resources.files("engine").joinpath("locale", code, "LC_MESSAGES", f"{DOMAIN}.po")
     with po.open("rb") as f:
         catalog = read_po(f, locale=code, domain=DOMAIN)
@@ -104,6 +102,7 @@ def words(items: list[str] | tuple[str, ...]) -> str:
         return ""
     lang = _speaking.get()
     if lang in LANGUAGES:
+        from babel.lists import format_list
         return format_list(xs, locale=lang)
     return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + f" and {xs[-1]}"
 
@@ -114,6 +113,8 @@ SKELETONS = {"EEE MMM dd": "MMMEd", "EEEE MMM dd": "MMMMEEEEd", "MMM dd": "MMMd"
 def day(d: Any, pattern: str = "EEE MMM dd") -> str:
     """'Tue Dec 08' in English; in another interface language Babel's own order and names for that skeleton
     (火 12月8日, mar. 8 déc.)."""
+    from babel.dates import format_date, format_skeleton
+
     lang = _speaking.get()
     if lang not in LANGUAGES:                   # the dates speak the interface's language, English included
         return format_date(d, pattern, locale="en")
