@@ -23,9 +23,7 @@ class Linking(Buttons):
             return
         link = await self.engine.start_link(pid)
         if not await chat.tell_privately(render.link_instructions(link)):
-            raise MultitudesError("no private chat", user_message=_(
-                "I cannot message you privately yet: open a private chat with me first (tap my name, then Start), "
-                "and run /link there."))
+            raise no_private_chat()
 
         async def wait() -> None:
             try:
@@ -54,9 +52,7 @@ class Linking(Buttons):
             await chat.reply(render_media.server_linked(start.server, start.linked_as), private=True)
             return
         if not await chat.tell_privately(render_media.server_code(start.server, start.code or "")):
-            raise MultitudesError("no private chat", user_message=_(
-                "I cannot message you privately yet: open a private chat with me first (tap my name, then Start), "
-                "and run /link there."))
+            raise no_private_chat()
 
         async def wait() -> None:
             try:
@@ -82,3 +78,10 @@ class Linking(Buttons):
         else:
             await chat.reply(_("You are not linked to Trakt, so there was nothing to unlink. /forget deletes what I "
                                "store about you."), private=True)
+
+
+def no_private_chat() -> MultitudesError:
+    """A link's code goes privately only: the platform would not let us write to them there yet."""
+    return MultitudesError("no private chat", user_message=_(
+        "I cannot message you privately yet: open a private chat with me first (tap my name, then Start), and run "
+        "/link there."))
