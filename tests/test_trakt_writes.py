@@ -4,7 +4,7 @@ each write once, and none of it counted as the person adopting a pick."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ import pytest
 from bot.conversation import Conversation
 from bot.grammar import GrammarError, parse_rate
 from bot.memory import MemoryPlatform
-from engine.plumbing.clock import StoppedClock
 from engine.values.catalogue import aired_episodes
 from engine.values.errors import MultitudesError
 from engine.values.models import FeedbackKind, RecommendRequest
@@ -168,34 +167,3 @@ async def test_seen_it_can_mark_only_up_to_an_episode(make_engine: Any, fake_tra
     again = await chat.say("ann", "/watched S02E03")                   # the question was answered: nothing pending
     assert "press 👀 on a pick first" in again[-1].text and len(fake_trakt.history_adds) == 1
 
-
-async def test_trakts_own_picks_are_asked_once_per_half_hour_and_dropped_when_hidden_or_forgotten(
-        make_engine: Any, fake_trakt: FakeTrakt, fake_tmdb: FakeTmdb) -> None:
-    """Every list gathers Trakt's recommendations for the person; Trakt recomputes them rarely, so they are kept in
-    the process for half an hour — asked again after a 👎 hides one (it must not come back from the copy) and gone
-    with the person."""
-    clock = StoppedClock(datetime(2026, 12, 8, 20, 0, tzinfo=UTC))
-    fake_trakt.add_user("ann", history=history_rows(300, 20, years=2, seed=43))
-    engine = await make_engine(trakt=fake_trakt, tmdb=fake_tmdb, clock=clock)
-    pid = await link_person(engine, fake_trakt, "ann")
-    await engine.sync(pid)
-    await engine.update_settings(pid, trakt_write=True)
-
-    def asked() -> int:
-        return fake_trakt.count("/recommendations/shows", "GET")
-
-    first = await engine.recommend(RecommendRequest(pid, k=2, use_llm=False))
-    await engine.recommend(RecommendRequest(pid, k=2, mode="all", use_llm=False))
-    assert asked() == 1
-    clock.at += timedelta(minutes=31)
-    await engine.recommend(RecommendRequest(pid, k=2, use_llm=False))
-    assert asked() == 2                                                     # half an hour on: asked again
-    await engine.record_feedback(pid, first.items[0].event_id, FeedbackKind.NOT_FOR_ME)   # hidden on Trakt
-    await engine.recommend(RecommendRequest(pid, k=2, use_llm=False))
-    assert asked() == 3
-    await engine.forget(pid)
-    assert not [k for k in engine_trakt(engine)._personal if k[0] == pid]
-
-
-def engine_trakt(engine: Any) -> Any:
-    return engine._s.trakt_writes.trakt          # the one Trakt client every service shares

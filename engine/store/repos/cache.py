@@ -15,10 +15,16 @@ class CacheRepo:
         self.db = db
 
     async def get(self, key: str, now: datetime) -> Any | None:
+        got = await self.entry(key, now)
+        return got[0] if got is not None else None
+
+    async def entry(self, key: str, now: datetime) -> tuple[Any, datetime] | None:
+        """(body, when it expires) of a live entry."""
         row = await self.db.fetchone("SELECT body, expires_at FROM api_cache WHERE key=?", key)
-        if row is None or (parse_ts(row[1]) or now) <= now:
+        until = parse_ts(row[1]) if row is not None else None
+        if row is None or until is None or until <= now:
             return None
-        return json.loads(row[0])
+        return json.loads(row[0]), until
 
     async def prune(self, now: datetime) -> int:
         """Delete every expired entry; returns how many."""
