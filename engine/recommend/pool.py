@@ -31,13 +31,15 @@ class Pool:
             self.metas[n] = meta
 
     def keep(self, ok: Callable[[int, ShowMeta], bool]) -> Pool:
+        """The candidates ``ok`` keeps, in order (their sources are shared with this pool: a kept pool is read,
+        not added to)."""
         out = Pool()
         for sid, m, src in zip(self.ids, self.metas, self.sources, strict=True):
             if ok(sid, m):
                 out._pos[sid] = len(out.ids)
                 out.ids.append(sid)
                 out.metas.append(m)
-                out.sources.append(dict(src))
+                out.sources.append(src)
         return out
 
     def index(self, sid: int) -> int:

@@ -103,14 +103,16 @@ def _take(pool: Pool, catalogue: CatalogueIndex, score: F, seen: set[int], sourc
     """Add the ``n`` best-scoring catalogue shows the person has not seen (``score`` -inf where blocked)."""
     m = min(len(score) - 1, 2 * n)
     top = np.argpartition(-score, m)[: m + 1] if m > 0 else np.arange(len(score))
+    order = top[np.argsort(-score[top], kind="stable")]
+    vals = score[order]
+    ok = np.isfinite(vals) & (vals > 0) if positive else np.isfinite(vals)
+    cut = len(ok) if ok.all() else int(np.argmin(ok))      # best first: the first that fails ends the list
+    metas = catalogue.metas
     rank = 0
-    for i in top[np.argsort(-score[top], kind="stable")]:
-        if not np.isfinite(score[i]) or (positive and score[i] <= 0):
-            break
-        sid = int(catalogue.ids[i])
+    for sid, i in zip(catalogue.ids[order[:cut]].tolist(), order[:cut].tolist(), strict=True):
         if sid in seen:
             continue
-        pool.add(sid, catalogue.metas[i], source, rank)
+        pool.add(sid, metas[i], source, rank)
         rank += 1
         if rank >= n:
             break
