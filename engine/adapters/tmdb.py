@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from engine.plumbing.caching import Memo
+from engine.plumbing.caching import CachedLookups
 from engine.plumbing.clock import Clock
 from engine.plumbing.config import TmdbSettings
 from engine.plumbing.http import HttpService
@@ -126,11 +126,10 @@ class TmdbClient:
     def __init__(self, settings: TmdbSettings, api_key: str, http: HttpService, store: Store, clock: Clock) -> None:
         self.settings = settings
         self.http = http
-        self.store = store
         self.clock = clock
         self._key = api_key
         self._bearer = api_key.startswith("eyJ")   # a v4 read access token (a JWT) rather than a v3 key
-        self.memo = Memo()                          # answers decoded from the store's cache, while they live
+        self.lookups = CachedLookups(store, clock)  # the store's cache, and this process's decoded copies
 
     def ttl_for(self, meta: ShowMeta) -> timedelta:
         if meta.ended and not meta.next_episode:
@@ -231,19 +230,11 @@ class TmdbClient:
 
     async def _cached(self, path: str, params: dict[str, Any], ttl: timedelta) -> Any | None:
         key = "tmdb:" + path + "?" + "&".join(f"{k}={params[k]}" for k in sorted(params))
-        now = self.clock.now()
-        hit = self.memo.get(key, now)           # this process's decoded copy, while the stored entry lives
-        if hit is not None:
-            return hit
-        async with self.store.read() as uow:
-            entry = await uow.cache.entry(key, now)
-        if entry is not None:
-            self.memo.put(key, entry[0], entry[1])
-            return entry[0]
-        body = await self._get(path, params)
-        if body is None:        # 404: TMDB does not know it — remembered as an empty answer for the lifetime, so
-            body = {}           # it is not asked again on every request (outages and limits raise: not cached)
-        async with self.store.unit() as uow:
-            await uow.cache.put(key, body, now, now + ttl)
-        self.memo.put(key, body, now + ttl)
-        return body
+
+        async def fetch() -> Any:
+            body = await self._get(path, params)
+            # 404: TMDB does not know it — remembered as an empty answer for the lifetime, so it is not asked again
+            # on every request (outages and limits raise: not cached)
+            return {} if body is None else body
+
+        return await self.lookups.get_or_fetch(key, ttl, fetch)
