@@ -29,6 +29,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from engine.taste.audience import AUDIENCES, audience_row
 from engine.values.meta import ShowMeta
 
 Matrix: TypeAlias = NDArray[np.float64]
@@ -45,10 +46,11 @@ SCORES = ("acclaimed", "liked", "mixed", "imdb-high", "imdb-mid", "popular", "ni
 
 BLOCK_WEIGHTS: dict[str, float] = {
     "genres": 1.0, "keywords": 0.6, "text": 0.45, "tone": 0.5, "era": 0.25, "runtime": 0.2, "origin": 0.3,
-    "language": 0.2, "type": 0.2, "network": 0.15, "scores": 0.1, "cf": 1.0,
+    "language": 0.2, "type": 0.2, "network": 0.15, "scores": 0.1, "audience": 0.45, "cf": 1.0,
 }
 SIZES = {"genres": len(GENRES) + 16, "keywords": 1024, "text": 256, "tone": len(TONES), "era": len(ERAS),
-         "runtime": 3, "origin": 64, "language": 32, "type": 16, "network": 128, "scores": len(SCORES)}
+         "runtime": 3, "origin": 64, "language": 32, "type": 16, "network": 128, "scores": len(SCORES),
+         "audience": len(AUDIENCES)}
 TEXT_BUCKETS = 2 ** 14
 CF_DIMS = 24
 
@@ -184,12 +186,24 @@ def encode(metas: Sequence[ShowMeta]) -> Rows:
     blocks["type"] = _hash["type"].transform([[m.type] if m.type else [] for m in metas])
     blocks["network"] = _hash["network"].transform([list(m.networks[:2]) + list(m.providers[:3]) for m in metas])
     blocks["scores"] = _fixed([_scores(m) for m in metas], SCORES)
+    blocks["audience"] = sparse.csr_matrix(np.array([audience_row(m.certification) for m in metas]))
     parts = []
     for name in SIZES:
         b = sparse.csr_matrix(blocks[name], dtype=np.float64)
         b.data[:] = np.where(np.isfinite(b.data), b.data, 0.0)
         parts.append(normalize(b) * BLOCK_WEIGHTS[name])
     out: sparse.csr_matrix = sparse.hstack(parts, format="csr")
+    return out
+
+
+def what_it_is(rows: Rows) -> Rows:
+    """Rows without the blocks that say whom a show is for rather than what it is (the audience): personas group
+    shows by kind, and a taste's audience then shows in its centroid. Grouped with it, a viewer's anime and their
+    American dramas (both for grown-ups) ran together into one side of the bundled sample."""
+    a, b = LAYOUT["audience"]
+    keep = np.ones(rows.shape[1])
+    keep[a:b] = 0.0
+    out: Rows = sparse.csr_matrix(rows @ sparse.diags(keep))
     return out
 
 

@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd
 
-from engine.taste.features import FeatureSpace, Matrix
+from engine.taste.features import FeatureSpace, Matrix, what_it_is
 
 
 @dataclass
@@ -212,7 +212,7 @@ def cluster_personas(space: FeatureSpace, weights: Mapping[int, float], *, max_k
         return []
     w = np.array([weights[i] for i in ids], dtype=float)
     X_full = space.rows(ids)
-    X = _reduce(X_full, reduce_dims, seed)
+    X = _reduce(what_it_is(X_full), reduce_dims, seed)
     k_max = max(1, min(max_k, len(ids) // max(2, min_members)))
     _k, labels, _ = choose_k(X, w, k_max, seed)
     labels = refine(X, w, labels, k_max, seed)
