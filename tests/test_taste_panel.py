@@ -220,7 +220,7 @@ async def test_a_show_with_any_play_never_comes_back(panel: tuple[Any, dict[str,
 
 async def test_no_franchise_floods_a_list(panel: tuple[Any, dict[str, int]]) -> None:
     """The sci-fi fan who watched Star Trek: Discovery once got six Star Treks in ten: three of one franchise at
-    most (engine.recommend.selection.FRANCHISE_CAP), every panel member."""
+    most (engine.recommend.selection.franchise_cap), every panel member; two in a list of five."""
     from collections import Counter
 
     from engine.recommend.franchise import keys
@@ -229,3 +229,32 @@ async def test_no_franchise_floods_a_list(panel: tuple[Any, dict[str, int]]) -> 
         r = await engine.recommend(RecommendRequest(people[m.name], k=10, use_context=False, use_llm=False))
         per = Counter(key for i in r.items for key in keys(i.title))
         assert len(r.items) == 10 and max(per.values(), default=0) <= 3, listing(m.name, r)
+
+
+async def test_no_childrens_show_for_a_grown_up_taste(panel: tuple[Any, dict[str, int]], cat: Catalogue) -> None:
+    """Issue 23: a Disney cartoon (Gargoyles, TV-G) led the anime fan's list and the demo's. Nobody on the panel
+    watches a show made for children, so none of their top tens holds one (engine.taste.audience)."""
+    from engine.taste.audience import audience
+    engine, people = panel
+    bad = []
+    for m in PANEL:
+        r = await engine.recommend(RecommendRequest(people[m.name], k=10, use_context=False, use_llm=False))
+        kids = [i.title for i in r.items if audience(meta_of(cat, i.title).certification) == "children"]
+        if kids:
+            bad.append(f"{m.name}: {kids}\n{listing(m.name, r)}")
+    assert not bad, "\n\n".join(bad)
+
+
+async def test_a_cartoon_watcher_keeps_cartoons(make_engine: Any, cat: Catalogue) -> None:
+    """The other side of the same rule: a person who watches shows made for children is offered shows made for
+    children or families."""
+    from engine.taste.audience import audience
+    engine = await make_engine(clock=FakeClock(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)))
+    kids_shows = [s.ref.title for s in cat.shows if audience(s.meta.certification) == "children"
+                  and "animation" in s.meta.genres and not s.meta.is_anime and (s.meta.imdb_votes or 0) > 5000]
+    pid = await engine.person("console", "pip", "pip")
+    await engine.import_history(pid, "history.json", export_of(plays_of(cat, sorted(kids_shows)[:12], datetime(
+        2025, 6, 1, 20, 0, tzinfo=UTC))))
+    r = await engine.recommend(RecommendRequest(pid, k=10, use_context=False, use_llm=False))
+    young = [i.title for i in r.items if audience(meta_of(cat, i.title).certification) in ("children", "family")]
+    assert len(young) >= 7, listing("pip", r)
