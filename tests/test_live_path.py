@@ -167,9 +167,14 @@ def test_the_shipped_profile_keeps_its_hand_set_values_and_floors() -> None:
         assert live.provenance[s].source == "hand-set" and str(share) in live.provenance[s].note
     for s, share in FLOOR.items():
         assert live.signals[s] >= share * top - 1e-6, s
-    for key in (*live.signals, "half_life_days", "history_decay", "present_days", "calibration", "quota"):
+    for key in (*live.signals, "half_life_days", "history_decay", "present_days", "calibration",
+                "calibration_reach", "quota"):
         prov = live.provenance[key]
         assert prov.note, key
+        assert prov.source in ("fitted", "validated", "hand-set"), key
         if prov.source == "fitted":
             assert prov.command and prov.command.startswith("multitudes tune") and prov.validation, key
-            assert all(v > 0 for v in prov.validation.values()), key
+        if prov.source == "validated":      # a grid run through the live path on a split cut from training
+            assert prov.command and prov.command.startswith("multitudes eval --interactions var/") and (
+                "_val/" in prov.command) and prov.validation, key
+        assert all(v > 0 for v in prov.validation.values()), key

@@ -202,3 +202,29 @@ def test_lifecycle_labels_only_what_is_true_now() -> None:
                     next_episode=EpisodeAir(season=3, episode=1, air_date="2026-12-12"))
     assert lifecycle(soon, now)[1] == "season 3 starts Dec 12"
     assert lifecycle(soon, now - timedelta(days=60))[1] is None      # too far ahead to say yet
+
+
+def test_genre_calibration_reorders_the_best_candidates_and_reaches_no_further(shows: list[ShowMeta]) -> None:
+    """Steck's calibration over the whole pool put a show with eleven genres first (Gargoyles led the sample's
+    list): alone it is closest to a broad genre mix. With ``calibration_reach`` it only re-orders the best
+    reach x k candidates by relevance; every pick comes from there."""
+    cat = index(shows)
+    person = person_for(cat, shows)
+    pool = pool_of(cat, [i for i in range(len(shows)) if i not in person.seen])
+    live = shipped().profile("live")
+    assert live.calibration > 0 and live.calibration_reach == 2.0
+    k = 10
+    sc = score(pool, person, lambda ids: cat.rows[list(ids)], EMPTY, live, now=NOW,  # type: ignore[arg-type]
+               now_ts=NOW.timestamp(), catalogue=cat)
+    from engine.recommend.selection import genre_distribution
+    mix = genre_distribution([shows[m] for p in person.personas for m in p.members])
+    rel = sc.relevance(live)
+    best = set(np.argsort(-rel, kind="stable")[: int(live.calibration_reach * k)].tolist())
+    picks = [p.index for p in select(sc, Mode.AUTO, k, live, genres=mix)]
+    assert len(picks) == k and set(picks) <= best
+    assert picks != [p.index for p in select(sc, Mode.AUTO, k, live.model_copy(update={"calibration": 0.0}))]
+    broad = [p.index for p in select(sc, Mode.AUTO, k, live.model_copy(update={"calibration_reach": 0.0}),
+                                     genres=mix)]
+    assert set(broad) - best, "over the whole pool, calibration reaches far down (the failure this guards)"
+    genres = {i: len(shows[sc.pool.ids[i]].genres) for i in set(broad) - best}
+    assert max(genres.values()) >= 5, genres          # ... for shows of many genres

@@ -11,8 +11,9 @@ EASE — what ``multitudes eval`` compares with), so datasets of different diffi
 ratio, plus a tenth of the geometric mean of all (one profile must serve every kind of deployment; a gain on one
 dataset never buys a loss below the others). Coordinate ascent over the signal weights and the knobs, each ordered
 knob chosen by its neighbourhood on the validation curve; a value moves only for a gain of ``min_gain``. Then genre
-calibration where the data has genres: the smallest that brings the lists' genre KL (Steck 2018) to at most
-``kl_ratio`` of EASE's on every such fold.
+calibration where the data has genres: for each reach (how far down the ranking it may look), the smallest that
+brings the lists' genre KL (Steck 2018) to at most ``kl_ratio`` of EASE's on every such fold; then the reach whose
+lists do best.
 
 Signals no dataset carries (lifecycle, the outside lists' evidence, tone) keep the values of the starting profile.
 """
@@ -54,7 +55,8 @@ HALF_LIVES = (3.0, 7.0, 14.0, 30.0, 60.0, 90.0, 180.0, 365.0, 730.0)
 NEIGHBOUR_DAYS = (3.0, 7.0, 14.0, 30.0, 60.0, 180.0)
 PRESENT = (30.0, 90.0, 180.0, 365.0, 730.0, 1e6)
 SHIFTS = (0.0, 0.5, 0.8, 1.0)
-CALIBRATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+CALIBRATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+REACHES = (0.0, 2.0, 3.0, 4.0, 10.0)        # calibration re-orders the best this x k candidates (0: all of them)
 TUNED = ("persona", "collab", "neighbours", "continuation", "popular_now", "popular_then", "popular_all", "quality",
          "evidence")
 # signals no dataset carries, as shares of the strongest tuned weight (set by eye with the taste panel, see the
@@ -264,17 +266,22 @@ def fit_profile(folds: Sequence[Fold], start: Profile, *, k: int = 10, kl_ratio:
             if log:
                 log(f"search {n}: ratios {[round(x, 3) for x in best_r]} with {best.signals}")
     kl_folds = [f for f in folds if f.ease_kl is not None]
-    if kl_folds:                       # the smallest calibration bringing every genre fold to kl_ratio of EASE's
-        for lam in CALIBRATIONS:
-            cand = best.model_copy(update={"calibration": lam})
-            got = [measure(f, cand, k)[1] for f in kl_folds]
-            if log:
-                shares = [round((g or 0) / (f.ease_kl or 1), 3) for g, f in zip(got, kl_folds, strict=True)]
-                log(f"calibration {lam}: KL / EASE's {shares}")
-            if all(g is not None and f.ease_kl is not None and g <= kl_ratio * f.ease_kl
-                   for g, f in zip(got, kl_folds, strict=True)):
-                best, best_r = cand, ratios(cand)
-                break
+    if kl_folds:                       # for each reach, the smallest calibration bringing every genre fold to
+        base = best                    # kl_ratio of EASE's; then the reach whose lists do best
+        found: list[tuple[Profile, list[float]]] = []
+        for reach in REACHES:
+            for lam in CALIBRATIONS:
+                cand = base.model_copy(update={"calibration": lam, "calibration_reach": reach})
+                got = [measure(f, cand, k)[1] for f in kl_folds]
+                if log:
+                    shares = [round((g or 0) / (f.ease_kl or 1), 3) for g, f in zip(got, kl_folds, strict=True)]
+                    log(f"calibration {lam} over {reach or 'all'} x k: KL / EASE's {shares}")
+                if all(g is not None and f.ease_kl is not None and g <= kl_ratio * f.ease_kl
+                       for g, f in zip(got, kl_folds, strict=True)):
+                    found.append((cand, ratios(cand)))
+                    break
+        if found:
+            best, best_r = max(found, key=lambda pr: objective(pr[1]))
     info: dict[str, Any] = {
         "validation_users": sum(len(f.cases) for f in folds),
         "folds": {f.name: {"people": len(f.cases), "baseline": f.baseline_name, "baseline_recall":
@@ -310,7 +317,8 @@ def tune(specs: Sequence[tuple[str, str, str | None, str, int]], *, users: int =
 
 def provenance_of(fitted: Provenance) -> dict[str, Provenance]:
     """Where each value of a fitted profile comes from: the fit, or a hand-set share with its reason."""
-    out = {key: fitted for key in (*TUNED, *(k for k, _ in KNOBS), "quota", "diversity", "calibration")}
+    out = {key: fitted for key in (*TUNED, *(k for k, _ in KNOBS), "quota", "diversity", "calibration",
+                                                                   "calibration_reach")}
     out["lifecycle"] = Provenance(source="hand-set", note=(
         f"{HAND['lifecycle']} of the strongest weight: no dataset carries air dates or new seasons; set by eye with "
         "the taste panel (a season starting soon or just finished lifts a show, never above the person's taste)"))

@@ -17,12 +17,19 @@ from engine.taste.features import genres_of
 from engine.values.meta import ShowMeta
 from engine.values.models import Mode
 
-FRANCHISE_CAP = 3                 # hand-set, by eye: a sci-fi fan's top ten was six Star Treks; three of one
-                                  # franchise (by title, engine.recommend.franchise) is the most a mixed list shows
+FRANCHISE_SHARE = 0.3             # hand-set, by eye: a sci-fi fan's top ten was six Star Treks; three in ten of one
+                                  # franchise (by title, engine.recommend.franchise) is the most a mixed list shows,
+                                  # two in a list of five (the demo's first five were three Star Treks and two
+                                  # Marvel shows for a viewer with five sides)
+
+
+def franchise_cap(k: int) -> int:
+    """How many shows of one franchise a mixed list of ``k`` shows at most."""
+    return max(2, round(FRANCHISE_SHARE * k))
 MAJOR = 0.1                       # a persona with this share of the weight is served in every mixed list ...
 
-COVER_DEPTH = 2                   # ... by one of its candidates among the list's best COVER_DEPTH x k (validation:
-
+COVER_DEPTH = 2                   # ... by one of its candidates among the list's best COVER_DEPTH x k: a persona
+                                  # with nothing that good is not forced into the list
 
 
 def quotas(weights: F, k: int, min_share: float = 0.1) -> Ints:
@@ -124,6 +131,10 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
     lam = profile.calibration if (G is not None and target is not None) else 0.0
     acc = np.zeros(G.shape[1]) if G is not None else None
     pool_n = min(n, max(300, 20 * k))
+    # calibration re-orders the best ``calibration_reach`` x k open candidates, never reaches further down: over
+    # the whole pool it filled the first slot with whichever show has the most genres (Gargoyles, eleven of them,
+    # led the sample's list) — the one closest to a broad genre mix by itself
+    reach = max(1, round(profile.calibration_reach * k)) if profile.calibration_reach else 0
     # every persona holding at least MAJOR of the weight gets a slot: once the open slots only just cover the
     # personas still without a pick, each slot goes to one of them
     major = [j for j in np.argsort(-scored.shares, kind="stable") if scored.shares[j] >= MAJOR
@@ -133,7 +144,8 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
         bar = -np.partition(-fin, COVER_DEPTH * k)[COVER_DEPTH * k]
         major = [j for j in major if (fin[assign == j] >= bar).any()]
     franchise: dict[str, int] = {}
-    capped: set[str] = set()                   # franchises the list already shows FRANCHISE_CAP of
+    capped: set[str] = set()                   # franchises the list already shows ``franchise_cap`` of
+    cap = franchise_cap(k)
     for slot in range(min(k, n)):
         name = adaptation.draw_strategy() if mixing and adaptation is not None and adaptation.draw_strategy else "blend"
         r = ranks.get(name, rel)
@@ -148,6 +160,8 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
                          for c in cand]] if len(cand) else cand
         if not len(cand):
             break
+        if reach and lam and len(cand) > reach:
+            cand = cand[np.argpartition(-open_r[cand], reach)[:reach]]
         val = r[cand].copy()
         if P and mode == Mode.AUTO:          # a mood or a filter narrows the list: no persona owns slots there
             a = assign[cand]
@@ -164,7 +178,7 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
         taken[best] = True
         for key in franchise_keys(scored.pool.metas[best].display_title):
             franchise[key] = franchise.get(key, 0) + 1
-            if franchise[key] >= FRANCHISE_CAP:
+            if franchise[key] >= cap:
                 capped.add(key)
         if P and assign[best] >= 0:
             count[assign[best]] += 1

@@ -28,7 +28,8 @@ STRATEGY_TILT: dict[str, dict[str, float]] = {
 class Provenance(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    source: str                                   # "fitted" | "derived" | "hand-set"
+    source: str                 # "fitted" (multitudes tune) | "validated" (a grid of multitudes eval runs on a
+                                # validation split cut from training) | "derived" | "hand-set"
     note: str = ""
     dataset: str | None = None
     protocol: str | None = None
@@ -48,6 +49,7 @@ class Profile(BaseModel):
     present_shift: float = Field(0.0, ge=0, le=1)  # for someone in the present, all-time co-watching counts this
                                                    # much less (what people like them watch now speaks instead)
     calibration: float = Field(0.0, ge=0, le=0.95)   # genre calibration (Steck 2018) in the greedy selection
+    calibration_reach: float = Field(0.0, ge=0)    # ... among the best this x k candidates of each slot (0: all)
     quota: float = Field(1.0, ge=0, le=1.0)       # how firmly a list's slots follow the persona weights
     diversity: float = Field(0.0, ge=0)           # penalty per pick already from the same persona (over quota)
     provenance: dict[str, Provenance] = Field(default_factory=dict)   # per value or "all"
