@@ -15,7 +15,7 @@ from engine.plumbing.prompt_log import about
 from engine.store import Store, Unit
 from engine.taste.build import PersonaBuild, PersonaDraft, build_personas
 from engine.taste.chart import ChartData, all_charts
-from engine.taste.features import Matrix, build_features
+from engine.taste.features import Matrix, build_features, what_it_is
 from engine.taste.history import PersonHistory, ShowHistory, Watch
 from engine.taste.personas import match_identities
 from engine.values.meta import EMPTY, ShowMeta
@@ -191,7 +191,7 @@ def _chart_data(report: PersonaReport, history: PersonHistory, metas: Mapping[in
     coords: dict[int, tuple[float, float]] = {}
     if len(ids) >= 3:
         from sklearn.decomposition import TruncatedSVD
-        rows = build_features({sid: metas.get(sid) or EMPTY for sid in ids}).matrix
+        rows = what_it_is(build_features({sid: metas.get(sid) or EMPTY for sid in ids}).matrix)   # as grouped
         xy = TruncatedSVD(n_components=2, random_state=0).fit_transform(rows)
         coords = {sid: (float(x), float(y)) for sid, (x, y) in zip(ids, xy, strict=True)}
     labels = {p.medoid.show_id: p.medoid.title for p in report.personas}
