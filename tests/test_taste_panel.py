@@ -258,3 +258,20 @@ async def test_a_cartoon_watcher_keeps_cartoons(make_engine: Any, cat: Catalogue
     r = await engine.recommend(RecommendRequest(pid, k=10, use_context=False, use_llm=False))
     young = [i.title for i in r.items if audience(meta_of(cat, i.title).certification) in ("children", "family")]
     assert len(young) >= 7, listing("pip", r)
+
+
+async def test_alone_a_list_across_your_personas_serves_each_side(panel: tuple[Any, dict[str, int]]) -> None:
+    """With nobody else's history the person's own sides are all the evidence there is: a list across them
+    serves every side holding a tenth of the weight, even when one side's shows rank higher (the sample's first
+    five were all its sci-fi side; the mix's ten had no comedy for a viewer of three comedies in twelve)."""
+    from engine.recommend.selection import MAJOR
+    engine, people = panel
+    for who in ("sam", "ripley", "dex"):
+        report = await engine.personas(people[who])
+        sides = {p.name for p in report.personas if p.weight >= MAJOR}
+        for k in (5, 10):
+            if len(sides) > k:
+                continue
+            r = await engine.recommend(RecommendRequest(people[who], k=k, use_context=False, use_llm=False))
+            served = {i.persona_name for i in r.items}
+            assert sides <= served, f"{who}, k={k}: {sides - served} not served\n" + listing(who, r)

@@ -46,6 +46,10 @@ class Scored:
     genre_names: list[str] = field(default_factory=list)
     trust: float = 1.0                    # the population's confidence (``Population.confidence``)
 
+    def persona_weight(self, profile: Profile, strategy: str = "blend") -> float:
+        """Persona fit's weight in ``relevance`` (with what co-watching hands it in a small population)."""
+        return profile.weight("persona", strategy) + profile.weight("collab", strategy) * (1.0 - self.trust)
+
     def relevance(self, profile: Profile, strategy: str = "blend") -> F:
         """The weighted sum of the scorers minus the penalties. Co-watching's weight moves to persona fit as
         far as the population is too small to speak for anyone's taste: alone, a person's own shows are the

@@ -139,10 +139,17 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
     # personas still without a pick, each slot goes to one of them
     major = [j for j in np.argsort(-scored.shares, kind="stable") if scored.shares[j] >= MAJOR
              and (assign == j).any()] if P and mode == Mode.AUTO else []
-    if major and n > COVER_DEPTH * k:      # ... when it has a candidate good enough for the list's top 2k
+    # ... when it has a candidate good enough for the list's top 2k — as far as the population can say what "good
+    # enough" is (the bar sinks as its confidence does): with nobody else's history (a fresh deployment, the demo)
+    # the person's own sides are all the evidence there is, and each major side is served
+    depth = int(COVER_DEPTH * k / scored.trust) if scored.trust > COVER_DEPTH * k / max(n, 1) else n
+    if major and n > depth:
         fin = np.where(np.isfinite(rel), rel, -np.inf)
-        bar = -np.partition(-fin, COVER_DEPTH * k)[COVER_DEPTH * k]
+        bar = -np.partition(-fin, depth)[depth]
         major = [j for j in major if (fin[assign == j] >= bar).any()]
+    # what a side's own slot adds: closeness to that side (as ``_one_per_persona`` ranks a side's picks)
+    own = (scored.persona_weight(profile) * zscore(scored.affinity[np.arange(n), np.maximum(assign, 0)])
+           * (assign >= 0)) if major else np.zeros(n)
     franchise: dict[str, int] = {}
     capped: set[str] = set()                   # franchises the list already shows ``franchise_cap`` of
     cap = franchise_cap(k)
@@ -150,8 +157,11 @@ def _across(scored: Scored, rel: F, k: int, profile: Profile, mode: Mode, adapta
         name = adaptation.draw_strategy() if mixing and adaptation is not None and adaptation.draw_strategy else "blend"
         r = ranks.get(name, rel)
         missing = [j for j in major if count[j] == 0]
+        forced = bool(missing) and len(missing) >= min(k, n) - slot
+        if forced:                                   # a side's own slot: its best, closeness to it counting too
+            r = r + own
         open_r = np.where(taken, -np.inf, r)
-        if missing and len(missing) >= min(k, n) - slot:
+        if forced:
             open_r = np.where(np.isin(assign, missing), open_r, -np.inf)
         cand = np.argpartition(-open_r, min(pool_n, n - 1))[:pool_n]
         cand = cand[np.isfinite(open_r[cand])]
