@@ -21,15 +21,16 @@ FRANCHISE_SHARE = 0.3             # hand-set, by eye: a sci-fi fan's top ten was
                                   # franchise (by title, engine.recommend.franchise) is the most a mixed list shows,
                                   # two in a list of five (the demo's first five were three Star Treks and two
                                   # Marvel shows for a viewer with five sides)
+MAJOR = 0.1                       # a persona with this share of the weight is served in every mixed list ...
+
+COVER_DEPTH = 2                   # ... by one of its candidates among the list's best COVER_DEPTH x k: a persona
+                                  # with nothing that good is not forced into the list
 
 
 def franchise_cap(k: int) -> int:
     """How many shows of one franchise a mixed list of ``k`` shows at most."""
     return max(2, round(FRANCHISE_SHARE * k))
-MAJOR = 0.1                       # a persona with this share of the weight is served in every mixed list ...
 
-COVER_DEPTH = 2                   # ... by one of its candidates among the list's best COVER_DEPTH x k: a persona
-                                  # with nothing that good is not forced into the list
 
 
 def quotas(weights: F, k: int, min_share: float = 0.1) -> Ints:
