@@ -27,7 +27,7 @@ EVIDENCE = {"trakt_related": 1.0, "trakt_recommendations": 1.2, "tmdb_recommenda
 
 TREND = {"emerging": 1.3, "new": 1.2, "steady": 1.0, "fading": 0.75, "dormant": 0.6}
 
-_PERSONA, _COLLAB = SIGNALS.index("persona"), SIGNALS.index("collab")
+_PERSONA = SIGNALS.index("persona")
 
 
 
@@ -55,7 +55,7 @@ class Scored:
         far as the population is too small to speak for anyone's taste: alone, a person's own shows are the
         only evidence of it."""
         w = np.array(profile.vector(strategy))
-        w[_PERSONA] += w[_COLLAB] * (1.0 - self.trust)
+        w[_PERSONA] = self.persona_weight(profile, strategy)
         out: F = self.Z @ w - self.penalty
         return out
 
